@@ -1,0 +1,60 @@
+using Mopt.Ir;
+using Mopt.Ir.Printing;
+
+namespace Mopt.Backend;
+
+/// <summary>Writes a module in one target format.</summary>
+public interface IModelWriter
+{
+    string Format { get; }
+    bool CanWrite(string path);
+    /// <summary>Writes the model to <paramref name="output"/> (a temporary file the caller renames when done).</summary>
+    void Write(MirModule module, Stream output, string finalPath);
+}
+
+public sealed class MirTextWriter(PrintOptions options) : IModelWriter
+{
+    public string Format => "MLIR text";
+    public bool CanWrite(string path) => Path.GetExtension(path) is ".mir" or ".mlir";
+    public void Write(MirModule module, Stream output, string finalPath) => MirPrinter.Print(module, output, options);
+}
+
+public static class ModelWriters
+{
+    public static IModelWriter For(string path, PrintOptions printOptions)
+    {
+        IModelWriter[] all = [new MirTextWriter(printOptions)];
+        return all.FirstOrDefault(w => w.CanWrite(path))
+            ?? throw new MirException($"'{path}': unknown output format (mopt writes {string.Join(", ", all.Select(w => w.Format))}; chosen by extension)");
+    }
+}
+
+/// <summary>Writes a file so that it is either complete or not there: a temporary file, then a rename.</summary>
+public static class AtomicFile
+{
+    public static void Write(string path, Action<Stream> write)
+    {
+        var full = Path.GetFullPath(path);
+        var dir = Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(dir)) throw new MirException($"cannot write '{path}': folder '{dir}' does not exist");
+        var temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+                write(stream);
+            File.Move(temp, full, overwrite: true);
+        }
+        catch (IOException e)
+        {
+            throw new MirException($"cannot write '{path}': {e.Message}");
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new MirException($"cannot write '{path}': {e.Message}");
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+}

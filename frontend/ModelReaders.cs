@@ -1,0 +1,40 @@
+using Mopt.Ir;
+using Mopt.Ir.Parsing;
+
+namespace Mopt.Frontend;
+
+/// <summary>Reads one source format into a module.</summary>
+public interface IModelReader
+{
+    /// <summary>The format's name in messages, e.g. "ONNX".</summary>
+    string Format { get; }
+    bool CanRead(string path);
+    MirModule Read(string path);
+}
+
+/// <summary>The .mir text: the IR itself.</summary>
+public sealed class MirTextReader : IModelReader
+{
+    public string Format => "MLIR text";
+    public bool CanRead(string path) => path == "-" || Path.GetExtension(path) is ".mir" or ".mlir";
+
+    public MirModule Read(string path)
+    {
+        if (path != "-") return MirReader.ParseFile(path);
+        using var stdin = Console.OpenStandardInput();
+        using var buffer = new MemoryStream();
+        stdin.CopyTo(buffer);
+        using var source = Mopt.Grammar.SourceText.FromBytes("<stdin>", buffer.ToArray());
+        return MirReader.Parse(source);
+    }
+}
+
+/// <summary>Picks the reader for an input path by its extension (or folder layout).</summary>
+public static class ModelReaders
+{
+    public static IReadOnlyList<IModelReader> All { get; } = [new MirTextReader()];
+
+    public static IModelReader For(string path) =>
+        All.FirstOrDefault(r => r.CanRead(path))
+        ?? throw new MirException($"'{path}': unknown input format (mopt reads {string.Join(", ", All.Select(r => r.Format))})");
+}

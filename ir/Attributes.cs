@@ -1,0 +1,103 @@
+using System.Runtime.InteropServices;
+
+namespace Mopt.Ir;
+
+/// <summary>An attribute value, as MLIR's builtin attributes. Attributes are immutable and compare by value.</summary>
+public abstract record Attr;
+
+/// <summary><c>3 : i64</c>. Unsigned 64-bit values keep their bits in <see cref="Value"/>.</summary>
+public sealed record IntegerAttr(long Value, ElementType Type) : Attr
+{
+    public static IntegerAttr I64(long v) => new(v, ElementType.I64);
+}
+
+/// <summary><c>1.0e-05 : f32</c>. The value is exact for its type.</summary>
+public sealed record FloatAttr(double Value, ElementType Type) : Attr
+{
+    public static FloatAttr F32(float v) => new(v, ElementType.F32);
+}
+
+public sealed record BoolAttr(bool Value) : Attr
+{
+    public static readonly BoolAttr True = new(true);
+    public static readonly BoolAttr False = new(false);
+}
+
+public sealed record StringAttr(string Value) : Attr;
+
+public sealed record UnitAttr : Attr
+{
+    public static readonly UnitAttr Instance = new();
+}
+
+/// <summary><c>[1, 2, "a"]</c></summary>
+public sealed record ArrayAttr(ValueList<Attr> Elements) : Attr
+{
+    public static ArrayAttr Of(IEnumerable<Attr> elements) => new(elements.ToValueList());
+    public static ArrayAttr OfInts(IEnumerable<long> values) => new(values.Select(v => (Attr)IntegerAttr.I64(v)).ToValueList());
+    public static ArrayAttr OfFloats(IEnumerable<float> values) => new(values.Select(v => (Attr)FloatAttr.F32(v)).ToValueList());
+    public static ArrayAttr OfStrings(IEnumerable<string> values) => new(values.Select(v => (Attr)new StringAttr(v)).ToValueList());
+}
+
+/// <summary><c>array&lt;i64: 1, 2&gt;</c>. Integer and bool elements in <see cref="Ints"/>, float ones in <see cref="Floats"/>.</summary>
+public sealed record DenseArrayAttr(ElementType Type, ValueList<long> Ints, ValueList<double> Floats) : Attr
+{
+    public int Count => Type.IsFloat ? Floats.Count : Ints.Count;
+}
+
+/// <summary><c>{a = 1, b}</c>; entries are kept sorted by name, as MLIR does.</summary>
+public sealed record DictionaryAttr(ValueList<NamedAttr> Entries) : Attr
+{
+    public static readonly DictionaryAttr Empty = new(ValueList<NamedAttr>.Empty);
+
+    public static DictionaryAttr From(IEnumerable<NamedAttr> entries) =>
+        new(entries.OrderBy(e => e.Name, StringComparer.Ordinal).ToValueList());
+
+    public Attr? Get(string name) => Entries.FirstOrDefault(e => e.Name == name)?.Value;
+}
+
+public sealed record NamedAttr(string Name, Attr Value);
+
+/// <summary><c>@sym</c> or <c>@root::@nested</c>.</summary>
+public sealed record SymbolRefAttr(string Root, ValueList<string> Nested) : Attr
+{
+    public SymbolRefAttr(string root) : this(root, ValueList<string>.Empty) { }
+}
+
+public sealed record TypeAttr(MirType Type) : Attr;
+
+/// <summary>
+/// <c>dense&lt;...&gt; : tensor&lt;...&gt;</c>: raw little-endian, row-major bytes of the whole tensor, or of one
+/// element when <see cref="IsSplat"/>. One byte per i1 element.
+/// </summary>
+public sealed record DenseElementsAttr(TensorType Type, ReadOnlyMemory<byte> Data, bool IsSplat) : Attr
+{
+    public long ElementCount => Type.ElementCount ?? throw new InvalidOperationException($"dense constant of {Type} has no static shape");
+
+    public bool Equals(DenseElementsAttr? other) =>
+        other is not null && Type == other.Type && IsSplat == other.IsSplat && Data.Span.SequenceEqual(other.Data.Span);
+
+    public override int GetHashCode() => HashCode.Combine(Type, IsSplat, Data.Length, Data.Length > 0 ? Data.Span[0] : 0);
+
+    /// <summary>The element bytes for every element, expanding a splat.</summary>
+    public byte[] ToFullBytes()
+    {
+        if (!IsSplat) return Data.ToArray();
+        var full = new byte[checked(ElementCount * Type.Element.ByteSize)];
+        for (int i = 0; i < full.Length; i += Data.Length) Data.Span.CopyTo(full.AsSpan(i));
+        return full;
+    }
+
+    public static DenseElementsAttr FromFloats(TensorType type, ReadOnlySpan<float> values) =>
+        new(type, MemoryMarshal.AsBytes(values).ToArray(), values.Length == 1 && type.ElementCount != 1);
+
+    public static DenseElementsAttr FromInt64s(TensorType type, ReadOnlySpan<long> values) =>
+        new(type, MemoryMarshal.AsBytes(values).ToArray(), values.Length == 1 && type.ElementCount != 1);
+}
+
+/// <summary><c>dense_resource&lt;key&gt; : tensor&lt;...&gt;</c>: the bytes live in the module's resource table.</summary>
+public sealed record DenseResourceAttr(TensorType Type, string Key) : Attr
+{
+    /// <summary>The key a dump uses in place of a constant it left out.</summary>
+    public const string ElidedKey = "__elided__";
+}

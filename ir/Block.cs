@@ -1,0 +1,90 @@
+namespace Mopt.Ir;
+
+/// <summary>A list of operations with arguments; a function body is one block.</summary>
+public sealed class Block
+{
+    private readonly List<Operation> _operations = new();
+    private readonly List<BlockArgument> _arguments = new();
+
+    internal Block(Region parent) => Parent = parent;
+
+    public Region Parent { get; }
+    /// <summary><c>^bb0</c> when the text named it; the printer names non-entry blocks itself.</summary>
+    public string? Label { get; set; }
+    public IReadOnlyList<Operation> Operations => _operations;
+    public IReadOnlyList<BlockArgument> Arguments => _arguments;
+
+    public BlockArgument AddArgument(MirType type, Location? location = null)
+    {
+        var arg = new BlockArgument(this, _arguments.Count, type, location ?? Location.Unknown);
+        _arguments.Add(arg);
+        return arg;
+    }
+
+    public void RemoveArgument(int index)
+    {
+        if (_arguments[index].HasUses) throw new InvalidOperationException($"block argument #{index} is still used");
+        _arguments.RemoveAt(index);
+        for (int i = index; i < _arguments.Count; i++) _arguments[i].Index = i;
+    }
+
+    public int IndexOf(Operation op) => _operations.IndexOf(op);
+
+    public void Append(Operation op) => Insert(_operations.Count, op);
+
+    public void Insert(int index, Operation op)
+    {
+        if (op.Parent is not null) throw new InvalidOperationException($"{op.Name} is already in a block");
+        _operations.Insert(index, op);
+        op.Parent = this;
+    }
+
+    public void InsertBefore(Operation anchor, Operation op) => Insert(IndexOfOrThrow(anchor), op);
+    public void InsertAfter(Operation anchor, Operation op) => Insert(IndexOfOrThrow(anchor) + 1, op);
+
+    internal void Remove(Operation op)
+    {
+        if (_operations.Remove(op)) op.Parent = null;
+    }
+
+    /// <summary>Removes every operation matching <paramref name="predicate"/> in one sweep (each must be unused).</summary>
+    public int EraseAll(Func<Operation, bool> predicate)
+    {
+        var doomed = _operations.Where(predicate).ToList();
+        foreach (var op in doomed) op.DropAllReferences();
+        var set = doomed.ToHashSet();
+        int removed = _operations.RemoveAll(set.Contains);
+        foreach (var op in doomed) op.Parent = null;
+        return removed;
+    }
+
+    /// <summary>Replaces the operation order (the same operations, e.g. sorted).</summary>
+    public void Reorder(IReadOnlyList<Operation> order)
+    {
+        if (order.Count != _operations.Count || order.Any(o => o.Parent != this))
+            throw new InvalidOperationException("a reorder must keep exactly the block's operations");
+        _operations.Clear();
+        _operations.AddRange(order);
+    }
+
+    private int IndexOfOrThrow(Operation anchor)
+    {
+        int i = _operations.IndexOf(anchor);
+        return i >= 0 ? i : throw new InvalidOperationException($"{anchor.Name} is not in this block");
+    }
+}
+
+/// <summary>A list of blocks owned by an operation (a function body, a loop body).</summary>
+public sealed class Region
+{
+    private readonly List<Block> _blocks = new();
+    internal Region(Operation parent) => Parent = parent;
+    public Operation Parent { get; }
+    public IReadOnlyList<Block> Blocks => _blocks;
+    public Block AddBlock()
+    {
+        var b = new Block(this);
+        _blocks.Add(b);
+        return b;
+    }
+}

@@ -1,0 +1,50 @@
+namespace Mopt.Ir;
+
+/// <summary>Where an operation came from: the source framework's names live here.</summary>
+public abstract record Location
+{
+    public static readonly Location Unknown = new UnknownLoc();
+
+    public static Location Named(string name) => new NameLoc(name, null);
+
+    /// <summary><c>fused["a", "b"]</c> of both locations, flattening nested fused names and dropping unknowns and repeats.</summary>
+    public static Location Fuse(params Location[] locations)
+    {
+        var parts = new List<Location>();
+        foreach (var loc in locations)
+        {
+            IEnumerable<Location> items = loc is FusedLoc { Metadata: null } f ? f.Locations : [loc];
+            foreach (var item in items)
+                if (item is not UnknownLoc && !parts.Contains(item)) parts.Add(item);
+        }
+        return parts.Count switch
+        {
+            0 => Unknown,
+            1 => parts[0],
+            _ => new FusedLoc(parts.ToValueList(), null),
+        };
+    }
+
+    /// <summary>The first name this location carries, if any (what an exporter uses as a node name).</summary>
+    public string? FirstName => this switch
+    {
+        NameLoc n => n.Name,
+        FusedLoc f => f.Locations.Select(l => l.FirstName).FirstOrDefault(n => n is not null),
+        CallSiteLoc c => c.Callee.FirstName,
+        _ => null,
+    };
+}
+
+public sealed record UnknownLoc : Location;
+
+/// <summary><c>loc("Conv_0")</c>, or <c>loc("name"(child))</c>.</summary>
+public sealed record NameLoc(string Name, Location? Child) : Location;
+
+/// <summary><c>loc("model.prototxt":12:3)</c></summary>
+public sealed record FileLineColLoc(string File, int Line, int Column) : Location;
+
+/// <summary><c>loc(fused["a", "b"])</c> or <c>loc(fused&lt;meta&gt;[...])</c></summary>
+public sealed record FusedLoc(ValueList<Location> Locations, Attr? Metadata) : Location;
+
+/// <summary><c>loc(callsite("callee" at "caller"))</c></summary>
+public sealed record CallSiteLoc(Location Callee, Location Caller) : Location;

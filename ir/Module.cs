@@ -1,0 +1,112 @@
+namespace Mopt.Ir;
+
+/// <summary>A <c>builtin.module</c> with its functions and the resource blobs its constants point at.</summary>
+public sealed class MirModule
+{
+    public const string ModuleOpName = "builtin.module";
+
+    public MirModule(Operation op, ResourceTable resources)
+    {
+        if (op.Name != ModuleOpName || op.Regions.Count != 1 || op.Regions[0].Blocks.Count != 1)
+            throw new ArgumentException("a module is a builtin.module operation with one region of one block");
+        Op = op;
+        Resources = resources;
+    }
+
+    /// <summary>An empty module, optionally named (<c>module @name</c>).</summary>
+    public static MirModule Create(string? name = null)
+    {
+        var op = new Operation(ModuleOpName, [], []);
+        op.AddRegion().AddBlock();
+        if (name is not null) op.SetAttr("sym_name", new StringAttr(name));
+        return new MirModule(op, new ResourceTable());
+    }
+
+    public Operation Op { get; }
+    public ResourceTable Resources { get; }
+    public Block Body => Op.Regions[0].Blocks[0];
+
+    public string? Name
+    {
+        get => Op.GetString("sym_name");
+        set { if (value is null) Op.RemoveAttr("sym_name"); else Op.SetAttr("sym_name", new StringAttr(value)); }
+    }
+
+    public IEnumerable<FuncOp> Functions => Body.Operations.Where(o => o.Name == FuncOp.OpName).Select(o => new FuncOp(o));
+
+    public FuncOp? FindFunction(string name) => Functions.Cast<FuncOp?>().FirstOrDefault(f => f!.Value.Name == name);
+
+    /// <summary><c>@main</c>, or the only function.</summary>
+    public FuncOp MainFunction =>
+        FindFunction("main") ?? (Functions.Count() == 1 ? Functions.First() : throw new InvalidOperationException("the module has no @main function"));
+
+    /// <summary>Every operation inside the module's functions (not the module and function ops themselves).</summary>
+    public IEnumerable<Operation> AllOperations() =>
+        Body.Operations.SelectMany(o => o.Walk()).Where(o => o.Name != FuncOp.OpName);
+
+    /// <summary>Adds <c>func.func @name</c> with arguments and results of the given types and an empty body.</summary>
+    public FuncOp AddFunction(string name, IReadOnlyList<MirType> argumentTypes, IReadOnlyList<MirType> resultTypes)
+    {
+        var op = new Operation(FuncOp.OpName, [], [], [
+            new NamedAttr("sym_name", new StringAttr(name)),
+            new NamedAttr("function_type", new TypeAttr(new FunctionType(argumentTypes, resultTypes))),
+        ]);
+        var body = op.AddRegion().AddBlock();
+        foreach (var t in argumentTypes) body.AddArgument(t);
+        Body.Append(op);
+        return new FuncOp(op);
+    }
+}
+
+/// <summary>A view of a <c>func.func</c> operation: its name, signature, per-argument and per-result attributes, body.</summary>
+public readonly record struct FuncOp(Operation Op)
+{
+    public const string OpName = "func.func";
+    public const string ReturnOpName = "func.return";
+
+    public string Name => Op.GetString("sym_name") ?? "";
+    public FunctionType Type => (Op.GetAttr<TypeAttr>("function_type")?.Type as FunctionType) ?? new FunctionType([], []);
+    public Block Body => Op.Regions[0].Blocks[0];
+    public IReadOnlyList<BlockArgument> Arguments => Body.Arguments;
+
+    /// <summary>The function's <c>return</c>; a well-formed function ends with one.</summary>
+    public Operation? Return => Body.Operations.Count > 0 && Body.Operations[^1].Name == ReturnOpName ? Body.Operations[^1] : null;
+
+    public DictionaryAttr ArgAttrs(int index) => AttrsAt("arg_attrs", index);
+    public DictionaryAttr ResultAttrs(int index) => AttrsAt("res_attrs", index);
+
+    public void SetArgAttrs(int index, DictionaryAttr attrs) => SetAttrsAt("arg_attrs", index, attrs, Arguments.Count);
+    public void SetResultAttrs(int index, DictionaryAttr attrs) => SetAttrsAt("res_attrs", index, attrs, Type.Results.Count);
+
+    /// <summary>The <c>mo.name</c> of argument <paramref name="index"/>: the source framework's input name.</summary>
+    public string? ArgName(int index) => (ArgAttrs(index).Get("mo.name") as StringAttr)?.Value;
+    public string? ResultName(int index) => (ResultAttrs(index).Get("mo.name") as StringAttr)?.Value;
+
+    /// <summary>Recomputes <c>function_type</c> from the body's arguments and its return's operands.</summary>
+    public void UpdateType()
+    {
+        var results = Return is { } ret ? ret.Operands.Select(v => v.Type).ToArray() : Type.Results.ToArray();
+        Op.SetAttr("function_type", new TypeAttr(new FunctionType(Arguments.Select(a => a.Type).ToArray(), results)));
+    }
+
+    private DictionaryAttr AttrsAt(string attr, int index) =>
+        Op.GetAttr<ArrayAttr>(attr) is { } arr && index < arr.Elements.Count && arr.Elements[index] is DictionaryAttr d ? d : DictionaryAttr.Empty;
+
+    private void SetAttrsAt(string attr, int index, DictionaryAttr attrs, int count)
+    {
+        var self = this;
+        var list = Enumerable.Range(0, Math.Max(count, index + 1)).Select(i => (Attr)self.AttrsAt(attr, i)).ToArray();
+        list[index] = attrs;
+        if (list.All(a => a is DictionaryAttr { Entries.Count: 0 })) Op.RemoveAttr(attr);
+        else Op.SetAttr(attr, ArrayAttr.Of(list));
+    }
+
+    /// <summary>Drops per-argument attribute entries for arguments that no longer exist (after removing one).</summary>
+    public void RemoveArgAttrsAt(int index)
+    {
+        if (Op.GetAttr<ArrayAttr>("arg_attrs") is not { } arr || index >= arr.Elements.Count) return;
+        var list = arr.Elements.Where((_, i) => i != index).ToArray();
+        if (list.All(a => a is DictionaryAttr { Entries.Count: 0 })) Op.RemoveAttr("arg_attrs");
+        else Op.SetAttr("arg_attrs", ArrayAttr.Of(list));
+    }
+}

@@ -1,0 +1,127 @@
+namespace Mopt.Ir;
+
+/// <summary>
+/// An operation: <c>%r = "dialect.Op"(%a, %b) {attrs} : (Ta, Tb) -> Tr loc(...)</c>. Modules and functions are
+/// operations too (<c>builtin.module</c>, <c>func.func</c>), as in MLIR.
+/// </summary>
+public sealed class Operation
+{
+    private readonly List<OpOperand> _operands = new();
+    private readonly List<OpResult> _results = new();
+    private readonly List<Region> _regions = new();
+    private readonly SortedDictionary<string, Attr> _attributes = new(StringComparer.Ordinal);
+
+    public Operation(string name, IEnumerable<Value> operands, IEnumerable<MirType> resultTypes,
+        IEnumerable<NamedAttr>? attributes = null, Location? location = null)
+    {
+        Name = name;
+        foreach (var v in operands) _operands.Add(new OpOperand(this, _operands.Count, v));
+        foreach (var t in resultTypes) _results.Add(new OpResult(this, _results.Count, t));
+        if (attributes is not null)
+            foreach (var a in attributes) _attributes[a.Name] = a.Value;
+        Location = location ?? Location.Unknown;
+    }
+
+    /// <summary>The full name, e.g. <c>onnx.Conv</c>.</summary>
+    public string Name { get; set; }
+    public string Dialect => Name.IndexOf('.') is var i and > 0 ? Name[..i] : "";
+    /// <summary>The name without its dialect, e.g. <c>Conv</c>.</summary>
+    public string OpType => Name.IndexOf('.') is var i and > 0 ? Name[(i + 1)..] : Name;
+
+    public Location Location { get; set; }
+
+    /// <summary>Where the parser read this operation; null for operations a pass created.</summary>
+    public SourcePosition? SourcePosition { get; set; }
+
+    public Block? Parent { get; internal set; }
+
+    public IReadOnlyList<OpOperand> OperandSlots => _operands;
+    public IReadOnlyList<OpResult> Results => _results;
+    public IReadOnlyList<Region> Regions => _regions;
+    public IEnumerable<Value> Operands => _operands.Select(o => o.Value);
+    public int OperandCount => _operands.Count;
+    public Value GetOperand(int i) => _operands[i].Value;
+    public OpResult Result => _results.Count == 1 ? _results[0] : throw new InvalidOperationException($"{Name} has {_results.Count} results, not one");
+
+    public void SetOperand(int i, Value v) => _operands[i].Set(v);
+
+    public void AddOperand(Value v) => _operands.Add(new OpOperand(this, _operands.Count, v));
+
+    public void SetOperands(IEnumerable<Value> values)
+    {
+        foreach (var o in _operands) o.Drop();
+        _operands.Clear();
+        foreach (var v in values) AddOperand(v);
+    }
+
+    public void RemoveOperand(int i)
+    {
+        _operands[i].Drop();
+        _operands.RemoveAt(i);
+        for (int k = i; k < _operands.Count; k++) _operands[k].Index = k;
+    }
+
+    public OpResult AddResult(MirType type)
+    {
+        var r = new OpResult(this, _results.Count, type);
+        _results.Add(r);
+        return r;
+    }
+
+    public Region AddRegion()
+    {
+        var r = new Region(this);
+        _regions.Add(r);
+        return r;
+    }
+
+    // ---- attributes (kept sorted by name, as MLIR prints them)
+
+    public IEnumerable<NamedAttr> Attributes => _attributes.Select(kv => new NamedAttr(kv.Key, kv.Value));
+    public int AttributeCount => _attributes.Count;
+    public Attr? GetAttr(string name) => _attributes.GetValueOrDefault(name);
+    public T? GetAttr<T>(string name) where T : Attr => _attributes.GetValueOrDefault(name) as T;
+    public void SetAttr(string name, Attr value) => _attributes[name] = value;
+    public bool RemoveAttr(string name) => _attributes.Remove(name);
+
+    public long? GetInt(string name) => GetAttr(name) is IntegerAttr i ? i.Value : null;
+    public double? GetFloat(string name) => GetAttr(name) switch { FloatAttr f => f.Value, IntegerAttr i => i.Value, _ => null };
+    public string? GetString(string name) => (GetAttr(name) as StringAttr)?.Value;
+
+    /// <summary>True when nothing reads any result.</summary>
+    public bool IsUnused => _results.All(r => !r.HasUses);
+
+    /// <summary>Detaches this operation from its block and drops its operand uses. Results must be unused.</summary>
+    public void Erase()
+    {
+        if (!IsUnused) throw new InvalidOperationException($"cannot erase {Name} at {Location}: its results are still used");
+        DropAllReferences();
+        Parent?.Remove(this);
+    }
+
+    /// <summary>Drops the uses this operation (and everything nested in it) holds on other values.</summary>
+    public void DropAllReferences()
+    {
+        foreach (var o in _operands) o.Drop();
+        _operands.Clear();
+        foreach (var region in _regions)
+            foreach (var block in region.Blocks)
+                foreach (var op in block.Operations) op.DropAllReferences();
+    }
+
+    /// <summary>This operation and every operation nested in its regions, outermost first.</summary>
+    public IEnumerable<Operation> Walk()
+    {
+        yield return this;
+        foreach (var region in _regions)
+            foreach (var block in region.Blocks)
+                foreach (var op in block.Operations.ToArray())
+                    foreach (var inner in op.Walk())
+                        yield return inner;
+    }
+
+    public override string ToString() => $"{Name} {Location}";
+}
+
+/// <summary>A line and column (1-based) in a text file, for diagnostics.</summary>
+public sealed record SourcePosition(string File, int Line, int Column, long Offset);

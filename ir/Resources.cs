@@ -1,0 +1,52 @@
+namespace Mopt.Ir;
+
+/// <summary>A weight's bytes, as in the <c>dialect_resources</c> trailer: the alignment, then the raw data.</summary>
+public sealed record ResourceBlob(uint Alignment, ReadOnlyMemory<byte> Data)
+{
+    public static ResourceBlob Of(ReadOnlyMemory<byte> data, uint alignment = 4) => new(alignment, data);
+}
+
+/// <summary>An entry of the <c>{-# ... #-}</c> trailer that mopt does not interpret, kept to be written back.</summary>
+public sealed record ForeignResource(string Section, string Group, string Key, string Spelling);
+
+/// <summary>The module's resource blobs by key (the <c>builtin</c> group of <c>dialect_resources</c>).</summary>
+public sealed class ResourceTable
+{
+    private readonly OrderedDictionary<string, ResourceBlob> _blobs = new(StringComparer.Ordinal);
+
+    public IEnumerable<KeyValuePair<string, ResourceBlob>> Blobs => _blobs;
+    public int Count => _blobs.Count;
+    public List<ForeignResource> Foreign { get; } = new();
+
+    public bool Contains(string key) => _blobs.ContainsKey(key);
+    public ResourceBlob? Get(string key) => _blobs.GetValueOrDefault(key);
+    public ResourceBlob this[string key] => _blobs.TryGetValue(key, out var b) ? b : throw new KeyNotFoundException($"no resource blob '{key}'");
+    public void Set(string key, ResourceBlob blob) => _blobs[key] = blob;
+    public bool Remove(string key) => _blobs.Remove(key);
+
+    /// <summary>A key not yet in the table, built from <paramref name="hint"/> (made a valid bare identifier).</summary>
+    public string UniqueKey(string hint)
+    {
+        var baseKey = SanitizeKey(hint);
+        var key = baseKey;
+        for (int i = 1; _blobs.ContainsKey(key); i++) key = $"{baseKey}_{i}";
+        return key;
+    }
+
+    /// <summary>Adds a blob under a fresh key derived from <paramref name="hint"/> and returns the key.</summary>
+    public string Add(string hint, ResourceBlob blob)
+    {
+        var key = UniqueKey(hint);
+        _blobs[key] = blob;
+        return key;
+    }
+
+    /// <summary>Keys are printed bare, so they keep to <c>[a-zA-Z_][a-zA-Z0-9_.$]*</c>.</summary>
+    public static string SanitizeKey(string hint)
+    {
+        if (hint.Length == 0) return "blob";
+        var chars = hint.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '$' ? c : '_').ToArray();
+        var s = new string(chars);
+        return char.IsAsciiLetter(s[0]) || s[0] == '_' ? s : "_" + s;
+    }
+}

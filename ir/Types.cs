@@ -1,0 +1,140 @@
+namespace Mopt.Ir;
+
+/// <summary>A type in the IR. Types compare by their printed form, so equal text means equal type.</summary>
+public abstract class MirType : IEquatable<MirType>
+{
+    private string? _text;
+
+    /// <summary>The type as it is printed in .mir text.</summary>
+    public string Text => _text ??= Format();
+
+    protected abstract string Format();
+
+    public bool Equals(MirType? other) => other is not null && other.Text == Text;
+    public override bool Equals(object? obj) => obj is MirType t && Equals(t);
+    public override int GetHashCode() => Text.GetHashCode(StringComparison.Ordinal);
+    public override string ToString() => Text;
+    public static bool operator ==(MirType? a, MirType? b) => a is null ? b is null : a.Equals(b);
+    public static bool operator !=(MirType? a, MirType? b) => !(a == b);
+}
+
+public enum ElementKind { Float, SignlessInt, UnsignedInt, Index, None }
+
+/// <summary>A scalar type: f16 bf16 f32 f64 i1 i8 i16 i32 i64 ui8 ui16 ui32 ui64, index, none.</summary>
+public sealed class ElementType : MirType
+{
+    public string Name { get; }
+    public ElementKind Kind { get; }
+    /// <summary>Width in bits; 0 for index and none.</summary>
+    public int BitWidth { get; }
+
+    private ElementType(string name, ElementKind kind, int bits) { Name = name; Kind = kind; BitWidth = bits; }
+
+    /// <summary>Bytes one element takes in a blob or dense hex (i1 takes a whole byte, as in ONNX).</summary>
+    public int ByteSize => Kind is ElementKind.Index ? 8 : Math.Max(1, BitWidth / 8);
+    public bool IsFloat => Kind == ElementKind.Float;
+    public bool IsInteger => Kind is ElementKind.SignlessInt or ElementKind.UnsignedInt or ElementKind.Index;
+    public bool IsBool => Kind == ElementKind.SignlessInt && BitWidth == 1;
+
+    public static readonly ElementType F16 = new("f16", ElementKind.Float, 16);
+    public static readonly ElementType BF16 = new("bf16", ElementKind.Float, 16);
+    public static readonly ElementType F32 = new("f32", ElementKind.Float, 32);
+    public static readonly ElementType F64 = new("f64", ElementKind.Float, 64);
+    public static readonly ElementType I1 = new("i1", ElementKind.SignlessInt, 1);
+    public static readonly ElementType I8 = new("i8", ElementKind.SignlessInt, 8);
+    public static readonly ElementType I16 = new("i16", ElementKind.SignlessInt, 16);
+    public static readonly ElementType I32 = new("i32", ElementKind.SignlessInt, 32);
+    public static readonly ElementType I64 = new("i64", ElementKind.SignlessInt, 64);
+    public static readonly ElementType UI8 = new("ui8", ElementKind.UnsignedInt, 8);
+    public static readonly ElementType UI16 = new("ui16", ElementKind.UnsignedInt, 16);
+    public static readonly ElementType UI32 = new("ui32", ElementKind.UnsignedInt, 32);
+    public static readonly ElementType UI64 = new("ui64", ElementKind.UnsignedInt, 64);
+    public static readonly ElementType Index = new("index", ElementKind.Index, 0);
+    public static readonly ElementType None = new("none", ElementKind.None, 0);
+
+    private static readonly Dictionary<string, ElementType> ByName = new[]
+    {
+        F16, BF16, F32, F64, I1, I8, I16, I32, I64, UI8, UI16, UI32, UI64, Index, None,
+    }.ToDictionary(t => t.Name, StringComparer.Ordinal);
+
+    /// <summary>The list users see in "unknown element type" errors.</summary>
+    public static string KnownNames => string.Join(" ", ByName.Keys);
+
+    public static ElementType? TryGet(string name) => ByName.GetValueOrDefault(name);
+
+    protected override string Format() => Name;
+}
+
+/// <summary><c>tensor&lt;1x?x3xf32&gt;</c>: a ranked shape (-1 for a dynamic dim) or unranked (<c>Shape</c> null).</summary>
+public sealed class TensorType : MirType
+{
+    public const long Dynamic = -1;
+
+    public ElementType Element { get; }
+    public IReadOnlyList<long>? Shape { get; }
+
+    public TensorType(ElementType element, IReadOnlyList<long>? shape)
+    {
+        Element = element;
+        Shape = shape?.ToArray();
+    }
+
+    public static TensorType Unranked(ElementType element) => new(element, null);
+
+    public bool IsRanked => Shape is not null;
+    public int Rank => Shape?.Count ?? throw new InvalidOperationException($"{Text} has no rank");
+    public bool HasStaticShape => Shape is not null && Shape.All(d => d >= 0);
+
+    /// <summary>Number of elements, or null when a dimension is not known.</summary>
+    public long? ElementCount
+    {
+        get
+        {
+            if (!HasStaticShape) return null;
+            long n = 1;
+            foreach (var d in Shape!) n = checked(n * d);
+            return n;
+        }
+    }
+
+    /// <summary>Bytes the tensor's data takes in a blob, or null when the shape is not static.</summary>
+    public long? ByteSize => ElementCount is long n ? checked(n * Element.ByteSize) : null;
+
+    protected override string Format()
+    {
+        if (Shape is null) return $"tensor<*x{Element.Name}>";
+        var sb = new System.Text.StringBuilder("tensor<");
+        foreach (var d in Shape) sb.Append(d < 0 ? "?" : d.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append('x');
+        return sb.Append(Element.Name).Append('>').ToString();
+    }
+}
+
+/// <summary><c>(T, T) -> (T)</c>, the signature of an operation or function.</summary>
+public sealed class FunctionType : MirType
+{
+    public IReadOnlyList<MirType> Inputs { get; }
+    public IReadOnlyList<MirType> Results { get; }
+
+    public FunctionType(IReadOnlyList<MirType> inputs, IReadOnlyList<MirType> results)
+    {
+        Inputs = inputs.ToArray();
+        Results = results.ToArray();
+    }
+
+    protected override string Format()
+    {
+        string ins = "(" + string.Join(", ", Inputs.Select(t => t.Text)) + ")";
+        string outs = Results.Count == 1 && Results[0] is not FunctionType
+            ? Results[0].Text
+            : "(" + string.Join(", ", Results.Select(t => t.Text)) + ")";
+        return ins + " -> " + outs;
+    }
+}
+
+/// <summary>A dialect type kept as written, such as <c>!onnx.Seq&lt;tensor&lt;f32&gt;&gt;</c>.</summary>
+public sealed class OpaqueType : MirType
+{
+    public string Spelling { get; }
+    public OpaqueType(string spelling) => Spelling = spelling;
+    protected override string Format() => Spelling;
+}

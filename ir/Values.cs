@@ -1,0 +1,69 @@
+namespace Mopt.Ir;
+
+/// <summary>An SSA value: an operation's result or a block's argument. It knows all its uses.</summary>
+public abstract class Value
+{
+    private readonly List<OpOperand> _uses = new();
+
+    protected Value(MirType type) => Type = type;
+
+    public MirType Type { get; set; }
+
+    public IReadOnlyList<OpOperand> Uses => _uses;
+    public bool HasUses => _uses.Count > 0;
+
+    /// <summary>Every operation that reads this value (an operation appears once per operand slot).</summary>
+    public IEnumerable<Operation> Users => _uses.Select(u => u.Owner);
+
+    /// <summary>Points every use of this value at <paramref name="replacement"/>.</summary>
+    public void ReplaceAllUsesWith(Value replacement)
+    {
+        if (ReferenceEquals(replacement, this)) return;
+        foreach (var use in _uses.ToArray()) use.Set(replacement);
+    }
+
+    internal void AddUse(OpOperand use) => _uses.Add(use);
+    internal void RemoveUse(OpOperand use) => _uses.Remove(use);
+}
+
+public sealed class OpResult : Value
+{
+    internal OpResult(Operation owner, int index, MirType type) : base(type) { Owner = owner; Index = index; }
+    public Operation Owner { get; }
+    public int Index { get; }
+}
+
+public sealed class BlockArgument : Value
+{
+    internal BlockArgument(Block owner, int index, MirType type, Location location) : base(type)
+    {
+        Owner = owner; Index = index; Location = location;
+    }
+    public Block Owner { get; }
+    public int Index { get; internal set; }
+    public Location Location { get; set; }
+}
+
+/// <summary>One operand slot of an operation: which value it reads.</summary>
+public sealed class OpOperand
+{
+    internal OpOperand(Operation owner, int index, Value value)
+    {
+        Owner = owner; Index = index; Value = value;
+        value.AddUse(this);
+    }
+
+    public Operation Owner { get; }
+    public int Index { get; internal set; }
+    public Value Value { get; private set; }
+
+    public void Set(Value value)
+    {
+        if (ReferenceEquals(value, Value)) return;
+        Value.RemoveUse(this);
+        Value = value;
+        value.AddUse(this);
+    }
+
+    internal void Drop() => Value.RemoveUse(this);
+}

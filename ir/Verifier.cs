@@ -1,0 +1,120 @@
+namespace Mopt.Ir;
+
+/// <summary>
+/// Checks the invariants every pass relies on: each operand is defined before its use and in scope, use lists
+/// agree with operands, functions return what their signature says, and every constant's bytes exist and
+/// have the size its type needs. Runs after parsing and after every pass.
+/// </summary>
+public static class Verifier
+{
+    /// <summary>Throws a <see cref="MirException"/> naming the first broken operation. <paramref name="context"/> says who is checking.</summary>
+    public static void Verify(MirModule module, string? context = null)
+    {
+        var errors = Check(module);
+        if (errors.Count == 0) return;
+        var (op, message) = errors[0];
+        var more = errors.Count > 1 ? $" (and {errors.Count - 1} more problems)" : "";
+        var where = op?.SourcePosition;
+        var what = op is null ? message : $"'{op.Name}'{Describe(op.Location)}: {message}";
+        throw new MirException(context is null ? what + more : $"{context}: {what}{more}", where);
+    }
+
+    /// <summary>Every problem found, each with the operation it is about.</summary>
+    public static List<(Operation? Op, string Message)> Check(MirModule module)
+    {
+        var errors = new List<(Operation?, string)>();
+        var visible = new HashSet<Value>();
+        CheckRegionOps(module.Op, module, visible, errors);
+        return errors;
+    }
+
+    private static void CheckRegionOps(Operation parent, MirModule module, HashSet<Value> visible, List<(Operation?, string)> errors)
+    {
+        foreach (var region in parent.Regions)
+        {
+            // A function's body sees nothing from outside; other regions see their parent's values.
+            var scope = parent.Name == FuncOp.OpName ? new HashSet<Value>() : new HashSet<Value>(visible);
+            foreach (var block in region.Blocks)
+            {
+                foreach (var arg in block.Arguments) scope.Add(arg);
+                foreach (var op in block.Operations)
+                {
+                    if (op.Parent != block) errors.Add((op, "its parent link does not point at the block that holds it"));
+                    CheckOperation(op, module, scope, errors);
+                    CheckRegionOps(op, module, scope, errors);
+                    foreach (var r in op.Results) scope.Add(r);
+                }
+            }
+            if (parent.Name == FuncOp.OpName && region.Blocks.Count > 0) CheckFunction(new FuncOp(parent), errors);
+        }
+    }
+
+    private static void CheckOperation(Operation op, MirModule module, HashSet<Value> scope, List<(Operation?, string)> errors)
+    {
+        for (int i = 0; i < op.OperandSlots.Count; i++)
+        {
+            var slot = op.OperandSlots[i];
+            if (slot.Index != i) errors.Add((op, $"operand #{i} has a stale index"));
+            if (!scope.Contains(slot.Value)) errors.Add((op, $"operand #{i} is not defined before this use (or not in scope)"));
+            if (!slot.Value.Uses.Contains(slot)) errors.Add((op, $"operand #{i} is missing from its value's use list"));
+        }
+        foreach (var r in op.Results)
+            foreach (var use in r.Uses)
+                if (use.Owner.OperandSlots.Count <= use.Index || use.Owner.OperandSlots[use.Index] != use)
+                    errors.Add((op, $"result #{r.Index} has a use that its user no longer holds"));
+        foreach (var attr in op.Attributes) CheckAttr(op, attr.Name, attr.Value, module, errors);
+    }
+
+    private static void CheckFunction(FuncOp func, List<(Operation?, string)> errors)
+    {
+        var type = func.Type;
+        var args = func.Arguments;
+        if (args.Count != type.Inputs.Count)
+            errors.Add((func.Op, $"@{func.Name} has {args.Count} arguments but its type lists {type.Inputs.Count}"));
+        else
+            for (int i = 0; i < args.Count; i++)
+                if (args[i].Type != type.Inputs[i])
+                    errors.Add((func.Op, $"@{func.Name} argument #{i} is {args[i].Type} but its type says {type.Inputs[i]}"));
+
+        var body = func.Op.Regions[0].Blocks[^1];
+        if (body.Operations.Count == 0 || body.Operations[^1].Name != FuncOp.ReturnOpName)
+        {
+            errors.Add((func.Op, $"@{func.Name} does not end with a return"));
+            return;
+        }
+        var ret = body.Operations[^1];
+        if (ret.OperandCount != type.Results.Count)
+            errors.Add((ret, $"returns {ret.OperandCount} values but @{func.Name} declares {type.Results.Count} results"));
+        else
+            for (int i = 0; i < ret.OperandCount; i++)
+                if (ret.GetOperand(i).Type != type.Results[i])
+                    errors.Add((ret, $"returns {ret.GetOperand(i).Type} as result #{i} but @{func.Name} declares {type.Results[i]}"));
+    }
+
+    private static void CheckAttr(Operation op, string name, Attr attr, MirModule module, List<(Operation?, string)> errors)
+    {
+        switch (attr)
+        {
+            case DenseResourceAttr res:
+                if (module.Resources.Get(res.Key) is not { } blob)
+                    errors.Add((op, $"attribute '{name}' points at resource '{res.Key}', which the module does not have"));
+                else if (res.Type.ByteSize is long need && blob.Data.Length != need)
+                    errors.Add((op, $"resource '{res.Key}' holds {blob.Data.Length} bytes but {res.Type} needs {need}"));
+                break;
+            case DenseElementsAttr dense:
+                long size = dense.Type.Element.ByteSize;
+                long expect = dense.IsSplat ? size : (dense.Type.ByteSize ?? -1);
+                if (dense.Data.Length != expect)
+                    errors.Add((op, $"attribute '{name}' holds {dense.Data.Length} bytes but {dense.Type} needs {expect}"));
+                break;
+            case ArrayAttr arr:
+                foreach (var e in arr.Elements) CheckAttr(op, name, e, module, errors);
+                break;
+            case DictionaryAttr dict:
+                foreach (var e in dict.Entries) CheckAttr(op, name, e.Value, module, errors);
+                break;
+        }
+    }
+
+    private static string Describe(Location loc) => loc.FirstName is { } n ? $" at \"{n}\"" : "";
+}

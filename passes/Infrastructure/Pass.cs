@@ -1,0 +1,66 @@
+using Mopt.Ir;
+
+namespace Mopt.Passes;
+
+/// <summary>
+/// A transformation of a module, run by name from the command line (<c>--canonicalize</c>) or a pipeline.
+/// A pass is a small class: its name, a one-line summary, typed options, and <see cref="Run"/>.
+/// </summary>
+public abstract class Pass
+{
+    /// <summary>The command-line name, e.g. <c>fold-bn</c>.</summary>
+    public abstract string Name { get; }
+    /// <summary>One line for <c>--list-passes</c> and <c>--help</c>.</summary>
+    public abstract string Summary { get; }
+    /// <summary>The options this pass takes (<c>--pass='k=v'</c>, <c>pass{k=v}</c>).</summary>
+    public virtual IReadOnlyList<PassOption> Options => [];
+
+    public abstract void Run(MirModule module, PassContext context);
+
+    /// <summary>The pass as it would be written in <c>--pass-pipeline</c>, options included.</summary>
+    public string Describe()
+    {
+        var set = Options.Where(o => o.IsSet).Select(o => $"{o.Name}={o.ValueText}").ToList();
+        return set.Count == 0 ? Name : $"{Name}{{{string.Join(' ', set)}}}";
+    }
+}
+
+/// <summary>What a pass did, for <c>--pass-statistics</c>, <c>--timing</c> and <c>--debug</c>.</summary>
+public sealed class PassContext
+{
+    private readonly OrderedDictionary<string, long> _counters = new(StringComparer.Ordinal);
+    private readonly List<string> _skips = new();
+
+    public PassContext(TextWriter? debug = null) => Debug = debug;
+
+    /// <summary>Where <c>--debug</c> output goes; null when it is off.</summary>
+    public TextWriter? Debug { get; }
+
+    public IEnumerable<KeyValuePair<string, long>> Counters => _counters;
+    public IReadOnlyList<string> Skips => _skips;
+
+    /// <summary>Counts something the pass did, e.g. <c>Count("folded")</c>.</summary>
+    public void Count(string what, long by = 1) => _counters[what] = _counters.GetValueOrDefault(what) + by;
+
+    /// <summary>Records a rewrite the pass could not prove safe and so did not make, with the reason.</summary>
+    public void Skip(Operation op, string reason)
+    {
+        Count("skipped");
+        var name = op.Location.FirstName ?? op.Name;
+        _skips.Add($"{name}: {reason}");
+        Debug?.WriteLine($"  skipped {op.Name} {name}: {reason}");
+    }
+
+    public void Log(string message) => Debug?.WriteLine("  " + message);
+
+    /// <summary>"20 folded, 1 skipped (Conv_12: weight not constant)"</summary>
+    public string Summarize()
+    {
+        if (_counters.Count == 0) return "nothing changed";
+        var parts = _counters.Select(kv => $"{kv.Value} {kv.Key}").ToList();
+        var text = string.Join(", ", parts);
+        if (_skips.Count > 0)
+            text += " (" + string.Join("; ", _skips.Take(5)) + (_skips.Count > 5 ? $"; {_skips.Count - 5} more" : "") + ")";
+        return text;
+    }
+}

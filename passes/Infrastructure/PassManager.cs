@@ -1,0 +1,48 @@
+using System.Diagnostics;
+using Mopt.Ir;
+
+namespace Mopt.Passes;
+
+/// <summary>What one pass run did and how long it took.</summary>
+public sealed record PassRun(Pass Pass, TimeSpan Elapsed, TimeSpan VerifyElapsed, PassContext Context);
+
+/// <summary>Runs passes in order, verifying the IR after each, with hooks to print or dump it around them.</summary>
+public sealed class PassManager
+{
+    public List<Pass> Passes { get; } = new();
+    /// <summary>Verify after every pass (on by default, like mlir-opt's -verify-each).</summary>
+    public bool VerifyEach { get; set; } = true;
+    public TextWriter? Debug { get; set; }
+    public Action<Pass, MirModule>? BeforePass { get; set; }
+    public Action<Pass, MirModule>? AfterPass { get; set; }
+
+    public List<PassRun> Run(MirModule module)
+    {
+        var runs = new List<PassRun>();
+        foreach (var pass in Passes)
+        {
+            BeforePass?.Invoke(pass, module);
+            Debug?.WriteLine($"[{pass.Name}] running {pass.Describe()}");
+            var context = new PassContext(Debug);
+            var clock = Stopwatch.StartNew();
+            try
+            {
+                pass.Run(module, context);
+            }
+            catch (MirException) { throw; }
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException or NotSupportedException or InvalidDataException)
+            {
+                // A pass that cannot go on says why; the module is not written.
+                throw new MirException($"pass '{pass.Name}' failed: {e.Message}");
+            }
+            var elapsed = clock.Elapsed;
+            clock.Restart();
+            if (VerifyEach) Verifier.Verify(module, $"the IR is broken after pass '{pass.Name}'");
+            var verifyElapsed = clock.Elapsed;
+            Debug?.WriteLine($"[{pass.Name}] {context.Summarize()}");
+            runs.Add(new PassRun(pass, elapsed, verifyElapsed, context));
+            AfterPass?.Invoke(pass, module);
+        }
+        return runs;
+    }
+}

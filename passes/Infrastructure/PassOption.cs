@@ -1,0 +1,70 @@
+using System.Globalization;
+
+namespace Mopt.Passes;
+
+/// <summary>A typed pass option: <c>bits=8</c>, <c>per-channel=true</c>, <c>exclude=Conv_.*</c>.</summary>
+public abstract class PassOption
+{
+    protected PassOption(string name, string description) { Name = name; Description = description; }
+
+    public string Name { get; }
+    public string Description { get; }
+    public bool IsSet { get; protected set; }
+    public abstract string TypeName { get; }
+    public abstract string ValueText { get; }
+
+    /// <summary>Sets the value from text; throws <see cref="FormatException"/> with a user-facing message.</summary>
+    public abstract void Parse(string text);
+}
+
+public sealed class PassOption<T> : PassOption
+{
+    private readonly Func<string, T> _parse;
+    private readonly Func<T, bool>? _valid;
+
+    public PassOption(string name, string description, T defaultValue, Func<string, T>? parse = null, Func<T, bool>? valid = null)
+        : base(name, description)
+    {
+        Value = defaultValue;
+        _parse = parse ?? DefaultParser();
+        _valid = valid;
+    }
+
+    public T Value { get; private set; }
+    public override string TypeName => typeof(T) == typeof(bool) ? "bool" : typeof(T) == typeof(string) ? "string" : typeof(T).Name.ToLowerInvariant();
+    public override string ValueText => Value switch
+    {
+        bool b => b ? "true" : "false",
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        null => "",
+        var v => v.ToString() ?? "",
+    };
+
+    public override void Parse(string text)
+    {
+        T value;
+        try { value = _parse(text); }
+        catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
+        {
+            throw new FormatException($"option '{Name}' expects a {TypeName}, not '{text}'");
+        }
+        if (_valid is not null && !_valid(value)) throw new FormatException($"option '{Name}' does not accept '{text}'");
+        Value = value;
+        IsSet = true;
+    }
+
+    private static Func<string, T> DefaultParser()
+    {
+        if (typeof(T) == typeof(string)) return s => (T)(object)s;
+        if (typeof(T) == typeof(bool)) return s => (T)(object)(s switch
+        {
+            "true" or "1" or "" => true,
+            "false" or "0" => false,
+            _ => throw new FormatException(),
+        });
+        if (typeof(T) == typeof(int)) return s => (T)(object)int.Parse(s, CultureInfo.InvariantCulture);
+        if (typeof(T) == typeof(long)) return s => (T)(object)long.Parse(s, CultureInfo.InvariantCulture);
+        if (typeof(T) == typeof(double)) return s => (T)(object)double.Parse(s, CultureInfo.InvariantCulture);
+        throw new ArgumentException($"no default parser for {typeof(T).Name}");
+    }
+}

@@ -1,0 +1,45 @@
+namespace Mopt.Passes;
+
+/// <summary>Every pass mopt knows, by command-line name. A new pass is one line here.</summary>
+public static class PassRegistry
+{
+    public sealed record Entry(string Name, string Summary, Func<Pass> Create);
+
+    private static readonly Func<Pass>[] Factories =
+    [
+        () => new Canonicalize(),
+        () => new DeadCodeElimination(),
+    ];
+
+    public static IReadOnlyList<Entry> All { get; } = Factories
+        .Select(f => { var p = f(); return new Entry(p.Name, p.Summary, f); })
+        .OrderBy(e => e.Name, StringComparer.Ordinal)
+        .ToArray();
+
+    public static Entry? Find(string name) => All.FirstOrDefault(e => e.Name == name);
+
+    /// <summary>A fresh pass named <paramref name="name"/>, with options set from <paramref name="options"/> (<c>k=v k2=v2</c>).</summary>
+    public static Pass Create(string name, string? options = null)
+    {
+        var entry = Find(name) ?? throw new PipelineException($"unknown pass '{name}' (see --list-passes)");
+        var pass = entry.Create();
+        if (!string.IsNullOrWhiteSpace(options)) ApplyOptions(pass, options);
+        return pass;
+    }
+
+    private static void ApplyOptions(Pass pass, string text)
+    {
+        foreach (var (key, value) in PipelineParser.SplitOptions(text))
+        {
+            var option = pass.Options.FirstOrDefault(o => o.Name == key)
+                ?? throw new PipelineException(pass.Options.Count == 0
+                    ? $"pass '{pass.Name}' takes no options, but was given '{key}'"
+                    : $"pass '{pass.Name}' has no option '{key}' (it has: {string.Join(", ", pass.Options.Select(o => o.Name))})");
+            try { option.Parse(value); }
+            catch (FormatException e) { throw new PipelineException($"pass '{pass.Name}': {e.Message}"); }
+        }
+    }
+}
+
+/// <summary>A bad pass name, option or pipeline string: a user error.</summary>
+public sealed class PipelineException(string message) : Exception(message);

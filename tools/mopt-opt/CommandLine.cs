@@ -1,0 +1,133 @@
+using System.Globalization;
+using Mopt.Ir;
+using Mopt.Passes;
+
+namespace Mopt.Tools.Opt;
+
+/// <summary>
+/// mopt-opt's arguments, read the way mlir-opt reads them: passes are flags run in the order given. Written by
+/// hand because pass flags are only known at run time (from the pass registry), which option libraries do not model.
+/// </summary>
+public sealed class CommandLine
+{
+    public string Input { get; private set; } = "-";
+    public string? Output { get; private set; }
+    public List<Pass> Passes { get; } = new();
+    public bool PrintBeforeAll { get; private set; }
+    public bool PrintAfterAll { get; private set; }
+    public HashSet<string> PrintBefore { get; } = new(StringComparer.Ordinal);
+    public HashSet<string> PrintAfter { get; } = new(StringComparer.Ordinal);
+    public string? IrDumpDir { get; private set; }
+    public long? ElideLargerThan { get; private set; }
+    public bool Timing { get; private set; }
+    public bool PassStatistics { get; private set; }
+    public bool Debug { get; private set; }
+    public bool VerifyEach { get; private set; } = true;
+    public bool ListPasses { get; private set; }
+    public bool Help { get; private set; }
+
+    /// <summary>Flags mlir-opt users type out of habit; accepted and ignored (mopt always allows unregistered dialects and prints locations).</summary>
+    private static readonly HashSet<string> Accepted = new(StringComparer.Ordinal)
+    {
+        "allow-unregistered-dialect", "mlir-print-debuginfo", "mlir-print-op-generic",
+    };
+
+    public static CommandLine Parse(IReadOnlyList<string> args)
+    {
+        var cl = new CommandLine();
+        bool inputSeen = false;
+        for (int i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (arg == "-o")
+            {
+                if (i + 1 >= args.Count) throw new PipelineException("-o needs a file name");
+                cl.Output = args[++i];
+                continue;
+            }
+            if (arg.StartsWith("-o", StringComparison.Ordinal) && !arg.StartsWith("--", StringComparison.Ordinal) && arg.Length > 2)
+            {
+                cl.Output = arg[2] == '=' ? arg[3..] : arg[2..];
+                continue;
+            }
+            if (arg == "-" || !arg.StartsWith('-'))
+            {
+                if (inputSeen) throw new PipelineException($"more than one input file: '{cl.Input}' and '{arg}'");
+                cl.Input = arg;
+                inputSeen = true;
+                continue;
+            }
+            if (arg is "-h" or "--help" or "-help") { cl.Help = true; continue; }
+
+            var body = arg.TrimStart('-');
+            int eq = body.IndexOf('=');
+            string name = eq >= 0 ? body[..eq] : body;
+            string? value = eq >= 0 ? body[(eq + 1)..] : null;
+            switch (name)
+            {
+                case "pass-pipeline": cl.Passes.AddRange(PipelineParser.Parse(Required(name, value))); break;
+                case "print-ir-before-all" or "mlir-print-ir-before-all": cl.PrintBeforeAll = true; break;
+                case "print-ir-after-all" or "mlir-print-ir-after-all": cl.PrintAfterAll = true; break;
+                case "print-ir-before" or "mlir-print-ir-before": cl.PrintBefore.UnionWith(PassNames(name, value)); break;
+                case "print-ir-after" or "mlir-print-ir-after": cl.PrintAfter.UnionWith(PassNames(name, value)); break;
+                case "ir-dump-dir" or "mlir-print-ir-tree-dir": cl.IrDumpDir = Required(name, value); break;
+                case "elide-constants-larger-than" or "mlir-elide-elementsattrs-if-larger":
+                    cl.ElideLargerThan = long.TryParse(Required(name, value), NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+                        ? n : throw new PipelineException($"--{name} expects a number of elements, not '{value}'");
+                    break;
+                case "timing" or "mlir-timing": cl.Timing = true; break;
+                case "pass-statistics" or "mlir-pass-statistics": cl.PassStatistics = true; break;
+                case "debug": cl.Debug = true; break;
+                case "verify-each": cl.VerifyEach = value is null or "true" or "1"; break;
+                case "list-passes": cl.ListPasses = true; break;
+                default:
+                    if (Accepted.Contains(name)) break;
+                    if (PassRegistry.Find(name) is null)
+                        throw new PipelineException($"unknown option '{arg}' (see --help; passes: --list-passes)");
+                    cl.Passes.Add(PassRegistry.Create(name, value));
+                    break;
+            }
+        }
+        return cl;
+    }
+
+    private static string Required(string name, string? value) =>
+        string.IsNullOrEmpty(value) ? throw new PipelineException($"--{name} needs a value (--{name}=...)") : value;
+
+    private static IEnumerable<string> PassNames(string flag, string? value)
+    {
+        foreach (var n in Required(flag, value).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            yield return PassRegistry.Find(n) is null ? throw new PipelineException($"--{flag}: unknown pass '{n}'") : n;
+    }
+
+    public const string Usage = """
+        OVERVIEW: mopt-opt: read a model, run passes on its IR, write the result
+
+        USAGE: mopt-opt [input] [passes and options] [-o output]
+
+          input                       .mir text; '-' or nothing reads .mir from standard input
+          -o FILE                     write here (format by extension: .mir); default: the IR on standard output
+          --PASS, --PASS='k=v k2=v2'  run a pass (see --list-passes); passes run in the order given
+          --pass-pipeline='a,b{k=v}'  run a list of passes (mlir-opt's builtin.module(...) form also works)
+
+        IR dumps:
+          --print-ir-before-all, --print-ir-after-all
+          --print-ir-before=PASS[,PASS], --print-ir-after=PASS[,PASS]
+                                      print the IR to standard error around passes
+          --ir-dump-dir=DIR           write the IR before the first pass and after each pass, one numbered file each
+          --elide-constants-larger-than=N
+                                      print constants of more than N elements as dense_resource<__elided__>
+                                      (for reading; such a dump cannot be read back as a model)
+
+        Reports:
+          --timing                    wall time of parsing, each pass, verification and output
+          --pass-statistics           what each pass did ("3 Identity removed")
+          --debug                     each pass's decisions, including rewrites it skipped and why
+          --verify-each=false         do not verify the IR after every pass
+          --list-passes               the passes, with their options
+          --help                      this text
+
+        Errors in the input are reported as file:line:col: error: message, with exit status 1;
+        no output file is written unless the whole run succeeds.
+        """;
+}

@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using Mopt.Backend;
+using Mopt.Frontend;
+using Mopt.Ir;
+using Mopt.Ir.Printing;
+using Mopt.Passes;
+using Mopt.Tools.Opt;
+
+return OptTool.Run(args, Console.Out, Console.Error);
+
+namespace Mopt.Tools.Opt
+{
+    public static class OptTool
+    {
+        public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+        {
+            bool debug = args.Contains("--debug");
+            try
+            {
+                var cl = CommandLine.Parse(args);
+                if (cl.Help) { stdout.WriteLine(CommandLine.Usage); return 0; }
+                if (cl.ListPasses) { ListPasses(stdout); return 0; }
+                return Execute(cl, stdout, stderr);
+            }
+            catch (MirException e)
+            {
+                stderr.WriteLine(e.Format());
+                return 1;
+            }
+            catch (PipelineException e)
+            {
+                stderr.WriteLine($"mopt-opt: error: {e.Message}");
+                return 1;
+            }
+            catch (Exception e) when (!debug)
+            {
+                // A bug in mopt, not bad input: still one line and exit 1 (run with --debug for the trace).
+                stderr.WriteLine($"mopt-opt: internal error: {e.GetType().Name}: {e.Message} (run with --debug for details)");
+                return 1;
+            }
+        }
+
+        private static int Execute(CommandLine cl, TextWriter stdout, TextWriter stderr)
+        {
+            var timings = new List<(string Name, TimeSpan Time)>();
+            var total = Stopwatch.StartNew();
+            var clock = Stopwatch.StartNew();
+
+            var module = ModelReaders.For(cl.Input).Read(cl.Input);
+            timings.Add(("parse and verify input", clock.Elapsed));
+
+            var dumpOptions = new PrintOptions { ElideConstantsLargerThan = cl.ElideLargerThan };
+            int dumpIndex = 0;
+            if (cl.IrDumpDir is { } dir)
+            {
+                Directory.CreateDirectory(dir);
+                WriteDump(dir, dumpIndex++, "input", module, dumpOptions);
+            }
+
+            var pm = new PassManager { VerifyEach = cl.VerifyEach, Debug = cl.Debug ? stderr : null };
+            pm.Passes.AddRange(cl.Passes);
+            pm.BeforePass = (pass, m) =>
+            {
+                if (cl.PrintBeforeAll || cl.PrintBefore.Contains(pass.Name)) PrintDump(stderr, $"IR Dump Before {pass.Describe()}", m, dumpOptions);
+            };
+            pm.AfterPass = (pass, m) =>
+            {
+                if (cl.PrintAfterAll || cl.PrintAfter.Contains(pass.Name)) PrintDump(stderr, $"IR Dump After {pass.Describe()}", m, dumpOptions);
+                if (cl.IrDumpDir is { } d) WriteDump(d, dumpIndex++, pass.Name, m, dumpOptions);
+            };
+            var runs = pm.Run(module);
+
+            clock.Restart();
+            var outputOptions = new PrintOptions { ElideConstantsLargerThan = cl.Output is null ? cl.ElideLargerThan : null };
+            if (cl.Output is { } output)
+            {
+                var writer = ModelWriters.For(output, outputOptions);
+                AtomicFile.Write(output, stream => writer.Write(module, stream, output));
+            }
+            else
+            {
+                using var stream = Console.OpenStandardOutput();
+                stdout.Flush();
+                MirPrinter.Print(module, stream, outputOptions);
+            }
+            var outputTime = clock.Elapsed;
+
+            if (cl.Timing) Reports.Timing(stderr, timings, runs, outputTime, total.Elapsed);
+            if (cl.PassStatistics || cl.Timing) Reports.Statistics(stderr, runs);
+            return 0;
+        }
+
+        private static void PrintDump(TextWriter stderr, string title, MirModule module, PrintOptions options)
+        {
+            stderr.WriteLine($"// -----// {title} //----- //");
+            stderr.Write(MirPrinter.PrintToString(module, options));
+            stderr.Flush();
+        }
+
+        private static void WriteDump(string dir, int index, string name, MirModule module, PrintOptions options) =>
+            AtomicFile.Write(Path.Combine(dir, $"{index:D2}_{name}.mir"), s => MirPrinter.Print(module, s, options));
+
+        private static void ListPasses(TextWriter stdout)
+        {
+            stdout.WriteLine("Available passes:");
+            foreach (var entry in PassRegistry.All)
+            {
+                stdout.WriteLine($"  --{entry.Name,-28} {entry.Summary}");
+                foreach (var option in entry.Create().Options)
+                    stdout.WriteLine($"      {option.Name}=<{option.TypeName}>{"",-8} {option.Description} (default: {option.ValueText})");
+            }
+        }
+    }
+}
