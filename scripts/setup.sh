@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what mopt needs on a fresh Debian machine with the .NET SDK, then builds everything.
+# Idempotent: a second run only rebuilds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+[ -x /usr/lib/llvm-19/bin/mlir-opt ] || need_apt+=(mlir-19-tools)
+[ -x /usr/lib/llvm-19/bin/FileCheck ] || need_apt+=(llvm-19-tools)
+[ -x /usr/bin/time ] || need_apt+=(time)
+command -v python3 >/dev/null || need_apt+=(python3)
+command -v npm >/dev/null || need_apt+=(nodejs npm)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# The ANTLR tool (npm) is restored by the grammar project's build target; NuGet packages by restore.
+dotnet build Toolchain.sln -c Release -nologo -v quiet -clp:ErrorsOnly
