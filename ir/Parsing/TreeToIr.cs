@@ -38,18 +38,17 @@ internal sealed class TreeToIr(SourceText source, IReadOnlyDictionary<int, HexSt
         foreach (var item in file.topLevelItem())
             if (item.fileMetadata() is { } meta) ReadMetadata(meta, resources);
 
-        var topOps = file.topLevelItem().Select(i => i.operation()).Where(o => o is not null).ToList();
+        var topOps = file.topLevelItem().Select(i => i.operation()).Where(o => o is not null).Select(ConvertOperation).ToList();
         MirModule module;
-        if (topOps.Count == 1 && topOps[0].moduleOp() is { } only)
+        if (topOps.Count == 1 && topOps[0] is { Name: MirModule.ModuleOpName, Regions: [{ Blocks.Count: 1 }] } only)
         {
-            module = new MirModule(ConvertModule(only), resources);
+            module = new MirModule(only, resources);
         }
         else
         {
             // As mlir-opt does: top-level operations without a module are wrapped in one.
-            module = MirModule.Create();
-            module = new MirModule(module.Op, resources);
-            foreach (var op in topOps) module.Body.Append(ConvertOperation(op));
+            module = new MirModule(MirModule.Create().Op, resources);
+            foreach (var op in topOps) module.Body.Append(op);
         }
 
         CheckResourceUses(resources);

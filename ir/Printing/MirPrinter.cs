@@ -57,7 +57,7 @@ public sealed class MirPrinter
             _out.WriteLine($"// mopt: constants with more than {n} elements are elided (dense_resource<__elided__>); this dump does not round-trip");
         PrintOperation(module.Op);
         _out.WriteLine();
-        PrintResources(module.Resources);
+        PrintResources(module);
         _out.Flush();
     }
 
@@ -438,9 +438,10 @@ public sealed class MirPrinter
 
     // ------------------------------------------------------------------ resource trailer
 
-    private void PrintResources(ResourceTable resources)
+    private void PrintResources(MirModule module)
     {
-        var blobs = resources.Blobs.Where(kv => !_elidedKeys.Contains(kv.Key)).ToList();
+        var resources = module.Resources;
+        var blobs = BlobsInReferenceOrder(module).Where(kv => !_elidedKeys.Contains(kv.Key)).ToList();
         var sections = resources.Foreign.GroupBy(f => f.Section).ToList();
         bool hasBuiltin = blobs.Count > 0;
         if (!hasBuiltin && sections.Count == 0) return;
@@ -488,6 +489,27 @@ public sealed class MirPrinter
             _out.Write(s + 1 < sectionNames.Count ? "  },\n" : "  }\n");
         }
         _out.Write("#-}\n");
+    }
+
+    /// <summary>Blobs in the order the IR first refers to them (as mlir-opt prints them), then unreferenced ones.</summary>
+    private static List<KeyValuePair<string, ResourceBlob>> BlobsInReferenceOrder(MirModule module)
+    {
+        var order = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        void Collect(Attr attr)
+        {
+            switch (attr)
+            {
+                case DenseResourceAttr r: if (seen.Add(r.Key)) order.Add(r.Key); break;
+                case ArrayAttr a: foreach (var e in a.Elements) Collect(e); break;
+                case DictionaryAttr d: foreach (var e in d.Entries) Collect(e.Value); break;
+            }
+        }
+        foreach (var op in module.Op.Walk())
+            foreach (var a in op.Attributes) Collect(a.Value);
+        var result = order.Where(module.Resources.Contains).Select(k => new KeyValuePair<string, ResourceBlob>(k, module.Resources[k])).ToList();
+        result.AddRange(module.Resources.Blobs.Where(kv => !seen.Contains(kv.Key)));
+        return result;
     }
 
     /// <summary>Writes a blob's hex straight to the stream, a chunk at a time: no string of the whole blob.</summary>
