@@ -24,6 +24,7 @@ public sealed class CommandLine
     public bool Debug { get; private set; }
     public bool VerifyEach { get; private set; } = true;
     public bool ListPasses { get; private set; }
+    public bool Summarize { get; private set; }
     public bool Help { get; private set; }
 
     /// <summary>Flags mlir-opt users type out of habit; accepted and ignored (mopt always allows unregistered dialects and prints locations).</summary>
@@ -80,6 +81,7 @@ public sealed class CommandLine
                 case "debug": cl.Debug = true; break;
                 case "verify-each": cl.VerifyEach = value is null or "true" or "1"; break;
                 case "list-passes": cl.ListPasses = true; break;
+                case "summarize": cl.Summarize = true; break;
                 default:
                     if (Accepted.Contains(name)) break;
                     if (PassRegistry.Find(name) is null)
@@ -124,6 +126,7 @@ public sealed class CommandLine
           --pass-statistics           what each pass did ("3 Identity removed")
           --debug                     each pass's decisions, including rewrites it skipped and why
           --verify-each=false         do not verify the IR after every pass
+          --summarize                 inputs, outputs, op histogram, parameters by element type (after the passes; no IR printed unless -o)
           --list-passes               the passes, with their options
           --help                      this text
 

@@ -77,6 +77,10 @@ namespace Mopt.Tools.Opt
                 var writer = ModelWriters.For(output, outputOptions);
                 AtomicFile.Write(output, stream => writer.Write(module, stream, output));
             }
+            else if (cl.Summarize)
+            {
+                stdout.Write(ModelSummary.Describe(module));
+            }
             else
             {
                 using var stream = Console.OpenStandardOutput();
