@@ -56,7 +56,8 @@ funcOp
     : 'func.func' bareId? SYMBOL_ID '(' funcArguments? ')' funcResults? ('attributes' attributeDict)? funcBody? trailingLocation?
     ;
 funcArguments : funcArgument (',' funcArgument)* ;
-funcArgument  : VALUE_ID ':' type attributeDict? trailingLocation? ;
+// A declaration (no body) lists bare types: `func.func private @f(tensor<2xf32>) -> tensor<2xf32>`.
+funcArgument  : (VALUE_ID ':')? type attributeDict? trailingLocation? ;
 funcResults
     : '->' '(' (funcResult (',' funcResult)*)? ')'
     | '->' nonFunctionType

@@ -11,10 +11,21 @@ public sealed record IntegerAttr(long Value, ElementType Type) : Attr
     public static IntegerAttr I64(long v) => new(v, ElementType.I64);
 }
 
-/// <summary><c>1.0e-05 : f32</c>. The value is exact for its type.</summary>
+/// <summary><c>1.0e-05 : f32</c>. The value is exact for its type; a NaN keeps its bits (payload, signalling).</summary>
 public sealed record FloatAttr(double Value, ElementType Type) : Attr
 {
+    /// <summary>The exact bits of a NaN, which a double cannot carry for every type.</summary>
+    public ulong? NanBits { get; init; }
+
     public static FloatAttr F32(float v) => new(v, ElementType.F32);
+
+    public static FloatAttr FromBits(ElementType type, ulong bits)
+    {
+        double value = ElementCodec.FloatFromBits(type, bits);
+        return new FloatAttr(value, type) { NanBits = double.IsNaN(value) ? bits : null };
+    }
+
+    public ulong Bits => NanBits ?? ElementCodec.BitsOf(Type, Value);
 }
 
 public sealed record BoolAttr(bool Value) : Attr
@@ -39,10 +50,19 @@ public sealed record ArrayAttr(ValueList<Attr> Elements) : Attr
     public static ArrayAttr OfStrings(IEnumerable<string> values) => new(values.Select(v => (Attr)new StringAttr(v)).ToValueList());
 }
 
-/// <summary><c>array&lt;i64: 1, 2&gt;</c>. Integer and bool elements in <see cref="Ints"/>, float ones in <see cref="Floats"/>.</summary>
-public sealed record DenseArrayAttr(ElementType Type, ValueList<long> Ints, ValueList<double> Floats) : Attr
+/// <summary>
+/// <c>array&lt;i64: 1, 2&gt;</c>. <see cref="Values"/> holds integers (bools as 0/1) as they are, and floats as their
+/// bit patterns, so every value (NaN payloads included) is exact.
+/// </summary>
+public sealed record DenseArrayAttr(ElementType Type, ValueList<long> Values) : Attr
 {
-    public int Count => Type.IsFloat ? Floats.Count : Ints.Count;
+    public int Count => Values.Count;
+    public IEnumerable<long> Ints => Type.IsFloat ? throw new InvalidOperationException($"array<{Type.Name}> holds floats") : Values;
+    public IEnumerable<double> Floats => Type.IsFloat ? Values.Select(b => ElementCodec.FloatFromBits(Type, unchecked((ulong)b))) : Values.Select(v => (double)v);
+
+    public static DenseArrayAttr OfInts(ElementType type, IEnumerable<long> values) => new(type, values.ToValueList());
+    public static DenseArrayAttr OfFloats(ElementType type, IEnumerable<double> values) =>
+        new(type, values.Select(v => unchecked((long)ElementCodec.BitsOf(type, v))).ToValueList());
 }
 
 /// <summary><c>{a = 1, b}</c>; entries are kept sorted by name, as MLIR does.</summary>

@@ -21,7 +21,15 @@ public sealed class ResourceTable
     public bool Contains(string key) => _blobs.ContainsKey(key);
     public ResourceBlob? Get(string key) => _blobs.GetValueOrDefault(key);
     public ResourceBlob this[string key] => _blobs.TryGetValue(key, out var b) ? b : throw new KeyNotFoundException($"no resource blob '{key}'");
-    public void Set(string key, ResourceBlob blob) => _blobs[key] = blob;
+    /// <summary>Stores a blob under <paramref name="key"/>, which must be a bare identifier (mlir-opt takes no other).</summary>
+    public void Set(string key, ResourceBlob blob)
+    {
+        if (!IsValidKey(key)) throw new ArgumentException($"resource key '{key}' is not a bare identifier; use Add or UniqueKey");
+        _blobs[key] = blob;
+    }
+
+    public static bool IsValidKey(string key) =>
+        key.Length > 0 && (char.IsAsciiLetter(key[0]) || key[0] == '_') && key.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '$');
     public bool Remove(string key) => _blobs.Remove(key);
 
     /// <summary>A key not yet in the table, built from <paramref name="hint"/> (made a valid bare identifier).</summary>

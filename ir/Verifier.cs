@@ -16,6 +16,7 @@ public static class Verifier
         var more = errors.Count > 1 ? $" (and {errors.Count - 1} more problems)" : "";
         var where = op?.SourcePosition;
         var what = op is null ? message : $"'{op.Name}'{Describe(op.Location)}: {message}";
+        // With a position the message already says where; without one, the operation's name and location do.
         throw new MirException(context is null ? what + more : $"{context}: {what}{more}", where);
     }
 

@@ -1197,7 +1197,7 @@ public partial class MirParser : Parser {
 			State = 261;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
-			if (_la==VALUE_ID) {
+			if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 53876606631952L) != 0)) {
 				{
 				State = 260;
 				funcArguments();
@@ -1315,10 +1315,10 @@ public partial class MirParser : Parser {
 	}
 
 	public partial class FuncArgumentContext : ParserRuleContext {
-		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode VALUE_ID() { return GetToken(MirParser.VALUE_ID, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public TypeContext type() {
 			return GetRuleContext<TypeContext>(0);
 		}
+		[System.Diagnostics.DebuggerNonUserCode] public ITerminalNode VALUE_ID() { return GetToken(MirParser.VALUE_ID, 0); }
 		[System.Diagnostics.DebuggerNonUserCode] public AttributeDictContext attributeDict() {
 			return GetRuleContext<AttributeDictContext>(0);
 		}
@@ -1340,28 +1340,36 @@ public partial class MirParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 285;
-			Match(VALUE_ID);
-			State = 286;
-			Match(T__2);
 			State = 287;
-			type();
+			ErrorHandler.Sync(this);
+			_la = TokenStream.LA(1);
+			if (_la==VALUE_ID) {
+				{
+				State = 285;
+				Match(VALUE_ID);
+				State = 286;
+				Match(T__2);
+				}
+			}
+
 			State = 289;
+			type();
+			State = 291;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==T__7) {
 				{
-				State = 288;
+				State = 290;
 				attributeDict();
 				}
 			}
 
-			State = 292;
+			State = 294;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==T__14) {
 				{
-				State = 291;
+				State = 293;
 				trailingLocation();
 				}
 			}
@@ -1403,52 +1411,52 @@ public partial class MirParser : Parser {
 		EnterRule(_localctx, 38, RULE_funcResults);
 		int _la;
 		try {
-			State = 309;
+			State = 311;
 			ErrorHandler.Sync(this);
-			switch ( Interpreter.AdaptivePredict(TokenStream,35,Context) ) {
+			switch ( Interpreter.AdaptivePredict(TokenStream,36,Context) ) {
 			case 1:
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 294;
+				State = 296;
 				Match(ARROW);
-				State = 295;
+				State = 297;
 				Match(T__3);
-				State = 304;
+				State = 306;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 52777095004176L) != 0)) {
 					{
-					State = 296;
+					State = 298;
 					funcResult();
-					State = 301;
+					State = 303;
 					ErrorHandler.Sync(this);
 					_la = TokenStream.LA(1);
 					while (_la==T__1) {
 						{
 						{
-						State = 297;
+						State = 299;
 						Match(T__1);
-						State = 298;
+						State = 300;
 						funcResult();
 						}
 						}
-						State = 303;
+						State = 305;
 						ErrorHandler.Sync(this);
 						_la = TokenStream.LA(1);
 					}
 					}
 				}
 
-				State = 306;
+				State = 308;
 				Match(T__4);
 				}
 				break;
 			case 2:
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 307;
+				State = 309;
 				Match(ARROW);
-				State = 308;
+				State = 310;
 				nonFunctionType();
 				}
 				break;
@@ -1487,14 +1495,14 @@ public partial class MirParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 311;
-			type();
 			State = 313;
+			type();
+			State = 315;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==T__7) {
 				{
-				State = 312;
+				State = 314;
 				attributeDict();
 				}
 			}
@@ -1540,37 +1548,37 @@ public partial class MirParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 315;
+			State = 317;
 			Match(T__7);
-			State = 319;
+			State = 321;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			while ((((_la) & ~0x3f) == 0 && ((1L << _la) & 1649267471360L) != 0)) {
 				{
 				{
-				State = 316;
+				State = 318;
 				operation();
 				}
 				}
-				State = 321;
+				State = 323;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 			}
-			State = 325;
+			State = 327;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			while (_la==CARET_ID) {
 				{
 				{
-				State = 322;
+				State = 324;
 				block();
 				}
 				}
-				State = 327;
+				State = 329;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 			}
-			State = 328;
+			State = 330;
 			Match(T__8);
 			}
 		}
@@ -1610,7 +1618,7 @@ public partial class MirParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 330;
+			State = 332;
 			_la = TokenStream.LA(1);
 			if ( !(_la==T__12 || _la==T__13) ) {
 			ErrorHandler.RecoverInline(this);
@@ -1619,26 +1627,26 @@ public partial class MirParser : Parser {
 				ErrorHandler.ReportMatch(this);
 			    Consume();
 			}
-			State = 335;
+			State = 337;
 			ErrorHandler.Sync(this);
-			switch ( Interpreter.AdaptivePredict(TokenStream,39,Context) ) {
+			switch ( Interpreter.AdaptivePredict(TokenStream,40,Context) ) {
 			case 1:
 				{
-				State = 331;
-				valueUseList();
-				State = 332;
-				Match(T__2);
 				State = 333;
+				valueUseList();
+				State = 334;
+				Match(T__2);
+				State = 335;
 				typeList();
 				}
 				break;
 			}
-			State = 338;
+			State = 340;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==T__14) {
 				{
-				State = 337;
+				State = 339;
 				trailingLocation();
 				}
 			}
@@ -1674,13 +1682,13 @@ public partial class MirParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 340;
-			Match(T__14);
-			State = 341;
-			Match(T__3);
 			State = 342;
-			locationBody();
+			Match(T__14);
 			State = 343;
+			Match(T__3);
+			State = 344;
+			locationBody();
+			State = 345;
 			Match(T__4);
 			}
 		}
@@ -1713,13 +1721,13 @@ public partial class MirParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 345;
-			Match(T__14);
-			State = 346;
-			Match(T__3);
 			State = 347;
-			locationBody();
+			Match(T__14);
 			State = 348;
+			Match(T__3);
+			State = 349;
+			locationBody();
+			State = 350;
 			Match(T__4);
 			}
 		}
@@ -1796,14 +1804,14 @@ public partial class MirParser : Parser {
 		EnterRule(_localctx, 50, RULE_locationBody);
 		int _la;
 		try {
-			State = 390;
+			State = 392;
 			ErrorHandler.Sync(this);
-			switch ( Interpreter.AdaptivePredict(TokenStream,45,Context) ) {
+			switch ( Interpreter.AdaptivePredict(TokenStream,46,Context) ) {
 			case 1:
 				_localctx = new UnknownLocContext(_localctx);
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 350;
+				State = 352;
 				Match(T__15);
 				}
 				break;
@@ -1811,15 +1819,15 @@ public partial class MirParser : Parser {
 				_localctx = new FileLineColLocContext(_localctx);
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 351;
-				Match(STRING);
-				State = 352;
-				Match(T__2);
 				State = 353;
-				Match(INTEGER);
+				Match(STRING);
 				State = 354;
 				Match(T__2);
 				State = 355;
+				Match(INTEGER);
+				State = 356;
+				Match(T__2);
+				State = 357;
 				Match(INTEGER);
 				}
 				break;
@@ -1827,18 +1835,18 @@ public partial class MirParser : Parser {
 				_localctx = new NameLocContext(_localctx);
 				EnterOuterAlt(_localctx, 3);
 				{
-				State = 356;
+				State = 358;
 				Match(STRING);
-				State = 361;
+				State = 363;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if (_la==T__3) {
 					{
-					State = 357;
-					Match(T__3);
-					State = 358;
-					locationBody();
 					State = 359;
+					Match(T__3);
+					State = 360;
+					locationBody();
+					State = 361;
 					Match(T__4);
 					}
 				}
@@ -1849,51 +1857,51 @@ public partial class MirParser : Parser {
 				_localctx = new FusedLocContext(_localctx);
 				EnterOuterAlt(_localctx, 4);
 				{
-				State = 363;
+				State = 365;
 				Match(T__16);
-				State = 368;
+				State = 370;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if (_la==T__5) {
 					{
-					State = 364;
-					Match(T__5);
-					State = 365;
-					attribute();
 					State = 366;
+					Match(T__5);
+					State = 367;
+					attribute();
+					State = 368;
 					Match(T__6);
 					}
 				}
 
-				State = 370;
+				State = 372;
 				Match(T__17);
-				State = 379;
+				State = 381;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 9345850081280L) != 0)) {
 					{
-					State = 371;
+					State = 373;
 					locationBody();
-					State = 376;
+					State = 378;
 					ErrorHandler.Sync(this);
 					_la = TokenStream.LA(1);
 					while (_la==T__1) {
 						{
 						{
-						State = 372;
+						State = 374;
 						Match(T__1);
-						State = 373;
+						State = 375;
 						locationBody();
 						}
 						}
-						State = 378;
+						State = 380;
 						ErrorHandler.Sync(this);
 						_la = TokenStream.LA(1);
 					}
 					}
 				}
 
-				State = 381;
+				State = 383;
 				Match(T__18);
 				}
 				break;
@@ -1901,17 +1909,17 @@ public partial class MirParser : Parser {
 				_localctx = new CallSiteLocContext(_localctx);
 				EnterOuterAlt(_localctx, 5);
 				{
-				State = 382;
-				Match(T__19);
-				State = 383;
-				Match(T__3);
 				State = 384;
-				locationBody();
+				Match(T__19);
 				State = 385;
-				Match(T__20);
+				Match(T__3);
 				State = 386;
 				locationBody();
 				State = 387;
+				Match(T__20);
+				State = 388;
+				locationBody();
+				State = 389;
 				Match(T__4);
 				}
 				break;
@@ -1919,7 +1927,7 @@ public partial class MirParser : Parser {
 				_localctx = new AliasLocContext(_localctx);
 				EnterOuterAlt(_localctx, 6);
 				{
-				State = 389;
+				State = 391;
 				Match(HASH_ID);
 				}
 				break;
@@ -1958,35 +1966,35 @@ public partial class MirParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 392;
+			State = 394;
 			Match(T__7);
-			State = 401;
+			State = 403;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 35734932401152L) != 0)) {
 				{
-				State = 393;
+				State = 395;
 				namedAttribute();
-				State = 398;
+				State = 400;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				while (_la==T__1) {
 					{
 					{
-					State = 394;
+					State = 396;
 					Match(T__1);
-					State = 395;
+					State = 397;
 					namedAttribute();
 					}
 					}
-					State = 400;
+					State = 402;
 					ErrorHandler.Sync(this);
 					_la = TokenStream.LA(1);
 				}
 				}
 			}
 
-			State = 403;
+			State = 405;
 			Match(T__8);
 			}
 		}
@@ -2024,7 +2032,7 @@ public partial class MirParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 407;
+			State = 409;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case T__9:
@@ -2044,27 +2052,27 @@ public partial class MirParser : Parser {
 			case T__28:
 			case BARE_ID:
 				{
-				State = 405;
+				State = 407;
 				bareId();
 				}
 				break;
 			case STRING:
 				{
-				State = 406;
+				State = 408;
 				Match(STRING);
 				}
 				break;
 			default:
 				throw new NoViableAltException(this);
 			}
-			State = 411;
+			State = 413;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==T__0) {
 				{
-				State = 409;
+				State = 411;
 				Match(T__0);
-				State = 410;
+				State = 412;
 				attribute();
 				}
 			}
@@ -2186,7 +2194,7 @@ public partial class MirParser : Parser {
 		EnterRule(_localctx, 56, RULE_attribute);
 		int _la;
 		try {
-			State = 477;
+			State = 479;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case T__27:
@@ -2197,16 +2205,16 @@ public partial class MirParser : Parser {
 				_localctx = new LiteralAttrContext(_localctx);
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 413;
+				State = 415;
 				literal();
-				State = 416;
+				State = 418;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if (_la==T__2) {
 					{
-					State = 414;
+					State = 416;
 					Match(T__2);
-					State = 415;
+					State = 417;
 					type();
 					}
 				}
@@ -2217,7 +2225,7 @@ public partial class MirParser : Parser {
 				_localctx = new TrueAttrContext(_localctx);
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 418;
+				State = 420;
 				Match(T__21);
 				}
 				break;
@@ -2225,7 +2233,7 @@ public partial class MirParser : Parser {
 				_localctx = new FalseAttrContext(_localctx);
 				EnterOuterAlt(_localctx, 3);
 				{
-				State = 419;
+				State = 421;
 				Match(T__22);
 				}
 				break;
@@ -2233,7 +2241,7 @@ public partial class MirParser : Parser {
 				_localctx = new UnitAttrContext(_localctx);
 				EnterOuterAlt(_localctx, 4);
 				{
-				State = 420;
+				State = 422;
 				Match(T__23);
 				}
 				break;
@@ -2241,35 +2249,35 @@ public partial class MirParser : Parser {
 				_localctx = new ArrayAttrContext(_localctx);
 				EnterOuterAlt(_localctx, 5);
 				{
-				State = 421;
+				State = 423;
 				Match(T__17);
-				State = 430;
+				State = 432;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 64803536371984L) != 0)) {
 					{
-					State = 422;
+					State = 424;
 					attribute();
-					State = 427;
+					State = 429;
 					ErrorHandler.Sync(this);
 					_la = TokenStream.LA(1);
 					while (_la==T__1) {
 						{
 						{
-						State = 423;
+						State = 425;
 						Match(T__1);
-						State = 424;
+						State = 426;
 						attribute();
 						}
 						}
-						State = 429;
+						State = 431;
 						ErrorHandler.Sync(this);
 						_la = TokenStream.LA(1);
 					}
 					}
 				}
 
-				State = 432;
+				State = 434;
 				Match(T__18);
 				}
 				break;
@@ -2277,41 +2285,41 @@ public partial class MirParser : Parser {
 				_localctx = new DenseArrayAttrContext(_localctx);
 				EnterOuterAlt(_localctx, 6);
 				{
-				State = 433;
-				Match(T__24);
-				State = 434;
-				Match(T__5);
 				State = 435;
+				Match(T__24);
+				State = 436;
+				Match(T__5);
+				State = 437;
 				elementTypeName();
-				State = 445;
+				State = 447;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if (_la==T__2) {
 					{
-					State = 436;
+					State = 438;
 					Match(T__2);
-					State = 437;
+					State = 439;
 					arrayElement();
-					State = 442;
+					State = 444;
 					ErrorHandler.Sync(this);
 					_la = TokenStream.LA(1);
 					while (_la==T__1) {
 						{
 						{
-						State = 438;
+						State = 440;
 						Match(T__1);
-						State = 439;
+						State = 441;
 						arrayElement();
 						}
 						}
-						State = 444;
+						State = 446;
 						ErrorHandler.Sync(this);
 						_la = TokenStream.LA(1);
 					}
 					}
 				}
 
-				State = 447;
+				State = 449;
 				Match(T__6);
 				}
 				break;
@@ -2319,25 +2327,25 @@ public partial class MirParser : Parser {
 				_localctx = new DenseAttrContext(_localctx);
 				EnterOuterAlt(_localctx, 7);
 				{
-				State = 449;
+				State = 451;
 				Match(T__25);
-				State = 450;
-				Match(T__5);
 				State = 452;
+				Match(T__5);
+				State = 454;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 1031073431568L) != 0)) {
 					{
-					State = 451;
+					State = 453;
 					denseLiteral();
 					}
 				}
 
-				State = 454;
-				Match(T__6);
-				State = 455;
-				Match(T__2);
 				State = 456;
+				Match(T__6);
+				State = 457;
+				Match(T__2);
+				State = 458;
 				type();
 				}
 				break;
@@ -2345,11 +2353,11 @@ public partial class MirParser : Parser {
 				_localctx = new DenseResourceAttrContext(_localctx);
 				EnterOuterAlt(_localctx, 8);
 				{
-				State = 457;
+				State = 459;
 				Match(T__26);
-				State = 458;
+				State = 460;
 				Match(T__5);
-				State = 461;
+				State = 463;
 				ErrorHandler.Sync(this);
 				switch (TokenStream.LA(1)) {
 				case T__9:
@@ -2369,24 +2377,24 @@ public partial class MirParser : Parser {
 				case T__28:
 				case BARE_ID:
 					{
-					State = 459;
+					State = 461;
 					bareId();
 					}
 					break;
 				case STRING:
 					{
-					State = 460;
+					State = 462;
 					Match(STRING);
 					}
 					break;
 				default:
 					throw new NoViableAltException(this);
 				}
-				State = 463;
-				Match(T__6);
-				State = 464;
-				Match(T__2);
 				State = 465;
+				Match(T__6);
+				State = 466;
+				Match(T__2);
+				State = 467;
 				type();
 				}
 				break;
@@ -2394,7 +2402,7 @@ public partial class MirParser : Parser {
 				_localctx = new DictAttrContext(_localctx);
 				EnterOuterAlt(_localctx, 9);
 				{
-				State = 466;
+				State = 468;
 				attributeDict();
 				}
 				break;
@@ -2402,21 +2410,21 @@ public partial class MirParser : Parser {
 				_localctx = new SymbolRefAttrContext(_localctx);
 				EnterOuterAlt(_localctx, 10);
 				{
-				State = 467;
+				State = 469;
 				Match(SYMBOL_ID);
-				State = 472;
+				State = 474;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				while (_la==DOUBLE_COLON) {
 					{
 					{
-					State = 468;
+					State = 470;
 					Match(DOUBLE_COLON);
-					State = 469;
+					State = 471;
 					Match(SYMBOL_ID);
 					}
 					}
-					State = 474;
+					State = 476;
 					ErrorHandler.Sync(this);
 					_la = TokenStream.LA(1);
 				}
@@ -2429,7 +2437,7 @@ public partial class MirParser : Parser {
 				_localctx = new TypeAttrContext(_localctx);
 				EnterOuterAlt(_localctx, 11);
 				{
-				State = 475;
+				State = 477;
 				type();
 				}
 				break;
@@ -2437,7 +2445,7 @@ public partial class MirParser : Parser {
 				_localctx = new AliasAttrContext(_localctx);
 				EnterOuterAlt(_localctx, 12);
 				{
-				State = 476;
+				State = 478;
 				Match(HASH_ID);
 				}
 				break;
@@ -2473,13 +2481,13 @@ public partial class MirParser : Parser {
 		LiteralContext _localctx = new LiteralContext(Context, State);
 		EnterRule(_localctx, 58, RULE_literal);
 		try {
-			State = 481;
+			State = 483;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case STRING:
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 479;
+				State = 481;
 				Match(STRING);
 				}
 				break;
@@ -2489,7 +2497,7 @@ public partial class MirParser : Parser {
 			case INTEGER:
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 480;
+				State = 482;
 				signedNumber();
 				}
 				break;
@@ -2527,17 +2535,17 @@ public partial class MirParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 484;
+			State = 486;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if (_la==T__27) {
 				{
-				State = 483;
+				State = 485;
 				Match(T__27);
 				}
 			}
 
-			State = 486;
+			State = 488;
 			_la = TokenStream.LA(1);
 			if ( !((((_la) & ~0x3f) == 0 && ((1L << _la) & 481036337152L) != 0)) ) {
 			ErrorHandler.RecoverInline(this);
@@ -2575,7 +2583,7 @@ public partial class MirParser : Parser {
 		ArrayElementContext _localctx = new ArrayElementContext(Context, State);
 		EnterRule(_localctx, 62, RULE_arrayElement);
 		try {
-			State = 491;
+			State = 493;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case T__27:
@@ -2584,21 +2592,21 @@ public partial class MirParser : Parser {
 			case INTEGER:
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 488;
+				State = 490;
 				signedNumber();
 				}
 				break;
 			case T__21:
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 489;
+				State = 491;
 				Match(T__21);
 				}
 				break;
 			case T__22:
 				EnterOuterAlt(_localctx, 3);
 				{
-				State = 490;
+				State = 492;
 				Match(T__22);
 				}
 				break;
@@ -2634,13 +2642,13 @@ public partial class MirParser : Parser {
 		DenseLiteralContext _localctx = new DenseLiteralContext(Context, State);
 		EnterRule(_localctx, 64, RULE_denseLiteral);
 		try {
-			State = 495;
+			State = 497;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case STRING:
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 493;
+				State = 495;
 				Match(STRING);
 				}
 				break;
@@ -2654,7 +2662,7 @@ public partial class MirParser : Parser {
 			case INTEGER:
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 494;
+				State = 496;
 				denseElement();
 				}
 				break;
@@ -2699,41 +2707,41 @@ public partial class MirParser : Parser {
 		EnterRule(_localctx, 66, RULE_denseElement);
 		int _la;
 		try {
-			State = 518;
+			State = 520;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case T__17:
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 497;
+				State = 499;
 				Match(T__17);
-				State = 506;
+				State = 508;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 481317617680L) != 0)) {
 					{
-					State = 498;
+					State = 500;
 					denseElement();
-					State = 503;
+					State = 505;
 					ErrorHandler.Sync(this);
 					_la = TokenStream.LA(1);
 					while (_la==T__1) {
 						{
 						{
-						State = 499;
+						State = 501;
 						Match(T__1);
-						State = 500;
+						State = 502;
 						denseElement();
 						}
 						}
-						State = 505;
+						State = 507;
 						ErrorHandler.Sync(this);
 						_la = TokenStream.LA(1);
 					}
 					}
 				}
 
-				State = 508;
+				State = 510;
 				Match(T__18);
 				}
 				break;
@@ -2743,36 +2751,36 @@ public partial class MirParser : Parser {
 			case INTEGER:
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 509;
+				State = 511;
 				signedNumber();
 				}
 				break;
 			case T__21:
 				EnterOuterAlt(_localctx, 3);
 				{
-				State = 510;
+				State = 512;
 				Match(T__21);
 				}
 				break;
 			case T__22:
 				EnterOuterAlt(_localctx, 4);
 				{
-				State = 511;
+				State = 513;
 				Match(T__22);
 				}
 				break;
 			case T__3:
 				EnterOuterAlt(_localctx, 5);
 				{
-				State = 512;
-				Match(T__3);
-				State = 513;
-				signedNumber();
 				State = 514;
-				Match(T__1);
+				Match(T__3);
 				State = 515;
 				signedNumber();
 				State = 516;
+				Match(T__1);
+				State = 517;
+				signedNumber();
+				State = 518;
 				Match(T__4);
 				}
 				break;
@@ -2810,7 +2818,7 @@ public partial class MirParser : Parser {
 		TypeContext _localctx = new TypeContext(Context, State);
 		EnterRule(_localctx, 68, RULE_type);
 		try {
-			State = 522;
+			State = 524;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case T__28:
@@ -2818,14 +2826,14 @@ public partial class MirParser : Parser {
 			case BARE_ID:
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 520;
+				State = 522;
 				nonFunctionType();
 				}
 				break;
 			case T__3:
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 521;
+				State = 523;
 				functionType();
 				}
 				break;
@@ -2871,50 +2879,50 @@ public partial class MirParser : Parser {
 		EnterRule(_localctx, 70, RULE_nonFunctionType);
 		int _la;
 		try {
-			State = 537;
+			State = 539;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case T__28:
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 524;
+				State = 526;
 				tensorType();
 				}
 				break;
 			case BARE_ID:
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 525;
+				State = 527;
 				elementTypeName();
 				}
 				break;
 			case BANG_ID:
 				EnterOuterAlt(_localctx, 3);
 				{
-				State = 526;
+				State = 528;
 				Match(BANG_ID);
-				State = 535;
+				State = 537;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if (_la==T__5) {
 					{
-					State = 527;
+					State = 529;
 					Match(T__5);
-					State = 531;
+					State = 533;
 					ErrorHandler.Sync(this);
 					_la = TokenStream.LA(1);
 					while ((((_la) & ~0x3f) == 0 && ((1L << _la) & 562949953421182L) != 0)) {
 						{
 						{
-						State = 528;
+						State = 530;
 						opaqueBody();
 						}
 						}
-						State = 533;
+						State = 535;
 						ErrorHandler.Sync(this);
 						_la = TokenStream.LA(1);
 					}
-					State = 534;
+					State = 536;
 					Match(T__6);
 					}
 				}
@@ -2960,66 +2968,66 @@ public partial class MirParser : Parser {
 		EnterRule(_localctx, 72, RULE_tensorType);
 		int _la;
 		try {
-			State = 559;
+			State = 561;
 			ErrorHandler.Sync(this);
-			switch ( Interpreter.AdaptivePredict(TokenStream,73,Context) ) {
+			switch ( Interpreter.AdaptivePredict(TokenStream,74,Context) ) {
 			case 1:
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 539;
+				State = 541;
 				Match(T__28);
-				State = 540;
-				Match(T__5);
 				State = 542;
+				Match(T__5);
+				State = 544;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if (_la==DIMS || _la==UNRANKED) {
 					{
-					State = 541;
+					State = 543;
 					shapePrefix();
 					}
 				}
 
-				State = 544;
+				State = 546;
 				elementTypeName();
-				State = 547;
+				State = 549;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if (_la==T__1) {
 					{
-					State = 545;
+					State = 547;
 					Match(T__1);
-					State = 546;
+					State = 548;
 					attribute();
 					}
 				}
 
-				State = 549;
+				State = 551;
 				Match(T__6);
 				}
 				break;
 			case 2:
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 551;
-				Match(T__28);
-				State = 552;
-				Match(T__5);
 				State = 553;
+				Match(T__28);
+				State = 554;
+				Match(T__5);
+				State = 555;
 				Match(HEX_INTEGER);
-				State = 556;
+				State = 558;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if (_la==T__1) {
 					{
-					State = 554;
+					State = 556;
 					Match(T__1);
-					State = 555;
+					State = 557;
 					attribute();
 					}
 				}
 
-				State = 558;
+				State = 560;
 				Match(T__6);
 				}
 				break;
@@ -3054,7 +3062,7 @@ public partial class MirParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 561;
+			State = 563;
 			_la = TokenStream.LA(1);
 			if ( !(_la==DIMS || _la==UNRANKED) ) {
 			ErrorHandler.RecoverInline(this);
@@ -3092,7 +3100,7 @@ public partial class MirParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 563;
+			State = 565;
 			Match(BARE_ID);
 			}
 		}
@@ -3130,23 +3138,23 @@ public partial class MirParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 565;
-			Match(T__3);
 			State = 567;
+			Match(T__3);
+			State = 569;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 52777095004176L) != 0)) {
 				{
-				State = 566;
+				State = 568;
 				typeList();
 				}
 			}
 
-			State = 569;
-			Match(T__4);
-			State = 570;
-			Match(ARROW);
 			State = 571;
+			Match(T__4);
+			State = 572;
+			Match(ARROW);
+			State = 573;
 			functionResultTypes();
 			}
 		}
@@ -3181,25 +3189,25 @@ public partial class MirParser : Parser {
 		EnterRule(_localctx, 80, RULE_functionResultTypes);
 		int _la;
 		try {
-			State = 579;
+			State = 581;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case T__3:
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 573;
-				Match(T__3);
 				State = 575;
+				Match(T__3);
+				State = 577;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 52777095004176L) != 0)) {
 					{
-					State = 574;
+					State = 576;
 					typeList();
 					}
 				}
 
-				State = 577;
+				State = 579;
 				Match(T__4);
 				}
 				break;
@@ -3208,7 +3216,7 @@ public partial class MirParser : Parser {
 			case BARE_ID:
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 578;
+				State = 580;
 				nonFunctionType();
 				}
 				break;
@@ -3249,21 +3257,21 @@ public partial class MirParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 581;
+			State = 583;
 			type();
-			State = 586;
+			State = 588;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			while (_la==T__1) {
 				{
 				{
-				State = 582;
+				State = 584;
 				Match(T__1);
-				State = 583;
+				State = 585;
 				type();
 				}
 				}
-				State = 588;
+				State = 590;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 			}
@@ -3300,29 +3308,29 @@ public partial class MirParser : Parser {
 		EnterRule(_localctx, 84, RULE_opaqueBody);
 		int _la;
 		try {
-			State = 598;
+			State = 600;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case T__5:
 				EnterOuterAlt(_localctx, 1);
 				{
-				State = 589;
+				State = 591;
 				Match(T__5);
-				State = 593;
+				State = 595;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				while ((((_la) & ~0x3f) == 0 && ((1L << _la) & 562949953421182L) != 0)) {
 					{
 					{
-					State = 590;
+					State = 592;
 					opaqueBody();
 					}
 					}
-					State = 595;
+					State = 597;
 					ErrorHandler.Sync(this);
 					_la = TokenStream.LA(1);
 				}
-				State = 596;
+				State = 598;
 				Match(T__6);
 				}
 				break;
@@ -3374,7 +3382,7 @@ public partial class MirParser : Parser {
 			case UNEXPECTED_CHAR:
 				EnterOuterAlt(_localctx, 2);
 				{
-				State = 597;
+				State = 599;
 				_la = TokenStream.LA(1);
 				if ( _la <= 0 || (_la==T__5 || _la==T__6) ) {
 				ErrorHandler.RecoverInline(this);
@@ -3417,7 +3425,7 @@ public partial class MirParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 600;
+			State = 602;
 			_la = TokenStream.LA(1);
 			if ( !((((_la) & ~0x3f) == 0 && ((1L << _la) & 35185176587264L) != 0)) ) {
 			ErrorHandler.RecoverInline(this);
@@ -3463,35 +3471,35 @@ public partial class MirParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 602;
+			State = 604;
 			Match(FILE_METADATA_BEGIN);
-			State = 611;
+			State = 613;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 35185176587264L) != 0)) {
 				{
-				State = 603;
+				State = 605;
 				metadataSection();
-				State = 608;
+				State = 610;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				while (_la==T__1) {
 					{
 					{
-					State = 604;
+					State = 606;
 					Match(T__1);
-					State = 605;
+					State = 607;
 					metadataSection();
 					}
 					}
-					State = 610;
+					State = 612;
 					ErrorHandler.Sync(this);
 					_la = TokenStream.LA(1);
 				}
 				}
 			}
 
-			State = 613;
+			State = 615;
 			Match(FILE_METADATA_END);
 			}
 		}
@@ -3531,39 +3539,39 @@ public partial class MirParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 615;
-			bareId();
-			State = 616;
-			Match(T__2);
 			State = 617;
+			bareId();
+			State = 618;
+			Match(T__2);
+			State = 619;
 			Match(T__7);
-			State = 626;
+			State = 628;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 35185176587264L) != 0)) {
 				{
-				State = 618;
+				State = 620;
 				resourceGroup();
-				State = 623;
+				State = 625;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				while (_la==T__1) {
 					{
 					{
-					State = 619;
+					State = 621;
 					Match(T__1);
-					State = 620;
+					State = 622;
 					resourceGroup();
 					}
 					}
-					State = 625;
+					State = 627;
 					ErrorHandler.Sync(this);
 					_la = TokenStream.LA(1);
 				}
 				}
 			}
 
-			State = 628;
+			State = 630;
 			Match(T__8);
 			}
 		}
@@ -3603,39 +3611,39 @@ public partial class MirParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 630;
-			bareId();
-			State = 631;
-			Match(T__2);
 			State = 632;
+			bareId();
+			State = 633;
+			Match(T__2);
+			State = 634;
 			Match(T__7);
-			State = 641;
+			State = 643;
 			ErrorHandler.Sync(this);
 			_la = TokenStream.LA(1);
 			if ((((_la) & ~0x3f) == 0 && ((1L << _la) & 35734932401152L) != 0)) {
 				{
-				State = 633;
+				State = 635;
 				resourceEntry();
-				State = 638;
+				State = 640;
 				ErrorHandler.Sync(this);
 				_la = TokenStream.LA(1);
 				while (_la==T__1) {
 					{
 					{
-					State = 634;
+					State = 636;
 					Match(T__1);
-					State = 635;
+					State = 637;
 					resourceEntry();
 					}
 					}
-					State = 640;
+					State = 642;
 					ErrorHandler.Sync(this);
 					_la = TokenStream.LA(1);
 				}
 				}
 			}
 
-			State = 643;
+			State = 645;
 			Match(T__8);
 			}
 		}
@@ -3672,7 +3680,7 @@ public partial class MirParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 647;
+			State = 649;
 			ErrorHandler.Sync(this);
 			switch (TokenStream.LA(1)) {
 			case T__9:
@@ -3692,22 +3700,22 @@ public partial class MirParser : Parser {
 			case T__28:
 			case BARE_ID:
 				{
-				State = 645;
+				State = 647;
 				bareId();
 				}
 				break;
 			case STRING:
 				{
-				State = 646;
+				State = 648;
 				Match(STRING);
 				}
 				break;
 			default:
 				throw new NoViableAltException(this);
 			}
-			State = 649;
+			State = 651;
 			Match(T__2);
-			State = 650;
+			State = 652;
 			resourceValue();
 			}
 		}
@@ -3739,7 +3747,7 @@ public partial class MirParser : Parser {
 		try {
 			EnterOuterAlt(_localctx, 1);
 			{
-			State = 652;
+			State = 654;
 			_la = TokenStream.LA(1);
 			if ( !((((_la) & ~0x3f) == 0 && ((1L << _la) & 549768396800L) != 0)) ) {
 			ErrorHandler.RecoverInline(this);
@@ -3762,7 +3770,7 @@ public partial class MirParser : Parser {
 	}
 
 	private static int[] _serializedATN = {
-		4,1,48,655,2,0,7,0,2,1,7,1,2,2,7,2,2,3,7,3,2,4,7,4,2,5,7,5,2,6,7,6,2,7,
+		4,1,48,657,2,0,7,0,2,1,7,1,2,2,7,2,2,3,7,3,2,4,7,4,2,5,7,5,2,6,7,6,2,7,
 		7,7,2,8,7,8,2,9,7,9,2,10,7,10,2,11,7,11,2,12,7,12,2,13,7,13,2,14,7,14,
 		2,15,7,15,2,16,7,16,2,17,7,17,2,18,7,18,2,19,7,19,2,20,7,20,2,21,7,21,
 		2,22,7,22,2,23,7,23,2,24,7,24,2,25,7,25,2,26,7,26,2,27,7,27,2,28,7,28,
@@ -3783,210 +3791,210 @@ public partial class MirParser : Parser {
 		15,12,15,249,9,15,1,15,1,15,3,15,253,8,15,1,16,1,16,3,16,257,8,16,1,16,
 		1,16,1,16,3,16,262,8,16,1,16,1,16,3,16,266,8,16,1,16,1,16,3,16,270,8,16,
 		1,16,3,16,273,8,16,1,16,3,16,276,8,16,1,17,1,17,1,17,5,17,281,8,17,10,
-		17,12,17,284,9,17,1,18,1,18,1,18,1,18,3,18,290,8,18,1,18,3,18,293,8,18,
-		1,19,1,19,1,19,1,19,1,19,5,19,300,8,19,10,19,12,19,303,9,19,3,19,305,8,
-		19,1,19,1,19,1,19,3,19,310,8,19,1,20,1,20,3,20,314,8,20,1,21,1,21,5,21,
-		318,8,21,10,21,12,21,321,9,21,1,21,5,21,324,8,21,10,21,12,21,327,9,21,
-		1,21,1,21,1,22,1,22,1,22,1,22,1,22,3,22,336,8,22,1,22,3,22,339,8,22,1,
-		23,1,23,1,23,1,23,1,23,1,24,1,24,1,24,1,24,1,24,1,25,1,25,1,25,1,25,1,
-		25,1,25,1,25,1,25,1,25,1,25,1,25,3,25,362,8,25,1,25,1,25,1,25,1,25,1,25,
-		3,25,369,8,25,1,25,1,25,1,25,1,25,5,25,375,8,25,10,25,12,25,378,9,25,3,
-		25,380,8,25,1,25,1,25,1,25,1,25,1,25,1,25,1,25,1,25,1,25,3,25,391,8,25,
-		1,26,1,26,1,26,1,26,5,26,397,8,26,10,26,12,26,400,9,26,3,26,402,8,26,1,
-		26,1,26,1,27,1,27,3,27,408,8,27,1,27,1,27,3,27,412,8,27,1,28,1,28,1,28,
-		3,28,417,8,28,1,28,1,28,1,28,1,28,1,28,1,28,1,28,5,28,426,8,28,10,28,12,
-		28,429,9,28,3,28,431,8,28,1,28,1,28,1,28,1,28,1,28,1,28,1,28,1,28,5,28,
-		441,8,28,10,28,12,28,444,9,28,3,28,446,8,28,1,28,1,28,1,28,1,28,1,28,3,
-		28,453,8,28,1,28,1,28,1,28,1,28,1,28,1,28,1,28,3,28,462,8,28,1,28,1,28,
-		1,28,1,28,1,28,1,28,1,28,5,28,471,8,28,10,28,12,28,474,9,28,1,28,1,28,
-		3,28,478,8,28,1,29,1,29,3,29,482,8,29,1,30,3,30,485,8,30,1,30,1,30,1,31,
-		1,31,1,31,3,31,492,8,31,1,32,1,32,3,32,496,8,32,1,33,1,33,1,33,1,33,5,
-		33,502,8,33,10,33,12,33,505,9,33,3,33,507,8,33,1,33,1,33,1,33,1,33,1,33,
-		1,33,1,33,1,33,1,33,1,33,3,33,519,8,33,1,34,1,34,3,34,523,8,34,1,35,1,
-		35,1,35,1,35,1,35,5,35,530,8,35,10,35,12,35,533,9,35,1,35,3,35,536,8,35,
-		3,35,538,8,35,1,36,1,36,1,36,3,36,543,8,36,1,36,1,36,1,36,3,36,548,8,36,
-		1,36,1,36,1,36,1,36,1,36,1,36,1,36,3,36,557,8,36,1,36,3,36,560,8,36,1,
-		37,1,37,1,38,1,38,1,39,1,39,3,39,568,8,39,1,39,1,39,1,39,1,39,1,40,1,40,
-		3,40,576,8,40,1,40,1,40,3,40,580,8,40,1,41,1,41,1,41,5,41,585,8,41,10,
-		41,12,41,588,9,41,1,42,1,42,5,42,592,8,42,10,42,12,42,595,9,42,1,42,1,
-		42,3,42,599,8,42,1,43,1,43,1,44,1,44,1,44,1,44,5,44,607,8,44,10,44,12,
-		44,610,9,44,3,44,612,8,44,1,44,1,44,1,45,1,45,1,45,1,45,1,45,1,45,5,45,
-		622,8,45,10,45,12,45,625,9,45,3,45,627,8,45,1,45,1,45,1,46,1,46,1,46,1,
-		46,1,46,1,46,5,46,637,8,46,10,46,12,46,640,9,46,3,46,642,8,46,1,46,1,46,
-		1,47,1,47,3,47,648,8,47,1,47,1,47,1,47,1,48,1,48,1,48,0,0,49,0,2,4,6,8,
-		10,12,14,16,18,20,22,24,26,28,30,32,34,36,38,40,42,44,46,48,50,52,54,56,
-		58,60,62,64,66,68,70,72,74,76,78,80,82,84,86,88,90,92,94,96,0,6,1,0,13,
-		14,1,0,36,38,1,0,34,35,1,0,6,7,6,0,10,11,13,13,15,17,20,27,29,29,45,45,
-		2,0,22,23,39,39,715,0,101,1,0,0,0,2,109,1,0,0,0,4,120,1,0,0,0,6,129,1,
-		0,0,0,8,131,1,0,0,0,10,141,1,0,0,0,12,146,1,0,0,0,14,166,1,0,0,0,16,170,
-		1,0,0,0,18,181,1,0,0,0,20,196,1,0,0,0,22,203,1,0,0,0,24,219,1,0,0,0,26,
-		225,1,0,0,0,28,233,1,0,0,0,30,235,1,0,0,0,32,254,1,0,0,0,34,277,1,0,0,
-		0,36,285,1,0,0,0,38,309,1,0,0,0,40,311,1,0,0,0,42,315,1,0,0,0,44,330,1,
-		0,0,0,46,340,1,0,0,0,48,345,1,0,0,0,50,390,1,0,0,0,52,392,1,0,0,0,54,407,
-		1,0,0,0,56,477,1,0,0,0,58,481,1,0,0,0,60,484,1,0,0,0,62,491,1,0,0,0,64,
-		495,1,0,0,0,66,518,1,0,0,0,68,522,1,0,0,0,70,537,1,0,0,0,72,559,1,0,0,
-		0,74,561,1,0,0,0,76,563,1,0,0,0,78,565,1,0,0,0,80,579,1,0,0,0,82,581,1,
-		0,0,0,84,598,1,0,0,0,86,600,1,0,0,0,88,602,1,0,0,0,90,615,1,0,0,0,92,630,
-		1,0,0,0,94,647,1,0,0,0,96,652,1,0,0,0,98,100,3,2,1,0,99,98,1,0,0,0,100,
-		103,1,0,0,0,101,99,1,0,0,0,101,102,1,0,0,0,102,104,1,0,0,0,103,101,1,0,
-		0,0,104,105,5,0,0,1,105,1,1,0,0,0,106,110,3,6,3,0,107,110,3,4,2,0,108,
-		110,3,88,44,0,109,106,1,0,0,0,109,107,1,0,0,0,109,108,1,0,0,0,110,3,1,
-		0,0,0,111,112,5,43,0,0,112,113,5,1,0,0,113,121,3,48,24,0,114,115,5,43,
-		0,0,115,116,5,1,0,0,116,121,3,56,28,0,117,118,5,44,0,0,118,119,5,1,0,0,
-		119,121,3,68,34,0,120,111,1,0,0,0,120,114,1,0,0,0,120,117,1,0,0,0,121,
-		5,1,0,0,0,122,130,3,30,15,0,123,130,3,32,16,0,124,130,3,44,22,0,125,127,
-		3,8,4,0,126,125,1,0,0,0,126,127,1,0,0,0,127,128,1,0,0,0,128,130,3,12,6,
-		0,129,122,1,0,0,0,129,123,1,0,0,0,129,124,1,0,0,0,129,126,1,0,0,0,130,
-		7,1,0,0,0,131,136,3,10,5,0,132,133,5,2,0,0,133,135,3,10,5,0,134,132,1,
-		0,0,0,135,138,1,0,0,0,136,134,1,0,0,0,136,137,1,0,0,0,137,139,1,0,0,0,
-		138,136,1,0,0,0,139,140,5,1,0,0,140,9,1,0,0,0,141,144,5,40,0,0,142,143,
-		5,3,0,0,143,145,5,38,0,0,144,142,1,0,0,0,144,145,1,0,0,0,145,11,1,0,0,
-		0,146,147,5,39,0,0,147,149,5,4,0,0,148,150,3,26,13,0,149,148,1,0,0,0,149,
-		150,1,0,0,0,150,151,1,0,0,0,151,153,5,5,0,0,152,154,3,14,7,0,153,152,1,
-		0,0,0,153,154,1,0,0,0,154,156,1,0,0,0,155,157,3,16,8,0,156,155,1,0,0,0,
-		156,157,1,0,0,0,157,159,1,0,0,0,158,160,3,52,26,0,159,158,1,0,0,0,159,
-		160,1,0,0,0,160,161,1,0,0,0,161,162,5,3,0,0,162,164,3,78,39,0,163,165,
-		3,46,23,0,164,163,1,0,0,0,164,165,1,0,0,0,165,13,1,0,0,0,166,167,5,6,0,
-		0,167,168,3,52,26,0,168,169,5,7,0,0,169,15,1,0,0,0,170,171,5,4,0,0,171,
-		176,3,18,9,0,172,173,5,2,0,0,173,175,3,18,9,0,174,172,1,0,0,0,175,178,
-		1,0,0,0,176,174,1,0,0,0,176,177,1,0,0,0,177,179,1,0,0,0,178,176,1,0,0,
-		0,179,180,5,5,0,0,180,17,1,0,0,0,181,185,5,8,0,0,182,184,3,6,3,0,183,182,
-		1,0,0,0,184,187,1,0,0,0,185,183,1,0,0,0,185,186,1,0,0,0,186,191,1,0,0,
-		0,187,185,1,0,0,0,188,190,3,20,10,0,189,188,1,0,0,0,190,193,1,0,0,0,191,
-		189,1,0,0,0,191,192,1,0,0,0,192,194,1,0,0,0,193,191,1,0,0,0,194,195,5,
-		9,0,0,195,19,1,0,0,0,196,200,3,22,11,0,197,199,3,6,3,0,198,197,1,0,0,0,
-		199,202,1,0,0,0,200,198,1,0,0,0,200,201,1,0,0,0,201,21,1,0,0,0,202,200,
-		1,0,0,0,203,215,5,42,0,0,204,205,5,4,0,0,205,210,3,24,12,0,206,207,5,2,
-		0,0,207,209,3,24,12,0,208,206,1,0,0,0,209,212,1,0,0,0,210,208,1,0,0,0,
-		210,211,1,0,0,0,211,213,1,0,0,0,212,210,1,0,0,0,213,214,5,5,0,0,214,216,
-		1,0,0,0,215,204,1,0,0,0,215,216,1,0,0,0,216,217,1,0,0,0,217,218,5,3,0,
-		0,218,23,1,0,0,0,219,220,5,40,0,0,220,221,5,3,0,0,221,223,3,68,34,0,222,
-		224,3,46,23,0,223,222,1,0,0,0,223,224,1,0,0,0,224,25,1,0,0,0,225,230,3,
-		28,14,0,226,227,5,2,0,0,227,229,3,28,14,0,228,226,1,0,0,0,229,232,1,0,
-		0,0,230,228,1,0,0,0,230,231,1,0,0,0,231,27,1,0,0,0,232,230,1,0,0,0,233,
-		234,5,40,0,0,234,29,1,0,0,0,235,237,5,10,0,0,236,238,5,41,0,0,237,236,
-		1,0,0,0,237,238,1,0,0,0,238,241,1,0,0,0,239,240,5,11,0,0,240,242,3,52,
-		26,0,241,239,1,0,0,0,241,242,1,0,0,0,242,243,1,0,0,0,243,247,5,8,0,0,244,
-		246,3,6,3,0,245,244,1,0,0,0,246,249,1,0,0,0,247,245,1,0,0,0,247,248,1,
-		0,0,0,248,250,1,0,0,0,249,247,1,0,0,0,250,252,5,9,0,0,251,253,3,46,23,
-		0,252,251,1,0,0,0,252,253,1,0,0,0,253,31,1,0,0,0,254,256,5,12,0,0,255,
-		257,3,86,43,0,256,255,1,0,0,0,256,257,1,0,0,0,257,258,1,0,0,0,258,259,
-		5,41,0,0,259,261,5,4,0,0,260,262,3,34,17,0,261,260,1,0,0,0,261,262,1,0,
-		0,0,262,263,1,0,0,0,263,265,5,5,0,0,264,266,3,38,19,0,265,264,1,0,0,0,
-		265,266,1,0,0,0,266,269,1,0,0,0,267,268,5,11,0,0,268,270,3,52,26,0,269,
-		267,1,0,0,0,269,270,1,0,0,0,270,272,1,0,0,0,271,273,3,42,21,0,272,271,
-		1,0,0,0,272,273,1,0,0,0,273,275,1,0,0,0,274,276,3,46,23,0,275,274,1,0,
-		0,0,275,276,1,0,0,0,276,33,1,0,0,0,277,282,3,36,18,0,278,279,5,2,0,0,279,
-		281,3,36,18,0,280,278,1,0,0,0,281,284,1,0,0,0,282,280,1,0,0,0,282,283,
-		1,0,0,0,283,35,1,0,0,0,284,282,1,0,0,0,285,286,5,40,0,0,286,287,5,3,0,
-		0,287,289,3,68,34,0,288,290,3,52,26,0,289,288,1,0,0,0,289,290,1,0,0,0,
-		290,292,1,0,0,0,291,293,3,46,23,0,292,291,1,0,0,0,292,293,1,0,0,0,293,
-		37,1,0,0,0,294,295,5,32,0,0,295,304,5,4,0,0,296,301,3,40,20,0,297,298,
-		5,2,0,0,298,300,3,40,20,0,299,297,1,0,0,0,300,303,1,0,0,0,301,299,1,0,
-		0,0,301,302,1,0,0,0,302,305,1,0,0,0,303,301,1,0,0,0,304,296,1,0,0,0,304,
-		305,1,0,0,0,305,306,1,0,0,0,306,310,5,5,0,0,307,308,5,32,0,0,308,310,3,
-		70,35,0,309,294,1,0,0,0,309,307,1,0,0,0,310,39,1,0,0,0,311,313,3,68,34,
-		0,312,314,3,52,26,0,313,312,1,0,0,0,313,314,1,0,0,0,314,41,1,0,0,0,315,
-		319,5,8,0,0,316,318,3,6,3,0,317,316,1,0,0,0,318,321,1,0,0,0,319,317,1,
-		0,0,0,319,320,1,0,0,0,320,325,1,0,0,0,321,319,1,0,0,0,322,324,3,20,10,
-		0,323,322,1,0,0,0,324,327,1,0,0,0,325,323,1,0,0,0,325,326,1,0,0,0,326,
-		328,1,0,0,0,327,325,1,0,0,0,328,329,5,9,0,0,329,43,1,0,0,0,330,335,7,0,
-		0,0,331,332,3,26,13,0,332,333,5,3,0,0,333,334,3,82,41,0,334,336,1,0,0,
-		0,335,331,1,0,0,0,335,336,1,0,0,0,336,338,1,0,0,0,337,339,3,46,23,0,338,
-		337,1,0,0,0,338,339,1,0,0,0,339,45,1,0,0,0,340,341,5,15,0,0,341,342,5,
-		4,0,0,342,343,3,50,25,0,343,344,5,5,0,0,344,47,1,0,0,0,345,346,5,15,0,
-		0,346,347,5,4,0,0,347,348,3,50,25,0,348,349,5,5,0,0,349,49,1,0,0,0,350,
-		391,5,16,0,0,351,352,5,39,0,0,352,353,5,3,0,0,353,354,5,38,0,0,354,355,
-		5,3,0,0,355,391,5,38,0,0,356,361,5,39,0,0,357,358,5,4,0,0,358,359,3,50,
-		25,0,359,360,5,5,0,0,360,362,1,0,0,0,361,357,1,0,0,0,361,362,1,0,0,0,362,
-		391,1,0,0,0,363,368,5,17,0,0,364,365,5,6,0,0,365,366,3,56,28,0,366,367,
-		5,7,0,0,367,369,1,0,0,0,368,364,1,0,0,0,368,369,1,0,0,0,369,370,1,0,0,
-		0,370,379,5,18,0,0,371,376,3,50,25,0,372,373,5,2,0,0,373,375,3,50,25,0,
-		374,372,1,0,0,0,375,378,1,0,0,0,376,374,1,0,0,0,376,377,1,0,0,0,377,380,
-		1,0,0,0,378,376,1,0,0,0,379,371,1,0,0,0,379,380,1,0,0,0,380,381,1,0,0,
-		0,381,391,5,19,0,0,382,383,5,20,0,0,383,384,5,4,0,0,384,385,3,50,25,0,
-		385,386,5,21,0,0,386,387,3,50,25,0,387,388,5,5,0,0,388,391,1,0,0,0,389,
-		391,5,43,0,0,390,350,1,0,0,0,390,351,1,0,0,0,390,356,1,0,0,0,390,363,1,
-		0,0,0,390,382,1,0,0,0,390,389,1,0,0,0,391,51,1,0,0,0,392,401,5,8,0,0,393,
-		398,3,54,27,0,394,395,5,2,0,0,395,397,3,54,27,0,396,394,1,0,0,0,397,400,
-		1,0,0,0,398,396,1,0,0,0,398,399,1,0,0,0,399,402,1,0,0,0,400,398,1,0,0,
-		0,401,393,1,0,0,0,401,402,1,0,0,0,402,403,1,0,0,0,403,404,5,9,0,0,404,
-		53,1,0,0,0,405,408,3,86,43,0,406,408,5,39,0,0,407,405,1,0,0,0,407,406,
-		1,0,0,0,408,411,1,0,0,0,409,410,5,1,0,0,410,412,3,56,28,0,411,409,1,0,
-		0,0,411,412,1,0,0,0,412,55,1,0,0,0,413,416,3,58,29,0,414,415,5,3,0,0,415,
-		417,3,68,34,0,416,414,1,0,0,0,416,417,1,0,0,0,417,478,1,0,0,0,418,478,
-		5,22,0,0,419,478,5,23,0,0,420,478,5,24,0,0,421,430,5,18,0,0,422,427,3,
-		56,28,0,423,424,5,2,0,0,424,426,3,56,28,0,425,423,1,0,0,0,426,429,1,0,
-		0,0,427,425,1,0,0,0,427,428,1,0,0,0,428,431,1,0,0,0,429,427,1,0,0,0,430,
-		422,1,0,0,0,430,431,1,0,0,0,431,432,1,0,0,0,432,478,5,19,0,0,433,434,5,
-		25,0,0,434,435,5,6,0,0,435,445,3,76,38,0,436,437,5,3,0,0,437,442,3,62,
-		31,0,438,439,5,2,0,0,439,441,3,62,31,0,440,438,1,0,0,0,441,444,1,0,0,0,
-		442,440,1,0,0,0,442,443,1,0,0,0,443,446,1,0,0,0,444,442,1,0,0,0,445,436,
-		1,0,0,0,445,446,1,0,0,0,446,447,1,0,0,0,447,448,5,7,0,0,448,478,1,0,0,
-		0,449,450,5,26,0,0,450,452,5,6,0,0,451,453,3,64,32,0,452,451,1,0,0,0,452,
-		453,1,0,0,0,453,454,1,0,0,0,454,455,5,7,0,0,455,456,5,3,0,0,456,478,3,
-		68,34,0,457,458,5,27,0,0,458,461,5,6,0,0,459,462,3,86,43,0,460,462,5,39,
-		0,0,461,459,1,0,0,0,461,460,1,0,0,0,462,463,1,0,0,0,463,464,5,7,0,0,464,
-		465,5,3,0,0,465,478,3,68,34,0,466,478,3,52,26,0,467,472,5,41,0,0,468,469,
-		5,33,0,0,469,471,5,41,0,0,470,468,1,0,0,0,471,474,1,0,0,0,472,470,1,0,
-		0,0,472,473,1,0,0,0,473,478,1,0,0,0,474,472,1,0,0,0,475,478,3,68,34,0,
-		476,478,5,43,0,0,477,413,1,0,0,0,477,418,1,0,0,0,477,419,1,0,0,0,477,420,
-		1,0,0,0,477,421,1,0,0,0,477,433,1,0,0,0,477,449,1,0,0,0,477,457,1,0,0,
-		0,477,466,1,0,0,0,477,467,1,0,0,0,477,475,1,0,0,0,477,476,1,0,0,0,478,
-		57,1,0,0,0,479,482,5,39,0,0,480,482,3,60,30,0,481,479,1,0,0,0,481,480,
-		1,0,0,0,482,59,1,0,0,0,483,485,5,28,0,0,484,483,1,0,0,0,484,485,1,0,0,
-		0,485,486,1,0,0,0,486,487,7,1,0,0,487,61,1,0,0,0,488,492,3,60,30,0,489,
-		492,5,22,0,0,490,492,5,23,0,0,491,488,1,0,0,0,491,489,1,0,0,0,491,490,
-		1,0,0,0,492,63,1,0,0,0,493,496,5,39,0,0,494,496,3,66,33,0,495,493,1,0,
-		0,0,495,494,1,0,0,0,496,65,1,0,0,0,497,506,5,18,0,0,498,503,3,66,33,0,
-		499,500,5,2,0,0,500,502,3,66,33,0,501,499,1,0,0,0,502,505,1,0,0,0,503,
-		501,1,0,0,0,503,504,1,0,0,0,504,507,1,0,0,0,505,503,1,0,0,0,506,498,1,
-		0,0,0,506,507,1,0,0,0,507,508,1,0,0,0,508,519,5,19,0,0,509,519,3,60,30,
-		0,510,519,5,22,0,0,511,519,5,23,0,0,512,513,5,4,0,0,513,514,3,60,30,0,
-		514,515,5,2,0,0,515,516,3,60,30,0,516,517,5,5,0,0,517,519,1,0,0,0,518,
-		497,1,0,0,0,518,509,1,0,0,0,518,510,1,0,0,0,518,511,1,0,0,0,518,512,1,
-		0,0,0,519,67,1,0,0,0,520,523,3,70,35,0,521,523,3,78,39,0,522,520,1,0,0,
-		0,522,521,1,0,0,0,523,69,1,0,0,0,524,538,3,72,36,0,525,538,3,76,38,0,526,
-		535,5,44,0,0,527,531,5,6,0,0,528,530,3,84,42,0,529,528,1,0,0,0,530,533,
-		1,0,0,0,531,529,1,0,0,0,531,532,1,0,0,0,532,534,1,0,0,0,533,531,1,0,0,
-		0,534,536,5,7,0,0,535,527,1,0,0,0,535,536,1,0,0,0,536,538,1,0,0,0,537,
-		524,1,0,0,0,537,525,1,0,0,0,537,526,1,0,0,0,538,71,1,0,0,0,539,540,5,29,
-		0,0,540,542,5,6,0,0,541,543,3,74,37,0,542,541,1,0,0,0,542,543,1,0,0,0,
-		543,544,1,0,0,0,544,547,3,76,38,0,545,546,5,2,0,0,546,548,3,56,28,0,547,
-		545,1,0,0,0,547,548,1,0,0,0,548,549,1,0,0,0,549,550,5,7,0,0,550,560,1,
-		0,0,0,551,552,5,29,0,0,552,553,5,6,0,0,553,556,5,36,0,0,554,555,5,2,0,
-		0,555,557,3,56,28,0,556,554,1,0,0,0,556,557,1,0,0,0,557,558,1,0,0,0,558,
-		560,5,7,0,0,559,539,1,0,0,0,559,551,1,0,0,0,560,73,1,0,0,0,561,562,7,2,
-		0,0,562,75,1,0,0,0,563,564,5,45,0,0,564,77,1,0,0,0,565,567,5,4,0,0,566,
-		568,3,82,41,0,567,566,1,0,0,0,567,568,1,0,0,0,568,569,1,0,0,0,569,570,
-		5,5,0,0,570,571,5,32,0,0,571,572,3,80,40,0,572,79,1,0,0,0,573,575,5,4,
-		0,0,574,576,3,82,41,0,575,574,1,0,0,0,575,576,1,0,0,0,576,577,1,0,0,0,
-		577,580,5,5,0,0,578,580,3,70,35,0,579,573,1,0,0,0,579,578,1,0,0,0,580,
-		81,1,0,0,0,581,586,3,68,34,0,582,583,5,2,0,0,583,585,3,68,34,0,584,582,
-		1,0,0,0,585,588,1,0,0,0,586,584,1,0,0,0,586,587,1,0,0,0,587,83,1,0,0,0,
-		588,586,1,0,0,0,589,593,5,6,0,0,590,592,3,84,42,0,591,590,1,0,0,0,592,
-		595,1,0,0,0,593,591,1,0,0,0,593,594,1,0,0,0,594,596,1,0,0,0,595,593,1,
-		0,0,0,596,599,5,7,0,0,597,599,8,3,0,0,598,589,1,0,0,0,598,597,1,0,0,0,
-		599,85,1,0,0,0,600,601,7,4,0,0,601,87,1,0,0,0,602,611,5,30,0,0,603,608,
-		3,90,45,0,604,605,5,2,0,0,605,607,3,90,45,0,606,604,1,0,0,0,607,610,1,
-		0,0,0,608,606,1,0,0,0,608,609,1,0,0,0,609,612,1,0,0,0,610,608,1,0,0,0,
-		611,603,1,0,0,0,611,612,1,0,0,0,612,613,1,0,0,0,613,614,5,31,0,0,614,89,
-		1,0,0,0,615,616,3,86,43,0,616,617,5,3,0,0,617,626,5,8,0,0,618,623,3,92,
-		46,0,619,620,5,2,0,0,620,622,3,92,46,0,621,619,1,0,0,0,622,625,1,0,0,0,
-		623,621,1,0,0,0,623,624,1,0,0,0,624,627,1,0,0,0,625,623,1,0,0,0,626,618,
-		1,0,0,0,626,627,1,0,0,0,627,628,1,0,0,0,628,629,5,9,0,0,629,91,1,0,0,0,
-		630,631,3,86,43,0,631,632,5,3,0,0,632,641,5,8,0,0,633,638,3,94,47,0,634,
-		635,5,2,0,0,635,637,3,94,47,0,636,634,1,0,0,0,637,640,1,0,0,0,638,636,
-		1,0,0,0,638,639,1,0,0,0,639,642,1,0,0,0,640,638,1,0,0,0,641,633,1,0,0,
-		0,641,642,1,0,0,0,642,643,1,0,0,0,643,644,5,9,0,0,644,93,1,0,0,0,645,648,
-		3,86,43,0,646,648,5,39,0,0,647,645,1,0,0,0,647,646,1,0,0,0,648,649,1,0,
-		0,0,649,650,5,3,0,0,650,651,3,96,48,0,651,95,1,0,0,0,652,653,7,5,0,0,653,
-		97,1,0,0,0,87,101,109,120,126,129,136,144,149,153,156,159,164,176,185,
-		191,200,210,215,223,230,237,241,247,252,256,261,265,269,272,275,282,289,
-		292,301,304,309,313,319,325,335,338,361,368,376,379,390,398,401,407,411,
-		416,427,430,442,445,452,461,472,477,481,484,491,495,503,506,518,522,531,
-		535,537,542,547,556,559,567,575,579,586,593,598,608,611,623,626,638,641,
-		647
+		17,12,17,284,9,17,1,18,1,18,3,18,288,8,18,1,18,1,18,3,18,292,8,18,1,18,
+		3,18,295,8,18,1,19,1,19,1,19,1,19,1,19,5,19,302,8,19,10,19,12,19,305,9,
+		19,3,19,307,8,19,1,19,1,19,1,19,3,19,312,8,19,1,20,1,20,3,20,316,8,20,
+		1,21,1,21,5,21,320,8,21,10,21,12,21,323,9,21,1,21,5,21,326,8,21,10,21,
+		12,21,329,9,21,1,21,1,21,1,22,1,22,1,22,1,22,1,22,3,22,338,8,22,1,22,3,
+		22,341,8,22,1,23,1,23,1,23,1,23,1,23,1,24,1,24,1,24,1,24,1,24,1,25,1,25,
+		1,25,1,25,1,25,1,25,1,25,1,25,1,25,1,25,1,25,3,25,364,8,25,1,25,1,25,1,
+		25,1,25,1,25,3,25,371,8,25,1,25,1,25,1,25,1,25,5,25,377,8,25,10,25,12,
+		25,380,9,25,3,25,382,8,25,1,25,1,25,1,25,1,25,1,25,1,25,1,25,1,25,1,25,
+		3,25,393,8,25,1,26,1,26,1,26,1,26,5,26,399,8,26,10,26,12,26,402,9,26,3,
+		26,404,8,26,1,26,1,26,1,27,1,27,3,27,410,8,27,1,27,1,27,3,27,414,8,27,
+		1,28,1,28,1,28,3,28,419,8,28,1,28,1,28,1,28,1,28,1,28,1,28,1,28,5,28,428,
+		8,28,10,28,12,28,431,9,28,3,28,433,8,28,1,28,1,28,1,28,1,28,1,28,1,28,
+		1,28,1,28,5,28,443,8,28,10,28,12,28,446,9,28,3,28,448,8,28,1,28,1,28,1,
+		28,1,28,1,28,3,28,455,8,28,1,28,1,28,1,28,1,28,1,28,1,28,1,28,3,28,464,
+		8,28,1,28,1,28,1,28,1,28,1,28,1,28,1,28,5,28,473,8,28,10,28,12,28,476,
+		9,28,1,28,1,28,3,28,480,8,28,1,29,1,29,3,29,484,8,29,1,30,3,30,487,8,30,
+		1,30,1,30,1,31,1,31,1,31,3,31,494,8,31,1,32,1,32,3,32,498,8,32,1,33,1,
+		33,1,33,1,33,5,33,504,8,33,10,33,12,33,507,9,33,3,33,509,8,33,1,33,1,33,
+		1,33,1,33,1,33,1,33,1,33,1,33,1,33,1,33,3,33,521,8,33,1,34,1,34,3,34,525,
+		8,34,1,35,1,35,1,35,1,35,1,35,5,35,532,8,35,10,35,12,35,535,9,35,1,35,
+		3,35,538,8,35,3,35,540,8,35,1,36,1,36,1,36,3,36,545,8,36,1,36,1,36,1,36,
+		3,36,550,8,36,1,36,1,36,1,36,1,36,1,36,1,36,1,36,3,36,559,8,36,1,36,3,
+		36,562,8,36,1,37,1,37,1,38,1,38,1,39,1,39,3,39,570,8,39,1,39,1,39,1,39,
+		1,39,1,40,1,40,3,40,578,8,40,1,40,1,40,3,40,582,8,40,1,41,1,41,1,41,5,
+		41,587,8,41,10,41,12,41,590,9,41,1,42,1,42,5,42,594,8,42,10,42,12,42,597,
+		9,42,1,42,1,42,3,42,601,8,42,1,43,1,43,1,44,1,44,1,44,1,44,5,44,609,8,
+		44,10,44,12,44,612,9,44,3,44,614,8,44,1,44,1,44,1,45,1,45,1,45,1,45,1,
+		45,1,45,5,45,624,8,45,10,45,12,45,627,9,45,3,45,629,8,45,1,45,1,45,1,46,
+		1,46,1,46,1,46,1,46,1,46,5,46,639,8,46,10,46,12,46,642,9,46,3,46,644,8,
+		46,1,46,1,46,1,47,1,47,3,47,650,8,47,1,47,1,47,1,47,1,48,1,48,1,48,0,0,
+		49,0,2,4,6,8,10,12,14,16,18,20,22,24,26,28,30,32,34,36,38,40,42,44,46,
+		48,50,52,54,56,58,60,62,64,66,68,70,72,74,76,78,80,82,84,86,88,90,92,94,
+		96,0,6,1,0,13,14,1,0,36,38,1,0,34,35,1,0,6,7,6,0,10,11,13,13,15,17,20,
+		27,29,29,45,45,2,0,22,23,39,39,718,0,101,1,0,0,0,2,109,1,0,0,0,4,120,1,
+		0,0,0,6,129,1,0,0,0,8,131,1,0,0,0,10,141,1,0,0,0,12,146,1,0,0,0,14,166,
+		1,0,0,0,16,170,1,0,0,0,18,181,1,0,0,0,20,196,1,0,0,0,22,203,1,0,0,0,24,
+		219,1,0,0,0,26,225,1,0,0,0,28,233,1,0,0,0,30,235,1,0,0,0,32,254,1,0,0,
+		0,34,277,1,0,0,0,36,287,1,0,0,0,38,311,1,0,0,0,40,313,1,0,0,0,42,317,1,
+		0,0,0,44,332,1,0,0,0,46,342,1,0,0,0,48,347,1,0,0,0,50,392,1,0,0,0,52,394,
+		1,0,0,0,54,409,1,0,0,0,56,479,1,0,0,0,58,483,1,0,0,0,60,486,1,0,0,0,62,
+		493,1,0,0,0,64,497,1,0,0,0,66,520,1,0,0,0,68,524,1,0,0,0,70,539,1,0,0,
+		0,72,561,1,0,0,0,74,563,1,0,0,0,76,565,1,0,0,0,78,567,1,0,0,0,80,581,1,
+		0,0,0,82,583,1,0,0,0,84,600,1,0,0,0,86,602,1,0,0,0,88,604,1,0,0,0,90,617,
+		1,0,0,0,92,632,1,0,0,0,94,649,1,0,0,0,96,654,1,0,0,0,98,100,3,2,1,0,99,
+		98,1,0,0,0,100,103,1,0,0,0,101,99,1,0,0,0,101,102,1,0,0,0,102,104,1,0,
+		0,0,103,101,1,0,0,0,104,105,5,0,0,1,105,1,1,0,0,0,106,110,3,6,3,0,107,
+		110,3,4,2,0,108,110,3,88,44,0,109,106,1,0,0,0,109,107,1,0,0,0,109,108,
+		1,0,0,0,110,3,1,0,0,0,111,112,5,43,0,0,112,113,5,1,0,0,113,121,3,48,24,
+		0,114,115,5,43,0,0,115,116,5,1,0,0,116,121,3,56,28,0,117,118,5,44,0,0,
+		118,119,5,1,0,0,119,121,3,68,34,0,120,111,1,0,0,0,120,114,1,0,0,0,120,
+		117,1,0,0,0,121,5,1,0,0,0,122,130,3,30,15,0,123,130,3,32,16,0,124,130,
+		3,44,22,0,125,127,3,8,4,0,126,125,1,0,0,0,126,127,1,0,0,0,127,128,1,0,
+		0,0,128,130,3,12,6,0,129,122,1,0,0,0,129,123,1,0,0,0,129,124,1,0,0,0,129,
+		126,1,0,0,0,130,7,1,0,0,0,131,136,3,10,5,0,132,133,5,2,0,0,133,135,3,10,
+		5,0,134,132,1,0,0,0,135,138,1,0,0,0,136,134,1,0,0,0,136,137,1,0,0,0,137,
+		139,1,0,0,0,138,136,1,0,0,0,139,140,5,1,0,0,140,9,1,0,0,0,141,144,5,40,
+		0,0,142,143,5,3,0,0,143,145,5,38,0,0,144,142,1,0,0,0,144,145,1,0,0,0,145,
+		11,1,0,0,0,146,147,5,39,0,0,147,149,5,4,0,0,148,150,3,26,13,0,149,148,
+		1,0,0,0,149,150,1,0,0,0,150,151,1,0,0,0,151,153,5,5,0,0,152,154,3,14,7,
+		0,153,152,1,0,0,0,153,154,1,0,0,0,154,156,1,0,0,0,155,157,3,16,8,0,156,
+		155,1,0,0,0,156,157,1,0,0,0,157,159,1,0,0,0,158,160,3,52,26,0,159,158,
+		1,0,0,0,159,160,1,0,0,0,160,161,1,0,0,0,161,162,5,3,0,0,162,164,3,78,39,
+		0,163,165,3,46,23,0,164,163,1,0,0,0,164,165,1,0,0,0,165,13,1,0,0,0,166,
+		167,5,6,0,0,167,168,3,52,26,0,168,169,5,7,0,0,169,15,1,0,0,0,170,171,5,
+		4,0,0,171,176,3,18,9,0,172,173,5,2,0,0,173,175,3,18,9,0,174,172,1,0,0,
+		0,175,178,1,0,0,0,176,174,1,0,0,0,176,177,1,0,0,0,177,179,1,0,0,0,178,
+		176,1,0,0,0,179,180,5,5,0,0,180,17,1,0,0,0,181,185,5,8,0,0,182,184,3,6,
+		3,0,183,182,1,0,0,0,184,187,1,0,0,0,185,183,1,0,0,0,185,186,1,0,0,0,186,
+		191,1,0,0,0,187,185,1,0,0,0,188,190,3,20,10,0,189,188,1,0,0,0,190,193,
+		1,0,0,0,191,189,1,0,0,0,191,192,1,0,0,0,192,194,1,0,0,0,193,191,1,0,0,
+		0,194,195,5,9,0,0,195,19,1,0,0,0,196,200,3,22,11,0,197,199,3,6,3,0,198,
+		197,1,0,0,0,199,202,1,0,0,0,200,198,1,0,0,0,200,201,1,0,0,0,201,21,1,0,
+		0,0,202,200,1,0,0,0,203,215,5,42,0,0,204,205,5,4,0,0,205,210,3,24,12,0,
+		206,207,5,2,0,0,207,209,3,24,12,0,208,206,1,0,0,0,209,212,1,0,0,0,210,
+		208,1,0,0,0,210,211,1,0,0,0,211,213,1,0,0,0,212,210,1,0,0,0,213,214,5,
+		5,0,0,214,216,1,0,0,0,215,204,1,0,0,0,215,216,1,0,0,0,216,217,1,0,0,0,
+		217,218,5,3,0,0,218,23,1,0,0,0,219,220,5,40,0,0,220,221,5,3,0,0,221,223,
+		3,68,34,0,222,224,3,46,23,0,223,222,1,0,0,0,223,224,1,0,0,0,224,25,1,0,
+		0,0,225,230,3,28,14,0,226,227,5,2,0,0,227,229,3,28,14,0,228,226,1,0,0,
+		0,229,232,1,0,0,0,230,228,1,0,0,0,230,231,1,0,0,0,231,27,1,0,0,0,232,230,
+		1,0,0,0,233,234,5,40,0,0,234,29,1,0,0,0,235,237,5,10,0,0,236,238,5,41,
+		0,0,237,236,1,0,0,0,237,238,1,0,0,0,238,241,1,0,0,0,239,240,5,11,0,0,240,
+		242,3,52,26,0,241,239,1,0,0,0,241,242,1,0,0,0,242,243,1,0,0,0,243,247,
+		5,8,0,0,244,246,3,6,3,0,245,244,1,0,0,0,246,249,1,0,0,0,247,245,1,0,0,
+		0,247,248,1,0,0,0,248,250,1,0,0,0,249,247,1,0,0,0,250,252,5,9,0,0,251,
+		253,3,46,23,0,252,251,1,0,0,0,252,253,1,0,0,0,253,31,1,0,0,0,254,256,5,
+		12,0,0,255,257,3,86,43,0,256,255,1,0,0,0,256,257,1,0,0,0,257,258,1,0,0,
+		0,258,259,5,41,0,0,259,261,5,4,0,0,260,262,3,34,17,0,261,260,1,0,0,0,261,
+		262,1,0,0,0,262,263,1,0,0,0,263,265,5,5,0,0,264,266,3,38,19,0,265,264,
+		1,0,0,0,265,266,1,0,0,0,266,269,1,0,0,0,267,268,5,11,0,0,268,270,3,52,
+		26,0,269,267,1,0,0,0,269,270,1,0,0,0,270,272,1,0,0,0,271,273,3,42,21,0,
+		272,271,1,0,0,0,272,273,1,0,0,0,273,275,1,0,0,0,274,276,3,46,23,0,275,
+		274,1,0,0,0,275,276,1,0,0,0,276,33,1,0,0,0,277,282,3,36,18,0,278,279,5,
+		2,0,0,279,281,3,36,18,0,280,278,1,0,0,0,281,284,1,0,0,0,282,280,1,0,0,
+		0,282,283,1,0,0,0,283,35,1,0,0,0,284,282,1,0,0,0,285,286,5,40,0,0,286,
+		288,5,3,0,0,287,285,1,0,0,0,287,288,1,0,0,0,288,289,1,0,0,0,289,291,3,
+		68,34,0,290,292,3,52,26,0,291,290,1,0,0,0,291,292,1,0,0,0,292,294,1,0,
+		0,0,293,295,3,46,23,0,294,293,1,0,0,0,294,295,1,0,0,0,295,37,1,0,0,0,296,
+		297,5,32,0,0,297,306,5,4,0,0,298,303,3,40,20,0,299,300,5,2,0,0,300,302,
+		3,40,20,0,301,299,1,0,0,0,302,305,1,0,0,0,303,301,1,0,0,0,303,304,1,0,
+		0,0,304,307,1,0,0,0,305,303,1,0,0,0,306,298,1,0,0,0,306,307,1,0,0,0,307,
+		308,1,0,0,0,308,312,5,5,0,0,309,310,5,32,0,0,310,312,3,70,35,0,311,296,
+		1,0,0,0,311,309,1,0,0,0,312,39,1,0,0,0,313,315,3,68,34,0,314,316,3,52,
+		26,0,315,314,1,0,0,0,315,316,1,0,0,0,316,41,1,0,0,0,317,321,5,8,0,0,318,
+		320,3,6,3,0,319,318,1,0,0,0,320,323,1,0,0,0,321,319,1,0,0,0,321,322,1,
+		0,0,0,322,327,1,0,0,0,323,321,1,0,0,0,324,326,3,20,10,0,325,324,1,0,0,
+		0,326,329,1,0,0,0,327,325,1,0,0,0,327,328,1,0,0,0,328,330,1,0,0,0,329,
+		327,1,0,0,0,330,331,5,9,0,0,331,43,1,0,0,0,332,337,7,0,0,0,333,334,3,26,
+		13,0,334,335,5,3,0,0,335,336,3,82,41,0,336,338,1,0,0,0,337,333,1,0,0,0,
+		337,338,1,0,0,0,338,340,1,0,0,0,339,341,3,46,23,0,340,339,1,0,0,0,340,
+		341,1,0,0,0,341,45,1,0,0,0,342,343,5,15,0,0,343,344,5,4,0,0,344,345,3,
+		50,25,0,345,346,5,5,0,0,346,47,1,0,0,0,347,348,5,15,0,0,348,349,5,4,0,
+		0,349,350,3,50,25,0,350,351,5,5,0,0,351,49,1,0,0,0,352,393,5,16,0,0,353,
+		354,5,39,0,0,354,355,5,3,0,0,355,356,5,38,0,0,356,357,5,3,0,0,357,393,
+		5,38,0,0,358,363,5,39,0,0,359,360,5,4,0,0,360,361,3,50,25,0,361,362,5,
+		5,0,0,362,364,1,0,0,0,363,359,1,0,0,0,363,364,1,0,0,0,364,393,1,0,0,0,
+		365,370,5,17,0,0,366,367,5,6,0,0,367,368,3,56,28,0,368,369,5,7,0,0,369,
+		371,1,0,0,0,370,366,1,0,0,0,370,371,1,0,0,0,371,372,1,0,0,0,372,381,5,
+		18,0,0,373,378,3,50,25,0,374,375,5,2,0,0,375,377,3,50,25,0,376,374,1,0,
+		0,0,377,380,1,0,0,0,378,376,1,0,0,0,378,379,1,0,0,0,379,382,1,0,0,0,380,
+		378,1,0,0,0,381,373,1,0,0,0,381,382,1,0,0,0,382,383,1,0,0,0,383,393,5,
+		19,0,0,384,385,5,20,0,0,385,386,5,4,0,0,386,387,3,50,25,0,387,388,5,21,
+		0,0,388,389,3,50,25,0,389,390,5,5,0,0,390,393,1,0,0,0,391,393,5,43,0,0,
+		392,352,1,0,0,0,392,353,1,0,0,0,392,358,1,0,0,0,392,365,1,0,0,0,392,384,
+		1,0,0,0,392,391,1,0,0,0,393,51,1,0,0,0,394,403,5,8,0,0,395,400,3,54,27,
+		0,396,397,5,2,0,0,397,399,3,54,27,0,398,396,1,0,0,0,399,402,1,0,0,0,400,
+		398,1,0,0,0,400,401,1,0,0,0,401,404,1,0,0,0,402,400,1,0,0,0,403,395,1,
+		0,0,0,403,404,1,0,0,0,404,405,1,0,0,0,405,406,5,9,0,0,406,53,1,0,0,0,407,
+		410,3,86,43,0,408,410,5,39,0,0,409,407,1,0,0,0,409,408,1,0,0,0,410,413,
+		1,0,0,0,411,412,5,1,0,0,412,414,3,56,28,0,413,411,1,0,0,0,413,414,1,0,
+		0,0,414,55,1,0,0,0,415,418,3,58,29,0,416,417,5,3,0,0,417,419,3,68,34,0,
+		418,416,1,0,0,0,418,419,1,0,0,0,419,480,1,0,0,0,420,480,5,22,0,0,421,480,
+		5,23,0,0,422,480,5,24,0,0,423,432,5,18,0,0,424,429,3,56,28,0,425,426,5,
+		2,0,0,426,428,3,56,28,0,427,425,1,0,0,0,428,431,1,0,0,0,429,427,1,0,0,
+		0,429,430,1,0,0,0,430,433,1,0,0,0,431,429,1,0,0,0,432,424,1,0,0,0,432,
+		433,1,0,0,0,433,434,1,0,0,0,434,480,5,19,0,0,435,436,5,25,0,0,436,437,
+		5,6,0,0,437,447,3,76,38,0,438,439,5,3,0,0,439,444,3,62,31,0,440,441,5,
+		2,0,0,441,443,3,62,31,0,442,440,1,0,0,0,443,446,1,0,0,0,444,442,1,0,0,
+		0,444,445,1,0,0,0,445,448,1,0,0,0,446,444,1,0,0,0,447,438,1,0,0,0,447,
+		448,1,0,0,0,448,449,1,0,0,0,449,450,5,7,0,0,450,480,1,0,0,0,451,452,5,
+		26,0,0,452,454,5,6,0,0,453,455,3,64,32,0,454,453,1,0,0,0,454,455,1,0,0,
+		0,455,456,1,0,0,0,456,457,5,7,0,0,457,458,5,3,0,0,458,480,3,68,34,0,459,
+		460,5,27,0,0,460,463,5,6,0,0,461,464,3,86,43,0,462,464,5,39,0,0,463,461,
+		1,0,0,0,463,462,1,0,0,0,464,465,1,0,0,0,465,466,5,7,0,0,466,467,5,3,0,
+		0,467,480,3,68,34,0,468,480,3,52,26,0,469,474,5,41,0,0,470,471,5,33,0,
+		0,471,473,5,41,0,0,472,470,1,0,0,0,473,476,1,0,0,0,474,472,1,0,0,0,474,
+		475,1,0,0,0,475,480,1,0,0,0,476,474,1,0,0,0,477,480,3,68,34,0,478,480,
+		5,43,0,0,479,415,1,0,0,0,479,420,1,0,0,0,479,421,1,0,0,0,479,422,1,0,0,
+		0,479,423,1,0,0,0,479,435,1,0,0,0,479,451,1,0,0,0,479,459,1,0,0,0,479,
+		468,1,0,0,0,479,469,1,0,0,0,479,477,1,0,0,0,479,478,1,0,0,0,480,57,1,0,
+		0,0,481,484,5,39,0,0,482,484,3,60,30,0,483,481,1,0,0,0,483,482,1,0,0,0,
+		484,59,1,0,0,0,485,487,5,28,0,0,486,485,1,0,0,0,486,487,1,0,0,0,487,488,
+		1,0,0,0,488,489,7,1,0,0,489,61,1,0,0,0,490,494,3,60,30,0,491,494,5,22,
+		0,0,492,494,5,23,0,0,493,490,1,0,0,0,493,491,1,0,0,0,493,492,1,0,0,0,494,
+		63,1,0,0,0,495,498,5,39,0,0,496,498,3,66,33,0,497,495,1,0,0,0,497,496,
+		1,0,0,0,498,65,1,0,0,0,499,508,5,18,0,0,500,505,3,66,33,0,501,502,5,2,
+		0,0,502,504,3,66,33,0,503,501,1,0,0,0,504,507,1,0,0,0,505,503,1,0,0,0,
+		505,506,1,0,0,0,506,509,1,0,0,0,507,505,1,0,0,0,508,500,1,0,0,0,508,509,
+		1,0,0,0,509,510,1,0,0,0,510,521,5,19,0,0,511,521,3,60,30,0,512,521,5,22,
+		0,0,513,521,5,23,0,0,514,515,5,4,0,0,515,516,3,60,30,0,516,517,5,2,0,0,
+		517,518,3,60,30,0,518,519,5,5,0,0,519,521,1,0,0,0,520,499,1,0,0,0,520,
+		511,1,0,0,0,520,512,1,0,0,0,520,513,1,0,0,0,520,514,1,0,0,0,521,67,1,0,
+		0,0,522,525,3,70,35,0,523,525,3,78,39,0,524,522,1,0,0,0,524,523,1,0,0,
+		0,525,69,1,0,0,0,526,540,3,72,36,0,527,540,3,76,38,0,528,537,5,44,0,0,
+		529,533,5,6,0,0,530,532,3,84,42,0,531,530,1,0,0,0,532,535,1,0,0,0,533,
+		531,1,0,0,0,533,534,1,0,0,0,534,536,1,0,0,0,535,533,1,0,0,0,536,538,5,
+		7,0,0,537,529,1,0,0,0,537,538,1,0,0,0,538,540,1,0,0,0,539,526,1,0,0,0,
+		539,527,1,0,0,0,539,528,1,0,0,0,540,71,1,0,0,0,541,542,5,29,0,0,542,544,
+		5,6,0,0,543,545,3,74,37,0,544,543,1,0,0,0,544,545,1,0,0,0,545,546,1,0,
+		0,0,546,549,3,76,38,0,547,548,5,2,0,0,548,550,3,56,28,0,549,547,1,0,0,
+		0,549,550,1,0,0,0,550,551,1,0,0,0,551,552,5,7,0,0,552,562,1,0,0,0,553,
+		554,5,29,0,0,554,555,5,6,0,0,555,558,5,36,0,0,556,557,5,2,0,0,557,559,
+		3,56,28,0,558,556,1,0,0,0,558,559,1,0,0,0,559,560,1,0,0,0,560,562,5,7,
+		0,0,561,541,1,0,0,0,561,553,1,0,0,0,562,73,1,0,0,0,563,564,7,2,0,0,564,
+		75,1,0,0,0,565,566,5,45,0,0,566,77,1,0,0,0,567,569,5,4,0,0,568,570,3,82,
+		41,0,569,568,1,0,0,0,569,570,1,0,0,0,570,571,1,0,0,0,571,572,5,5,0,0,572,
+		573,5,32,0,0,573,574,3,80,40,0,574,79,1,0,0,0,575,577,5,4,0,0,576,578,
+		3,82,41,0,577,576,1,0,0,0,577,578,1,0,0,0,578,579,1,0,0,0,579,582,5,5,
+		0,0,580,582,3,70,35,0,581,575,1,0,0,0,581,580,1,0,0,0,582,81,1,0,0,0,583,
+		588,3,68,34,0,584,585,5,2,0,0,585,587,3,68,34,0,586,584,1,0,0,0,587,590,
+		1,0,0,0,588,586,1,0,0,0,588,589,1,0,0,0,589,83,1,0,0,0,590,588,1,0,0,0,
+		591,595,5,6,0,0,592,594,3,84,42,0,593,592,1,0,0,0,594,597,1,0,0,0,595,
+		593,1,0,0,0,595,596,1,0,0,0,596,598,1,0,0,0,597,595,1,0,0,0,598,601,5,
+		7,0,0,599,601,8,3,0,0,600,591,1,0,0,0,600,599,1,0,0,0,601,85,1,0,0,0,602,
+		603,7,4,0,0,603,87,1,0,0,0,604,613,5,30,0,0,605,610,3,90,45,0,606,607,
+		5,2,0,0,607,609,3,90,45,0,608,606,1,0,0,0,609,612,1,0,0,0,610,608,1,0,
+		0,0,610,611,1,0,0,0,611,614,1,0,0,0,612,610,1,0,0,0,613,605,1,0,0,0,613,
+		614,1,0,0,0,614,615,1,0,0,0,615,616,5,31,0,0,616,89,1,0,0,0,617,618,3,
+		86,43,0,618,619,5,3,0,0,619,628,5,8,0,0,620,625,3,92,46,0,621,622,5,2,
+		0,0,622,624,3,92,46,0,623,621,1,0,0,0,624,627,1,0,0,0,625,623,1,0,0,0,
+		625,626,1,0,0,0,626,629,1,0,0,0,627,625,1,0,0,0,628,620,1,0,0,0,628,629,
+		1,0,0,0,629,630,1,0,0,0,630,631,5,9,0,0,631,91,1,0,0,0,632,633,3,86,43,
+		0,633,634,5,3,0,0,634,643,5,8,0,0,635,640,3,94,47,0,636,637,5,2,0,0,637,
+		639,3,94,47,0,638,636,1,0,0,0,639,642,1,0,0,0,640,638,1,0,0,0,640,641,
+		1,0,0,0,641,644,1,0,0,0,642,640,1,0,0,0,643,635,1,0,0,0,643,644,1,0,0,
+		0,644,645,1,0,0,0,645,646,5,9,0,0,646,93,1,0,0,0,647,650,3,86,43,0,648,
+		650,5,39,0,0,649,647,1,0,0,0,649,648,1,0,0,0,650,651,1,0,0,0,651,652,5,
+		3,0,0,652,653,3,96,48,0,653,95,1,0,0,0,654,655,7,5,0,0,655,97,1,0,0,0,
+		88,101,109,120,126,129,136,144,149,153,156,159,164,176,185,191,200,210,
+		215,223,230,237,241,247,252,256,261,265,269,272,275,282,287,291,294,303,
+		306,311,315,321,327,337,340,363,370,378,381,392,400,403,409,413,418,429,
+		432,444,447,454,463,474,479,483,486,493,497,505,508,520,524,533,537,539,
+		544,549,558,561,569,577,581,588,595,600,610,613,625,628,640,643,649
 	};
 
 	public static readonly ATN _ATN =

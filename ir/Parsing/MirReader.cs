@@ -42,7 +42,14 @@ public static class MirReader
         var tree = parser.mirFile();
 
         var module = new TreeToIr(source, lexer.HexStrings).Convert(tree);
-        Verifier.Verify(module, source.Name);
+        try
+        {
+            Verifier.Verify(module);
+        }
+        catch (MirException e) when (e.Position is { } at && e.SourceLine is null)
+        {
+            throw new MirException(e.Message, at, source.LineAt(at.Offset));
+        }
         return module;
     }
 

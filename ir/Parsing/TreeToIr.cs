@@ -19,6 +19,8 @@ internal sealed class TreeToIr(SourceText source, IReadOnlyDictionary<int, HexSt
     private readonly Dictionary<string, AttributeContext> _attrAliasTrees = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TypeContext> _typeAliasTrees = new(StringComparer.Ordinal);
     private readonly List<(DenseResourceAttr Attr, IToken At)> _resourceUses = new();
+    // mlir-opt takes only bare identifiers as resource keys: a quoted key is renamed on the way in.
+    private readonly Dictionary<string, string> _keyRenames = new(StringComparer.Ordinal);
     private Scope _scope = new(null);
 
     public MirModule Convert(MirFileContext file)
@@ -113,7 +115,10 @@ internal sealed class TreeToIr(SourceText source, IReadOnlyDictionary<int, HexSt
         _scope = new Scope(null); // functions are isolated from above: a fresh name space
         var entry = region.AddBlock();
         for (int i = 0; i < args.Length; i++)
-            Define(args[i].VALUE_ID().Symbol, entry.AddArgument(argTypes[i], Loc(args[i].trailingLocation())));
+        {
+            if (args[i].VALUE_ID() is not { } argName) throw Error(args[i].Start, $"argument #{i} of a function with a body needs a name (%arg: type)");
+            Define(argName.Symbol, entry.AddArgument(argTypes[i], Loc(args[i].trailingLocation())));
+        }
         ConvertBlocks(region, entry, body.operation(), body.block());
         _scope.CheckForwardReferences(this);
         _scope = outer;
@@ -188,6 +193,7 @@ internal sealed class TreeToIr(SourceText source, IReadOnlyDictionary<int, HexSt
             foreach (var regionCtx in regions.region())
             {
                 var region = op.AddRegion();
+                if (regionCtx.operation().Length == 0 && regionCtx.block().Length == 0) continue; // `{}`: no blocks (a declaration's body)
                 var outer = _scope;
                 _scope = new Scope(outer);
                 ConvertBlocks(region, region.AddBlock(), regionCtx.operation(), regionCtx.block());
@@ -347,7 +353,7 @@ internal sealed class TreeToIr(SourceText source, IReadOnlyDictionary<int, HexSt
             {
                 var type = ConvertType(r.type()) as TensorType ?? throw Error(r.type().Start, "dense_resource needs a tensor type");
                 var key = r.STRING() is { } ks ? DecodeString(ks.Symbol) : r.bareId().GetText();
-                var attr = new DenseResourceAttr(type, key);
+                var attr = new DenseResourceAttr(type, _keyRenames.GetValueOrDefault(key, key));
                 _resourceUses.Add((attr, r.Start));
                 return attr;
             }
@@ -380,6 +386,7 @@ internal sealed class TreeToIr(SourceText source, IReadOnlyDictionary<int, HexSt
         if (elem is { IsBool: true }) return ParseInteger(num, ElementType.I1) != 0 ? BoolAttr.True : BoolAttr.False;
         if (num.FLOAT() is not null && elem is null) elem = ElementType.F64;
         elem ??= ElementType.I64;
+        if (elem.IsFloat && num.HEX_INTEGER() is not null) return FloatAttr.FromBits(elem, FloatBits(num, elem));
         if (elem.IsFloat) return new FloatAttr(ParseFloat(num, elem), elem);
         if (elem.Kind == ElementKind.None) throw Error(num.Start, "a number cannot have type none");
         return new IntegerAttr(ParseInteger(num, elem), elem);
@@ -388,19 +395,19 @@ internal sealed class TreeToIr(SourceText source, IReadOnlyDictionary<int, HexSt
     private DenseArrayAttr ConvertDenseArray(DenseArrayAttrContext ctx)
     {
         var elem = ElementTypeOf(ctx.elementTypeName().Start, ctx.elementTypeName().GetText());
-        var ints = new List<long>();
-        var floats = new List<double>();
+        var values = new List<long>();
         foreach (var e in ctx.arrayElement())
         {
             if (e.signedNumber() is { } n)
             {
-                if (elem.IsFloat) floats.Add(ParseFloat(n, elem));
-                else ints.Add(ParseInteger(n, elem));
+                if (elem.IsFloat)
+                    values.Add(unchecked((long)(n.HEX_INTEGER() is not null ? FloatBits(n, elem) : ElementCodec.BitsOf(elem, ParseFloat(n, elem)))));
+                else values.Add(ParseInteger(n, elem));
             }
-            else if (elem.IsBool) ints.Add(e.GetText() == "true" ? 1 : 0);
+            else if (elem.IsBool) values.Add(e.GetText() == "true" ? 1 : 0);
             else throw Error(e.Start, $"'{e.GetText()}' is not a {elem}");
         }
-        return new DenseArrayAttr(elem, ints.ToValueList(), floats.ToValueList());
+        return new DenseArrayAttr(elem, values.ToValueList());
     }
 
     private DenseElementsAttr ConvertDense(DenseAttrContext ctx)
@@ -415,6 +422,17 @@ internal sealed class TreeToIr(SourceText source, IReadOnlyDictionary<int, HexSt
         if (literal?.STRING() is { } str)
         {
             var bytes = HexBytes(str.Symbol, "dense constant");
+            if (elem.IsBool && count != 1)
+            {
+                // MLIR writes i1 hex bit-packed (LSB first); a single 0x00 or 0xFF byte is a splat.
+                if (bytes.Length == 1 && bytes[0] is 0 or 0xFF) return new DenseElementsAttr(type, new[] { (byte)(bytes[0] & 1) }, true);
+                if (bytes.Length == (count + 7) / 8 && bytes.Length != count)
+                {
+                    var unpacked = new byte[count];
+                    for (long i = 0; i < count; i++) unpacked[i] = (byte)((bytes[i / 8] >> (int)(i % 8)) & 1);
+                    return new DenseElementsAttr(type, unpacked, false);
+                }
+            }
             if (bytes.Length == size && count != 1) return new DenseElementsAttr(type, bytes, true);
             if (bytes.Length != count * size)
                 throw Error(str.Symbol, $"dense hex holds {bytes.Length} bytes but {type} needs {count * size}");
@@ -468,7 +486,8 @@ internal sealed class TreeToIr(SourceText source, IReadOnlyDictionary<int, HexSt
                 continue;
             }
             var num = e.signedNumber()[0];
-            if (elem.IsFloat) ElementCodec.WriteFloat(dest, elem, ParseFloat(num, elem));
+            if (elem.IsFloat && num.HEX_INTEGER() is not null) ElementCodec.WriteInteger(dest, elem, unchecked((long)FloatBits(num, elem)));
+            else if (elem.IsFloat) ElementCodec.WriteFloat(dest, elem, ParseFloat(num, elem));
             else ElementCodec.WriteInteger(dest, elem, ParseInteger(num, elem));
         }
         return bytes;
@@ -478,18 +497,23 @@ internal sealed class TreeToIr(SourceText source, IReadOnlyDictionary<int, HexSt
     {
         bool negative = num.ChildCount == 2;
         var token = num.Stop;
-        if (num.HEX_INTEGER() is not null)
-        {
-            // Hex spells the bits: how MLIR writes inf and nan.
-            if (!ulong.TryParse(token.Text.AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out ulong bits))
-                throw Error(token, $"'{token.Text}' is too large");
-            return ElementCodec.FloatFromBits(elem, bits);
-        }
+        if (num.HEX_INTEGER() is not null) return ElementCodec.FloatFromBits(elem, FloatBits(num, elem));
         var text = (negative ? "-" : "") + token.Text;
         double value = elem == ElementType.F32
             ? float.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture)
             : double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
         return ElementCodec.RoundTo(elem, value);
+    }
+
+    /// <summary>A float spelled by its bits (how MLIR writes inf and nan): <c>0x7FC00000</c>.</summary>
+    private ulong FloatBits(SignedNumberContext num, ElementType elem)
+    {
+        var token = num.Stop;
+        if (num.ChildCount == 2) throw Error(num.Start, "a float given by its hex bits cannot have a minus sign; the sign is a bit");
+        if (!ulong.TryParse(token.Text.AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out ulong bits)
+            || (elem.BitWidth < 64 && bits >> elem.BitWidth != 0))
+            throw Error(token, $"'{token.Text}' has more bits than {elem}");
+        return bits;
     }
 
     private long ParseInteger(SignedNumberContext num, ElementType elem)
@@ -556,7 +580,8 @@ internal sealed class TreeToIr(SourceText source, IReadOnlyDictionary<int, HexSt
                         uint alignment = BitConverter.ToUInt32(bytes, 0);
                         if (alignment == 0 || (alignment & (alignment - 1)) != 0)
                             throw Error(blobToken.Symbol, $"blob '{key}' starts with alignment {alignment}, which is not a power of two");
-                        if (resources.Contains(key)) throw Error(entry.Start, $"blob '{key}' appears twice in the trailer");
+                        if (resources.Contains(key) || _keyRenames.ContainsKey(key)) throw Error(entry.Start, $"blob '{key}' appears twice in the trailer");
+                        if (!ResourceTable.IsValidKey(key)) key = _keyRenames[key] = resources.UniqueKey(key);
                         resources.Set(key, new ResourceBlob(alignment, bytes.AsMemory(4)));
                     }
                     else
@@ -579,6 +604,8 @@ internal sealed class TreeToIr(SourceText source, IReadOnlyDictionary<int, HexSt
                 throw Error(at, "this dump elided its large constants (dense_resource<__elided__>): it cannot be read back as a model");
             if (resources.Get(attr.Key) is not { } blob)
                 throw Error(at, $"dense_resource key '{attr.Key}' has no entry in the dialect_resources trailer");
+            if (attr.Type.ByteSize is null)
+                throw Error(at, $"dense_resource needs a static shape, not {attr.Type}");
             if (attr.Type.ByteSize is long need && blob.Data.Length != need)
                 throw Error(at, $"blob '{attr.Key}' holds {blob.Data.Length} bytes but {attr.Type} needs {need}");
         }
@@ -624,7 +651,7 @@ internal sealed class TreeToIr(SourceText source, IReadOnlyDictionary<int, HexSt
                     throw Error(token, $"unknown escape '\\{(char)next}' in string", i - 1 + skip);
             }
         }
-        return Encoding.UTF8.GetString(bytes.ToArray());
+        return StringBytes.Decode(bytes.ToArray());
     }
 
     private SourcePosition Pos(IToken t) => new(source.Name, t.Line, t.Column + 1, t.StartIndex);

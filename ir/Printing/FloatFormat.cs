@@ -24,8 +24,18 @@ public static class FloatFormat
             var natural = ApFloatToString(value, precision, formatPrecision: 0, maxPadding: 3, truncateZero: true);
             if (natural.Contains('.')) return natural;
         }
-        return "0x" + ElementCodec.BitsOf(type, value).ToString(type.BitWidth == 64 ? "X16" : type.BitWidth == 32 ? "X8" : "X4", CultureInfo.InvariantCulture);
+        return Hex(ElementCodec.BitsOf(type, value), type);
     }
+
+    /// <summary>A float given by its bits: NaN and inf print as those exact bits.</summary>
+    public static string FormatBits(ulong bits, ElementType type)
+    {
+        double value = ElementCodec.FloatFromBits(type, bits);
+        return double.IsFinite(value) ? Format(value, type) : Hex(bits, type);
+    }
+
+    private static string Hex(ulong bits, ElementType type) =>
+        "0x" + bits.ToString(type.BitWidth == 64 ? "X16" : type.BitWidth == 32 ? "X8" : "X4", CultureInfo.InvariantCulture);
 
     public static string FormatInteger(long value, ElementType type) =>
         type.Kind == ElementKind.UnsignedInt ? unchecked((ulong)value).ToString(CultureInfo.InvariantCulture) : value.ToString(CultureInfo.InvariantCulture);

@@ -74,7 +74,7 @@ public sealed class MirPrinter
             case FuncOp.OpName when IsPrettyFunc(op):
                 PrintFuncOp(new FuncOp(op));
                 break;
-            case FuncOp.ReturnOpName when op.Regions.Count == 0 && op.Results.Count == 0:
+            case FuncOp.ReturnOpName when op.Regions.Count == 0 && op.Results.Count == 0 && op.Parent?.Parent.Parent.Name == FuncOp.OpName:
                 _out.Write("return");
                 if (op.OperandCount > 0)
                 {
@@ -342,7 +342,7 @@ public sealed class MirPrinter
                 if (!(elideType && i.Type == ElementType.I64)) { _out.Write(" : "); _out.Write(i.Type.Name); }
                 break;
             case FloatAttr f:
-                _out.Write(FloatFormat.Format(f.Value, f.Type));
+                _out.Write(FloatFormat.FormatBits(f.Bits, f.Type));
                 if (!(elideType && f.Type == ElementType.F64)) { _out.Write(" : "); _out.Write(f.Type.Name); }
                 break;
             case BoolAttr b: _out.Write(b.Value ? "true" : "false"); break;
@@ -363,9 +363,9 @@ public sealed class MirPrinter
                 for (int k = 0; k < da.Count; k++)
                 {
                     _out.Write(k == 0 ? ": " : ", ");
-                    if (da.Type.IsFloat) _out.Write(FloatFormat.Format(da.Floats[k], da.Type));
-                    else if (da.Type.IsBool) _out.Write(da.Ints[k] != 0 ? "true" : "false");
-                    else _out.Write(FloatFormat.FormatInteger(da.Ints[k], da.Type));
+                    if (da.Type.IsFloat) _out.Write(FloatFormat.FormatBits(unchecked((ulong)da.Values[k]), da.Type));
+                    else if (da.Type.IsBool) _out.Write(da.Values[k] != 0 ? "true" : "false");
+                    else _out.Write(FloatFormat.FormatInteger(da.Values[k], da.Type));
                 }
                 _out.Write('>');
                 break;
@@ -414,6 +414,12 @@ public sealed class MirPrinter
         _out.Write(type.Text);
     }
 
+    /// <summary>The unsigned integer type of a float type's width, to read its bits.</summary>
+    private static ElementType BitsType(ElementType floatType) => floatType.BitWidth switch
+    {
+        16 => ElementType.UI16, 32 => ElementType.UI32, _ => ElementType.UI64,
+    };
+
     private void WriteNested(ReadOnlySpan<byte> data, ElementType elem, IReadOnlyList<long> shape, int depth)
     {
         if (depth == shape.Count) { WriteElement(data, elem); return; }
@@ -432,7 +438,7 @@ public sealed class MirPrinter
     private void WriteElement(ReadOnlySpan<byte> data, ElementType elem)
     {
         if (elem.IsBool) _out.Write(data[0] != 0 ? "true" : "false");
-        else if (elem.IsFloat) _out.Write(FloatFormat.Format(ElementCodec.ReadFloat(data, elem), elem));
+        else if (elem.IsFloat) _out.Write(FloatFormat.FormatBits(unchecked((ulong)ElementCodec.ReadInteger(data, BitsType(elem))), elem));
         else _out.Write(FloatFormat.FormatInteger(ElementCodec.ReadInteger(data, elem), elem));
     }
 
@@ -554,7 +560,7 @@ public sealed class MirPrinter
     private void WriteString(string s)
     {
         _out.Write('"');
-        foreach (byte b in Encoding.UTF8.GetBytes(s))
+        foreach (byte b in StringBytes.Encode(s))
         {
             if (b == '\\') _out.Write("\\\\");
             else if (b >= 0x20 && b < 0x7F && b != '"') _out.Write((char)b);

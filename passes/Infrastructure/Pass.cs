@@ -30,6 +30,7 @@ public sealed class PassContext
 {
     private readonly OrderedDictionary<string, long> _counters = new(StringComparer.Ordinal);
     private readonly List<string> _skips = new();
+    private readonly HashSet<(Operation, string)> _skipped = new();
 
     public PassContext(TextWriter? debug = null) => Debug = debug;
 
@@ -45,6 +46,8 @@ public sealed class PassContext
     /// <summary>Records a rewrite the pass could not prove safe and so did not make, with the reason.</summary>
     public void Skip(Operation op, string reason)
     {
+        // A greedy driver may try the same operation in every sweep: report it once.
+        if (!_skipped.Add((op, reason))) return;
         Count("skipped");
         var name = op.Location.FirstName ?? op.Name;
         _skips.Add($"{name}: {reason}");

@@ -29,8 +29,8 @@ public sealed class DeadCodeElimination : Pass
 
     public override void Run(MirModule module, PassContext context)
     {
-        foreach (var func in module.Functions.ToList())
-            foreach (var block in func.Op.Regions.SelectMany(r => r.Blocks))
+        foreach (var func in module.Op.Walk().Where(o => o.Name == FuncOp.OpName).ToList())
+            foreach (var block in func.Regions.SelectMany(r => r.Blocks))
                 SweepBlock(block, context);
 
         var used = new HashSet<string>(StringComparer.Ordinal);

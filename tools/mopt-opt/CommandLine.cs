@@ -67,8 +67,8 @@ public sealed class CommandLine
             switch (name)
             {
                 case "pass-pipeline": cl.Passes.AddRange(PipelineParser.Parse(Required(name, value))); break;
-                case "print-ir-before-all" or "mlir-print-ir-before-all": cl.PrintBeforeAll = true; break;
-                case "print-ir-after-all" or "mlir-print-ir-after-all": cl.PrintAfterAll = true; break;
+                case "print-ir-before-all" or "mlir-print-ir-before-all": cl.PrintBeforeAll = Flag(name, value); break;
+                case "print-ir-after-all" or "mlir-print-ir-after-all": cl.PrintAfterAll = Flag(name, value); break;
                 case "print-ir-before" or "mlir-print-ir-before": cl.PrintBefore.UnionWith(PassNames(name, value)); break;
                 case "print-ir-after" or "mlir-print-ir-after": cl.PrintAfter.UnionWith(PassNames(name, value)); break;
                 case "ir-dump-dir" or "mlir-print-ir-tree-dir": cl.IrDumpDir = Required(name, value); break;
@@ -76,12 +76,12 @@ public sealed class CommandLine
                     cl.ElideLargerThan = long.TryParse(Required(name, value), NumberStyles.None, CultureInfo.InvariantCulture, out var n)
                         ? n : throw new PipelineException($"--{name} expects a number of elements, not '{value}'");
                     break;
-                case "timing" or "mlir-timing": cl.Timing = true; break;
-                case "pass-statistics" or "mlir-pass-statistics": cl.PassStatistics = true; break;
-                case "debug": cl.Debug = true; break;
-                case "verify-each": cl.VerifyEach = value is null or "true" or "1"; break;
-                case "list-passes": cl.ListPasses = true; break;
-                case "summarize": cl.Summarize = true; break;
+                case "timing" or "mlir-timing": cl.Timing = Flag(name, value); break;
+                case "pass-statistics" or "mlir-pass-statistics": cl.PassStatistics = Flag(name, value); break;
+                case "debug": cl.Debug = Flag(name, value); break;
+                case "verify-each": cl.VerifyEach = Flag(name, value); break;
+                case "list-passes": cl.ListPasses = Flag(name, value); break;
+                case "summarize": cl.Summarize = Flag(name, value); break;
                 default:
                     if (Accepted.Contains(name)) break;
                     if (PassRegistry.Find(name) is null)
@@ -92,6 +92,14 @@ public sealed class CommandLine
         }
         return cl;
     }
+
+    /// <summary>An on/off flag: bare or =true/=1 is on, =false/=0 is off, anything else is an error.</summary>
+    private static bool Flag(string name, string? value) => value switch
+    {
+        null or "true" or "1" => true,
+        "false" or "0" => false,
+        _ => throw new PipelineException($"--{name} takes true or false, not '{value}'"),
+    };
 
     private static string Required(string name, string? value) =>
         string.IsNullOrEmpty(value) ? throw new PipelineException($"--{name} needs a value (--{name}=...)") : value;

@@ -14,7 +14,7 @@ namespace Mopt.Tools.Opt
     {
         public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
         {
-            bool debug = args.Contains("--debug");
+            bool debug = args.Contains("--debug") || args.Contains("--debug=true");
             try
             {
                 var cl = CommandLine.Parse(args);
