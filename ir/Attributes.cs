@@ -108,11 +108,27 @@ public sealed record DenseElementsAttr(TensorType Type, ReadOnlyMemory<byte> Dat
         return full;
     }
 
+    /// <summary>
+    /// A constant from the bytes of every element (or of one element, repeated). All-equal data is stored as a
+    /// splat, as MLIR does, so equal constants compare equal and print the same.
+    /// </summary>
+    public static DenseElementsAttr Create(TensorType type, byte[] data)
+    {
+        int size = type.Element.ByteSize;
+        if (data.Length == 0) return new DenseElementsAttr(type, data, false);
+        if (data.Length == size) return new DenseElementsAttr(type, data, true);
+        var span = data.AsSpan();
+        var first = span[..size];
+        for (int at = size; at < span.Length; at += size)
+            if (!span.Slice(at, size).SequenceEqual(first)) return new DenseElementsAttr(type, data, false);
+        return new DenseElementsAttr(type, first.ToArray(), true);
+    }
+
     public static DenseElementsAttr FromFloats(TensorType type, ReadOnlySpan<float> values) =>
-        new(type, MemoryMarshal.AsBytes(values).ToArray(), values.Length == 1 && type.ElementCount != 1);
+        Create(type, MemoryMarshal.AsBytes(values).ToArray());
 
     public static DenseElementsAttr FromInt64s(TensorType type, ReadOnlySpan<long> values) =>
-        new(type, MemoryMarshal.AsBytes(values).ToArray(), values.Length == 1 && type.ElementCount != 1);
+        Create(type, MemoryMarshal.AsBytes(values).ToArray());
 }
 
 /// <summary><c>dense_resource&lt;key&gt; : tensor&lt;...&gt;</c>: the bytes live in the module's resource table.</summary>

@@ -41,6 +41,8 @@ public static class Verifier
                 foreach (var op in block.Operations)
                 {
                     if (op.Parent != block) errors.Add((op, "its parent link does not point at the block that holds it"));
+                    if (op.Name == FuncOp.ReturnOpName && parent.Name != FuncOp.OpName)
+                        errors.Add((op, $"must be directly inside a func.func, not in '{parent.Name}' (as mlir-opt requires)"));
                     CheckOperation(op, module, scope, errors);
                     CheckRegionOps(op, module, scope, errors);
                     foreach (var r in op.Results) scope.Add(r);

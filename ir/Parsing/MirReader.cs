@@ -11,10 +11,10 @@ public static class MirReader
     {
         SourceText source;
         try { source = SourceText.FromFile(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new MirException($"cannot read '{path}': {e.Message}");
-        }
+        catch (FileNotFoundException) { throw new MirException($"cannot read '{path}': file not found"); }
+        catch (DirectoryNotFoundException) { throw new MirException($"cannot read '{path}': no such folder"); }
+        catch (UnauthorizedAccessException) { throw new MirException($"cannot read '{path}': permission denied"); }
+        catch (IOException e) { throw new MirException($"cannot read '{path}': {e.Message}"); }
         using (source) return Parse(source);
     }
 

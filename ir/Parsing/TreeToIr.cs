@@ -430,13 +430,12 @@ internal sealed class TreeToIr(SourceText source, IReadOnlyDictionary<int, HexSt
                 {
                     var unpacked = new byte[count];
                     for (long i = 0; i < count; i++) unpacked[i] = (byte)((bytes[i / 8] >> (int)(i % 8)) & 1);
-                    return new DenseElementsAttr(type, unpacked, false);
+                    return DenseElementsAttr.Create(type, unpacked);
                 }
             }
-            if (bytes.Length == size && count != 1) return new DenseElementsAttr(type, bytes, true);
-            if (bytes.Length != count * size)
+            if (bytes.Length != size && bytes.Length != count * size)
                 throw Error(str.Symbol, $"dense hex holds {bytes.Length} bytes but {type} needs {count * size}");
-            return new DenseElementsAttr(type, bytes, false);
+            return DenseElementsAttr.Create(type, bytes);
         }
 
         var flat = new List<DenseElementContext>();
@@ -444,13 +443,13 @@ internal sealed class TreeToIr(SourceText source, IReadOnlyDictionary<int, HexSt
         {
             if (root.ChildCount == 1 || root.GetChild(0).GetText() == "(")
             {
-                var one = EncodeElements([root], elem);
-                return new DenseElementsAttr(type, one, count != 1);
+                if (count == 0) throw Error(root.Start, $"a splat value cannot fill {type}, which has no elements");
+                return new DenseElementsAttr(type, EncodeElements([root], elem), true);
             }
             Flatten(root, type.Shape!, 0, flat);
         }
         else if (count != 0) throw Error(ctx.Start, $"an empty dense literal cannot fill {type}");
-        return new DenseElementsAttr(type, EncodeElements(flat, elem), false);
+        return DenseElementsAttr.Create(type, EncodeElements(flat, elem));
     }
 
     private void Flatten(DenseElementContext ctx, IReadOnlyList<long> shape, int depth, List<DenseElementContext> into)
@@ -539,7 +538,10 @@ internal sealed class TreeToIr(SourceText source, IReadOnlyDictionary<int, HexSt
         UnknownLocContext => Location.Unknown,
         FileLineColLocContext f => new FileLineColLoc(DecodeString(f.STRING().Symbol), ParseCount0(f.INTEGER(0).Symbol), ParseCount0(f.INTEGER(1).Symbol)),
         NameLocContext n => new NameLoc(DecodeString(n.STRING().Symbol), n.locationBody() is { } child ? ConvertLoc(child) : null),
-        FusedLocContext fused => new FusedLoc(fused.locationBody().Select(ConvertLoc).ToValueList(), fused.attribute() is { } meta ? ConvertAttr(meta) : null),
+        // As MLIR's FusedLoc::get: flattened, unknowns and repeats dropped, a single location is itself.
+        FusedLocContext fused => fused.attribute() is { } meta
+            ? new FusedLoc(fused.locationBody().Select(ConvertLoc).ToValueList(), ConvertAttr(meta))
+            : Location.Fuse(fused.locationBody().Select(ConvertLoc).ToArray()),
         CallSiteLocContext cs => new CallSiteLoc(ConvertLoc(cs.locationBody(0)), ConvertLoc(cs.locationBody(1))),
         AliasLocContext a => ResolveLocAlias(a.HASH_ID().Symbol),
         _ => throw Error(ctx.Start, "unsupported location"),

@@ -26,9 +26,8 @@ public sealed class MirPrinter
     private readonly Stream _stream;
     private readonly PrintOptions _options;
     private readonly HashSet<string> _elidedKeys = new(StringComparer.Ordinal);
-    private Dictionary<Value, string> _names = new();
-    private int _nextResult;
-    private int _nextArg;
+    private readonly Dictionary<Value, string> _names = new();
+    private readonly Dictionary<Operation, string> _resultGroups = new();
     private int _indent;
 
     private MirPrinter(Stream stream, PrintOptions options)
@@ -55,6 +54,7 @@ public sealed class MirPrinter
     {
         if (_options.ElideConstantsLargerThan is long n)
             _out.WriteLine($"// mopt: constants with more than {n} elements are elided (dense_resource<__elided__>); this dump does not round-trip");
+        NameValues(module.Op);
         PrintOperation(module.Op);
         _out.WriteLine();
         PrintResources(module);
@@ -113,11 +113,6 @@ public sealed class MirPrinter
 
     private void PrintFuncOp(FuncOp func)
     {
-        var outerNames = _names;
-        var (outerResult, outerArg) = (_nextResult, _nextArg);
-        _names = new Dictionary<Value, string>();
-        (_nextResult, _nextArg) = (0, 0);
-
         var op = func.Op;
         var type = func.Type;
         _out.Write("func.func ");
@@ -132,7 +127,7 @@ public sealed class MirPrinter
             if (hasBody)
             {
                 var arg = func.Arguments[i];
-                _out.Write(NameArg(arg));
+                _out.Write(_names[arg]);
                 _out.Write(": ");
                 _out.Write(arg.Type.Text);
             }
@@ -170,20 +165,13 @@ public sealed class MirPrinter
             _out.Write('}');
         }
         PrintLoc(op.Location);
-
-        _names = outerNames;
-        (_nextResult, _nextArg) = (outerResult, outerArg);
     }
 
     private void PrintGeneric(Operation op)
     {
         if (op.Results.Count > 0)
         {
-            var name = $"%{_nextResult++}";
-            for (int i = 0; i < op.Results.Count; i++)
-                _names[op.Results[i]] = op.Results.Count == 1 ? name : $"{name}#{i}";
-            _out.Write(name);
-            if (op.Results.Count > 1) { _out.Write(':'); _out.Write(op.Results.Count.ToString(CultureInfo.InvariantCulture)); }
+            _out.Write(_resultGroups[op]);
             _out.Write(" = ");
         }
         WriteString(op.Name);
@@ -219,9 +207,7 @@ public sealed class MirPrinter
             var block = region.Blocks[b];
             if (b > 0 || (entryHasHeader && block.Arguments.Count > 0))
             {
-                _indent++;
                 Indent();
-                _indent--;
                 _out.Write($"^bb{b}");
                 if (block.Arguments.Count > 0)
                 {
@@ -229,18 +215,15 @@ public sealed class MirPrinter
                     for (int i = 0; i < block.Arguments.Count; i++)
                     {
                         if (i > 0) _out.Write(", ");
-                        _out.Write(NameArg(block.Arguments[i]));
+                        _out.Write(_names[block.Arguments[i]]);
                         _out.Write(": ");
                         _out.Write(block.Arguments[i].Type.Text);
                         PrintLoc(block.Arguments[i].Location);
                     }
                     _out.Write(')');
                 }
-                _out.Write(":\n");
-            }
-            else if (!entryHasHeader && b == 0)
-            {
-                foreach (var arg in block.Arguments) NameArg(arg);
+                // mopt has no branches, so a block other than the entry is never jumped to (mlir-opt says the same).
+                _out.Write(b > 0 ? ":  // no predecessors\n" : ":\n");
             }
             _indent++;
             foreach (var op in block.Operations) PrintOperation(op);
@@ -248,10 +231,38 @@ public sealed class MirPrinter
         }
     }
 
-    private string NameArg(BlockArgument arg)
+    /// <summary>
+    /// Names every value as MLIR's SSANameState does: a region numbers its block arguments (%argN in an entry
+    /// block, %N elsewhere) and results (%N, %N:2) in order; each nested region continues from the numbers its
+    /// parent region reached, and sibling regions start from the same numbers.
+    /// </summary>
+    private void NameValues(Operation root)
     {
-        if (!_names.TryGetValue(arg, out var name)) _names[arg] = name = $"%arg{_nextArg++}";
-        return name;
+        int nextValue = 0, nextArg = 0;
+        NameResults(root, ref nextValue);
+        var work = new Stack<(Region Region, int NextValue, int NextArg)>();
+        foreach (var region in root.Regions) work.Push((region, nextValue, nextArg));
+        while (work.Count > 0)
+        {
+            (var current, nextValue, nextArg) = work.Pop();
+            for (int b = 0; b < current.Blocks.Count; b++)
+            {
+                var block = current.Blocks[b];
+                foreach (var arg in block.Arguments) _names[arg] = b == 0 ? $"%arg{nextArg++}" : $"%{nextValue++}";
+                foreach (var op in block.Operations) NameResults(op, ref nextValue);
+            }
+            foreach (var block in current.Blocks)
+                foreach (var op in block.Operations)
+                    foreach (var nested in op.Regions) work.Push((nested, nextValue, nextArg));
+        }
+    }
+
+    private void NameResults(Operation op, ref int nextValue)
+    {
+        if (op.Results.Count == 0) return;
+        var name = $"%{nextValue++}";
+        _resultGroups[op] = op.Results.Count == 1 ? name : $"{name}:{op.Results.Count}";
+        for (int i = 0; i < op.Results.Count; i++) _names[op.Results[i]] = op.Results.Count == 1 ? name : $"{name}#{i}";
     }
 
     private void WriteOperands(Operation op)
