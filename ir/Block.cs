@@ -51,11 +51,22 @@ public sealed class Block
     public int EraseAll(Func<Operation, bool> predicate)
     {
         var doomed = _operations.Where(predicate).ToList();
-        foreach (var op in doomed) op.DropAllReferences();
         var set = doomed.ToHashSet();
+        foreach (var op in doomed)
+            foreach (var result in op.Results)
+                if (result.Users.Any(u => !IsInside(u, set)))
+                    throw new InvalidOperationException($"cannot erase {op.Name} at {op.Location}: result #{result.Index} is still used");
+        foreach (var op in doomed) op.DropAllReferences();
         int removed = _operations.RemoveAll(set.Contains);
         foreach (var op in doomed) op.Parent = null;
         return removed;
+    }
+
+    private static bool IsInside(Operation op, HashSet<Operation> set)
+    {
+        for (Operation? at = op; at is not null; at = at.Parent?.Parent.Parent)
+            if (set.Contains(at)) return true;
+        return false;
     }
 
     /// <summary>Replaces the operation order (the same operations, e.g. sorted).</summary>

@@ -21,7 +21,7 @@ public sealed class MirException : Exception
     {
         if (Position is null) return $"error: {Message}";
         var head = $"{Position.File}:{Position.Line}:{Position.Column}: error: {Message}";
-        if (string.IsNullOrEmpty(SourceLine)) return head;
+        if (SourceLine is null) return head;
         int caret = Math.Clamp(Position.Column - 1, 0, SourceLine.Length);
         var pad = new string(SourceLine.Take(caret).Select(c => c == '\t' ? '\t' : ' ').ToArray());
         return $"{head}\n{SourceLine}\n{pad}^";

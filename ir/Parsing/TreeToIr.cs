@@ -53,6 +53,7 @@ internal sealed class TreeToIr(SourceText source, IReadOnlyDictionary<int, HexSt
             foreach (var op in topOps) module.Body.Append(op);
         }
 
+        _scope.CheckForwardReferences(this);
         CheckResourceUses(resources);
         return module;
     }
@@ -526,7 +527,11 @@ internal sealed class TreeToIr(SourceText source, IReadOnlyDictionary<int, HexSt
             throw Error(token, $"'{token.Text}' does not fit in {elem}");
         if (!ElementCodec.FitsInteger(elem, magnitude, negative))
             throw Error(num.Start, $"{(negative ? "-" : "")}{token.Text} does not fit in {elem}");
-        return negative ? -(long)magnitude : unchecked((long)magnitude);
+        long value = negative ? -(long)magnitude : unchecked((long)magnitude);
+        // Signless values are stored sign-extended, as MLIR prints them (255 : i8 is -1 : i8).
+        if (elem.Kind == ElementKind.SignlessInt && elem.BitWidth is > 1 and < 64)
+            value = (value << (64 - elem.BitWidth)) >> (64 - elem.BitWidth);
+        return value;
     }
 
     // ------------------------------------------------------------------ locations
@@ -580,7 +585,8 @@ internal sealed class TreeToIr(SourceText source, IReadOnlyDictionary<int, HexSt
                         var bytes = HexBytes(blobToken.Symbol, $"blob '{key}'");
                         if (bytes.Length < 4) throw Error(blobToken.Symbol, $"blob '{key}' is missing its 4-byte alignment prefix");
                         uint alignment = BitConverter.ToUInt32(bytes, 0);
-                        if (alignment == 0 || (alignment & (alignment - 1)) != 0)
+                        // mlir-opt writes an empty blob as 0x00000000: alignment 0 means none.
+                        if ((alignment & (alignment - 1)) != 0)
                             throw Error(blobToken.Symbol, $"blob '{key}' starts with alignment {alignment}, which is not a power of two");
                         if (resources.Contains(key) || _keyRenames.ContainsKey(key)) throw Error(entry.Start, $"blob '{key}' appears twice in the trailer");
                         if (!ResourceTable.IsValidKey(key)) key = _keyRenames[key] = resources.UniqueKey(key);

@@ -353,8 +353,10 @@ public sealed class MirPrinter
                 if (!(elideType && i.Type == ElementType.I64)) { _out.Write(" : "); _out.Write(i.Type.Name); }
                 break;
             case FloatAttr f:
-                _out.Write(FloatFormat.FormatBits(f.Bits, f.Type));
-                if (!(elideType && f.Type == ElementType.F64)) { _out.Write(" : "); _out.Write(f.Type.Name); }
+                var text = FloatFormat.FormatBits(f.Bits, f.Type);
+                _out.Write(text);
+                // Hex bits without a type would read back as an integer.
+                if (!(elideType && f.Type == ElementType.F64) || text.StartsWith("0x", StringComparison.Ordinal)) { _out.Write(" : "); _out.Write(f.Type.Name); }
                 break;
             case BoolAttr b: _out.Write(b.Value ? "true" : "false"); break;
             case StringAttr s: WriteString(s.Value); break;

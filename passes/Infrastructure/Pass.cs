@@ -20,8 +20,25 @@ public abstract class Pass
     /// <summary>The pass as it would be written in <c>--pass-pipeline</c>, options included.</summary>
     public string Describe()
     {
-        var set = Options.Where(o => o.IsSet).Select(o => $"{o.Name}={o.ValueText}").ToList();
+        var set = Options.Where(o => o.IsSet).Select(o => $"{o.Name}={Quote(o.ValueText)}").ToList();
         return set.Count == 0 ? Name : $"{Name}{{{string.Join(' ', set)}}}";
+    }
+
+    private static string Quote(string value) =>
+        value.Length == 0 || value.Any(c => char.IsWhiteSpace(c) || c is '{' or '}' or '"') ? $"'{value}'" : value;
+
+    /// <summary>Sets options from <c>k=v k2='a b'</c> text; a user error is a <see cref="PipelineException"/>.</summary>
+    public void SetOptions(string text)
+    {
+        foreach (var (key, value) in PipelineParser.SplitOptions(text))
+        {
+            var option = Options.FirstOrDefault(o => o.Name == key)
+                ?? throw new PipelineException(Options.Count == 0
+                    ? $"pass '{Name}' takes no options, but was given '{key}'"
+                    : $"pass '{Name}' has no option '{key}' (it has: {string.Join(", ", Options.Select(o => o.Name))})");
+            try { option.Parse(value); }
+            catch (FormatException e) { throw new PipelineException($"pass '{Name}': {e.Message}"); }
+        }
     }
 }
 

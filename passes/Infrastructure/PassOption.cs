@@ -31,7 +31,14 @@ public sealed class PassOption<T> : PassOption
     }
 
     public T Value { get; private set; }
-    public override string TypeName => typeof(T) == typeof(bool) ? "bool" : typeof(T) == typeof(string) ? "string" : typeof(T).Name.ToLowerInvariant();
+    public override string TypeName => Type.GetTypeCode(typeof(T)) switch
+    {
+        TypeCode.Boolean => "bool",
+        TypeCode.String => "string",
+        TypeCode.Int32 or TypeCode.Int64 => "integer",
+        TypeCode.Double => "number",
+        _ => typeof(T).Name.ToLowerInvariant(),
+    };
     public override string ValueText => Value switch
     {
         bool b => b ? "true" : "false",
@@ -46,7 +53,7 @@ public sealed class PassOption<T> : PassOption
         try { value = _parse(text); }
         catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
         {
-            throw new FormatException($"option '{Name}' expects a {TypeName}, not '{text}'");
+            throw new FormatException($"option '{Name}' expects {(TypeName == "integer" ? "an" : "a")} {TypeName}, not '{text}'");
         }
         if (_valid is not null && !_valid(value)) throw new FormatException($"option '{Name}' does not accept '{text}'");
         Value = value;
@@ -62,9 +69,10 @@ public sealed class PassOption<T> : PassOption
             "false" or "0" => false,
             _ => throw new FormatException(),
         });
-        if (typeof(T) == typeof(int)) return s => (T)(object)int.Parse(s, CultureInfo.InvariantCulture);
-        if (typeof(T) == typeof(long)) return s => (T)(object)long.Parse(s, CultureInfo.InvariantCulture);
-        if (typeof(T) == typeof(double)) return s => (T)(object)double.Parse(s, CultureInfo.InvariantCulture);
+        // Plain numbers only: no thousands separators (1,5 is an error, not 15).
+        if (typeof(T) == typeof(int)) return s => (T)(object)int.Parse(s, NumberStyles.Integer, CultureInfo.InvariantCulture);
+        if (typeof(T) == typeof(long)) return s => (T)(object)long.Parse(s, NumberStyles.Integer, CultureInfo.InvariantCulture);
+        if (typeof(T) == typeof(double)) return s => (T)(object)double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture);
         throw new ArgumentException($"no default parser for {typeof(T).Name}");
     }
 }

@@ -23,21 +23,8 @@ public static class PassRegistry
     {
         var entry = Find(name) ?? throw new PipelineException($"unknown pass '{name}' (see --list-passes)");
         var pass = entry.Create();
-        if (!string.IsNullOrWhiteSpace(options)) ApplyOptions(pass, options);
+        if (!string.IsNullOrWhiteSpace(options)) pass.SetOptions(options);
         return pass;
-    }
-
-    private static void ApplyOptions(Pass pass, string text)
-    {
-        foreach (var (key, value) in PipelineParser.SplitOptions(text))
-        {
-            var option = pass.Options.FirstOrDefault(o => o.Name == key)
-                ?? throw new PipelineException(pass.Options.Count == 0
-                    ? $"pass '{pass.Name}' takes no options, but was given '{key}'"
-                    : $"pass '{pass.Name}' has no option '{key}' (it has: {string.Join(", ", pass.Options.Select(o => o.Name))})");
-            try { option.Parse(value); }
-            catch (FormatException e) { throw new PipelineException($"pass '{pass.Name}': {e.Message}"); }
-        }
     }
 }
 
