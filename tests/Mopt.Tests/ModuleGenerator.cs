@@ -118,10 +118,17 @@ public sealed class ModuleGenerator
         if (kind < 0.2)
         {
             // A constant: dense (any element type) or a resource blob.
-            var type = RandomStaticTensor();
             Value c;
-            if (Chance(0.6)) c = builder.Constant(RandomDense(type), type, RandomLocation());
-            else c = builder.Constant(RandomResource(type), type, RandomLocation());
+            if (Chance(0.6))
+            {
+                var type = RandomStaticTensor();
+                c = builder.Constant(RandomDense(type), type, RandomLocation());
+            }
+            else
+            {
+                var type = RandomResourceType();
+                c = builder.Constant(RandomResource(type), type, RandomLocation());
+            }
             visible.Add(c);
             return;
         }
@@ -177,6 +184,13 @@ public sealed class ModuleGenerator
         return RandomStaticTensor(elem);
     }
 
+    /// <summary>mlir-opt writes an empty blob as "0x00000000" (alignment 0), which mopt refuses (a skipped BUG test).</summary>
+    private TensorType RandomResourceType()
+    {
+        var type = RandomStaticTensor();
+        return MlirSafe && type.ElementCount == 0 ? new TensorType(type.Element, [2]) : type;
+    }
+
     private TensorType RandomStaticTensor(ElementType? elem = null)
     {
         elem ??= Pick(TensorElements);
@@ -218,7 +232,7 @@ public sealed class ModuleGenerator
                 var type = RandomStaticTensor();
                 return RandomDense(type);
             }
-            case 9: return RandomResource(RandomStaticTensor());
+            case 9: return RandomResource(RandomResourceType());
             case 10 or 11:
             {
                 // Arrays: i64 and f64 elements print without their type here.

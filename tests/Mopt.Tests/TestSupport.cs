@@ -123,21 +123,21 @@ public static class Mir
     }
 
     /// <summary>
-    /// Orders the resource blobs by first use in print order and drops unreferenced ones: what mlir-opt's
-    /// printer does with the builtin dialect's resources.
+    /// Sorts the resource blobs by key and drops unreferenced ones. mlir-opt's printer writes only the blobs
+    /// something uses, in an order of its own; this makes two tables of the same blobs print alike.
     /// </summary>
-    public static void NormalizeResourceOrder(MirModule m)
+    public static void NormalizeResources(MirModule m)
     {
-        var order = new List<string>();
+        var used = new HashSet<string>(StringComparer.Ordinal);
         foreach (var op in m.Op.Walk())
-            foreach (var a in op.Attributes) CollectKeys(a.Value, order);
-        var blobs = m.Resources.Blobs.ToDictionary(kv => kv.Key, kv => kv.Value);
-        foreach (var key in blobs.Keys) m.Resources.Remove(key);
-        foreach (var key in order.Distinct())
-            if (blobs.TryGetValue(key, out var blob)) m.Resources.Set(key, blob);
+            foreach (var a in op.Attributes) CollectKeys(a.Value, used);
+        var blobs = m.Resources.Blobs.ToList();
+        foreach (var (key, _) in blobs) m.Resources.Remove(key);
+        foreach (var (key, blob) in blobs.OrderBy(b => b.Key, StringComparer.Ordinal))
+            if (used.Contains(key)) m.Resources.Set(key, blob);
     }
 
-    private static void CollectKeys(Attr attr, List<string> into)
+    private static void CollectKeys(Attr attr, HashSet<string> into)
     {
         switch (attr)
         {
