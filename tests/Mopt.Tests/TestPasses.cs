@@ -47,9 +47,10 @@ public sealed class TypedOptionsPass : Pass
     public PassOption<double> Ratio { get; } = new("ratio", "fraction to prune", 0.5, valid: v => v is >= 0 and <= 1);
     public PassOption<string> Exclude { get; } = new("exclude", "names to leave alone", "");
     public PassOption<long> Seed { get; } = new("seed", "random seed", 1);
+    public PassOption<double> Scale { get; } = new("scale", "a factor, any value", 1.0);
 
     public override string Name => "test-options";
     public override string Summary => "Has typed options (test only)";
-    public override IReadOnlyList<PassOption> Options => [Bits, PerChannel, Ratio, Exclude, Seed];
+    public override IReadOnlyList<PassOption> Options => [Bits, PerChannel, Ratio, Exclude, Seed, Scale];
     public override void Run(MirModule module, PassContext context) { }
 }
