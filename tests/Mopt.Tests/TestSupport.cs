@@ -1,0 +1,261 @@
+using System.Diagnostics;
+using System.Text;
+using Mopt.Ir;
+using Mopt.Ir.Parsing;
+using Mopt.Ir.Printing;
+using Mopt.Tools.Opt;
+
+namespace Mopt.Tests;
+
+/// <summary>A fact that needs upstream mlir-opt; skipped (with the reason) when it is not installed.</summary>
+public sealed class MlirOptFactAttribute : FactAttribute
+{
+    public MlirOptFactAttribute()
+    {
+        if (!MlirOpt.Available) Skip = $"mlir-opt is not installed at {TestPaths.MlirOpt} (Debian package mlir-19-tools)";
+    }
+}
+
+/// <summary>A theory that needs upstream mlir-opt; skipped (with the reason) when it is not installed.</summary>
+public sealed class MlirOptTheoryAttribute : TheoryAttribute
+{
+    public MlirOptTheoryAttribute()
+    {
+        if (!MlirOpt.Available) Skip = $"mlir-opt is not installed at {TestPaths.MlirOpt} (Debian package mlir-19-tools)";
+    }
+}
+
+/// <summary>Runs upstream mlir-opt (with --allow-unregistered-dialect).</summary>
+public static class MlirOpt
+{
+    public static bool Available => File.Exists(TestPaths.MlirOpt);
+
+    public sealed record Result(int ExitCode, string Stdout, string Stderr);
+
+    public static Result Run(params string[] args)
+    {
+        var psi = new ProcessStartInfo(TestPaths.MlirOpt)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add("--allow-unregistered-dialect");
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stderrTask = p.StandardError.ReadToEndAsync();
+        var stdout = p.StandardOutput.ReadToEnd();
+        if (!p.WaitForExit(60_000))
+        {
+            p.Kill();
+            throw new TimeoutException("mlir-opt did not finish in 60 s");
+        }
+        return new Result(p.ExitCode, stdout, stderrTask.Result);
+    }
+}
+
+/// <summary>A temporary folder, deleted on dispose.</summary>
+public sealed class TempDir : IDisposable
+{
+    public TempDir()
+    {
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "mopt-tests-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public string Write(string name, string text)
+    {
+        var path = File(name);
+        System.IO.File.WriteAllText(path, text, new UTF8Encoding(false));
+        return path;
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
+
+public static class Mir
+{
+    public static string Print(MirModule m, PrintOptions? options = null) => MirPrinter.PrintToString(m, options);
+
+    public static MirModule Parse(string text, string name = "test.mir") => MirReader.ParseText(text, name);
+
+    /// <summary>Prints, reparses and prints again; asserts both prints are equal and returns the reparsed module.</summary>
+    public static MirModule AssertRoundTrip(MirModule m, out string printed)
+    {
+        printed = Print(m);
+        MirModule reparsed;
+        try { reparsed = Parse(printed, "printed.mir"); }
+        catch (MirException e) { throw new Xunit.Sdk.XunitException($"printed text does not reparse: {e.Format()}\n---\n{printed}"); }
+        var again = Print(reparsed);
+        Assert.Equal(printed, again);
+        return reparsed;
+    }
+
+    /// <summary>Runs mopt-opt in-process.</summary>
+    public static (int Exit, string Stdout, string Stderr) Opt(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int exit = OptTool.Run(args, stdout, stderr);
+        return (exit, stdout.ToString(), stderr.ToString());
+    }
+
+    public static string ExamplePath => System.IO.Path.Combine(TestPaths.RepoRoot(), "examples", "small_cnn.mir");
+
+    /// <summary>Every location that an operation or block argument of <paramref name="m"/> carries, with its owner.</summary>
+    public static void RewriteLocations(MirModule m, Func<Location, Location> rewrite)
+    {
+        foreach (var op in m.Op.Walk())
+        {
+            op.Location = rewrite(op.Location);
+            foreach (var region in op.Regions)
+                foreach (var block in region.Blocks)
+                    foreach (var arg in block.Arguments)
+                        arg.Location = rewrite(arg.Location);
+        }
+    }
+
+    /// <summary>
+    /// Sorts the resource blobs by key and drops unreferenced ones. mlir-opt's printer writes only the blobs
+    /// something uses, in an order of its own; this makes two tables of the same blobs print alike.
+    /// </summary>
+    public static void NormalizeResources(MirModule m)
+    {
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var op in m.Op.Walk())
+            foreach (var a in op.Attributes) CollectKeys(a.Value, used);
+        var blobs = m.Resources.Blobs.ToList();
+        foreach (var (key, _) in blobs) m.Resources.Remove(key);
+        foreach (var (key, blob) in blobs.OrderBy(b => b.Key, StringComparer.Ordinal))
+            if (used.Contains(key)) m.Resources.Set(key, blob);
+    }
+
+    private static void CollectKeys(Attr attr, HashSet<string> into)
+    {
+        switch (attr)
+        {
+            case DenseResourceAttr r: into.Add(r.Key); break;
+            case ArrayAttr a: foreach (var e in a.Elements) CollectKeys(e, into); break;
+            case DictionaryAttr d: foreach (var e in d.Entries) CollectKeys(e.Value, into); break;
+        }
+    }
+}
+
+/// <summary>Structural comparison of two modules, floats compared by their bits.</summary>
+public static class IrAssert
+{
+    public static void Equivalent(MirModule expected, MirModule actual)
+    {
+        var map = new Dictionary<Value, Value>(ReferenceEqualityComparer.Instance);
+        Op(expected.Op, actual.Op, map, "module");
+        var eb = expected.Resources.Blobs.ToList();
+        var ab = actual.Resources.Blobs.ToList();
+        Assert.Equal(eb.Select(b => b.Key), ab.Select(b => b.Key));
+        for (int i = 0; i < eb.Count; i++)
+        {
+            Assert.Equal(eb[i].Value.Alignment, ab[i].Value.Alignment);
+            Assert.True(eb[i].Value.Data.Span.SequenceEqual(ab[i].Value.Data.Span), $"blob '{eb[i].Key}' bytes differ");
+        }
+    }
+
+    private static void Op(Operation e, Operation a, Dictionary<Value, Value> map, string path)
+    {
+        path = $"{path}/{e.Name}";
+        Assert.True(e.Name == a.Name, $"{path}: name {e.Name} vs {a.Name}");
+        Assert.True(e.Location == a.Location, $"{path}: location {e.Location} vs {a.Location}");
+        Assert.True(e.OperandCount == a.OperandCount, $"{path}: operand count");
+        for (int i = 0; i < e.OperandCount; i++)
+            Assert.True(map.TryGetValue(e.GetOperand(i), out var m) && ReferenceEquals(m, a.GetOperand(i)), $"{path}: operand #{i} differs");
+        Assert.True(e.Results.Count == a.Results.Count, $"{path}: result count");
+        for (int i = 0; i < e.Results.Count; i++)
+        {
+            Assert.True(e.Results[i].Type == a.Results[i].Type, $"{path}: result #{i} type {e.Results[i].Type} vs {a.Results[i].Type}");
+            map[e.Results[i]] = a.Results[i];
+        }
+        var ea = e.Attributes.ToList();
+        var aa = a.Attributes.ToList();
+        Assert.True(ea.Select(x => x.Name).SequenceEqual(aa.Select(x => x.Name)),
+            $"{path}: attribute names [{string.Join(",", ea.Select(x => x.Name))}] vs [{string.Join(",", aa.Select(x => x.Name))}]");
+        for (int i = 0; i < ea.Count; i++) Attribute(ea[i].Value, aa[i].Value, $"{path}.{ea[i].Name}");
+        Assert.True(e.Regions.Count == a.Regions.Count, $"{path}: region count");
+        for (int r = 0; r < e.Regions.Count; r++)
+        {
+            var eBlocks = e.Regions[r].Blocks;
+            var aBlocks = a.Regions[r].Blocks;
+            Assert.True(eBlocks.Count == aBlocks.Count, $"{path}: region #{r} has {eBlocks.Count} vs {aBlocks.Count} blocks");
+            for (int b = 0; b < eBlocks.Count; b++)
+            {
+                var eb = eBlocks[b];
+                var ab = aBlocks[b];
+                Assert.True(eb.Arguments.Count == ab.Arguments.Count, $"{path}: block {b} argument count");
+                for (int i = 0; i < eb.Arguments.Count; i++)
+                {
+                    Assert.True(eb.Arguments[i].Type == ab.Arguments[i].Type, $"{path}: block {b} arg #{i} type");
+                    Assert.True(eb.Arguments[i].Location == ab.Arguments[i].Location,
+                        $"{path}: block {b} arg #{i} location {eb.Arguments[i].Location} vs {ab.Arguments[i].Location}");
+                    map[eb.Arguments[i]] = ab.Arguments[i];
+                }
+                Assert.True(eb.Operations.Count == ab.Operations.Count, $"{path}: block {b} op count");
+                for (int i = 0; i < eb.Operations.Count; i++) Op(eb.Operations[i], ab.Operations[i], map, $"{path}[{r}.{b}.{i}]");
+            }
+        }
+    }
+
+    public static void Attribute(Attr e, Attr a, string path)
+    {
+        Assert.True(e.GetType() == a.GetType(), $"{path}: {e.GetType().Name} ({e}) came back as {a.GetType().Name} ({a})");
+        switch (e)
+        {
+            case FloatAttr f:
+            {
+                var g = (FloatAttr)a;
+                Assert.True(f.Type == g.Type, $"{path}: float type");
+                Assert.True(ElementCodec.BitsOf(f.Type, f.Value) == ElementCodec.BitsOf(g.Type, g.Value),
+                    $"{path}: {f.Type} bits 0x{ElementCodec.BitsOf(f.Type, f.Value):X} came back as 0x{ElementCodec.BitsOf(g.Type, g.Value):X}");
+                break;
+            }
+            case DenseArrayAttr d:
+            {
+                var g = (DenseArrayAttr)a;
+                Assert.True(d.Type == g.Type && d.Ints.Equals(g.Ints), $"{path}: dense array");
+                Assert.True(d.Floats.Count == g.Floats.Count, $"{path}: dense array length");
+                for (int i = 0; i < d.Floats.Count; i++)
+                    Assert.True(ElementCodec.BitsOf(d.Type, d.Floats[i]) == ElementCodec.BitsOf(g.Type, g.Floats[i]), $"{path}[{i}]: float bits");
+                break;
+            }
+            case DenseElementsAttr d:
+            {
+                var g = (DenseElementsAttr)a;
+                Assert.True(d.Type == g.Type, $"{path}: dense type {d.Type} vs {g.Type}");
+                Assert.True(d.IsSplat == g.IsSplat, $"{path}: splat {d.IsSplat} vs {g.IsSplat}");
+                Assert.True(d.Data.Span.SequenceEqual(g.Data.Span),
+                    $"{path}: dense bytes {Convert.ToHexString(d.Data.Span)} came back as {Convert.ToHexString(g.Data.Span)}");
+                break;
+            }
+            case ArrayAttr arr:
+            {
+                var g = (ArrayAttr)a;
+                Assert.True(arr.Elements.Count == g.Elements.Count, $"{path}: array length");
+                for (int i = 0; i < arr.Elements.Count; i++) Attribute(arr.Elements[i], g.Elements[i], $"{path}[{i}]");
+                break;
+            }
+            case DictionaryAttr dict:
+            {
+                var g = (DictionaryAttr)a;
+                Assert.True(dict.Entries.Select(x => x.Name).SequenceEqual(g.Entries.Select(x => x.Name)), $"{path}: dictionary keys");
+                for (int i = 0; i < dict.Entries.Count; i++) Attribute(dict.Entries[i].Value, g.Entries[i].Value, $"{path}.{dict.Entries[i].Name}");
+                break;
+            }
+            default:
+                Assert.True(e.Equals(a), $"{path}: {e} came back as {a}");
+                break;
+        }
+    }
+}
