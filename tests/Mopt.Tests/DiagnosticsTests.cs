@@ -136,7 +136,7 @@ public sealed class DiagnosticsTests
         Assert.StartsWith($"error: cannot write '{output}'", stderr);
     }
 
-    [Fact(Skip = "BUG: an error at the end of a file that ends with a newline (a file cut after a whole line) has no source line and no caret: only 'x.mir:5:1: error: unexpected end of file ...'")]
+    [Fact]
     public void TruncatedAtALineEndStillShowsALineAndCaret()
     {
         using var dir = new TempDir();
@@ -150,7 +150,7 @@ public sealed class DiagnosticsTests
         Assert.Matches(@"^[ \t]*\^$", lines[2]);
     }
 
-    [Fact(Skip = "BUG: an error the verifier finds in parsed input (return type vs signature) has no source line and caret, and repeats the file name: 'v.mir:3:5: error: v.mir: 'func.return': returns ...'")]
+    [Fact]
     public void VerifierErrorInInputShowsLineAndCaret()
     {
         using var dir = new TempDir();
@@ -176,7 +176,7 @@ public sealed class DiagnosticsTests
         Assert.Single(Directory.GetFiles(dir.Path));
     }
 
-    [Fact(Skip = "BUG: an undefined value in the module body (outside any function) is not reported by the parser: the verifier says 'x.mir:2:3: error: x.mir: 't.b': operand #0 is not defined before this use' without naming %nope or showing the line")]
+    [Fact]
     public void UndefinedValueOutsideAFunctionIsNamed()
     {
         using var dir = new TempDir();

@@ -155,7 +155,7 @@ public sealed class IrApiTests
         Verifier.Verify(m);
     }
 
-    [Fact(Skip = "BUG: Block.EraseAll removes an operation whose result a surviving operation still reads (leaving a dangling operand), where Operation.Erase refuses")]
+    [Fact]
     public void EraseAllRefusesAnOperationStillUsedBySurvivors()
     {
         var (_, main, _, add, _) = BuildSmall();

@@ -108,8 +108,8 @@ public sealed class ParserTests
         var d = op.GetAttr<DictionaryAttr>("d")!;
         Assert.Equal(["b", "quoted key"], d.Entries.Select(e => e.Name));
         Assert.Equal(UnitAttr.Instance, d.Get("b"));
-        Assert.Equal(new DenseArrayAttr(ElementType.I64, ValueList.Of(1L, -2L), ValueList<double>.Empty), op.GetAttr("da"));
-        Assert.Equal(ValueList.Of(1L, 0L), op.GetAttr<DenseArrayAttr>("db")!.Ints);
+        Assert.Equal(DenseArrayAttr.OfInts(ElementType.I64, [1L, -2L]), op.GetAttr("da"));
+        Assert.Equal([1L, 0L], op.GetAttr<DenseArrayAttr>("db")!.Ints);
         Assert.Equal(0, op.GetAttr<DenseArrayAttr>("de")!.Count);
         Assert.Equal(new SymbolRefAttr("root", ValueList.Of("leaf")), op.GetAttr("s"));
         Assert.Equal(new TypeAttr(new TensorType(ElementType.F32, [2])), op.GetAttr("t"));

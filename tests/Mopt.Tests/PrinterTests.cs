@@ -66,10 +66,10 @@ public sealed class PrinterTests
     {
         Assert.Equal("true", PrintAttr(BoolAttr.True));
         Assert.Equal("[unit, true]", PrintAttr(ArrayAttr.Of([UnitAttr.Instance, BoolAttr.True])));
-        Assert.Equal("array<i64: 1, 2>", PrintAttr(new DenseArrayAttr(ElementType.I64, ValueList.Of(1L, 2L), ValueList<double>.Empty)));
-        Assert.Equal("array<i1: true, false>", PrintAttr(new DenseArrayAttr(ElementType.I1, ValueList.Of(1L, 0L), ValueList<double>.Empty)));
-        Assert.Equal("array<f32: 5.000000e-01>", PrintAttr(new DenseArrayAttr(ElementType.F32, ValueList<long>.Empty, ValueList.Of(0.5))));
-        Assert.Equal("array<i32>", PrintAttr(new DenseArrayAttr(ElementType.I32, ValueList<long>.Empty, ValueList<double>.Empty)));
+        Assert.Equal("array<i64: 1, 2>", PrintAttr(DenseArrayAttr.OfInts(ElementType.I64, [1L, 2L])));
+        Assert.Equal("array<i1: true, false>", PrintAttr(DenseArrayAttr.OfInts(ElementType.I1, [1L, 0L])));
+        Assert.Equal("array<f32: 5.000000e-01>", PrintAttr(DenseArrayAttr.OfFloats(ElementType.F32, [0.5])));
+        Assert.Equal("array<i32>", PrintAttr(DenseArrayAttr.OfInts(ElementType.I32, [])));
         Assert.Equal("@a::@b", PrintAttr(new SymbolRefAttr("a", ValueList.Of("b"))));
         Assert.Equal("@\"has space\"", PrintAttr(new SymbolRefAttr("has space")));
         Assert.Equal("tensor<?x2xi8>", PrintAttr(new TypeAttr(new TensorType(ElementType.I8, [-1, 2]))));
