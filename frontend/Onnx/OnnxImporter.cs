@@ -136,6 +136,7 @@ public sealed class OnnxImporter
 
         AssignNodeNames();
         ImportMain(_model.Graph);
+        Verifier.Verify(_module, $"'{_name}'");
         return _module;
     }
 
