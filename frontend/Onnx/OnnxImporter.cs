@@ -277,7 +277,7 @@ public sealed class OnnxImporter
         {
             var vi = g.Output[i];
             OnnxTypes.FromTypeProto(vi.Type, out var dims);
-            if (dims is not null && (results[i].Type as TensorType)?.Shape?.Count != dims.Length) dims = null;
+            if (dims is not null && results[i].Type is TensorType tt && tt.Shape?.Count != dims.Length) dims = null;
             func.SetResultAttrs(i, ValueInfoAttrs(vi, dims));
         }
     }

@@ -193,7 +193,12 @@ public static class OnnxTypes
                 {
                     var reader = new SpellingReader(o.Spelling);
                     var result = reader.ReadType();
-                    return reader.AtEnd ? result : null;
+                    if (!reader.AtEnd) return null;
+                    if (dimParams is not null && result.TensorType?.Shape is { } shape && shape.Dim.Count == dimParams.Count)
+                        for (int i = 0; i < dimParams.Count; i++)
+                            if (shape.Dim[i].ValueCase != TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && dimParams[i].Length > 0)
+                                shape.Dim[i].DimParam = dimParams[i];
+                    return result;
                 }
                 catch (FormatException) { return null; }
             default:

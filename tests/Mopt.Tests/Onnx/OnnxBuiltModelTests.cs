@@ -127,6 +127,25 @@ public sealed class OnnxBuiltModelTests(Xunit.Abstractions.ITestOutputHelper out
     }
 
     [Fact]
+    public void AutoModeGoesExternalOnlyAboveTheLimit()
+    {
+        var original = Path.Combine(OnnxModels, "connxr_mnist", "model.onnx");
+        using var tmp = new TempDir();
+        var module = OnnxImporter.ImportFile(original);
+        OnnxExporter.WriteFile(module, tmp.File("small.onnx"));
+        Assert.False(File.Exists(tmp.File("small.onnx.data")));
+        OnnxExporter.WriteFile(module, tmp.File("big.onnx"), new OnnxExportOptions { AutoExternalAbove = 10_000 });
+        Assert.True(File.Exists(tmp.File("big.onnx.data")));
+        var inputs = TestInputs(original, Path.Combine(Path.GetDirectoryName(original)!, "test_data_set_1"));
+        AssertBitIdentical(Run(original, inputs), Run(tmp.File("big.onnx"), inputs));
+
+        var e = Assert.Throws<MirException>(() => OnnxExporter.WriteFile(module, tmp.File("never.onnx"),
+            new OnnxExportOptions { ExternalData = ExternalDataMode.Never, AutoExternalAbove = 10_000 }));
+        Assert.Contains("do not fit one protobuf file", e.Message);
+        Assert.False(File.Exists(tmp.File("never.onnx")));
+    }
+
+    [Fact]
     public void ExternalDataWithOffsetsIsImported()
     {
         using var tmp = new TempDir();
@@ -292,6 +311,14 @@ public sealed class OnnxBuiltModelTests(Xunit.Abstractions.ITestOutputHelper out
         Assert.Equal("!onnx.Seq<tensor<2xf32>>", module.MainFunction.Arguments[0].Type.Text);
         var back = OnnxExporter.ToModel(module);
         Assert.Equal(seqInput.Type, back.Graph.Input[0].Type);
+
+        // Tensors of element types the IR lacks (string) are dialect types too, and come back.
+        var g3 = Graph("g3", [Node("Identity", ["s"], ["t"], "id")], [Vi("s", DataType.String, "N")], [Vi("t", DataType.String, "N")]);
+        var strings = Import(Model(g3));
+        Assert.Equal("!onnx.Tensor<?xstring>", strings.MainFunction.Arguments[0].Type.Text);
+        var back3 = OnnxExporter.ToModel(MirReader.ParseText(MirPrinter.PrintToString(strings)));
+        Assert.Equal(g3.Input[0], back3.Graph.Input[0]);
+        Assert.Equal(g3.Output[0], back3.Graph.Output[0]);
     }
 
     // ------------------------------------------------------------------ custom ops and attributes
