@@ -135,9 +135,7 @@ public sealed class OnnxBadInputTests
             [Node("Relu", ["x"], ["a"], "start"), Node("Add", ["a", "c"], ["b"], "loop_a"), Node("Neg", ["b"], ["c"], "loop_b"), Node("Relu", ["b"], ["y"], "end")],
             [Vi("x", DataType.Float, 2)], [Vi("y", DataType.Float, 2)])));
         var e = Fails(tmp, path);
-        Assert.Contains($"'{path}': the main graph has a cycle:", e);
-        Assert.Contains("'loop_a'", e);
-        Assert.Contains("'loop_b'", e);
+        Assert.Contains($"'{path}': the main graph has a cycle: 'loop_b' -> 'loop_a' -> 'loop_b'", e);
     }
 
     [Fact]
