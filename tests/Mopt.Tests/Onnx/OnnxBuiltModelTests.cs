@@ -220,6 +220,17 @@ public sealed class OnnxBuiltModelTests(Xunit.Abstractions.ITestOutputHelper out
         Assert.Equal(X(0, 2).Bytes, outputs[2].Value.Bytes);
     }
 
+    [Fact]
+    public void AnInitializerThatIsAGraphOutputStaysOne()
+    {
+        var model = Model(Graph("g", [Node("Relu", ["x"], ["y"], "relu")], [Vi("x", DataType.Float, 2)],
+            [Vi("y", DataType.Float, 2), Vi("w", DataType.Float, 2)], [FloatTensor("w", [2], 7, 8)]));
+        var (exported, _) = RoundTripAndRun(model, [("x", X(-1, 1))]);
+        Assert.Equal(["relu"], exported.Graph.Node.Select(n => n.Name));
+        Assert.Equal(["y", "w"], exported.Graph.Output.Select(o => o.Name));
+        Assert.Equal(["w"], exported.Graph.Initializer.Select(t => t.Name));
+    }
+
     // ------------------------------------------------------------------ constants
 
     [Fact]
