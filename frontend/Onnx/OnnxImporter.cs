@@ -114,7 +114,7 @@ public sealed class OnnxImporter
             op.SetAttr("onnx.opset", IntegerAttr.I64(v));
         }
         else if (FirstDefaultDomainNode(_model.Graph) is { } node)
-            throw new MirException($"'{_name}': node '{node.Name}' ({node.OpType}) is in the default ONNX domain but the model imports no opset for it");
+            throw new MirException($"'{_name}': {(node.Name.Length > 0 ? $"node '{node.Name}' ({node.OpType})" : $"a {node.OpType} node")} is in the default ONNX domain but the model imports no opset for it");
         if (opsets.Count > 0)
             op.SetAttr("onnx.opset_import", DictionaryAttr.From(opsets.Select(kv => new NamedAttr(kv.Key, IntegerAttr.I64(kv.Value)))));
 
