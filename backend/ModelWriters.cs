@@ -1,3 +1,4 @@
+using Mopt.Backend.Onnx;
 using Mopt.Ir;
 using Mopt.Ir.Printing;
 
@@ -23,7 +24,7 @@ public static class ModelWriters
 {
     public static IModelWriter For(string path, PrintOptions printOptions)
     {
-        IModelWriter[] all = [new MirTextWriter(printOptions)];
+        IModelWriter[] all = [new MirTextWriter(printOptions), new OnnxModelWriter()];
         return all.FirstOrDefault(w => w.CanWrite(path))
             ?? throw new MirException($"'{path}': unknown output format (mopt writes {string.Join(", ", all.Select(w => w.Format))}; chosen by extension)");
     }

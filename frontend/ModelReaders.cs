@@ -1,3 +1,4 @@
+using Mopt.Frontend.Onnx;
 using Mopt.Ir;
 using Mopt.Ir.Parsing;
 
@@ -32,7 +33,7 @@ public sealed class MirTextReader : IModelReader
 /// <summary>Picks the reader for an input path by its extension (or folder layout).</summary>
 public static class ModelReaders
 {
-    public static IReadOnlyList<IModelReader> All { get; } = [new MirTextReader()];
+    public static IReadOnlyList<IModelReader> All { get; } = [new MirTextReader(), new OnnxModelReader()];
 
     public static IModelReader For(string path) =>
         All.FirstOrDefault(r => r.CanRead(path))

@@ -1,0 +1,558 @@
+using System.Globalization;
+using Google.Protobuf;
+using Mopt.Frontend.Onnx;
+using Mopt.Ir;
+using Mopt.Onnx.Proto;
+using AttrType = Mopt.Onnx.Proto.AttributeProto.Types.AttributeType;
+
+namespace Mopt.Backend.Onnx;
+
+/// <summary>When tensors go to an external data file <c>&lt;name&gt;.onnx.data</c> beside the model.</summary>
+public enum ExternalDataMode
+{
+    /// <summary>Only when the model would not fit protobuf's 2 GiB limit otherwise.</summary>
+    Auto,
+    /// <summary>Every initializer of at least <see cref="OnnxExportOptions.ExternalMinBytes"/> bytes.</summary>
+    Always,
+    /// <summary>Never (a model over 2 GiB is then an error).</summary>
+    Never,
+}
+
+public sealed record OnnxExportOptions
+{
+    public ExternalDataMode ExternalData { get; init; } = ExternalDataMode.Auto;
+    /// <summary>In <see cref="ExternalDataMode.Auto"/>, initializer bytes above which the data goes external (protobuf's limit is 2 GiB for the whole file).</summary>
+    public long AutoExternalAbove { get; init; } = (2L << 30) - (64L << 20);
+    /// <summary>Initializers smaller than this stay inside the model file even when data goes external (as onnx's size_threshold).</summary>
+    public int ExternalMinBytes { get; init; } = 1024;
+    /// <summary>Tensors of at least this many bytes start at a multiple of <see cref="LargeAlignment"/> in the data file (so they can be memory-mapped).</summary>
+    public long AlignAbove { get; init; } = 1 << 20;
+    public int LargeAlignment { get; init; } = 64 * 1024;
+    public int SmallAlignment { get; init; } = 16;
+
+    public static readonly OnnxExportOptions Default = new();
+}
+
+/// <summary>Writes <c>.onnx</c> files.</summary>
+public sealed class OnnxModelWriter(OnnxExportOptions? options = null) : IModelWriter
+{
+    public string Format => "ONNX";
+    public bool CanWrite(string path) => Path.GetExtension(path).Equals(".onnx", StringComparison.OrdinalIgnoreCase);
+    public void Write(MirModule module, Stream output, string finalPath) => OnnxExporter.Write(module, output, finalPath, options);
+}
+
+/// <summary>
+/// Module → ONNX ModelProto, the inverse of the importer (docs/formats/onnx.md): names come back from
+/// <c>loc</c>, <c>mo.outputs</c> and <c>mo.name</c>; initializer bytes are written from the blobs without a copy.
+/// </summary>
+public sealed class OnnxExporter
+{
+    private readonly MirModule _module;
+    private readonly Dictionary<Value, string> _names = new();
+    private readonly HashSet<string> _tensorNames = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _nodeNames = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _usedDomains = new(StringComparer.Ordinal);
+    private readonly List<TensorProto> _initializers = new();
+    private int _nextNodeName;
+
+    private OnnxExporter(MirModule module) => _module = module;
+
+    /// <summary>The model, with every initializer's data inline.</summary>
+    public static ModelProto ToModel(MirModule module) => new OnnxExporter(module).Build();
+
+    /// <summary>Writes the model to <paramref name="output"/>; external data (if any) goes beside <paramref name="finalPath"/>.</summary>
+    public static void Write(MirModule module, Stream output, string finalPath, OnnxExportOptions? options = null)
+    {
+        options ??= OnnxExportOptions.Default;
+        var exporter = new OnnxExporter(module);
+        var model = exporter.Build();
+        long total = 0;
+        foreach (var t in exporter._initializers) total += t.RawData.Length;
+        bool external = options.ExternalData switch
+        {
+            ExternalDataMode.Always => true,
+            ExternalDataMode.Never => false,
+            _ => total > options.AutoExternalAbove,
+        };
+        if (!external && total > options.AutoExternalAbove)
+            throw new MirException($"cannot write '{finalPath}': its {total} bytes of weights do not fit one protobuf file (2 GiB); allow external data");
+        if (external) exporter.MoveToExternalData(finalPath, options);
+        var coded = new CodedOutputStream(output, leaveOpen: true);
+        model.WriteTo(coded);
+        coded.Flush();
+    }
+
+    /// <summary>Writes <paramref name="path"/> (and its external data) via temporary files and renames.</summary>
+    public static void WriteFile(MirModule module, string path, OnnxExportOptions? options = null) =>
+        AtomicFile.Write(path, s => Write(module, s, path, options));
+
+    // ------------------------------------------------------------------ external data
+
+    private void MoveToExternalData(string finalPath, OnnxExportOptions options)
+    {
+        var dataPath = Path.GetFullPath(finalPath) + ".data";
+        var location = Path.GetFileName(dataPath);
+        var moved = new List<(TensorProto Tensor, long Offset, ByteString Data)>();
+        long offset = 0;
+        foreach (var t in _initializers)
+        {
+            long size = t.RawData.Length;
+            if (size < options.ExternalMinBytes) continue;
+            long align = size >= options.AlignAbove ? options.LargeAlignment : options.SmallAlignment;
+            offset = (offset + align - 1) / align * align;
+            moved.Add((t, offset, t.RawData));
+            t.ClearRawData();
+            t.DataLocation = TensorProto.Types.DataLocation.External;
+            t.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = location });
+            t.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = offset.ToString(CultureInfo.InvariantCulture) });
+            t.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = size.ToString(CultureInfo.InvariantCulture) });
+            offset += size;
+        }
+        AtomicFile.Write(dataPath, stream =>
+        {
+            long at = 0;
+            var zeros = new byte[Math.Max(options.LargeAlignment, options.SmallAlignment)];
+            foreach (var (_, start, data) in moved)
+            {
+                if (start > at) stream.Write(zeros, 0, (int)(start - at));
+                stream.Write(data.Span);
+                at = start + data.Length;
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ model
+
+    private ModelProto Build()
+    {
+        var functions = _module.Functions.ToList();
+        if (functions.Count == 0) throw new MirException("cannot write ONNX: the module has no function");
+        if (functions.Count > 1 && _module.FindFunction("main") is null)
+            throw new MirException("cannot write ONNX: the module has several functions and none is @main");
+        var func = _module.MainFunction;
+        foreach (var op in _module.AllOperations())
+            if (op.Location.FirstName is { Length: > 0 } n && IsNode(op)) _nodeNames.Add(n);
+
+        var m = _module.Op;
+        var model = new ModelProto();
+        var graph = ExportMain(func);
+        graph.Name = _module.Name ?? "main";
+        if (m.GetString("onnx.graph_doc_string") is { } gdoc) graph.DocString = gdoc;
+        AddProps(graph.MetadataProps, m.GetAttr("onnx.graph_metadata_props"));
+        foreach (var bytes in BytesList(m, "onnx.quantization_annotation")) graph.QuantizationAnnotation.Add(TensorAnnotation.Parser.ParseFrom(bytes.Span));
+        model.Graph = graph;
+
+        // Opsets: the imported ones, the default domain at onnx.opset, and any domain an op uses.
+        long? opset = m.GetInt("onnx.opset");
+        var opsets = new List<OperatorSetIdProto>();
+        if (m.GetAttr("onnx.opset_import") is DictionaryAttr imports)
+            foreach (var e in imports.Entries)
+                if (e.Value is IntegerAttr v)
+                {
+                    var domain = e.Name == "ai.onnx" ? "" : e.Name;
+                    opsets.Add(new OperatorSetIdProto { Domain = domain, Version = domain.Length == 0 && opset is long o ? o : v.Value });
+                }
+        bool HasDomain(string d) => opsets.Any(os => os.Domain == d);
+        if (!HasDomain("") && (_usedDomains.Contains("") || opset is not null))
+            opsets.Insert(0, new OperatorSetIdProto { Domain = "", Version = opset ?? 17 });
+        foreach (var d in _usedDomains.Order(StringComparer.Ordinal))
+            if (!HasDomain(d)) opsets.Add(new OperatorSetIdProto { Domain = d, Version = 1 });
+        model.OpsetImport.AddRange(opsets);
+        long defaultOpset = opsets.FirstOrDefault(os => os.Domain.Length == 0)?.Version ?? 17;
+
+        model.IrVersion = m.GetInt("onnx.ir_version") ?? IrVersionFor(defaultOpset);
+        model.ProducerName = m.GetString("onnx.producer_name") ?? "mopt";
+        if (m.GetString("onnx.producer_version") is { } pv) model.ProducerVersion = pv;
+        if (m.GetString("onnx.domain") is { } dom) model.Domain = dom;
+        if (m.GetInt("onnx.model_version") is long mv) model.ModelVersion = mv;
+        if (m.GetString("onnx.doc_string") is { } doc) model.DocString = doc;
+        AddProps(model.MetadataProps, m.GetAttr("onnx.metadata_props"));
+        foreach (var bytes in BytesList(m, "onnx.functions")) model.Functions.Add(FunctionProto.Parser.ParseFrom(bytes.Span));
+        foreach (var bytes in BytesList(m, "onnx.training_info")) model.TrainingInfo.Add(TrainingInfoProto.Parser.ParseFrom(bytes.Span));
+        foreach (var bytes in BytesList(m, "onnx.configuration")) model.Configuration.Add(ByteString.CopyFrom(bytes.Span));
+        return model;
+    }
+
+    /// <summary>The IR version that goes with an opset when the module does not say (onnx/docs/Versioning.md).</summary>
+    private static long IrVersionFor(long opset) => opset switch
+    {
+        <= 8 => 3,
+        9 => 4,
+        10 => 5,
+        11 => 6,
+        <= 14 => 7,
+        <= 18 => 8,
+        <= 20 => 9,
+        _ => 10,
+    };
+
+    private static void AddProps(Google.Protobuf.Collections.RepeatedField<StringStringEntryProto> into, Attr? attr)
+    {
+        if (attr is not DictionaryAttr dict) return;
+        foreach (var e in dict.Entries)
+            into.Add(new StringStringEntryProto { Key = e.Name, Value = (e.Value as StringAttr)?.Value ?? "" });
+    }
+
+    private static IEnumerable<ReadOnlyMemory<byte>> BytesList(Operation op, string name)
+    {
+        if (op.GetAttr(name) is not ArrayAttr arr) yield break;
+        foreach (var e in arr.Elements)
+            if (e is DenseElementsAttr { IsSplat: false } d) yield return d.Data;
+            else throw new MirException($"cannot write ONNX: attribute '{name}' should hold serialized bytes (dense<\"0x...\"> : tensor<Nxui8>)");
+    }
+
+    private static bool IsNode(Operation op) =>
+        op.Name.StartsWith("onnx.", StringComparison.Ordinal) && op.Name != "onnx.NoValue" &&
+        !(op.Name == "onnx.Constant" && op.GetAttr("mo.node") is null);
+
+    // ------------------------------------------------------------------ names
+
+    private string ClaimTensorName(string preferred)
+    {
+        if (preferred.Length == 0) preferred = "t";
+        var name = preferred;
+        for (int k = 1; !_tensorNames.Add(name); k++) name = $"{preferred}_{k}";
+        return name;
+    }
+
+    private string NodeName(Operation op)
+    {
+        if (op.Location.FirstName is { Length: > 0 } n) return n;
+        return NewNodeName(op.OpType.Contains('.') ? op.OpType[(op.OpType.LastIndexOf('.') + 1)..] : op.OpType);
+    }
+
+    private string NewNodeName(string opType)
+    {
+        string name;
+        do name = $"{opType}_{_nextNodeName++}"; while (!_nodeNames.Add(name));
+        return name;
+    }
+
+    private string NameOf(Value v, Operation user)
+    {
+        if (_names.TryGetValue(v, out var n)) return n;
+        throw new MirException($"cannot write ONNX: '{user.Name}'{Where(user)} reads a value that is not defined before it");
+    }
+
+    private static string Where(Operation op) => op.Location.FirstName is { } n ? $" at \"{n}\"" : "";
+
+    private static IReadOnlyList<string>? StringList(Attr? attr) =>
+        attr is ArrayAttr arr ? arr.Elements.Select(e => (e as StringAttr)?.Value ?? "").ToList() : null;
+
+    // ------------------------------------------------------------------ graphs
+
+    private GraphProto ExportMain(FuncOp func)
+    {
+        var g = new GraphProto();
+        for (int i = 0; i < func.Arguments.Count; i++)
+        {
+            var attrs = func.ArgAttrs(i);
+            var name = ClaimTensorName(func.ArgName(i) ?? $"input_{i}");
+            _names[func.Arguments[i]] = name;
+            g.Input.Add(ValueInfo(name, func.Arguments[i].Type, attrs, $"graph input '{name}'"));
+        }
+        var ret = func.Return ?? throw new MirException($"cannot write ONNX: @{func.Name} does not end with a return");
+        var identities = ClaimOutputs(ret, i => func.ResultName(i) ?? $"output_{i}", func.Body, g, i => func.ResultAttrs(i));
+        ExportOps(func.Body, g);
+        AddIdentities(identities, g);
+        if (_module.Op.GetAttr("onnx.initializers_as_inputs") is not null)
+            foreach (var t in g.Initializer)
+                g.Input.Add(new ValueInfoProto { Name = t.Name, Type = OnnxTypes.ToTypeProto(new TensorType(OnnxTypes.ElementOf(t.DataType)!, t.Dims.ToArray())) });
+        return g;
+    }
+
+    /// <summary>
+    /// Names the values a graph returns. A value produced in this graph takes the output's name; a graph input, an
+    /// outer value or a value returned twice gets an Identity node instead (returned by this method), unless it already
+    /// has the output's name (a subgraph that returns an outer value as is).
+    /// </summary>
+    private List<(Value Value, string Name)> ClaimOutputs(Operation ret, Func<int, string> outputName, Block block, GraphProto g, Func<int, DictionaryAttr>? attrs)
+    {
+        var identities = new List<(Value, string)>();
+        var claimed = new HashSet<Value>();
+        for (int i = 0; i < ret.OperandCount; i++)
+        {
+            var v = ret.GetOperand(i);
+            var wanted = outputName(i);
+            if (v.Type == ElementType.None)
+                throw new MirException($"cannot write ONNX: output '{wanted}' has no value (it is a missing optional value)");
+            bool local = v is OpResult r && r.Owner.Parent == block;
+            string name;
+            if (local && claimed.Add(v))
+            {
+                name = ClaimTensorName(wanted);
+                _names[v] = name;
+            }
+            else if (!local && block != _module.MainFunction.Body && _names.TryGetValue(v, out var existing) && existing == wanted && claimed.Add(v))
+                name = wanted;
+            else
+            {
+                name = ClaimTensorName(wanted);
+                identities.Add((v, name));
+            }
+            g.Output.Add(ValueInfo(name, v.Type, attrs?.Invoke(i), $"output '{name}'"));
+        }
+        return identities;
+    }
+
+    private void AddIdentities(List<(Value Value, string Name)> identities, GraphProto g)
+    {
+        foreach (var (v, name) in identities)
+        {
+            var node = new NodeProto { OpType = "Identity", Name = NewNodeName("Identity"), Domain = "" };
+            node.Input.Add(_names[v]);
+            node.Output.Add(name);
+            g.Node.Add(node);
+            _usedDomains.Add("");
+        }
+    }
+
+    private static ValueInfoProto ValueInfo(string name, MirType type, DictionaryAttr? attrs, string what)
+    {
+        var vi = new ValueInfoProto { Name = name };
+        var dimParams = StringList(attrs?.Get("onnx.dim_params"));
+        vi.Type = OnnxTypes.ToTypeProto(type, dimParams)
+            ?? throw new MirException($"cannot write ONNX: {what} has type {type}, which ONNX cannot express");
+        if (attrs?.Get("onnx.doc_string") is StringAttr doc) vi.DocString = doc.Value;
+        return vi;
+    }
+
+    private GraphProto ExportSubgraph(Region region, string graphName, Operation owner)
+    {
+        if (region.Blocks.Count != 1)
+            throw new MirException($"cannot write ONNX: a region of '{owner.Name}'{Where(owner)} has {region.Blocks.Count} blocks; an ONNX subgraph is one");
+        var block = region.Blocks[0];
+        var g = new GraphProto { Name = graphName };
+        for (int i = 0; i < block.Arguments.Count; i++)
+        {
+            var arg = block.Arguments[i];
+            var name = ClaimTensorName(arg.Location.FirstName ?? $"{graphName}_input_{i}");
+            _names[arg] = name;
+            var vi = new ValueInfoProto { Name = name };
+            if (OnnxTypes.ToTypeProto(arg.Type) is { } tp) vi.Type = tp;
+            g.Input.Add(vi);
+        }
+        var yield = block.Operations.Count > 0 && block.Operations[^1].Name == "mo.yield" ? block.Operations[^1]
+            : throw new MirException($"cannot write ONNX: a region of '{owner.Name}'{Where(owner)} does not end with mo.yield");
+        var names = StringList(yield.GetAttr("mo.names"));
+        var identities = ClaimOutputs(yield, i => names is not null && i < names.Count && names[i].Length > 0 ? names[i] : $"{graphName}_output_{i}", block, g, null);
+        ExportOps(block, g);
+        AddIdentities(identities, g);
+        return g;
+    }
+
+    private void ExportOps(Block block, GraphProto g)
+    {
+        foreach (var op in block.Operations)
+        {
+            switch (op.Name)
+            {
+                case FuncOp.ReturnOpName or "mo.yield":
+                    continue;
+                case "onnx.NoValue":
+                    foreach (var r in op.Results) _names[r] = "";
+                    continue;
+                case "onnx.Constant" when op.GetAttr("mo.node") is null:
+                    ExportInitializer(op, g);
+                    continue;
+            }
+            if (!op.Name.StartsWith("onnx.", StringComparison.Ordinal))
+                throw new MirException($"cannot write ONNX: '{op.Name}'{Where(op)} has no ONNX form (only onnx.* operations do; lower it first)");
+            g.Node.Add(ExportNode(op));
+            foreach (var r in op.Results)
+                if (r.Type is TensorType { IsRanked: true } && _names[r].Length > 0 && OnnxTypes.ToTypeProto(r.Type) is { } tp && !IsGraphOutput(g, _names[r]))
+                    g.ValueInfo.Add(new ValueInfoProto { Name = _names[r], Type = tp });
+        }
+    }
+
+    private static bool IsGraphOutput(GraphProto g, string name)
+    {
+        foreach (var o in g.Output) if (o.Name == name) return true;
+        return false;
+    }
+
+    private void NameResults(Operation op, string fallbackBase)
+    {
+        var outputs = StringList(op.GetAttr("mo.outputs"));
+        for (int i = 0; i < op.Results.Count; i++)
+        {
+            var r = op.Results[i];
+            if (_names.ContainsKey(r)) continue;
+            if (r.Type == ElementType.None) { _names[r] = ""; continue; }
+            var preferred = outputs is not null && i < outputs.Count && outputs[i].Length > 0 ? outputs[i]
+                : op.Results.Count == 1 ? fallbackBase : $"{fallbackBase}_{i}";
+            _names[r] = ClaimTensorName(preferred);
+        }
+    }
+
+    // ------------------------------------------------------------------ initializers
+
+    private void ExportInitializer(Operation op, GraphProto g)
+    {
+        var loc = op.Location.FirstName;
+        NameResults(op, loc ?? "const");
+        var name = _names[op.Result];
+        if (op.GetAttr("onnx.sparse_initializer") is DenseElementsAttr sparseBytes)
+        {
+            var sparse = SparseTensorProto.Parser.ParseFrom(sparseBytes.Data.Span);
+            sparse.Values ??= new TensorProto();
+            sparse.Values.Name = name;
+            g.SparseInitializer.Add(sparse);
+            return;
+        }
+        var value = op.GetAttr("value") ?? throw new MirException($"cannot write ONNX: 'onnx.Constant'{Where(op)} has no value attribute");
+        var tensor = Tensor(value, $"constant '{name}'");
+        tensor.Name = name;
+        g.Initializer.Add(tensor);
+        _initializers.Add(tensor);
+    }
+
+    /// <summary>A TensorProto of a dense or dense_resource attribute; the bytes are wrapped, not copied.</summary>
+    private TensorProto Tensor(Attr attr, string what)
+    {
+        TensorType type;
+        ReadOnlyMemory<byte> bytes;
+        switch (attr)
+        {
+            case DenseElementsAttr dense:
+                type = dense.Type;
+                bytes = dense.IsSplat ? dense.ToFullBytes() : dense.Data;
+                break;
+            case DenseResourceAttr res:
+                type = res.Type;
+                if (res.Key == DenseResourceAttr.ElidedKey)
+                    throw new MirException($"cannot write ONNX: {what} was elided (the input is a dump made with --elide-constants-larger-than)");
+                bytes = (_module.Resources.Get(res.Key) ?? throw new MirException($"cannot write ONNX: {what} points at resource '{res.Key}', which the module does not have")).Data;
+                break;
+            default:
+                throw new MirException($"cannot write ONNX: {what} is not a dense or dense_resource constant");
+        }
+        if (!type.HasStaticShape) throw new MirException($"cannot write ONNX: {what} has type {type}, which has no static shape");
+        var dataType = OnnxTypes.DataTypeOf(type.Element) ?? throw new MirException($"cannot write ONNX: {what} has element type {type.Element}, which ONNX lacks");
+        var t = new TensorProto { DataType = dataType, RawData = UnsafeByteOperations.UnsafeWrap(bytes) };
+        foreach (var d in type.Shape!) t.Dims.Add(d);
+        return t;
+    }
+
+    // ------------------------------------------------------------------ nodes
+
+    private NodeProto ExportNode(Operation op)
+    {
+        var full = op.Name["onnx.".Length..];
+        int dot = full.LastIndexOf('.');
+        var node = new NodeProto
+        {
+            OpType = dot < 0 ? full : full[(dot + 1)..],
+            Domain = dot < 0 ? "" : full[..dot],
+            Name = NodeName(op),
+        };
+        _usedDomains.Add(node.Domain);
+        for (int i = 0; i < op.OperandCount; i++) node.Input.Add(NameOf(op.GetOperand(i), op));
+
+        // The outputs are named before the subgraphs, so that their names win over names inside them.
+        NameResults(op, $"{node.Name}_output");
+
+        var attributes = new List<AttributeProto>();
+        foreach (var a in op.Attributes)
+        {
+            switch (a.Name)
+            {
+                case "onnx.raw_attributes" when a.Value is ArrayAttr raws:
+                    foreach (var raw in raws.Elements)
+                        if (raw is DenseElementsAttr { IsSplat: false } bytes) attributes.Add(AttributeProto.Parser.ParseFrom(bytes.Data.Span));
+                    continue;
+                case "onnx.doc_string" when a.Value is StringAttr doc: node.DocString = doc.Value; continue;
+                case "onnx.overload" when a.Value is StringAttr ov: node.Overload = ov.Value; continue;
+                case "onnx.metadata_props": AddProps(node.MetadataProps, a.Value); continue;
+            }
+            if (a.Name.StartsWith("mo.", StringComparison.Ordinal) || a.Name.StartsWith("onnx.", StringComparison.Ordinal)) continue;
+            attributes.Add(Attribute(a.Name, a.Value, op, node.Name));
+        }
+        if (op.Regions.Count > 0)
+        {
+            var regionNames = StringList(op.GetAttr("mo.regions"));
+            var graphNames = StringList(op.GetAttr("onnx.graph_names"));
+            if (regionNames is null || regionNames.Count != op.Regions.Count)
+                throw new MirException($"cannot write ONNX: '{op.Name}'{Where(op)} has {op.Regions.Count} regions but mo.regions does not name each");
+            for (int i = 0; i < op.Regions.Count; i++)
+            {
+                var graphName = graphNames is not null && i < graphNames.Count && graphNames[i].Length > 0 ? graphNames[i] : $"{node.Name}_{regionNames[i]}";
+                attributes.Add(new AttributeProto { Name = regionNames[i], Type = AttrType.Graph, G = ExportSubgraph(op.Regions[i], graphName, op) });
+            }
+        }
+        attributes.Sort((x, y) => string.CompareOrdinal(x.Name, y.Name));
+        node.Attribute.AddRange(attributes);
+
+        foreach (var r in op.Results) node.Output.Add(_names[r]);
+        return node;
+    }
+
+    private AttributeProto Attribute(string name, Attr value, Operation op, string nodeName)
+    {
+        var a = new AttributeProto { Name = name };
+        string What() => $"attribute '{name}' of '{op.Name}' at \"{nodeName}\"";
+        switch (value)
+        {
+            case IntegerAttr i: a.Type = AttrType.Int; a.I = i.Value; break;
+            case BoolAttr b: a.Type = AttrType.Int; a.I = b.Value ? 1 : 0; break;
+            case FloatAttr f: a.Type = AttrType.Float; a.F = (float)f.Value; break;
+            case StringAttr s: a.Type = AttrType.String; a.S = ByteString.CopyFromUtf8(s.Value); break;
+            case DenseArrayAttr da when da.Type.IsFloat:
+                a.Type = AttrType.Floats;
+                foreach (var v in da.Floats) a.Floats.Add((float)v);
+                break;
+            case DenseArrayAttr da:
+                a.Type = AttrType.Ints;
+                foreach (var v in da.Ints) a.Ints.Add(v);
+                break;
+            case ArrayAttr arr:
+                FillList(a, arr, What);
+                break;
+            case DenseElementsAttr or DenseResourceAttr:
+                a.Type = AttrType.Tensor;
+                a.T = Tensor(value, What());
+                break;
+            case TypeAttr t:
+                a.Type = AttrType.TypeProto;
+                a.Tp = OnnxTypes.ToTypeProto(t.Type) ?? throw new MirException($"cannot write ONNX: {What()} is type {t.Type}, which ONNX cannot express");
+                break;
+            default:
+                throw new MirException($"cannot write ONNX: {What()} ({value.GetType().Name.Replace("Attr", "", StringComparison.Ordinal)}) has no ONNX form");
+        }
+        return a;
+    }
+
+    private void FillList(AttributeProto a, ArrayAttr arr, Func<string> what)
+    {
+        var e = arr.Elements;
+        bool allInts = true, allNumbers = true, allStrings = true, allTensors = true;
+        foreach (var x in e)
+        {
+            allInts &= x is IntegerAttr or BoolAttr;
+            allNumbers &= x is IntegerAttr or BoolAttr or FloatAttr;
+            allStrings &= x is StringAttr;
+            allTensors &= x is DenseElementsAttr or DenseResourceAttr;
+        }
+        if (allInts)
+        {
+            a.Type = AttrType.Ints;
+            foreach (var x in e) a.Ints.Add(x is IntegerAttr i ? i.Value : ((BoolAttr)x).Value ? 1 : 0);
+        }
+        else if (allNumbers)
+        {
+            a.Type = AttrType.Floats;
+            foreach (var x in e) a.Floats.Add(x switch { FloatAttr f => (float)f.Value, IntegerAttr i => i.Value, _ => ((BoolAttr)x).Value ? 1 : 0 });
+        }
+        else if (allStrings)
+        {
+            a.Type = AttrType.Strings;
+            foreach (var x in e) a.Strings.Add(ByteString.CopyFromUtf8(((StringAttr)x).Value));
+        }
+        else if (allTensors)
+        {
+            a.Type = AttrType.Tensors;
+            foreach (var x in e) a.Tensors.Add(Tensor(x, what()));
+        }
+        else throw new MirException($"cannot write ONNX: {what()} mixes element kinds that no ONNX attribute type holds");
+    }
+}
