@@ -496,7 +496,7 @@ public sealed class OnnxExporter
             case IntegerAttr i: a.Type = AttrType.Int; a.I = i.Value; break;
             case BoolAttr b: a.Type = AttrType.Int; a.I = b.Value ? 1 : 0; break;
             case FloatAttr f: a.Type = AttrType.Float; a.F = (float)f.Value; break;
-            case StringAttr s: a.Type = AttrType.String; a.S = ByteString.CopyFromUtf8(s.Value); break;
+            case StringAttr s: a.Type = AttrType.String; a.S = ByteString.CopyFrom(StringBytes.Encode(s.Value)); break;
             case DenseArrayAttr da when da.Type.IsFloat:
                 a.Type = AttrType.Floats;
                 foreach (var v in da.Floats) a.Floats.Add((float)v);
@@ -546,7 +546,7 @@ public sealed class OnnxExporter
         else if (allStrings)
         {
             a.Type = AttrType.Strings;
-            foreach (var x in e) a.Strings.Add(ByteString.CopyFromUtf8(((StringAttr)x).Value));
+            foreach (var x in e) a.Strings.Add(ByteString.CopyFrom(StringBytes.Encode(((StringAttr)x).Value)));
         }
         else if (allTensors)
         {

@@ -452,21 +452,21 @@ public sealed class OnnxImporter
         {
             case AttrType.Int: return IntegerAttr.I64(a.I);
             case AttrType.Float: return FloatAttr.F32(a.F);
-            case AttrType.String: return new StringAttr(a.S.ToStringUtf8());
+            case AttrType.String: return new StringAttr(StringBytes.Decode(a.S.Span));
             case AttrType.Ints:
-                if (a.Ints.Count == 0) return new DenseArrayAttr(ElementType.I64, ValueList<long>.Empty, ValueList<double>.Empty);
+                if (a.Ints.Count == 0) return DenseArrayAttr.OfInts(ElementType.I64, []);
                 var ints = new Attr[a.Ints.Count];
                 for (int i = 0; i < ints.Length; i++) ints[i] = IntegerAttr.I64(a.Ints[i]);
                 return new ArrayAttr(new ValueList<Attr>(ints));
             case AttrType.Floats:
-                if (a.Floats.Count == 0) return new DenseArrayAttr(ElementType.F32, ValueList<long>.Empty, ValueList<double>.Empty);
+                if (a.Floats.Count == 0) return DenseArrayAttr.OfFloats(ElementType.F32, []);
                 var floats = new Attr[a.Floats.Count];
                 for (int i = 0; i < floats.Length; i++) floats[i] = FloatAttr.F32(a.Floats[i]);
                 return new ArrayAttr(new ValueList<Attr>(floats));
             case AttrType.Strings:
                 // An empty list keeps its type only as bytes (an empty [] exports as INTS).
                 if (a.Strings.Count == 0) return null;
-                return ArrayAttr.OfStrings(a.Strings.Select(s => s.ToStringUtf8()));
+                return ArrayAttr.OfStrings(a.Strings.Select(s => StringBytes.Decode(s.Span)));
             case AttrType.Tensor:
                 if (a.T is null || OnnxTypes.ElementOf(a.T.DataType) is null) return null;
                 return TensorAttr(a.T, $"attribute '{a.Name}' of {NodeWhat(node)}", $"{_nodeNames[node]}.{a.Name}");
