@@ -18,16 +18,29 @@ public sealed class OrtRunner : IDisposable
 
     public OrtRunner(byte[] onnxModel, OrtOptions? options = null, string what = "model")
     {
+        using var so = Options(options);
+        try { _session = new InferenceSession(onnxModel, so); }
+        catch (OnnxRuntimeException e) { throw new MirException($"ONNX Runtime cannot load the {what}: {FirstLine(e.Message)}"); }
+    }
+
+    /// <summary>A session over a file (so that external data beside it loads too).</summary>
+    public OrtRunner(string onnxPath, OrtOptions? options = null)
+    {
+        using var so = Options(options);
+        try { _session = new InferenceSession(onnxPath, so); }
+        catch (OnnxRuntimeException e) { throw new MirException($"ONNX Runtime cannot load '{onnxPath}': {FirstLine(e.Message)}"); }
+    }
+
+    private static SessionOptions Options(OrtOptions? options)
+    {
         options ??= new OrtOptions();
-        using var so = new SessionOptions
+        return new SessionOptions
         {
             GraphOptimizationLevel = options.Optimization,
             IntraOpNumThreads = options.IntraOpThreads,
             InterOpNumThreads = 1,
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
         };
-        try { _session = new InferenceSession(onnxModel, so); }
-        catch (OnnxRuntimeException e) { throw new MirException($"ONNX Runtime cannot load the {what}: {FirstLine(e.Message)}"); }
     }
 
     public IReadOnlyList<string> InputNames => _session.InputNames;

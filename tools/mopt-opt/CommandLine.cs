@@ -25,6 +25,10 @@ public sealed class CommandLine
     public bool VerifyEach { get; private set; } = true;
     public bool ListPasses { get; private set; }
     public bool Summarize { get; private set; }
+    public string? VerifyAgainst { get; private set; }
+    public double VerifyTolerance { get; private set; } = 1e-4;
+    public string? VerifyInputs { get; private set; }
+    public int VerifySeed { get; private set; }
     public bool Help { get; private set; }
 
     /// <summary>Flags mlir-opt users type out of habit; accepted and ignored (mopt always allows unregistered dialects and prints locations).</summary>
@@ -82,6 +86,16 @@ public sealed class CommandLine
                 case "verify-each": cl.VerifyEach = Flag(name, value); break;
                 case "list-passes": cl.ListPasses = Flag(name, value); break;
                 case "summarize": cl.Summarize = Flag(name, value); break;
+                case "verify-against": cl.VerifyAgainst = Required(name, value); break;
+                case "verify-inputs": cl.VerifyInputs = Required(name, value); break;
+                case "verify-tolerance":
+                    cl.VerifyTolerance = double.TryParse(Required(name, value), NumberStyles.Float, CultureInfo.InvariantCulture, out var tol) && tol >= 0
+                        ? tol : throw new PipelineException($"--verify-tolerance expects a non-negative number, not '{value}'");
+                    break;
+                case "verify-seed":
+                    cl.VerifySeed = int.TryParse(Required(name, value), NumberStyles.Integer, CultureInfo.InvariantCulture, out var seed)
+                        ? seed : throw new PipelineException($"--verify-seed expects an integer, not '{value}'");
+                    break;
                 default:
                     if (Accepted.Contains(name)) break;
                     if (PassRegistry.Find(name) is null)
@@ -128,6 +142,14 @@ public sealed class CommandLine
           --elide-constants-larger-than=N
                                       print constants of more than N elements as dense_resource<__elided__>
                                       (for reading; such a dump cannot be read back as a model)
+
+        Verification (ONNX Runtime):
+          --verify-against=MODEL      run MODEL and the result on the same inputs; print max abs/rel diff and top-1
+                                      agreement per output; exit 1 (output still written) above the tolerance
+          --verify-tolerance=X        the largest allowed relative difference (default 1e-4)
+          --verify-inputs=DIR         inputs as .npy files named after the inputs (or input_0.npy, ...);
+                                      default: seeded random inputs
+          --verify-seed=N             the seed of the random inputs (default 0)
 
         Reports:
           --timing                    wall time of parsing, each pass, verification and output

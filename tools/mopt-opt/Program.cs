@@ -91,6 +91,11 @@ namespace Mopt.Tools.Opt
 
             if (cl.Timing) Reports.Timing(stderr, timings, runs, outputTime, total.Elapsed);
             if (cl.PassStatistics || cl.Timing) Reports.Statistics(stderr, runs);
+            if (cl.VerifyAgainst is { } original)
+            {
+                var settings = new Verification.Settings(original, cl.VerifyTolerance, cl.VerifyInputs, cl.VerifySeed);
+                if (!Verification.Run(module, settings, stderr)) return 1;
+            }
             return 0;
         }
 
