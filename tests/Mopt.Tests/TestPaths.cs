@@ -4,8 +4,11 @@ namespace Mopt.Tests;
 
 public static class TestPaths
 {
-    public static string RepoRoot([CallerFilePath] string callerPath = "") =>
-        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(callerPath)!, "..", ".."));
+    /// <summary>The repository's root, from this file's own place (tests/Mopt.Tests/TestPaths.cs).</summary>
+    public static string RepoRoot() => Root();
+
+    private static string Root([CallerFilePath] string thisFile = "") =>
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(thisFile)!, "..", ".."));
 
     /// <summary>../shared/models beside the repository (CI always has it).</summary>
     public static string SharedModels => Path.GetFullPath(Path.Combine(RepoRoot(), "..", "shared", "models"));
