@@ -61,6 +61,8 @@ public sealed record DenseArrayAttr(ElementType Type, ValueList<long> Values) : 
     public IEnumerable<double> Floats => Type.IsFloat ? Values.Select(b => ElementCodec.FloatFromBits(Type, unchecked((ulong)b))) : Values.Select(v => (double)v);
 
     public static DenseArrayAttr OfInts(ElementType type, IEnumerable<long> values) => new(type, values.ToValueList());
+
+    public override string ToString() => $"array<{Type.Name}: {string.Join(", ", Type.IsFloat ? Floats.Select(f => f.ToString(System.Globalization.CultureInfo.InvariantCulture)) : Values.Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture)))}>";
     public static DenseArrayAttr OfFloats(ElementType type, IEnumerable<double> values) =>
         new(type, values.Select(v => unchecked((long)ElementCodec.BitsOf(type, v))).ToValueList());
 }

@@ -8,21 +8,24 @@ public abstract record Location
     public static Location Named(string name) => new NameLoc(name, null);
 
     /// <summary><c>fused["a", "b"]</c> of both locations, flattening nested fused names and dropping unknowns and repeats.</summary>
-    public static Location Fuse(params Location[] locations)
+    public static Location Fuse(params Location[] locations) => Fuse(locations, null);
+
+    /// <summary>
+    /// As MLIR's FusedLoc::get: nested fused locations with the same metadata are flattened, unknowns and repeats
+    /// dropped; no location left gives unknown (or <c>fused&lt;meta&gt;[unknown]</c>), one without metadata is itself.
+    /// </summary>
+    public static Location Fuse(IEnumerable<Location> locations, Attr? metadata)
     {
         var parts = new List<Location>();
         foreach (var loc in locations)
         {
-            IEnumerable<Location> items = loc is FusedLoc { Metadata: null } f ? f.Locations : [loc];
+            IEnumerable<Location> items = loc is FusedLoc f && Equals(f.Metadata, metadata) ? f.Locations : [loc];
             foreach (var item in items)
                 if (item is not UnknownLoc && !parts.Contains(item)) parts.Add(item);
         }
-        return parts.Count switch
-        {
-            0 => Unknown,
-            1 => parts[0],
-            _ => new FusedLoc(parts.ToValueList(), null),
-        };
+        if (parts.Count == 0) return metadata is null ? Unknown : new FusedLoc(ValueList.Of(Unknown), metadata);
+        if (parts.Count == 1 && metadata is null) return parts[0];
+        return new FusedLoc(parts.ToValueList(), metadata);
     }
 
     /// <summary>The first name this location carries, if any (what an exporter uses as a node name).</summary>

@@ -544,9 +544,7 @@ internal sealed class TreeToIr(SourceText source, IReadOnlyDictionary<int, HexSt
         FileLineColLocContext f => new FileLineColLoc(DecodeString(f.STRING().Symbol), ParseCount0(f.INTEGER(0).Symbol), ParseCount0(f.INTEGER(1).Symbol)),
         NameLocContext n => new NameLoc(DecodeString(n.STRING().Symbol), n.locationBody() is { } child ? ConvertLoc(child) : null),
         // As MLIR's FusedLoc::get: flattened, unknowns and repeats dropped, a single location is itself.
-        FusedLocContext fused => fused.attribute() is { } meta
-            ? new FusedLoc(fused.locationBody().Select(ConvertLoc).ToValueList(), ConvertAttr(meta))
-            : Location.Fuse(fused.locationBody().Select(ConvertLoc).ToArray()),
+        FusedLocContext fused => Location.Fuse(fused.locationBody().Select(ConvertLoc).ToArray(), fused.attribute() is { } meta ? ConvertAttr(meta) : null),
         CallSiteLocContext cs => new CallSiteLoc(ConvertLoc(cs.locationBody(0)), ConvertLoc(cs.locationBody(1))),
         AliasLocContext a => ResolveLocAlias(a.HASH_ID().Symbol),
         _ => throw Error(ctx.Start, "unsupported location"),

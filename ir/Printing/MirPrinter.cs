@@ -507,7 +507,7 @@ public sealed class MirPrinter
             }
             _out.Write(s + 1 < sectionNames.Count ? "  },\n" : "  }\n");
         }
-        _out.Write("#-}\n");
+        _out.Write("#-}\n\n"); // mlir-opt ends a file that has a trailer with an empty line
     }
 
     /// <summary>Blobs in the order the IR first refers to them (as mlir-opt prints them), then unreferenced ones.</summary>
@@ -524,8 +524,17 @@ public sealed class MirPrinter
                 case DictionaryAttr d: foreach (var e in d.Entries) Collect(e.Value); break;
             }
         }
-        foreach (var op in module.Op.Walk())
-            foreach (var a in op.Attributes) Collect(a.Value);
+        // Text order: a module's or function's attributes come before its body, a generic op's regions before its attributes.
+        void Visit(Operation op)
+        {
+            bool headerFirst = op.Name is MirModule.ModuleOpName or FuncOp.OpName;
+            if (headerFirst) foreach (var a in op.Attributes) Collect(a.Value);
+            foreach (var region in op.Regions)
+                foreach (var block in region.Blocks)
+                    foreach (var inner in block.Operations) Visit(inner);
+            if (!headerFirst) foreach (var a in op.Attributes) Collect(a.Value);
+        }
+        Visit(module.Op);
         var result = order.Where(module.Resources.Contains).Select(k => new KeyValuePair<string, ResourceBlob>(k, module.Resources[k])).ToList();
         result.AddRange(module.Resources.Blobs.Where(kv => !seen.Contains(kv.Key)));
         return result;
@@ -535,7 +544,8 @@ public sealed class MirPrinter
     private void WriteBlobHex(ResourceBlob blob)
     {
         Span<byte> align = stackalloc byte[4];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(align, blob.Alignment);
+        // mlir-opt writes an empty blob as 0x00000000, whatever alignment it had.
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(align, blob.Data.IsEmpty ? 0 : blob.Alignment);
         _out.Write(Convert.ToHexString(align));
         _out.Flush();
         var data = blob.Data.Span;
