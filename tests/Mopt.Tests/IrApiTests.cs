@@ -53,6 +53,15 @@ public sealed class IrApiTests
         Assert.Equal("main", reparsed.MainFunction.Name);
     }
 
+    /// <summary>ToString is what a debugger, a log line or a failed assertion shows.</summary>
+    [Fact(Skip = "BUG: DenseArrayAttr.ToString() throws InvalidOperationException (\"array<f32> holds floats\") for a float array: the record's generated ToString reads the Ints property")]
+    public void EveryAttributeHasAToString()
+    {
+        Assert.Contains("f32", DenseArrayAttr.OfFloats(ElementType.F32, [0.5]).ToString());
+        Assert.Contains("i64", DenseArrayAttr.OfInts(ElementType.I64, [1L]).ToString());
+        Assert.NotEmpty(ArrayAttr.Of([DenseArrayAttr.OfFloats(ElementType.F64, [1.0])]).ToString());
+    }
+
     [Fact]
     public void ResourceConstantKeysAreUniqueAndBare()
     {

@@ -1,15 +1,17 @@
 using Mopt.Ir;
 using Mopt.Ir.Parsing;
+using Mopt.Ir.Printing;
 
 namespace Mopt.Tests;
 
 /// <summary>
-/// Both directions against upstream mlir-opt: mlir-opt accepts every file mopt prints, and mopt reads back
-/// what mlir-opt --mlir-print-debuginfo writes (location aliases and all) to the same text.
+/// Both directions against upstream mlir-opt: mlir-opt accepts every file mopt prints and prints it exactly as
+/// mopt does, and mopt reads back what mlir-opt --mlir-print-debuginfo writes (location aliases and all) to the
+/// same text.
 /// </summary>
 public sealed class MlirOptCompatTests
 {
-    /// <summary>The bundled example and 40 generated modules (kept to what MLIR prints back unchanged).</summary>
+    /// <summary>The bundled example and 40 generated modules (without what mopt still prints differently, see <see cref="ModuleGenerator.MlirSafe"/>).</summary>
     public static IEnumerable<object[]> Cases()
     {
         yield return ["example"];
@@ -18,7 +20,7 @@ public sealed class MlirOptCompatTests
 
     private static MirModule Load(string name) => name == "example"
         ? MirReader.ParseFile(Mir.ExamplePath)
-        : new ModuleGenerator(int.Parse(name[4..])) { MlirSafe = false }.Generate();
+        : new ModuleGenerator(int.Parse(name[4..])) { MlirSafe = true }.Generate();
 
     [MlirOptTheory]
     [MemberData(nameof(Cases))]
@@ -33,6 +35,8 @@ public sealed class MlirOptCompatTests
 
         var plain = MlirOpt.Run(input);
         Assert.True(plain.ExitCode == 0, $"mlir-opt refused what mopt printed:\n{plain.Stderr}\n---\n{original}");
+        // Without --mlir-print-debuginfo mlir-opt prints no locations; otherwise its text is mopt's, byte for byte.
+        Assert.Equal(plain.Stdout, WithMlirOptEnding(Mir.Print(module, new PrintOptions { PrintLocations = false })));
 
         var output = dir.File("debuginfo.mir");
         var debug = MlirOpt.Run(input, "--mlir-print-debuginfo", "-o", output);
@@ -50,6 +54,35 @@ public sealed class MlirOptCompatTests
         var again = Mir.Print(reread);
         Assert.Equal(original, again);
         IrAssert.Equivalent(module, reread);
+    }
+
+    /// <summary>
+    /// mlir-opt ends a file that has a <c>{-# ... #-}</c> trailer with an empty line, mopt does not (a skipped BUG
+    /// test, <see cref="FileWithResourcesEndsAsMlirOptEndsIt"/>); this adds the line, so that other tests compare the rest.
+    /// </summary>
+    private static string WithMlirOptEnding(string moptText) => moptText.EndsWith("#-}\n", StringComparison.Ordinal) ? moptText + "\n" : moptText;
+
+    [MlirOptFact(Skip = "BUG: a file with a {-# ... #-} trailer ends \"#-}\\n\\n\" from mlir-opt (an empty line last, as every file it prints), but \"#-}\\n\" from mopt")]
+    public void FileWithResourcesEndsAsMlirOptEndsIt()
+    {
+        var printed = Mir.Print(Mir.Parse("""
+            module {
+              "t.x"() {a = dense_resource<w> : tensor<1xf32>} : () -> ()
+            }
+
+            {-#
+              dialect_resources: {
+                builtin: {
+                  w: "0x040000000000803F"
+                }
+              }
+            #-}
+            """));
+        using var dir = new TempDir();
+        var r = MlirOpt.Run(dir.Write("in.mir", printed));
+        Assert.Equal(0, r.ExitCode);
+        Assert.EndsWith("#-}\n\n", r.Stdout);
+        Assert.Equal(r.Stdout, printed);
     }
 
     [MlirOptFact]
@@ -119,6 +152,56 @@ public sealed class MlirOptCompatTests
             System.Text.RegularExpressions.Regex.Matches(text, @"%[0-9a-z]+(:[0-9]+)?(#[0-9]+)?").Select(x => x.Value).ToList();
         Assert.NotEmpty(Names(mopt));
         Assert.Equal(Names(mlirOpt), Names(mopt));
+    }
+
+    [MlirOptFact(Skip = "BUG: mlir-opt prints an empty resource blob with alignment 0 (\"0x00000000\") whatever alignment it was read with; mopt prints the alignment it holds (\"0x10000000\")")]
+    public void EmptyResourceBlobPrintsAsMlirOptPrintsIt()
+    {
+        using var dir = new TempDir();
+        var printed = Mir.Print(Mir.Parse("""
+            module {
+              "t.x"() {a = dense_resource<e> : tensor<0xf32>, b = dense_resource<w> : tensor<1xf32>} : () -> ()
+            }
+
+            {-#
+              dialect_resources: {
+                builtin: {
+                  e: "0x10000000",
+                  w: "0x100000000000803F"
+                }
+              }
+            #-}
+            """));
+        var r = MlirOpt.Run(dir.Write("in.mir", printed));
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("e: \"0x00000000\"", r.Stdout);
+        Assert.Equal(r.Stdout, WithMlirOptEnding(printed));
+    }
+
+    [MlirOptFact(Skip = "BUG: blobs are listed in the order the IR first uses them, but mopt takes an operation's attributes before its regions; mlir-opt goes by text order, where the generic form prints the regions first (here: inner, then outer)")]
+    public void ResourceBlobsPrintInTextOrder()
+    {
+        using var dir = new TempDir();
+        var printed = Mir.Print(Mir.Parse("""
+            module {
+              "t.r"() ({
+                "t.x"() {a = dense_resource<inner> : tensor<1xf32>} : () -> ()
+              }) {a = dense_resource<outer> : tensor<1xf32>} : () -> ()
+            }
+
+            {-#
+              dialect_resources: {
+                builtin: {
+                  outer: "0x040000000000803F",
+                  inner: "0x0400000000000040"
+                }
+              }
+            #-}
+            """));
+        var r = MlirOpt.Run(dir.Write("in.mir", printed));
+        Assert.Equal(0, r.ExitCode);
+        Assert.True(r.Stdout.IndexOf("inner:", StringComparison.Ordinal) < r.Stdout.IndexOf("outer:", StringComparison.Ordinal), r.Stdout);
+        Assert.Equal(r.Stdout, WithMlirOptEnding(printed));
     }
 
     [MlirOptFact]
@@ -200,8 +283,9 @@ public sealed class MlirOptCompatTests
         using var dir = new TempDir();
         var r = MlirOpt.Run(dir.Write("in.mir", text));
         Assert.Equal(0, r.ExitCode);
-        var m = Mir.Parse(r.Stdout);
-        Assert.Equal(text, Mir.Print(m));
+        Assert.Equal(text + "\n", r.Stdout); // mlir-opt ends its output with an empty line
+        Assert.Equal(r.Stdout, Mir.Print(Mir.Parse(text)));
+        Assert.Equal(r.Stdout, Mir.Print(Mir.Parse(r.Stdout)));
     }
 
     [MlirOptFact]
@@ -211,12 +295,43 @@ public sealed class MlirOptCompatTests
         var f = m.AddFunction("main", [], []);
         var b = OpBuilder.AtEnd(f.Body);
         var type = new TensorType(ElementType.F32, [1]);
-        m.Resources.Set("has space", ResourceBlob.Of(new byte[4]));
-        b.Constant(new DenseResourceAttr(type, "has space"), type);
+        // Only bare identifiers are keys: Set refuses others, Add makes one from any hint.
+        Assert.Throws<ArgumentException>(() => m.Resources.Set("has space", ResourceBlob.Of(new byte[4])));
+        var key = m.Resources.Add("has space", ResourceBlob.Of(new byte[4]));
+        Assert.True(ResourceTable.IsValidKey(key), key);
+        b.Constant(new DenseResourceAttr(type, key), type);
         b.Return([]);
         Verifier.Verify(m);
         using var dir = new TempDir();
-        var r = MlirOpt.Run(dir.Write("in.mir", Mir.Print(m)));
+        var printed = Mir.Print(m);
+        var r = MlirOpt.Run(dir.Write("in.mir", printed));
         Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(r.Stdout, WithMlirOptEnding(printed));
+    }
+
+    [MlirOptFact]
+    public void QuotedResourceKeysReadFromAFileAreRenamedToKeysMlirOptAccepts()
+    {
+        var m = Mir.Parse("""
+            module {
+              "t.x"() {a = dense_resource<"conv1/weight:0"> : tensor<1xf32>, b = dense_resource<"has space"> : tensor<1xf32>} : () -> ()
+            }
+
+            {-#
+              dialect_resources: {
+                builtin: {
+                  "conv1/weight:0": "0x040000000000803F",
+                  "has space": "0x0400000000000040"
+                }
+              }
+            #-}
+            """);
+        Assert.Equal(["conv1_weight_0", "has_space"], m.Resources.Blobs.Select(x => x.Key).OrderBy(k => k, StringComparer.Ordinal));
+        var printed = Mir.Print(m);
+        Assert.Contains("dense_resource<conv1_weight_0> : tensor<1xf32>", printed);
+        using var dir = new TempDir();
+        var r = MlirOpt.Run(dir.Write("in.mir", printed));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(r.Stdout, WithMlirOptEnding(printed));
     }
 }

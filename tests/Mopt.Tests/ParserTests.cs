@@ -50,7 +50,9 @@ public sealed class ParserTests
     {
         Assert.Equal(IntegerAttr.I64(3), AttrOf("3"));
         Assert.Equal(new IntegerAttr(-128, ElementType.I8), AttrOf("-128 : i8"));
-        Assert.Equal(new IntegerAttr(255, ElementType.I8), AttrOf("255 : i8")); // signless accepts the unsigned range too
+        Assert.Equal(new IntegerAttr(-1, ElementType.I8), AttrOf("255 : i8")); // signless accepts the unsigned range, held sign-extended as MLIR does
+        Assert.Equal(new IntegerAttr(-32768, ElementType.I16), AttrOf("32768 : i16"));
+        Assert.Equal(new IntegerAttr(255, ElementType.UI8), AttrOf("255 : ui8"));
         Assert.Equal(new IntegerAttr(-1, ElementType.UI64), AttrOf("18446744073709551615 : ui64"));
         Assert.Equal(new IntegerAttr(0x7F, ElementType.I32), AttrOf("0x7F : i32"));
         Assert.Equal(new IntegerAttr(7, ElementType.Index), AttrOf("7 : index"));
@@ -137,7 +139,7 @@ public sealed class ParserTests
         Assert.Equal(new byte[] { 1, 0, 1 }, op.GetAttr<DenseElementsAttr>("bools")!.Data.ToArray());
         Assert.Equal(0, op.GetAttr<DenseElementsAttr>("empty")!.Data.Length);
         var scalar = op.GetAttr<DenseElementsAttr>("scalar")!;
-        Assert.False(scalar.IsSplat);
+        Assert.True(scalar.IsSplat); // one element is a splat, as in MLIR
         Assert.Equal(BitConverter.GetBytes(-3L), scalar.Data.ToArray());
         Assert.Equal(new byte[] { 1, 255 }, op.GetAttr<DenseElementsAttr>("neg")!.Data.ToArray());
     }
@@ -207,7 +209,27 @@ public sealed class ParserTests
         Assert.Equal(new NameLoc("outer", Location.Named("inner")), locs[5]);
         Assert.Equal(new FusedLoc(ValueList.Of(Location.Named("a"), Location.Named("b")), new StringAttr("meta")), locs[6]);
         Assert.Equal(Location.Named("x"), locs[7]);
-        Assert.Equal(new FusedLoc(ValueList.Of(Location.Named("x"), Location.Named("x"), Location.Named("y")), null), locs[8]);
+        Assert.Equal(new FusedLoc(ValueList.Of(Location.Named("x"), Location.Named("y")), null), locs[8]); // repeats dropped, as FusedLoc::get does
+    }
+
+    /// <summary>What mlir-opt --mlir-print-debuginfo prints for these (FusedLoc::get with metadata).</summary>
+    [Fact(Skip = "BUG: loc(fused<metadata>[...]) is kept as written; MLIR flattens fused locations with the same metadata and drops unknowns and repeats (fused<\"m\">[\"a\", \"a\", unknown] is fused<\"m\">[\"a\"]), and an empty list is fused<\"m\">[unknown]")]
+    public void FusedLocationsWithMetadataAreCanonicalizedAsMlirDoes()
+    {
+        var m = Mir.Parse("""
+            module {
+              "t.a"() : () -> () loc(fused<"m">["a", "a", unknown])
+              "t.b"() : () -> () loc(fused<"m">[fused<"m">["a", "b"], "c"])
+              "t.c"() : () -> () loc(fused<"m">[fused["a", "b"], "c"])
+              "t.d"() : () -> () loc(fused<"m">[])
+            }
+            """);
+        var meta = new StringAttr("m");
+        var locs = m.Body.Operations.Select(o => o.Location).ToList();
+        Assert.Equal(new FusedLoc(ValueList.Of(Location.Named("a")), meta), locs[0]);
+        Assert.Equal(new FusedLoc(ValueList.Of(Location.Named("a"), Location.Named("b"), Location.Named("c")), meta), locs[1]);
+        Assert.Equal(new FusedLoc(ValueList.Of(new FusedLoc(ValueList.Of(Location.Named("a"), Location.Named("b")), null), Location.Named("c")), meta), locs[2]);
+        Assert.Equal(new FusedLoc(ValueList.Of(Location.Unknown), meta), locs[3]);
     }
 
     [Theory]

@@ -86,7 +86,7 @@ public sealed class PipelineParserTests
         Assert.Equal(-9_000_000_000L, pass.Seed.Value);
         Assert.Equal(-2500.0, pass.Scale.Value);
         Assert.All(pass.Options, o => Assert.True(o.IsSet));
-        Assert.Equal(["bool", "double", "string", "double"], pass.Options.Skip(1).Where(o => o.Name != "seed").Select(o => o.TypeName));
+        Assert.Equal(["integer", "bool", "number", "string", "integer", "number"], pass.Options.Select(o => o.TypeName));
     }
 
     [Fact]
@@ -174,7 +174,7 @@ public sealed class PipelineParserTests
     [Fact]
     public void IntOptionTypeNameReadsNaturally()
     {
-        Assert.Equal("int", new TypedOptionsPass().Bits.TypeName);
+        Assert.Equal("integer", new TypedOptionsPass().Bits.TypeName);
     }
 
     // ------------------------------------------------------------------ through mopt-opt's command line

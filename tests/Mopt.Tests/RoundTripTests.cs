@@ -48,7 +48,7 @@ public sealed class RoundTripTests
         foreach (var needle in new[]
         {
             "xf16>", "xbf16>", "xf64>", "xi1>", "xui64>", "tensor<*x", "tensor<?x", "0x7FC00000", "0xFF800000", "0x7C00", "0x7F80",
-            "-0.000000e+00", "dense<\"0x", "dense_resource<", "array<i1", "array<f32", ":2 = ", ":3 = ", "#1", "^bb1(", "loc(fused[",
+            "-0.000000e+00", "0x7F800001", "0x7C01", "dense<\"0x", "dense_resource<", "array<i1", "array<f32", ":2 = ", ":3 = ", "#1", "^bb1(", "loc(fused[",
             "loc(fused<", "loc(callsite(", ":12:", "\\22", "\\0A", "@\"", "::@", ": index", "!onnx.Seq<", "{-#", "unit",
         })
             Assert.True(text.Contains(needle, StringComparison.Ordinal), $"the generated corpus never contains '{needle}'");

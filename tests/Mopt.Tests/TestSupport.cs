@@ -123,18 +123,15 @@ public static class Mir
     }
 
     /// <summary>
-    /// Sorts the resource blobs by key and drops unreferenced ones. mlir-opt's printer writes only the blobs
-    /// something uses, in an order of its own; this makes two tables of the same blobs print alike.
+    /// Drops the resource blobs nothing refers to. Both printers write the used blobs in the order the IR first
+    /// uses them, but mlir-opt leaves unused blobs out, where mopt keeps them (after the used ones).
     /// </summary>
     public static void NormalizeResources(MirModule m)
     {
         var used = new HashSet<string>(StringComparer.Ordinal);
         foreach (var op in m.Op.Walk())
             foreach (var a in op.Attributes) CollectKeys(a.Value, used);
-        var blobs = m.Resources.Blobs.ToList();
-        foreach (var (key, _) in blobs) m.Resources.Remove(key);
-        foreach (var (key, blob) in blobs.OrderBy(b => b.Key, StringComparer.Ordinal))
-            if (used.Contains(key)) m.Resources.Set(key, blob);
+        foreach (var key in m.Resources.Blobs.Select(b => b.Key).Where(k => !used.Contains(k)).ToList()) m.Resources.Remove(key);
     }
 
     private static void CollectKeys(Attr attr, HashSet<string> into)
@@ -148,61 +145,70 @@ public static class Mir
     }
 }
 
-/// <summary>Structural comparison of two modules, floats compared by their bits.</summary>
+/// <summary>
+/// Structural comparison of two modules, floats compared by their bits. Messages are built only on failure
+/// (formatting every attribute of every module would be slow).
+/// </summary>
 public static class IrAssert
 {
+    private static void Check(bool condition, Func<string> message)
+    {
+        if (!condition) throw new Xunit.Sdk.XunitException(message());
+    }
+
     public static void Equivalent(MirModule expected, MirModule actual)
     {
         var map = new Dictionary<Value, Value>(ReferenceEqualityComparer.Instance);
         Op(expected.Op, actual.Op, map, "module");
-        var eb = expected.Resources.Blobs.ToList();
-        var ab = actual.Resources.Blobs.ToList();
+        // The table's order is not part of the module: blobs print in the order the IR first uses them.
+        var eb = expected.Resources.Blobs.OrderBy(b => b.Key, StringComparer.Ordinal).ToList();
+        var ab = actual.Resources.Blobs.OrderBy(b => b.Key, StringComparer.Ordinal).ToList();
         Assert.Equal(eb.Select(b => b.Key), ab.Select(b => b.Key));
         for (int i = 0; i < eb.Count; i++)
         {
             Assert.Equal(eb[i].Value.Alignment, ab[i].Value.Alignment);
-            Assert.True(eb[i].Value.Data.Span.SequenceEqual(ab[i].Value.Data.Span), $"blob '{eb[i].Key}' bytes differ");
+            Check(eb[i].Value.Data.Span.SequenceEqual(ab[i].Value.Data.Span), () => $"blob '{eb[i].Key}' bytes differ");
         }
     }
 
     private static void Op(Operation e, Operation a, Dictionary<Value, Value> map, string path)
     {
         path = $"{path}/{e.Name}";
-        Assert.True(e.Name == a.Name, $"{path}: name {e.Name} vs {a.Name}");
-        Assert.True(e.Location == a.Location, $"{path}: location {e.Location} vs {a.Location}");
-        Assert.True(e.OperandCount == a.OperandCount, $"{path}: operand count");
+        Check(e.Name == a.Name, () => $"{path}: name {e.Name} vs {a.Name}");
+        Check(e.Location == a.Location, () => $"{path}: location {e.Location} vs {a.Location}");
+        Check(e.OperandCount == a.OperandCount, () => $"{path}: operand count");
         for (int i = 0; i < e.OperandCount; i++)
-            Assert.True(map.TryGetValue(e.GetOperand(i), out var m) && ReferenceEquals(m, a.GetOperand(i)), $"{path}: operand #{i} differs");
-        Assert.True(e.Results.Count == a.Results.Count, $"{path}: result count");
+            Check(map.TryGetValue(e.GetOperand(i), out var m) && ReferenceEquals(m, a.GetOperand(i)), () => $"{path}: operand #{i} differs");
+        Check(e.Results.Count == a.Results.Count, () => $"{path}: result count");
         for (int i = 0; i < e.Results.Count; i++)
         {
-            Assert.True(e.Results[i].Type == a.Results[i].Type, $"{path}: result #{i} type {e.Results[i].Type} vs {a.Results[i].Type}");
+            Check(e.Results[i].Type == a.Results[i].Type, () => $"{path}: result #{i} type {e.Results[i].Type} vs {a.Results[i].Type}");
             map[e.Results[i]] = a.Results[i];
         }
         var ea = e.Attributes.ToList();
         var aa = a.Attributes.ToList();
-        Assert.True(ea.Select(x => x.Name).SequenceEqual(aa.Select(x => x.Name)),
-            $"{path}: attribute names [{string.Join(",", ea.Select(x => x.Name))}] vs [{string.Join(",", aa.Select(x => x.Name))}]");
+        Check(ea.Select(x => x.Name).SequenceEqual(aa.Select(x => x.Name)),
+            () => $"{path}: attribute names [{string.Join(",", ea.Select(x => x.Name))}] vs [{string.Join(",", aa.Select(x => x.Name))}]");
         for (int i = 0; i < ea.Count; i++) Attribute(ea[i].Value, aa[i].Value, $"{path}.{ea[i].Name}");
-        Assert.True(e.Regions.Count == a.Regions.Count, $"{path}: region count");
+        Check(e.Regions.Count == a.Regions.Count, () => $"{path}: region count");
         for (int r = 0; r < e.Regions.Count; r++)
         {
             var eBlocks = e.Regions[r].Blocks;
             var aBlocks = a.Regions[r].Blocks;
-            Assert.True(eBlocks.Count == aBlocks.Count, $"{path}: region #{r} has {eBlocks.Count} vs {aBlocks.Count} blocks");
+            Check(eBlocks.Count == aBlocks.Count, () => $"{path}: region #{r} has {eBlocks.Count} vs {aBlocks.Count} blocks");
             for (int b = 0; b < eBlocks.Count; b++)
             {
                 var eb = eBlocks[b];
                 var ab = aBlocks[b];
-                Assert.True(eb.Arguments.Count == ab.Arguments.Count, $"{path}: block {b} argument count");
+                Check(eb.Arguments.Count == ab.Arguments.Count, () => $"{path}: block {b} argument count");
                 for (int i = 0; i < eb.Arguments.Count; i++)
                 {
-                    Assert.True(eb.Arguments[i].Type == ab.Arguments[i].Type, $"{path}: block {b} arg #{i} type");
-                    Assert.True(eb.Arguments[i].Location == ab.Arguments[i].Location,
-                        $"{path}: block {b} arg #{i} location {eb.Arguments[i].Location} vs {ab.Arguments[i].Location}");
+                    Check(eb.Arguments[i].Type == ab.Arguments[i].Type, () => $"{path}: block {b} arg #{i} type");
+                    Check(eb.Arguments[i].Location == ab.Arguments[i].Location,
+                        () => $"{path}: block {b} arg #{i} location {eb.Arguments[i].Location} vs {ab.Arguments[i].Location}");
                     map[eb.Arguments[i]] = ab.Arguments[i];
                 }
-                Assert.True(eb.Operations.Count == ab.Operations.Count, $"{path}: block {b} op count");
+                Check(eb.Operations.Count == ab.Operations.Count, () => $"{path}: block {b} op count");
                 for (int i = 0; i < eb.Operations.Count; i++) Op(eb.Operations[i], ab.Operations[i], map, $"{path}[{r}.{b}.{i}]");
             }
         }
@@ -210,49 +216,49 @@ public static class IrAssert
 
     public static void Attribute(Attr e, Attr a, string path)
     {
-        Assert.True(e.GetType() == a.GetType(), $"{path}: {e.GetType().Name} ({e}) came back as {a.GetType().Name} ({a})");
+        Check(e.GetType() == a.GetType(), () => $"{path}: {e.GetType().Name} came back as {a.GetType().Name}");
         switch (e)
         {
             case FloatAttr f:
             {
                 var g = (FloatAttr)a;
-                Assert.True(f.Type == g.Type, $"{path}: float type");
-                Assert.True(ElementCodec.BitsOf(f.Type, f.Value) == ElementCodec.BitsOf(g.Type, g.Value),
-                    $"{path}: {f.Type} bits 0x{ElementCodec.BitsOf(f.Type, f.Value):X} came back as 0x{ElementCodec.BitsOf(g.Type, g.Value):X}");
+                Check(f.Type == g.Type, () => $"{path}: float type {f.Type} vs {g.Type}");
+                Check(f.Bits == g.Bits, () => $"{path}: {f.Type} bits 0x{f.Bits:X} came back as 0x{g.Bits:X}");
                 break;
             }
             case DenseArrayAttr d:
             {
                 var g = (DenseArrayAttr)a;
                 // Float elements are held as their bits, so equal values means equal bits.
-                Assert.True(d.Type == g.Type && d.Values.Equals(g.Values), $"{path}: dense array");
+                Check(d.Type == g.Type && d.Values.Equals(g.Values),
+                    () => $"{path}: array<{d.Type}: {string.Join(", ", d.Values)}> came back as array<{g.Type}: {string.Join(", ", g.Values)}>");
                 break;
             }
             case DenseElementsAttr d:
             {
                 var g = (DenseElementsAttr)a;
-                Assert.True(d.Type == g.Type, $"{path}: dense type {d.Type} vs {g.Type}");
-                Assert.True(d.IsSplat == g.IsSplat, $"{path}: splat {d.IsSplat} vs {g.IsSplat}");
-                Assert.True(d.Data.Span.SequenceEqual(g.Data.Span),
-                    $"{path}: dense bytes {Convert.ToHexString(d.Data.Span)} came back as {Convert.ToHexString(g.Data.Span)}");
+                Check(d.Type == g.Type, () => $"{path}: dense type {d.Type} vs {g.Type}");
+                Check(d.IsSplat == g.IsSplat, () => $"{path}: splat {d.IsSplat} vs {g.IsSplat}");
+                Check(d.Data.Span.SequenceEqual(g.Data.Span),
+                    () => $"{path}: dense bytes {Convert.ToHexString(d.Data.Span)} came back as {Convert.ToHexString(g.Data.Span)}");
                 break;
             }
             case ArrayAttr arr:
             {
                 var g = (ArrayAttr)a;
-                Assert.True(arr.Elements.Count == g.Elements.Count, $"{path}: array length");
+                Check(arr.Elements.Count == g.Elements.Count, () => $"{path}: array length");
                 for (int i = 0; i < arr.Elements.Count; i++) Attribute(arr.Elements[i], g.Elements[i], $"{path}[{i}]");
                 break;
             }
             case DictionaryAttr dict:
             {
                 var g = (DictionaryAttr)a;
-                Assert.True(dict.Entries.Select(x => x.Name).SequenceEqual(g.Entries.Select(x => x.Name)), $"{path}: dictionary keys");
+                Check(dict.Entries.Select(x => x.Name).SequenceEqual(g.Entries.Select(x => x.Name)), () => $"{path}: dictionary keys");
                 for (int i = 0; i < dict.Entries.Count; i++) Attribute(dict.Entries[i].Value, g.Entries[i].Value, $"{path}.{dict.Entries[i].Name}");
                 break;
             }
             default:
-                Assert.True(e.Equals(a), $"{path}: {e} came back as {a}");
+                Check(e.Equals(a), () => $"{path}: {e} came back as {a}");
                 break;
         }
     }
