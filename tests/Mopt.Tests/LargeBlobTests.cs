@@ -35,7 +35,7 @@ public sealed class LargeBlobTests
             """);
         sb.Append(Convert.ToHexString(BitConverter.GetBytes(alignment)));
         sb.Append(Convert.ToHexString(weights));
-        sb.Append("\"\n    }\n  }\n#-}\n");
+        sb.Append("\"\n    }\n  }\n#-}\n\n");
         return sb.ToString();
     }
 

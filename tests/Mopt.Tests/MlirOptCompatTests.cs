@@ -60,9 +60,9 @@ public sealed class MlirOptCompatTests
     /// mlir-opt ends a file that has a <c>{-# ... #-}</c> trailer with an empty line, mopt does not (a skipped BUG
     /// test, <see cref="FileWithResourcesEndsAsMlirOptEndsIt"/>); this adds the line, so that other tests compare the rest.
     /// </summary>
-    private static string WithMlirOptEnding(string moptText) => moptText.EndsWith("#-}\n", StringComparison.Ordinal) ? moptText + "\n" : moptText;
+    private static string WithMlirOptEnding(string moptText) => moptText; // mopt now ends a file as mlir-opt does
 
-    [MlirOptFact(Skip = "BUG: a file with a {-# ... #-} trailer ends \"#-}\\n\\n\" from mlir-opt (an empty line last, as every file it prints), but \"#-}\\n\" from mopt")]
+    [MlirOptFact]
     public void FileWithResourcesEndsAsMlirOptEndsIt()
     {
         var printed = Mir.Print(Mir.Parse("""
@@ -154,7 +154,7 @@ public sealed class MlirOptCompatTests
         Assert.Equal(Names(mlirOpt), Names(mopt));
     }
 
-    [MlirOptFact(Skip = "BUG: mlir-opt prints an empty resource blob with alignment 0 (\"0x00000000\") whatever alignment it was read with; mopt prints the alignment it holds (\"0x10000000\")")]
+    [MlirOptFact]
     public void EmptyResourceBlobPrintsAsMlirOptPrintsIt()
     {
         using var dir = new TempDir();
@@ -178,7 +178,7 @@ public sealed class MlirOptCompatTests
         Assert.Equal(r.Stdout, WithMlirOptEnding(printed));
     }
 
-    [MlirOptFact(Skip = "BUG: blobs are listed in the order the IR first uses them, but mopt takes an operation's attributes before its regions; mlir-opt goes by text order, where the generic form prints the regions first (here: inner, then outer)")]
+    [MlirOptFact]
     public void ResourceBlobsPrintInTextOrder()
     {
         using var dir = new TempDir();

@@ -213,7 +213,7 @@ public sealed class ParserTests
     }
 
     /// <summary>What mlir-opt --mlir-print-debuginfo prints for these (FusedLoc::get with metadata).</summary>
-    [Fact(Skip = "BUG: loc(fused<metadata>[...]) is kept as written; MLIR flattens fused locations with the same metadata and drops unknowns and repeats (fused<\"m\">[\"a\", \"a\", unknown] is fused<\"m\">[\"a\"]), and an empty list is fused<\"m\">[unknown]")]
+    [Fact]
     public void FusedLocationsWithMetadataAreCanonicalizedAsMlirDoes()
     {
         var m = Mir.Parse("""
