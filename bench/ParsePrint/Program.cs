@@ -1,0 +1,337 @@
+using System.Diagnostics;
+using System.Globalization;
+using Mopt.Bench.ParsePrint;
+using Mopt.Ir;
+using Mopt.Ir.Printing;
+
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+try
+{
+    return Bench.Run(Options.Parse(args));
+}
+catch (BenchException e)
+{
+    Console.Error.WriteLine($"parse-print: error: {e.Message}");
+    return 1;
+}
+
+namespace Mopt.Bench.ParsePrint
+{
+    public sealed class BenchException(string message) : Exception(message);
+
+    public sealed class Options
+    {
+        /// <summary>ResNet-18's widths and basic blocks, deepened to ~1,000 operations and ~97 MB of f32 weights.</summary>
+        public int[] Blocks { get; private set; } = [32, 16, 6, 2];
+        public ElementType Element { get; private set; } = ElementType.F32;
+        public int Runs { get; private set; } = 5;
+        public string? Dir { get; private set; }
+        public bool Keep { get; private set; }
+        public string? Input { get; private set; }
+        public string? GenerateOnly { get; private set; }
+        public string? PhasesOf { get; private set; }
+        public string? Mopt { get; private set; }
+        public string MlirOpt { get; private set; } = "/usr/lib/llvm-19/bin/mlir-opt";
+        public List<(string Key, string Value)> MoptEnv { get; } = new();
+        public List<string> MoptArgs { get; } = new();
+        public bool Strict { get; private set; }
+
+        public const string Usage = """
+            usage: bench/run.sh parse-print [options]
+
+            Generates a ResNet-like module in generic form (weights as dense_resource blobs), then times
+            `mopt-opt in.mir -o out.mir` against `mlir-opt --allow-unregistered-dialect in.mir -o out.mir`.
+
+              --runs N              timed runs of each tool, interleaved, after one warm-up each (default 5)
+              --blocks A,B,C,D      basic blocks per stage (default 32,16,6,2; ResNet-18 is 2,2,2,2)
+              --dtype f32|f64       weight element type (default f32)
+              --input FILE          time on FILE instead of generating a module
+              --generate-only FILE  write the module to FILE and stop
+              --phases FILE         profile: time and allocations of each phase of parse + print of FILE, in process
+                                    (--runs rounds; the first includes JIT), then stop
+              --dir DIR             work here (default: a new folder in /dev/shm, else in $TMPDIR; removed afterwards)
+              --keep                keep the work folder
+              --mopt PATH           the mopt-opt to time (default: artifacts/bin/mopt-opt/release/mopt-opt)
+              --mlir-opt PATH       the mlir-opt to time (default: /usr/lib/llvm-19/bin/mlir-opt)
+              --env K=V             set K=V in mopt-opt's environment (repeatable), e.g. --env DOTNET_TieredPGO=0
+              --mopt-arg ARG        pass ARG to mopt-opt as well (repeatable), e.g. --mopt-arg=--timing
+              --strict              exit 2 when a target is missed (default: exit 0 unless a check fails)
+            """;
+
+        public static Options Parse(string[] args)
+        {
+            var o = new Options();
+            for (int i = 0; i < args.Length; i++)
+            {
+                string arg = args[i];
+                string? inline = null;
+                int eq = arg.IndexOf('=');
+                if (arg.StartsWith("--", StringComparison.Ordinal) && eq > 0) { inline = arg[(eq + 1)..]; arg = arg[..eq]; }
+                string Value() => inline ?? (++i < args.Length ? args[i] : throw new BenchException($"{arg} needs a value"));
+                switch (arg)
+                {
+                    case "-h" or "--help": Console.WriteLine(Usage); Environment.Exit(0); break;
+                    case "--runs": o.Runs = int.TryParse(Value(), out var n) && n > 0 ? n : throw new BenchException("--runs needs a positive number"); break;
+                    case "--blocks":
+                        var parts = Value().Split(',');
+                        if (parts.Length != 4 || !parts.All(p => int.TryParse(p, out var b) && b > 0))
+                            throw new BenchException("--blocks needs four positive numbers, e.g. 2,2,2,2");
+                        o.Blocks = parts.Select(int.Parse).ToArray();
+                        break;
+                    case "--dtype":
+                        o.Element = Value() switch { "f32" => ElementType.F32, "f64" => ElementType.F64, var d => throw new BenchException($"--dtype: f32 or f64, not '{d}'") };
+                        break;
+                    case "--input": o.Input = Value(); break;
+                    case "--generate-only": o.GenerateOnly = Value(); break;
+                    case "--phases": o.PhasesOf = Value(); break;
+                    case "--dir": o.Dir = Value(); break;
+                    case "--keep": o.Keep = true; break;
+                    case "--mopt": o.Mopt = Value(); break;
+                    case "--mlir-opt": o.MlirOpt = Value(); break;
+                    case "--env":
+                        var kv = Value();
+                        int at = kv.IndexOf('=');
+                        if (at <= 0) throw new BenchException($"--env needs K=V, not '{kv}'");
+                        o.MoptEnv.Add((kv[..at], kv[(at + 1)..]));
+                        break;
+                    case "--mopt-arg": o.MoptArgs.Add(Value()); break;
+                    case "--strict": o.Strict = true; break;
+                    default: throw new BenchException($"unknown option '{args[i]}'\n{Usage}");
+                }
+            }
+            return o;
+        }
+    }
+
+    /// <summary>One run of a tool under /usr/bin/time.</summary>
+    public sealed record Sample(double Wall, double PeakMiB, double User, double Sys);
+
+    public static class Bench
+    {
+        public static int Run(Options o)
+        {
+            if (o.GenerateOnly is { } target)
+            {
+                Generate(o, target);
+                return 0;
+            }
+            if (o.PhasesOf is { } file)
+            {
+                Phases.Run(file, o.Runs, o.Dir ?? Path.GetDirectoryName(Path.GetFullPath(file))!);
+                return 0;
+            }
+
+            string root = RepoRoot();
+            string mopt = Path.GetFullPath(o.Mopt ?? Path.Combine(root, "artifacts/bin/mopt-opt/release/mopt-opt"));
+            foreach (var tool in new[] { mopt, o.MlirOpt, "/usr/bin/time" })
+                if (!File.Exists(tool)) throw new BenchException($"'{tool}' not found");
+
+            bool tempDir = o.Dir is null;
+            string dir = o.Dir is { } d ? Directory.CreateDirectory(d).FullName : TempDir();
+            try
+            {
+                string input;
+                if (o.Input is { } given)
+                {
+                    input = Path.GetFullPath(given);
+                    if (!File.Exists(input)) throw new BenchException($"'{given}' not found");
+                    Console.WriteLine($"input: {input} ({new FileInfo(input).Length / 1e6:F1} MB)");
+                }
+                else
+                {
+                    input = Path.Combine(dir, "in.mir");
+                    Generate(o, input);
+                }
+                return Measure(o, mopt, input, dir);
+            }
+            finally
+            {
+                if (tempDir && !o.Keep) Directory.Delete(dir, recursive: true);
+                else Console.WriteLine($"files kept in {dir}");
+            }
+        }
+
+        /// <summary>
+        /// A new folder on tmpfs (/dev/shm) when there is one: both tools write ~200 MB per run, and on a disk the
+        /// kernel's writeback of earlier runs' output lands in later runs' timings.
+        /// </summary>
+        private static string TempDir()
+        {
+            if (Directory.Exists("/dev/shm"))
+            {
+                try
+                {
+                    var dir = Path.Combine("/dev/shm", $"mopt-bench-{Environment.ProcessId}");
+                    return Directory.CreateDirectory(dir).FullName;
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+            }
+            return Directory.CreateTempSubdirectory("mopt-bench-").FullName;
+        }
+
+        private static void Generate(Options o, string path)
+        {
+            var clock = Stopwatch.StartNew();
+            var model = ResNetModule.Build(o.Blocks, o.Element);
+            using (var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+                MirPrinter.Print(model.Module, stream);
+            long size = new FileInfo(path).Length;
+            Console.WriteLine($"module: ResNet-18 widths (64/128/256/512) and basic blocks, {string.Join(",", o.Blocks)} blocks per stage " +
+                              $"(ResNet-18 is 2,2,2,2), unfused batch-norms, {o.Element.Name} weights, 1x3x224x224 input");
+            Console.WriteLine($"        {model.Operations} operations, {model.Blobs} dense_resource blobs, {model.Parameters / 1e6:F2}M parameters = " +
+                              $"{model.WeightBytes / 1e6:F1} MB ({model.WeightBytes / 1048576.0:F1} MiB) of weights; " +
+                              $"file {size / 1e6:F1} MB; generated in {clock.Elapsed.TotalSeconds:F1} s");
+            Console.WriteLine($"        {path}");
+        }
+
+        private static int Measure(Options o, string mopt, string input, string dir)
+        {
+            // The generator's arrays are garbage now; give their memory back before timing anything.
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+
+            string moptOut = Path.Combine(dir, "out.mopt.mir"), mlirOut = Path.Combine(dir, "out.mlir.mir");
+            string[] moptArgs = [input, .. o.MoptArgs, "-o", moptOut];
+            string[] mlirArgs = ["--allow-unregistered-dialect", input, "-o", mlirOut];
+            var env = o.MoptEnv;
+
+            string envText = env.Count == 0 ? "" : string.Join(" ", env.Select(e => $"{e.Key}={e.Value}")) + " ";
+            Console.WriteLine($"mopt:   {envText}{mopt} {string.Join(" ", moptArgs)}");
+            Console.WriteLine($"mlir:   {o.MlirOpt} {string.Join(" ", mlirArgs)}");
+            Console.WriteLine($"runs:   1 warm-up each, then {o.Runs} timed each, interleaved (mopt, mlir, mopt, ...); {Environment.ProcessorCount} CPUs, load average {LoadAverage()}");
+
+            // Each run writes a new file: replacing the previous run's 180 MB output would add the kernel's cost of
+            // freeing it (in mlir-opt's O_TRUNC open, in mopt-opt's rename), which is no part of parse and print.
+            Sample Mopt(string what) { File.Delete(moptOut); return RunTool(mopt, moptArgs, env, what); }
+            Sample Mlir(string what) { File.Delete(mlirOut); return RunTool(o.MlirOpt, mlirArgs, [], what); }
+
+            // Warm-up: the input in the page cache, the binaries loaded once.
+            Mopt("mopt-opt (warm-up)");
+            Mlir("mlir-opt (warm-up)");
+
+            var moptSamples = new List<Sample>();
+            var mlirSamples = new List<Sample>();
+            for (int i = 0; i < o.Runs; i++)
+            {
+                moptSamples.Add(Mopt("mopt-opt"));
+                mlirSamples.Add(Mlir("mlir-opt"));
+            }
+
+            // Checks (untimed): mopt's output reads back and prints identically; mlir-opt reads it too.
+            var failures = new List<string>();
+            string again = Path.Combine(dir, "out.mopt.again.mir");
+            try
+            {
+                RunTool(mopt, [moptOut, "-o", again], env, "mopt-opt on its own output");
+                if (!SameBytes(moptOut, again)) failures.Add("mopt-opt's output does not print back identically (parse(print(m)) != print(m))");
+            }
+            catch (BenchException e) { failures.Add(e.Message); }
+            try { RunTool(o.MlirOpt, ["--allow-unregistered-dialect", moptOut, "-o", "/dev/null"], [], "mlir-opt on mopt-opt's output"); }
+            catch (BenchException e) { failures.Add(e.Message); }
+            File.Delete(again);
+
+            Console.WriteLine($"load average after the runs: {LoadAverage()}");
+            Report(moptSamples, mlirSamples, input, moptOut, mlirOut, failures, out bool targetsMet);
+            if (failures.Count > 0) return 1;
+            return o.Strict && !targetsMet ? 2 : 0;
+        }
+
+        private static void Report(List<Sample> mopt, List<Sample> mlir, string input, string moptOut, string mlirOut,
+            List<string> failures, out bool targetsMet)
+        {
+            double mw = Median(mopt.Select(s => s.Wall)), lw = Median(mlir.Select(s => s.Wall));
+            double mm = Median(mopt.Select(s => s.PeakMiB)), lm = Median(mlir.Select(s => s.PeakMiB));
+            double mc = Median(mopt.Select(s => s.User + s.Sys)), lc = Median(mlir.Select(s => s.User + s.Sys));
+            double timeRatio = mw / lw, memRatio = mm / lm;
+
+            Console.WriteLine();
+            Console.WriteLine($"input {new FileInfo(input).Length / 1e6:F1} MB; outputs: mopt-opt {new FileInfo(moptOut).Length / 1e6:F1} MB, " +
+                              $"mlir-opt {new FileInfo(mlirOut).Length / 1e6:F1} MB (mlir-opt drops loc(...) without --mlir-print-debuginfo)");
+            Console.WriteLine();
+            Console.WriteLine("  tool       median wall s   median peak MiB   median cpu s   min wall s   wall s, each run");
+            Console.WriteLine($"  mopt-opt   {mw,13:F3}   {mm,15:F1}   {mc,12:F3}   {mopt.Min(s => s.Wall),10:F3}   {string.Join(" ", mopt.Select(s => s.Wall.ToString("F3")))}");
+            Console.WriteLine($"  mlir-opt   {lw,13:F3}   {lm,15:F1}   {lc,12:F3}   {mlir.Min(s => s.Wall),10:F3}   {string.Join(" ", mlir.Select(s => s.Wall.ToString("F3")))}");
+            Console.WriteLine("  (cpu = user + sys; the ratios and PASS/FAIL below use the medians)");
+            Console.WriteLine();
+            bool timeOk = timeRatio <= 1.0, memOk = memRatio <= 1.0;
+            Console.WriteLine($"  mopt/mlir  wall time   {timeRatio,6:F2}x   target <= 1.00x   {(timeOk ? "PASS" : "FAIL")}");
+            Console.WriteLine($"  mopt/mlir  peak memory {memRatio,6:F2}x   target <= 1.00x   {(memOk ? "PASS" : "FAIL")}");
+            Console.WriteLine($"  mopt/mlir  cpu time    {mc / lc,6:F2}x   (for information: less sensitive than wall time to other load on the machine)");
+            Console.WriteLine();
+            Console.WriteLine(failures.Count == 0
+                ? "checks: both tools exit 0; mopt-opt reads its own output back and prints it identically; mlir-opt reads mopt-opt's output: OK"
+                : "checks FAILED:\n  " + string.Join("\n  ", failures));
+            targetsMet = timeOk && memOk;
+        }
+
+        /// <summary>Runs a tool under GNU time; wall time from our own clock (ms resolution), peak RSS from time's %M.</summary>
+        private static Sample RunTool(string tool, IReadOnlyList<string> args, List<(string Key, string Value)> env, string what)
+        {
+            string timeFile = Path.Combine(Path.GetTempPath(), $"mopt-bench-time-{Environment.ProcessId}.txt");
+            var psi = new ProcessStartInfo("/usr/bin/time")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            foreach (var a in new[] { "-f", "%e %M %U %S", "-o", timeFile, "--", tool }) psi.ArgumentList.Add(a);
+            foreach (var a in args) psi.ArgumentList.Add(a);
+            foreach (var (k, v) in env) psi.Environment[k] = v;
+
+            var clock = Stopwatch.StartNew();
+            using var p = Process.Start(psi) ?? throw new BenchException($"cannot start {tool}");
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            var stderr = p.StandardError.ReadToEndAsync();
+            p.WaitForExit();
+            double wall = clock.Elapsed.TotalSeconds;
+            string err = stderr.Result;
+            _ = stdout.Result;
+            if (p.ExitCode != 0)
+                throw new BenchException($"{what} exited with {p.ExitCode}: {Trim(err)}");
+            if (err.Length > 0 && what.StartsWith("mopt-opt", StringComparison.Ordinal) && err.Contains("Execution time report"))
+                Console.Error.Write(err); // --mopt-arg=--timing: show the report
+
+            var fields = File.ReadAllText(timeFile).Trim().Split('\n')[^1].Split(' ');
+            File.Delete(timeFile);
+            double F(int i) => double.Parse(fields[i], CultureInfo.InvariantCulture);
+            return new Sample(wall, F(1) / 1024.0, F(2), F(3));
+        }
+
+        /// <summary>The 1-minute load average: other work on the machine shows up in the timings.</summary>
+        private static string LoadAverage()
+        {
+            try { return File.ReadAllText("/proc/loadavg").Split(' ')[0]; }
+            catch (IOException) { return "?"; }
+        }
+
+        private static string Trim(string s) => s.Length > 2000 ? s[..2000] + "…" : s.Trim();
+
+        private static double Median(IEnumerable<double> values)
+        {
+            var v = values.OrderBy(x => x).ToArray();
+            return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
+        }
+
+        private static bool SameBytes(string a, string b)
+        {
+            using var fa = new FileStream(a, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            using var fb = new FileStream(b, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            if (fa.Length != fb.Length) return false;
+            var ba = new byte[1 << 20];
+            var bb = new byte[1 << 20];
+            while (true)
+            {
+                int na = fa.ReadAtLeast(ba, ba.Length, throwOnEndOfStream: false);
+                int nb = fb.ReadAtLeast(bb, bb.Length, throwOnEndOfStream: false);
+                if (na != nb || !ba.AsSpan(0, na).SequenceEqual(bb.AsSpan(0, nb))) return false;
+                if (na == 0) return true;
+            }
+        }
+
+        private static string RepoRoot()
+        {
+            for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+                if (File.Exists(Path.Combine(d.FullName, "Toolchain.sln"))) return d.FullName;
+            throw new BenchException("cannot find the repository (Toolchain.sln) above " + AppContext.BaseDirectory);
+        }
+    }
+}

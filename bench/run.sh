@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# One command per benchmark: bench/run.sh NAME [options]. Builds in Release first.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+
+usage() {
+    cat <<'TXT'
+usage: bench/run.sh NAME [--mopt-build=jit|r2r|aot] [options]
+       bench/run.sh NAME --help          a benchmark's own options
+
+benchmarks:
+  parse-print   `mopt-opt in.mir -o out.mir` against `mlir-opt --allow-unregistered-dialect in.mir -o out.mir`
+                on a generated ResNet-like module (~1,000 ops, ~91 MB of dense_resource weights):
+                median wall time and peak memory of each, the ratios, PASS/FAIL against 1.0x
+
+--mopt-build picks the mopt-opt that is timed:
+  jit   artifacts/bin/mopt-opt/release/mopt-opt, the plain Release build (default)
+  r2r   dotnet publish -r linux-x64 -p:PublishReadyToRun=true  -> artifacts/publish/mopt-opt-r2r/
+  aot   dotnet publish -r linux-x64 -p:PublishAot=true -p:IlcInstructionSet=x86-64-v2
+                                                               -> artifacts/publish/mopt-opt-aot/
+TXT
+}
+
+build() {
+    # the benchmark's project references the tools it runs, so this builds them too
+    dotnet build "$1" -c Release -nologo -v quiet -clp:ErrorsOnly >&2
+}
+
+publish() { # publish FLAVOUR DIR FLAGS...
+    local dir="$2"; shift 2
+    echo "publishing mopt-opt ($*) to $dir" >&2
+    dotnet publish "$root/tools/mopt-opt/mopt-opt.csproj" -c Release -r linux-x64 -nologo -v quiet -clp:ErrorsOnly -o "$dir" "$@" >&2
+}
+
+name="${1:-}"
+[ $# -gt 0 ] && shift
+
+flavour=jit
+args=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --mopt-build=*) flavour="${1#--mopt-build=}" ;;
+        --mopt-build) flavour="${2:?--mopt-build needs jit, r2r or aot}"; shift ;;
+        *) args+=("$1") ;;
+    esac
+    shift
+done
+
+mopt_args=()
+case "$flavour" in
+    jit) ;;
+    r2r) publish r2r "$root/artifacts/publish/mopt-opt-r2r" --self-contained false -p:PublishReadyToRun=true
+         mopt_args=(--mopt "$root/artifacts/publish/mopt-opt-r2r/mopt-opt") ;;
+    aot) publish aot "$root/artifacts/publish/mopt-opt-aot" -p:PublishAot=true -p:IlcInstructionSet=x86-64-v2
+         mopt_args=(--mopt "$root/artifacts/publish/mopt-opt-aot/mopt-opt") ;;
+    *) echo "bench/run.sh: --mopt-build is jit, r2r or aot, not '$flavour'" >&2; exit 1 ;;
+esac
+
+case "$name" in
+    parse-print)
+        build "$here/ParsePrint/ParsePrint.csproj"
+        exec dotnet "$root/artifacts/bin/ParsePrint/release/ParsePrint.dll" "${mopt_args[@]}" "${args[@]}"
+        ;;
+    ""|-h|--help|help|list)
+        usage
+        ;;
+    *)
+        echo "bench/run.sh: unknown benchmark '$name'" >&2
+        usage >&2
+        exit 1
+        ;;
+esac
