@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/setup.sh
-mopt=artifacts/bin/mopt-opt/release/mopt-opt
+mopt=artifacts/mopt-opt/mopt-opt
 mkdir -p artifacts/example
 echo "== mopt-opt examples/small_cnn.mir --canonicalize --dce --pass-statistics -o artifacts/example/small_cnn.opt.mir"
 "$mopt" examples/small_cnn.mir --canonicalize --dce --pass-statistics -o artifacts/example/small_cnn.opt.mir

@@ -15,8 +15,8 @@ benchmarks:
                 median wall time and peak memory of each, the ratios, PASS/FAIL against 1.0x
 
 --mopt-build picks the mopt-opt that is timed:
-  jit   artifacts/bin/mopt-opt/release/mopt-opt, the plain Release build (default)
-  r2r   dotnet publish -r linux-x64 -p:PublishReadyToRun=true  -> artifacts/publish/mopt-opt-r2r/
+  r2r   artifacts/mopt-opt/mopt-opt, the command as scripts/setup.sh ships it (ReadyToRun) (default)
+  jit   artifacts/bin/mopt-opt/release/mopt-opt, the plain Release build
   aot   dotnet publish -r linux-x64 -p:PublishAot=true -p:IlcInstructionSet=x86-64-v2
                                                                -> artifacts/publish/mopt-opt-aot/
 TXT
@@ -36,7 +36,7 @@ publish() { # publish FLAVOUR DIR FLAGS...
 name="${1:-}"
 [ $# -gt 0 ] && shift
 
-flavour=jit
+flavour=r2r
 args=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -50,8 +50,8 @@ done
 mopt_args=()
 case "$flavour" in
     jit) ;;
-    r2r) publish r2r "$root/artifacts/publish/mopt-opt-r2r" --self-contained false -p:PublishReadyToRun=true
-         mopt_args=(--mopt "$root/artifacts/publish/mopt-opt-r2r/mopt-opt") ;;
+    r2r) publish r2r "$root/artifacts/mopt-opt" --self-contained false -p:PublishReadyToRun=true
+         mopt_args=(--mopt "$root/artifacts/mopt-opt/mopt-opt") ;;
     aot) publish aot "$root/artifacts/publish/mopt-opt-aot" -p:PublishAot=true -p:IlcInstructionSet=x86-64-v2
          mopt_args=(--mopt "$root/artifacts/publish/mopt-opt-aot/mopt-opt") ;;
     *) echo "bench/run.sh: --mopt-build is jit, r2r or aot, not '$flavour'" >&2; exit 1 ;;

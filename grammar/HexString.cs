@@ -8,9 +8,10 @@ namespace Mopt.Grammar;
 /// </summary>
 public sealed record HexString(int Start, int Stop, byte[]? Bytes, long BadOffset, string? Problem);
 
-/// <summary>Finds the end of a hex string and decodes it in one streaming pass, 1 MiB at a time.</summary>
+/// <summary>Finds the end of a hex string and decodes it in one streaming pass, in reads of 16 KiB growing to 1 MiB.</summary>
 public static class HexScanner
 {
+    private const int FirstRead = 16 << 10;
     private const int ChunkSize = 1 << 20;
 
     /// <summary>
@@ -22,6 +23,7 @@ public static class HexScanner
     {
         long pos = quote + 3;
         var chunk = ArrayPool<byte>.Shared.Rent(ChunkSize + 1);
+        int readSize = FirstRead; // most blobs are small (biases, norms): do not read a whole MiB for them
         var pieces = new List<(byte[] Buffer, int Length)>();
         long total = 0;
         long badOffset = -1;
@@ -31,7 +33,8 @@ public static class HexScanner
         {
             while (true)
             {
-                int n = source.Read(pos, chunk.AsSpan(carry, ChunkSize));
+                int n = source.Read(pos, chunk.AsSpan(carry, readSize));
+                readSize = Math.Min(ChunkSize, readSize * 4);
                 if (n <= 0) return null;
                 var span = chunk.AsSpan(carry, n);
                 int end = span.IndexOfAny("\"\\\n\r"u8);

@@ -53,9 +53,20 @@ public sealed class MirCharStream : ICharStream
         if (stop < start) return "";
         const int MaxShown = 256;
         bool cut = stop - start + 1 > MaxShown;
-        var bytes = Source.ReadRange(start, cut ? start + MaxShown - 1 : stop);
-        var text = System.Text.Encoding.Latin1.GetString(bytes);
+        if (cut) stop = start + MaxShown - 1;
+        // Token text comes from the pages the lexer already loaded, not from another read of the file.
+        var chars = new char[stop - start + 1];
+        for (int i = 0; i < chars.Length; i++) chars[i] = (char)ByteAt(start + i);
+        var text = new string(chars);
         return cut ? text + "…" : text;
+    }
+
+    /// <summary>The bytes of [start, stop] from the loaded pages (for tokens the lexer has read).</summary>
+    public byte[] Bytes(int start, int stop)
+    {
+        var bytes = new byte[Math.Max(0, stop - start + 1)];
+        for (int i = 0; i < bytes.Length; i++) bytes[i] = (byte)ByteAt(start + i);
+        return bytes;
     }
 
     private int ByteAt(int at)

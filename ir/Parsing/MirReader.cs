@@ -41,7 +41,7 @@ public static class MirReader
         parser.Interpreter.PredictionMode = PredictionMode.SLL;
         var tree = parser.mirFile();
 
-        var module = new TreeToIr(source, lexer.HexStrings).Convert(tree);
+        var module = new TreeToIr(source, chars, lexer.HexStrings).Convert(tree);
         try
         {
             Verifier.Verify(module);

@@ -11,7 +11,7 @@ namespace Mopt.Ir.Parsing;
 /// Turns the ANTLR parse tree into IR: resolves SSA names (defined once, before use, with the type they were
 /// defined with), location and attribute aliases, dense literals and the resource trailer.
 /// </summary>
-internal sealed class TreeToIr(SourceText source, IReadOnlyDictionary<int, HexString> hexStrings)
+internal sealed class TreeToIr(SourceText source, MirCharStream chars, IReadOnlyDictionary<int, HexString> hexStrings)
 {
     private readonly Dictionary<string, LocationBodyContext> _locAliasTrees = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Location> _locAliases = new(StringComparer.Ordinal);
@@ -287,7 +287,7 @@ internal sealed class TreeToIr(SourceText source, IReadOnlyDictionary<int, HexSt
         if (ctx.elementTypeName() is { } e) return ElementTypeOf(e.BARE_ID().Symbol, e.GetText());
         var bang = ctx.BANG_ID().Symbol;
         if (ctx.ChildCount == 1 && _typeAliasTrees.TryGetValue(bang.Text, out var aliased)) return ConvertType(aliased);
-        var spelling = Encoding.UTF8.GetString(source.ReadRange(ctx.Start.StartIndex, ctx.Stop.StopIndex));
+        var spelling = Encoding.UTF8.GetString(chars.Bytes(ctx.Start.StartIndex, ctx.Stop.StopIndex));
         return new OpaqueType(string.Join(' ', spelling.Split((char[])['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries)));
     }
 
@@ -634,7 +634,7 @@ internal sealed class TreeToIr(SourceText source, IReadOnlyDictionary<int, HexSt
     /// <summary>A string token's value: its bytes between the quotes, escapes undone, read as UTF-8.</summary>
     private string DecodeString(IToken token, int skip = 0)
     {
-        var raw = source.ReadRange(token.StartIndex + skip, token.StopIndex);
+        var raw = chars.Bytes(token.StartIndex + skip, token.StopIndex);
         var bytes = new List<byte>(raw.Length);
         for (int i = 1; i < raw.Length - 1; i++)
         {

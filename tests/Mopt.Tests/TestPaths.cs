@@ -13,6 +13,6 @@ public static class TestPaths
     /// <summary>../shared/models beside the repository (CI always has it).</summary>
     public static string SharedModels => Path.GetFullPath(Path.Combine(RepoRoot(), "..", "shared", "models"));
 
-    public static string MoptOpt => Path.Combine(RepoRoot(), "artifacts", "bin", "mopt-opt", "release", "mopt-opt");
+    public static string MoptOpt => Path.Combine(RepoRoot(), "artifacts", "mopt-opt", "mopt-opt");
     public static string MlirOpt => "/usr/lib/llvm-19/bin/mlir-opt";
 }

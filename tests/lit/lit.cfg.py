@@ -11,6 +11,6 @@ config.test_source_root = os.path.dirname(__file__)
 repo = os.path.abspath(os.path.join(config.test_source_root, "..", ".."))
 llvm = "/usr/lib/llvm-19/bin"
 config.environment["PATH"] = os.pathsep.join([llvm, config.environment.get("PATH", os.environ.get("PATH", ""))])
-config.substitutions.append(("%mopt-opt", os.path.join(repo, "artifacts", "bin", "mopt-opt", "release", "mopt-opt")))
+config.substitutions.append(("%mopt-opt", os.path.join(repo, "artifacts", "mopt-opt", "mopt-opt")))
 config.substitutions.append(("%mlir-opt", os.path.join(llvm, "mlir-opt") + " --allow-unregistered-dialect"))
 config.substitutions.append(("%shared_models", os.path.abspath(os.path.join(repo, "..", "shared", "models"))))
