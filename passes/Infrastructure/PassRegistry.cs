@@ -9,6 +9,9 @@ public static class PassRegistry
     [
         () => new Canonicalize(),
         () => new DeadCodeElimination(),
+        () => new FoldConstants(),
+        () => new DedupeConstants(),
+        () => new CommonSubexpressionElimination(),
     ];
 
     public static IReadOnlyList<Entry> All { get; } = Factories
