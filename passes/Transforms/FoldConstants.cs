@@ -71,6 +71,8 @@ public sealed class FoldConstants : Pass
         private readonly List<(Operation Op, string Reason)> _skips = new();
         private readonly HashSet<Operation> _functionsToRetype = new();
         private readonly HashSet<string> _freedKeys = new(StringComparer.Ordinal);
+        private readonly HashSet<Operation> _created = new();
+        private readonly HashSet<string> _createdKeys = new(StringComparer.Ordinal);
         private long _folded, _byFallback, _normalized, _removed;
 
         public void Fold()
@@ -144,7 +146,7 @@ public sealed class FoldConstants : Pass
             {
                 var type = op.OperandCount > 0 ? op.GetOperand(0).Type as TensorType : null;
                 bool known = opType == "Size" ? type is { HasStaticShape: true } : ShapeOps.ShapeDimsOrDynamic(op) is { } dims && dims.All(d => d >= 0);
-                if (!known) { context.Log($"kept {op.Name} {op.Location.FirstName ?? ""}: its input's shape is dynamic"); return; }
+                if (!known) { context.Log($"kept {op.Name} {op.Location.FirstName ?? ""}: its input's shape is not static"); return; }
             }
 
             if (op.Regions.Count > 0) { Skip(op, "it has subgraphs"); return; }
@@ -274,7 +276,7 @@ public sealed class FoldConstants : Pass
                 if (!p.IsUnused || p.Parent is null || p.Name is not (Constants.ConstantOp or "onnx.Shape")) continue;
                 if (p.Name == Constants.ConstantOp)
                 {
-                    _removed++;
+                    if (!_created.Remove(p)) _removed++; // a constant of the input, not one this pass made
                     if (p.GetAttr("value") is DenseResourceAttr res) _freedKeys.Add(res.Key);
                 }
                 p.Erase();
@@ -293,11 +295,14 @@ public sealed class FoldConstants : Pass
             else
             {
                 var key = module.Resources.Add(tensorName ?? location.FirstName ?? "folded", new ResourceBlob((uint)Math.Max(4, size), bytes));
+                _createdKeys.Add(key);
                 attr = new DenseResourceAttr(type, key);
             }
             var attrs = new List<NamedAttr> { new("value", attr) };
             if (tensorName is not null) attrs.Add(new NamedAttr("mo.outputs", ArrayAttr.OfStrings([tensorName])));
-            return builder.Create(Constants.ConstantOp, [], [type], attrs, location).Result;
+            var constant = builder.Create(Constants.ConstantOp, [], [type], attrs, location);
+            _created.Add(constant);
+            return constant.Result;
         }
 
         private static bool AllEqual(ReadOnlySpan<byte> bytes, int size)
@@ -358,7 +363,7 @@ public sealed class FoldConstants : Pass
 
         private static bool IsAbsent(Value v) => v.Type == ElementType.None || v is OpResult { Owner.Name: "onnx.NoValue" };
 
-        /// <summary>Removes the blobs of erased constants that nothing else points at.</summary>
+        /// <summary>Removes the blobs of erased constants that nothing else points at; counts those the input had.</summary>
         private long RemoveFreedBlobs()
         {
             if (_freedKeys.Count == 0) return 0;
@@ -367,7 +372,7 @@ public sealed class FoldConstants : Pass
                 foreach (var attr in op.Attributes) DeadCodeElimination.CollectResourceKeys(attr.Value, used);
             long removed = 0;
             foreach (var key in _freedKeys)
-                if (!used.Contains(key) && module.Resources.Remove(key)) removed++;
+                if (!used.Contains(key) && module.Resources.Remove(key) && !_createdKeys.Contains(key)) removed++;
             return removed;
         }
     }

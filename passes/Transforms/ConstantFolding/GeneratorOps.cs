@@ -30,14 +30,16 @@ public static class GeneratorOps
                 throw new FoldException("delta is 0 or a value is not finite");
             double span = ElementCodec.RoundTo(element, l.F - s.F);
             double count = Math.Ceiling(span / d.F);
-            n = count <= 0 ? 0 : count > r.MaxElements ? r.MaxElements + 1 : (long)count;
+            if (count > r.MaxElements) throw new FoldException($"the result would have {count:R} elements, more than max-size={r.MaxElements}");
+            n = count <= 0 ? 0 : (long)count;
         }
         else if (kind == NumKind.Signed)
         {
             if (d.I == 0) throw new FoldException("delta is 0");
             Int128 span = (Int128)l.I - s.I;
             Int128 count = span / d.I + (span % d.I != 0 && (span > 0) == (d.I > 0) ? 1 : 0);
-            n = count <= 0 ? 0 : count > r.MaxElements ? r.MaxElements + 1 : (long)count;
+            if (count > r.MaxElements) throw new FoldException($"the result would have {count} elements, more than max-size={r.MaxElements}");
+            n = count <= 0 ? 0 : (long)count;
         }
         else throw FoldException.Unsupported($"Range of {element}");
 
