@@ -22,7 +22,8 @@ namespace Mopt.Passes;
 /// <item>Not random (RandomNormal, RandomUniform, *Like, Multinomial, Bernoulli, Dropout).</item>
 /// <item>Evaluated natively (<see cref="NativeEvaluators"/>: shape, indexing, arithmetic, comparison, Cast, Range,
 ///   ConstantOfShape) or, for anything else, by the fallback evaluator (<see cref="OpEvaluators.Fallback"/>: ONNX
-///   Runtime), unless <c>fallback=false</c>.</item>
+///   Runtime), unless <c>fallback=false</c>. An op with attributes mopt keeps only as bytes (<c>onnx.raw_attributes</c>)
+///   always goes to the fallback, which sees them.</item>
 /// <item>Each result has the element type the operation declares and agrees with its declared shape (a declared
 ///   dynamic or unranked result becomes the static type computed), and at most <c>max-size</c> elements.</item>
 /// </list>
@@ -176,7 +177,7 @@ public sealed class FoldConstants : Pass
                 if (FoldOfShape(request) is not { } picked) return;
                 results = [picked];
             }
-            else if (NativeEvaluators.Covers(opType))
+            else if (NativeEvaluators.Covers(opType) && op.GetAttr("onnx.raw_attributes") is null)
             {
                 try { results = [NativeEvaluators.Evaluate(opType, request)]; }
                 catch (FoldException e) when (e.TryFallback) { nativeReason = e.Message; }
