@@ -398,6 +398,29 @@ public sealed class FoldingPassTests
         Assert.Equal("gather_out_of_range: index 5 is out of range for a dimension of 2", context.Skips[1]);
     }
 
+    [Fact]
+    public void AnOpWithAttributesKeptAsBytesGoesToOnnxRuntime()
+    {
+        // ConstantOfShape whose value attribute mopt holds only as ONNX bytes: the native evaluator would not see it.
+        var attr = new Mopt.Onnx.Proto.AttributeProto
+        {
+            Name = "value",
+            Type = Mopt.Onnx.Proto.AttributeProto.Types.AttributeType.Tensor,
+            T = new Mopt.Onnx.Proto.TensorProto { DataType = 1, Dims = { 1 }, FloatData = { 3.5f } },
+        };
+        var hex = Convert.ToHexString(Google.Protobuf.MessageExtensions.ToByteArray(attr));
+        var text = Module("(%x: tensor<2x2xf32> {mo.name = \"x\"}) -> (tensor<2x2xf32> {mo.name = \"y\"})", $$"""
+            %s = "onnx.Constant"() {value = dense<2> : tensor<2xi64>} : () -> tensor<2xi64>
+            %c = "onnx.ConstantOfShape"(%s) {onnx.raw_attributes = [dense<"0x{{hex}}"> : tensor<{{hex.Length / 2}}xui8>]} : (tensor<2xi64>) -> tensor<2x2xf32>
+            %y = "onnx.Add"(%x, %c) : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32>
+            return %y : tensor<2x2xf32>
+        """);
+        var result = Numerics.AssertPreserves(text, "fold-constants", tolerance: 0);
+        Assert.Equal(1, Counter(RunOf(result, "fold-constants"), "by ONNX Runtime"));
+        var add = result.After.AllOperations().Single(o => o.Name == "onnx.Add");
+        Assert.Equal([3.5f, 3.5f, 3.5f, 3.5f], Constants.TryGet(add.GetOperand(1), result.After)!.ToFloats());
+    }
+
     // ------------------------------------------------------------------ limits
 
     [Theory]
