@@ -9,6 +9,8 @@ public static class PassRegistry
     [
         () => new Canonicalize(),
         () => new DeadCodeElimination(),
+        () => new SortByExecutionOrder(),
+        () => new StripUnused(),
     ];
 
     public static IReadOnlyList<Entry> All { get; } = Factories
