@@ -9,6 +9,7 @@ public static class PassRegistry
     [
         () => new Canonicalize(),
         () => new DeadCodeElimination(),
+        () => new InferShapes(),
     ];
 
     public static IReadOnlyList<Entry> All { get; } = Factories
