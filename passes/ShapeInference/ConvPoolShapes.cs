@@ -11,7 +11,7 @@ namespace Mopt.Passes.ShapeInference;
 /// VALID:        as NOTSET with zero pads
 /// SAME_UPPER/SAME_LOWER: ceil(in / stride)
 /// ConvTranspose: stride * (in - 1) + output_padding + ((k - 1) * dilation + 1) - pad_begin - pad_end,
-///                in * stride with SAME_*, or output_shape when given
+///                in * stride with SAME_* (less when the kernel is smaller than the stride), or output_shape
 /// </code>
 /// With ceil_mode a last window that would start in the end padding is dropped, as ONNX Runtime and PyTorch do.
 /// </summary>
@@ -126,13 +126,20 @@ internal static class ConvPoolShapes
             long input = xs?[2 + i] ?? Dyn;
             long stride = window.Strides[i];
             if (input < 0) shape[2 + i] = Dyn;
-            else if (window.AutoPad is "SAME_UPPER" or "SAME_LOWER") shape[2 + i] = checked(input * stride);
             else if (kernel[i] < 0) shape[2 + i] = Dyn;
+            else if (window.AutoPad is "SAME_UPPER" or "SAME_LOWER")
+            {
+                // Padded towards in * stride; when the kernel is smaller than the stride no padding is removed.
+                // With output_padding the ONNX reference and ONNX Runtime disagree, so that is left unknown.
+                long effectiveKernel = checked((kernel[i] - 1) * window.Dilations[i] + 1);
+                shape[2 + i] = outputPadding[i] != 0 ? Dyn
+                    : effectiveKernel >= stride ? checked(input * stride) : checked(stride * (input - 1) + effectiveKernel);
+            }
             else
             {
                 long pads = window.AutoPad == "VALID" ? 0 : window.Pads[i] + window.Pads[i + spatial];
                 long size = checked(stride * (input - 1) + outputPadding[i] + (kernel[i] - 1) * window.Dilations[i] + 1 - pads);
-                if (size <= 0) throw new ShapeError($"spatial dim {i}: the output size {size} is not positive");
+                if (size < 0) throw new ShapeError($"spatial dim {i}: the output size {size} is negative");
                 shape[2 + i] = size;
             }
         }

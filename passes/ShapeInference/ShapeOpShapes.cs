@@ -166,7 +166,7 @@ internal static class ShapeOpShapes
         var xs = ShapeOf(x);
         var element = ElemOf(x);
         var axes = AxesOperand(op, ctx, 13, out bool present, out var why);
-        if (why is not null) return xs is null ? ctx.Unknown(why) : [Tensor(element, null)];
+        if (why is not null) return ctx.Unknown(why);
         if (xs is null) return [Tensor(element, null)];
         if (!present)
         {
