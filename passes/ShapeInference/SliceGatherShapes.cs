@@ -86,24 +86,9 @@ internal static class SliceGatherShapes
             int a = Axis(axes[k], rank, "axes value");
             if (!seen.Add(a)) throw new ShapeError($"axis {a} is sliced twice");
             if (steps[k] == 0) throw new ShapeError("a step is 0");
-            shape[a] = ds[a] < 0 ? Dyn : SliceLength(ds[a], starts[k], ends[k], steps[k]);
+            shape[a] = ds[a] < 0 ? Dyn : ShapeMath.SliceLength(ds[a], starts[k], ends[k], steps[k]);
         }
         return One(element, shape);
-    }
-
-    internal static long SliceLength(long dim, long start, long end, long step)
-    {
-        if (start < 0) start = start + dim;
-        if (end < 0) end = end + dim;
-        if (step > 0)
-        {
-            start = Math.Clamp(start, 0, dim);
-            end = Math.Clamp(end, 0, dim);
-            return Math.Max(0, CeilDiv(end - start, step));
-        }
-        start = Math.Clamp(start, 0, dim - 1);
-        end = Math.Clamp(end, -1, dim - 1);
-        return Math.Max(0, CeilDiv(start - end, -step));
     }
 
     /// <summary>data[:axis] + indices + data[axis+1:].</summary>
