@@ -5,8 +5,8 @@ namespace Mopt.Passes.ShapeInference;
 /// <summary>
 /// What shape inference needs besides the operation itself: the module's opset, its resource blobs (constant
 /// bytes), and the integer contents of small shape tensors (<see cref="GetShapeValue"/>), computed on demand.
-/// One context serves a whole module; it caches nothing that a later refinement could make stale, except
-/// fully known values.
+/// One context serves one sweep over a module in program order: it remembers the shape values it computed, so
+/// after changing types any other way, start a new context.
 /// </summary>
 public sealed class ShapeContext
 {
@@ -16,7 +16,7 @@ public sealed class ShapeContext
     /// <summary>The largest integer tensor whose contents are propagated through shape computations.</summary>
     public const int MaxPropagatedElements = 64;
 
-    private readonly Dictionary<Value, ShapeValue> _known = new();
+    private readonly Dictionary<Value, ShapeValue?> _known = new();
     private int _depth;
 
     public ShapeContext(MirModule module) : this(module.Resources, module.Op.GetInt("onnx.opset")) { }
@@ -85,7 +85,7 @@ public sealed class ShapeContext
         try
         {
             var result = value is OpResult r ? ShapeValuePropagation.Evaluate(r, this) : null;
-            if (result is { IsFullyKnown: true }) _known[value] = result;
+            _known[value] = result;
             return result;
         }
         finally { _depth--; }
