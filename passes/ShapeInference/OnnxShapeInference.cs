@@ -30,6 +30,7 @@ public static class OnnxShapeInference
         ShapeOpShapes.Register(rules);
         SliceGatherShapes.Register(rules);
         QuantizationShapes.Register(rules);
+        RecurrentShapes.Register(rules);
         return rules;
     }
 
