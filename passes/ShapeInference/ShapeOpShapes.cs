@@ -168,7 +168,7 @@ internal static class ShapeOpShapes
         var axes = AxesOperand(op, ctx, 13, out bool present, out var why);
         if (why is not null) return ctx.Unknown(why);
         if (xs is null) return [Tensor(element, null)];
-        if (!present)
+        if (!present || axes is { Length: 0 })
         {
             // Every dim of 1 goes; a dynamic dim might be 1, so the rank is not known then.
             if (xs.Any(d => d < 0)) return [Tensor(element, null)];

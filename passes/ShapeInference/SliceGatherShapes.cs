@@ -121,7 +121,7 @@ internal static class SliceGatherShapes
         if (ds is null || ids is null || ids.Length == 0 || ids[^1] < 0) return [Tensor(ElemOf(data), null)];
         long batchDims = op.Int("batch_dims", 0);
         long from = batchDims + ids[^1];
-        if (from > ds.Length) throw new ShapeError($"indices address {ids[^1]} dims after {batchDims} batch dims of rank {ds.Length} data");
+        if (batchDims < 0 || from > ds.Length) throw new ShapeError($"indices address {ids[^1]} dims after {batchDims} batch dims of rank {ds.Length} data");
         return One(ElemOf(data), [.. ids[..^1], .. ds[(int)from..]]);
     }
 
@@ -261,30 +261,35 @@ internal static class SliceGatherShapes
     private static MirType?[]? Resize(Operation op, ShapeContext ctx)
     {
         bool v10 = op.OperandCount == 2 && ctx.OpsetBelow(11);
-        var scalesInput = op.Input(v10 ? 1 : 2);
-        var sizesInput = v10 ? null : op.Input(3);
-        return Rescale(op, ctx, scalesInput is null ? null : ctx.GetFloats(scalesInput), scalesInput is not null,
-            sizesInput is null ? null : ctx.GetInts(sizesInput), sizesInput is not null);
+        return Rescale(op, ctx, op.Input(v10 ? 1 : 2), null, v10 ? null : op.Input(3));
     }
 
     /// <summary>Upsample-7 (scales attribute) and Upsample-9 (scales input): floor(dim * scale).</summary>
-    private static MirType?[]? Upsample(Operation op, ShapeContext ctx)
-    {
-        var scalesInput = op.Input(1);
-        var scales = scalesInput is null ? op.Floats("scales") : ctx.GetFloats(scalesInput);
-        return Rescale(op, ctx, scales, scales is not null || scalesInput is not null, null, false);
-    }
+    private static MirType?[]? Upsample(Operation op, ShapeContext ctx) =>
+        Rescale(op, ctx, op.Input(1), op.Input(1) is null ? op.Floats("scales") : null, null);
 
-    private static MirType?[]? Rescale(Operation op, ShapeContext ctx, double[]? scales, bool hasScales, long[]? sizes, bool hasSizes)
+    /// <summary>The common part of Resize and Upsample. An empty scales or sizes tensor stands for "not given".</summary>
+    private static MirType?[]? Rescale(Operation op, ShapeContext ctx, Value? scalesInput, double[]? scalesAttr, Value? sizesInput)
     {
         var x = op.Input(0);
         var xs = ShapeOf(x);
         var element = ElemOf(x);
-        // An empty tensor stands for "not given".
-        if (scales is { Length: 0 }) { scales = null; hasScales = false; }
-        if (sizes is { Length: 0 }) { sizes = null; hasSizes = false; }
-        if (hasSizes && sizes is null && ShapeOf(op.Input(3)) is [0]) hasSizes = false;
-        if (hasScales && scales is null && ShapeOf(op.Input(op.OperandCount == 2 ? 1 : 2)) is [0]) hasScales = false;
+        double[]? scales = scalesAttr;
+        bool hasScales = scalesAttr is not null;
+        if (scalesInput is not null && ShapeOf(scalesInput) is not [0])
+        {
+            scales = ctx.GetFloats(scalesInput);
+            if (scales is { Length: 0 }) scales = null;
+            else hasScales = true;
+        }
+        long[]? sizes = null;
+        bool hasSizes = false;
+        if (sizesInput is not null && ShapeOf(sizesInput) is not [0])
+        {
+            sizes = ctx.GetInts(sizesInput);
+            if (sizes is { Length: 0 }) sizes = null;
+            else hasSizes = true;
+        }
 
         var axesAttr = op.Ints("axes");
         int? rank = xs?.Length ?? (axesAttr is null ? (sizes?.Length ?? scales?.Length) : null);
