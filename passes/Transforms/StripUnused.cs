@@ -27,6 +27,11 @@ public sealed class StripUnused : Pass
 
     public override void Run(MirModule module, PassContext context)
     {
+        if (!HasNames)
+        {
+            context.Log("no inputs or outputs named: nothing to strip");
+            return;
+        }
         var func = module.MainFunction;
         var inputNames = Split(_inputs.Value);
         var outputNames = Split(_outputs.Value);

@@ -128,7 +128,7 @@ namespace Mopt.Tools.Opt
             {
                 stdout.WriteLine($"  --{entry.Name,-28} {entry.Summary}");
                 foreach (var option in entry.Create().Options)
-                    stdout.WriteLine($"      {option.Name}=<{option.TypeName}>{"",-8} {option.Description} (default: {option.ValueText})");
+                    stdout.WriteLine($"      {option.Name + "=<" + option.TypeName + ">",-25} {option.Description} (default: {(option.ValueText.Length == 0 ? "none" : option.ValueText)})");
             }
         }
     }
