@@ -11,6 +11,7 @@ public static class PassRegistry
         () => new DeadCodeElimination(),
         () => new SortByExecutionOrder(),
         () => new StripUnused(),
+        () => new SetInputShape(),
         () => new InferShapes(),
     ];
 

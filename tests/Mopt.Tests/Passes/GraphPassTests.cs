@@ -61,3 +61,27 @@ public sealed class GraphPassTests
         Assert.Equal(expected.Data, actual.Data);
     }
 }
+
+public sealed class SetInputShapeTests
+{
+    [Fact]
+    public void FixingTheBatchKeepsOutputsExactAndMakesShapesStatic()
+    {
+        const string text = """
+            module {
+              func.func @main(%x: tensor<?x3x8x8xf32> {mo.name = "input"}) -> (tensor<?x4xf32> {mo.name = "y"}) {
+                %w = "onnx.Constant"() {value = dense<0.25> : tensor<4x3x3x3xf32>} : () -> tensor<4x3x3x3xf32> loc("w")
+                %c = "onnx.Conv"(%x, %w) {pads = [1, 1, 1, 1]} : (tensor<?x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<*xf32> loc("conv")
+                %g = "onnx.GlobalAveragePool"(%c) : (tensor<*xf32>) -> tensor<*xf32> loc("gap")
+                %f = "onnx.Flatten"(%g) {axis = 1 : i64} : (tensor<*xf32>) -> tensor<?x4xf32> loc("flatten")
+                return %f : tensor<?x4xf32>
+              }
+            }
+            """;
+        var result = Numerics.AssertPreserves(text, "set-input-shape{input=1x3x8x8}", tolerance: 0);
+        var func = result.After.MainFunction;
+        Assert.Equal("tensor<1x3x8x8xf32>", func.Arguments[0].Type.Text);
+        Assert.Equal("tensor<1x4xf32>", func.Type.Results[0].Text);
+        Assert.All(result.After.AllOperations().SelectMany(o => o.Results), r => Assert.True(((TensorType)r.Type).HasStaticShape, r.Type.Text));
+    }
+}
