@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Mopt.Bench.ModelZoo;
 using Mopt.Bench.ParsePrint;
 using Mopt.Ir;
 using Mopt.Ir.Printing;
@@ -172,13 +173,14 @@ namespace Mopt.Bench.ParsePrint
         private static void Generate(Options o, string path)
         {
             var clock = Stopwatch.StartNew();
-            var model = ResNetModule.Build(o.Blocks, o.Element);
+            var module = Zoo.ResNet(o.Blocks, element: o.Element);
+            var model = ModelStats.Of(module);
             using (var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
-                MirPrinter.Print(model.Module, stream);
+                MirPrinter.Print(module, stream);
             long size = new FileInfo(path).Length;
             Console.WriteLine($"module: ResNet-18 widths (64/128/256/512) and basic blocks, {string.Join(",", o.Blocks)} blocks per stage " +
                               $"(ResNet-18 is 2,2,2,2), unfused batch-norms, {o.Element.Name} weights, 1x3x224x224 input");
-            Console.WriteLine($"        {model.Operations} operations, {model.Blobs} dense_resource blobs, {model.Parameters / 1e6:F2}M parameters = " +
+            Console.WriteLine($"        {model.Operations} operations, {model.Initializers} dense_resource blobs, {model.Parameters / 1e6:F2}M parameters = " +
                               $"{model.WeightBytes / 1e6:F1} MB ({model.WeightBytes / 1048576.0:F1} MiB) of weights; " +
                               $"file {size / 1e6:F1} MB; generated in {clock.Elapsed.TotalSeconds:F1} s");
             Console.WriteLine($"        {path}");
