@@ -69,7 +69,8 @@ namespace Mopt.Bench.OnnxRoundTrip
                                     it is timed.
               --dir DIR             work here (default: a new folder in /dev/shm, else in $TMPDIR; removed afterwards)
               --keep                keep the work folder
-              --mopt PATH           the mopt-opt to time (default: artifacts/mopt-opt/mopt-opt)
+              --mopt PATH           the mopt-opt to time (default: artifacts/bin/mopt-opt/release/mopt-opt; bench/run.sh
+                                    passes the ReadyToRun artifacts/mopt-opt/mopt-opt)
               --env K=V             set K=V in mopt-opt's environment (repeatable), e.g. --env DOTNET_TieredPGO=0
               --mopt-arg ARG        pass ARG to mopt-opt as well (repeatable), e.g. --mopt-arg=--timing
               --strict              exit 2 when a target is missed (default: exit 0 unless a check fails)
@@ -179,9 +180,10 @@ namespace Mopt.Bench.OnnxRoundTrip
             }
 
             string root = RepoRoot();
-            string mopt = Path.GetFullPath(o.Mopt ?? Path.Combine(root, "artifacts/mopt-opt/mopt-opt"));
+            // bench/run.sh passes --mopt for the ReadyToRun (default) and AOT builds; without it, the plain Release build
+            string mopt = Path.GetFullPath(o.Mopt ?? Path.Combine(root, "artifacts/bin/mopt-opt/release/mopt-opt"));
             foreach (var tool in new[] { mopt, "/usr/bin/time" })
-                if (!File.Exists(tool)) throw new BenchException($"'{tool}' not found" + (tool == mopt ? " (scripts/setup.sh or bench/run.sh publishes it)" : ""));
+                if (!File.Exists(tool)) throw new BenchException($"'{tool}' not found");
 
             bool tempDir = o.Dir is null;
             string dir = o.Dir is { } d ? Directory.CreateDirectory(d).FullName : TempDir();
