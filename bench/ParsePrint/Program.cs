@@ -1,8 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
+using Mopt.Bench;
+using Mopt.Bench.ModelZoo;
 using Mopt.Bench.ParsePrint;
 using Mopt.Ir;
 using Mopt.Ir.Printing;
+using static Mopt.Bench.BenchSupport;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 try
@@ -17,8 +20,6 @@ catch (BenchException e)
 
 namespace Mopt.Bench.ParsePrint
 {
-    public sealed class BenchException(string message) : Exception(message);
-
     public sealed class Options
     {
         /// <summary>ResNet-18's widths and basic blocks, deepened to ~1,000 operations and ~97 MB of f32 weights.</summary>
@@ -103,9 +104,6 @@ namespace Mopt.Bench.ParsePrint
         }
     }
 
-    /// <summary>One run of a tool under /usr/bin/time.</summary>
-    public sealed record Sample(double Wall, double PeakMiB, double User, double Sys);
-
     public static class Bench
     {
         public static int Run(Options o)
@@ -151,34 +149,17 @@ namespace Mopt.Bench.ParsePrint
             }
         }
 
-        /// <summary>
-        /// A new folder on tmpfs (/dev/shm) when there is one: both tools write ~200 MB per run, and on a disk the
-        /// kernel's writeback of earlier runs' output lands in later runs' timings.
-        /// </summary>
-        private static string TempDir()
-        {
-            if (Directory.Exists("/dev/shm"))
-            {
-                try
-                {
-                    var dir = Path.Combine("/dev/shm", $"mopt-bench-{Environment.ProcessId}");
-                    return Directory.CreateDirectory(dir).FullName;
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-            }
-            return Directory.CreateTempSubdirectory("mopt-bench-").FullName;
-        }
-
         private static void Generate(Options o, string path)
         {
             var clock = Stopwatch.StartNew();
-            var model = ResNetModule.Build(o.Blocks, o.Element);
+            var module = Zoo.ResNet(o.Blocks, element: o.Element);
+            var model = ModelStats.Of(module);
             using (var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
-                MirPrinter.Print(model.Module, stream);
+                MirPrinter.Print(module, stream);
             long size = new FileInfo(path).Length;
             Console.WriteLine($"module: ResNet-18 widths (64/128/256/512) and basic blocks, {string.Join(",", o.Blocks)} blocks per stage " +
                               $"(ResNet-18 is 2,2,2,2), unfused batch-norms, {o.Element.Name} weights, 1x3x224x224 input");
-            Console.WriteLine($"        {model.Operations} operations, {model.Blobs} dense_resource blobs, {model.Parameters / 1e6:F2}M parameters = " +
+            Console.WriteLine($"        {model.Operations} operations, {model.Initializers} dense_resource blobs, {model.Parameters / 1e6:F2}M parameters = " +
                               $"{model.WeightBytes / 1e6:F1} MB ({model.WeightBytes / 1048576.0:F1} MiB) of weights; " +
                               $"file {size / 1e6:F1} MB; generated in {clock.Elapsed.TotalSeconds:F1} s");
             Console.WriteLine($"        {path}");
@@ -201,7 +182,7 @@ namespace Mopt.Bench.ParsePrint
 
             // Each run writes a new file: replacing the previous run's 180 MB output would add the kernel's cost of
             // freeing it (in mlir-opt's O_TRUNC open, in mopt-opt's rename), which is no part of parse and print.
-            Sample Mopt(string what) { File.Delete(moptOut); return RunTool(mopt, moptArgs, env, what); }
+            Sample Mopt(string what) { File.Delete(moptOut); return RunTool(mopt, moptArgs, env, what, ShowTiming); }
             Sample Mlir(string what) { File.Delete(mlirOut); return RunTool(o.MlirOpt, mlirArgs, [], what); }
 
             // Warm-up: the input in the page cache, the binaries loaded once.
@@ -235,6 +216,9 @@ namespace Mopt.Bench.ParsePrint
             return o.Strict && !targetsMet ? 2 : 0;
         }
 
+        /// <summary>--mopt-arg=--timing: show mopt-opt's phase report.</summary>
+        private static bool ShowTiming(string stderr) => stderr.Contains("Execution time report", StringComparison.Ordinal);
+
         private static void Report(List<Sample> mopt, List<Sample> mlir, string input, string moptOut, string mlirOut,
             List<string> failures, out bool targetsMet)
         {
@@ -261,77 +245,6 @@ namespace Mopt.Bench.ParsePrint
                 ? "checks: both tools exit 0; mopt-opt reads its own output back and prints it identically; mlir-opt reads mopt-opt's output: OK"
                 : "checks FAILED:\n  " + string.Join("\n  ", failures));
             targetsMet = timeOk && memOk;
-        }
-
-        /// <summary>Runs a tool under GNU time; wall time from our own clock (ms resolution), peak RSS from time's %M.</summary>
-        private static Sample RunTool(string tool, IReadOnlyList<string> args, List<(string Key, string Value)> env, string what)
-        {
-            string timeFile = Path.Combine(Path.GetTempPath(), $"mopt-bench-time-{Environment.ProcessId}.txt");
-            var psi = new ProcessStartInfo("/usr/bin/time")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (var a in new[] { "-f", "%e %M %U %S", "-o", timeFile, "--", tool }) psi.ArgumentList.Add(a);
-            foreach (var a in args) psi.ArgumentList.Add(a);
-            foreach (var (k, v) in env) psi.Environment[k] = v;
-
-            var clock = Stopwatch.StartNew();
-            using var p = Process.Start(psi) ?? throw new BenchException($"cannot start {tool}");
-            var stdout = p.StandardOutput.ReadToEndAsync();
-            var stderr = p.StandardError.ReadToEndAsync();
-            p.WaitForExit();
-            double wall = clock.Elapsed.TotalSeconds;
-            string err = stderr.Result;
-            _ = stdout.Result;
-            if (p.ExitCode != 0)
-                throw new BenchException($"{what} exited with {p.ExitCode}: {Trim(err)}");
-            if (err.Length > 0 && what.StartsWith("mopt-opt", StringComparison.Ordinal) && err.Contains("Execution time report"))
-                Console.Error.Write(err); // --mopt-arg=--timing: show the report
-
-            var fields = File.ReadAllText(timeFile).Trim().Split('\n')[^1].Split(' ');
-            File.Delete(timeFile);
-            double F(int i) => double.Parse(fields[i], CultureInfo.InvariantCulture);
-            return new Sample(wall, F(1) / 1024.0, F(2), F(3));
-        }
-
-        /// <summary>The 1-minute load average: other work on the machine shows up in the timings.</summary>
-        private static string LoadAverage()
-        {
-            try { return File.ReadAllText("/proc/loadavg").Split(' ')[0]; }
-            catch (IOException) { return "?"; }
-        }
-
-        private static string Trim(string s) => s.Length > 2000 ? s[..2000] + "…" : s.Trim();
-
-        private static double Median(IEnumerable<double> values)
-        {
-            var v = values.OrderBy(x => x).ToArray();
-            return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
-        }
-
-        private static bool SameBytes(string a, string b)
-        {
-            using var fa = new FileStream(a, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-            using var fb = new FileStream(b, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-            if (fa.Length != fb.Length) return false;
-            var ba = new byte[1 << 20];
-            var bb = new byte[1 << 20];
-            while (true)
-            {
-                int na = fa.ReadAtLeast(ba, ba.Length, throwOnEndOfStream: false);
-                int nb = fb.ReadAtLeast(bb, bb.Length, throwOnEndOfStream: false);
-                if (na != nb || !ba.AsSpan(0, na).SequenceEqual(bb.AsSpan(0, nb))) return false;
-                if (na == 0) return true;
-            }
-        }
-
-        private static string RepoRoot()
-        {
-            for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-                if (File.Exists(Path.Combine(d.FullName, "Toolchain.sln"))) return d.FullName;
-            throw new BenchException("cannot find the repository (Toolchain.sln) above " + AppContext.BaseDirectory);
         }
     }
 }

@@ -55,18 +55,27 @@ public sealed class OnnxImporter
     /// <summary>Reads and imports an ONNX file; every problem is a one-line <see cref="MirException"/> naming the file.</summary>
     public static MirModule ImportFile(string path, OnnxImportOptions? options = null)
     {
-        byte[] bytes;
-        try { bytes = File.ReadAllBytes(path); }
+        ModelProto model;
+        try
+        {
+            using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
+            // The file is read in windows as the parser goes: each tensor is copied once, the file never whole.
+            model = Parse(FileWindowSequence.Open(file, RandomAccess.GetLength(file)), path);
+        }
+        catch (FileNotFoundException) { throw new MirException($"cannot read '{path}': file not found"); }
+        catch (DirectoryNotFoundException) { throw new MirException($"cannot read '{path}': no such folder"); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new MirException($"cannot read '{path}': {e.Message}");
         }
-        var model = Parse(bytes, path);
         return Import(model, Path.GetDirectoryName(Path.GetFullPath(path)), path, options);
     }
 
     /// <summary>Parses the bytes of an ONNX file, with a clear error for what is not one.</summary>
-    public static ModelProto Parse(byte[] bytes, string name)
+    public static ModelProto Parse(byte[] bytes, string name) => Parse(new System.Buffers.ReadOnlySequence<byte>(bytes), name);
+
+    /// <summary>Parses an ONNX file's bytes, with a clear error for what is not one.</summary>
+    public static ModelProto Parse(System.Buffers.ReadOnlySequence<byte> bytes, string name)
     {
         if (bytes.Length == 0) throw new MirException($"'{name}': not an ONNX model: the file is empty");
         ModelProto model;

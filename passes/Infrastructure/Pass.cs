@@ -18,7 +18,7 @@ public abstract class Pass
     public abstract void Run(MirModule module, PassContext context);
 
     /// <summary>The pass as it would be written in <c>--pass-pipeline</c>, options included.</summary>
-    public string Describe()
+    public virtual string Describe()
     {
         var set = Options.Where(o => o.IsSet).Select(o => $"{o.Name}={Quote(o.ValueText)}").ToList();
         return set.Count == 0 ? Name : $"{Name}{{{string.Join(' ', set)}}}";
@@ -28,9 +28,12 @@ public abstract class Pass
         value.Length == 0 || value.Any(c => char.IsWhiteSpace(c) || c is '{' or '}' or '"') ? $"'{value}'" : value;
 
     /// <summary>Sets options from <c>k=v k2='a b'</c> text; a user error is a <see cref="PipelineException"/>.</summary>
-    public void SetOptions(string text)
+    public void SetOptions(string text) => SetOptionsFromPairs(PipelineParser.SplitOptions(text));
+
+    /// <summary>Sets the declared options; a pass whose option names are free (input names) overrides this.</summary>
+    public virtual void SetOptionsFromPairs(IEnumerable<(string Key, string Value)> pairs)
     {
-        foreach (var (key, value) in PipelineParser.SplitOptions(text))
+        foreach (var (key, value) in pairs)
         {
             var option = Options.FirstOrDefault(o => o.Name == key)
                 ?? throw new PipelineException(Options.Count == 0

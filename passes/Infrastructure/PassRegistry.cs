@@ -9,6 +9,10 @@ public static class PassRegistry
     [
         () => new Canonicalize(),
         () => new DeadCodeElimination(),
+        () => new SortByExecutionOrder(),
+        () => new StripUnused(),
+        () => new SetInputShape(),
+        () => new InferShapes(),
         () => new FoldConstants(),
         () => new DedupeConstants(),
         () => new CommonSubexpressionElimination(),

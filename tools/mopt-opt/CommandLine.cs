@@ -24,6 +24,7 @@ public sealed class CommandLine
     public bool Debug { get; private set; }
     public bool VerifyEach { get; private set; } = true;
     public bool ListPasses { get; private set; }
+    public bool ListPipelines { get; private set; }
     public bool Summarize { get; private set; }
     public string? VerifyAgainst { get; private set; }
     public double VerifyTolerance { get; private set; } = 1e-4;
@@ -71,6 +72,8 @@ public sealed class CommandLine
             switch (name)
             {
                 case "pass-pipeline": cl.Passes.AddRange(PipelineParser.Parse(Required(name, value))); break;
+                case "pipeline": cl.Passes.AddRange(PipelineRegistry.Build(Required(name, value))); break;
+                case "list-pipelines": cl.ListPipelines = Flag(name, value); break;
                 case "print-ir-before-all" or "mlir-print-ir-before-all": cl.PrintBeforeAll = Flag(name, value); break;
                 case "print-ir-after-all" or "mlir-print-ir-after-all": cl.PrintAfterAll = Flag(name, value); break;
                 case "print-ir-before" or "mlir-print-ir-before": cl.PrintBefore.UnionWith(PassNames(name, value)); break;
@@ -133,6 +136,8 @@ public sealed class CommandLine
           -o FILE                     write here (format by extension: .mir); default: the IR on standard output
           --PASS, --PASS='k=v k2=v2'  run a pass (see --list-passes); passes run in the order given
           --pass-pipeline='a,b{k=v}'  run a list of passes (mlir-opt's builtin.module(...) form also works)
+          --pipeline=NAME             run a named list of passes (see --list-pipelines), e.g. --pipeline=deploy;
+                                      --pipeline='deploy{inputs=x outputs=y}' strips the graph to those first
 
         IR dumps:
           --print-ir-before-all, --print-ir-after-all
@@ -158,6 +163,7 @@ public sealed class CommandLine
           --verify-each=false         do not verify the IR after every pass
           --summarize                 inputs, outputs, op histogram, parameters by element type (after the passes; no IR printed unless -o)
           --list-passes               the passes, with their options
+          --list-pipelines            the named pipelines and the passes they run
           --help                      this text
 
         Errors in the input are reported as file:line:col: error: message, with exit status 1;

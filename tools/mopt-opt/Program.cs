@@ -21,6 +21,7 @@ namespace Mopt.Tools.Opt
                 var cl = CommandLine.Parse(args);
                 if (cl.Help) { stdout.WriteLine(CommandLine.Usage); return 0; }
                 if (cl.ListPasses) { ListPasses(stdout); return 0; }
+                if (cl.ListPipelines) { ListPipelines(stdout); return 0; }
                 return Execute(cl, stdout, stderr);
             }
             catch (MirException e)
@@ -110,6 +111,17 @@ namespace Mopt.Tools.Opt
         private static void WriteDump(string dir, int index, string name, MirModule module, PrintOptions options) =>
             AtomicFile.Write(Path.Combine(dir, $"{index:D2}_{name}.mir"), s => MirPrinter.Print(module, s, options));
 
+        private static void ListPipelines(TextWriter stdout)
+        {
+            stdout.WriteLine("Named pipelines (--pipeline=NAME, or --pipeline='NAME{inputs=a,b outputs=y}'):");
+            foreach (var p in PipelineRegistry.All)
+            {
+                stdout.WriteLine($"  {p.Name}");
+                stdout.WriteLine($"      {p.Summary}");
+                stdout.WriteLine($"      passes: {string.Join(", ", p.Passes.Select(n => n == "strip-unused?" ? "[strip-unused]" : n))}");
+            }
+        }
+
         private static void ListPasses(TextWriter stdout)
         {
             stdout.WriteLine("Available passes:");
@@ -117,7 +129,7 @@ namespace Mopt.Tools.Opt
             {
                 stdout.WriteLine($"  --{entry.Name,-28} {entry.Summary}");
                 foreach (var option in entry.Create().Options)
-                    stdout.WriteLine($"      {option.Name}=<{option.TypeName}>{"",-8} {option.Description} (default: {option.ValueText})");
+                    stdout.WriteLine($"      {option.Name + "=<" + option.TypeName + ">",-25} {option.Description} (default: {(option.ValueText.Length == 0 ? "none" : option.ValueText)})");
             }
         }
     }

@@ -1,0 +1,56 @@
+namespace Mopt.Passes;
+
+/// <summary>
+/// Named, documented lists of passes: <c>--pipeline=deploy</c>, or <c>--pipeline='deploy{inputs=x outputs=y}'</c>
+/// to strip the graph to those inputs and outputs first.
+/// </summary>
+public static class PipelineRegistry
+{
+    public sealed record Pipeline(string Name, string Summary, IReadOnlyList<string> Passes);
+
+    /// <summary>What <c>deploy</c> runs after the optional strip-unused, in order.</summary>
+    public static readonly IReadOnlyList<string> DeployPasses =
+    [
+        "canonicalize", "fold-constants", "cse", "fuse-pad", "fold-bn", "bn-to-scale", "fuse-conv-add-mul",
+        "fuse-matmul-add", "dce", "sort-by-execution-order",
+    ];
+
+    public static IReadOnlyList<Pipeline> All { get; } =
+    [
+        new("deploy", "Clean up and fuse for inference: " + string.Join(", ", DeployPasses) + " (strip-unused first when inputs/outputs are given)",
+            ["strip-unused?", .. DeployPasses]),
+        new("quantize-weights", "deploy, then int8 weight quantization (quantize-weights)",
+            ["strip-unused?", .. DeployPasses, "quantize-weights", "dce"]),
+    ];
+
+    public static Pipeline? Find(string name) => All.FirstOrDefault(p => p.Name == name);
+
+    /// <summary>The passes of <c>NAME</c> or <c>NAME{inputs=... outputs=...}</c>.</summary>
+    public static List<Pass> Build(string spec)
+    {
+        int brace = spec.IndexOf('{');
+        var name = (brace >= 0 ? spec[..brace] : spec).Trim();
+        string? options = null;
+        if (brace >= 0)
+        {
+            if (!spec.EndsWith('}')) throw new PipelineException($"--pipeline={spec}: the '{{' is never closed");
+            options = spec[(brace + 1)..^1];
+        }
+        var pipeline = Find(name) ?? throw new PipelineException($"unknown pipeline '{name}' (see --list-pipelines)");
+
+        var passes = new List<Pass>();
+        foreach (var step in pipeline.Passes)
+        {
+            if (step == "strip-unused?")
+            {
+                // Only when the user named inputs or outputs: otherwise the graph's interface stays.
+                if (!string.IsNullOrWhiteSpace(options)) passes.Add(PassRegistry.Create("strip-unused", options));
+                continue;
+            }
+            if (PassRegistry.Find(step) is null)
+                throw new PipelineException($"pipeline '{name}' needs the pass '{step}', which this build of mopt does not have");
+            passes.Add(PassRegistry.Create(step));
+        }
+        return passes;
+    }
+}

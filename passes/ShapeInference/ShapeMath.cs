@@ -1,0 +1,171 @@
+using Mopt.Ir;
+
+namespace Mopt.Passes.ShapeInference;
+
+/// <summary>The inputs of an operation cannot be valid: e.g. broadcasting 3 against 4, or an axis out of range.</summary>
+public sealed class ShapeError(string message) : Exception(message);
+
+/// <summary>
+/// Shape arithmetic shared by the rules. A shape is a <c>long[]</c> with <see cref="Dyn"/> (-1) for a dim that
+/// is not known, or null when not even the rank is known. Unknown in, unknown out: a dim is a number only when
+/// the inputs prove it.
+/// </summary>
+public static class ShapeMath
+{
+    public const long Dyn = TensorType.Dynamic;
+
+    // ---- reading operands
+
+    /// <summary>Operand <paramref name="index"/>, or null when the operand is missing or is ONNX's "no value".</summary>
+    public static Value? Input(this Operation op, int index)
+    {
+        if (index >= op.OperandCount) return null;
+        var v = op.GetOperand(index);
+        if (v.Type == ElementType.None) return null;
+        if (v is OpResult { Owner.Name: "onnx.NoValue" }) return null;
+        return v;
+    }
+
+    public static bool HasInput(this Operation op, int index) => op.Input(index) is not null;
+
+    /// <summary>The shape of a value (a copy), or null when it is not a ranked tensor.</summary>
+    public static long[]? ShapeOf(Value? v) => v?.Type is TensorType { Shape: { } s } ? s.ToArray() : null;
+
+    /// <summary>The element type of a value, or <c>none</c> when not known.</summary>
+    public static ElementType ElemOf(Value? v) => v?.Type is TensorType t ? t.Element : ElementType.None;
+
+    public static int? RankOf(Value? v) => v?.Type is TensorType { Shape: { } s } ? s.Count : null;
+
+    /// <summary>The first known element type among the values (<c>none</c> when none is known).</summary>
+    public static ElementType FirstElem(params Value?[] values) =>
+        values.Select(ElemOf).FirstOrDefault(e => e != ElementType.None) ?? ElementType.None;
+
+    // ---- attributes
+
+    public static long[]? Ints(this Operation op, string name) => ConstantValues.AttrInts(op.GetAttr(name));
+    public static double[]? Floats(this Operation op, string name) => ConstantValues.AttrFloats(op.GetAttr(name));
+    public static long Int(this Operation op, string name, long defaultValue) => op.GetInt(name) ?? defaultValue;
+
+    // ---- building results
+
+    public static TensorType Tensor(ElementType element, long[]? shape) => new(element, shape);
+
+    public static MirType?[] One(ElementType element, long[]? shape) => [new TensorType(element, shape)];
+
+    /// <summary>The same type for every result of <paramref name="op"/>.</summary>
+    public static MirType?[] All(Operation op, TensorType type) => Enumerable.Repeat<MirType?>(type, op.Results.Count).ToArray();
+
+    // ---- dim arithmetic (-1 absorbs)
+
+    public static long Mul(long a, long b) => a < 0 || b < 0 ? Dyn : checked(a * b);
+    public static long Add(long a, long b) => a < 0 || b < 0 ? Dyn : checked(a + b);
+    public static long Product(IEnumerable<long> dims)
+    {
+        long p = 1;
+        foreach (var d in dims) p = Mul(p, d);
+        return p;
+    }
+
+    /// <summary>Division rounding up, for non-negative numerators and positive divisors.</summary>
+    public static long CeilDiv(long a, long b) => a >= 0 ? (a + b - 1) / b : -((-a) / b);
+
+    /// <summary>Division rounding down (towards minus infinity).</summary>
+    public static long FloorDiv(long a, long b) => a >= 0 ? a / b : -((-a + b - 1) / b);
+
+    /// <summary>Two facts about one dim: equal when both known, else whichever is known.</summary>
+    public static long MergeDim(long a, long b, string what)
+    {
+        if (a < 0) return b;
+        if (b < 0 || a == b) return a;
+        throw new ShapeError($"{what}: {a} vs {b}");
+    }
+
+    /// <summary>Merges two shapes that must be equal (null = unranked).</summary>
+    public static long[]? MergeShapes(long[]? a, long[]? b, string what)
+    {
+        if (a is null) return b?.ToArray();
+        if (b is null) return a.ToArray();
+        if (a.Length != b.Length) throw new ShapeError($"{what}: rank {a.Length} vs rank {b.Length}");
+        return a.Select((d, i) => MergeDim(d, b[i], $"{what}, dim {i}")).ToArray();
+    }
+
+    /// <summary>
+    /// Multidirectional (numpy) broadcasting. Right-aligned; in each position every known dim other than 1 must
+    /// agree and is the result; a dynamic dim next to a known n != 1 is n (it can only be 1 or n); otherwise a
+    /// dynamic dim stays dynamic. Null when any shape is unranked.
+    /// </summary>
+    public static long[]? Broadcast(IReadOnlyList<long[]?> shapes)
+    {
+        if (shapes.Any(s => s is null)) return null;
+        int rank = shapes.Max(s => s!.Length);
+        var result = new long[rank];
+        for (int i = 0; i < rank; i++)
+        {
+            long fixedDim = -2;
+            bool anyDynamic = false;
+            foreach (var s in shapes)
+            {
+                int k = i - (rank - s!.Length);
+                if (k < 0) continue;
+                long d = s[k];
+                if (d < 0) anyDynamic = true;
+                else if (d != 1)
+                {
+                    if (fixedDim >= 0 && fixedDim != d)
+                        throw new ShapeError($"shapes {string.Join(" and ", shapes.Select(Format))} cannot be broadcast ({fixedDim} vs {d})");
+                    fixedDim = d;
+                }
+            }
+            result[i] = fixedDim >= 0 ? fixedDim : anyDynamic ? Dyn : 1;
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// The length Slice gives along one axis of size <paramref name="dim"/>: a negative start or end has the dim
+    /// added, then both are clamped ([0, dim] for a positive step; [0, dim-1] and [-1, dim-1] for a negative one).
+    /// </summary>
+    public static long SliceLength(long dim, long start, long end, long step)
+    {
+        if (start < 0) start = start + dim;
+        if (end < 0) end = end + dim;
+        if (step > 0)
+        {
+            start = Math.Clamp(start, 0, dim);
+            end = Math.Clamp(end, 0, dim);
+            return Math.Max(0, CeilDiv(end - start, step));
+        }
+        start = Math.Clamp(start, 0, dim - 1);
+        end = Math.Clamp(end, -1, dim - 1);
+        return Math.Max(0, CeilDiv(start - end, -step));
+    }
+
+    /// <summary>An axis in <c>[-rank, rank)</c> as a position in <c>[0, rank)</c>.</summary>
+    public static int Axis(long axis, int rank, string what = "axis")
+    {
+        if (axis < -rank || axis >= rank) throw new ShapeError($"{what} {axis} is out of range for rank {rank}");
+        return (int)(axis < 0 ? axis + rank : axis);
+    }
+
+    public static string Format(long[]? shape) =>
+        shape is null ? "[*]" : "[" + string.Join("x", shape.Select(d => d < 0 ? "?" : d.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]";
+
+    /// <summary>ONNX's TensorProto.DataType as an element type (<c>none</c> for types mopt has no name for).</summary>
+    public static ElementType FromOnnxDataType(long dataType) => dataType switch
+    {
+        1 => ElementType.F32,
+        2 => ElementType.UI8,
+        3 => ElementType.I8,
+        4 => ElementType.UI16,
+        5 => ElementType.I16,
+        6 => ElementType.I32,
+        7 => ElementType.I64,
+        9 => ElementType.I1,
+        10 => ElementType.F16,
+        11 => ElementType.F64,
+        12 => ElementType.UI32,
+        13 => ElementType.UI64,
+        16 => ElementType.BF16,
+        _ => ElementType.None,
+    };
+}

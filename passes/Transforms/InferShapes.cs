@@ -1,0 +1,45 @@
+using Mopt.Ir;
+using Mopt.Passes.ShapeInference;
+
+namespace Mopt.Passes;
+
+/// <summary>
+/// <c>--infer-shapes</c>: works out the result types of <c>onnx.*</c> operations from their inputs, in program
+/// order, and updates each function's signature when the types it returns became more precise.
+/// <code>
+/// Before: %0 = "onnx.Conv"(%x, %w) {pads = [1, 1, 1, 1]} : (tensor&lt;?x3x32x32xf32&gt;, tensor&lt;8x3x3x3xf32&gt;) -> tensor&lt;*xf32&gt;
+/// After:  %0 = "onnx.Conv"(%x, %w) {pads = [1, 1, 1, 1]} : (tensor&lt;?x3x32x32xf32&gt;, tensor&lt;8x3x3x3xf32&gt;) -> tensor&lt;?x8x32x32xf32&gt;
+/// </code>
+/// It only refines: an unranked result gets a rank, a <c>?</c> gets a number the inputs prove; a dynamic dim
+/// that comes from a dynamic input stays <c>?</c>. Operations it has no rule for, or whose inputs say too
+/// little, keep their types. A declared type that contradicts the inputs is an error naming the operation.
+/// </summary>
+public sealed class InferShapes : Pass
+{
+    public override string Name => "infer-shapes";
+    public override string Summary => "Infer the result types of onnx.* operations from their inputs (refines tensor<*x..> and ? dims)";
+
+    public override void Run(MirModule module, PassContext context)
+    {
+        var ctx = new ShapeContext(module);
+        if (ctx.Opset is null) context.Log("the module has no onnx.opset; operator versions are told apart by their operands");
+        foreach (var func in module.Functions.ToList())
+        {
+            foreach (var op in func.Op.Walk().Skip(1).ToList())
+            {
+                if (op.Name == FuncOp.ReturnOpName || op.Results.Count == 0) continue;
+                if (op.Name == "onnx.NoValue") continue;
+                int changed = OnnxShapeInference.Apply(op, ctx);
+                if (changed > 0) context.Count("results refined", changed);
+                if (op.Results.All(r => r.Type is not TensorType t || t.HasStaticShape)) continue;
+                if (changed < 0) context.Skip(op, ctx.Reason ?? "not inferred");
+                else context.Log($"{OnnxShapeInference.Describe(op)}: {string.Join(", ", op.Results.Select(r => r.Type.Text))} (not fully static)");
+            }
+            if (func.Return is { } ret && !ret.Operands.Select(v => v.Type).SequenceEqual(func.Type.Results))
+            {
+                func.UpdateType();
+                context.Count("function types updated");
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+using Mopt.Ir;
+
+namespace Mopt.Passes;
+
+/// <summary>
+/// <c>--sort-by-execution-order</c>: orders each function body topologically by rank, keeping the original order
+/// among operations of equal rank.
+/// <code>
+/// rank(op) = 0 for an operation with no operands defined in the block (constants, ops on arguments only)
+///          = 1 + max(rank of the producers of its operands) otherwise
+/// </code>
+/// The return stays last. A block whose operations use a value defined later (a cycle) is left as it is and
+/// reported: sorting it would not be a reordering but a different program.
+/// </summary>
+public sealed class SortByExecutionOrder : Pass
+{
+    public override string Name => "sort-by-execution-order";
+    public override string Summary => "Order operations topologically by rank, stable among equal ranks";
+
+    public override void Run(MirModule module, PassContext context)
+    {
+        foreach (var func in module.Op.Walk().Where(o => o.Name == FuncOp.OpName).ToList())
+            foreach (var block in func.Regions.SelectMany(r => r.Blocks))
+                SortBlock(block, context);
+    }
+
+    private static void SortBlock(Block block, PassContext context)
+    {
+        var ops = block.Operations.ToList();
+        var terminator = ops.Count > 0 && ops[^1].Name == FuncOp.ReturnOpName ? ops[^1] : null;
+        if (terminator is not null) ops.RemoveAt(ops.Count - 1);
+
+        var position = new Dictionary<Operation, int>();
+        for (int i = 0; i < ops.Count; i++) position[ops[i]] = i;
+
+        // Producers in this block, including values read inside nested regions.
+        var rank = new Dictionary<Operation, int>();
+        var remaining = new int[ops.Count];
+        var users = new List<int>[ops.Count];
+        for (int i = 0; i < ops.Count; i++) users[i] = new List<int>();
+        for (int i = 0; i < ops.Count; i++)
+        {
+            foreach (var producer in ProducersInBlock(ops[i], block).Distinct())
+            {
+                if (!position.TryGetValue(producer, out int p)) continue;
+                users[p].Add(i);
+                remaining[i]++;
+            }
+        }
+
+        // Kahn's algorithm by levels: a level is every op whose producers are all in earlier levels.
+        var order = new List<Operation>(ops.Count);
+        var level = Enumerable.Range(0, ops.Count).Where(i => remaining[i] == 0).ToList();
+        while (level.Count > 0)
+        {
+            var next = new List<int>();
+            foreach (int i in level)
+            {
+                order.Add(ops[i]);
+                foreach (int u in users[i])
+                    if (--remaining[u] == 0) next.Add(u);
+            }
+            next.Sort();
+            level = next;
+        }
+        if (order.Count != ops.Count)
+        {
+            context.Log("left a block unsorted: its operations form a cycle");
+            return;
+        }
+        if (terminator is not null) order.Add(terminator);
+        bool changed = !order.SequenceEqual(block.Operations);
+        block.Reorder(order);
+        if (changed) context.Count("blocks reordered");
+    }
+
+    private static IEnumerable<Operation> ProducersInBlock(Operation op, Block block)
+    {
+        foreach (var nested in op.Walk())
+            foreach (var v in nested.Operands)
+                if (v is OpResult { Owner: var producer } && producer.Parent == block) yield return producer;
+    }
+}
