@@ -598,4 +598,19 @@ public sealed class FoldingPassTests
         Assert.Equal(names, result.After.MainFunction.Type.Results.Select((_, i) => result.After.MainFunction.ResultName(i)));
         Assert.All(result.Runs, r => Assert.Empty(r.Context.Skips));
     }
+
+    [Fact]
+    public void AfterShapeInferenceEveryShapeComputationOfUltrafaceFolds()
+    {
+        // The importer leaves intermediate types unranked; --infer-shapes makes them static, and then every
+        // Shape -> Gather -> Unsqueeze -> Concat -> Reshape of the detection heads folds.
+        var path = Path.Combine(TestPaths.SharedModels, "onnx", "ultraface_rfb_320", "version-RFB-320.onnx");
+        var module = ModelReaders.For(path).Read(path);
+        Assert.Equal(8, Numerics.Count(module, "onnx.Shape"));
+        var result = Numerics.AssertPreserves(module, "infer-shapes,fold-constants,dedupe-constants,cse,dce", tolerance: 0);
+        foreach (var op in new[] { "onnx.Shape", "onnx.Gather", "onnx.Unsqueeze" })
+            Assert.Equal(0, Numerics.Count(result.After, op));
+        Assert.All(result.After.AllOperations().Where(o => o.Name == "onnx.Reshape"), r => Assert.True(Constants.IsConstant(r.GetOperand(1))));
+        Assert.Equal(48, Counter(RunOf(result, "fold-constants"), "folded"));
+    }
 }
