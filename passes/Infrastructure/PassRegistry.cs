@@ -9,6 +9,9 @@ public static class PassRegistry
     [
         () => new Canonicalize(),
         () => new DeadCodeElimination(),
+        () => new FoldBatchNorm(),
+        () => new BatchNormToScale(),
+        () => new FuseConvAddMul(),
     ];
 
     public static IReadOnlyList<Entry> All { get; } = Factories
