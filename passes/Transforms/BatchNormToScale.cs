@@ -11,7 +11,7 @@ namespace Mopt.Passes;
 ///           : (tensor&lt;?x8x16x16xf32&gt;, ...) -> tensor&lt;?x8x16x16xf32&gt;
 /// After:  %s = "onnx.Constant"() {value = dense&lt;...&gt; : tensor&lt;8x1x1xf32&gt;} loc("bn.multiplier")
 ///         %t = "onnx.Constant"() {value = dense&lt;...&gt; : tensor&lt;8x1x1xf32&gt;} loc("bn.offset")
-///         %m = "onnx.Mul"(%x, %s) loc("bn") ; %y = "onnx.Add"(%m, %t) loc("bn")
+///         %m = "onnx.Mul"(%x, %s) loc("bn.mul") ; %y = "onnx.Add"(%m, %t) loc("bn")
 /// </code>
 /// s = scale / sqrt(var + epsilon), t = B - mean * s per channel (the BN's own epsilon, computed in double, written
 /// in the input's element type). The constants are shaped [C, 1, ..., 1] (rank of the input minus one) so that
@@ -52,7 +52,8 @@ public sealed class BatchNormToScale : Pass
                 Location.Named(name + ".multiplier"), name + ".multiplier");
             var t = Constants.Create(builder, module, type, FloatData.Write(type.Element, affine.Shift),
                 Location.Named(name + ".offset"), name + ".offset");
-            var mul = builder.Create("onnx.Mul", [x, s], [bn.Result.Type], null, bn.Location);
+            // The Add takes over the BN's name and output name; the Mul is named apart (ONNX node names are unique).
+            var mul = builder.Create("onnx.Mul", [x, s], [bn.Result.Type], null, Location.Named(name + ".mul"));
             var addAttrs = bn.GetAttr("mo.outputs") is { } names ? new[] { new NamedAttr("mo.outputs", names) } : null;
             var add = builder.Create("onnx.Add", [mul.Result, t], [bn.Result.Type], addAttrs, bn.Location);
             bn.Result.ReplaceAllUsesWith(add.Result);

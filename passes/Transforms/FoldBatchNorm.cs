@@ -25,8 +25,9 @@ namespace Mopt.Passes;
 /// elements (<see cref="BatchNormParams"/>); the layer's weight (and bias) are constant; its output channels are C
 /// and lie on axis 1 of the BN's input (a MatMul(x, W) output of rank 2, a MatMul(W, x) output of rank 3); nothing
 /// else reads the layer's output, unless every other reader is a BN computing the same map, or the option
-/// <c>duplicate-shared</c> asks for a copy of the layer. Before a Conv: every user of the BN is a Conv reading it as
-/// its input X. New weights are new constants; the ones left unused go with <c>--dce</c>.
+/// <c>duplicate-shared</c> asks for a copy of the layer (located at <c>fused["bn", "conv"]</c>, as ONNX node names
+/// are unique). Before a Conv: every user of the BN is a Conv reading it as its input X, with the conditions above.
+/// The BN after a layer is tried first. New weights are new constants; the ones left unused go with <c>--dce</c>.
 /// </summary>
 public sealed class FoldBatchNorm : Pass
 {
@@ -115,16 +116,16 @@ public sealed class FoldBatchNorm : Pass
             failure = (producer, why);
             return false;
         }
-        if (layer.Channels != affine.Channels)
-        {
-            failure = (producer, $"has {layer.Channels} output channels but {FloatData.NameOf(bn)} normalizes {affine.Channels}");
-            return false;
-        }
         if (layer.FeatureAxis != 1)
         {
             failure = (producer, layer.FeatureAxis < 0
                 ? "output rank unknown, so its channel axis is unknown"
                 : $"its channels are on axis {layer.FeatureAxis} of its rank-{layer.OutputRank} output, but BatchNormalization normalizes axis 1");
+            return false;
+        }
+        if (layer.Channels != affine.Channels)
+        {
+            failure = (producer, $"has {layer.Channels} output channels but {FloatData.NameOf(bn)} normalizes {affine.Channels}");
             return false;
         }
 

@@ -56,7 +56,8 @@ internal sealed class Layer
 /// </code>
 /// The weight and bias constants are new (a constant shared by another op is never changed); the fused op is
 /// created in place of the layer, takes over the result type, uses and <c>mo.outputs</c> name of the op it
-/// absorbs, and is located at <c>fused[layer, absorbed]</c>.
+/// absorbs, and is located at <c>fused[layer, absorbed]</c> (a MatMul's Add at the absorbed op's location; a copy of
+/// a layer that stays, at <c>fused[absorbed, layer]</c>).
 /// </summary>
 internal static class LayerFolding
 {
@@ -184,7 +185,10 @@ internal static class LayerFolding
         var op = layer.Op;
         var first = consumers[0];
         var absorbed = consumers.Select(c => c.Location).ToArray();
-        var location = Location.Fuse([op.Location, .. absorbed], null);
+        // A copy of a layer that stays (its output has other readers) is named after what it absorbed first, so
+        // the two do not share a name (ONNX node names are unique).
+        bool copy = OtherUser(layer, consumers) is not null;
+        var location = copy ? Location.Fuse([.. absorbed, op.Location], null) : Location.Fuse([op.Location, .. absorbed], null);
         var builder = OpBuilder.Before(op);
         var s = affine.Scale;
         var t = affine.Shift;
@@ -251,7 +255,8 @@ internal static class LayerFolding
             var shiftType = new TensorType(((TensorType)layer.WeightType).Element, layer.Kind == LayerKind.MatMulRight ? [m] : [m, 1]);
             var shift = CreateBias(builder, module, op, -1, shiftType, t, absorbed, layer.Name);
             var addAttrs = first.GetAttr("mo.outputs") is { } n ? new[] { new NamedAttr("mo.outputs", n) } : [];
-            fused = builder.Create("onnx.Add", [matmul.Result, shift], [resultType], addAttrs, location);
+            // The Add is the absorbed op's shift: it keeps that op's name (the MatMul keeps the layer's).
+            fused = builder.Create("onnx.Add", [matmul.Result, shift], [resultType], addAttrs, Location.Fuse(absorbed, null));
         }
         else
         {
