@@ -48,7 +48,7 @@ internal static class FloatData
         reason = null;
         if (tensor is null)
         {
-            reason = $"{what} is not constant";
+            reason = $"{what} not constant";
             return null;
         }
         if (!tensor.Type.Element.IsFloat)
