@@ -17,12 +17,30 @@ namespace Mopt.Passes;
 /// in the input's element type). The constants are shaped [C, 1, ..., 1] (rank of the input minus one) so that
 /// they broadcast along axis 1; the Add keeps the BN's result type and <c>mo.outputs</c> name.
 /// Conditions (otherwise skipped with the reason): as <see cref="BatchNormParams"/> (inference mode, constant
-/// float parameters of C elements, var + epsilon positive), and the input's rank is known (it places the constants).
+/// float parameters of C elements, var + epsilon positive), and the input's rank is known (it places the constants):
+/// from the input's or the result's type, or, for an unranked input made by a Conv, ConvTranspose or Gemm, from
+/// that layer (its weight's rank; 2).
 /// </summary>
 public sealed class BatchNormToScale : Pass
 {
     public override string Name => "bn-to-scale";
     public override string Summary => "Replace inference BatchNormalization by a per-channel Mul and Add with precomputed constants";
+
+    /// <summary>
+    /// The rank of the BN's input: from its type or the BN's result type, else from the layer that makes it (a Conv's
+    /// or ConvTranspose's output has its weight's rank, a Gemm's is 2), as imported models often leave it unranked.
+    /// </summary>
+    private static int? RankOf(Operation bn)
+    {
+        if (bn.GetOperand(0).Type is TensorType { IsRanked: true } xt) return xt.Rank;
+        if (bn.Result.Type is TensorType { IsRanked: true } yt) return yt.Rank;
+        return bn.GetOperand(0) is OpResult { Owner: var producer } ? producer.Name switch
+        {
+            "onnx.Conv" or "onnx.ConvTranspose" when producer.OperandCount >= 2 && producer.GetOperand(1).Type is TensorType { IsRanked: true } wt && wt.Rank >= 3 => wt.Rank,
+            "onnx.Gemm" => 2,
+            _ => null,
+        } : null;
+    }
 
     public override void Run(MirModule module, PassContext context)
     {
@@ -37,12 +55,12 @@ public sealed class BatchNormToScale : Pass
             }
             var x = bn.GetOperand(0);
             var xt = (TensorType)x.Type;
-            if (!xt.IsRanked)
+            if (RankOf(bn) is not int rank)
             {
                 context.Skip(bn, $"input {xt} has an unknown rank, so the per-channel constants cannot be shaped");
                 continue;
             }
-            var shape = new long[xt.Rank - 1];
+            var shape = new long[rank - 1];
             Array.Fill(shape, 1L);
             shape[0] = affine.Channels;
             var type = new TensorType(xt.Element, shape);

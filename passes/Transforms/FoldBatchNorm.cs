@@ -146,13 +146,13 @@ public sealed class FoldBatchNorm : Pass
                 failure = (producer, $"its output also feeds {FloatData.Describe(shared)}, which would see the folded values");
                 return false;
             }
-            consumers = [bn];
             context.Count("layers duplicated");
         }
 
-        var fused = LayerFolding.Fold(layer, affine, consumers, module);
+        bool copy = LayerFolding.OtherUser(layer, consumers) is not null;
+        LayerFolding.Fold(layer, affine, consumers, module);
         context.Count("folded", consumers.Count);
-        context.Log($"folded {string.Join(", ", consumers.Select(FloatData.NameOf))} into {producer.Name} {layer.Name} -> {fused.Location.FirstName}");
+        context.Log($"folded {string.Join(", ", consumers.Select(FloatData.NameOf))} into {producer.Name} {layer.Name}{(copy ? " (a copy of it)" : "")}");
         return true;
     }
 

@@ -103,9 +103,9 @@ public sealed class FuseConvAddMul : Pass
         if (LayerFolding.OtherUser(layer, [op]) is { } shared)
             return (producer, $"its output also feeds {FloatData.Describe(shared)}, which would see the folded values");
 
-        var fused = LayerFolding.Fold(layer, affine, [op], module);
+        LayerFolding.Fold(layer, affine, [op], module);
         context.Count("folded");
-        context.Log($"folded {op.Name} {FloatData.NameOf(op)} into {producer.Name} {layer.Name} -> {fused.Location.FirstName}");
+        context.Log($"folded {op.Name} {FloatData.NameOf(op)} into {producer.Name} {layer.Name}");
         return null;
     }
 }

@@ -194,14 +194,16 @@ internal static class LayerFolding
         var t = affine.Shift;
         int m = layer.Channels;
 
-        // Weight.
-        var weightOp = Constants.DefiningConstant(op.GetOperand(layer.WeightIndex))!;
-        var weightLoc = Location.Fuse([weightOp.Location, .. absorbed], null);
-        var weight = ScaleWeight(layer, s);
-        var newWeight = Constants.Create(builder, module, layer.WeightType, FloatData.Write(layer.WeightType.Element, weight), weightLoc,
-            BlobHint(weightOp, layer.Name + ".weight"));
+        // Weight (kept as it is when nothing scales it: a pure shift only changes the bias).
         var operands = op.Operands.ToList();
-        operands[layer.WeightIndex] = newWeight;
+        if (s.Any(v => v != 1))
+        {
+            var weightOp = Constants.DefiningConstant(op.GetOperand(layer.WeightIndex))!;
+            var weightLoc = Location.Fuse([weightOp.Location, .. absorbed], null);
+            var weight = ScaleWeight(layer, s);
+            operands[layer.WeightIndex] = Constants.Create(builder, module, layer.WeightType, FloatData.Write(layer.WeightType.Element, weight),
+                weightLoc, BlobHint(weightOp, layer.Name + ".weight"));
+        }
 
         var attrs = op.Attributes.ToDictionary(a => a.Name, a => a.Value);
         var resultType = first.Result.Type;
