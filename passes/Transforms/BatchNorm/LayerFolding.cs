@@ -39,7 +39,7 @@ internal sealed class Layer
     public int FeatureAxis => Kind switch
     {
         LayerKind.MatMulRight => OutputRank >= 1 ? OutputRank - 1 : -1,
-        LayerKind.MatMulLeft => OutputRank >= 2 ? OutputRank - 2 : -1,
+        LayerKind.MatMulLeft => OutputRank >= 2 ? OutputRank - 2 : OutputRank == 1 ? 0 : -1,
         _ => 1,
     };
 
@@ -160,8 +160,9 @@ internal static class LayerFolding
         if (index < 0) return Fail("MatMul weight not constant (neither input is)", out reason);
         if (FloatData.TryRead(op.GetOperand(index), module, "MatMul weight", out var wt, out var why) is not { } w) return Fail(why!, out reason);
         if (wt!.Type.Rank != 2) return Fail($"MatMul weight {wt.Type} is not 2-D", out reason);
+        // With a 2-D weight, the output has the other input's rank (a 1-D input gives a 1-D output).
         int rank = op.Result.Type is TensorType { IsRanked: true } rt ? rt.Rank
-            : op.GetOperand(1 - index).Type is TensorType { IsRanked: true } xt ? Math.Max(xt.Rank, index == 1 && xt.Rank == 1 ? 1 : 2) : -1;
+            : op.GetOperand(1 - index).Type is TensorType { IsRanked: true } xt ? xt.Rank : -1;
         reason = "";
         return new Layer
         {
@@ -254,7 +255,7 @@ internal static class LayerFolding
             // MatMul has no bias: the shift becomes an Add after it, shaped to broadcast along the channel axis.
             var matmulAttrs = op.Attributes.ToList();
             var matmul = builder.Create(op.Name, operands, [op.Result.Type], matmulAttrs, location);
-            var shiftType = new TensorType(((TensorType)layer.WeightType).Element, layer.Kind == LayerKind.MatMulRight ? [m] : [m, 1]);
+            var shiftType = new TensorType(layer.WeightType.Element, layer.FeatureAxis == layer.OutputRank - 1 ? [m] : [m, 1]);
             var shift = CreateBias(builder, module, op, -1, shiftType, t, absorbed, layer.Name);
             var addAttrs = first.GetAttr("mo.outputs") is { } n ? new[] { new NamedAttr("mo.outputs", n) } : [];
             // The Add is the absorbed op's shift: it keeps that op's name (the MatMul keeps the layer's).
