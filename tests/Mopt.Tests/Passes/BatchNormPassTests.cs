@@ -93,6 +93,29 @@ public sealed class BatchNormPassTests
     }
 
     [Fact]
+    public void ChainedBatchNormsFoldOneAfterTheOther()
+    {
+        var n = new TestNet(8, ("x", [1, 3, 5, 5]));
+        var c = n.Op("Conv", "conv", [n[0], n.Random("w", [4, 3, 3, 3])], [1, 4, 3, 3]);
+        var r = Check(n.Finish(n.BatchNorm("bn2", n.BatchNorm("bn1", c, 4), 4)), "fold-bn,dce");
+        Assert.Equal(0, Count(r, "BatchNormalization"));
+        Assert.Equal(Fused("conv", "bn1", "bn2"), Single(r, "Conv").Location);
+        Assert.Equal("2 folded", Stats(r, "fold-bn"));
+    }
+
+    [Fact]
+    public void GemmWithDynamicBatchFolds()
+    {
+        var n = new TestNet(9, ("a", [-1, 6]));
+        var g = n.Op("Gemm", "fc", [n[0], n.Random("w", [5, 6]), n.Random("b", [5])], [-1, 5], Int("transB", 1));
+        var module = n.Finish(n.BatchNorm("bn", g, 5));
+        var r = Numerics.RunPasses(module, "fold-bn,dce", dynamicDim: 4);
+        Assert.All(r.Differences, d => Assert.True(d.ShapesMatch && d.MaxRelDiff <= Tolerance, $"{d.Name}: {d.MaxRelDiff:E3}"));
+        Assert.Equal(0, Count(r, "BatchNormalization"));
+        Assert.Equal("tensor<?x5xf32>", Single(r, "Gemm").Result.Type.Text);
+    }
+
+    [Fact]
     public void OutputNamesSurvive()
     {
         // The BN's output is a graph output (out0) and an intermediate tensor (bn_out) read by a Relu and a Sigmoid.
