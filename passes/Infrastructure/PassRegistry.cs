@@ -13,6 +13,9 @@ public static class PassRegistry
         () => new StripUnused(),
         () => new SetInputShape(),
         () => new InferShapes(),
+        () => new FoldBatchNorm(),
+        () => new BatchNormToScale(),
+        () => new FuseConvAddMul(),
     ];
 
     public static IReadOnlyList<Entry> All { get; } = Factories
