@@ -9,6 +9,9 @@ public static class PassRegistry
     [
         () => new Canonicalize(),
         () => new DeadCodeElimination(),
+        () => new FusePad(),
+        () => new FuseMatMulAdd(),
+        () => new ReorderSlices(),
     ];
 
     public static IReadOnlyList<Entry> All { get; } = Factories
