@@ -23,7 +23,8 @@ namespace Mopt.Passes;
 /// sliced axis where C has 1 entry (or no axis) nothing else is needed. Where C has more, X's dimension must be
 /// static and equal to it, and C is sliced the same way into a new constant (that needs constant starts, ends and
 /// steps);</item>
-/// <item>or P is an inference BatchNormalization (one result, <c>training_mode</c> 0, not <c>spatial = 0</c>): when the
+/// <item>or P is an inference BatchNormalization (one result, <c>training_mode</c> 0, not <c>spatial = 0</c>,
+/// <c>is_test = 1</c> before opset 7): when the
 /// Slice does not cut the channel axis 1 it moves as is; when it does, scale, bias, mean and variance must be
 /// constants of shape [C] and are sliced the same way.</item>
 /// </list>
@@ -152,6 +153,7 @@ public sealed class ReorderSlices : Pass
             if (_producer.OperandCount != 5) return null;
             if (_producer.GetInt("training_mode") is long t && t != 0) return Skip("training_mode = 1");
             if (_producer.GetInt("spatial") == 0) return Skip("spatial = 0 (per-activation statistics)");
+            if (OnnxFacts.Opset(module) < 7 && _producer.GetInt("is_test") != 1) return Skip("before opset 7 it needs is_test = 1 to be in inference mode");
             var x = _producer.GetOperand(0);
             if (x.Type is not TensorType { Shape: { Count: >= 2 } xShape } xType) return Skip("the input rank is unknown");
             if (SliceFacts.ReadAxes(slice, module) is not { } rawAxes) return Skip("the sliced axes are not known");
@@ -168,13 +170,18 @@ public sealed class ReorderSlices : Pass
                     if (Constants.TryGet(p, module) is not { Type.Shape: [var channels] } || channels < 0)
                         return Skip("it cuts the channel axis and a BatchNormalization parameter is not a constant of shape [C]");
                 }
+                var done = new Dictionary<Value, Value>(); // one parameter often feeds several inputs
                 for (int k = 1; k <= 4; k++)
                 {
                     var p = _producer.GetOperand(k);
-                    long channels = ((TensorType)p.Type).Shape![0];
-                    var range = SliceFacts.Resolve(spec.Starts[channelIndex], spec.Ends[channelIndex], spec.Steps[channelIndex], channels);
-                    newOperands[k] = SliceConstant(p, [range])!;
-                    replaced.Add(Constants.DefiningConstant(p)!);
+                    if (!done.TryGetValue(p, out var sliced))
+                    {
+                        long channels = ((TensorType)p.Type).Shape![0];
+                        var range = SliceFacts.Resolve(spec.Starts[channelIndex], spec.Ends[channelIndex], spec.Steps[channelIndex], channels);
+                        done[p] = sliced = SliceConstant(p, [range])!;
+                        replaced.Add(Constants.DefiningConstant(p)!);
+                    }
+                    newOperands[k] = sliced;
                 }
             }
             return Rebuild(new TensorType(xType.Element, sliceType.Shape), x, newOperands, 0, replaced, sliceType, (TensorType)_producer.Result.Type);
