@@ -101,7 +101,7 @@ public sealed class FusePad : Pass
             user.SetAttr("pads", ArrayAttr.OfInts(merged));
             user.RemoveAttr("auto_pad");
             user.Location = Location.Fuse(user.Location, pad.Location);
-            pad.Erase();
+            OnnxFacts.EraseWithParameters(pad);
             return true;
 
             bool Skip(string reason)

@@ -73,7 +73,19 @@ public static class OnnxFacts
     public static void ReplaceAndErase(Operation op, Value replacement)
     {
         op.Results[0].ReplaceAllUsesWith(replacement);
+        EraseWithParameters(op);
+    }
+
+    /// <summary>
+    /// Erases <paramref name="op"/> (its results must be unused), then the constants and <c>onnx.NoValue</c>s it read
+    /// that nothing else reads (its shape, pads, ratio...), so a rewrite leaves no dead parameters behind.
+    /// </summary>
+    public static void EraseWithParameters(Operation op)
+    {
+        var parameters = op.Operands.OfType<OpResult>().Select(r => r.Owner)
+            .Where(o => o.Name is Constants.ConstantOp or "onnx.NoValue").Distinct().ToList();
         op.Erase();
+        foreach (var p in parameters) EraseIfUnused(p);
     }
 
     /// <summary>Erases <paramref name="op"/> if nothing reads it any more.</summary>

@@ -115,7 +115,7 @@ internal sealed class MergeReshapes(MirModule module) : RewritePattern
         op.SetOperand(1, shapeOperand);
         if (oldShape != shapeOperand && Constants.DefiningConstant(oldShape) is { } unused) OnnxFacts.EraseIfUnused(unused);
         op.Location = Location.Fuse(op.Location, inner.Location);
-        OnnxFacts.EraseIfUnused(inner);
+        if (inner.IsUnused) OnnxFacts.EraseWithParameters(inner);
         return true;
     }
 }

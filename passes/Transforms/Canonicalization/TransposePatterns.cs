@@ -75,7 +75,7 @@ internal sealed class FoldTransposePair(bool toIdentity) : RewritePattern
             op.SetAttr("perm", ArrayAttr.OfInts(composed));
             op.Location = Location.Fuse(op.Location, inner.Location);
         }
-        OnnxFacts.EraseIfUnused(inner);
+        if (inner.IsUnused) OnnxFacts.EraseWithParameters(inner);
         return true;
     }
 }

@@ -595,6 +595,20 @@ public sealed class LocalRewriteTests
         Assert.Equal("tensor<?x8xf32>, tensor<?x8xf32>", ResultTypes(r.After));
     }
 
+    [Fact]
+    public void MatMulOfTwoInputsPlusAScalarBecomesGemm()
+    {
+        var mir = Module("%a: tensor<4x3xf32> {mo.name = \"a\"}, %w: tensor<3x5xf32> {mo.name = \"w\"}", "tensor<4x5xf32> {mo.name = \"y\"}", """
+                %s = "onnx.Constant"() {value = dense<0.5> : tensor<f32>} : () -> tensor<f32> loc("scalar_bias")
+                %m = "onnx.MatMul"(%a, %w) : (tensor<4x3xf32>, tensor<3x5xf32>) -> tensor<4x5xf32> loc("mm")
+                %y = "onnx.Add"(%m, %s) : (tensor<4x5xf32>, tensor<f32>) -> tensor<4x5xf32> loc("add")
+                return %y : tensor<4x5xf32>
+            """);
+        var r = Check(mir, "fuse-matmul-add");
+        Assert.Equal(1, Ops(r.After, "Gemm"));
+        Assert.Equal(0, Ops(r.After, "MatMul"));
+    }
+
     [Theory]
     [InlineData("rank3", "A has rank 3; Gemm is 2-D (not reshaped)")]
     [InlineData("shared", "the MatMul result has other users")]
