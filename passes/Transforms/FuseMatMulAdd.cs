@@ -12,7 +12,7 @@ namespace Mopt.Passes;
 /// </code>
 /// Applies when all of these hold (otherwise both stay and the reason is recorded):
 /// <list type="bullet">
-/// <item>the MatMul's result is read only by the Add (either Add operand);</item>
+/// <item>the MatMul's result is read only by the Add (either Add operand), in the same block;</item>
 /// <item>A and W are both 2-D (Gemm is 2-D). A of higher rank is skipped, not reshaped: flattening it to 2-D and back
 /// takes two Reshapes (and Shape ops for dynamic leading dimensions), which costs what the fusion saves;</item>
 /// <item>the bias is a constant whose shape is unidirectionally broadcastable to the (M, N) result: rank 0, [N], [1],
@@ -46,6 +46,7 @@ public sealed class FuseMatMulAdd : Pass
             var bias = add.GetOperand(1 - mmIndex);
             if (matmul.OperandCount != 2 || matmul.Results.Count != 1) return false;
             if (!OnnxFacts.OnlyUser(matmul.Result, add)) return Skip("the MatMul result has other users");
+            if (matmul.Parent != add.Parent) return Skip("the MatMul is in another block (the Gemm would move its work there)");
             var a = matmul.GetOperand(0);
             var w = matmul.GetOperand(1);
             if (a.Type is not TensorType { Shape: { } aShape } aType) return Skip("A has an unknown rank");
