@@ -714,6 +714,8 @@ public sealed class LocalRewriteTests
     [InlineData(-3L, 100L, 2L)]                       // channels 1, 3: negative start, end past the end, step 2
     [InlineData(-1L, long.MinValue, -1L)]             // every channel, reversed
     [InlineData(2L, 0L, -2L)]                         // channel 2 only, backwards
+    [InlineData(3L, -100L, -2L)]                      // channels 3, 1: end clamps to before the start
+    [InlineData(-100L, 2L, 1L)]                       // channels 0, 1: start clamps to 0
     public void SliceAcrossChannelsSlicesTheConstants(long start, long end, long step)
     {
         var mir = Module("%x: tensor<?x4x6x6xf32> {mo.name = \"x\"}", "tensor<?x?x6x6xf32> {mo.name = \"y\"}", $$"""
@@ -738,6 +740,25 @@ public sealed class LocalRewriteTests
         Assert.Equal(3, Counter(c, "Slice moved up"));
         Assert.Equal(6, Counter(c, "constants sliced"));
         Assert.Equal("tensor<?x?x6x6xf32>", ResultTypes(r.After));
+    }
+
+    [Fact]
+    public void AttributeSliceOfOpset9MovesAbovePReluAndSlicesTheSlope()
+    {
+        var mir = Module("%x: tensor<?x4x6x6xf32> {mo.name = \"x\"}", "tensor<?x2x6x3xf32> {mo.name = \"y\"}", $$"""
+            {{F32("slope", [4, 1, 1], 1)}}
+            {{F32("exponent", [1, 1, 6], 2, positive: true)}}
+                %a = "onnx.Abs"(%x) : (tensor<?x4x6x6xf32>) -> tensor<?x4x6x6xf32> loc("abs")
+                %b = "onnx.Pow"(%a, %exponent) : (tensor<?x4x6x6xf32>, tensor<1x1x6xf32>) -> tensor<?x4x6x6xf32> loc("pow")
+                %c = "onnx.PRelu"(%b, %slope) : (tensor<?x4x6x6xf32>, tensor<4x1x1xf32>) -> tensor<?x4x6x6xf32> loc("prelu")
+                %s = "onnx.Slice"(%c) {axes = [1, 3], ends = [3, 6], starts = [1, 3]} : (tensor<?x4x6x6xf32>) -> tensor<?x2x6x3xf32> loc("pick")
+                return %s : tensor<?x2x6x3xf32>
+            """, opset: 9);
+        var r = Check(mir, "reorder-slices");
+        var c = Context(r, "reorder-slices");
+        Assert.Equal(3, Counter(c, "Slice moved up"));
+        Assert.Equal(2, Counter(c, "constants sliced"));
+        Assert.Equal("Slice", r.After.MainFunction.Body.Operations.First(o => o.Name != "onnx.Constant").OpType);
     }
 
     [Fact]
