@@ -16,6 +16,9 @@ public static class PassRegistry
         () => new FoldBatchNorm(),
         () => new BatchNormToScale(),
         () => new FuseConvAddMul(),
+        () => new FusePad(),
+        () => new FuseMatMulAdd(),
+        () => new ReorderSlices(),
     ];
 
     public static IReadOnlyList<Entry> All { get; } = Factories
