@@ -51,6 +51,7 @@ public sealed class OnnxExporter
     private readonly Dictionary<Value, string> _names = new();
     private readonly HashSet<string> _tensorNames = new(StringComparer.Ordinal);
     private readonly HashSet<string> _nodeNames = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _assignedNodeNames = new(StringComparer.Ordinal);
     private readonly HashSet<string> _usedDomains = new(StringComparer.Ordinal);
     private readonly List<TensorProto> _initializers = new();
     private int _nextNodeName;
@@ -217,14 +218,20 @@ public sealed class OnnxExporter
 
     private string NodeName(Operation op)
     {
-        if (op.Location.FirstName is { Length: > 0 } n) return n;
+        // ONNX Runtime refuses two nodes of one name: a repeated location name (a pass split an op) gets a suffix.
+        if (op.Location.FirstName is { Length: > 0 } n)
+        {
+            if (_assignedNodeNames.Add(n)) return n;
+            for (int k = 1; ; k++)
+                if (!_nodeNames.Contains($"{n}_{k}") && _assignedNodeNames.Add($"{n}_{k}")) return $"{n}_{k}";
+        }
         return NewNodeName(op.OpType.Contains('.') ? op.OpType[(op.OpType.LastIndexOf('.') + 1)..] : op.OpType);
     }
 
     private string NewNodeName(string opType)
     {
         string name;
-        do name = $"{opType}_{_nextNodeName++}"; while (!_nodeNames.Add(name));
+        do name = $"{opType}_{_nextNodeName++}"; while (_nodeNames.Contains(name) || !_assignedNodeNames.Add(name));
         return name;
     }
 

@@ -42,3 +42,24 @@ public sealed class OnnxLargeFileTests
         }
     }
 }
+
+public sealed class OnnxNodeNameTests
+{
+    [Fact]
+    public void TwoOperationsWithOneLocationNameExportAsDistinctNodes()
+    {
+        const string text = """
+            module attributes {onnx.opset = 17 : i64} {
+              func.func @main(%x: tensor<2xf32> {mo.name = "x"}) -> (tensor<2xf32> {mo.name = "y"}) {
+                %0 = "onnx.Relu"(%x) : (tensor<2xf32>) -> tensor<2xf32> loc("bn")
+                %1 = "onnx.Neg"(%0) : (tensor<2xf32>) -> tensor<2xf32> loc("bn")
+                return %1 : tensor<2xf32>
+              }
+            }
+            """;
+        var model = OnnxExporter.ToModel(Mopt.Ir.Parsing.MirReader.ParseText(text));
+        Assert.Equal(["bn", "bn_1"], model.Graph.Node.Select(n => n.Name));
+        using var runner = new Mopt.Backend.Runtime.OrtRunner(Google.Protobuf.MessageExtensions.ToByteArray(model));
+        Assert.Single(runner.OutputNames);
+    }
+}

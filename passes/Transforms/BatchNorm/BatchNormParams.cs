@@ -1,0 +1,104 @@
+using Mopt.Ir;
+
+namespace Mopt.Passes.BatchNorm;
+
+/// <summary>
+/// Reads an inference-mode <c>onnx.BatchNormalization</c> with constant parameters as a per-channel affine map:
+/// <code>
+/// y = scale * (x - mean) / sqrt(var + epsilon) + B   =   s * x + t
+/// s = scale / sqrt(var + epsilon),   t = B - mean * s          (per channel, axis 1; in double)
+/// </code>
+/// Refused (with the reason): training mode (more than one result, <c>training_mode = 1</c>, <c>is_test = 0</c>),
+/// <c>spatial = 0</c> (per-element statistics), a parameter that is not a constant float tensor of C elements,
+/// an input that is not a float tensor or whose channel dimension is known and is not C, a rank below 2, and
+/// <c>var + epsilon</c> that is not positive and finite.
+/// </summary>
+internal static class BatchNormParams
+{
+    public const string OpName = "onnx.BatchNormalization";
+    public const double DefaultEpsilon = 1e-5;
+
+    private static readonly string[] ParamNames = ["scale", "B", "input_mean", "input_var"];
+
+    public static ChannelAffine? TryRead(Operation bn, MirModule module, out string reason)
+    {
+        reason = "";
+        if (bn.OperandCount != 5)
+        {
+            reason = $"has {bn.OperandCount} operands, not 5 (X, scale, B, mean, var)";
+            return null;
+        }
+        if (bn.Results.Count != 1)
+        {
+            reason = $"training mode: {bn.Results.Count} outputs (running or saved statistics)";
+            return null;
+        }
+        if (bn.GetInt("training_mode") is long tm && tm != 0)
+        {
+            reason = "training mode (training_mode = 1) normalizes with the batch's statistics";
+            return null;
+        }
+        if (bn.GetInt("is_test") is 0)
+        {
+            reason = "training mode (is_test = 0) normalizes with the batch's statistics";
+            return null;
+        }
+        if (bn.GetInt("spatial") is 0)
+        {
+            reason = "spatial = 0: statistics per element, not per channel";
+            return null;
+        }
+
+        var x = bn.GetOperand(0);
+        if (x.Type is not TensorType xt || !xt.Element.IsFloat)
+        {
+            reason = $"input is {x.Type}, not a float tensor";
+            return null;
+        }
+        if (xt.IsRanked && xt.Rank < 2)
+        {
+            reason = $"input {xt} has no channel axis (rank below 2)";
+            return null;
+        }
+
+        var values = new double[4][];
+        for (int i = 0; i < 4; i++)
+        {
+            if (FloatData.TryRead(bn.GetOperand(i + 1), module, ParamNames[i], out _, out var why) is not { } v)
+            {
+                reason = why!;
+                return null;
+            }
+            values[i] = v;
+        }
+        int channels = values[0].Length;
+        for (int i = 1; i < 4; i++)
+            if (values[i].Length != channels)
+            {
+                reason = $"{ParamNames[i]} has {values[i].Length} elements but scale has {channels}";
+                return null;
+            }
+        if (xt.IsRanked && xt.Shape![1] >= 0 && xt.Shape[1] != channels)
+        {
+            reason = $"input {xt} has {xt.Shape[1]} channels but the parameters have {channels}";
+            return null;
+        }
+
+        double epsilon = bn.GetFloat("epsilon") ?? DefaultEpsilon;
+        var (scale, bias, mean, variance) = (values[0], values[1], values[2], values[3]);
+        var s = new double[channels];
+        var t = new double[channels];
+        for (int c = 0; c < channels; c++)
+        {
+            double denominator = variance[c] + epsilon;
+            if (!(denominator > 0) || double.IsInfinity(denominator))
+            {
+                reason = $"var + epsilon = {denominator} for channel {c} is not a positive number";
+                return null;
+            }
+            s[c] = scale[c] / Math.Sqrt(denominator);
+            t[c] = bias[c] - mean[c] * s[c];
+        }
+        return new ChannelAffine(s, t);
+    }
+}

@@ -1,0 +1,67 @@
+using Mopt.Ir;
+
+namespace Mopt.Passes.BatchNorm;
+
+/// <summary>
+/// A per-channel affine map <c>y[c] = Scale[c] * x[c] + Shift[c]</c>: what an inference BatchNormalization, a
+/// constant per-channel Mul or a constant per-channel Add computes. Values are doubles; they are rounded to the
+/// tensor's element type only when written.
+/// </summary>
+internal sealed record ChannelAffine(double[] Scale, double[] Shift)
+{
+    public int Channels => Scale.Length;
+    public bool HasShift => Shift.Any(v => v != 0);
+
+    public static ChannelAffine Multiply(double[] s) => new(s, new double[s.Length]);
+    public static ChannelAffine Offset(double[] t) => new(Enumerable.Repeat(1.0, t.Length).ToArray(), t);
+
+    /// <summary>Both maps give the same numbers (compared as the doubles they are).</summary>
+    public bool SameAs(ChannelAffine other) => Scale.AsSpan().SequenceEqual(other.Scale) && Shift.AsSpan().SequenceEqual(other.Shift);
+}
+
+/// <summary>Constant tensors as doubles and back: folding computes in double and writes the tensor's own type.</summary>
+internal static class FloatData
+{
+    public static double[] Read(ConstantTensor tensor)
+    {
+        var element = tensor.Type.Element;
+        if (!element.IsFloat) throw new ArgumentException($"{tensor.Type} is not a float tensor");
+        int size = element.ByteSize;
+        var span = tensor.Bytes.Span;
+        var result = new double[tensor.ElementCount];
+        for (int i = 0; i < result.Length; i++) result[i] = ElementCodec.ReadFloat(span.Slice(i * size, size), element);
+        return result;
+    }
+
+    public static byte[] Write(ElementType element, ReadOnlySpan<double> values)
+    {
+        int size = element.ByteSize;
+        var bytes = new byte[values.Length * size];
+        for (int i = 0; i < values.Length; i++) ElementCodec.WriteFloat(bytes.AsSpan(i * size, size), element, values[i]);
+        return bytes;
+    }
+
+    /// <summary>A float constant's values, or null (with why) when the value is not a constant float tensor.</summary>
+    public static double[]? TryRead(Value value, MirModule module, string what, out ConstantTensor? tensor, out string? reason)
+    {
+        tensor = Constants.TryGet(value, module);
+        reason = null;
+        if (tensor is null)
+        {
+            reason = $"{what} not constant";
+            return null;
+        }
+        if (!tensor.Type.Element.IsFloat)
+        {
+            reason = $"{what} is {tensor.Type}, not a float tensor";
+            return null;
+        }
+        return Read(tensor);
+    }
+
+    /// <summary>"Relu_3" or "onnx.Relu" (an op without a name): how skip reasons name an operation.</summary>
+    public static string NameOf(Operation op) => op.Location.FirstName ?? op.Name;
+
+    /// <summary>"onnx.Relu Relu_3": how skip reasons name another user of a value.</summary>
+    public static string Describe(Operation op) => op.Location.FirstName is { } n ? $"{op.Name} {n}" : op.Name;
+}
