@@ -21,16 +21,6 @@ namespace Mopt.Passes;
 /// </summary>
 public sealed class CommonSubexpressionElimination : Pass
 {
-    private static readonly HashSet<string> PureDialects = new(StringComparer.Ordinal) { "onnx", "tf", "caffe", "paddle", "mo" };
-
-    /// <summary>As <see cref="DeadCodeElimination"/>: operations of those dialects that act on the world.</summary>
-    private static readonly HashSet<string> Stateful = new(StringComparer.Ordinal)
-    {
-        "tf.Assert", "tf.Print", "tf.PrintV2", "tf.Save", "tf.SaveV2", "tf.WriteFile", "tf.Assign",
-        "tf.AssignVariableOp", "tf.AssignAddVariableOp", "tf.AssignSubVariableOp", "tf.NoOp",
-        "paddle.feed", "paddle.fetch", "paddle.save", "paddle.print",
-    };
-
     /// <summary>Attributes that name or document an operation without changing what it computes.</summary>
     private static bool IsBookkeeping(string attr) =>
         attr.StartsWith("mo.", StringComparison.Ordinal) || attr is "onnx.doc_string" or "onnx.metadata_props";
@@ -71,7 +61,7 @@ public sealed class CommonSubexpressionElimination : Pass
 
     public static bool IsCandidate(Operation op) =>
         op.Results.Count > 0 && op.Regions.Count == 0 && op.Name != Constants.ConstantOp &&
-        PureDialects.Contains(op.Dialect) && !Stateful.Contains(op.Name) && !IsRandom(op.OpType);
+        DeadCodeElimination.IsPure(op) && !IsRandom(op.OpType);
 
     private static bool IsRandom(string opType) =>
         opType.Contains("random", StringComparison.OrdinalIgnoreCase) || opType.Contains("dropout", StringComparison.OrdinalIgnoreCase) ||

@@ -63,7 +63,8 @@ public sealed class DeadCodeElimination : Pass
         }
     }
 
-    private static bool IsPure(Operation op) => PureDialects.Contains(op.Dialect) && !Stateful.Contains(op.Name);
+    /// <summary>Known to have no effect but its results (CSE relies on the same rule).</summary>
+    internal static bool IsPure(Operation op) => PureDialects.Contains(op.Dialect) && !Stateful.Contains(op.Name);
 
     internal static void CollectResourceKeys(Attr attr, HashSet<string> into)
     {
