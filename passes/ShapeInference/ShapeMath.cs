@@ -125,20 +125,7 @@ public static class ShapeMath
     /// The length Slice gives along one axis of size <paramref name="dim"/>: a negative start or end has the dim
     /// added, then both are clamped ([0, dim] for a positive step; [0, dim-1] and [-1, dim-1] for a negative one).
     /// </summary>
-    public static long SliceLength(long dim, long start, long end, long step)
-    {
-        if (start < 0) start = start + dim;
-        if (end < 0) end = end + dim;
-        if (step > 0)
-        {
-            start = Math.Clamp(start, 0, dim);
-            end = Math.Clamp(end, 0, dim);
-            return Math.Max(0, CeilDiv(end - start, step));
-        }
-        start = Math.Clamp(start, 0, dim - 1);
-        end = Math.Clamp(end, -1, dim - 1);
-        return Math.Max(0, CeilDiv(start - end, -step));
-    }
+    public static long SliceLength(long dim, long start, long end, long step) => AxisRange.Resolve(start, end, step, dim).Count;
 
     /// <summary>An axis in <c>[-rank, rank)</c> as a position in <c>[0, rank)</c>.</summary>
     public static int Axis(long axis, int rank, string what = "axis")

@@ -33,11 +33,11 @@ public sealed class CommonSubexpressionElimination : Pass
         long merged = 0;
         foreach (var func in module.Op.Walk().Where(o => o.Name == FuncOp.OpName).ToList())
             foreach (var block in func.Regions.SelectMany(r => r.Blocks))
-                Walk(block, new Scope(null), ref merged);
+                Walk(block, new ScopedTable<Key>(null), ref merged);
         if (merged > 0) context.Count("operations merged", merged);
     }
 
-    private static void Walk(Block block, Scope scope, ref long merged)
+    private static void Walk(Block block, ScopedTable<Key> scope, ref long merged)
     {
         foreach (var op in block.Operations.ToList())
         {
@@ -55,7 +55,7 @@ public sealed class CommonSubexpressionElimination : Pass
                 scope.Add(key, op);
             }
             foreach (var inner in op.Regions.SelectMany(r => r.Blocks))
-                Walk(inner, new Scope(scope), ref merged);
+                Walk(inner, scope.Nested(), ref merged);
         }
     }
 
@@ -98,10 +98,4 @@ public sealed class CommonSubexpressionElimination : Pass
         public override int GetHashCode() => _hash;
     }
 
-    private sealed class Scope(Scope? parent)
-    {
-        private readonly Dictionary<Key, Operation> _known = new();
-        public Operation? Find(Key key) => _known.TryGetValue(key, out var op) ? op : parent?.Find(key);
-        public void Add(Key key, Operation op) => _known.TryAdd(key, op);
-    }
 }

@@ -28,7 +28,7 @@ public sealed class DedupeConstants : Pass
         long merged = 0;
         foreach (var func in module.Op.Walk().Where(o => o.Name == FuncOp.OpName).ToList())
             foreach (var block in func.Regions.SelectMany(r => r.Blocks))
-                Walk(block, new Scope(null), module, freed, ref merged);
+                Walk(block, new ScopedTable<Key>(null), module, freed, ref merged);
 
         if (merged > 0) context.Count("constants merged", merged);
         if (freed.Count == 0) return;
@@ -44,7 +44,7 @@ public sealed class DedupeConstants : Pass
         }
     }
 
-    private static void Walk(Block block, Scope scope, MirModule module, HashSet<string> freed, ref long merged)
+    private static void Walk(Block block, ScopedTable<Key> scope, MirModule module, HashSet<string> freed, ref long merged)
     {
         foreach (var op in block.Operations.ToList())
         {
@@ -62,7 +62,7 @@ public sealed class DedupeConstants : Pass
                 scope.Add(key, op);
             }
             foreach (var inner in op.Regions.SelectMany(r => r.Blocks))
-                Walk(inner, new Scope(scope), module, freed, ref merged);
+                Walk(inner, scope.Nested(), module, freed, ref merged);
         }
     }
 
@@ -125,11 +125,4 @@ public sealed class DedupeConstants : Pass
         public override int GetHashCode() => _hash;
     }
 
-    /// <summary>The constants visible at a point: this block's so far, and those of the enclosing blocks.</summary>
-    private sealed class Scope(Scope? parent)
-    {
-        private readonly Dictionary<Key, Operation> _known = new();
-        public Operation? Find(Key key) => _known.TryGetValue(key, out var op) ? op : parent?.Find(key);
-        public void Add(Key key, Operation op) => _known.TryAdd(key, op);
-    }
 }

@@ -6,7 +6,6 @@ namespace Mopt.Passes.Canonicalization;
 public sealed record SliceSpec(long[] Starts, long[] Ends, long[] Axes, long[] Steps);
 
 /// <summary>One sliced axis resolved against its dimension: the first index taken, the step and how many are taken.</summary>
-public readonly record struct AxisRange(long Start, long Step, long Count);
 
 /// <summary>Reading and resolving Slice parameters exactly as the ONNX specification does (Slice-1, -10, -11, -13).</summary>
 public static class SliceFacts
@@ -87,26 +86,8 @@ public static class SliceFacts
         return result.Distinct().Count() == result.Length ? result : null;
     }
 
-    /// <summary>start/end/step of one axis resolved against a known dimension, as the ONNX Slice specification says.</summary>
-    public static AxisRange Resolve(long start, long end, long step, long dim)
-    {
-        if (start < 0) start += dim;
-        if (end < 0) end += dim;
-        long count;
-        if (step > 0)
-        {
-            start = Math.Clamp(start, 0, dim);
-            end = Math.Clamp(end, 0, dim);
-            count = end > start ? (end - start + step - 1) / step : 0;
-        }
-        else
-        {
-            start = Math.Clamp(start, 0, dim - 1);
-            end = Math.Clamp(end, -1, dim - 1);
-            count = start > end ? (start - end + (-step) - 1) / -step : 0;
-        }
-        return new AxisRange(start, step, count);
-    }
+    /// <summary>start/end/step of one axis resolved against a known dimension (see <see cref="AxisRange.Resolve"/>).</summary>
+    public static AxisRange Resolve(long start, long end, long step, long dim) => AxisRange.Resolve(start, end, step, dim);
 
     /// <summary>
     /// True when start/end/step take the whole axis in order. <paramref name="dim"/> is -1 when dynamic: then start must

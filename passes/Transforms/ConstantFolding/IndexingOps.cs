@@ -125,26 +125,10 @@ public static class IndexingOps
             seen[axis] = true;
             long dim = shape[axis], step = steps?[i] ?? 1;
             if (step == 0) throw new FoldException("a step is 0");
-            long start = starts[i], end = ends[i];
-            if (start < 0) start += dim;
-            if (end < 0) end += dim;
-            long count;
-            if (step > 0)
-            {
-                start = Math.Clamp(start, 0, dim);
-                end = Math.Clamp(end, 0, dim);
-                count = end > start ? (end - start - 1) / step + 1 : 0;
-            }
-            else
-            {
-                start = Math.Clamp(start, 0, dim - 1);
-                end = Math.Clamp(end, -1, dim - 1);
-                long magnitude = step == long.MinValue ? long.MaxValue : -step;
-                count = start > end ? (start - end - 1) / magnitude + 1 : 0;
-            }
-            outStarts[axis] = count > 0 ? start : 0;
+            var range = AxisRange.Resolve(starts[i], ends[i], step, dim);
+            outStarts[axis] = range.Start;
             outSteps[axis] = step;
-            counts[axis] = count;
+            counts[axis] = range.Count;
         }
         return (outStarts, outSteps, counts);
     }
