@@ -55,6 +55,8 @@ while [ $# -gt 0 ]; do
     shift
 done
 
+case "$name" in ""|-h|--help|help|list) usage; exit 0 ;; esac
+
 mopt_args=()
 case "$flavour" in
     jit) ;;
