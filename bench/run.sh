@@ -17,6 +17,10 @@ benchmarks:
                 `mopt-opt model.onnx -o out.onnx` against ONNX Runtime loading the model (ORT_DISABLE_ALL) and
                 saving it, on the model zoo's ResNet-18 (69 nodes with BatchNormalization, 46.8 MB of weights):
                 the same table, ratios and PASS/FAIL; both outputs checked bit-identical in ONNX Runtime
+  deploy        `mopt-opt model.onnx --pipeline=deploy -o out.onnx` against ONNX Runtime's offline optimizer at
+                ORT_ENABLE_BASIC on zoo ResNet-18, MobileNetV2, an MLP with BatchNormalization and the real models in
+                ../shared/models/onnx: node count, latency in ORT (optimizations off, 1 thread), time to optimize,
+                max relative output difference; PASS/FAIL per target (--pipeline-override P to try other passes)
 
 --mopt-build picks the mopt-opt that is timed:
   r2r   artifacts/mopt-opt/mopt-opt, the command as scripts/setup.sh ships it (ReadyToRun) (default)
@@ -51,6 +55,8 @@ while [ $# -gt 0 ]; do
     shift
 done
 
+case "$name" in ""|-h|--help|help|list) usage; exit 0 ;; esac
+
 mopt_args=()
 case "$flavour" in
     jit) ;;
@@ -69,6 +75,10 @@ case "$name" in
     onnx-roundtrip)
         build "$here/OnnxRoundTrip/OnnxRoundTrip.csproj"
         exec dotnet "$root/artifacts/bin/OnnxRoundTrip/release/OnnxRoundTrip.dll" "${mopt_args[@]}" "${args[@]}"
+        ;;
+    deploy)
+        build "$here/DeployCompare/DeployCompare.csproj"
+        exec dotnet "$root/artifacts/bin/DeployCompare/release/DeployCompare.dll" "${mopt_args[@]}" "${args[@]}"
         ;;
     ""|-h|--help|help|list)
         usage

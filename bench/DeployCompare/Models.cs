@@ -1,0 +1,112 @@
+using Mopt.Backend.Onnx;
+using Mopt.Bench.ModelZoo;
+using Mopt.Ir;
+using Mopt.Onnx.Proto;
+
+namespace Mopt.Bench.DeployCompare;
+
+/// <summary>One model of the benchmark: an ONNX file to optimize.</summary>
+public sealed record BenchModel(string Name, string Description, string Path);
+
+/// <summary>What a graph holds: counted from its ModelProto.</summary>
+public sealed record GraphStats(int Nodes, IReadOnlyDictionary<string, int> NodesByType, int Initializers, long WeightBytes, long FileBytes, int Opset)
+{
+    public int Count(string opType) => NodesByType.TryGetValue(opType, out var n) ? n : 0;
+
+    public string Histogram() => string.Join(", ", NodesByType.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal)
+        .Select(kv => $"{kv.Value} {kv.Key}"));
+
+    public static GraphStats Of(string path)
+    {
+        var model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(path));
+        var byType = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var n in model.Graph.Node)
+        {
+            string key = string.IsNullOrEmpty(n.Domain) || n.Domain == "ai.onnx" ? n.OpType : $"{n.Domain}.{n.OpType}";
+            byType[key] = byType.GetValueOrDefault(key) + 1;
+        }
+        long weights = model.Graph.Initializer.Sum(t => (long)t.CalculateSize());
+        int opset = (int)(model.OpsetImport.FirstOrDefault(o => string.IsNullOrEmpty(o.Domain) || o.Domain == "ai.onnx")?.Version ?? 0);
+        return new GraphStats(model.Graph.Node.Count, byType, model.Graph.Initializer.Count, weights, new FileInfo(path).Length, opset);
+    }
+}
+
+public static class Models
+{
+    public static readonly string[] ZooNames = ["resnet18", "mobilenet_v2", "mlp_bn"];
+    public static readonly string[] AllZooNames = ["resnet18", "mobilenet_v2", "mlp_bn", "small_cnn"];
+    public const int MinOpset = 7, MaxOpset = 21; // what mopt's ONNX importer reads
+
+    /// <summary>Resolves the --models list: zoo models are exported into <paramref name="dir"/>; real ones are found under <paramref name="modelsDir"/>.</summary>
+    public static List<BenchModel> Resolve(IReadOnlyList<string> names, string modelsDir, string dir)
+    {
+        var wanted = new List<string>();
+        foreach (var n in names)
+        {
+            if (n == "zoo") wanted.AddRange(ZooNames);
+            else wanted.Add(n);
+        }
+
+        var (real, skipped) = Real(modelsDir);
+        var result = new List<BenchModel>();
+        foreach (var n in wanted.Distinct(StringComparer.Ordinal))
+        {
+            if (AllZooNames.Contains(n)) result.Add(Zoo(n, dir));
+            else if (n == "real")
+            {
+                if (!Directory.Exists(modelsDir)) Console.WriteLine($"note: no real models: '{modelsDir}' does not exist");
+                result.AddRange(real.Where(r => result.All(x => x.Name != r.Name)));
+                if (skipped.Count > 0)
+                    Console.WriteLine($"skipped {skipped.Count} real model(s) that mopt does not import (it reads opsets {MinOpset}-{MaxOpset}): " +
+                                      string.Join(", ", skipped.Select(s => $"{s.Name} (opset {s.Opset})")));
+            }
+            else if (real.FirstOrDefault(r => r.Name == n) is { } one) { if (result.All(x => x.Name != n)) result.Add(one); }
+            else if (skipped.FindIndex(s => s.Name == n) is int k and >= 0)
+                throw new BenchException($"--models: '{n}' has opset {skipped[k].Opset}; mopt imports opsets {MinOpset}-{MaxOpset}");
+            else
+                throw new BenchException($"--models: unknown model '{n}' (zoo: {string.Join(", ", AllZooNames)}; real, under {modelsDir}: " +
+                                         $"{(real.Count == 0 ? "none" : string.Join(", ", real.Select(r => r.Name)))})");
+        }
+        return result;
+    }
+
+    private static BenchModel Zoo(string name, string dir)
+    {
+        var (module, what) = name switch
+        {
+            "resnet18" => (ModelZoo.Zoo.ResNet(), "zoo ResNet-18 (Zoo.ResNet, basic blocks 2,2,2,2)"),
+            "mobilenet_v2" => (ModelZoo.Zoo.MobileNetV2(), "zoo MobileNetV2 (Zoo.MobileNetV2, width 1.0; depthwise convs, Clip as ReLU6)"),
+            "mlp_bn" => (ModelZoo.Zoo.MlpWithBatchNorm(batch: 32), "zoo MLP (Zoo.MlpWithBatchNorm, batch 32; Gemm + BatchNormalization + Relu)"),
+            "small_cnn" => (ModelZoo.Zoo.SmallCnn(), "zoo small CNN (Zoo.SmallCnn)"),
+            _ => throw new BenchException($"no zoo model '{name}'"),
+        };
+        string path = System.IO.Path.Combine(dir, name + ".onnx");
+        OnnxExporter.WriteFile(module, path);
+        var stats = ModelStats.Of(module);
+        return new BenchModel(name, $"{what}, seed 0x{ModelZoo.Zoo.DefaultSeed:X}, {stats.Parameters / 1e6:F2}M parameters; exported by OnnxExporter", path);
+    }
+
+    /// <summary>Every .onnx under the folder, named by its folder relative to it; those outside mopt's opsets are skipped.</summary>
+    private static (List<BenchModel> Real, List<(string Name, int Opset)> Skipped) Real(string modelsDir)
+    {
+        var real = new List<BenchModel>();
+        var skipped = new List<(string, int)>();
+        if (!Directory.Exists(modelsDir)) return (real, skipped);
+        foreach (var file in Directory.EnumerateFiles(modelsDir, "*.onnx", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            string rel = System.IO.Path.GetRelativePath(modelsDir, System.IO.Path.GetDirectoryName(file)!);
+            string name = rel == "." ? System.IO.Path.GetFileNameWithoutExtension(file) : rel.Replace('\\', '/');
+            if (name.StartsWith("onnx_pytorch_converted/", StringComparison.Ordinal)) name = name["onnx_pytorch_converted/".Length..];
+            int opset;
+            try { opset = GraphStats.Of(file).Opset; }
+            catch (Exception e) when (e is IOException or Google.Protobuf.InvalidProtocolBufferException)
+            {
+                Console.WriteLine($"note: skipping {file}: {e.Message}");
+                continue;
+            }
+            if (opset < MinOpset || opset > MaxOpset) { skipped.Add((name, opset)); continue; }
+            real.Add(new BenchModel(name, $"real model {System.IO.Path.GetRelativePath(modelsDir, file)} (opset {opset})", file));
+        }
+        return (real, skipped);
+    }
+}
