@@ -23,7 +23,7 @@ namespace Mopt.Passes;
 public sealed class Canonicalize : Pass
 {
     public override string Name => "canonicalize";
-    public override string Summary => "Remove no-op operations (onnx.Identity) and apply small local simplifications (Dropout, Reshape, Transpose, Cast, Pad, Slice)";
+    public override string Summary => "Remove no-op operations (onnx.Identity) and apply small local simplifications (Dropout, Reshape, Transpose, Cast, Pad, Slice, Constant nodes)";
 
     public override void Run(MirModule module, PassContext context) =>
         GreedyRewriteDriver.Apply(module, Patterns(module), context);
@@ -43,5 +43,6 @@ public sealed class Canonicalize : Pass
         new FoldTransposePair(toIdentity: false),
         new RemoveNoOpPad(module),
         new RemoveNoOpSlice(module),
+        new ConstantNodeToInitializer(),
     ];
 }

@@ -29,6 +29,13 @@ internal static class FloatData
         int size = element.ByteSize;
         var span = tensor.Bytes.Span;
         var result = new double[tensor.ElementCount];
+        if (element == ElementType.F32)
+        {
+            // The common case, on every weight of a model: a straight widening loop, no per-element dispatch.
+            var floats = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(span);
+            for (int i = 0; i < result.Length; i++) result[i] = floats[i];
+            return result;
+        }
         for (int i = 0; i < result.Length; i++) result[i] = ElementCodec.ReadFloat(span.Slice(i * size, size), element);
         return result;
     }
@@ -36,7 +43,13 @@ internal static class FloatData
     public static byte[] Write(ElementType element, ReadOnlySpan<double> values)
     {
         int size = element.ByteSize;
-        var bytes = new byte[values.Length * size];
+        var bytes = GC.AllocateUninitializedArray<byte>(values.Length * size);
+        if (element == ElementType.F32)
+        {
+            var floats = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes.AsSpan());
+            for (int i = 0; i < values.Length; i++) floats[i] = (float)values[i];
+            return bytes;
+        }
         for (int i = 0; i < values.Length; i++) ElementCodec.WriteFloat(bytes.AsSpan(i * size, size), element, values[i]);
         return bytes;
     }

@@ -292,7 +292,7 @@ internal static class LayerFolding
     /// <summary>The weight with output channel m scaled by s[m], in the layer's layout.</summary>
     public static double[] ScaleWeight(Layer layer, double[] s)
     {
-        var w = (double[])layer.Weight.Clone();
+        var w = layer.Weight; // read for this fold alone (FloatData.Read makes a fresh array): scaled in place
         var shape = layer.WeightType.Shape!;
         switch (layer.Kind)
         {
