@@ -23,10 +23,9 @@ benchmarks:
                 max relative output difference; PASS/FAIL per target (--pipeline-override P to try other passes)
 
 --mopt-build picks the mopt-opt that is timed:
-  r2r   artifacts/mopt-opt/mopt-opt, the command as scripts/setup.sh ships it (ReadyToRun) (default)
+  aot   artifacts/mopt-opt/mopt-opt, the command as scripts/setup.sh ships it (Native AOT) (default)
+  r2r   dotnet publish -r linux-x64 -p:PublishReadyToRun=true -> artifacts/publish/mopt-opt-r2r/
   jit   artifacts/bin/mopt-opt/release/mopt-opt, the plain Release build
-  aot   dotnet publish -r linux-x64 -p:PublishAot=true -p:IlcInstructionSet=x86-64-v2
-                                                               -> artifacts/publish/mopt-opt-aot/
 TXT
 }
 
@@ -44,7 +43,7 @@ publish() { # publish FLAVOUR DIR FLAGS...
 name="${1:-}"
 [ $# -gt 0 ] && shift
 
-flavour=r2r
+flavour=aot
 args=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -60,10 +59,10 @@ case "$name" in ""|-h|--help|help|list) usage; exit 0 ;; esac
 mopt_args=()
 case "$flavour" in
     jit) ;;
-    r2r) publish r2r "$root/artifacts/mopt-opt" --self-contained false -p:PublishReadyToRun=true
+    r2r) publish r2r "$root/artifacts/publish/mopt-opt-r2r" --self-contained false -p:PublishReadyToRun=true
+         mopt_args=(--mopt "$root/artifacts/publish/mopt-opt-r2r/mopt-opt") ;;
+    aot) publish aot "$root/artifacts/mopt-opt" -p:PublishAot=true -p:IlcInstructionSet=x86-64-v2
          mopt_args=(--mopt "$root/artifacts/mopt-opt/mopt-opt") ;;
-    aot) publish aot "$root/artifacts/publish/mopt-opt-aot" -p:PublishAot=true -p:IlcInstructionSet=x86-64-v2
-         mopt_args=(--mopt "$root/artifacts/publish/mopt-opt-aot/mopt-opt") ;;
     *) echo "bench/run.sh: --mopt-build is jit, r2r or aot, not '$flavour'" >&2; exit 1 ;;
 esac
 

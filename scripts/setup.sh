@@ -19,6 +19,7 @@ fi
 
 # The ANTLR tool (npm) is restored by the grammar project's build target; NuGet packages by restore.
 dotnet build Toolchain.sln -c Release -nologo -v quiet -clp:ErrorsOnly
-# The command itself, compiled ahead of time (ReadyToRun): it starts fast and runs at full speed at once.
-dotnet publish tools/mopt-opt/mopt-opt.csproj -c Release -r linux-x64 --self-contained false \
-  -p:PublishReadyToRun=true -o artifacts/mopt-opt -nologo -v quiet -clp:ErrorsOnly
+# The command itself, compiled to native code (Native AOT): it starts in milliseconds and runs at full speed
+# at once. x86-64-v2 keeps the vectorised hex and float paths (the default baseline falls back to scalar code).
+dotnet publish tools/mopt-opt/mopt-opt.csproj -c Release -r linux-x64 -p:PublishAot=true -p:IlcInstructionSet=x86-64-v2 \
+  -o artifacts/mopt-opt -nologo -v quiet -clp:ErrorsOnly

@@ -11,7 +11,8 @@ public static class PipelineRegistry
     /// <summary>What <c>deploy</c> runs after the optional strip-unused, in order.</summary>
     public static readonly IReadOnlyList<string> DeployPasses =
     [
-        "canonicalize", "fold-constants", "cse", "fuse-pad", "fold-bn", "bn-to-scale", "fuse-conv-add-mul",
+        // Shapes first, so that shape computations (Shape -> Gather -> Concat -> Reshape) fold to constants.
+        "infer-shapes{on-conflict=keep}", "canonicalize", "fold-constants", "cse", "fuse-pad", "fold-bn", "bn-to-scale", "fuse-conv-add-mul",
         "fuse-matmul-add", "dce", "sort-by-execution-order",
     ];
 
@@ -47,9 +48,10 @@ public static class PipelineRegistry
                 if (!string.IsNullOrWhiteSpace(options)) passes.Add(PassRegistry.Create("strip-unused", options));
                 continue;
             }
-            if (PassRegistry.Find(step) is null)
-                throw new PipelineException($"pipeline '{name}' needs the pass '{step}', which this build of mopt does not have");
-            passes.Add(PassRegistry.Create(step));
+            var passName = step.Split('{')[0];
+            if (PassRegistry.Find(passName) is null)
+                throw new PipelineException($"pipeline '{name}' needs the pass '{passName}', which this build of mopt does not have");
+            passes.AddRange(PipelineParser.Parse(step));
         }
         return passes;
     }

@@ -19,6 +19,12 @@ public sealed class InferShapes : Pass
     public override string Name => "infer-shapes";
     public override string Summary => "Infer the result types of onnx.* operations from their inputs (refines tensor<*x..> and ? dims)";
 
+    private readonly PassOption<string> _onConflict = new("on-conflict",
+        "error: a declared type the inputs contradict is an error; keep: keep the declared type, report the op under --debug",
+        "error", valid: v => v is "error" or "keep");
+
+    public override IReadOnlyList<PassOption> Options => [_onConflict];
+
     public override void Run(MirModule module, PassContext context)
     {
         var ctx = new ShapeContext(module);
@@ -29,7 +35,14 @@ public sealed class InferShapes : Pass
             {
                 if (op.Name == FuncOp.ReturnOpName || op.Results.Count == 0) continue;
                 if (op.Name == "onnx.NoValue") continue;
-                int changed = OnnxShapeInference.Apply(op, ctx);
+                int changed;
+                try { changed = OnnxShapeInference.Apply(op, ctx); }
+                catch (MirException e) when (_onConflict.Value == "keep")
+                {
+                    // In a pipeline: the model is what it is; leave this op's types as declared and say so.
+                    context.Skip(op, e.Message);
+                    continue;
+                }
                 if (changed > 0) context.Count("results refined", changed);
                 if (op.Results.All(r => r.Type is not TensorType t || t.HasStaticShape)) continue;
                 if (changed < 0) context.Skip(op, ctx.Reason ?? "not inferred");
