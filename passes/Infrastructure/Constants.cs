@@ -60,14 +60,18 @@ public static class Constants
         return TryGet(op.GetAttr("value")!, module, maxElements);
     }
 
-    public static ConstantTensor? TryGet(Attr attr, MirModule module, long maxElements = long.MaxValue)
+    public static ConstantTensor? TryGet(Attr attr, MirModule module, long maxElements = long.MaxValue) =>
+        TryGet(attr, module.Resources, maxElements);
+
+    /// <summary>The value a <c>dense</c> or <c>dense_resource</c> attribute holds, or null (no static shape, too large, no blob).</summary>
+    public static ConstantTensor? TryGet(Attr? attr, ResourceTable resources, long maxElements = long.MaxValue)
     {
         switch (attr)
         {
             case DenseElementsAttr dense when dense.Type.ElementCount is long n && n <= maxElements:
                 return new ConstantTensor(dense.Type, dense.IsSplat ? dense.ToFullBytes() : dense.Data);
             case DenseResourceAttr res when res.Type.ElementCount is long n && n <= maxElements
-                                            && module.Resources.Get(res.Key) is { } blob && blob.Data.Length == res.Type.ByteSize:
+                                            && resources.Get(res.Key) is { } blob && blob.Data.Length == res.Type.ByteSize:
                 return new ConstantTensor(res.Type, blob.Data);
             default:
                 return null;

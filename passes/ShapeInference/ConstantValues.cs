@@ -25,21 +25,8 @@ public static class ConstantValues
     }
 
     /// <summary>The raw little-endian bytes of every element (a splat expanded), or null when not available.</summary>
-    public static byte[]? ReadBytes(Operation constant, ResourceTable resources, long maxElements)
-    {
-        switch (constant.GetAttr("value"))
-        {
-            case DenseElementsAttr d:
-                if (d.Type.ElementCount is not long n || n > maxElements) return null;
-                return d.ToFullBytes();
-            case DenseResourceAttr r:
-                if (r.Key == DenseResourceAttr.ElidedKey || r.Type.ElementCount is not long count || count > maxElements) return null;
-                if (resources.Get(r.Key) is not { } blob || blob.Data.Length != r.Type.ByteSize) return null;
-                return blob.Data.ToArray();
-            default:
-                return null;
-        }
-    }
+    public static byte[]? ReadBytes(Operation constant, ResourceTable resources, long maxElements) =>
+        Constants.TryGet(constant.GetAttr("value"), resources, maxElements)?.Bytes.ToArray();
 
     /// <summary>The elements as integers (integer and bool element types only), or null.</summary>
     public static long[]? ReadInts(Operation constant, ResourceTable resources, long maxElements)
