@@ -19,6 +19,7 @@ public static class PassRegistry
         () => new FusePad(),
         () => new FuseMatMulAdd(),
         () => new ReorderSlices(),
+        () => new RoundWeights(),
         () => new FoldConstants(),
         () => new DedupeConstants(),
         () => new CommonSubexpressionElimination(),
