@@ -109,3 +109,105 @@ public static class BenchSupport
         throw new BenchException("cannot find the repository (Toolchain.sln) above " + AppContext.BaseDirectory);
     }
 }
+
+/// <summary>The options every benchmark takes: which mopt-opt to time and how, where to work, and strictness.</summary>
+public sealed class ToolOptions
+{
+    public string? Mopt { get; private set; }
+    public List<(string Key, string Value)> MoptEnv { get; } = new();
+    public List<string> MoptArgs { get; } = new();
+    public string? Dir { get; private set; }
+    public bool Keep { get; private set; }
+    public bool Strict { get; private set; }
+
+    /// <summary>The mopt-opt to time: --mopt, else the command scripts/setup.sh ships.</summary>
+    public string MoptPath(string root) => Path.GetFullPath(Mopt ?? Path.Combine(root, "artifacts", "mopt-opt", "mopt-opt"));
+
+    /// <summary>Takes <paramref name="arg"/> when it is one of these options; false when it is not.</summary>
+    public bool TryParse(string arg, Func<string> value)
+    {
+        switch (arg)
+        {
+            case "--mopt": Mopt = value(); return true;
+            case "--env":
+                var kv = value();
+                int at = kv.IndexOf('=');
+                if (at <= 0) throw new BenchException($"--env needs K=V, not '{kv}'");
+                MoptEnv.Add((kv[..at], kv[(at + 1)..]));
+                return true;
+            case "--mopt-arg": MoptArgs.Add(value()); return true;
+            case "--dir": Dir = value(); return true;
+            case "--keep": Keep = true; return true;
+            case "--strict": Strict = true; return true;
+            default: return false;
+        }
+    }
+}
+
+public static class BenchOptions
+{
+    /// <summary>Calls <paramref name="handle"/> per option, with its value read from <c>--k=v</c> or the next argument.</summary>
+    public static void ForEach(string[] args, Action<string, Func<string>> handle)
+    {
+        for (int i = 0; i < args.Length; i++)
+        {
+            string arg = args[i];
+            string? inline = null;
+            int eq = arg.IndexOf('=');
+            if (arg.StartsWith("--", StringComparison.Ordinal) && eq > 0) { inline = arg[(eq + 1)..]; arg = arg[..eq]; }
+            string name = arg;
+            handle(arg, () => inline ?? (++i < args.Length ? args[i] : throw new BenchException($"{name} needs a value")));
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> in the work folder (--dir, else a new temporary one), with its input: --input
+    /// when given, else what <paramref name="generate"/> writes to <paramref name="inputName"/>. A temporary folder is
+    /// removed afterwards unless --keep.
+    /// </summary>
+    public static int InWorkDir(ToolOptions o, string? givenInput, string inputName, Action<string> generate, Func<string, string, int> body)
+    {
+        bool temporary = o.Dir is null;
+        string dir = o.Dir is { } d ? Directory.CreateDirectory(d).FullName : BenchSupport.TempDir();
+        try
+        {
+            string input;
+            if (givenInput is { } given)
+            {
+                input = Path.GetFullPath(given);
+                if (!File.Exists(input)) throw new BenchException($"'{given}' not found");
+                Console.WriteLine($"input: {input} ({new FileInfo(input).Length / 1e6:F1} MB)");
+            }
+            else
+            {
+                input = Path.Combine(dir, inputName);
+                generate(input);
+            }
+            return body(input, dir);
+        }
+        finally
+        {
+            if (temporary && !o.Keep) Directory.Delete(dir, recursive: true);
+            else Console.WriteLine($"files kept in {dir}");
+        }
+    }
+
+    /// <summary>One line of a per-phase profile: wall, user and system seconds, bytes allocated, heap, working set, GCs.</summary>
+    public static void TimePhase(string what, Action action, int width = 56)
+    {
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
+        var pause = GC.GetTotalPauseDuration();
+        var self = Process.GetCurrentProcess();
+        var (user, sys) = (self.UserProcessorTime, self.PrivilegedProcessorTime);
+        var clock = Stopwatch.StartNew();
+        action();
+        double s = clock.Elapsed.TotalSeconds;
+        self.Refresh();
+        double u = (self.UserProcessorTime - user).TotalSeconds, k = (self.PrivilegedProcessorTime - sys).TotalSeconds;
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        string gcs = $"gc {GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2} " +
+                     $"(gen0/1/2 counts), paused {(GC.GetTotalPauseDuration() - pause).TotalMilliseconds:F1} ms";
+        Console.WriteLine($"  {what.PadRight(width)} {s,7:F3} {u,6:F3} {k,6:F3} {allocated / 1e6,10:F1} {GC.GetTotalMemory(false) / 1e6,10:F1} {self.WorkingSet64 / 1048576.0,8:F1}   {gcs}");
+    }
+}

@@ -4,6 +4,14 @@ namespace Mopt.Bench.DeployCompare;
 
 public sealed class Options
 {
+    /// <summary>What every benchmark takes (--mopt, --env, --mopt-arg, --dir, --keep, --strict).</summary>
+    public ToolOptions Tool { get; } = new();
+    public string? Dir => Tool.Dir;
+    public bool Keep => Tool.Keep;
+    public string? Mopt => Tool.Mopt;
+    public List<(string Key, string Value)> MoptEnv => Tool.MoptEnv;
+    public List<string> MoptArgs => Tool.MoptArgs;
+    public bool Strict => Tool.Strict;
     public const double DiffTarget = 1e-5;
 
     public List<string> Models { get; } = new();
@@ -16,12 +24,6 @@ public sealed class Options
     public string? PipelineOverride { get; private set; }
     public bool InProcess { get; private set; } = true;
     public string Ort { get; private set; } = "both";
-    public string? Dir { get; private set; }
-    public bool Keep { get; private set; }
-    public string? Mopt { get; private set; }
-    public List<(string Key, string Value)> MoptEnv { get; } = new();
-    public List<string> MoptArgs { get; } = new();
-    public bool Strict { get; private set; }
 
     /// <summary>What mopt-opt is given to optimize: <c>--pipeline=deploy</c>, or the override as <c>--pass-pipeline</c>.</summary>
     public string PipelineFlag => PipelineOverride is { } p ? $"--pass-pipeline={p}" : "--pipeline=deploy";
@@ -56,8 +58,7 @@ public sealed class Options
                                 the ORT optimizer processes to time (default both): `native` is ORT alone, a small C
                                 program on the C API (ort-optimize.c, needs cc); `dotnet` is this program's
                                 --ort-optimize mode (ORT's C# API in a .NET process). PASS/FAIL uses native when timed.
-          --mopt PATH           the mopt-opt to run (default: artifacts/bin/mopt-opt/release/mopt-opt; bench/run.sh
-                                passes the ReadyToRun artifacts/mopt-opt/mopt-opt)
+          --mopt PATH           the mopt-opt to run (default: artifacts/mopt-opt/mopt-opt, as scripts/setup.sh ships it)
           --env K=V             set K=V in mopt-opt's environment (repeatable)
           --mopt-arg ARG        pass ARG to mopt-opt as well (repeatable)
           --dir DIR             work here (default: a new folder in /dev/shm, else in $TMPDIR; removed afterwards)
@@ -70,13 +71,8 @@ public sealed class Options
     public static Options Parse(string[] args)
     {
         var o = new Options();
-        for (int i = 0; i < args.Length; i++)
+        BenchOptions.ForEach(args, (arg, Value) =>
         {
-            string arg = args[i];
-            string? inline = null;
-            int eq = arg.IndexOf('=');
-            if (arg.StartsWith("--", StringComparison.Ordinal) && eq > 0) { inline = arg[(eq + 1)..]; arg = arg[..eq]; }
-            string Value() => inline ?? (++i < args.Length ? args[i] : throw new BenchException($"{arg} needs a value"));
             int Positive() => int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0
                 ? n : throw new BenchException($"{arg} needs a positive number");
             switch (arg)
@@ -100,20 +96,11 @@ public sealed class Options
                     o.Ort = Value();
                     if (o.Ort is not ("native" or "dotnet" or "both")) throw new BenchException($"--ort: native, dotnet or both, not '{o.Ort}'");
                     break;
-                case "--dir": o.Dir = Value(); break;
-                case "--keep": o.Keep = true; break;
-                case "--mopt": o.Mopt = Value(); break;
-                case "--env":
-                    var kv = Value();
-                    int at = kv.IndexOf('=');
-                    if (at <= 0) throw new BenchException($"--env needs K=V, not '{kv}'");
-                    o.MoptEnv.Add((kv[..at], kv[(at + 1)..]));
+                default:
+                    if (!o.Tool.TryParse(arg, Value)) throw new BenchException($"unknown option '{arg}'\n{Usage}");
                     break;
-                case "--mopt-arg": o.MoptArgs.Add(Value()); break;
-                case "--strict": o.Strict = true; break;
-                default: throw new BenchException($"unknown option '{args[i]}'\n{Usage}");
             }
-        }
+        });
         if (o.Models.Count == 0) o.Models.AddRange(["zoo", "real"]);
         return o;
     }

@@ -126,7 +126,7 @@ namespace Mopt.Bench.DeployCompare
         public static int Run(Options o)
         {
             string root = RepoRoot();
-            string mopt = Path.GetFullPath(o.Mopt ?? Path.Combine(root, "artifacts/bin/mopt-opt/release/mopt-opt"));
+            string mopt = o.Tool.MoptPath(root);
             foreach (var tool in new[] { mopt, "/usr/bin/time" })
                 if (!File.Exists(tool)) throw new BenchException($"'{tool}' not found");
             string modelsDir = Path.GetFullPath(o.ModelsDir ?? Path.Combine(root, "..", "shared", "models", "onnx"));

@@ -51,21 +51,5 @@ public static class Phases
         Console.WriteLine($"peak working set of this process: {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:F1} MiB");
     }
 
-    private static void Time(string what, Action action)
-    {
-        long before = GC.GetTotalAllocatedBytes(precise: true);
-        int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
-        var pause = GC.GetTotalPauseDuration();
-        var self = Process.GetCurrentProcess();
-        var (user, sys) = (self.UserProcessorTime, self.PrivilegedProcessorTime);
-        var clock = Stopwatch.StartNew();
-        action();
-        double s = clock.Elapsed.TotalSeconds;
-        self.Refresh();
-        double u = (self.UserProcessorTime - user).TotalSeconds, k = (self.PrivilegedProcessorTime - sys).TotalSeconds;
-        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
-        string gcs = $"gc {GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2} " +
-                     $"(gen0/1/2 counts), paused {(GC.GetTotalPauseDuration() - pause).TotalMilliseconds:F1} ms";
-        Console.WriteLine($"  {what,-56} {s,7:F3} {u,6:F3} {k,6:F3} {allocated / 1e6,10:F1} {GC.GetTotalMemory(false) / 1e6,10:F1} {self.WorkingSet64 / 1048576.0,8:F1}   {gcs}");
-    }
+    private static void Time(string what, Action action) => BenchOptions.TimePhase(what, action, 56);
 }

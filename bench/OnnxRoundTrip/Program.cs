@@ -32,19 +32,21 @@ namespace Mopt.Bench.OnnxRoundTrip
 {
     public sealed class Options
     {
+        /// <summary>What every benchmark takes (--mopt, --env, --mopt-arg, --dir, --keep, --strict).</summary>
+        public ToolOptions Tool { get; } = new();
+        public string? Dir => Tool.Dir;
+        public bool Keep => Tool.Keep;
+        public string? Mopt => Tool.Mopt;
+        public List<(string Key, string Value)> MoptEnv => Tool.MoptEnv;
+        public List<string> MoptArgs => Tool.MoptArgs;
+        public bool Strict => Tool.Strict;
         public string Model { get; private set; } = "resnet18";
         public int[]? Blocks { get; private set; }
         public int Runs { get; private set; } = 5;
-        public string? Dir { get; private set; }
-        public bool Keep { get; private set; }
         public string? Input { get; private set; }
         public string? GenerateOnly { get; private set; }
         public string? PhasesOf { get; private set; }
-        public string? Mopt { get; private set; }
         public string Ort { get; private set; } = "both";
-        public List<(string Key, string Value)> MoptEnv { get; } = new();
-        public List<string> MoptArgs { get; } = new();
-        public bool Strict { get; private set; }
 
         public const string Usage = """
             usage: bench/run.sh onnx-roundtrip [options]
@@ -67,8 +69,7 @@ namespace Mopt.Bench.OnnxRoundTrip
                                     it is timed.
               --dir DIR             work here (default: a new folder in /dev/shm, else in $TMPDIR; removed afterwards)
               --keep                keep the work folder
-              --mopt PATH           the mopt-opt to time (default: artifacts/bin/mopt-opt/release/mopt-opt; bench/run.sh
-                                    passes the ReadyToRun artifacts/mopt-opt/mopt-opt)
+              --mopt PATH           the mopt-opt to time (default: artifacts/mopt-opt/mopt-opt, as scripts/setup.sh ships it)
               --env K=V             set K=V in mopt-opt's environment (repeatable), e.g. --env DOTNET_TieredPGO=0
               --mopt-arg ARG        pass ARG to mopt-opt as well (repeatable), e.g. --mopt-arg=--timing
               --strict              exit 2 when a target is missed (default: exit 0 unless a check fails)
@@ -79,13 +80,8 @@ namespace Mopt.Bench.OnnxRoundTrip
         public static Options Parse(string[] args)
         {
             var o = new Options();
-            for (int i = 0; i < args.Length; i++)
+            BenchOptions.ForEach(args, (arg, Value) =>
             {
-                string arg = args[i];
-                string? inline = null;
-                int eq = arg.IndexOf('=');
-                if (arg.StartsWith("--", StringComparison.Ordinal) && eq > 0) { inline = arg[(eq + 1)..]; arg = arg[..eq]; }
-                string Value() => inline ?? (++i < args.Length ? args[i] : throw new BenchException($"{arg} needs a value"));
                 switch (arg)
                 {
                     case "-h" or "--help": Console.WriteLine(Usage); Environment.Exit(0); break;
@@ -108,20 +104,11 @@ namespace Mopt.Bench.OnnxRoundTrip
                         o.Ort = Value();
                         if (o.Ort is not ("native" or "dotnet" or "both")) throw new BenchException($"--ort: native, dotnet or both, not '{o.Ort}'");
                         break;
-                    case "--dir": o.Dir = Value(); break;
-                    case "--keep": o.Keep = true; break;
-                    case "--mopt": o.Mopt = Value(); break;
-                    case "--env":
-                        var kv = Value();
-                        int at = kv.IndexOf('=');
-                        if (at <= 0) throw new BenchException($"--env needs K=V, not '{kv}'");
-                        o.MoptEnv.Add((kv[..at], kv[(at + 1)..]));
+                    default:
+                        if (!o.Tool.TryParse(arg, Value)) throw new BenchException($"unknown option '{arg}'\n{Usage}");
                         break;
-                    case "--mopt-arg": o.MoptArgs.Add(Value()); break;
-                    case "--strict": o.Strict = true; break;
-                    default: throw new BenchException($"unknown option '{args[i]}'\n{Usage}");
                 }
-            }
+            });
             return o;
         }
     }
@@ -178,34 +165,11 @@ namespace Mopt.Bench.OnnxRoundTrip
             }
 
             string root = RepoRoot();
-            // bench/run.sh passes --mopt for the ReadyToRun (default) and AOT builds; without it, the plain Release build
-            string mopt = Path.GetFullPath(o.Mopt ?? Path.Combine(root, "artifacts/bin/mopt-opt/release/mopt-opt"));
+            string mopt = o.Tool.MoptPath(root);
             foreach (var tool in new[] { mopt, "/usr/bin/time" })
                 if (!File.Exists(tool)) throw new BenchException($"'{tool}' not found");
 
-            bool tempDir = o.Dir is null;
-            string dir = o.Dir is { } d ? Directory.CreateDirectory(d).FullName : TempDir();
-            try
-            {
-                string input;
-                if (o.Input is { } given)
-                {
-                    input = Path.GetFullPath(given);
-                    if (!File.Exists(input)) throw new BenchException($"'{given}' not found");
-                    Console.WriteLine($"input: {input} ({new FileInfo(input).Length / 1e6:F1} MB)");
-                }
-                else
-                {
-                    input = Path.Combine(dir, "model.onnx");
-                    Generate(o, input);
-                }
-                return Measure(o, mopt, input, dir);
-            }
-            finally
-            {
-                if (tempDir && !o.Keep) Directory.Delete(dir, recursive: true);
-                else Console.WriteLine($"files kept in {dir}");
-            }
+            return BenchOptions.InWorkDir(o.Tool, o.Input, "model.onnx", path => Generate(o, path), (input, dir) => Measure(o, mopt, input, dir));
         }
 
         private static void Generate(Options o, string path)

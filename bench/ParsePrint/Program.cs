@@ -22,20 +22,22 @@ namespace Mopt.Bench.ParsePrint
 {
     public sealed class Options
     {
+        /// <summary>What every benchmark takes (--mopt, --env, --mopt-arg, --dir, --keep, --strict).</summary>
+        public ToolOptions Tool { get; } = new();
+        public string? Dir => Tool.Dir;
+        public bool Keep => Tool.Keep;
+        public string? Mopt => Tool.Mopt;
+        public List<(string Key, string Value)> MoptEnv => Tool.MoptEnv;
+        public List<string> MoptArgs => Tool.MoptArgs;
+        public bool Strict => Tool.Strict;
         /// <summary>ResNet-18's widths and basic blocks, deepened to ~1,000 operations and ~97 MB of f32 weights.</summary>
         public int[] Blocks { get; private set; } = [32, 16, 6, 2];
         public ElementType Element { get; private set; } = ElementType.F32;
         public int Runs { get; private set; } = 5;
-        public string? Dir { get; private set; }
-        public bool Keep { get; private set; }
         public string? Input { get; private set; }
         public string? GenerateOnly { get; private set; }
         public string? PhasesOf { get; private set; }
-        public string? Mopt { get; private set; }
         public string MlirOpt { get; private set; } = "/usr/lib/llvm-19/bin/mlir-opt";
-        public List<(string Key, string Value)> MoptEnv { get; } = new();
-        public List<string> MoptArgs { get; } = new();
-        public bool Strict { get; private set; }
 
         public const string Usage = """
             usage: bench/run.sh parse-print [options]
@@ -52,7 +54,7 @@ namespace Mopt.Bench.ParsePrint
                                     (--runs rounds; the first includes JIT), then stop
               --dir DIR             work here (default: a new folder in /dev/shm, else in $TMPDIR; removed afterwards)
               --keep                keep the work folder
-              --mopt PATH           the mopt-opt to time (default: artifacts/bin/mopt-opt/release/mopt-opt)
+              --mopt PATH           the mopt-opt to time (default: artifacts/mopt-opt/mopt-opt, as scripts/setup.sh ships it)
               --mlir-opt PATH       the mlir-opt to time (default: /usr/lib/llvm-19/bin/mlir-opt)
               --env K=V             set K=V in mopt-opt's environment (repeatable), e.g. --env DOTNET_TieredPGO=0
               --mopt-arg ARG        pass ARG to mopt-opt as well (repeatable), e.g. --mopt-arg=--timing
@@ -62,13 +64,8 @@ namespace Mopt.Bench.ParsePrint
         public static Options Parse(string[] args)
         {
             var o = new Options();
-            for (int i = 0; i < args.Length; i++)
+            BenchOptions.ForEach(args, (arg, Value) =>
             {
-                string arg = args[i];
-                string? inline = null;
-                int eq = arg.IndexOf('=');
-                if (arg.StartsWith("--", StringComparison.Ordinal) && eq > 0) { inline = arg[(eq + 1)..]; arg = arg[..eq]; }
-                string Value() => inline ?? (++i < args.Length ? args[i] : throw new BenchException($"{arg} needs a value"));
                 switch (arg)
                 {
                     case "-h" or "--help": Console.WriteLine(Usage); Environment.Exit(0); break;
@@ -85,21 +82,12 @@ namespace Mopt.Bench.ParsePrint
                     case "--input": o.Input = Value(); break;
                     case "--generate-only": o.GenerateOnly = Value(); break;
                     case "--phases": o.PhasesOf = Value(); break;
-                    case "--dir": o.Dir = Value(); break;
-                    case "--keep": o.Keep = true; break;
-                    case "--mopt": o.Mopt = Value(); break;
                     case "--mlir-opt": o.MlirOpt = Value(); break;
-                    case "--env":
-                        var kv = Value();
-                        int at = kv.IndexOf('=');
-                        if (at <= 0) throw new BenchException($"--env needs K=V, not '{kv}'");
-                        o.MoptEnv.Add((kv[..at], kv[(at + 1)..]));
+                    default:
+                        if (!o.Tool.TryParse(arg, Value)) throw new BenchException($"unknown option '{arg}'\n{Usage}");
                         break;
-                    case "--mopt-arg": o.MoptArgs.Add(Value()); break;
-                    case "--strict": o.Strict = true; break;
-                    default: throw new BenchException($"unknown option '{args[i]}'\n{Usage}");
                 }
-            }
+            });
             return o;
         }
     }
@@ -120,33 +108,11 @@ namespace Mopt.Bench.ParsePrint
             }
 
             string root = RepoRoot();
-            string mopt = Path.GetFullPath(o.Mopt ?? Path.Combine(root, "artifacts/bin/mopt-opt/release/mopt-opt"));
+            string mopt = o.Tool.MoptPath(root);
             foreach (var tool in new[] { mopt, o.MlirOpt, "/usr/bin/time" })
                 if (!File.Exists(tool)) throw new BenchException($"'{tool}' not found");
 
-            bool tempDir = o.Dir is null;
-            string dir = o.Dir is { } d ? Directory.CreateDirectory(d).FullName : TempDir();
-            try
-            {
-                string input;
-                if (o.Input is { } given)
-                {
-                    input = Path.GetFullPath(given);
-                    if (!File.Exists(input)) throw new BenchException($"'{given}' not found");
-                    Console.WriteLine($"input: {input} ({new FileInfo(input).Length / 1e6:F1} MB)");
-                }
-                else
-                {
-                    input = Path.Combine(dir, "in.mir");
-                    Generate(o, input);
-                }
-                return Measure(o, mopt, input, dir);
-            }
-            finally
-            {
-                if (tempDir && !o.Keep) Directory.Delete(dir, recursive: true);
-                else Console.WriteLine($"files kept in {dir}");
-            }
+            return BenchOptions.InWorkDir(o.Tool, o.Input, "in.mir", path => Generate(o, path), (input, dir) => Measure(o, mopt, input, dir));
         }
 
         private static void Generate(Options o, string path)
