@@ -139,3 +139,25 @@ public sealed record DenseResourceAttr(TensorType Type, string Key) : Attr
     /// <summary>The key a dump uses in place of a constant it left out.</summary>
     public const string ElidedKey = "__elided__";
 }
+
+public static class AttrResources
+{
+    /// <summary>The resource keys <paramref name="attr"/> points at (inside arrays and dictionaries too), in order.</summary>
+    public static IEnumerable<string> ResourceKeys(this Attr attr)
+    {
+        switch (attr)
+        {
+            case DenseResourceAttr r:
+                yield return r.Key;
+                break;
+            case ArrayAttr a:
+                foreach (var e in a.Elements)
+                    foreach (var k in e.ResourceKeys()) yield return k;
+                break;
+            case DictionaryAttr d:
+                foreach (var e in d.Entries)
+                    foreach (var k in e.Value.ResourceKeys()) yield return k;
+                break;
+        }
+    }
+}

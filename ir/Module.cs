@@ -44,6 +44,27 @@ public sealed class MirModule
     public IEnumerable<Operation> AllOperations() =>
         Body.Operations.SelectMany(o => o.Walk()).Where(o => o.Name != FuncOp.OpName);
 
+    /// <summary>Every resource key a <c>dense_resource</c> anywhere in the module points at.</summary>
+    public HashSet<string> ReferencedResourceKeys()
+    {
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var op in Op.Walk())
+            foreach (var attr in op.Attributes) used.UnionWith(attr.Value.ResourceKeys());
+        return used;
+    }
+
+    /// <summary>Removes the blobs among <paramref name="candidates"/> (every blob when null) that nothing points at; returns them.</summary>
+    public List<KeyValuePair<string, ResourceBlob>> RemoveUnreferencedBlobs(IEnumerable<string>? candidates = null)
+    {
+        var keys = (candidates ?? Resources.Blobs.Select(b => b.Key)).ToList();
+        var removed = new List<KeyValuePair<string, ResourceBlob>>();
+        if (keys.Count == 0) return removed;
+        var used = ReferencedResourceKeys();
+        foreach (var key in keys)
+            if (!used.Contains(key) && Resources.Get(key) is { } blob && Resources.Remove(key)) removed.Add(new(key, blob));
+        return removed;
+    }
+
     /// <summary>Adds <c>func.func @name</c> with arguments and results of the given types and an empty body.</summary>
     public FuncOp AddFunction(string name, IReadOnlyList<MirType> argumentTypes, IReadOnlyList<MirType> resultTypes)
     {

@@ -517,12 +517,8 @@ public sealed class MirPrinter
         var seen = new HashSet<string>(StringComparer.Ordinal);
         void Collect(Attr attr)
         {
-            switch (attr)
-            {
-                case DenseResourceAttr r: if (seen.Add(r.Key)) order.Add(r.Key); break;
-                case ArrayAttr a: foreach (var e in a.Elements) Collect(e); break;
-                case DictionaryAttr d: foreach (var e in d.Entries) Collect(e.Value); break;
-            }
+            foreach (var key in attr.ResourceKeys())
+                if (seen.Add(key)) order.Add(key);
         }
         // Text order: a module's or function's attributes come before its body, a generic op's regions before its attributes.
         void Visit(Operation op)

@@ -33,13 +33,8 @@ public sealed class DeadCodeElimination : Pass
             foreach (var block in func.Regions.SelectMany(r => r.Blocks))
                 SweepBlock(block, context);
 
-        var used = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var op in module.Op.Walk())
-            foreach (var attr in op.Attributes) CollectResourceKeys(attr.Value, used);
-        foreach (var (key, blob) in module.Resources.Blobs.ToList())
+        foreach (var (_, blob) in module.RemoveUnreferencedBlobs())
         {
-            if (used.Contains(key)) continue;
-            module.Resources.Remove(key);
             context.Count("blobs removed");
             context.Count("blob bytes freed", blob.Data.Length);
         }
@@ -66,13 +61,5 @@ public sealed class DeadCodeElimination : Pass
     /// <summary>Known to have no effect but its results (CSE relies on the same rule).</summary>
     internal static bool IsPure(Operation op) => PureDialects.Contains(op.Dialect) && !Stateful.Contains(op.Name);
 
-    internal static void CollectResourceKeys(Attr attr, HashSet<string> into)
-    {
-        switch (attr)
-        {
-            case DenseResourceAttr r: into.Add(r.Key); break;
-            case ArrayAttr a: foreach (var e in a.Elements) CollectResourceKeys(e, into); break;
-            case DictionaryAttr d: foreach (var e in d.Entries) CollectResourceKeys(e.Value, into); break;
-        }
-    }
+
 }

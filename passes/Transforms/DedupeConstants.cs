@@ -32,13 +32,8 @@ public sealed class DedupeConstants : Pass
 
         if (merged > 0) context.Count("constants merged", merged);
         if (freed.Count == 0) return;
-        var used = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var op in module.Op.Walk())
-            foreach (var attr in op.Attributes) DeadCodeElimination.CollectResourceKeys(attr.Value, used);
-        foreach (var key in freed)
+        foreach (var (_, blob) in module.RemoveUnreferencedBlobs(freed))
         {
-            if (used.Contains(key) || module.Resources.Get(key) is not { } blob) continue;
-            module.Resources.Remove(key);
             context.Count("blobs removed");
             context.Count("blob bytes freed", blob.Data.Length);
         }

@@ -368,13 +368,7 @@ public sealed class FoldConstants : Pass
         private long RemoveFreedBlobs()
         {
             if (_freedKeys.Count == 0) return 0;
-            var used = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var op in module.Op.Walk())
-                foreach (var attr in op.Attributes) DeadCodeElimination.CollectResourceKeys(attr.Value, used);
-            long removed = 0;
-            foreach (var key in _freedKeys)
-                if (!used.Contains(key) && module.Resources.Remove(key) && !_createdKeys.Contains(key)) removed++;
-            return removed;
+            return module.RemoveUnreferencedBlobs(_freedKeys).Count(kv => !_createdKeys.Contains(kv.Key));
         }
     }
 }

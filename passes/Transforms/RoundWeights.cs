@@ -58,7 +58,7 @@ public sealed class RoundWeights : Pass
             op.SetAttr("value", new DenseResourceAttr(tensor.Type, key));
             context.Count("tensors rounded");
         }
-        RemoveUnreferenced(module, replacedKeys);
+        module.RemoveUnreferencedBlobs(replacedKeys);
         if (gzipBefore > 0)
         {
             context.Count("gzip bytes before", gzipBefore);
@@ -81,16 +81,6 @@ public sealed class RoundWeights : Pass
         using var counter = new CountingStream();
         using (var gzip = new GZipStream(counter, CompressionLevel.Optimal, leaveOpen: true)) gzip.Write(bytes);
         return counter.Length;
-    }
-
-    private static void RemoveUnreferenced(MirModule module, HashSet<string> keys)
-    {
-        if (keys.Count == 0) return;
-        var used = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var op in module.Op.Walk())
-            foreach (var attr in op.Attributes) DeadCodeElimination.CollectResourceKeys(attr.Value, used);
-        foreach (var key in keys)
-            if (!used.Contains(key)) module.Resources.Remove(key);
     }
 
     /// <summary>A stream that only counts what is written to it.</summary>
