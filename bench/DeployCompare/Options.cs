@@ -6,12 +6,6 @@ public sealed class Options
 {
     /// <summary>What every benchmark takes (--mopt, --env, --mopt-arg, --dir, --keep, --strict).</summary>
     public ToolOptions Tool { get; } = new();
-    public string? Dir => Tool.Dir;
-    public bool Keep => Tool.Keep;
-    public string? Mopt => Tool.Mopt;
-    public List<(string Key, string Value)> MoptEnv => Tool.MoptEnv;
-    public List<string> MoptArgs => Tool.MoptArgs;
-    public bool Strict => Tool.Strict;
     public const double DiffTarget = 1e-5;
 
     public List<string> Models { get; } = new();

@@ -150,13 +150,13 @@ namespace Mopt.Bench.DeployCompare
             bool dotnet = o.Ort is "dotnet" or "both" || native is null;
             if (dotnet && !File.Exists(self)) throw new BenchException($"'{self}' not found (the benchmark's own apphost)");
 
-            bool tempDir = o.Dir is null;
-            string dir = o.Dir is { } d ? Directory.CreateDirectory(d).FullName : TempDir();
+            bool tempDir = o.Tool.Dir is null;
+            string dir = o.Tool.Dir is { } d ? Directory.CreateDirectory(d).FullName : TempDir();
             try
             {
                 Console.WriteLine($"deploy: mopt-opt {o.PipelineText}");
                 Console.WriteLine($"        against ONNX Runtime {OrtEnv.Instance().GetVersionString()}'s offline optimizer at ORT_ENABLE_BASIC (optimized-model file path)");
-                Console.WriteLine($"mopt-opt: {(o.MoptEnv.Count == 0 ? "" : string.Join(" ", o.MoptEnv.Select(e => $"{e.Key}={e.Value}")) + " ")}{mopt} IN {string.Join(" ", [o.PipelineFlag, .. o.MoptArgs])} -o OUT");
+                Console.WriteLine($"mopt-opt: {(o.Tool.MoptEnv.Count == 0 ? "" : string.Join(" ", o.Tool.MoptEnv.Select(e => $"{e.Key}={e.Value}")) + " ")}{mopt} IN {string.Join(" ", [o.PipelineFlag, .. o.Tool.MoptArgs])} -o OUT");
                 if (native is not null) Console.WriteLine($"{OrtName}: {native} basic IN OUT   (C API; ORT alone in the process)");
                 if (dotnet) Console.WriteLine($"{OrtDotnetName}: {self} --ort-optimize basic IN OUT   (C# API in a .NET process; for information)");
                 Console.WriteLine($"optimize: each tool as a whole process under /usr/bin/time, 1 warm-up + {o.OptRuns} timed runs each, interleaved" +
@@ -183,11 +183,11 @@ namespace Mopt.Bench.DeployCompare
                 Console.WriteLine($"load average after the runs: {LoadAverage()}; the benchmark took {clock.Elapsed.TotalSeconds:F0} s");
                 bool allMet = Report.Summary(results, o);
                 if (results.Any(r => r.Problems.Count > 0)) return 1;
-                return o.Strict && !allMet ? 2 : 0;
+                return o.Tool.Strict && !allMet ? 2 : 0;
             }
             finally
             {
-                if (tempDir && !o.Keep) Directory.Delete(dir, recursive: true);
+                if (tempDir && !o.Tool.Keep) Directory.Delete(dir, recursive: true);
                 else Console.WriteLine($"files kept in {dir}");
             }
         }
@@ -203,7 +203,7 @@ namespace Mopt.Bench.DeployCompare
             r.Original = GraphStats.Of(model.Path);
             string input = model.Path, stem = Path.Combine(dir, model.Name.Replace('/', '_'));
 
-            r.Tools.Add(new ProcTool(MoptName, mopt, [input, o.PipelineFlag, .. o.MoptArgs, "-o", stem + ".mopt.onnx"], o.MoptEnv, stem + ".mopt.onnx"));
+            r.Tools.Add(new ProcTool(MoptName, mopt, [input, o.PipelineFlag, .. o.Tool.MoptArgs, "-o", stem + ".mopt.onnx"], o.Tool.MoptEnv, stem + ".mopt.onnx"));
             if (native is not null) r.Tools.Add(new ProcTool(OrtName, native, ["basic", input, stem + ".ort-basic.onnx"], [], stem + ".ort-basic.onnx"));
             if (self is not null) r.Tools.Add(new ProcTool(OrtDotnetName, self, ["--ort-optimize", "basic", input, stem + ".ort-basic-dotnet.onnx"], [], stem + ".ort-basic-dotnet.onnx"));
 

@@ -34,12 +34,6 @@ namespace Mopt.Bench.OnnxRoundTrip
     {
         /// <summary>What every benchmark takes (--mopt, --env, --mopt-arg, --dir, --keep, --strict).</summary>
         public ToolOptions Tool { get; } = new();
-        public string? Dir => Tool.Dir;
-        public bool Keep => Tool.Keep;
-        public string? Mopt => Tool.Mopt;
-        public List<(string Key, string Value)> MoptEnv => Tool.MoptEnv;
-        public List<string> MoptArgs => Tool.MoptArgs;
-        public bool Strict => Tool.Strict;
         public string Model { get; private set; } = "resnet18";
         public int[]? Blocks { get; private set; }
         public int Runs { get; private set; } = 5;
@@ -160,7 +154,7 @@ namespace Mopt.Bench.OnnxRoundTrip
             }
             if (o.PhasesOf is { } file)
             {
-                Phases.Run(file, o.Runs, o.Dir ?? Path.GetDirectoryName(Path.GetFullPath(file))!);
+                Phases.Run(file, o.Runs, o.Tool.Dir ?? Path.GetDirectoryName(Path.GetFullPath(file))!);
                 return 0;
             }
 
@@ -198,9 +192,9 @@ namespace Mopt.Bench.OnnxRoundTrip
             // The generator's arrays are garbage now; give their memory back before timing anything.
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
 
-            var tools = new List<Tool> { new("mopt-opt", mopt, [], o.MoptEnv, Path.Combine(dir, "out.mopt.onnx")) };
+            var tools = new List<Tool> { new("mopt-opt", mopt, [], o.Tool.MoptEnv, Path.Combine(dir, "out.mopt.onnx")) };
             // mopt-opt takes `IN [flags] -o OUT`
-            string[] MoptArgs(string inPath) => [inPath, .. o.MoptArgs, "-o", tools[0].Output];
+            string[] MoptArgs(string inPath) => [inPath, .. o.Tool.MoptArgs, "-o", tools[0].Output];
 
             string? nativeProblem = null;
             if (o.Ort is "native" or "both")
@@ -218,7 +212,7 @@ namespace Mopt.Bench.OnnxRoundTrip
             }
             var reference = tools[1]; // the ratios are against this one: native ORT when it is timed
 
-            string envText = o.MoptEnv.Count == 0 ? "" : string.Join(" ", o.MoptEnv.Select(e => $"{e.Key}={e.Value}")) + " ";
+            string envText = o.Tool.MoptEnv.Count == 0 ? "" : string.Join(" ", o.Tool.MoptEnv.Select(e => $"{e.Key}={e.Value}")) + " ";
             Console.WriteLine($"{"mopt-opt:",-10}{envText}{mopt} {string.Join(" ", MoptArgs(input))}");
             foreach (var t in tools.Skip(1))
                 Console.WriteLine($"{t.Name + ":",-10}{t.Path} {string.Join(" ", t.Args(input))}" +
@@ -244,7 +238,7 @@ namespace Mopt.Bench.OnnxRoundTrip
             var failures = Checks.Run(input, tools.Select(t => (t.Name, t.Output)).ToList());
             Report(tools, reference, failures, out bool targetsMet);
             if (failures.Count > 0) return 1;
-            return o.Strict && !targetsMet ? 2 : 0;
+            return o.Tool.Strict && !targetsMet ? 2 : 0;
         }
 
         private static void Report(List<Tool> tools, Tool reference, List<string> failures, out bool targetsMet)

@@ -24,12 +24,6 @@ namespace Mopt.Bench.ParsePrint
     {
         /// <summary>What every benchmark takes (--mopt, --env, --mopt-arg, --dir, --keep, --strict).</summary>
         public ToolOptions Tool { get; } = new();
-        public string? Dir => Tool.Dir;
-        public bool Keep => Tool.Keep;
-        public string? Mopt => Tool.Mopt;
-        public List<(string Key, string Value)> MoptEnv => Tool.MoptEnv;
-        public List<string> MoptArgs => Tool.MoptArgs;
-        public bool Strict => Tool.Strict;
         /// <summary>ResNet-18's widths and basic blocks, deepened to ~1,000 operations and ~97 MB of f32 weights.</summary>
         public int[] Blocks { get; private set; } = [32, 16, 6, 2];
         public ElementType Element { get; private set; } = ElementType.F32;
@@ -103,7 +97,7 @@ namespace Mopt.Bench.ParsePrint
             }
             if (o.PhasesOf is { } file)
             {
-                Phases.Run(file, o.Runs, o.Dir ?? Path.GetDirectoryName(Path.GetFullPath(file))!);
+                Phases.Run(file, o.Runs, o.Tool.Dir ?? Path.GetDirectoryName(Path.GetFullPath(file))!);
                 return 0;
             }
 
@@ -137,9 +131,9 @@ namespace Mopt.Bench.ParsePrint
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
 
             string moptOut = Path.Combine(dir, "out.mopt.mir"), mlirOut = Path.Combine(dir, "out.mlir.mir");
-            string[] moptArgs = [input, .. o.MoptArgs, "-o", moptOut];
+            string[] moptArgs = [input, .. o.Tool.MoptArgs, "-o", moptOut];
             string[] mlirArgs = ["--allow-unregistered-dialect", input, "-o", mlirOut];
-            var env = o.MoptEnv;
+            var env = o.Tool.MoptEnv;
 
             string envText = env.Count == 0 ? "" : string.Join(" ", env.Select(e => $"{e.Key}={e.Value}")) + " ";
             Console.WriteLine($"mopt:   {envText}{mopt} {string.Join(" ", moptArgs)}");
@@ -179,7 +173,7 @@ namespace Mopt.Bench.ParsePrint
             Console.WriteLine($"load average after the runs: {LoadAverage()}");
             Report(moptSamples, mlirSamples, input, moptOut, mlirOut, failures, out bool targetsMet);
             if (failures.Count > 0) return 1;
-            return o.Strict && !targetsMet ? 2 : 0;
+            return o.Tool.Strict && !targetsMet ? 2 : 0;
         }
 
         /// <summary>--mopt-arg=--timing: show mopt-opt's phase report.</summary>
