@@ -52,10 +52,24 @@ public sealed class PassContext
     private readonly List<string> _skips = new();
     private readonly HashSet<(Operation, string)> _skipped = new();
 
-    public PassContext(TextWriter? debug = null) => Debug = debug;
+    public PassContext(TextWriter? debug = null, TextWriter? notes = null, bool notesIsTerminal = false)
+    {
+        Debug = debug;
+        Notes = notes ?? TextWriter.Null;
+        NotesIsTerminal = notesIsTerminal;
+    }
 
     /// <summary>Where <c>--debug</c> output goes; null when it is off.</summary>
     public TextWriter? Debug { get; }
+
+    /// <summary>What the user should always see (warnings, what a pass chose, progress): stderr in mopt-opt.</summary>
+    public TextWriter Notes { get; }
+
+    /// <summary>Whether <see cref="Notes"/> is a terminal (a progress bar redraws in place) or a file or pipe.</summary>
+    public bool NotesIsTerminal { get; }
+
+    /// <summary>A note the user always sees, e.g. <c>Note("quantize-int8: no calibration data, dynamic quantization")</c>.</summary>
+    public void Note(string message) => Notes.WriteLine(message);
 
     public IEnumerable<KeyValuePair<string, long>> Counters => _counters;
     public IReadOnlyList<string> Skips => _skips;

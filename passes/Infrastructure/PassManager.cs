@@ -13,6 +13,9 @@ public sealed class PassManager
     /// <summary>Verify after every pass (on by default, like mlir-opt's -verify-each).</summary>
     public bool VerifyEach { get; set; } = true;
     public TextWriter? Debug { get; set; }
+    /// <summary>Where passes' notes go (warnings, progress); nowhere unless set.</summary>
+    public TextWriter? Notes { get; set; }
+    public bool NotesIsTerminal { get; set; }
     public Action<Pass, MirModule>? BeforePass { get; set; }
     public Action<Pass, MirModule>? AfterPass { get; set; }
 
@@ -23,7 +26,7 @@ public sealed class PassManager
         {
             BeforePass?.Invoke(pass, module);
             Debug?.WriteLine($"[{pass.Name}] running {pass.Describe()}");
-            var context = new PassContext(Debug);
+            var context = new PassContext(Debug, Notes, NotesIsTerminal);
             var clock = Stopwatch.StartNew();
             try
             {

@@ -59,7 +59,11 @@ namespace Mopt.Tools.Opt
                 WriteDump(dir, dumpIndex++, "input", module, dumpOptions);
             }
 
-            var pm = new PassManager { VerifyEach = cl.VerifyEach, Debug = cl.Debug ? stderr : null };
+            var pm = new PassManager
+            {
+                VerifyEach = cl.VerifyEach, Debug = cl.Debug ? stderr : null,
+                Notes = stderr, NotesIsTerminal = ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected,
+            };
             pm.Passes.AddRange(cl.Passes);
             pm.BeforePass = (pass, m) =>
             {
