@@ -21,6 +21,11 @@ benchmarks:
                 ORT_ENABLE_BASIC on zoo ResNet-18, MobileNetV2, an MLP with BatchNormalization and the real models in
                 ../shared/models/onnx: node count, latency in ORT (optimizations off, 1 thread), time to optimize,
                 max relative output difference; PASS/FAIL per target (--pipeline-override P to try other passes)
+  quantize      mopt-opt --round-weights, --quantize-weights and --quantize-int8 (dynamic; calibrated with minmax,
+                percentile, entropy on generated .npy samples) on the float model (--pipeline=deploy) of a CNN with
+                batch-norms, ResNet-18, MobileNetV2 and the real models: file and gzip sizes, max relative error and
+                top-1 agreement against float, latency in ONNX Runtime (ORT_ENABLE_ALL, 1 thread), time to quantize;
+                PASS/FAIL per target (>= 3.9x smaller, top-1 >= 99%, latency <= float, round-weights gzip >= 70%)
 
 --mopt-build picks the mopt-opt that is timed:
   aot   artifacts/mopt-opt/mopt-opt, the command as scripts/setup.sh ships it (Native AOT) (default)
@@ -78,6 +83,10 @@ case "$name" in
     deploy)
         build "$here/DeployCompare/DeployCompare.csproj"
         exec dotnet "$root/artifacts/bin/DeployCompare/release/DeployCompare.dll" "${mopt_args[@]}" "${args[@]}"
+        ;;
+    quantize)
+        build "$here/Quantize/Quantize.csproj"
+        exec dotnet "$root/artifacts/bin/Quantize/release/Quantize.dll" "${mopt_args[@]}" "${args[@]}"
         ;;
     ""|-h|--help|help|list)
         usage

@@ -217,6 +217,37 @@ public static class Zoo
         x = g.Gemm("/fc2/Gemm", x, w4, b4, output: "output");
         return g.Finish(x, "output");
     }
+
+    // ------------------------------------------------------------------ CNN with a batch-norm after every conv
+
+    /// <summary>
+    /// A small VGG-style CNN with a batch-norm after every convolution, for the quantization benchmark: per stage a 3x3
+    /// Conv (no bias) + BatchNormalization + Relu, a 2x2 MaxPool between stages, then GlobalAveragePool, Flatten and a
+    /// Gemm classifier. Default: 1x3x64x64, widths 32, 64, 128, 256, 10 classes: 16 nodes (4 BatchNormalization),
+    /// 0.39M parameters. He-uniform weights keep the activations' scale from layer to layer (ReLU halves the second
+    /// moment, fan-in x 2/fan-in doubles it back), so a unit-variance input gives activations of order 1 throughout.
+    /// </summary>
+    public static MirModule CnnWithBatchNorms(ulong seed = DefaultSeed, int inputSize = 64, IReadOnlyList<int>? widths = null, int classes = 10)
+    {
+        widths ??= [32, 64, 128, 256];
+        if (widths.Count == 0 || widths.Any(w => w < 1)) throw new ArgumentException("a CNN needs at least one stage of positive width");
+        var g = new GraphBuilder("cnn_bn", "input", [1, 3, inputSize, inputSize], seed);
+        var x = g.Input;
+        for (int i = 0; i < widths.Count; i++)
+        {
+            string conv = $"conv{i + 1}", bn = $"bn{i + 1}";
+            x = ConvBn(g, x, "", conv, bn, $"/{conv}/Conv", $"/{bn}/BatchNormalization", widths[i], kernel: 3, stride: 1, pad: 1);
+            x = g.Unary("Relu", $"/relu{i + 1}/Relu", x);
+            if (i < widths.Count - 1) x = g.MaxPool($"/pool{i + 1}/MaxPool", x, kernel: 2, stride: 2, pad: 0);
+        }
+        x = g.GlobalAveragePool("/avgpool/GlobalAveragePool", x);
+        x = g.Flatten("/Flatten", x);
+        long features = GraphBuilder.Shape(x)[1];
+        var w = g.HeWeight("fc.weight", [classes, features]);
+        var b = g.Bias("fc.bias", classes, features);
+        x = g.Gemm("/fc/Gemm", x, w, b, output: "output");
+        return g.Finish(x, "output");
+    }
 }
 
 /// <summary>What a module holds: operations, ONNX nodes by type, initializers and their bytes.</summary>

@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using Microsoft.ML.OnnxRuntime;
+using Mopt.Backend.Runtime;
+
+namespace Mopt.Bench.Quantize;
+
+/// <summary>
+/// One model in ONNX Runtime as it is deployed: the default optimization level (ORT_ENABLE_ALL, which fuses QDQ pairs
+/// into integer kernels such as QLinearConv), one intra-op and one inter-op thread, sequential execution; the input made
+/// once, each run's wall time around <c>InferenceSession.Run</c>.
+/// </summary>
+public sealed class TimedSession : IDisposable
+{
+    private readonly InferenceSession _session;
+    private readonly RunOptions _runOptions = new();
+    private readonly string[] _inputNames;
+    private readonly OrtValue[] _inputs;
+    private readonly string[] _outputNames;
+
+    public string Name { get; }
+    public List<double> Wall { get; } = new();
+
+    public TimedSession(string name, string path, IReadOnlyDictionary<string, NpyArray> feeds)
+    {
+        Name = name;
+        using var so = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            IntraOpNumThreads = 1,
+            InterOpNumThreads = 1,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+        };
+        try { _session = new InferenceSession(path, so); }
+        catch (OnnxRuntimeException e) { throw new BenchException($"ONNX Runtime cannot load '{path}': {e.Message.Split('\n')[0]}"); }
+        _inputNames = _session.InputNames.ToArray();
+        _inputs = new OrtValue[_inputNames.Length];
+        for (int i = 0; i < _inputNames.Length; i++)
+        {
+            var array = feeds.TryGetValue(_inputNames[i], out var a) ? a
+                : throw new BenchException($"{name}: the model has an input '{_inputNames[i]}' the float model does not have");
+            var value = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, OrtRunner.OrtTypeOf(array.Element), array.Shape);
+            array.Data.CopyTo(value.GetTensorMutableRawData());
+            _inputs[i] = value;
+        }
+        _outputNames = _session.OutputNames.ToArray();
+    }
+
+    /// <summary><paramref name="repeat"/> inferences back to back, timed together; returns (and records unless a warm-up) seconds per inference.</summary>
+    public double Run(int repeat, bool record)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        for (int i = 0; i < repeat; i++)
+        {
+            using var results = _session.Run(_runOptions, _inputNames, _inputs, _outputNames);
+        }
+        double wall = Stopwatch.GetElapsedTime(t0).TotalSeconds / repeat;
+        if (record) Wall.Add(wall);
+        return wall;
+    }
+
+    public double MedianMs => BenchSupport.Median(Wall) * 1e3;
+
+    public void Dispose()
+    {
+        foreach (var v in _inputs) v?.Dispose();
+        _runOptions.Dispose();
+        _session.Dispose();
+    }
+}
+
+public static class Latency
+{
+    /// <summary>
+    /// Warm-up rounds, then <paramref name="rounds"/> timed rounds; each round runs every session once, the order rotating
+    /// one place per round, so that drifting load and "who ran just before" hit every model alike. A model faster than
+    /// <paramref name="minRunSeconds"/> is timed over K inferences back to back per run (the same K for every session, from
+    /// the slowest warm-up). Returns K.
+    /// </summary>
+    public static int Measure(IReadOnlyList<TimedSession> sessions, int warmup, int rounds, double minRunSeconds)
+    {
+        double slowest = 0;
+        int warm = Math.Max(1, warmup);
+        for (int r = 0; r < warm; r++)
+            foreach (var s in sessions)
+            {
+                double t = s.Run(1, record: false);
+                if (r == warm - 1) slowest = Math.Max(slowest, t);
+            }
+        int repeat = slowest <= 0 ? 1 : (int)Math.Clamp(Math.Ceiling(minRunSeconds / slowest), 1, 100_000);
+        if (repeat > 1)
+            foreach (var s in sessions) s.Run(repeat, record: false);
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        for (int r = 0; r < rounds; r++)
+            for (int k = 0; k < sessions.Count; k++)
+                sessions[(r + k) % sessions.Count].Run(repeat, record: true);
+        return repeat;
+    }
+
+    /// <summary>The median over rounds of a's time / b's time in the same round: robust to load that drifts between rounds.</summary>
+    public static double PairedRatio(TimedSession a, TimedSession b) => BenchSupport.Median(a.Wall.Zip(b.Wall, (x, y) => x / y));
+}

@@ -1,0 +1,33 @@
+namespace Mopt.Bench.Quantize;
+
+/// <summary>What a method makes, which decides the targets it is held to.</summary>
+public enum MethodKind
+{
+    /// <summary>Float weights snapped to 256 levels: the file stays float; the target is its gzip size.</summary>
+    Rounding,
+    /// <summary>int8 weights, float compute: size and accuracy targets; latency is reported, not a target.</summary>
+    WeightsOnly,
+    /// <summary>int8 weights and activations (QDQ): size, accuracy and latency targets.</summary>
+    Int8,
+}
+
+/// <summary>One way of quantizing: the mopt-opt flag it is, given the calibration folder.</summary>
+public sealed record QuantMethod(string Name, MethodKind Kind, bool Calibrated, string PassName, Func<string, string> Flag)
+{
+    public string FlagText => Flag("DIR");
+}
+
+public static class QuantMethods
+{
+    public const double SizeTarget = 3.9, Top1Target = 0.99, LatencyTarget = 1.00, GzipTarget = 0.70;
+
+    public static readonly IReadOnlyList<QuantMethod> All =
+    [
+        new("round-weights", MethodKind.Rounding, false, "round-weights", _ => "--round-weights=bits=8"),
+        new("quantize-weights", MethodKind.WeightsOnly, false, "quantize-weights", _ => "--quantize-weights"),
+        new("dynamic", MethodKind.Int8, false, "quantize-int8", _ => "--quantize-int8"),
+        new("minmax", MethodKind.Int8, true, "quantize-int8", dir => $"--quantize-int8=calibration={dir} method=minmax"),
+        new("percentile", MethodKind.Int8, true, "quantize-int8", dir => $"--quantize-int8=calibration={dir} method=percentile"),
+        new("entropy", MethodKind.Int8, true, "quantize-int8", dir => $"--quantize-int8=calibration={dir} method=entropy"),
+    ];
+}

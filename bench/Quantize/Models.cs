@@ -1,0 +1,94 @@
+using Mopt.Backend.Onnx;
+using Mopt.Bench.ModelZoo;
+using Mopt.Onnx.Proto;
+
+namespace Mopt.Bench.Quantize;
+
+/// <summary>One model of the benchmark: the ONNX file it starts from and how its inputs are scaled.</summary>
+public sealed record BenchModel(string Name, string Description, string Path, InputStyle Style, bool Real);
+
+public static class Models
+{
+    public static readonly string[] ZooNames = ["cnn_bn", "resnet18", "mobilenet_v2"];
+    public static readonly string[] AllZooNames = ["cnn_bn", "small_cnn", "resnet18", "mobilenet_v2"];
+    public const int MinOpset = 7, MaxOpset = 21; // what mopt's ONNX importer reads
+
+    /// <summary>How the real models' inputs are scaled (from their preprocessing and test data); others get normal noise.</summary>
+    private static readonly Dictionary<string, InputStyle> RealStyles = new(StringComparer.Ordinal)
+    {
+        ["connxr_mnist"] = InputStyle.Digits,
+        ["connxr_super_resolution"] = InputStyle.Unit,
+        ["ultraface_rfb_320"] = InputStyle.Centered,
+    };
+
+    /// <summary>Resolves --models: zoo models are exported into <paramref name="dir"/>; real ones are found under <paramref name="modelsDir"/>.</summary>
+    public static List<BenchModel> Resolve(IReadOnlyList<string> names, string modelsDir, string dir)
+    {
+        var wanted = names.SelectMany(n => n == "zoo" ? ZooNames : [n]).Distinct(StringComparer.Ordinal).ToList();
+        var (real, skipped) = Real(modelsDir);
+        var result = new List<BenchModel>();
+        foreach (var n in wanted)
+        {
+            if (AllZooNames.Contains(n)) result.Add(Zoo(n, dir));
+            else if (n == "real")
+            {
+                if (!Directory.Exists(modelsDir)) Console.WriteLine($"note: no real models: '{modelsDir}' does not exist");
+                result.AddRange(real.Where(r => result.All(x => x.Name != r.Name)));
+                if (skipped.Count > 0)
+                    Console.WriteLine($"skipped {skipped.Count} real model(s) that mopt does not import (it reads opsets {MinOpset}-{MaxOpset}): " +
+                                      string.Join(", ", skipped.Select(s => $"{s.Name} (opset {s.Opset})")));
+            }
+            else if (real.FirstOrDefault(r => r.Name == n) is { } one) { if (result.All(x => x.Name != n)) result.Add(one); }
+            else
+                throw new BenchException($"--models: unknown model '{n}' (zoo: {string.Join(", ", AllZooNames)}; real, under {modelsDir}: " +
+                                         $"{(real.Count == 0 ? "none" : string.Join(", ", real.Select(r => r.Name)))})");
+        }
+        return result;
+    }
+
+    private static BenchModel Zoo(string name, string dir)
+    {
+        var (module, what) = name switch
+        {
+            "cnn_bn" => (ModelZoo.Zoo.CnnWithBatchNorms(), "zoo CNN with a batch-norm after each of its 4 convs (Zoo.CnnWithBatchNorms, 1x3x64x64, 10 classes)"),
+            "small_cnn" => (ModelZoo.Zoo.SmallCnn(), "zoo small CNN (Zoo.SmallCnn, 1x3x32x32, 10 classes)"),
+            "resnet18" => (ModelZoo.Zoo.ResNet(), "zoo ResNet-18 (Zoo.ResNet, 1x3x224x224, 1000 classes)"),
+            "mobilenet_v2" => (ModelZoo.Zoo.MobileNetV2(), "zoo MobileNetV2 (Zoo.MobileNetV2, width 1.0, 1x3x224x224, 1000 classes)"),
+            _ => throw new BenchException($"no zoo model '{name}'"),
+        };
+        string path = System.IO.Path.Combine(dir, name + ".onnx");
+        OnnxExporter.WriteFile(module, path);
+        var stats = ModelStats.Of(module);
+        return new BenchModel(name, $"{what}, seed 0x{ModelZoo.Zoo.DefaultSeed:X}, {stats.Parameters / 1e6:F2}M parameters, " +
+                                    $"{stats.Count("BatchNormalization")} BatchNormalization", path, InputStyle.ImageNet, Real: false);
+    }
+
+    /// <summary>Every .onnx under the folder, named by its folder relative to it; those outside mopt's opsets are skipped.</summary>
+    private static (List<BenchModel> Real, List<(string Name, int Opset)> Skipped) Real(string modelsDir)
+    {
+        var real = new List<BenchModel>();
+        var skipped = new List<(string, int)>();
+        if (!Directory.Exists(modelsDir)) return (real, skipped);
+        foreach (var file in Directory.EnumerateFiles(modelsDir, "*.onnx", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            string rel = System.IO.Path.GetRelativePath(modelsDir, System.IO.Path.GetDirectoryName(file)!);
+            string name = rel == "." ? System.IO.Path.GetFileNameWithoutExtension(file) : rel.Replace('\\', '/');
+            if (name.StartsWith("onnx_pytorch_converted/", StringComparison.Ordinal)) name = name["onnx_pytorch_converted/".Length..];
+            int opset;
+            try
+            {
+                var model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(file));
+                opset = (int)(model.OpsetImport.FirstOrDefault(o => string.IsNullOrEmpty(o.Domain) || o.Domain == "ai.onnx")?.Version ?? 0);
+            }
+            catch (Exception e) when (e is IOException or Google.Protobuf.InvalidProtocolBufferException)
+            {
+                Console.WriteLine($"note: skipping {file}: {e.Message}");
+                continue;
+            }
+            if (opset < MinOpset || opset > MaxOpset) { skipped.Add((name, opset)); continue; }
+            var style = RealStyles.GetValueOrDefault(name, InputStyle.Normal);
+            real.Add(new BenchModel(name, $"real model {System.IO.Path.GetRelativePath(modelsDir, file)} (opset {opset}; inputs: {style})", file, style, Real: true));
+        }
+        return (real, skipped);
+    }
+}

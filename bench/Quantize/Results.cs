@@ -1,0 +1,56 @@
+namespace Mopt.Bench.Quantize;
+
+public enum Verdict { Pass, Fail, NotApplicable }
+
+/// <summary>What one method did to one model.</summary>
+public sealed class MethodResult(QuantMethod method)
+{
+    public QuantMethod Method { get; } = method;
+    public string? Output { get; set; }
+    /// <summary>Why the method has no numbers: mopt-opt's error, or ONNX Runtime's.</summary>
+    public string? Failure { get; set; }
+    /// <summary>Wall time of the whole mopt-opt process (import, the pass, export): for calibrated methods, the calibration time.</summary>
+    public double? ProcessSeconds { get; set; }
+    /// <summary>The pass's own wall time from mopt-opt --timing.</summary>
+    public double? PassSeconds { get; set; }
+    public FileSizes? Sizes { get; set; }
+    public Accuracy? Accuracy { get; set; }
+    public double? LatencyMs { get; set; }
+    public double? LatencyRatio { get; set; }
+    public double? PairedLatencyRatio { get; set; }
+}
+
+/// <summary>One model: its float (deployed) form and every method's result.</summary>
+public sealed class ModelResult(BenchModel model)
+{
+    public BenchModel Model { get; } = model;
+    public string? FloatPath { get; set; }
+    public FileSizes? FloatSizes { get; set; }
+    public double? FloatLatencyMs { get; set; }
+    public int Repeat { get; set; } = 1;
+    public string? Failure { get; set; }
+    public int EvalSamples { get; set; }
+    public int RealSamples { get; set; }
+    public int CalibrationSamples { get; set; }
+    public string Measures { get; set; } = "";
+    public List<MethodResult> Methods { get; } = new();
+
+    public double? SizeRatio(MethodResult m) => FloatSizes is { } f && m.Sizes is { } s ? (double)f.Bytes / s.Bytes : null;
+    public double? GzipReduction(MethodResult m) => FloatSizes is { } f && m.Sizes is { } s ? 1 - (double)s.Gzip / f.Gzip : null;
+    public double? WeightsGzipReduction(MethodResult m) => FloatSizes is { } f && m.Sizes is { } s && f.WeightsGzip > 0 ? 1 - (double)s.WeightsGzip / f.WeightsGzip : null;
+
+    public Verdict Size(MethodResult m) => m.Method.Kind == MethodKind.Rounding ? Verdict.NotApplicable
+        : Is(SizeRatio(m) is { } r && r >= QuantMethods.SizeTarget);
+
+    public Verdict Gzip(MethodResult m) => m.Method.Kind != MethodKind.Rounding ? Verdict.NotApplicable
+        : Is(GzipReduction(m) is { } r && r >= QuantMethods.GzipTarget);
+
+    /// <summary>Not applicable when the model has no output to take top-1 over (it still fails when the method failed).</summary>
+    public Verdict Top1(MethodResult m) => m.Failure is null && m.Accuracy is { Top1: null } ? Verdict.NotApplicable
+        : Is(m.Accuracy?.Top1 is { } t && t >= QuantMethods.Top1Target);
+
+    public Verdict Latency(MethodResult m) => m.Method.Kind != MethodKind.Int8 ? Verdict.NotApplicable
+        : Is(m.LatencyRatio is { } r && r <= QuantMethods.LatencyTarget);
+
+    private static Verdict Is(bool ok) => ok ? Verdict.Pass : Verdict.Fail;
+}
