@@ -223,7 +223,7 @@ public static class Zoo
     /// <summary>
     /// A small VGG-style CNN with a batch-norm after every convolution, for the quantization benchmark: per stage a 3x3
     /// Conv (no bias) + BatchNormalization + Relu, a 2x2 MaxPool between stages, then GlobalAveragePool, Flatten and a
-    /// Gemm classifier. Default: 1x3x64x64, widths 32, 64, 128, 256, 10 classes: 16 nodes (4 BatchNormalization),
+    /// Gemm classifier. Default: 1x3x64x64, widths 32, 64, 128, 256, 10 classes: 18 nodes (4 BatchNormalization),
     /// 0.39M parameters. He-uniform weights keep the activations' scale from layer to layer (ReLU halves the second
     /// moment, fan-in x 2/fan-in doubles it back), so a unit-variance input gives activations of order 1 throughout.
     /// </summary>
