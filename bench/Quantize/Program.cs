@@ -114,9 +114,11 @@ namespace Mopt.Bench.Quantize
                     r.Methods.Add(mr);
                     try
                     {
-                        var (sample, stderr) = Mopt(mopt, o, [r.FloatPath, m.Flag(calibration), "--timing", .. o.Tool.MoptArgs, "-o", mr.Output], $"mopt-opt {m.Name}");
+                        var (sample, stderr) = Mopt(mopt, o, [r.FloatPath, m.Flag(calibration), "--timing", "--pass-statistics", .. o.Tool.MoptArgs, "-o", mr.Output],
+                            $"mopt-opt {m.Name}");
                         mr.ProcessSeconds = sample.Wall;
                         mr.PassSeconds = PassTime(stderr, m.PassName);
+                        mr.Notes.AddRange(Notes(stderr));
                         mr.Sizes = FileSizes.Of(mr.Output);
                         mr.Accuracy = evaluator.Compare(mr.Output);
                     }
@@ -203,6 +205,26 @@ namespace Mopt.Bench.Quantize
 
         [GeneratedRegex(@"^\s*(\d+(?:\.\d+)?)\s+\(\s*[\d.]+%\)\s+(\S.*?)\s*$", RegexOptions.Multiline)]
         private static partial Regex TimingLine();
+
+        /// <summary>
+        /// What mopt-opt said besides the timing report: the pass statistics and its notes (e.g. an opset upgrade), without
+        /// the report frames and the calibration progress lines.
+        /// </summary>
+        private static IEnumerable<string> Notes(string stderr)
+        {
+            foreach (var raw in stderr.Split('\n'))
+            {
+                string line = raw.Trim().Trim('\r');
+                if (line.Length == 0 || line.StartsWith("===", StringComparison.Ordinal) || line.StartsWith("...", StringComparison.Ordinal) ||
+                    line.StartsWith("Total Execution Time", StringComparison.Ordinal) || line.StartsWith("----", StringComparison.Ordinal) ||
+                    TimingLine().IsMatch(raw) || ProgressLine().IsMatch(line))
+                    continue;
+                yield return line;
+            }
+        }
+
+        [GeneratedRegex(@"\d+/\d+ samples")]
+        private static partial Regex ProgressLine();
 
         private static void DeleteOutputs(ModelResult r)
         {

@@ -46,6 +46,12 @@ public static class Report
             if (a.RealTotal > 0)
                 Console.WriteLine($"  {"",-16}   top-1 on the real test_data_set inputs alone: {a.RealAgree}/{a.RealTotal}");
         }
+        if (r.Methods.Any(m => m.Notes.Count > 0)) Console.WriteLine("  mopt-opt's statistics and notes:");
+        foreach (var m in r.Methods.Where(m => m.Notes.Count > 0))
+        {
+            foreach (var n in m.Notes.Take(8)) Console.WriteLine($"    [{m.Method.Name}] {n}");
+            if (m.Notes.Count > 8) Console.WriteLine($"    [{m.Method.Name}] ... ({m.Notes.Count - 8} more lines)");
+        }
     }
 
     /// <summary>Every model x method with its verdicts, then how many meet each target. True when every target is met.</summary>

@@ -18,6 +18,8 @@ public sealed class MethodResult(QuantMethod method)
     public double? LatencyMs { get; set; }
     public double? LatencyRatio { get; set; }
     public double? PairedLatencyRatio { get; set; }
+    /// <summary>mopt-opt's pass statistics and notes for this run.</summary>
+    public List<string> Notes { get; } = new();
 }
 
 /// <summary>One model: its float (deployed) form and every method's result.</summary>
