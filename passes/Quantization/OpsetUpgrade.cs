@@ -19,7 +19,7 @@ namespace Mopt.Passes.Quantization;
 /// ReduceSum and Split 13): the attribute becomes a constant input;</item>
 /// <item>the meaning changed: kept when the old meaning equals the new one for this operation (Softmax, LogSoftmax and
 /// Hardmax at 13 only when they work on the last axis of a known rank; BatchNormalization at 9 only with
-/// spatial = 1; Conv, ConvTranspose and pools at 11 only without auto_pad SAME_*), refused otherwise (Upsample,
+/// spatial = 1; ConvTranspose only without auto_pad SAME_*), refused otherwise (Upsample,
 /// Resize before 11, Scan before 9, Scatter, MeanVarianceNormalization before 9);</item>
 /// <item>an operator this table does not know, another dialect (tf, caffe, paddle) or a <c>mo.*</c> operation other
 /// than the block terminator: refused.</item>
@@ -153,9 +153,9 @@ public static class OpsetUpgrade
                 if (op.GetInt("spatial") is long spatial && spatial != 1) return "spatial = 0 has no equivalent from opset 9";
                 rewrites.Add(() => op.RemoveAttr("spatial"));
                 return null;
-            case "Conv" or "ConvTranspose" or "MaxPool" or "AveragePool" or "LpPool" when Crosses(11):
-                // How SAME_UPPER/SAME_LOWER pad was redefined around opset 11; explicit pads mean the same everywhere.
-                return op.GetString("auto_pad") is null or "NOTSET" or "VALID" ? null : $"auto_pad {op.GetString("auto_pad")} was redefined around opset 11";
+            case "ConvTranspose" when Crosses(11):
+                // ConvTranspose's SAME_UPPER/SAME_LOWER were swapped in runtimes for years (onnxruntime#12537); explicit pads are safe.
+                return op.GetString("auto_pad") is null or "NOTSET" or "VALID" ? null : $"its auto_pad {op.GetString("auto_pad")} is read differently by runtimes of different versions";
             case "MeanVarianceNormalization" when Crosses(9):
                 return "before opset 9 it was an experimental operator with other attributes";
             case "Upsample" when Crosses(10):
