@@ -1,8 +1,35 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 using Mopt.Backend.Runtime;
 
 namespace Mopt.Bench.Quantize;
+
+/// <summary>The CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID): ORT with one intra-op thread computes on it, and other processes' load barely moves it.</summary>
+public static partial class ThreadCpu
+{
+    private struct Timespec { public long Sec; public long Nsec; }
+
+    [LibraryImport("libc", EntryPoint = "clock_gettime")]
+    private static partial int ClockGettime(int clock, out Timespec ts);
+
+    private const int ClockThreadCputimeId = 3;
+    public static readonly bool Available = OperatingSystem.IsLinux() && Probe();
+
+    private static bool Probe()
+    {
+        try { return ClockGettime(ClockThreadCputimeId, out _) == 0; }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return false; }
+    }
+
+    /// <summary>Seconds of CPU this thread has used (0 when unavailable).</summary>
+    public static double Now()
+    {
+        if (!Available) return 0;
+        ClockGettime(ClockThreadCputimeId, out var ts);
+        return ts.Sec + ts.Nsec * 1e-9;
+    }
+}
 
 /// <summary>
 /// One model in ONNX Runtime as it is deployed: the default optimization level (ORT_ENABLE_ALL, which fuses QDQ pairs
@@ -19,6 +46,7 @@ public sealed class TimedSession : IDisposable
 
     public string Name { get; }
     public List<double> Wall { get; } = new();
+    public List<double> Cpu { get; } = new();
 
     public TimedSession(string name, string path, IReadOnlyDictionary<string, NpyArray> feeds)
     {
@@ -49,17 +77,20 @@ public sealed class TimedSession : IDisposable
     /// <summary><paramref name="repeat"/> inferences back to back, timed together; returns (and records unless a warm-up) seconds per inference.</summary>
     public double Run(int repeat, bool record)
     {
+        double cpu0 = ThreadCpu.Now();
         long t0 = Stopwatch.GetTimestamp();
         for (int i = 0; i < repeat; i++)
         {
             using var results = _session.Run(_runOptions, _inputNames, _inputs, _outputNames);
         }
         double wall = Stopwatch.GetElapsedTime(t0).TotalSeconds / repeat;
-        if (record) Wall.Add(wall);
+        double cpu = (ThreadCpu.Now() - cpu0) / repeat;
+        if (record) { Wall.Add(wall); Cpu.Add(cpu); }
         return wall;
     }
 
     public double MedianMs => BenchSupport.Median(Wall) * 1e3;
+    public double MedianCpuMs => BenchSupport.Median(Cpu) * 1e3;
 
     public void Dispose()
     {

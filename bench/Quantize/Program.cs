@@ -163,6 +163,7 @@ namespace Mopt.Bench.Quantize
                     m.LatencyMs = s.MedianMs;
                     m.LatencyRatio = s.MedianMs / sessions[0].MedianMs;
                     m.PairedLatencyRatio = Latency.PairedRatio(s, sessions[0]);
+                    if (ThreadCpu.Available) m.CpuLatencyRatio = s.MedianCpuMs / sessions[0].MedianCpuMs;
                 }
             }
             finally

@@ -27,7 +27,7 @@ public static class Report
             return;
         }
         Console.WriteLine($"  {"method",-16} | {"file MB",8} {"smaller",7} {"",4} | {"gzip MB",8} {"smaller",7} {"weights",7} {"",4} | " +
-                          $"{"max rel err",11} {"top-1",20} {"",4} {"PSNR dB",7} | {"latency ms",10} {"ratio",6} {"paired",6} {"",4} | {"mopt-opt s",10} {"pass s",6}");
+                          $"{"max rel err",11} {"top-1",20} {"",4} {"PSNR dB",7} | {"latency ms",10} {"ratio",6} {"paired",6} {"cpu",6} {"",4} | {"mopt-opt s",10} {"pass s",6}");
         foreach (var m in r.Methods)
         {
             if (m.Failure is not null)
@@ -41,7 +41,7 @@ public static class Report
             Console.WriteLine($"  {m.Method.Name,-16} | {Mb(s.Bytes),8} {r.SizeRatio(m),6:F2}x {Text(r.Size(m)),4} | " +
                               $"{Mb(s.Gzip),8} {Pct(r.GzipReduction(m)),7} {Pct(r.WeightsGzipReduction(m)),7} {Text(r.Gzip(m)),4} | " +
                               $"{Err(a.MaxRelError),11} {top1,20} {Text(r.Top1(m)),4} {Psnr(a.MinPsnr),7} | " +
-                              $"{(m.LatencyMs is { } lm ? Ms(lm) : "—"),10} {m.LatencyRatio,6:F3} {m.PairedLatencyRatio,6:F3} {Text(r.Latency(m)),4} | " +
+                              $"{(m.LatencyMs is { } lm ? Ms(lm) : "—"),10} {m.LatencyRatio,6:F3} {m.PairedLatencyRatio,6:F3} {m.CpuLatencyRatio,6:F3} {Text(r.Latency(m)),4} | " +
                               $"{m.ProcessSeconds,10:F2} {(m.PassSeconds is { } p ? p.ToString("F2") : "—"),6}");
             if (a.RealTotal > 0)
                 Console.WriteLine($"  {"",-16}   top-1 on the real test_data_set inputs alone: {a.RealAgree}/{a.RealTotal}");
@@ -59,7 +59,7 @@ public static class Report
     {
         Console.WriteLine();
         Console.WriteLine("summary: each method against the float model (--pipeline=deploy) in ONNX Runtime; — = target not applicable");
-        Console.WriteLine($"  {"model",-24} {"method",-16} | {"smaller",7} {">=3.9x",6} | {"gzip",6} {">=70%",5} | {"top-1",6} {">=99%",5} | {"latency",7} {"<=1.00",6} | {"mopt-opt s",10}");
+        Console.WriteLine($"  {"model",-24} {"method",-16} | {"smaller",7} {">=3.9x",6} | {"gzip",6} {">=70%",5} | {"top-1",6} {">=99%",5} | {"latency",7} {"(cpu)",6} {"<=1.00",6} | {"mopt-opt s",10}");
         var counts = new Dictionary<string, (int Met, int Of)>();
         void Count(string target, Verdict v)
         {
@@ -89,11 +89,13 @@ public static class Report
                 string gz = m.Method.Kind != MethodKind.Rounding ? "" : Pct(r.GzipReduction(m));
                 string t1 = m.Accuracy?.Top1 is { } t ? Pct(t) : m.Accuracy?.MinPsnr is { } p ? Psnr(p) + "dB" : "";
                 string lat = m.LatencyRatio is { } l ? l.ToString("F3") : "";
+                string cpu = m.CpuLatencyRatio is { } c ? $"({c:F3})" : "";
                 Console.WriteLine($"  {r.Model.Name,-24} {m.Method.Name,-16} | {ratio,7} {Text(size),6} | {gz,6} {Text(gzip),5} | {t1,6} {Text(top1),5} | " +
-                                  $"{lat,7} {Text(latency),6} | {(m.ProcessSeconds is { } s ? s.ToString("F2") : m.Failure is null ? "" : "FAILED"),10}");
+                                  $"{lat,7} {cpu,6} {Text(latency),6} | {(m.ProcessSeconds is { } s ? s.ToString("F2") : m.Failure is null ? "" : "FAILED"),10}");
             }
         }
-        Console.WriteLine("  (top-1 column: PSNR in dB where a model has no class output; latency is a target for the int8 methods only, size for the int8 ones, gzip for round-weights)");
+        Console.WriteLine("  (top-1 column: PSNR in dB where a model has no class output; latency: median wall time method / float, the verdict's number, and " +
+                          "thread CPU time in parentheses; latency is a target for the int8 methods only, size for the int8 ones, gzip for round-weights)");
         Console.WriteLine();
         Console.WriteLine("  target                                                  met");
         bool all = true;

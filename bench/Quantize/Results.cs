@@ -18,6 +18,8 @@ public sealed class MethodResult(QuantMethod method)
     public double? LatencyMs { get; set; }
     public double? LatencyRatio { get; set; }
     public double? PairedLatencyRatio { get; set; }
+    /// <summary>Median thread CPU time, method / float: steadier than wall time on a loaded machine.</summary>
+    public double? CpuLatencyRatio { get; set; }
     /// <summary>mopt-opt's pass statistics and notes for this run.</summary>
     public List<string> Notes { get; } = new();
 }
