@@ -19,7 +19,8 @@ namespace Mopt.Passes.Quantization;
 /// ReduceSum and Split 13): the attribute becomes a constant input;</item>
 /// <item>the meaning changed: kept when the old meaning equals the new one for this operation (Softmax, LogSoftmax and
 /// Hardmax at 13 only when they work on the last axis of a known rank; BatchNormalization at 9 only with
-/// spatial = 1), refused otherwise (Upsample, Resize before 11, Scan before 9, Scatter, ...);</item>
+/// spatial = 1; ConvTranspose only without auto_pad SAME_*), refused otherwise (Upsample,
+/// Resize before 11, Scan before 9, Scatter, MeanVarianceNormalization before 9);</item>
 /// <item>an operator this table does not know, another dialect (tf, caffe, paddle) or a <c>mo.*</c> operation other
 /// than the block terminator: refused.</item>
 /// </list>
@@ -153,8 +154,10 @@ public static class OpsetUpgrade
                 rewrites.Add(() => op.RemoveAttr("spatial"));
                 return null;
             case "ConvTranspose" when Crosses(11):
-                // The SAME_UPPER/SAME_LOWER padding of ConvTranspose was redefined over versions; explicit pads are safe.
-                return op.GetString("auto_pad") is null or "NOTSET" or "VALID" ? null : "auto_pad SAME_* is computed differently across versions";
+                // ConvTranspose's SAME_UPPER/SAME_LOWER were swapped in runtimes for years (onnxruntime#12537); explicit pads are safe.
+                return op.GetString("auto_pad") is null or "NOTSET" or "VALID" ? null : $"its auto_pad {op.GetString("auto_pad")} is read differently by runtimes of different versions";
+            case "MeanVarianceNormalization" when Crosses(9):
+                return "before opset 9 it was an experimental operator with other attributes";
             case "Upsample" when Crosses(10):
                 return "Upsample is deprecated from opset 10 (Resize replaces it with other coordinates)";
             case "Resize" when Crosses(11):
@@ -164,8 +167,7 @@ public static class OpsetUpgrade
             case "Scatter" when Crosses(11):
                 return "Scatter is deprecated from opset 11";
             case "Slice" or "TopK" or "Pad" or "Clip" or "Dropout" or "Squeeze" or "Unsqueeze" or "ReduceSum" or "Split"
-                or "Softmax" or "LogSoftmax" or "Hardmax" or "BatchNormalization" or "ConvTranspose" or "Upsample" or "Resize"
-                or "Scan" or "Scatter":
+                or "Softmax" or "LogSoftmax" or "Hardmax" or "BatchNormalization" or "Upsample" or "Resize" or "Scan" or "Scatter":
                 return null; // no breaking version between from and to
         }
         return Unchanged.Contains(type)
@@ -188,7 +190,7 @@ public static class OpsetUpgrade
         "Atanh", "Sum", "Max", "Min", "Mean", "Not", "And", "Or", "Xor", "Equal", "Greater", "Less", "GreaterOrEqual",
         "LessOrEqual", "IsNaN", "IsInf", "BitShift",
         "Relu", "LeakyRelu", "PRelu", "Elu", "Selu", "Celu", "Sigmoid", "HardSigmoid", "Softplus", "Softsign", "Shrink",
-        "Conv", "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool", "MaxUnpool",
+        "Conv", "ConvTranspose", "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool", "MaxUnpool",
         "MaxRoiPool", "RoiAlign", "LRN", "InstanceNormalization", "LpNormalization", "MeanVarianceNormalization",
         "Gemm", "MatMul", "Einsum", "Det", "ArgMax", "ArgMin",
         "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp",
