@@ -61,6 +61,18 @@ public sealed class OnnxExporter
     /// <summary>The model, with every initializer's data inline.</summary>
     public static ModelProto ToModel(MirModule module) => new OnnxExporter(module).Build();
 
+    /// <summary>
+    /// The model, and the ONNX tensor name each value was written under (subgraph values included): what a caller
+    /// needs to read intermediate values back out of a run, e.g. calibration.
+    /// </summary>
+    public static ModelProto ToModel(MirModule module, out IReadOnlyDictionary<Value, string> names)
+    {
+        var exporter = new OnnxExporter(module);
+        var model = exporter.Build();
+        names = exporter._names.Where(kv => kv.Value.Length > 0).ToDictionary(kv => kv.Key, kv => kv.Value);
+        return model;
+    }
+
     /// <summary>Writes the model to <paramref name="output"/>; external data (if any) goes beside <paramref name="finalPath"/>.</summary>
     public static void Write(MirModule module, Stream output, string finalPath, OnnxExportOptions? options = null)
     {

@@ -27,4 +27,35 @@ public static class ModelProbes
         }
         return model.ToByteArray();
     }
+
+    /// <summary>
+    /// The module as ONNX bytes with the given values of its main function added as graph outputs, and the tensor
+    /// name of each value in order. A value of a nested region (ONNX cannot output it) or one the module does not
+    /// hold is an error.
+    /// </summary>
+    public static (byte[] Onnx, IReadOnlyList<string> Names) WithOutputs(MirModule module, IReadOnlyList<Value> values)
+    {
+        var model = Onnx.OnnxExporter.ToModel(module, out var names);
+        var main = module.MainFunction.Body;
+        var inputs = model.Graph.Input.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+        var existing = model.Graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        var result = new List<string>(values.Count);
+        foreach (var v in values)
+        {
+            bool inMain = v switch { OpResult r => r.Owner.Parent == main, BlockArgument a => a.Owner == main, _ => false };
+            if (!inMain || !names.TryGetValue(v, out var name))
+                throw new MirException($"cannot read {Describe(v)} out of a run: it is not a value of the main function");
+            result.Add(name);
+            // A graph input is already known to the caller; ONNX Runtime need not return it.
+            if (!inputs.Contains(name) && existing.Add(name)) model.Graph.Output.Add(new ValueInfoProto { Name = name });
+        }
+        return (model.ToByteArray(), result);
+    }
+
+    private static string Describe(Value v) => v switch
+    {
+        OpResult r => $"result {r.Index} of '{r.Owner.Name}'{(r.Owner.Location.FirstName is { } n ? $" at \"{n}\"" : "")}",
+        BlockArgument a => $"block argument {a.Index}",
+        _ => "a value",
+    };
 }

@@ -29,6 +29,34 @@ public sealed record NpyArray(ElementType Element, long[] Shape, byte[] Data)
 
     public static NpyArray Parse(byte[] bytes, string name)
     {
+        var (element, dims, dataStart) = ParseHeader(bytes, name);
+        long expected = dims.Aggregate(1L, (a, b) => a * b) * element.ByteSize;
+        if (bytes.Length - dataStart != expected)
+            throw new MirException($"{name}: holds {bytes.Length - dataStart} data bytes but shape ({string.Join(", ", dims)}) of {element} needs {expected}");
+        return new NpyArray(element, dims, bytes[dataStart..]);
+    }
+
+    /// <summary>The dtype and shape of a <c>.npy</c> file, reading only its header (to count and check samples before a run).</summary>
+    public static (ElementType Element, long[] Shape) ReadHeader(string path)
+    {
+        try
+        {
+            using var stream = File.OpenRead(path);
+            var prefix = new byte[12];
+            int got = stream.ReadAtLeast(prefix, prefix.Length, throwOnEndOfStream: false);
+            int length = got >= 10 && prefix[6] == 1 ? 10 + BinaryPrimitives.ReadUInt16LittleEndian(prefix.AsSpan(8))
+                : got >= 12 ? 12 + checked((int)BinaryPrimitives.ReadUInt32LittleEndian(prefix.AsSpan(8))) : got;
+            var head = new byte[Math.Min(length, stream.Length)];
+            stream.Position = 0;
+            stream.ReadExactly(head);
+            var (element, dims, _) = ParseHeader(head, path);
+            return (element, dims);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new MirException($"cannot read '{path}': {e.Message}"); }
+    }
+
+    private static (ElementType Element, long[] Shape, int DataStart) ParseHeader(byte[] bytes, string name)
+    {
         if (bytes.Length < 10 || !bytes.AsSpan(0, 6).SequenceEqual(Magic))
             throw new MirException($"{name}: not a .npy file (no \\x93NUMPY magic)");
         int major = bytes[6];
@@ -47,12 +75,7 @@ public sealed record NpyArray(ElementType Element, long[] Shape, byte[] Data)
         var element = ElementOf(descr.Groups[1].Value) ?? throw new MirException($"{name}: unsupported dtype '{descr.Groups[1].Value}' (little-endian bool, int, uint and float only)");
         var dims = shape.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(d => long.Parse(d, CultureInfo.InvariantCulture)).ToArray();
-
-        int dataStart = headerStart + headerLength;
-        long expected = dims.Aggregate(1L, (a, b) => a * b) * element.ByteSize;
-        if (bytes.Length - dataStart != expected)
-            throw new MirException($"{name}: holds {bytes.Length - dataStart} data bytes but shape ({string.Join(", ", dims)}) of {element} needs {expected}");
-        return new NpyArray(element, dims, bytes[dataStart..]);
+        return (element, dims, headerStart + headerLength);
     }
 
     public void Write(string path) => AtomicFile.Write(path, s => s.Write(ToBytes()));

@@ -31,6 +31,8 @@ public sealed class CommandLine
     public string? VerifyInputs { get; private set; }
     public int VerifySeed { get; private set; }
     public bool Help { get; private set; }
+    /// <summary><c>--quant-report=FILE.json</c>: the report of every quantize-int8 pass in the pipeline.</summary>
+    public string? QuantReport { get; private set; }
 
     /// <summary>Flags mlir-opt users type out of habit; accepted and ignored (mopt always allows unregistered dialects and prints locations).</summary>
     private static readonly HashSet<string> Accepted = new(StringComparer.Ordinal)
@@ -91,6 +93,7 @@ public sealed class CommandLine
                 case "summarize": cl.Summarize = Flag(name, value); break;
                 case "verify-against": cl.VerifyAgainst = Required(name, value); break;
                 case "verify-inputs": cl.VerifyInputs = Required(name, value); break;
+                case "quant-report": cl.QuantReport = Required(name, value); break;
                 case "verify-tolerance":
                     cl.VerifyTolerance = double.TryParse(Required(name, value), NumberStyles.Float, CultureInfo.InvariantCulture, out var tol) && tol >= 0
                         ? tol : throw new PipelineException($"--verify-tolerance expects a non-negative number, not '{value}'");
@@ -106,6 +109,12 @@ public sealed class CommandLine
                     cl.Passes.Add(PassRegistry.Create(name, value));
                     break;
             }
+        }
+        if (cl.QuantReport is { } report)
+        {
+            var quantizers = cl.Passes.OfType<Mopt.Passes.Quantization.QuantizeInt8>().ToList();
+            if (quantizers.Count == 0) throw new PipelineException("--quant-report needs a --quantize-int8 pass to report on");
+            foreach (var q in quantizers) q.SetReport(report);
         }
         return cl;
     }
@@ -161,6 +170,8 @@ public sealed class CommandLine
           --pass-statistics           what each pass did ("3 Identity removed")
           --debug                     each pass's decisions, including rewrites it skipped and why
           --verify-each=false         do not verify the IR after every pass
+          --quant-report=FILE.json    what --quantize-int8 chose (ranges, scales, zero points) and each layer's
+                                      error, as JSON, and a table of the worst layers on standard error
           --summarize                 inputs, outputs, op histogram, parameters by element type (after the passes; no IR printed unless -o)
           --list-passes               the passes, with their options
           --list-pipelines            the named pipelines and the passes they run

@@ -15,6 +15,7 @@ namespace Mopt.Tools.Opt
         public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
         {
             OpEvaluators.Fallback ??= Mopt.Backend.Runtime.OrtOpEvaluator.Evaluate; // --fold-constants' fallback: ONNX Runtime
+            Mopt.Passes.Quantization.ModelRunners.Default ??= new Mopt.Backend.Runtime.OrtModelRunner(); // calibration runs in ONNX Runtime
             bool debug = args.Contains("--debug") || args.Contains("--debug=true");
             try
             {

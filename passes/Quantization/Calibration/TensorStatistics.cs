@@ -1,0 +1,237 @@
+namespace Mopt.Passes.Quantization;
+
+/// <summary>How an activation's float range is chosen from the values seen during calibration.</summary>
+public enum CalibrationMethod
+{
+    /// <summary>The smallest and largest value seen: nothing is clipped, one outlier widens every step.</summary>
+    MinMax,
+    /// <summary>Clips the rarest values: the range holds <c>percentile</c>% of them.</summary>
+    Percentile,
+    /// <summary>TensorRT's threshold: the clipping whose 128-level quantization loses the least information (KL divergence).</summary>
+    Entropy,
+}
+
+/// <summary>
+/// The running statistics of one calibrated tensor over all samples, and the float range they call for.
+/// Memory is a fixed histogram per tensor (2 × 2048 counts), never the values.
+/// </summary>
+/// <remarks>
+/// <para>The histogram: magnitudes in <see cref="Bins"/> bins of one width <c>w</c> on each side of zero
+/// (<c>positive[i]</c> counts x in [i·w, (i+1)·w), <c>negative[i]</c> counts -x likewise), the first width
+/// max|x|/2048. When a later sample reaches past 2048·w the width grows by an integer factor k and every k old bins
+/// merge into one, exactly: the histogram stays 2048 bins and keeps every count (ONNX Runtime's and TensorRT's
+/// collectors append bins instead, which is unbounded when an outlier arrives late).</para>
+/// <para>Min-max: <c>[Min, Max]</c>. Percentile (ONNX Runtime's <c>HistogramCollector.compute_percentile</c>,
+/// calibrate.py): a tensor of one sign keeps the <c>percentile</c>% of smallest magnitudes (ORT's symmetric mode, on
+/// |x|); a tensor of both signs cuts (100 - percentile)/2 % off each tail (ORT's asymmetric mode). The cut is at the
+/// outer edge of the bin where the cumulative count crosses it, so percentile=100 is min-max.</para>
+/// <para>Entropy (TensorRT's calibration, Migacz, "8-bit Inference with TensorRT", GTC 2017, as
+/// pytorch-quantization's <c>_compute_amax_entropy</c> and ORT's <c>get_entropy_threshold</c> do it): over the
+/// histogram of |x| (the zero bin set to its neighbour, as TensorRT does, so ReLU's zeros do not dominate), for each
+/// candidate threshold of i = 128..2048 bins: P = the first i bins with everything beyond added to the last;
+/// Q = the first i bins merged into 128 levels and spread back evenly over the bins that were not empty; both
+/// smoothed as ORT's <c>smooth_distribution</c> does (else one empty bin makes every clipping infinitely bad);
+/// threshold = i·w of the smallest KL(P‖Q) (the largest i on ties). The range is ±threshold, cut to
+/// [Min, Max] as ORT does.</para>
+/// <para>A tensor with no negative value gets a range starting at 0 (and one with no positive value, ending at 0):
+/// zero stays exact, and an activation after ReLU is not given codes it never uses.</para>
+/// </remarks>
+public sealed class TensorStatistics
+{
+    /// <summary>Bins on each side of zero: TensorRT's 2048.</summary>
+    public const int Bins = 2048;
+
+    /// <summary>Levels the entropy search quantizes to: 128, the magnitudes of int8.</summary>
+    public const int QuantizedBins = 128;
+
+    private readonly CalibrationMethod _method;
+    private readonly double _percentile;
+    private long[]? _positive, _negative;
+    private double _width;     // 0 until a value other than 0 arrives
+    private long _pendingZeros; // zeros seen before the width is known
+
+    public TensorStatistics(CalibrationMethod method, double percentile = 99.99)
+    {
+        if (!(percentile > 0 && percentile <= 100)) throw new ArgumentOutOfRangeException(nameof(percentile), percentile, "the percentile must be in (0, 100]");
+        _method = method;
+        _percentile = percentile;
+    }
+
+    public float Min { get; private set; } = float.PositiveInfinity;
+    public float Max { get; private set; } = float.NegativeInfinity;
+    public long Count { get; private set; }
+
+    /// <summary>Adds one sample's values. A NaN or infinity is an <see cref="ArgumentException"/>: no range can hold it.</summary>
+    public void Add(ReadOnlySpan<float> values)
+    {
+        if (values.Length == 0) return;
+        float min = float.PositiveInfinity, max = float.NegativeInfinity;
+        foreach (var v in values)
+        {
+            if (!float.IsFinite(v)) throw new ArgumentException("the tensor holds inf or nan, which no quantization range can hold");
+            if (v < min) min = v;
+            if (v > max) max = v;
+        }
+        Min = Math.Min(Min, min);
+        Max = Math.Max(Max, max);
+        Count += values.Length;
+        if (_method != CalibrationMethod.MinMax) AddToHistogram(values, Math.Max(-min, max));
+    }
+
+    /// <summary>The float range to quantize this tensor over, by the method chosen; (0, 0) when nothing was added.</summary>
+    public (float Min, float Max) ChooseRange()
+    {
+        if (Count == 0) return (0, 0);
+        var (lo, hi) = _method switch
+        {
+            CalibrationMethod.MinMax => (Min, Max),
+            _ when _width == 0 => (0f, 0f), // every value was 0
+            CalibrationMethod.Percentile => PercentileRange(),
+            CalibrationMethod.Entropy => EntropyRange(),
+            _ => throw new InvalidOperationException($"unknown calibration method {_method}"),
+        };
+        lo = Math.Clamp(lo, Min, Max);
+        hi = Math.Clamp(hi, Min, Max);
+        if (Min >= 0) lo = 0;
+        if (Max <= 0) hi = 0;
+        return (lo, hi);
+    }
+
+    // ------------------------------------------------------------------ histogram
+
+    private void AddToHistogram(ReadOnlySpan<float> values, float magnitude)
+    {
+        if (magnitude == 0 && _width == 0) { _pendingZeros += values.Length; return; }
+        if (_width == 0)
+        {
+            _width = magnitude / (double)Bins;
+            _positive = new long[Bins];
+            _negative = new long[Bins];
+            _positive[0] = _pendingZeros;
+        }
+        else if (magnitude > _width * Bins)
+        {
+            int factor = (int)Math.Min(Math.Ceiling(magnitude / (_width * Bins)), int.MaxValue);
+            Merge(_positive!, factor);
+            Merge(_negative!, factor);
+            _width *= factor;
+        }
+        var positive = _positive!;
+        var negative = _negative!;
+        double perBin = 1 / _width;
+        foreach (var v in values)
+        {
+            // A value exactly at the top edge (the maximum itself) belongs to the last bin.
+            if (v >= 0) positive[Math.Min((int)(v * perBin), Bins - 1)]++;
+            else negative[Math.Min((int)(-v * perBin), Bins - 1)]++;
+        }
+    }
+
+    /// <summary>Every <paramref name="factor"/> bins become one (the width grows by that factor; nothing is lost).</summary>
+    private static void Merge(long[] bins, int factor)
+    {
+        for (int i = 0; i < bins.Length; i++)
+        {
+            long sum = 0;
+            long start = (long)i * factor;
+            for (long j = start; j < Math.Min(start + factor, bins.Length); j++) sum += bins[j];
+            bins[i] = start < bins.Length ? sum : 0;
+        }
+    }
+
+    // ------------------------------------------------------------------ percentile
+
+    private (float, float) PercentileRange()
+    {
+        var positive = _positive!;
+        var negative = _negative!;
+        long negatives = negative.Sum(), positives = Count - negatives;
+        double cut = 1 - _percentile / 100;
+        if (negatives == 0) return (0, UpperEdge(positive, cut * Count));
+        if (positives == 0) return (-UpperEdge(negative, cut * Count), 0);
+        return (-UpperEdge(negative, cut / 2 * Count, spill: positive), UpperEdge(positive, cut / 2 * Count, spill: negative));
+    }
+
+    /// <summary>
+    /// The smallest magnitude edge with at most <paramref name="dropped"/> values above it on this side; when the
+    /// whole side is to be dropped, the cut moves into the other side (<paramref name="spill"/>), returned negative.
+    /// </summary>
+    private float UpperEdge(long[] side, double dropped, long[]? spill = null)
+    {
+        long above = 0;
+        for (int i = side.Length - 1; i >= 0; i--)
+        {
+            if (above + side[i] > dropped) return (float)((i + 1) * _width);
+            above += side[i];
+        }
+        if (spill is null) return 0;
+        for (int i = 0; i < spill.Length; i++)
+        {
+            if (above + spill[i] > dropped) return (float)(-i * _width);
+            above += spill[i];
+        }
+        return 0;
+    }
+
+    // ------------------------------------------------------------------ entropy
+
+    private (float, float) EntropyRange()
+    {
+        var hist = new double[Bins];
+        for (int i = 0; i < Bins; i++) hist[i] = _positive![i] + _negative![i];
+        hist[0] = hist[1];
+        var above = new double[Bins + 1]; // above[i]: the count from bin i up
+        var emptyBelow = new int[Bins + 1]; // emptyBelow[i]: empty bins under bin i
+        for (int i = Bins - 1; i >= 0; i--) above[i] = above[i + 1] + hist[i];
+        for (int i = 0; i < Bins; i++) emptyBelow[i + 1] = emptyBelow[i] + (hist[i] == 0 ? 1 : 0);
+
+        int best = Bins;
+        double bestDivergence = double.PositiveInfinity;
+        for (int i = QuantizedBins; i <= Bins; i++)
+        {
+            double divergence = Divergence(hist, i, above, emptyBelow[i]);
+            if (divergence <= bestDivergence) { bestDivergence = divergence; best = i; }
+        }
+        float threshold = (float)(best * _width);
+        return (-threshold, threshold);
+    }
+
+    /// <summary>
+    /// KL(P‖Q) for clipping at <paramref name="bins"/> bins: P the clipped histogram (the tail added to its last bin),
+    /// Q its 128-level quantization spread back over the non-empty bins; both smoothed as ORT's smooth_distribution
+    /// does (an empty bin gets 1e-4, taken evenly off the others), so that a bin Q misses costs a finite amount.
+    /// One pass: smoothing keeps each total, and a bin empty in both contributes nothing.
+    /// </summary>
+    private static double Divergence(double[] hist, int bins, double[] above, int emptyInHist)
+    {
+        const double Epsilon = 1e-4;
+        double tail = above[bins];
+        double pTotal = above[0], qTotal = above[0] - tail;
+        if (qTotal == 0) return double.PositiveInfinity;
+        bool lastFilled = hist[bins - 1] == 0 && tail > 0; // the tail fills P's last bin, where Q is empty
+        int pEmpty = emptyInHist - (lastFilled ? 1 : 0), qEmpty = emptyInHist;
+        double pTaken = Epsilon * pEmpty / (bins - pEmpty), qTaken = Epsilon * qEmpty / (bins - qEmpty);
+
+        double sum = 0; // Σ p' log(p'/q')
+        // Bin j falls in level floor(j · 128 / bins), as np.digitize over linspace(0, bins, 129) puts it.
+        for (int level = 0, start = 0; level < QuantizedBins; level++)
+        {
+            int end = (int)(((long)(level + 1) * bins + QuantizedBins - 1) / QuantizedBins);
+            double levelSum = 0;
+            int nonEmpty = 0;
+            for (int j = start; j < end; j++)
+                if (hist[j] != 0) { levelSum += hist[j]; nonEmpty++; }
+            double spread = nonEmpty == 0 ? 0 : levelSum / nonEmpty - qTaken;
+            for (int j = start; j < end; j++)
+            {
+                double p = hist[j] + (j == bins - 1 ? tail : 0);
+                if (p == 0) continue; // 1e-4 against 1e-4
+                double q = hist[j] != 0 ? spread : Epsilon;
+                p -= pTaken;
+                sum += p * Math.Log(p / q);
+            }
+            start = end;
+        }
+        return sum / pTotal + Math.Log(qTotal / pTotal);
+    }
+}

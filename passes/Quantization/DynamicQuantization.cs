@@ -1,0 +1,242 @@
+using Mopt.Ir;
+
+namespace Mopt.Passes.Quantization;
+
+/// <summary>
+/// The dynamic int8 rewrite (as ONNX Runtime's <c>quantize_dynamic</c>): weights become 8-bit constants; each
+/// activation is quantized while the model runs by DynamicQuantizeLinear (uint8, its own range per run), the integer
+/// op accumulates in int32, and one multiply by x_scale·w_scale brings the result back to float.
+/// <code>
+/// Before: %y = "onnx.Conv"(%x, %w, %b)
+/// After:  %q:3 = "onnx.DynamicQuantizeLinear"(%x)                      (shared by every reader of %x)
+///         %i  = "onnx.ConvInteger"(%q#0, %w_q, %q#2, %w_zp)             (int32)
+///         %s  = "onnx.Mul"(%q#1, %w_scale)                              (per output channel: [1, M, 1, 1])
+///         %y  = "onnx.Add"("onnx.Mul"("onnx.Cast"(%i), %s), %b')        (b' = b as [1, M, 1, 1])
+/// </code>
+/// y = (x_q - x_zp)·(w_q - w_zp)·x_scale·w_scale + b. Applies to Conv (constant weight), MatMul with a constant
+/// 2-D B [K, N], Gemm with transA = 0 and a constant 2-D B (transB folded into the constant, alpha into the scale,
+/// beta·C into the bias, which must be constant when present). Activations must be float32. Weights are int8,
+/// symmetric (zero point 0), per output channel (Conv axis 0, B's column) or per tensor; ONNX Runtime's CPU kernels
+/// take uint8 activations with int8 weights for both ConvInteger and MatMulInteger.
+/// </summary>
+internal sealed class DynamicQuantization
+{
+    private readonly MirModule _module;
+    private readonly PassContext _context;
+    private readonly bool _perChannel;
+    private readonly Dictionary<Value, Operation> _dynamicQuantized = new();
+    private readonly HashSet<string> _freedBlobs = new(StringComparer.Ordinal);
+
+    public DynamicQuantization(MirModule module, PassContext context, bool perChannel)
+    {
+        _module = module;
+        _context = context;
+        _perChannel = perChannel;
+    }
+
+    /// <summary>The weight tensors quantized, for the report.</summary>
+    public List<TensorRecord> Weights { get; } = new();
+
+    /// <summary>Rewrites each of <paramref name="ops"/> it can; returns how many it rewrote.</summary>
+    public int Run(IEnumerable<Operation> ops)
+    {
+        int done = 0;
+        foreach (var op in ops)
+        {
+            bool rewritten = op.OpType switch
+            {
+                "Conv" => RewriteConv(op),
+                "MatMul" => RewriteMatMul(op),
+                "Gemm" => RewriteGemm(op),
+                _ => false,
+            };
+            if (rewritten) { done++; _context.Count($"{op.OpType} quantized"); }
+        }
+        _module.RemoveUnreferencedBlobs(_freedBlobs);
+        return done;
+    }
+
+    private bool RewriteConv(Operation conv)
+    {
+        var name = QuantGraph.OpName(conv);
+        if (!ActivationOk(conv, conv.GetOperand(0))) return false;
+        var weight = WeightOf(conv, 1, minRank: 3);
+        if (weight is null) return false;
+        var bias = conv.OperandCount > 2 && !Canonicalization.OnnxFacts.IsAbsent(conv.GetOperand(2)) ? conv.GetOperand(2) : null;
+        ConstantTensor? biasValue = null;
+        if (bias is not null && (biasValue = Constants.TryGet(bias, _module)) is null)
+        {
+            _context.Skip(conv, "its bias is not constant");
+            return false;
+        }
+        if (conv.Result.Type is not TensorType { IsRanked: true } outType)
+        {
+            _context.Skip(conv, "its output rank is unknown (run --infer-shapes first)");
+            return false;
+        }
+
+        var shape = weight.Type.Shape!;
+        long m = shape[0];
+        var (wParams, wData) = QuantMath.QuantizeTensor(weight.ToFloats(), shape, _perChannel ? 0 : null, QuantType.Int8, symmetric: true);
+        Weights.Add(TensorRecord.ForWeight(QuantGraph.TensorName(conv.GetOperand(1)), weight, wParams, QuantType.Int8, _perChannel ? 0 : null));
+
+        var x = DynamicQuantize(conv.GetOperand(0)); // first: it may insert at the top of the block, which moves the builder's anchor
+        var b = OpBuilder.Before(conv);
+        var wq = Constants.Create(b, _module, new TensorType(QuantMath.ElementOf(QuantType.Int8), shape), wData,
+            Location.Named(name + ".weight_quantized"), name + ".weight_quantized");
+        var wzp = QuantGraph.ZeroPoints(b, _module, QuantType.Int8, [wParams[0].ZeroPoint], [], name + ".weight_zero_point");
+        var attrs = conv.Attributes.Where(a => a.Name != "mo.outputs");
+        var integer = b.Create("onnx.ConvInteger", [x.Results[0], wq, x.Results[2], wzp], [outType.WithElement(ElementType.I32)], attrs,
+            Location.Named(name + "_quant")).Result;
+        var scaleShape = wParams.Length == 1 ? Array.Empty<long>() : QuantGraph.ChannelShape(m, outType.Rank);
+        var final = Rescale(b, conv, integer, x.Results[1], wParams.Select(p => p.Scale).ToArray(), scaleShape, name);
+        if (biasValue is not null)
+        {
+            var biasConst = QuantGraph.Floats(b, _module, biasValue.ToFloats(), QuantGraph.ChannelShape(biasValue.ElementCount, outType.Rank), name + ".bias_reshaped");
+            final = b.Create("onnx.Add", [final, biasConst], [outType], null, Location.Named(name + "_bias_add")).Result;
+        }
+        Replace(conv, final, [1, 2]);
+        return true;
+    }
+
+    private bool RewriteMatMul(Operation matmul)
+    {
+        if (!ActivationOk(matmul, matmul.GetOperand(0))) return false;
+        if (!Constants.IsConstant(matmul.GetOperand(1)))
+        {
+            _context.Skip(matmul, "B is not constant (ONNX Runtime's dynamic quantization also leaves such MatMuls float)");
+            return false;
+        }
+        var weight = WeightOf(matmul, 1, minRank: 2, maxRank: 2);
+        if (weight is null || matmul.Result.Type is not TensorType { IsRanked: true } outType) return Skipped(matmul, weight);
+        var name = QuantGraph.OpName(matmul);
+        var x = DynamicQuantize(matmul.GetOperand(0));
+        var b = OpBuilder.Before(matmul);
+        var integer = MatMulInteger(b, x, weight.ToFloats(), weight.Type.Shape!.ToArray(), QuantGraph.TensorName(matmul.GetOperand(1)),
+            weight, outType, name, alpha: 1f, out var xScale, out var wScales);
+        var final = Rescale(b, matmul, integer, xScale, wScales, wScales.Length == 1 ? [] : [wScales.Length], name);
+        Replace(matmul, final, [1]);
+        return true;
+    }
+
+    private bool RewriteGemm(Operation gemm)
+    {
+        if (!ActivationOk(gemm, gemm.GetOperand(0))) return false;
+        if ((gemm.GetInt("transA") ?? 0) != 0)
+        {
+            _context.Skip(gemm, "transA = 1 (A would need a transpose)");
+            return false;
+        }
+        var weight = WeightOf(gemm, 1, minRank: 2, maxRank: 2);
+        if (weight is null || gemm.Result.Type is not TensorType { IsRanked: true } outType) return Skipped(gemm, weight);
+        var c = gemm.OperandCount > 2 && !Canonicalization.OnnxFacts.IsAbsent(gemm.GetOperand(2)) ? gemm.GetOperand(2) : null;
+        ConstantTensor? cValue = null;
+        if (c is not null && (cValue = Constants.TryGet(c, _module)) is null)
+        {
+            _context.Skip(gemm, "its C (bias) is not constant");
+            return false;
+        }
+
+        // B as [K, N]: a transposed B is transposed once here, in the constant.
+        var values = weight.ToFloats();
+        long r = weight.Type.Shape![0], k = weight.Type.Shape![1];
+        long[] shape = [r, k];
+        if ((gemm.GetInt("transB") ?? 0) != 0)
+        {
+            var t = new float[values.Length];
+            for (long i = 0; i < r; i++)
+                for (long j = 0; j < k; j++) t[j * r + i] = values[i * k + j];
+            values = t;
+            shape = [k, r];
+        }
+        var name = QuantGraph.OpName(gemm);
+        float alpha = (float)(gemm.GetFloat("alpha") ?? 1.0), beta = (float)(gemm.GetFloat("beta") ?? 1.0);
+        var x = DynamicQuantize(gemm.GetOperand(0));
+        var b = OpBuilder.Before(gemm);
+        var integer = MatMulInteger(b, x, values, shape, QuantGraph.TensorName(gemm.GetOperand(1)), weight, outType, name, alpha,
+            out var xScale, out var wScales);
+        var final = Rescale(b, gemm, integer, xScale, wScales, wScales.Length == 1 ? [] : [wScales.Length], name);
+        if (cValue is not null)
+        {
+            var cs = cValue.ToFloats().Select(v => v * beta).ToArray();
+            var biasConst = QuantGraph.Floats(b, _module, cs, cValue.Type.Shape!.ToArray(), name + ".bias_scaled");
+            final = b.Create("onnx.Add", [final, biasConst], [outType], null, Location.Named(name + "_bias_add")).Result;
+        }
+        Replace(gemm, final, [1, 2]);
+        return true;
+    }
+
+    /// <summary>MatMulInteger of the dynamically quantized input <paramref name="x"/> and the int8 B [K, N] (per column when per-channel).</summary>
+    private Value MatMulInteger(OpBuilder b, Operation x, float[] values, long[] shape, string weightName, ConstantTensor original,
+        TensorType outType, string name, float alpha, out Value xScale, out float[] wScales)
+    {
+        var (wParams, wData) = QuantMath.QuantizeTensor(values, shape, _perChannel ? 1 : null, QuantType.Int8, symmetric: true);
+        Weights.Add(TensorRecord.ForWeight(weightName, original, wParams, QuantType.Int8, _perChannel ? 1 : null));
+        var wq = Constants.Create(b, _module, new TensorType(ElementType.I8, shape), wData, Location.Named(name + ".weight_quantized"), name + ".weight_quantized");
+        var wzp = QuantGraph.ZeroPoints(b, _module, QuantType.Int8, [0], [], name + ".weight_zero_point");
+        xScale = x.Results[1];
+        wScales = wParams.Select(p => p.Scale * alpha).ToArray();
+        return b.Create("onnx.MatMulInteger", [x.Results[0], wq, x.Results[2], wzp], [outType.WithElement(ElementType.I32)], null,
+            Location.Named(name + "_quant")).Result;
+    }
+
+    /// <summary>float(integer) · (x_scale · w_scale): the int32 accumulator back in float.</summary>
+    private Value Rescale(OpBuilder b, Operation op, Value integer, Value xScale, float[] wScales, long[] scaleShape, string name)
+    {
+        var outType = (TensorType)op.Result.Type;
+        var cast = b.Create("onnx.Cast", [integer], [outType], [new NamedAttr("to", IntegerAttr.I64(1))], Location.Named(name + "_cast")).Result;
+        var w = QuantGraph.Floats(b, _module, wScales, scaleShape, name + ".weight_scale");
+        var scales = b.Create("onnx.Mul", [xScale, w], [new TensorType(ElementType.F32, scaleShape)], null, Location.Named(name + "_scales_mul")).Result;
+        return b.Create("onnx.Mul", [cast, scales], [outType], null, Location.Named(name + "_output_scale_mul")).Result;
+    }
+
+    /// <summary>The shared DynamicQuantizeLinear of <paramref name="x"/> (made once, right after x is defined).</summary>
+    private Operation DynamicQuantize(Value x)
+    {
+        if (_dynamicQuantized.TryGetValue(x, out var existing)) return existing;
+        var type = (TensorType)x.Type;
+        var name = QuantGraph.TensorName(x);
+        var op = QuantGraph.AfterDefinition(x).Create("onnx.DynamicQuantizeLinear", [x],
+            [type.WithElement(ElementType.UI8), new TensorType(ElementType.F32, []), new TensorType(ElementType.UI8, [])], null,
+            Location.Named(name + "_QuantizeLinear"));
+        _dynamicQuantized[x] = op;
+        return op;
+    }
+
+    /// <summary>The op's result now comes from <paramref name="final"/>, which takes its output name; old weights go.</summary>
+    private void Replace(Operation op, Value final, int[] constantOperands)
+    {
+        if (op.GetAttr("mo.outputs") is { } names && final is OpResult r) r.Owner.SetAttr("mo.outputs", names);
+        op.Result.ReplaceAllUsesWith(final);
+        var constants = constantOperands.Where(i => i < op.OperandCount).Select(i => Constants.DefiningConstant(op.GetOperand(i))).ToList();
+        op.Erase();
+        foreach (var c in constants) QuantGraph.EraseIfUnused(c, _module, _freedBlobs);
+    }
+
+    private bool ActivationOk(Operation op, Value x)
+    {
+        if (QuantGraph.IsF32Tensor(x) && !Constants.IsConstant(x)) return true;
+        _context.Skip(op, Constants.IsConstant(x) ? "its input is a constant (fold it with --fold-constants)" : $"its input is {x.Type}, not a float32 tensor");
+        return false;
+    }
+
+    /// <summary>The constant float weight at <paramref name="index"/>; a weight that is not constant is an error.</summary>
+    private ConstantTensor? WeightOf(Operation op, int index, int minRank, int maxRank = int.MaxValue)
+    {
+        var w = op.GetOperand(index);
+        if (!Constants.IsConstant(w)) throw QuantizeInt8.NotConstantWeight(op, index);
+        var value = Constants.TryGet(w, _module);
+        if (value is null || !value.Type.Element.IsFloat || value.Type.Rank < minRank || value.Type.Rank > maxRank)
+        {
+            _context.Skip(op, $"its weight {w.Type} is not a float tensor of rank {(maxRank == int.MaxValue ? $"{minRank} or more" : $"{minRank}")} with a static shape");
+            return null;
+        }
+        return value;
+    }
+
+    private bool Skipped(Operation op, ConstantTensor? weight)
+    {
+        if (weight is not null) _context.Skip(op, "its output rank is unknown (run --infer-shapes first)");
+        return false;
+    }
+}

@@ -1,0 +1,56 @@
+using Mopt.Ir;
+
+namespace Mopt.Passes.Quantization;
+
+/// <summary>
+/// Each quantized layer's error: the float model and the QDQ model run side by side on (up to N of) the calibration
+/// samples; per layer, its float output against the dequantized output its readers see in the QDQ model:
+/// relative error = max|f − q| / max|f| and SQNR = 10·log10(Σf² / Σ(f − q)²) over all samples.
+/// </summary>
+internal static class LayerErrors
+{
+    private sealed class Accumulator
+    {
+        public double MaxAbs, MaxDiff, Signal, Noise;
+
+        public void Add(float[] f, float[] q)
+        {
+            int n = Math.Min(f.Length, q.Length);
+            for (int i = 0; i < n; i++)
+            {
+                double d = (double)f[i] - q[i];
+                MaxAbs = Math.Max(MaxAbs, Math.Abs(f[i]));
+                MaxDiff = Math.Max(MaxDiff, Math.Abs(d));
+                Signal += (double)f[i] * f[i];
+                Noise += d * d;
+            }
+        }
+    }
+
+    /// <summary>Stops a run once enough samples were seen (the runner has no sample limit of its own).</summary>
+    private sealed class EnoughSamples : Exception;
+
+    public static List<LayerRecord> Measure(IModelRunner runner, CalibrationSource source, MirModule floatModel, MirModule quantized,
+        IReadOnlyList<(string Name, string OpType, Value Float, Value Quantized)> layers, int maxSamples, PassContext context)
+    {
+        if (layers.Count == 0) return [];
+        var acc = layers.Select(_ => new Accumulator()).ToArray();
+        if (source is CalibrationSource.Random r) source = r with { Count = Math.Min(r.Count, maxSamples) };
+        var progress = new CalibrationProgress(context.Notes, context.NotesIsTerminal, "quantize-int8: measuring layer errors");
+        int seen = 0;
+        try
+        {
+            runner.Run([new ProbedModel(floatModel, layers.Select(l => l.Float).ToList()), new ProbedModel(quantized, layers.Select(l => l.Quantized).ToList())],
+                source, (_, perModel) =>
+                {
+                    for (int i = 0; i < acc.Length; i++) acc[i].Add(perModel[0][i], perModel[1][i]);
+                    if (++seen >= maxSamples) throw new EnoughSamples();
+                }, (done, total) => progress.Report(done, Math.Min(total, maxSamples)));
+        }
+        catch (EnoughSamples) { }
+        progress.Finish();
+        return layers.Select((l, i) => new LayerRecord(l.Name, l.OpType,
+            acc[i].MaxAbs > 0 ? acc[i].MaxDiff / acc[i].MaxAbs : acc[i].MaxDiff,
+            acc[i].Noise > 0 ? 10 * Math.Log10(acc[i].Signal / acc[i].Noise) : double.PositiveInfinity, seen)).ToList();
+    }
+}

@@ -1,0 +1,147 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Mopt.Ir;
+
+namespace Mopt.Passes.Quantization;
+
+/// <summary>How one tensor was quantized: its range, the parameters chosen (one per channel when per-channel) and how.</summary>
+public sealed record TensorRecord(string Name, string Kind, float Min, float Max, IReadOnlyList<QuantParams> Params, string Type,
+    string Method, int? Axis)
+{
+    /// <summary>A weight quantized from its own values (min-max of each slice).</summary>
+    public static TensorRecord ForWeight(string name, ConstantTensor weight, IReadOnlyList<QuantParams> p, QuantType type, int? axis)
+    {
+        var (min, max) = QuantMath.MinMax(weight.ToFloats());
+        return new TensorRecord(name, "weight", min, max, p, QuantGraph.TypeName(type), "minmax", axis);
+    }
+}
+
+/// <summary>
+/// What quantization did to one layer's output on the calibration samples: relative error =
+/// max|float − int8| / max|float|, and SQNR = 10·log10(Σ float² / Σ (float − int8)²) in dB.
+/// </summary>
+public sealed record LayerRecord(string Name, string OpType, double RelativeError, double SqnrDb, int Samples);
+
+/// <summary>
+/// The quantization report: <c>report=FILE.json</c> (written with Utf8JsonWriter, atomically) and a table on stderr,
+/// layers sorted by error, worst first, so a user can see which layers to exclude.
+/// </summary>
+public sealed class QuantizationReport
+{
+    public required string Mode { get; init; }
+    public string? Method { get; init; }
+    public string? Calibration { get; init; }
+    public int Samples { get; init; }
+    public List<TensorRecord> Tensors { get; } = new();
+    public List<LayerRecord> Layers { get; } = new();
+
+    /// <summary>Writes the JSON report to <paramref name="path"/> via a temporary file, so a failed run leaves no half-written report.</summary>
+    public void Write(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var dir = Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(dir)) throw new MirException($"cannot write the quantization report '{path}': folder '{dir}' does not exist");
+        var temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
+        try
+        {
+            using (var stream = File.Create(temp)) WriteJson(stream);
+            File.Move(temp, full, overwrite: true);
+        }
+        catch (IOException e)
+        {
+            File.Delete(temp);
+            throw new MirException($"cannot write the quantization report '{path}': {e.Message}");
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            File.Delete(temp);
+            throw new MirException($"cannot write the quantization report '{path}': {e.Message}");
+        }
+    }
+
+    public void WriteJson(Stream stream)
+    {
+        using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        w.WriteStartObject();
+        w.WriteString("mode", Mode);
+        if (Method is not null) w.WriteString("method", Method);
+        if (Calibration is not null) w.WriteString("calibration", Calibration);
+        w.WriteNumber("samples", Samples);
+        w.WriteStartArray("tensors");
+        foreach (var t in Tensors)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", t.Name);
+            w.WriteString("kind", t.Kind);
+            w.WriteString("type", t.Type);
+            w.WriteString("method", t.Method);
+            w.WriteStartArray("range");
+            Number(w, t.Min);
+            Number(w, t.Max);
+            w.WriteEndArray();
+            if (t.Axis is int axis) w.WriteNumber("axis", axis);
+            if (t.Params.Count == 1)
+            {
+                w.WritePropertyName("scale");
+                Number(w, t.Params[0].Scale);
+                w.WriteNumber("zero_point", t.Params[0].ZeroPoint);
+            }
+            else
+            {
+                w.WriteStartArray("scale");
+                foreach (var p in t.Params) Number(w, p.Scale);
+                w.WriteEndArray();
+                w.WriteStartArray("zero_point");
+                foreach (var p in t.Params) w.WriteNumberValue(p.ZeroPoint);
+                w.WriteEndArray();
+            }
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartArray("layers");
+        foreach (var l in SortedLayers())
+        {
+            w.WriteStartObject();
+            w.WriteString("name", l.Name);
+            w.WriteString("op_type", l.OpType);
+            w.WritePropertyName("relative_error");
+            Number(w, l.RelativeError);
+            w.WritePropertyName("sqnr_db");
+            Number(w, l.SqnrDb);
+            w.WriteNumber("samples", l.Samples);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    /// <summary>JSON has no infinity: an exact layer (no error) has SQNR null.</summary>
+    private static void Number(Utf8JsonWriter w, double value)
+    {
+        if (double.IsFinite(value)) w.WriteNumberValue(value);
+        else w.WriteNullValue();
+    }
+
+    private IEnumerable<LayerRecord> SortedLayers() =>
+        Layers.OrderByDescending(l => double.IsNaN(l.RelativeError) ? double.MaxValue : l.RelativeError).ThenBy(l => l.Name, StringComparer.Ordinal);
+
+    /// <summary>The readable table: the worst <paramref name="top"/> layers, then the tensor count.</summary>
+    public string Table(int top = 20)
+    {
+        var sb = new StringBuilder();
+        var ci = CultureInfo.InvariantCulture;
+        var samples = Samples > 0 ? $", {Samples} calibration samples" : "";
+        sb.AppendLine(ci, $"quantize-int8 report: {Mode}{(Method is null ? "" : $", {Method}")}, {Tensors.Count} tensors, {Layers.Count} layers{samples}");
+        if (Layers.Count > 0)
+        {
+            sb.AppendLine(ci, $"  {"layer",-32} {"op",-18} {"rel. error",12} {"SQNR dB",9}");
+            foreach (var l in SortedLayers().Take(top))
+                sb.AppendLine(ci, $"  {Clip(l.Name, 32),-32} {l.OpType,-18} {l.RelativeError.ToString("0.000e+00", ci),12} {(double.IsFinite(l.SqnrDb) ? l.SqnrDb.ToString("F1", ci) : "exact"),9}");
+            if (Layers.Count > top) sb.AppendLine(ci, $"  ... {Layers.Count - top} more layers in the JSON report");
+        }
+        return sb.ToString();
+    }
+
+    private static string Clip(string s, int width) => s.Length <= width ? s : s[..(width - 3)] + "...";
+}

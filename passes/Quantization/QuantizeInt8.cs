@@ -1,0 +1,211 @@
+using System.Text.RegularExpressions;
+using Mopt.Ir;
+
+namespace Mopt.Passes.Quantization;
+
+/// <summary>
+/// <c>--quantize-int8</c>: int8 inference, the way ONNX Runtime's quantizer does it.
+/// <list type="bullet">
+/// <item>No <c>calibration</c>: dynamic quantization (<see cref="DynamicQuantization"/>): int8 weights, activations
+/// quantized at run time by DynamicQuantizeLinear feeding ConvInteger / MatMulInteger. Needs opset 11.</item>
+/// <item><c>calibration=DIR</c> or <c>random:N</c>: static int8 in QDQ form (<see cref="QdqInsertion"/>): the model
+/// runs once over the samples in ONNX Runtime, each activation's range is chosen by <c>method</c> (minmax,
+/// percentile, entropy: <see cref="TensorStatistics"/>), and QuantizeLinear/DequantizeLinear pairs go around the
+/// chosen ops. Per-channel weights need opset 13 (the module is upgraded; if it cannot be, weights are per tensor).</item>
+/// </list>
+/// Chosen ops: those of the main function whose type is in <c>ops</c> and whose name or type the <c>exclude</c> regex
+/// does not match. A Conv or Gemm whose weight is not constant is an error unless excluded. With <c>report=FILE.json</c>
+/// (or mopt-opt's <c>--quant-report</c>) the ranges, scales and zero points, and each layer's error (float vs int8
+/// output on the calibration samples), go to the file and a table to stderr.
+/// </summary>
+public sealed class QuantizeInt8 : Pass
+{
+    /// <summary>The op types the pass knows how to quantize.</summary>
+    public static readonly string[] KnownOps = ["Conv", "Gemm", "MatMul", "Add", "Mul", "MaxPool", "AveragePool", "GlobalAveragePool", "Concat"];
+    private const string DefaultOps = "Conv,Gemm,MatMul,Add,MaxPool,AveragePool,GlobalAveragePool,Concat";
+
+    private readonly PassOption<string> _calibration = new("calibration",
+        "a folder of .npy samples (one sample or batch per file), or random:N; none: dynamic quantization", "");
+    private readonly PassOption<string> _method = new("method", "how an activation's range is chosen: minmax, percentile or entropy", "minmax",
+        valid: m => ParseMethod(m) is not null);
+    private readonly PassOption<double> _percentile = new("percentile", "the percentile of |x| kept by method=percentile", 99.99,
+        valid: p => p is > 0 and <= 100);
+    private readonly PassOption<bool> _perChannel = new("per-channel", "one weight scale per output channel (else per tensor)", true);
+    private readonly PassOption<bool> _symmetricActivations = new("symmetric-activations",
+        "int8 symmetric activations (else uint8 asymmetric, as ONNX Runtime's default)", false);
+    private readonly PassOption<string> _exclude = new("exclude", "ops whose name or op type this regex matches stay float", "",
+        valid: r => TryRegex(r) is not null);
+    private readonly PassOption<string> _ops = new("ops", "the op types to quantize (comma-separated)", DefaultOps,
+        valid: list => SplitOps(list).All(o => KnownOps.Contains(o, StringComparer.Ordinal)) && SplitOps(list).Length > 0);
+    private readonly PassOption<string> _report = new("report", "write the quantization report (JSON) here and a table to stderr", "");
+    private readonly PassOption<int> _errorSamples = new("error-samples", "calibration samples the report's per-layer errors are measured on", 32,
+        valid: n => n >= 1);
+
+    public override string Name => "quantize-int8";
+    public override string Summary => "Quantize to int8: dynamic (no calibration data) or static QDQ calibrated in ONNX Runtime (calibration=DIR|random:N)";
+    public override IReadOnlyList<PassOption> Options =>
+        [_calibration, _method, _percentile, _perChannel, _symmetricActivations, _exclude, _ops, _report, _errorSamples];
+
+    /// <summary>Sets where the report goes (mopt-opt's <c>--quant-report=FILE.json</c>).</summary>
+    public void SetReport(string path) => _report.Parse(path);
+
+    public override void Run(MirModule module, PassContext context)
+    {
+        var chosen = ChooseOps(module, context);
+        if (_calibration.Value.Length == 0) RunDynamic(module, context, chosen);
+        else RunStatic(module, context, chosen);
+    }
+
+    // ------------------------------------------------------------------ dynamic
+
+    private void RunDynamic(MirModule module, PassContext context, List<Operation> chosen)
+    {
+        context.Note("quantize-int8: no calibration data: dynamic quantization (int8 weights, activations quantized at run time); " +
+                     "give calibration=DIR for static int8");
+        chosen = chosen.Where(op => op.OpType is "Conv" or "MatMul" or "Gemm").ToList();
+        if (chosen.Count == 0) return;
+        RequireOpset(module, context, 11, "DynamicQuantizeLinear");
+        var rewrite = new DynamicQuantization(module, context, _perChannel.Value);
+        int done = rewrite.Run(chosen);
+        context.Note($"quantize-int8: {done} of {chosen.Count} Conv/MatMul/Gemm ops quantized (dynamic, {(_perChannel.Value ? "per-channel" : "per-tensor")} int8 weights)");
+        if (_report.Value.Length > 0)
+        {
+            var report = new QuantizationReport { Mode = "dynamic" };
+            report.Tensors.AddRange(rewrite.Weights);
+            Finish(report, context);
+        }
+    }
+
+    // ------------------------------------------------------------------ static
+
+    private void RunStatic(MirModule module, PassContext context, List<Operation> chosen)
+    {
+        CalibrationSource source;
+        try { source = CalibrationSource.Parse(_calibration.Value); }
+        catch (FormatException e) { throw new MirException($"quantize-int8: calibration={_calibration.Value}: {e.Message}"); }
+        if (source is CalibrationSource.Random random)
+            context.Note($"quantize-int8: warning: calibrating on {random.Count} random inputs: accuracy is not meaningful " +
+                         "(a smoke test; give calibration=DIR with real samples)");
+        else if (source is CalibrationSource.Folder folder && !Directory.Exists(folder.Path))
+            throw new MirException($"quantize-int8: calibration folder '{folder.Path}' does not exist");
+        var runner = ModelRunners.Default ?? throw new MirException("quantize-int8: static quantization needs ONNX Runtime, which is not available here");
+
+        bool perChannel = _perChannel.Value;
+        if (perChannel && OpsetUpgrade.CurrentOpset(module) < 13 && !OpsetUpgrade.TryUpgrade(module, 13, context, out var why))
+        {
+            context.Note($"quantize-int8: per-channel weights need opset 13 and the model cannot be raised to it ({why}): weights are quantized per tensor");
+            perChannel = false;
+        }
+        RequireOpset(module, context, 10, "QuantizeLinear");
+
+        var method = ParseMethod(_method.Value)!.Value;
+        var settings = new QdqInsertion.Settings(perChannel, _symmetricActivations.Value, MethodName());
+        var plan = new QdqInsertion(module, context, settings);
+        plan.Plan(chosen);
+        if (plan.Ops.Count == 0)
+        {
+            context.Note("quantize-int8: nothing to quantize");
+            return;
+        }
+
+        // The float model, kept for measuring each layer's error once the copy in hand is quantized.
+        bool wantReport = _report.Value.Length > 0;
+        var (floatModel, map) = wantReport ? ModuleCopy.Clone(module) : (null, null);
+        var layers = wantReport ? plan.LayerOutputs.Select(l => (l.Op, Float: map![l.FloatOutput])).ToList() : null;
+
+        var probes = plan.Probes;
+        var stats = probes.Select(_ => new TensorStatistics(method, _percentile.Value)).ToArray();
+        var progress = new CalibrationProgress(context.Notes, context.NotesIsTerminal, "quantize-int8: calibrating");
+        int samples = runner.Run([new ProbedModel(module, probes)], source, (_, perModel) =>
+        {
+            for (int i = 0; i < stats.Length; i++) stats[i].Add(perModel[0][i]);
+        }, progress.Report);
+        progress.Finish();
+        if (samples == 0) throw new MirException("quantize-int8: the calibration source gave no samples");
+
+        var ranges = new Dictionary<Value, (float Min, float Max)>();
+        for (int i = 0; i < probes.Count; i++) ranges[probes[i]] = stats[i].ChooseRange();
+        var records = plan.Apply(v => ranges[v]);
+        context.Note($"quantize-int8: static int8 (QDQ, {MethodName()}, {(perChannel ? "per-channel" : "per-tensor")} weights, " +
+                     $"{(_symmetricActivations.Value ? "int8 symmetric" : "uint8 asymmetric")} activations): {plan.Ops.Count} ops quantized, " +
+                     $"calibrated on {samples} samples");
+
+        if (!wantReport) return;
+        var report = new QuantizationReport { Mode = "static", Method = MethodName(), Calibration = _calibration.Value, Samples = samples };
+        report.Tensors.AddRange(records);
+        report.Layers.AddRange(LayerErrors.Measure(runner, source, floatModel!, module,
+            layers!.Select(l => (QuantGraph.OpName(l.Op), l.Op.OpType, l.Float, plan.QuantizedOutput(l.Op))).ToList(),
+            _errorSamples.Value, context));
+        Finish(report, context);
+    }
+
+    private void Finish(QuantizationReport report, PassContext context)
+    {
+        report.Write(_report.Value);
+        context.Notes.Write(report.Table());
+        context.Note($"quantize-int8: report written to {_report.Value}");
+    }
+
+    private string MethodName() => _method.Value == "percentile"
+        ? $"percentile {_percentile.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}"
+        : _method.Value;
+
+    // ------------------------------------------------------------------ choosing ops
+
+    private List<Operation> ChooseOps(MirModule module, PassContext context)
+    {
+        var types = SplitOps(_ops.Value).ToHashSet(StringComparer.Ordinal);
+        var exclude = _exclude.Value.Length > 0 ? TryRegex(_exclude.Value) : null;
+        var chosen = new List<Operation>();
+        foreach (var op in module.MainFunction.Body.Operations)
+        {
+            if (op.Dialect != "onnx" || !types.Contains(op.OpType)) continue;
+            if (exclude is not null && (exclude.IsMatch(QuantGraph.OpName(op)) || exclude.IsMatch(op.OpType)))
+            {
+                context.Count("ops excluded");
+                context.Log($"excluded {op.OpType} {QuantGraph.OpName(op)} (matches exclude)");
+                continue;
+            }
+            chosen.Add(op);
+        }
+        return chosen;
+    }
+
+    private static void RequireOpset(MirModule module, PassContext context, int opset, string needs)
+    {
+        if (OpsetUpgrade.CurrentOpset(module) >= opset) return;
+        if (!OpsetUpgrade.TryUpgrade(module, opset, context, out var why))
+            throw new MirException($"quantize-int8: {needs} needs opset {opset}, but the model is opset {OpsetUpgrade.CurrentOpset(module)} and cannot be raised: {why}");
+        context.Note($"quantize-int8: the model was raised to opset {OpsetUpgrade.CurrentOpset(module)} for {needs}");
+    }
+
+    /// <summary>The error for a Conv/Gemm whose weight is computed at run time: int8 needs it known ahead.</summary>
+    internal static MirException NotConstantWeight(Operation op, int index)
+    {
+        var name = QuantGraph.OpName(op);
+        var from = op.GetOperand(index) switch
+        {
+            OpResult r => $"{r.Owner.OpType} '{QuantGraph.OpName(r.Owner)}'",
+            BlockArgument a => $"graph input #{a.Index}",
+            _ => "?",
+        };
+        return new MirException($"quantize-int8: the weight of {op.OpType} '{name}' (input {index}) is not constant (it comes from {from}), " +
+                                $"so it cannot be quantized ahead of time; keep the node float with exclude='^{Regex.Escape(name)}$'");
+    }
+
+    private static string[] SplitOps(string list) => list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static CalibrationMethod? ParseMethod(string text) => text switch
+    {
+        "minmax" => CalibrationMethod.MinMax,
+        "percentile" => CalibrationMethod.Percentile,
+        "entropy" => CalibrationMethod.Entropy,
+        _ => null,
+    };
+
+    private static Regex? TryRegex(string pattern)
+    {
+        try { return new Regex(pattern, RegexOptions.CultureInvariant); }
+        catch (ArgumentException) { return null; }
+    }
+}
