@@ -8,7 +8,11 @@ namespace Mopt.Bench.Quantize;
 /// <summary>How a quantized model's outputs compare with the float model's over the evaluation samples.</summary>
 public sealed class Accuracy
 {
-    /// <summary>Max over samples and outputs of max |q - f| / max |f| (the project's relative difference, per sample).</summary>
+    /// <summary>
+    /// The project's relative difference with the evaluation set taken as one tensor per output: max |q - f| over all
+    /// samples / max |f| over all samples, the largest over outputs (a sample whose outputs are all near zero does not
+    /// blow it up).
+    /// </summary>
     public double MaxRelError { get; set; }
     public long Top1Agree { get; set; }
     public long Top1Total { get; set; }
@@ -51,6 +55,8 @@ public sealed class Evaluator(IReadOnlyList<Dictionary<string, NpyArray>> sample
         if (names.Count != _outputNames.Count)
             throw new BenchException($"'{Path.GetFileName(path)}' has {names.Count} outputs, the float model {_outputNames.Count}");
         var acc = new Accuracy();
+        var maxAbs = new double[_outputNames.Count];
+        var maxRef = new double[_outputNames.Count];
         for (int s = 0; s < samples.Count; s++)
         {
             var got = runner.Run(samples[s]);
@@ -63,7 +69,7 @@ public sealed class Evaluator(IReadOnlyList<Dictionary<string, NpyArray>> sample
                     throw new BenchException($"output '{_outputNames[o]}' has shape [{string.Join("x", q.Shape)}], the float model's [{string.Join("x", f.Shape)}]");
                 var fv = Floats(f);
                 var qv = Floats(q);
-                acc.MaxRelError = Math.Max(acc.MaxRelError, RelError(fv, qv));
+                Accumulate(fv, qv, ref maxAbs[o], ref maxRef[o]);
                 if (ClassRows(_outputNames[o], f.Shape) is int classes)
                 {
                     var (agree, rows) = Top1(fv, qv, classes);
@@ -75,6 +81,8 @@ public sealed class Evaluator(IReadOnlyList<Dictionary<string, NpyArray>> sample
                     acc.MinPsnr = Math.Min(acc.MinPsnr ?? double.PositiveInfinity, Psnr(fv, qv));
             }
         }
+        for (int o = 0; o < _outputNames.Count; o++)
+            acc.MaxRelError = Math.Max(acc.MaxRelError, maxAbs[o] == 0 ? 0 : maxAbs[o] / Math.Max(maxRef[o], 1e-30));
         return acc;
     }
 
@@ -95,9 +103,8 @@ public sealed class Evaluator(IReadOnlyList<Dictionary<string, NpyArray>> sample
     private static float[] Floats(NpyArray a) =>
         a.Element == ElementType.F32 ? MemoryMarshal.Cast<byte, float>(a.Data).ToArray() : RandomInputs.ToDoubles(a).Select(d => (float)d).ToArray();
 
-    private static double RelError(float[] f, float[] q)
+    private static void Accumulate(float[] f, float[] q, ref double maxAbs, ref double maxRef)
     {
-        double maxAbs = 0, maxRef = 0;
         for (int i = 0; i < f.Length; i++)
         {
             double d = Math.Abs((double)f[i] - q[i]);
@@ -105,7 +112,6 @@ public sealed class Evaluator(IReadOnlyList<Dictionary<string, NpyArray>> sample
             maxAbs = Math.Max(maxAbs, d);
             maxRef = Math.Max(maxRef, Math.Abs(f[i]));
         }
-        return maxAbs == 0 ? 0 : maxAbs / Math.Max(maxRef, 1e-30);
     }
 
     private static (long Agree, long Rows) Top1(float[] f, float[] q, int classes)

@@ -11,7 +11,7 @@ public enum InputStyle
 {
     /// <summary>RGB normalized with ImageNet's mean and std per channel (torchvision models: the zoo).</summary>
     ImageNet,
-    /// <summary>A white-on-black digit-like image in [0, 255] (connxr_mnist, whose test data is 0..255).</summary>
+    /// <summary>White digit-like strokes on black in [0, 255], framed as MNIST's (connxr_mnist, whose test data is 0..255).</summary>
     Digits,
     /// <summary>A [0, 1] luminance image (connxr_super_resolution, whose test data is in [0.07, 1]).</summary>
     Unit,
@@ -129,7 +129,7 @@ public static class Inputs
                 for (int i = 0; i < plane.Length; i++) plane[i] = own is null ? luminance[i] : 0.7f * luminance[i] + 0.3f * own[i];
                 Stretch(plane);
                 for (int i = 0; i < plane.Length; i++)
-                    result[((long)b * c + ch) * h * w + i] = Scale(plane[i], style, ch);
+                    result[((long)b * c + ch) * h * w + i] = Scale(plane[i], style, ch) * Frame(style, i / w, i % w, h, w);
             }
         }
         return result;
@@ -138,12 +138,20 @@ public static class Inputs
     private static float Scale(float p, InputStyle style, int channel) => style switch
     {
         InputStyle.ImageNet => (p - ImageNetMean[channel % 3]) / ImageNetStd[channel % 3],
-        // a third of the image lit: strokes and blobs on black, as MNIST digits are
-        InputStyle.Digits => 255f * Math.Clamp((p - 0.55f) / 0.25f, 0f, 1f),
+        // a contour band of the smooth field: curved strokes about 2 pixels wide with soft edges, white on black, as MNIST's
+        InputStyle.Digits => 255f * Math.Clamp(2f * (1f - Math.Abs(p - 0.5f) / 0.1f), 0f, 1f),
         InputStyle.Unit => p,
         InputStyle.Centered => (255f * p - 127f) / 128f,
         _ => p,
     };
+
+    /// <summary>MNIST centres its digits in a 20x20 box of the 28x28 image: a black frame of 1/7 of the size around the strokes.</summary>
+    private static float Frame(InputStyle style, int y, int x, int h, int w)
+    {
+        if (style != InputStyle.Digits) return 1;
+        int by = h / 7, bx = w / 7;
+        return y < by || y >= h - by || x < bx || x >= w - bx ? 0 : 1;
+    }
 
     /// <summary>Octaves of bilinear value noise: grids of 2, 4 and 8 cells with amplitudes 1, 1/2, 1/4.</summary>
     private static float[] SmoothField(Random random, int h, int w)
