@@ -107,6 +107,8 @@ namespace Mopt.Bench.Quantize
                 var evaluator = new Evaluator(samples, realFrom: samples.Count - r.RealSamples);
                 evaluator.RunReference(r.FloatPath);
                 r.Measures = evaluator.Measures;
+                r.FloatOrtOps = OrtGraph.OpTypes(r.FloatPath);
+                r.InitializersAsInputs = OrtGraph.InitializersAsInputs(r.FloatPath);
 
                 foreach (var m in methods)
                 {
@@ -121,6 +123,8 @@ namespace Mopt.Bench.Quantize
                         mr.Notes.AddRange(Notes(stderr));
                         mr.Sizes = FileSizes.Of(mr.Output);
                         mr.Accuracy = evaluator.Compare(mr.Output);
+                        mr.OrtOps = OrtGraph.OpTypes(mr.Output);
+                        mr.InitializersAsInputs = OrtGraph.InitializersAsInputs(mr.Output);
                     }
                     catch (Exception e) when (e is BenchException or MirException or OnnxRuntimeException)
                     {

@@ -46,6 +46,14 @@ public static class Report
             if (a.RealTotal > 0)
                 Console.WriteLine($"  {"",-16}   top-1 on the real test_data_set inputs alone: {a.RealAgree}/{a.RealTotal}");
         }
+        Console.WriteLine("  the graph ONNX Runtime runs (ORT_ENABLE_ALL):");
+        Console.WriteLine($"    [float] {r.FloatOrtOps}");
+        foreach (var m in r.Methods.Where(m => m.OrtOps is not null)) Console.WriteLine($"    [{m.Method.Name}] {m.OrtOps}");
+        var asInputs = r.Methods.Where(m => m.InitializersAsInputs > 0).Select(m => $"{m.Method.Name} {m.InitializersAsInputs}").ToList();
+        if (r.InitializersAsInputs > 0 || asInputs.Count > 0)
+            Console.WriteLine($"  note: initializers listed as graph inputs too (IR < 4 style, kept by mopt's exporter): float {r.InitializersAsInputs}" +
+                              $"{(asInputs.Count > 0 ? ", " + string.Join(", ", asInputs) : "")}; ONNX Runtime treats them as overridable, " +
+                              "not constant, which can keep it from fusing QDQ groups into integer kernels (see the op types above)");
         if (r.Methods.Any(m => m.Notes.Count > 0)) Console.WriteLine("  mopt-opt's statistics and notes:");
         foreach (var m in r.Methods.Where(m => m.Notes.Count > 0))
         {

@@ -20,6 +20,9 @@ public sealed class MethodResult(QuantMethod method)
     public double? PairedLatencyRatio { get; set; }
     /// <summary>Median thread CPU time, method / float: steadier than wall time on a loaded machine.</summary>
     public double? CpuLatencyRatio { get; set; }
+    /// <summary>The op types of the graph ONNX Runtime runs for this output (after its ORT_ENABLE_ALL optimizations).</summary>
+    public string? OrtOps { get; set; }
+    public int InitializersAsInputs { get; set; }
     /// <summary>mopt-opt's pass statistics and notes for this run.</summary>
     public List<string> Notes { get; } = new();
 }
@@ -37,6 +40,9 @@ public sealed class ModelResult(BenchModel model)
     public int RealSamples { get; set; }
     public int CalibrationSamples { get; set; }
     public string Measures { get; set; } = "";
+    public string? FloatOrtOps { get; set; }
+    /// <summary>Initializers the float model also lists as graph inputs (IR version &lt; 4 style; see <see cref="OrtGraph"/>).</summary>
+    public int InitializersAsInputs { get; set; }
     public List<MethodResult> Methods { get; } = new();
 
     public double? SizeRatio(MethodResult m) => FloatSizes is { } f && m.Sizes is { } s ? (double)f.Bytes / s.Bytes : null;
