@@ -9,8 +9,8 @@ namespace Mopt.Passes.Quantization;
 /// <code>
 /// Before: %y = "onnx.Conv"(%x, %w, %b) ; %r = "onnx.Relu"(%y)
 /// After:  %xq = "onnx.QuantizeLinear"(%x, %xs, %xz) ; %xd = "onnx.DequantizeLinear"(%xq, %xs, %xz)
-///         %wd = "onnx.DequantizeLinear"(%w_int8, %ws, %wz) {axis = 0}          (per output channel)
-///         %bd = "onnx.DequantizeLinear"(%b_int32, %xs·%ws, 0) {axis = 0}
+///         %wd = "onnx.DequantizeLinear"(%w_int8, %ws) {axis = 0}               (per output channel)
+///         %bd = "onnx.DequantizeLinear"(%b_int32, %xs·%ws) {axis = 0}
 ///         %y  = "onnx.Conv"(%xd, %wd, %bd) loc(fused["conv", "relu"])            (the Relu is absorbed)
 ///         %yq = "onnx.QuantizeLinear"(%y, %ys, %yz) ; %yd = "onnx.DequantizeLinear"(%yq, %ys, %yz)
 /// </code>
@@ -19,8 +19,8 @@ namespace Mopt.Passes.Quantization;
 /// asymmetric over the calibrated range (int8 symmetric with symmetric activations), scale = (max − min) / 255,
 /// zero point = round(−min / scale). Weights (Conv W, Gemm B, a MatMul's constant input): int8 symmetric,
 /// scale = max|w| / 127, per output channel (Conv axis 0, Gemm B axis 0 when transB else 1, MatMul B axis 1) or per
-/// tensor. A Conv or Gemm bias: int32 with scale = x_scale · w_scale and zero point 0, so the integer kernel adds
-/// it exactly. Constant inputs of Add / Concat are quantized like activations, over their own values. A MaxPool's
+/// tensor, with no zero point (0, ONNX's default). A Conv or Gemm bias: int32 with scale = x_scale · w_scale and no
+/// zero point, so the integer kernel adds it exactly. Constant inputs of Add / Concat are quantized like activations, over their own values. A MaxPool's
 /// output shares its input's parameters (max commutes with a monotonic map, so this is exact). A Relu (or Clip with
 /// min 0) that is the only reader of a quantized op's output is absorbed with asymmetric activations: the output's
 /// range is the Relu's, whose zero point is qmin, so the QuantizeLinear itself clips at 0 exactly as the Relu did.
@@ -279,8 +279,10 @@ internal sealed class QdqInsertion
         var (p, data) = QuantMath.QuantizeTensor(value.ToFloats(), value.Type.Shape!, use.Axis, QuantType.Int8, symmetric: true);
         var b = OpBuilder.After(constant);
         var q = Constants.Create(b, _module, value.Type.WithElement(ElementType.I8), data, Location.Named(name + "_quantized"), name + "_quantized");
-        var (scale, zero) = QuantGraph.Params(b, _module, p, QuantType.Int8, name);
-        var dq = QuantGraph.Dequantize(b, q, scale, zero, use.Axis, name + "_DequantizeLinear");
+        // Symmetric int8: every zero point is 0, ONNX's default, so none is stored.
+        long[] scaleShape = p.Length == 1 ? [] : [p.Length];
+        var scale = QuantGraph.Floats(b, _module, p.Select(x => x.Scale).ToArray(), scaleShape, name + "_scale");
+        var dq = QuantGraph.Dequantize(b, q, scale, null, use.Axis, name + "_DequantizeLinear");
         done[key] = dq;
         weightParams[dq] = p;
         use.Op.SetOperand(use.Index, dq);
@@ -317,8 +319,7 @@ internal sealed class QdqInsertion
         var qc = QuantGraph.Int32s(b, _module, q, value.Type.Shape!.ToArray(), name + "_quantized");
         long[] shape = p.Length == 1 ? [] : [p.Length];
         var scale = QuantGraph.Floats(b, _module, p.Select(x => x.Scale).ToArray(), shape, name + "_scale");
-        var zero = QuantGraph.Int32s(b, _module, new int[p.Length], shape, name + "_zero_point");
-        var dq = QuantGraph.Dequantize(b, qc, scale, zero, p.Length == 1 ? null : 0, name + "_DequantizeLinear");
+        var dq = QuantGraph.Dequantize(b, qc, scale, null, p.Length == 1 ? null : 0, name + "_DequantizeLinear");
         use.Op.SetOperand(use.Index, dq);
         QuantGraph.EraseIfUnused(constant, _module, _freedBlobs);
         var (min, max) = QuantMath.MinMax(values);

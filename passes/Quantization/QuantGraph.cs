@@ -63,12 +63,16 @@ internal static class QuantGraph
         return (scale, zero);
     }
 
-    /// <summary>DequantizeLinear of <paramref name="q"/> to float32 (per-axis when <paramref name="axis"/> is given).</summary>
-    public static Value Dequantize(OpBuilder b, Value q, Value scale, Value zeroPoint, int? axis, string name)
+    /// <summary>
+    /// DequantizeLinear of <paramref name="q"/> to float32 (per-axis when <paramref name="axis"/> is given); no zero point
+    /// means 0 (ONNX's default), which saves a constant per int32 bias.
+    /// </summary>
+    public static Value Dequantize(OpBuilder b, Value q, Value scale, Value? zeroPoint, int? axis, string name)
     {
         var shape = ((TensorType)q.Type).Shape;
         var attrs = axis is int a ? new[] { new NamedAttr("axis", IntegerAttr.I64(a)) } : [];
-        return b.Create(DequantizeOp, [q, scale, zeroPoint], [new TensorType(ElementType.F32, shape)], attrs, Location.Named(name)).Result;
+        Value[] operands = zeroPoint is null ? [q, scale] : [q, scale, zeroPoint];
+        return b.Create(DequantizeOp, operands, [new TensorType(ElementType.F32, shape)], attrs, Location.Named(name)).Result;
     }
 
     /// <summary>QuantizeLinear of float <paramref name="x"/> with a per-tensor scale and zero point.</summary>

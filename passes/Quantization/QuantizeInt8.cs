@@ -16,7 +16,8 @@ namespace Mopt.Passes.Quantization;
 /// Chosen ops: those of the main function whose type is in <c>ops</c> and whose name or type the <c>exclude</c> regex
 /// does not match. A Conv or Gemm whose weight is not constant is an error unless excluded. With <c>report=FILE.json</c>
 /// (or mopt-opt's <c>--quant-report</c>) the ranges, scales and zero points, and each layer's error (float vs int8
-/// output on the calibration samples), go to the file and a table to stderr.
+/// output on the calibration samples), go to the file and a table to stderr. A model that lists its weights as graph
+/// inputs (<c>onnx.initializers_as_inputs</c>) stops doing so: ONNX Runtime only fuses QDQ around constant weights.
 /// </summary>
 public sealed class QuantizeInt8 : Pass
 {
@@ -52,6 +53,10 @@ public sealed class QuantizeInt8 : Pass
     public override void Run(MirModule module, PassContext context)
     {
         var chosen = ChooseOps(module, context);
+        // Weights listed as graph inputs can be overridden at run time, so ONNX Runtime would not fuse the int8 kernels.
+        if (chosen.Count > 0 && module.Op.RemoveAttr("onnx.initializers_as_inputs"))
+            context.Note("quantize-int8: the model listed its weights as graph inputs (IR version 3 style); they are now plain initializers, " +
+                         "which ONNX Runtime treats as constants");
         if (_calibration.Value.Length == 0) RunDynamic(module, context, chosen);
         else RunStatic(module, context, chosen);
     }
@@ -157,7 +162,9 @@ public sealed class QuantizeInt8 : Pass
         var types = SplitOps(_ops.Value).ToHashSet(StringComparer.Ordinal);
         var exclude = _exclude.Value.Length > 0 ? TryRegex(_exclude.Value) : null;
         var chosen = new List<Operation>();
-        foreach (var op in module.MainFunction.Body.Operations)
+        var functions = module.Functions.ToList();
+        if ((module.FindFunction("main") ?? (functions.Count == 1 ? functions[0] : null)) is not { } main) return chosen;
+        foreach (var op in main.Body.Operations)
         {
             if (op.Dialect != "onnx" || !types.Contains(op.OpType)) continue;
             if (exclude is not null && (exclude.IsMatch(QuantGraph.OpName(op)) || exclude.IsMatch(op.OpType)))
