@@ -204,4 +204,17 @@ public sealed class QuantizeWeightsTests
         Assert.Equal(text, Mopt.Ir.Printing.MirPrinter.PrintToString(module));
         Assert.Equal(8, OpsetUpgrade.CurrentOpset(module));
     }
+
+    [Fact]
+    public void SmallCnnSnapshot()
+    {
+        var module = Mopt.Ir.Parsing.MirReader.ParseFile(Path.Combine(TestPaths.RepoRoot(), "examples", "small_cnn.mir"));
+        var runs = Run(module, "quantize-weights{min-size=100}");
+        var text = Mopt.Ir.Printing.MirPrinter.PrintToString(module, new Mopt.Ir.Printing.PrintOptions { ElideConstantsLargerThan = 16 });
+        Golden.Match("small_cnn.quantize-weights.mir", text);
+
+        // What the snapshot is about, independent of it: conv1, conv2 and fc weights (as round-weights counts them).
+        Assert.Equal(3, Stats(runs)["tensors quantized"]);
+        Assert.Equal(3, text.Split('\n').Count(l => l.Contains("\"onnx.DequantizeLinear\"", StringComparison.Ordinal) && l.Contains("axis = ", StringComparison.Ordinal)));
+    }
 }
