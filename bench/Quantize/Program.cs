@@ -41,7 +41,7 @@ namespace Mopt.Bench.Quantize
                 Console.WriteLine($"mopt-opt: {mopt}");
                 Console.WriteLine($"float:    mopt-opt IN --pipeline=deploy -o FLOAT   (batch-norms folded: the model a deployment would quantize)");
                 foreach (var m in methods)
-                    Console.WriteLine($"  {m.Name,-17} mopt-opt FLOAT {m.FlagText} --timing{(o.Tool.MoptArgs.Count > 0 ? " " + string.Join(" ", o.Tool.MoptArgs) : "")} -o OUT");
+                    Console.WriteLine($"  {m.Name,-17} mopt-opt FLOAT {m.FlagText} --timing --pass-statistics{(o.Tool.MoptArgs.Count > 0 ? " " + string.Join(" ", o.Tool.MoptArgs) : "")} -o OUT");
                 Console.WriteLine($"inputs:   {o.Samples} calibration samples (seed {o.CalibrationSeed}) and {o.EvalSamples} evaluation samples (seed {o.EvalSeed}) of smooth random " +
                                   "images scaled as each model expects, plus the real test_data_set inputs beside a model");
                 Console.WriteLine($"accuracy: float and quantized outputs in ONNX Runtime at ORT_ENABLE_ALL (QDQ -> integer kernels), 1 thread");
