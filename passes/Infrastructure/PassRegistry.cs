@@ -23,6 +23,7 @@ public static class PassRegistry
         () => new FoldConstants(),
         () => new DedupeConstants(),
         () => new CommonSubexpressionElimination(),
+        () => new Quantization.QuantizeWeights(),
     ];
 
     public static IReadOnlyList<Entry> All { get; } = Factories

@@ -1,0 +1,297 @@
+using Mopt.Ir;
+using Mopt.Passes.Canonicalization;
+
+namespace Mopt.Passes.Quantization;
+
+/// <summary>
+/// Raises a module's <c>ai.onnx</c> opset (from 7 or later) to at least a given version, up to 13, so that a pass
+/// can use newer operators (DequantizeLinear needs 10, its per-channel <c>axis</c> 13).
+/// <code>
+/// Before (opset 11):  %y = "onnx.Unsqueeze"(%x) {axes = [0]}
+/// After  (opset 13):  %a = "onnx.Constant"() {value = dense&lt;0&gt; : tensor&lt;1xi64&gt;}
+///                     %y = "onnx.Unsqueeze"(%x, %a)
+/// </code>
+/// Every default-domain operation is checked against each version between the old and the new opset at which its
+/// schema changed (onnx/docs/Changelog.md):
+/// <list type="bullet">
+/// <item>only types widened or an optional attribute/input was added with the old behaviour as default: kept;</item>
+/// <item>an attribute became an input (Slice 10, TopK 10, Pad 11, Clip 11, Dropout 12, Squeeze, Unsqueeze,
+/// ReduceSum and Split 13): the attribute becomes a constant input;</item>
+/// <item>the meaning changed: kept when the old meaning equals the new one for this operation (Softmax, LogSoftmax and
+/// Hardmax at 13 only when they work on the last axis of a known rank; BatchNormalization at 9 only with
+/// spatial = 1; ConvTranspose only without auto_pad SAME_*), refused otherwise (Upsample,
+/// Resize before 11, Scan before 9, Scatter, MeanVarianceNormalization before 9);</item>
+/// <item>an operator this table does not know, another dialect (tf, caffe, paddle) or a <c>mo.*</c> operation other
+/// than the block terminator: refused.</item>
+/// </list>
+/// The IR version is raised with the opset when it is too old for it (opset 13 needs IR 7); initializers that IR 3
+/// had to list as graph inputs are then written as plain initializers.
+/// Subgraphs (If, Loop) are checked the same way. Nothing changes unless every operation can be upgraded (except
+/// that shape inference may refine result types first, when a Softmax's rank is not yet known).
+/// </summary>
+public static class OpsetUpgrade
+{
+    /// <summary>The highest opset this upgrade knows the changes up to.</summary>
+    public const int HighestTarget = 13;
+
+    /// <summary>The lowest opset it starts from (the ONNX importer's lowest).</summary>
+    public const int LowestSource = 7;
+
+    /// <summary>The default-domain opset of the module (17, the exporter's default, when the module names none).</summary>
+    public static int CurrentOpset(MirModule module) => (int)OnnxFacts.Opset(module);
+
+    /// <summary>
+    /// Raises the opset to <paramref name="minimumOpset"/> when it is lower, rewriting what changed form. False, with
+    /// the reason naming the operation, when an operation's meaning changed in a way it cannot rewrite; the module is
+    /// then left untouched.
+    /// </summary>
+    public static bool TryUpgrade(MirModule module, int minimumOpset, PassContext context, out string? whyNot)
+    {
+        int from = CurrentOpset(module);
+        whyNot = null;
+        if (from >= minimumOpset) return true;
+        if (minimumOpset > HighestTarget)
+        {
+            whyNot = $"mopt raises opsets only up to {HighestTarget}, not to {minimumOpset}";
+            return false;
+        }
+        if (from < LowestSource)
+        {
+            whyNot = $"opset {from} is older than {LowestSource}, the oldest mopt upgrades from";
+            return false;
+        }
+
+        if (from < 13 && minimumOpset >= 13 && module.AllOperations().Any(NeedsRank))
+        {
+            // Softmax's check needs its input's rank: shape inference only refines types, so it is safe to run.
+            var infer = new InferShapes();
+            infer.SetOptions("on-conflict=keep");
+            infer.Run(module, new PassContext());
+        }
+
+        var rewrites = new List<Action>();
+        var problems = new List<string>();
+        foreach (var op in module.AllOperations())
+        {
+            var problem = Plan(op, from, minimumOpset, module, rewrites);
+            if (problem is not null) problems.Add($"{Describe(op)}: {problem}");
+        }
+        if (problems.Count > 0)
+        {
+            whyNot = $"cannot raise opset {from} to {minimumOpset}: " + string.Join("; ", problems.Take(3))
+                     + (problems.Count > 3 ? $"; and {problems.Count - 3} more" : "");
+            return false;
+        }
+
+        foreach (var rewrite in rewrites) rewrite();
+        SetOpset(module, minimumOpset);
+        context.Log($"opset raised from {from} to {minimumOpset} ({rewrites.Count} operations rewritten)");
+        return true;
+    }
+
+    private static bool NeedsRank(Operation op) =>
+        op.Name is "onnx.Softmax" or "onnx.LogSoftmax" or "onnx.Hardmax" && op.OperandCount > 0 && op.GetOperand(0).Type is not TensorType { Shape: not null };
+
+    private static void SetOpset(MirModule module, int opset)
+    {
+        var m = module.Op;
+        m.SetAttr("onnx.opset", IntegerAttr.I64(opset));
+        // The exporter writes opset_import's entries; the default domain's must follow.
+        if (m.GetAttr("onnx.opset_import") is DictionaryAttr imports)
+        {
+            var entries = imports.Entries.Select(e => e.Name is "ai.onnx" or "" ? new NamedAttr(e.Name, IntegerAttr.I64(opset)) : e).ToList();
+            if (!entries.Any(e => e.Name is "ai.onnx" or "")) entries.Insert(0, new NamedAttr("ai.onnx", IntegerAttr.I64(opset)));
+            m.SetAttr("onnx.opset_import", DictionaryAttr.From(entries));
+        }
+        // An opset needs a file format (IR version) that knows it: opset 10 came with IR 5, 11 with 6, 12 and 13 with 7.
+        long neededIr = opset switch { <= 9 => 4, 10 => 5, 11 => 6, _ => 7 };
+        if (m.GetInt("onnx.ir_version") is long ir && ir < neededIr)
+        {
+            m.SetAttr("onnx.ir_version", IntegerAttr.I64(neededIr));
+            // Before IR 4 every initializer had to be listed as an input too; from 4 that would make it an input a
+            // caller may override, which runtimes then stop treating as a constant.
+            if (ir < 4) m.RemoveAttr("onnx.initializers_as_inputs");
+        }
+    }
+
+    private static string Describe(Operation op) => $"{op.OpType} '{op.Location.FirstName ?? op.Name}'";
+
+    /// <summary>Checks one operation; adds the rewrite it needs, or returns why it cannot be upgraded.</summary>
+    private static string? Plan(Operation op, int from, int to, MirModule module, List<Action> rewrites)
+    {
+        if (op.Name is FuncOp.ReturnOpName or "mo.yield") return null;
+        if (op.Dialect == "mo") return $"the mo dialect's {op.OpType} is bookkeeping mopt cannot check";
+        if (op.Dialect != "onnx") return $"the {op.Dialect} dialect is not ONNX; lower it first";
+        var type = op.OpType;
+        if (type.Contains('.')) return null; // another domain (com.microsoft.*): not versioned by ai.onnx
+        bool Crosses(int version) => from < version && to >= version;
+
+        switch (type)
+        {
+            case "Slice" when Crosses(10):
+                return AttributesToInputs(op, module, rewrites, ["starts", "ends", "axes"], required: 2);
+            case "TopK" when Crosses(10):
+                if (op.GetInt("k") is not long k) return "it has no k attribute";
+                rewrites.Add(() => { op.RemoveAttr("k"); op.AddOperand(Int64s(op, module, [k], "k")); });
+                return null;
+            case "Pad" when Crosses(11):
+                return PadToInputs(op, module, rewrites);
+            case "Clip" when Crosses(11):
+                return ClipToInputs(op, module, rewrites);
+            case "Dropout" when Crosses(12) || Crosses(10):
+                // Before 10 the mask had the input's type; in inference only the output is defined the same way.
+                if (op.Results.Count > 1 && op.Results[1].HasUses && from < 10) return "its mask output is used and changed type at opset 10";
+                if (Crosses(12) && op.GetFloat("ratio") is double ratio)
+                    rewrites.Add(() =>
+                    {
+                        op.RemoveAttr("ratio");
+                        op.AddOperand(FloatScalar(op, module, (float)ratio, "ratio"));
+                    });
+                return null;
+            case "Squeeze" or "Unsqueeze" or "ReduceSum" when Crosses(13):
+                if (op.OperandCount > 1) return "it already has an axes input";
+                if (OnnxFacts.Ints(op, "axes") is not { } axes)
+                    return type == "Unsqueeze" ? "it has no axes attribute" : null; // no axes: all dimensions, as at 13
+                rewrites.Add(() => { op.RemoveAttr("axes"); op.AddOperand(Int64s(op, module, axes, "axes")); });
+                return null;
+            case "Split" when Crosses(13):
+                if (OnnxFacts.Ints(op, "split") is not { } split) return null;
+                rewrites.Add(() => { op.RemoveAttr("split"); op.AddOperand(Int64s(op, module, split, "split")); });
+                return null;
+            case "Softmax" or "LogSoftmax" or "Hardmax" when Crosses(13):
+                return LastAxisOnly(op, rewrites);
+            case "BatchNormalization" when Crosses(9):
+                if (op.GetInt("spatial") is long spatial && spatial != 1) return "spatial = 0 has no equivalent from opset 9";
+                rewrites.Add(() => op.RemoveAttr("spatial"));
+                return null;
+            case "ConvTranspose" when Crosses(11):
+                // ConvTranspose's SAME_UPPER/SAME_LOWER were swapped in runtimes for years (onnxruntime#12537); explicit pads are safe.
+                return op.GetString("auto_pad") is null or "NOTSET" or "VALID" ? null : $"its auto_pad {op.GetString("auto_pad")} is read differently by runtimes of different versions";
+            case "MeanVarianceNormalization" when Crosses(9):
+                return "before opset 9 it was an experimental operator with other attributes";
+            case "Upsample" when Crosses(10):
+                return "Upsample is deprecated from opset 10 (Resize replaces it with other coordinates)";
+            case "Resize" when Crosses(11):
+                return "Resize changed its coordinate mapping and inputs at opset 11";
+            case "Scan" when Crosses(9):
+                return "Scan-8 has a batch axis that Scan-9 does not";
+            case "Scatter" when Crosses(11):
+                return "Scatter is deprecated from opset 11";
+            case "Slice" or "TopK" or "Pad" or "Clip" or "Dropout" or "Squeeze" or "Unsqueeze" or "ReduceSum" or "Split"
+                or "Softmax" or "LogSoftmax" or "Hardmax" or "BatchNormalization" or "Upsample" or "Resize" or "Scan" or "Scatter":
+                return null; // no breaking version between from and to
+        }
+        return Unchanged.Contains(type)
+            ? null
+            : $"mopt does not know whether {type} changed between opset {from} and {to}";
+    }
+
+    /// <summary>
+    /// Operators whose versions from 7 to 13 only add types, accept negative axes, or add an attribute or input whose
+    /// default is the old behaviour.
+    /// </summary>
+    private static readonly HashSet<string> Unchanged = new(StringComparer.Ordinal)
+    {
+        "Constant", "NoValue", "Identity", "Cast", "Shape", "Size", "Reshape", "Flatten", "Transpose", "Concat", "Gather",
+        "GatherElements", "GatherND", "ScatterElements", "ScatterND", "Expand", "Tile", "Where", "NonZero", "OneHot",
+        "ConstantOfShape", "Range", "Compress", "DepthToSpace", "SpaceToDepth", "EyeLike", "Unique", "CumSum",
+        "ReverseSequence",
+        "Add", "Sub", "Mul", "Div", "Pow", "Mod", "Neg", "Abs", "Exp", "Log", "Sqrt", "Reciprocal", "Floor", "Ceil",
+        "Round", "Sign", "Erf", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Tanh", "Asinh", "Acosh",
+        "Atanh", "Sum", "Max", "Min", "Mean", "Not", "And", "Or", "Xor", "Equal", "Greater", "Less", "GreaterOrEqual",
+        "LessOrEqual", "IsNaN", "IsInf", "BitShift",
+        "Relu", "LeakyRelu", "PRelu", "Elu", "Selu", "Celu", "Sigmoid", "HardSigmoid", "Softplus", "Softsign", "Shrink",
+        "Conv", "ConvTranspose", "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool", "MaxUnpool",
+        "MaxRoiPool", "RoiAlign", "LRN", "InstanceNormalization", "LpNormalization", "MeanVarianceNormalization",
+        "Gemm", "MatMul", "Einsum", "Det", "ArgMax", "ArgMin",
+        "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp",
+        "ReduceSumSquare",
+        "RNN", "GRU", "LSTM", "NonMaxSuppression",
+        "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "QLinearConv", "QLinearMatMul", "ConvInteger",
+        "MatMulInteger",
+        "If", "Loop",
+    };
+
+    /// <summary>Softmax before 13 flattens to 2-D at <c>axis</c> (default 1); from 13 it works on <c>axis</c> alone (default -1).</summary>
+    private static string? LastAxisOnly(Operation op, List<Action> rewrites)
+    {
+        if (op.OperandCount < 1 || op.GetOperand(0).Type is not TensorType { Shape: { } shape }) return "its input's rank is unknown";
+        long axis = op.GetInt("axis") ?? 1;
+        if (axis < 0) axis += shape.Count;
+        if (axis < 0 || axis >= shape.Count) return $"axis {op.GetInt("axis") ?? 1} is outside rank {shape.Count}";
+        // The 2-D coercion equals the one-axis form when no dimension after the axis is larger than 1.
+        for (int d = (int)axis + 1; d < shape.Count; d++)
+            if (shape[d] != 1) return $"it flattens dimensions {axis}..{shape.Count - 1} into one (opset 13 normalizes only axis {axis})";
+        rewrites.Add(() => op.SetAttr("axis", IntegerAttr.I64(axis)));
+        return null;
+    }
+
+    private static string? AttributesToInputs(Operation op, MirModule module, List<Action> rewrites, string[] names, int required)
+    {
+        if (op.OperandCount > 1) return "it already has parameter inputs";
+        var values = names.Select(n => OnnxFacts.Ints(op, n)).ToArray();
+        for (int i = 0; i < required; i++)
+            if (values[i] is null) return $"it has no {names[i]} attribute";
+        rewrites.Add(() =>
+        {
+            foreach (var n in names) op.RemoveAttr(n);
+            for (int i = 0; i < values.Length; i++)
+                if (values[i] is { } v) op.AddOperand(Int64s(op, module, v, names[i]));
+        });
+        return null;
+    }
+
+    private static string? PadToInputs(Operation op, MirModule module, List<Action> rewrites)
+    {
+        if (op.OperandCount > 1) return "it already has a pads input";
+        if (OnnxFacts.Ints(op, "pads") is not { } pads) return "it has no pads attribute";
+        double value = op.GetFloat("value") ?? 0;
+        if (value != 0 && op.GetOperand(0).Type is not TensorType { Element.IsFloat: true })
+            return "its pad value needs the data's element type, which is not a known float type";
+        rewrites.Add(() =>
+        {
+            op.RemoveAttr("pads");
+            op.RemoveAttr("value");
+            op.AddOperand(Int64s(op, module, pads, "pads"));
+            if (value != 0) op.AddOperand(Scalar(op, module, ((TensorType)op.GetOperand(0).Type).Element, value, "value"));
+        });
+        return null;
+    }
+
+    private static string? ClipToInputs(Operation op, MirModule module, List<Action> rewrites)
+    {
+        if (op.OperandCount > 1) return "it already has min/max inputs";
+        double? min = op.GetFloat("min"), max = op.GetFloat("max");
+        if ((min is not null || max is not null) && op.GetOperand(0).Type is not TensorType { Element.IsFloat: true })
+            return "its bounds need the input's element type, which is not a known float type";
+        rewrites.Add(() =>
+        {
+            op.RemoveAttr("min");
+            op.RemoveAttr("max");
+            if (min is null && max is null) return;
+            var element = ((TensorType)op.GetOperand(0).Type).Element;
+            op.AddOperand(min is double lo ? Scalar(op, module, element, lo, "min") : NoValue(op));
+            if (max is double hi) op.AddOperand(Scalar(op, module, element, hi, "max"));
+        });
+        return null;
+    }
+
+    private static Value Int64s(Operation op, MirModule module, long[] values, string what) =>
+        Constants.CreateInt64s(OpBuilder.Before(op), module, values, ConstantLocation(op, what), ConstantName(op, what));
+
+    private static Value FloatScalar(Operation op, MirModule module, float value, string what) =>
+        Scalar(op, module, ElementType.F32, value, what);
+
+    private static Value Scalar(Operation op, MirModule module, ElementType element, double value, string what)
+    {
+        var bytes = new byte[element.ByteSize];
+        ElementCodec.WriteFloat(bytes, element, value);
+        return Constants.Create(OpBuilder.Before(op), module, new TensorType(element, []), bytes, ConstantLocation(op, what), ConstantName(op, what));
+    }
+
+    private static Value NoValue(Operation op) =>
+        OpBuilder.Before(op).Create("onnx.NoValue", [], [ElementType.None]).Result;
+
+    private static string ConstantName(Operation op, string what) => $"{op.Location.FirstName ?? op.OpType}.{what}";
+    private static Location ConstantLocation(Operation op, string what) => Location.Named(ConstantName(op, what));
+}
