@@ -10,7 +10,7 @@ namespace Mopt.Backend.Runtime;
 /// </summary>
 public sealed class OrtModelRunner(OrtOptions? options = null) : IModelRunner
 {
-    /// <summary>Calibration runs many samples: let ONNX Runtime use the cores (results do not depend on the thread count).</summary>
+    /// <summary>Calibration runs many samples: let ONNX Runtime use the cores (a last-bit difference in a sum moves no range).</summary>
     private readonly OrtOptions _options = options ?? new OrtOptions { IntraOpThreads = Math.Clamp(Environment.ProcessorCount, 1, 8) };
 
     public int Run(IReadOnlyList<ProbedModel> models, CalibrationSource source,

@@ -24,6 +24,8 @@ namespace Mopt.Passes.Quantization;
 /// <item>an operator this table does not know, another dialect (tf, caffe, paddle) or a <c>mo.*</c> operation other
 /// than the block terminator: refused.</item>
 /// </list>
+/// The IR version is raised with the opset when it is too old for it (opset 13 needs IR 7); initializers that IR 3
+/// had to list as graph inputs are then written as plain initializers.
 /// Subgraphs (If, Loop) are checked the same way. Nothing changes unless every operation can be upgraded (except
 /// that shape inference may refine result types first, when a Softmax's rank is not yet known).
 /// </summary>
@@ -100,6 +102,15 @@ public static class OpsetUpgrade
             var entries = imports.Entries.Select(e => e.Name is "ai.onnx" or "" ? new NamedAttr(e.Name, IntegerAttr.I64(opset)) : e).ToList();
             if (!entries.Any(e => e.Name is "ai.onnx" or "")) entries.Insert(0, new NamedAttr("ai.onnx", IntegerAttr.I64(opset)));
             m.SetAttr("onnx.opset_import", DictionaryAttr.From(entries));
+        }
+        // An opset needs a file format (IR version) that knows it: opset 10 came with IR 5, 11 with 6, 12 and 13 with 7.
+        long neededIr = opset switch { <= 9 => 4, 10 => 5, 11 => 6, _ => 7 };
+        if (m.GetInt("onnx.ir_version") is long ir && ir < neededIr)
+        {
+            m.SetAttr("onnx.ir_version", IntegerAttr.I64(neededIr));
+            // Before IR 4 every initializer had to be listed as an input too; from 4 that would make it an input a
+            // caller may override, which runtimes then stop treating as a constant.
+            if (ir < 4) m.RemoveAttr("onnx.initializers_as_inputs");
         }
     }
 

@@ -84,6 +84,8 @@ public static class QuantMath
             for (long o = 0; o < outer; o++)
                 foreach (var v in values.Slice((int)((o * channels + c) * inner), (int)inner))
                 {
+                    // As MinMax: a NaN would slip past the comparisons and quantize to an arbitrary byte.
+                    if (!float.IsFinite(v)) throw new ArgumentException("the tensor holds inf or nan");
                     if (v < min) min = v;
                     if (v > max) max = v;
                 }

@@ -65,6 +65,8 @@ public sealed class QuantizeWeights : Pass
             var values = tensor.ToFloats();
             if (values.Any(v => !float.IsFinite(v))) { context.Skip(candidate.Constant, "holds inf or nan"); continue; }
             var (parameters, data) = QuantMath.QuantizeTensor(values, candidate.Type.Shape!, candidate.Axis, quantType, _symmetric.Value);
+            if (candidate.Type.Element != ElementType.F32)
+                (parameters, data) = RequantizeWithScalesOf(candidate.Type, candidate.Axis, values, parameters, quantType);
             if (parameters.Any(p => !(p.Scale > 0) || !float.IsFinite(p.Scale)))
             {
                 context.Skip(candidate.Constant, "its values are too small for a float scale");
@@ -171,6 +173,24 @@ public sealed class QuantizeWeights : Pass
             default:
                 return (null, null);
         }
+    }
+
+    /// <summary>
+    /// An f16/bf16 weight's scales are stored in its own type: the values are quantized again with the rounded scales,
+    /// so that dequantizing gives what QuantizeLinear with those scales would have given.
+    /// </summary>
+    private static (QuantParams[], byte[]) RequantizeWithScalesOf(TensorType type, int? axis, float[] values, QuantParams[] parameters, QuantType quantType)
+    {
+        var rounded = parameters.Select(p => p with { Scale = (float)ElementCodec.RoundTo(type.Element, p.Scale) }).ToArray();
+        long inner = 1;
+        if (axis is int a) for (int d = a + 1; d < type.Rank; d++) inner *= type.Shape![d];
+        var data = new byte[values.Length];
+        for (long i = 0; i < values.Length; i++)
+        {
+            var p = axis is null ? rounded[0] : rounded[i / inner % rounded.Length];
+            data[i] = unchecked((byte)QuantMath.Quantize(values[i], p, quantType));
+        }
+        return (rounded, data);
     }
 
     /// <summary>Replaces the constant by int8 + scale + zero point + DequantizeLinear; returns the bytes they take.</summary>

@@ -180,58 +180,78 @@ public sealed class TensorStatistics
         var hist = new double[Bins];
         for (int i = 0; i < Bins; i++) hist[i] = _positive![i] + _negative![i];
         hist[0] = hist[1];
-        var above = new double[Bins + 1]; // above[i]: the count from bin i up
-        var emptyBelow = new int[Bins + 1]; // emptyBelow[i]: empty bins under bin i
-        for (int i = Bins - 1; i >= 0; i--) above[i] = above[i + 1] + hist[i];
-        for (int i = 0; i < Bins; i++) emptyBelow[i + 1] = emptyBelow[i] + (hist[i] == 0 ? 1 : 0);
-
+        var sums = new BinSums(hist);
         int best = Bins;
         double bestDivergence = double.PositiveInfinity;
         for (int i = QuantizedBins; i <= Bins; i++)
         {
-            double divergence = Divergence(hist, i, above, emptyBelow[i]);
+            double divergence = Divergence(hist, i, sums);
             if (divergence <= bestDivergence) { bestDivergence = divergence; best = i; }
         }
         float threshold = (float)(best * _width);
         return (-threshold, threshold);
     }
 
+    /// <summary>Prefix sums over the histogram's bins, so a candidate costs 128 levels instead of i bins.</summary>
+    private sealed class BinSums
+    {
+        public readonly double[] Count, CountLogCount, LogCount; // Σ h, Σ h·ln h, Σ ln h over non-empty bins below j
+        public readonly int[] NonEmpty;
+
+        public BinSums(double[] hist)
+        {
+            int n = hist.Length;
+            Count = new double[n + 1]; CountLogCount = new double[n + 1]; LogCount = new double[n + 1]; NonEmpty = new int[n + 1];
+            for (int j = 0; j < n; j++)
+            {
+                double h = hist[j], log = h > 0 ? Math.Log(h) : 0;
+                Count[j + 1] = Count[j] + h;
+                CountLogCount[j + 1] = CountLogCount[j] + h * log;
+                LogCount[j + 1] = LogCount[j] + log;
+                NonEmpty[j + 1] = NonEmpty[j] + (h > 0 ? 1 : 0);
+            }
+        }
+    }
+
     /// <summary>
     /// KL(P‖Q) for clipping at <paramref name="bins"/> bins: P the clipped histogram (the tail added to its last bin),
-    /// Q its 128-level quantization spread back over the non-empty bins; both smoothed as ORT's smooth_distribution
-    /// does (an empty bin gets 1e-4, taken evenly off the others), so that a bin Q misses costs a finite amount.
-    /// One pass: smoothing keeps each total, and a bin empty in both contributes nothing.
+    /// Q its 128-level quantization spread back evenly over the non-empty bins; both smoothed as ORT's
+    /// smooth_distribution does (an empty bin gets ε = 1e-4, taken evenly off the others: p' = p - t), so that a bin
+    /// Q misses costs a finite amount. Within a level Q is one value q', so the level adds Σp'·ln p' - ln q'·Σp',
+    /// read from prefix sums with (h - t)·ln(h - t) ≈ h·ln h - t·(ln h + 1) (t ≤ 0.2, h ≥ 1: error below 1e-7 a bin).
+    /// Bins empty in both add nothing; the last bin, which holds the tail, is computed exactly.
     /// </summary>
-    private static double Divergence(double[] hist, int bins, double[] above, int emptyInHist)
+    private static double Divergence(double[] hist, int bins, BinSums sums)
     {
         const double Epsilon = 1e-4;
-        double tail = above[bins];
-        double pTotal = above[0], qTotal = above[0] - tail;
+        double pTotal = sums.Count[^1], qTotal = sums.Count[bins], tail = pTotal - qTotal;
         if (qTotal == 0) return double.PositiveInfinity;
+        int emptyInHist = bins - sums.NonEmpty[bins];
         bool lastFilled = hist[bins - 1] == 0 && tail > 0; // the tail fills P's last bin, where Q is empty
-        int pEmpty = emptyInHist - (lastFilled ? 1 : 0), qEmpty = emptyInHist;
-        double pTaken = Epsilon * pEmpty / (bins - pEmpty), qTaken = Epsilon * qEmpty / (bins - qEmpty);
+        int pEmpty = emptyInHist - (lastFilled ? 1 : 0);
+        double pTaken = Epsilon * pEmpty / (bins - pEmpty), qTaken = Epsilon * emptyInHist / (bins - emptyInHist);
 
-        double sum = 0; // Σ p' log(p'/q')
+        double sum = 0; // Σ p'·ln(p'/q')
+        double lastQ = Epsilon;
         // Bin j falls in level floor(j · 128 / bins), as np.digitize over linspace(0, bins, 129) puts it.
         for (int level = 0, start = 0; level < QuantizedBins; level++)
         {
             int end = (int)(((long)(level + 1) * bins + QuantizedBins - 1) / QuantizedBins);
-            double levelSum = 0;
-            int nonEmpty = 0;
-            for (int j = start; j < end; j++)
-                if (hist[j] != 0) { levelSum += hist[j]; nonEmpty++; }
-            double spread = nonEmpty == 0 ? 0 : levelSum / nonEmpty - qTaken;
-            for (int j = start; j < end; j++)
+            int nonEmpty = sums.NonEmpty[end] - sums.NonEmpty[start];
+            if (nonEmpty > 0)
             {
-                double p = hist[j] + (j == bins - 1 ? tail : 0);
-                if (p == 0) continue; // 1e-4 against 1e-4
-                double q = hist[j] != 0 ? spread : Epsilon;
-                p -= pTaken;
-                sum += p * Math.Log(p / q);
+                double q = (sums.Count[end] - sums.Count[start]) / nonEmpty - qTaken;
+                if (end == bins) lastQ = hist[bins - 1] != 0 ? q : Epsilon;
+                int upTo = end == bins ? bins - 1 : end; // the last bin is added exactly below
+                int n = sums.NonEmpty[upTo] - sums.NonEmpty[start];
+                double pSum = sums.Count[upTo] - sums.Count[start] - n * pTaken;
+                double pLogP = sums.CountLogCount[upTo] - sums.CountLogCount[start] - pTaken * (sums.LogCount[upTo] - sums.LogCount[start] + n);
+                sum += pLogP - Math.Log(q) * pSum;
             }
             start = end;
         }
+        double last = hist[bins - 1] + tail;
+        if (last > 0) sum += (last - pTaken) * Math.Log((last - pTaken) / lastQ);
         return sum / pTotal + Math.Log(qTotal / pTotal);
     }
 }

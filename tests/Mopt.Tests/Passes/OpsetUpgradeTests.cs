@@ -22,12 +22,16 @@ public sealed class OpsetUpgradeTests
     private static double UpgradeAndCompare(MirModule module, int opset)
     {
         var before = ModelProbes.ToOnnxBytes(module);
+        long? oldIr = module.Op.GetInt("onnx.ir_version");
         Assert.True(OpsetUpgrade.TryUpgrade(module, opset, new PassContext(), out var whyNot), whyNot);
         Verifier.Verify(module);
         Assert.Equal(opset, OpsetUpgrade.CurrentOpset(module));
         var after = ModelProbes.ToOnnxBytes(module);
         var written = Mopt.Onnx.Proto.ModelProto.Parser.ParseFrom(after);
         Assert.Equal(opset, written.OpsetImport.Single(o => o.Domain.Length == 0).Version);
+        Assert.True(written.IrVersion >= (opset >= 12 ? 7 : opset - 5), $"IR version {written.IrVersion} is too old for opset {opset}");
+        // IR 3 listed every initializer as an input; from IR 4 that would make them inputs a caller could override.
+        if (oldIr < 4) Assert.DoesNotContain(written.Graph.Input, i => written.Graph.Initializer.Any(t => t.Name == i.Name));
 
         using var original = new OrtRunner(before, what: "original");
         using var upgraded = new OrtRunner(after, what: "upgraded");
