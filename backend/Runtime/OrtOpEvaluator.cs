@@ -8,9 +8,8 @@ namespace Mopt.Backend.Runtime;
 /// the module's opsets), which runs once with no inputs.
 /// </summary>
 /// <remarks>
-/// <see cref="Evaluate"/> has the signature of the passes' <c>Mopt.Passes.OpEvaluator</c> delegate, in IR types only,
-/// so this project needs no reference to the passes; the tool hands it over at startup
-/// (<c>OpEvaluators.Fallback ??= OrtOpEvaluator.Evaluate;</c>).
+/// <see cref="Evaluate"/> has the signature of the passes' <c>Mopt.Passes.OpEvaluator</c> delegate; the passes never
+/// reference the runtime, so the tool hands it over at startup (<c>OpEvaluators.Fallback ??= OrtOpEvaluator.Evaluate;</c>).
 /// </remarks>
 public static class OrtOpEvaluator
 {

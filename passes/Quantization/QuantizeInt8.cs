@@ -36,7 +36,7 @@ public sealed class QuantizeInt8 : Pass
         "int8 symmetric activations (else uint8 asymmetric, as ONNX Runtime's default)", false);
     private readonly PassOption<string> _exclude = new("exclude", "ops whose name or op type this regex matches stay float", "",
         valid: r => TryRegex(r) is not null);
-    private readonly PassOption<string> _ops = new("ops", "the op types to quantize (comma-separated)", DefaultOps,
+    private readonly PassOption<string> _ops = new("ops", $"the op types to quantize, comma-separated, of {string.Join(",", KnownOps)}", DefaultOps,
         valid: list => SplitOps(list).All(o => KnownOps.Contains(o, StringComparer.Ordinal)) && SplitOps(list).Length > 0);
     private readonly PassOption<string> _report = new("report", "write the quantization report (JSON) here and a table to stderr", "");
     private readonly PassOption<int> _errorSamples = new("error-samples", "calibration samples the report's per-layer errors are measured on", 32,
@@ -96,10 +96,16 @@ public sealed class QuantizeInt8 : Pass
         var runner = ModelRunners.Default ?? throw new MirException("quantize-int8: static quantization needs ONNX Runtime, which is not available here");
 
         bool perChannel = _perChannel.Value;
-        if (perChannel && OpsetUpgrade.CurrentOpset(module) < 13 && !OpsetUpgrade.TryUpgrade(module, 13, context, out var why))
+        if (perChannel && OpsetUpgrade.CurrentOpset(module) < 13)
         {
-            context.Note($"quantize-int8: per-channel weights need opset 13 and the model cannot be raised to it ({why}): weights are quantized per tensor");
-            perChannel = false;
+            int from = OpsetUpgrade.CurrentOpset(module);
+            if (OpsetUpgrade.TryUpgrade(module, 13, context, out var why))
+                context.Note($"quantize-int8: the model was raised from opset {from} to 13 for per-channel weights");
+            else
+            {
+                context.Note($"quantize-int8: per-channel weights need opset 13 and the model cannot be raised to it ({why}): weights are quantized per tensor");
+                perChannel = false;
+            }
         }
         RequireOpset(module, context, 10, "QuantizeLinear");
 
