@@ -73,6 +73,8 @@ public sealed class QuantizeInt8 : Pass
         var rewrite = new DynamicQuantization(module, context, _perChannel.Value);
         int done = rewrite.Run(chosen);
         context.Note($"quantize-int8: {done} of {chosen.Count} Conv/MatMul/Gemm ops quantized (dynamic, {(_perChannel.Value ? "per-channel" : "per-tensor")} int8 weights)");
+        if (chosen.Any(op => op.OpType == "Conv" && op.Parent is null))
+            context.Note("quantize-int8: note: ONNX Runtime's ConvInteger is slower than its float Conv on CPU; for speed, calibrate (static int8 fuses into QLinearConv)");
         if (_report.Value.Length > 0)
         {
             var report = new QuantizationReport { Mode = "dynamic" };

@@ -145,6 +145,26 @@ public sealed class QuantizeInt8Tests
     }
 
     [Fact]
+    public void LayerErrorsUseAtMostErrorSamplesOfAFolder()
+    {
+        using var dir = new TempDir();
+        var module = SmallCnn();
+        using (var probe = new OrtRunner(ModelProbes.ToOnnxBytes(module)))
+            for (int i = 0; i < 5; i++)
+                RandomInputs.For(probe.Inputs, seed: 50 + i).Single().Value.Write(dir.File($"s{i}.npy"));
+        var report = dir.File("r.json");
+        var pm = new PassManager();
+        pm.Passes.AddRange(PipelineParser.Parse($"quantize-int8{{calibration={dir.Path} error-samples=2 report={report}}}"));
+        pm.Run(module);
+
+        using var json = JsonDocument.Parse(File.ReadAllBytes(report));
+        Assert.Equal(5, json.RootElement.GetProperty("samples").GetInt32()); // calibration saw every file
+        var layers = json.RootElement.GetProperty("layers").EnumerateArray().ToList();
+        Assert.NotEmpty(layers);
+        Assert.All(layers, l => Assert.Equal(2, l.GetProperty("samples").GetInt32()));
+    }
+
+    [Fact]
     public void CalibrationProgressIsPlainLinesWhenNotATerminal()
     {
         var notes = new StringWriter();
