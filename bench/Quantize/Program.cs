@@ -83,7 +83,7 @@ namespace Mopt.Bench.Quantize
             try
             {
                 r.FloatPath = stem + ".float.onnx";
-                Mopt(mopt, o, [model.Path, "--pipeline=deploy", "-o", r.FloatPath], "mopt-opt --pipeline=deploy");
+                RunMopt(mopt, o, [model.Path, "--pipeline=deploy", "-o", r.FloatPath], "mopt-opt --pipeline=deploy");
                 r.FloatSizes = FileSizes.Of(r.FloatPath);
 
                 List<InputSpec> inputs;
@@ -116,7 +116,7 @@ namespace Mopt.Bench.Quantize
                     r.Methods.Add(mr);
                     try
                     {
-                        var (sample, stderr) = Mopt(mopt, o, [r.FloatPath, m.Flag(calibration), "--timing", "--pass-statistics", .. o.Tool.MoptArgs, "-o", mr.Output],
+                        var (sample, stderr) = RunMopt(mopt, o, [r.FloatPath, m.Flag(calibration), "--timing", "--pass-statistics", .. o.Tool.MoptArgs, "-o", mr.Output],
                             $"mopt-opt {m.Name}");
                         mr.ProcessSeconds = sample.Wall;
                         mr.PassSeconds = PassTime(stderr, m.PassName);
@@ -177,7 +177,7 @@ namespace Mopt.Bench.Quantize
         }
 
         /// <summary>Runs mopt-opt; a failure is a <see cref="BenchException"/> with mopt-opt's own error message.</summary>
-        private static (Sample Sample, string Stderr) Mopt(string mopt, Options o, IReadOnlyList<string> args, string what)
+        private static (Sample Sample, string Stderr) RunMopt(string mopt, Options o, IReadOnlyList<string> args, string what)
         {
             string stderr = "";
             try
