@@ -129,9 +129,18 @@ public sealed class QuantizeInt8 : Pass
         var probes = plan.Probes;
         var stats = probes.Select(_ => new TensorStatistics(method, _percentile.Value)).ToArray();
         var progress = new CalibrationProgress(context.Notes, context.NotesIsTerminal, "quantize-int8: calibrating");
-        int samples = runner.Run([new ProbedModel(module, probes)], source, (_, perModel) =>
+        int samples = runner.Run([new ProbedModel(module, probes)], source, (sample, perModel) =>
         {
-            for (int i = 0; i < stats.Length; i++) stats[i].Add(perModel[0][i]);
+            for (int i = 0; i < stats.Length; i++)
+            {
+                try { stats[i].Add(perModel[0][i]); }
+                catch (ArgumentException e)
+                {
+                    // An activation no range can hold (a -inf mask, an overflow): name it so the user can exclude its readers.
+                    throw new MirException($"quantize-int8: activation '{QuantGraph.TensorName(probes[i])}' on calibration sample {sample + 1}: {e.Message}; " +
+                                           "keep the ops that read it float with exclude=REGEX");
+                }
+            }
         }, progress.Report);
         progress.Finish();
         if (samples == 0) throw new MirException("quantize-int8: the calibration source gave no samples");
