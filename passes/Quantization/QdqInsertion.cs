@@ -78,6 +78,12 @@ internal sealed class QdqInsertion
     /// <summary>The dequantized output of <paramref name="op"/> after <see cref="Apply"/>: what its readers see.</summary>
     public Value QuantizedOutput(Operation op) => _activations[op.Results[0]].Dequantized!;
 
+    /// <summary>The parameters of <paramref name="op"/>'s output QuantizeLinear after <see cref="Apply"/>.</summary>
+    public QuantParams OutputParams(Operation op) => _activations[op.Results[0]].Params!.Value;
+
+    /// <summary>The integer type activations are quantized to.</summary>
+    public QuantType ActivationQuantType => ActivationType;
+
     /// <summary>Decides what to quantize; changes nothing. A non-constant Conv/Gemm weight is a <see cref="MirException"/>.</summary>
     public void Plan(IEnumerable<Operation> candidates)
     {

@@ -19,9 +19,10 @@ public sealed record TensorRecord(string Name, string Kind, float Min, float Max
 
 /// <summary>
 /// What quantization did to one layer's output on the calibration samples: relative error =
-/// max|float − int8| / max|float|, and SQNR = 10·log10(Σ float² / Σ (float − int8)²) in dB.
+/// max|float − int8| / max|float|, and SQNR = 10·log10(Σ float² / Σ (float − int8)²) in dB, accumulated through the
+/// layers before it; the "own" pair is what quantizing this output alone loses (rounding and clipping to its range).
 /// </summary>
-public sealed record LayerRecord(string Name, string OpType, double RelativeError, double SqnrDb, int Samples);
+public sealed record LayerRecord(string Name, string OpType, double RelativeError, double SqnrDb, double OwnRelativeError, double OwnSqnrDb, int Samples);
 
 /// <summary>
 /// The quantization report: <c>report=FILE.json</c> (written with Utf8JsonWriter, atomically) and a table on stderr,
@@ -109,6 +110,10 @@ public sealed class QuantizationReport
             Number(w, l.RelativeError);
             w.WritePropertyName("sqnr_db");
             Number(w, l.SqnrDb);
+            w.WritePropertyName("own_relative_error");
+            Number(w, l.OwnRelativeError);
+            w.WritePropertyName("own_sqnr_db");
+            Number(w, l.OwnSqnrDb);
             w.WriteNumber("samples", l.Samples);
             w.WriteEndObject();
         }
@@ -135,13 +140,18 @@ public sealed class QuantizationReport
         sb.AppendLine(ci, $"quantize-int8 report: {Mode}{(Method is null ? "" : $", {Method}")}, {Tensors.Count} tensors, {Layers.Count} layers{samples}");
         if (Layers.Count > 0)
         {
-            sb.AppendLine(ci, $"  {"layer",-32} {"op",-18} {"rel. error",12} {"SQNR dB",9}");
+            sb.AppendLine("  error: the layer's float output against the int8 model's (accumulated from the layers before it);");
+            sb.AppendLine("  own: what quantizing this output alone loses (rounding, clipping to its range)");
+            sb.AppendLine(ci, $"  {"layer",-32} {"op",-18} {"rel. error",12} {"SQNR dB",9} {"own rel.",12} {"own SQNR",9}");
             foreach (var l in SortedLayers().Take(top))
-                sb.AppendLine(ci, $"  {Clip(l.Name, 32),-32} {l.OpType,-18} {l.RelativeError.ToString("0.000e+00", ci),12} {(double.IsFinite(l.SqnrDb) ? l.SqnrDb.ToString("F1", ci) : "exact"),9}");
+                sb.AppendLine(ci, $"  {Clip(l.Name, 32),-32} {l.OpType,-18} {l.RelativeError.ToString("0.000e+00", ci),12} {Db(l.SqnrDb),9} " +
+                                  $"{l.OwnRelativeError.ToString("0.000e+00", ci),12} {Db(l.OwnSqnrDb),9}");
             if (Layers.Count > top) sb.AppendLine(ci, $"  ... {Layers.Count - top} more layers in the JSON report");
         }
         return sb.ToString();
     }
+
+    private static string Db(double db) => double.IsFinite(db) ? db.ToString("F1", CultureInfo.InvariantCulture) : "exact";
 
     private static string Clip(string s, int width) => s.Length <= width ? s : s[..(width - 3)] + "...";
 }

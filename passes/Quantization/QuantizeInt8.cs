@@ -156,8 +156,8 @@ public sealed class QuantizeInt8 : Pass
         var report = new QuantizationReport { Mode = "static", Method = MethodName(), Calibration = _calibration.Value, Samples = samples };
         report.Tensors.AddRange(records);
         report.Layers.AddRange(LayerErrors.Measure(runner, source, floatModel!, module,
-            layers!.Select(l => (QuantGraph.OpName(l.Op), l.Op.OpType, l.Float, plan.QuantizedOutput(l.Op))).ToList(),
-            _errorSamples.Value, context));
+            layers!.Select(l => (QuantGraph.OpName(l.Op), l.Op.OpType, l.Float, plan.QuantizedOutput(l.Op), plan.OutputParams(l.Op))).ToList(),
+            plan.ActivationQuantType, _errorSamples.Value, context));
         Finish(report, context);
     }
 

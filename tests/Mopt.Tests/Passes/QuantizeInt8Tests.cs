@@ -141,6 +141,14 @@ public sealed class QuantizeInt8Tests
         var errors = layers.Select(l => l.GetProperty("relative_error").GetDouble()).ToList();
         Assert.All(errors, e => Assert.InRange(e, 1e-6, 0.1));
         Assert.Equal(errors.OrderByDescending(e => e), errors);
+        // A layer's own error (its output's rounding and clipping alone) is at most about half a step of its range,
+        // and never more than the error accumulated through the layers before it plus that.
+        foreach (var l in layers)
+        {
+            double own = l.GetProperty("own_relative_error").GetDouble();
+            Assert.InRange(own, 0, 1.0 / 255 + 1e-6);
+            Assert.True(l.GetProperty("own_sqnr_db").GetDouble() > 20, $"{l.GetProperty("name")}: own SQNR {l.GetProperty("own_sqnr_db")}");
+        }
         Assert.Contains("quantize-int8 report: static, minmax", notes.ToString());
     }
 
