@@ -285,10 +285,12 @@ internal sealed class QdqInsertion
         var (p, data) = QuantMath.QuantizeTensor(value.ToFloats(), value.Type.Shape!, use.Axis, QuantType.Int8, symmetric: true);
         var b = OpBuilder.After(constant);
         var q = Constants.Create(b, _module, value.Type.WithElement(ElementType.I8), data, Location.Named(name + "_quantized"), name + "_quantized");
-        // Symmetric int8: every zero point is 0, ONNX's default, so none is stored.
+        // Symmetric int8: every zero point is 0, ONNX's default, so a Conv's is not stored; ONNX Runtime only fuses
+        // DQ → Gemm/MatMul → Q into QGemm/QLinearMatMul when the weight's zero point is there.
         long[] scaleShape = p.Length == 1 ? [] : [p.Length];
         var scale = QuantGraph.Floats(b, _module, p.Select(x => x.Scale).ToArray(), scaleShape, name + "_scale");
-        var dq = QuantGraph.Dequantize(b, q, scale, null, use.Axis, name + "_DequantizeLinear");
+        var zeroPoint = use.Op.OpType == "Conv" ? null : QuantGraph.ZeroPoints(b, _module, QuantType.Int8, new int[p.Length], scaleShape, name + "_zero_point");
+        var dq = QuantGraph.Dequantize(b, q, scale, zeroPoint, use.Axis, name + "_DequantizeLinear");
         done[key] = dq;
         weightParams[dq] = p;
         use.Op.SetOperand(use.Index, dq);
