@@ -159,7 +159,9 @@ internal sealed class QdqInsertion
                 AddActivation(op.GetOperand(0));
                 bool transB = (op.GetInt("transB") ?? 0) != 0;
                 _weights.Add(new WeightUse(op, 1, _settings.PerChannel ? (transB ? 0 : 1) : null));
-                if (OnnxFacts.Optional(op, 2) is { } c && Constants.TryGet(c, _module) is { Type.Rank: 1 } && (op.GetFloat("beta") ?? 1.0) == 1.0
+                // C of shape [N] or [1, N] (what MatMul + Add exporters give): both broadcast over the rows alike, so it becomes an int32 [N].
+                if (OnnxFacts.Optional(op, 2) is { } c && Constants.TryGet(c, _module) is { } cv
+                    && (cv.Type.Rank == 1 || (cv.Type.Rank == 2 && cv.Type.Shape![0] == 1)) && (op.GetFloat("beta") ?? 1.0) == 1.0
                     && (op.GetFloat("alpha") ?? 1.0) == 1.0)
                     _biases.Add(new BiasUse(op, 2, Canonical(op.GetOperand(0)), op.GetOperand(1)));
                 break;
@@ -324,7 +326,7 @@ internal sealed class QdqInsertion
         }
         if (clamped) _context.Note($"quantize-int8: warning: bias '{name}' of '{QuantGraph.OpName(use.Op)}' overflows int32 at scale x_scale·w_scale and was clamped");
         var b = OpBuilder.Before(use.Op);
-        var qc = QuantGraph.Int32s(b, _module, q, value.Type.Shape!.ToArray(), name + "_quantized");
+        var qc = QuantGraph.Int32s(b, _module, q, [values.Length], name + "_quantized");
         long[] shape = p.Length == 1 ? [] : [p.Length];
         var scale = QuantGraph.Floats(b, _module, p.Select(x => x.Scale).ToArray(), shape, name + "_scale");
         var dq = QuantGraph.Dequantize(b, qc, scale, null, p.Length == 1 ? null : 0, name + "_DequantizeLinear");
