@@ -9,8 +9,8 @@ public sealed record BenchModel(string Name, string Description, string Path, In
 
 public static class Models
 {
-    public static readonly string[] ZooNames = ["cnn_bn", "resnet18", "mobilenet_v2"];
-    public static readonly string[] AllZooNames = ["cnn_bn", "small_cnn", "resnet18", "mobilenet_v2"];
+    public static readonly string[] ZooNames = ["cnn_bn", "resnet18", "mobilenet_v2", "mlp"];
+    public static readonly string[] AllZooNames = ["cnn_bn", "small_cnn", "resnet18", "mobilenet_v2", "mlp"];
     public const int MinOpset = 7, MaxOpset = 21; // what mopt's ONNX importer reads
 
     /// <summary>How the real models' inputs are scaled (from their preprocessing and test data); others get normal noise.</summary>
@@ -54,13 +54,16 @@ public static class Models
             "small_cnn" => (ModelZoo.Zoo.SmallCnn(), "zoo small CNN (Zoo.SmallCnn, 1x3x32x32, 10 classes)"),
             "resnet18" => (ModelZoo.Zoo.ResNet(), "zoo ResNet-18 (Zoo.ResNet, 1x3x224x224, 1000 classes)"),
             "mobilenet_v2" => (ModelZoo.Zoo.MobileNetV2(), "zoo MobileNetV2 (Zoo.MobileNetV2, width 1.0, 1x3x224x224, 1000 classes)"),
+            // the kind of model dynamic quantization is for (ONNX Runtime: "RNNs and transformers"): Gemms on 2-D activations
+            "mlp" => (ModelZoo.Zoo.MlpWithBatchNorm(batch: 8, inputs: 784, hidden: [2048, 512]),
+                "zoo MLP with batch-norms (Zoo.MlpWithBatchNorm, 8x784 -> 2048 -> 512 -> 10, Softmax)"),
             _ => throw new BenchException($"no zoo model '{name}'"),
         };
         string path = System.IO.Path.Combine(dir, name + ".onnx");
         OnnxExporter.WriteFile(module, path);
         var stats = ModelStats.Of(module);
         return new BenchModel(name, $"{what}, seed 0x{ModelZoo.Zoo.DefaultSeed:X}, {stats.Parameters / 1e6:F2}M parameters, " +
-                                    $"{stats.Count("BatchNormalization")} BatchNormalization", path, InputStyle.ImageNet, Real: false);
+                                    $"{stats.Count("BatchNormalization")} BatchNormalization", path, name == "mlp" ? InputStyle.Normal : InputStyle.ImageNet, Real: false);
     }
 
     /// <summary>Every .onnx under the folder, named by its folder relative to it; those outside mopt's opsets are skipped.</summary>
