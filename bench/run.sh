@@ -23,7 +23,7 @@ benchmarks:
                 max relative output difference; PASS/FAIL per target (--pipeline-override P to try other passes)
   quantize      mopt-opt --round-weights, --quantize-weights and --quantize-int8 (dynamic; calibrated with minmax,
                 percentile, entropy on generated .npy samples) on the float model (--pipeline=deploy) of a CNN with
-                batch-norms, ResNet-18, MobileNetV2 and the real models: file and gzip sizes, max relative error and
+                batch-norms, ResNet-18, MobileNetV2, an MLP and the real models: file and gzip sizes, max relative error and
                 top-1 agreement against float, latency in ONNX Runtime (ORT_ENABLE_ALL, 1 thread), time to quantize;
                 PASS/FAIL per target (>= 3.9x smaller, top-1 >= 99%, latency <= float, round-weights gzip >= 70%)
 
