@@ -231,7 +231,11 @@ public sealed class QuantizeWeights : Pass
             ? s.Value
             : op.Location.FirstName ?? "weight";
 
-    /// <summary>Under --debug: the Conv, ConvTranspose, Gemm and MatMul whose weight is computed, not a constant.</summary>
+    /// <summary>
+    /// The Conv, ConvTranspose, Gemm and MatMul whose weight is computed, not a constant: under --debug, and for the
+    /// first three (whose weight is a weight, where a MatMul's second input may well be an activation) a note the user
+    /// always sees, since their weights stay float.
+    /// </summary>
     private static void ReportUnquantizableWeights(MirModule module, PassContext context)
     {
         foreach (var op in module.AllOperations())
@@ -241,7 +245,13 @@ public sealed class QuantizeWeights : Pass
             var w = op.GetOperand(weight);
             bool dequantized = w is OpResult { Owner.Name: "onnx.DequantizeLinear" };
             if (!OnnxFacts.IsAbsent(w) && !Constants.IsConstant(w) && !dequantized && w.Type is TensorType { Element.IsFloat: true })
+            {
                 context.Skip(op, "its weight is not a constant");
+                if (op.Name != "onnx.MatMul")
+                    context.Note($"quantize-weights: {op.OpType} '{op.Location.FirstName ?? op.OpType}' keeps a float weight: it is computed at run time" +
+                                 $"{(w is OpResult r ? $" (by {r.Owner.OpType} '{r.Owner.Location.FirstName ?? r.Owner.OpType}')" : " (a graph input)")}" +
+                                 "; --fold-constants first folds it if its inputs are constants");
+            }
         }
     }
 }
