@@ -29,33 +29,3 @@ public static class ModelWriters
             ?? throw new MirException($"'{path}': unknown output format (mopt writes {string.Join(", ", all.Select(w => w.Format))}; chosen by extension)");
     }
 }
-
-/// <summary>Writes a file so that it is either complete or not there: a temporary file, then a rename.</summary>
-public static class AtomicFile
-{
-    public static void Write(string path, Action<Stream> write)
-    {
-        var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full)!;
-        if (!Directory.Exists(dir)) throw new MirException($"cannot write '{path}': folder '{dir}' does not exist");
-        var temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
-                write(stream);
-            File.Move(temp, full, overwrite: true);
-        }
-        catch (IOException e)
-        {
-            throw new MirException($"cannot write '{path}': {e.Message}");
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new MirException($"cannot write '{path}': {e.Message}");
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
-    }
-}

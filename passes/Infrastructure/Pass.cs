@@ -45,6 +45,16 @@ public abstract class Pass
     }
 }
 
+/// <summary>A file a pass produces beside the model (a report), written whole or not at all.</summary>
+public sealed record PendingFile(string Path, Action<Stream> Write, string What)
+{
+    public void WriteNow(TextWriter notes)
+    {
+        AtomicFile.Write(Path, Write);
+        notes.WriteLine($"{What} written to {Path}");
+    }
+}
+
 /// <summary>What a pass did, for <c>--pass-statistics</c>, <c>--timing</c> and <c>--debug</c>.</summary>
 public sealed class PassContext
 {
@@ -52,11 +62,28 @@ public sealed class PassContext
     private readonly List<string> _skips = new();
     private readonly HashSet<(Operation, string)> _skipped = new();
 
-    public PassContext(TextWriter? debug = null, TextWriter? notes = null, bool notesIsTerminal = false)
+    private readonly Action<PendingFile>? _fileSink;
+
+    public PassContext(TextWriter? debug = null, TextWriter? notes = null, bool notesIsTerminal = false, Action<PendingFile>? fileSink = null)
     {
         Debug = debug;
         Notes = notes ?? TextWriter.Null;
         NotesIsTerminal = notesIsTerminal;
+        _fileSink = fileSink;
+    }
+
+    /// <summary>
+    /// A file the pass writes beside the model (a report). Its folder must exist now (an error before any work is
+    /// wasted); under a pass manager that defers files it is written, atomically, only once the whole run and the model
+    /// are written, so a run that fails leaves nothing behind; otherwise right away.
+    /// </summary>
+    public void WriteFile(string path, Action<Stream> write, string what)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (!Directory.Exists(dir)) throw new MirException($"cannot write the {what} '{path}': folder '{dir}' does not exist");
+        var file = new PendingFile(path, write, what);
+        if (_fileSink is not null) _fileSink(file);
+        else file.WriteNow(Notes);
     }
 
     /// <summary>Where <c>--debug</c> output goes; null when it is off.</summary>

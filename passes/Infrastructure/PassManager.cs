@@ -16,6 +16,18 @@ public sealed class PassManager
     /// <summary>Where passes' notes go (warnings, progress); nowhere unless set.</summary>
     public TextWriter? Notes { get; set; }
     public bool NotesIsTerminal { get; set; }
+    /// <summary>
+    /// Keep the files passes write beside the model (reports) in <see cref="PendingFiles"/> until
+    /// <see cref="WritePendingFiles"/>, so that a failed run writes nothing (mopt-opt: after the model is written).
+    /// </summary>
+    public bool DeferFiles { get; set; }
+    public List<PendingFile> PendingFiles { get; } = new();
+
+    public void WritePendingFiles()
+    {
+        foreach (var file in PendingFiles) file.WriteNow(Notes ?? TextWriter.Null);
+        PendingFiles.Clear();
+    }
     public Action<Pass, MirModule>? BeforePass { get; set; }
     public Action<Pass, MirModule>? AfterPass { get; set; }
 
@@ -26,7 +38,7 @@ public sealed class PassManager
         {
             BeforePass?.Invoke(pass, module);
             Debug?.WriteLine($"[{pass.Name}] running {pass.Describe()}");
-            var context = new PassContext(Debug, Notes, NotesIsTerminal);
+            var context = new PassContext(Debug, Notes, NotesIsTerminal, DeferFiles ? PendingFiles.Add : null);
             var clock = Stopwatch.StartNew();
             try
             {

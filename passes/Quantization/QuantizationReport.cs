@@ -25,7 +25,8 @@ public sealed record TensorRecord(string Name, string Kind, float Min, float Max
 public sealed record LayerRecord(string Name, string OpType, double RelativeError, double SqnrDb, double OwnRelativeError, double OwnSqnrDb, int Samples);
 
 /// <summary>
-/// The quantization report: <c>report=FILE.json</c> (written with Utf8JsonWriter, atomically) and a table on stderr,
+/// The quantization report: <c>report=FILE.json</c> (written with Utf8JsonWriter, atomically, by
+/// <see cref="PassContext.WriteFile"/>) and a table on stderr,
 /// layers sorted by error, worst first, so a user can see which layers to exclude.
 /// </summary>
 public sealed class QuantizationReport
@@ -36,30 +37,6 @@ public sealed class QuantizationReport
     public int Samples { get; init; }
     public List<TensorRecord> Tensors { get; } = new();
     public List<LayerRecord> Layers { get; } = new();
-
-    /// <summary>Writes the JSON report to <paramref name="path"/> via a temporary file, so a failed run leaves no half-written report.</summary>
-    public void Write(string path)
-    {
-        var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full)!;
-        if (!Directory.Exists(dir)) throw new MirException($"cannot write the quantization report '{path}': folder '{dir}' does not exist");
-        var temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
-        try
-        {
-            using (var stream = File.Create(temp)) WriteJson(stream);
-            File.Move(temp, full, overwrite: true);
-        }
-        catch (IOException e)
-        {
-            File.Delete(temp);
-            throw new MirException($"cannot write the quantization report '{path}': {e.Message}");
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            File.Delete(temp);
-            throw new MirException($"cannot write the quantization report '{path}': {e.Message}");
-        }
-    }
 
     public void WriteJson(Stream stream)
     {

@@ -163,9 +163,8 @@ public sealed class QuantizeInt8 : Pass
 
     private void Finish(QuantizationReport report, PassContext context)
     {
-        report.Write(_report.Value);
         context.Notes.Write(report.Table());
-        context.Note($"quantize-int8: report written to {_report.Value}");
+        context.WriteFile(_report.Value, report.WriteJson, "quantize-int8 report");
     }
 
     private string MethodName() => _method.Value == "percentile"

@@ -64,6 +64,7 @@ namespace Mopt.Tools.Opt
             {
                 VerifyEach = cl.VerifyEach, Debug = cl.Debug ? stderr : null,
                 Notes = stderr, NotesIsTerminal = ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected,
+                DeferFiles = true, // reports are written after the model, so a failed run leaves no file behind
             };
             pm.Passes.AddRange(cl.Passes);
             pm.BeforePass = (pass, m) =>
@@ -94,6 +95,7 @@ namespace Mopt.Tools.Opt
                 stdout.Flush();
                 MirPrinter.Print(module, stream, outputOptions);
             }
+            pm.WritePendingFiles();
             var outputTime = clock.Elapsed;
 
             if (cl.Timing) Reports.Timing(stderr, timings, runs, outputTime, total.Elapsed);
