@@ -14,7 +14,7 @@ public sealed class OrtModelRunner(OrtOptions? options = null) : IModelRunner
     private readonly OrtOptions _options = options ?? new OrtOptions { IntraOpThreads = Math.Clamp(Environment.ProcessorCount, 1, 8) };
 
     public int Run(IReadOnlyList<ProbedModel> models, CalibrationSource source,
-        Action<int, IReadOnlyList<IReadOnlyList<float[]>>> observe, Action<int, int>? progress = null)
+        Action<int, IReadOnlyList<IReadOnlyList<float[]>>> observe, Action<int, int>? progress = null, int? maxSamples = null)
     {
         if (models.Count == 0) throw new ArgumentException("no model to run", nameof(models));
         var sessions = new List<ProbedSession>(models.Count);
@@ -25,14 +25,15 @@ public sealed class OrtModelRunner(OrtOptions? options = null) : IModelRunner
             foreach (var s in sessions.Skip(1)) CheckSameInputs(inputs, s.Inputs);
 
             var data = CalibrationInputs.Open(source, inputs);
-            int done = 0;
+            int done = 0, total = Math.Min(data.Count, maxSamples ?? int.MaxValue);
             foreach (var sample in data.Samples())
             {
+                if (done == total) break;
                 var perModel = new IReadOnlyList<float[]>[sessions.Count];
                 for (int m = 0; m < sessions.Count; m++) perModel[m] = sessions[m].Read(sample);
                 observe(done, perModel);
                 done++;
-                progress?.Invoke(done, data.Count);
+                progress?.Invoke(done, total);
             }
             return done;
         }

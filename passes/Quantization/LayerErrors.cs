@@ -37,28 +37,18 @@ internal static class LayerErrors
         public double Sqnr(double noise) => noise > 0 ? 10 * Math.Log10(Signal / noise) : double.PositiveInfinity;
     }
 
-    /// <summary>Stops a run once enough samples were seen (the runner has no sample limit of its own).</summary>
-    private sealed class EnoughSamples : Exception;
-
     public static List<LayerRecord> Measure(IModelRunner runner, CalibrationSource source, MirModule floatModel, MirModule quantized,
         IReadOnlyList<(string Name, string OpType, Value Float, Value Quantized, QuantParams Output)> layers, QuantType type, int maxSamples,
         PassContext context)
     {
         if (layers.Count == 0) return [];
         var acc = layers.Select(_ => new Accumulator()).ToArray();
-        if (source is CalibrationSource.Random r) source = r with { Count = Math.Min(r.Count, maxSamples) };
         var progress = new CalibrationProgress(context.Notes, context.NotesIsTerminal, "quantize-int8: measuring layer errors");
-        int seen = 0;
-        try
-        {
-            runner.Run([new ProbedModel(floatModel, layers.Select(l => l.Float).ToList()), new ProbedModel(quantized, layers.Select(l => l.Quantized).ToList())],
-                source, (_, perModel) =>
-                {
-                    for (int i = 0; i < acc.Length; i++) acc[i].Add(perModel[0][i], perModel[1][i], layers[i].Output, type);
-                    if (++seen >= maxSamples) throw new EnoughSamples();
-                }, (done, total) => progress.Report(done, Math.Min(total, maxSamples)));
-        }
-        catch (EnoughSamples) { }
+        int seen = runner.Run([new ProbedModel(floatModel, layers.Select(l => l.Float).ToList()), new ProbedModel(quantized, layers.Select(l => l.Quantized).ToList())],
+            source, (_, perModel) =>
+            {
+                for (int i = 0; i < acc.Length; i++) acc[i].Add(perModel[0][i], perModel[1][i], layers[i].Output, type);
+            }, progress.Report, maxSamples);
         progress.Finish();
         return layers.Select((l, i) => new LayerRecord(l.Name, l.OpType, acc[i].Relative(acc[i].MaxDiff), acc[i].Sqnr(acc[i].Noise),
             acc[i].Relative(acc[i].OwnMaxDiff), acc[i].Sqnr(acc[i].OwnNoise), seen)).ToList();

@@ -36,12 +36,13 @@ public interface IModelRunner
     /// <summary>
     /// Runs every model on each sample of <paramref name="source"/> (each model gets the same inputs) and calls
     /// <paramref name="observe"/> once per sample with, per model, the values of its probes in order.
-    /// <paramref name="progress"/> gets (samples done, samples in all) after each sample. Returns the number of samples.
+    /// <paramref name="progress"/> gets (samples done, samples it will run) after each sample. At most
+    /// <paramref name="maxSamples"/> samples run (null: all). Returns the number of samples run.
     /// Bad calibration data (a missing or empty folder, an .npy whose shape or dtype does not match the model input)
     /// is a <see cref="MirException"/> that names the file.
     /// </summary>
     int Run(IReadOnlyList<ProbedModel> models, CalibrationSource source,
-        Action<int, IReadOnlyList<IReadOnlyList<float[]>>> observe, Action<int, int>? progress = null);
+        Action<int, IReadOnlyList<IReadOnlyList<float[]>>> observe, Action<int, int>? progress = null, int? maxSamples = null);
 }
 
 /// <summary>The runner passes use unless a test gives them one (mopt-opt sets ONNX Runtime's).</summary>

@@ -44,11 +44,11 @@ public sealed class OrtModelRunnerTests
 
     /// <summary>Runs and keeps every observation (sample index, per model → per probe values).</summary>
     private static (int Count, List<(int Sample, IReadOnlyList<IReadOnlyList<float[]>> Values)> Seen, List<(int, int)> Progress) Run(
-        IReadOnlyList<ProbedModel> models, CalibrationSource source)
+        IReadOnlyList<ProbedModel> models, CalibrationSource source, int? maxSamples = null)
     {
         var seen = new List<(int, IReadOnlyList<IReadOnlyList<float[]>>)>();
         var progress = new List<(int, int)>();
-        int count = new OrtModelRunner().Run(models, source, (i, v) => seen.Add((i, v)), (d, t) => progress.Add((d, t)));
+        int count = new OrtModelRunner().Run(models, source, (i, v) => seen.Add((i, v)), (d, t) => progress.Add((d, t)), maxSamples);
         return (count, seen, progress);
     }
 
@@ -72,6 +72,20 @@ public sealed class OrtModelRunnerTests
         Assert.Equal([1.5f, 0, 4, 0, 0, 2], probes[2]); // relu(x + c)
         Assert.Equal(RandomInputs.ToDoubles(expected["y"]), probes[3].Select(v => (double)v));
         Assert.Equal([(1, 1)], progress);
+    }
+
+    [Fact]
+    public void AtMostMaxSamplesRunAndProgressCountsToThem()
+    {
+        using var dir = new TempDir();
+        System.IO.File.WriteAllBytes(dir.File("batch.npy"), Floats([5, 3], Sequence(15)).ToBytes());
+        var module = MirReader.ParseText(AddRelu("tensor<1x3xf32>"));
+        var (count, seen, progress) = Run([Probed(module, "add")], new CalibrationSource.Folder(dir.Path), maxSamples: 2);
+
+        Assert.Equal(2, count);
+        Assert.Equal([(1, 2), (2, 2)], progress);
+        Assert.Equal([3f, 4f, 5f], seen[1].Values[0][0]); // the second row of the batch
+        Assert.Equal(4, Run([Probed(module, "add")], new CalibrationSource.Random(4), maxSamples: 10).Count);
     }
 
     [Fact]
