@@ -248,21 +248,21 @@ namespace Mopt.Bench.DeployCompare
                         kv.Value.Dimensions.Select(x => (long)x).ToArray())).ToList();
                     var feeds = Backend.Runtime.RandomInputs.For(inputs, o.Seed);
                     var order = inputs.Select(i => i.Name).ToList();
-                    sessions.Add(new TimedSession("original", input, feeds, order));
-                    if (moptTool is not null) sessions.Add(new TimedSession(MoptName, moptTool.Output, feeds, order));
-                    if (ortTool is not null) sessions.Add(new TimedSession(OrtName, ortTool.Output, feeds, order));
+                    sessions.Add(new TimedSession("original", input, feeds, GraphOptimizationLevel.ORT_DISABLE_ALL, order, keepFirstOutputs: true));
+                    if (moptTool is not null) sessions.Add(new TimedSession(MoptName, moptTool.Output, feeds, GraphOptimizationLevel.ORT_DISABLE_ALL, order, keepFirstOutputs: true));
+                    if (ortTool is not null) sessions.Add(new TimedSession(OrtName, ortTool.Output, feeds, GraphOptimizationLevel.ORT_DISABLE_ALL, order, keepFirstOutputs: true));
                     r.Repeat = Latency.Measure(sessions, o.Warmup, o.Runs, o.MinRunMs / 1e3);
 
                     var original = sessions[0];
-                    r.LatOriginal = Latency.Of(original);
+                    r.LatOriginal = DeployLatency.Of(original);
                     var m = sessions.FirstOrDefault(s => s.Name == MoptName);
                     var t = sessions.FirstOrDefault(s => s.Name == OrtName);
-                    if (m is not null) { r.LatMopt = Latency.Of(m); r.DiffMopt = Latency.MaxRelDiff(original, m, r.Problems); }
-                    if (t is not null) { r.LatOrt = Latency.Of(t); r.DiffOrt = Latency.MaxRelDiff(original, t, r.Problems); }
+                    if (m is not null) { r.LatMopt = DeployLatency.Of(m); r.DiffMopt = DeployLatency.MaxRelDiff(original, m, r.Problems); }
+                    if (t is not null) { r.LatOrt = DeployLatency.Of(t); r.DiffOrt = DeployLatency.MaxRelDiff(original, t, r.Problems); }
                     if (m is not null && t is not null)
                     {
                         r.PairedLatency = Latency.PairedRatio(m, t);
-                        r.LatencyInterval = Latency.RatioInterval(m, t);
+                        r.LatencyInterval = DeployLatency.RatioInterval(m, t);
                         if (ThreadCpu.Available) r.CpuLatencyRatio = r.LatMopt!.CpuMs / r.LatOrt!.CpuMs;
                     }
                 }

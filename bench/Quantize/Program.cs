@@ -148,13 +148,13 @@ namespace Mopt.Bench.Quantize
             var sessions = new List<TimedSession>();
             try
             {
-                sessions.Add(new TimedSession("float", r.FloatPath!, feeds));
+                sessions.Add(new TimedSession("float", r.FloatPath!, feeds, GraphOptimizationLevel.ORT_ENABLE_ALL));
                 var timed = new List<(MethodResult Method, TimedSession Session)>();
                 foreach (var m in r.Methods.Where(m => m.Failure is null))
                 {
                     try
                     {
-                        var s = new TimedSession(m.Method.Name, m.Output!, feeds);
+                        var s = new TimedSession(m.Method.Name, m.Output!, feeds, GraphOptimizationLevel.ORT_ENABLE_ALL);
                         sessions.Add(s);
                         timed.Add((m, s));
                     }

@@ -3,7 +3,9 @@ using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 using Mopt.Backend.Runtime;
 
-namespace Mopt.Bench.Quantize;
+namespace Mopt.Bench;
+
+// Latency in ONNX Runtime, shared by the deploy and quantize benchmarks (linked into each; needs the ORT package).
 
 /// <summary>The CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID): ORT with one intra-op thread computes on it, and other processes' load barely moves it.</summary>
 public static partial class ThreadCpu
@@ -32,9 +34,9 @@ public static partial class ThreadCpu
 }
 
 /// <summary>
-/// One model in ONNX Runtime as it is deployed: the default optimization level (ORT_ENABLE_ALL, which fuses QDQ pairs
-/// into integer kernels such as QLinearConv), one intra-op and one inter-op thread, sequential execution; the input made
-/// once, each run's wall time around <c>InferenceSession.Run</c>.
+/// One model in ONNX Runtime as its latency is measured: the given optimization level, one intra-op and one inter-op
+/// thread, sequential execution; the input tensors made once, each run's wall and thread-CPU time around
+/// <c>InferenceSession.Run</c>. With <c>keepFirstOutputs</c> the first run's outputs are kept for comparisons.
 /// </summary>
 public sealed class TimedSession : IDisposable
 {
@@ -43,30 +45,39 @@ public sealed class TimedSession : IDisposable
     private readonly string[] _inputNames;
     private readonly OrtValue[] _inputs;
     private readonly string[] _outputNames;
+    private readonly bool _keepFirstOutputs;
 
     public string Name { get; }
     public List<double> Wall { get; } = new();
     public List<double> Cpu { get; } = new();
+    public Dictionary<string, NpyArray>? FirstOutputs { get; private set; }
+    public IReadOnlyList<string> OutputNames => _outputNames;
+    public double MedianMs => BenchSupport.Median(Wall) * 1e3;
+    public double MedianCpuMs => BenchSupport.Median(Cpu) * 1e3;
 
-    public TimedSession(string name, string path, IReadOnlyDictionary<string, NpyArray> feeds)
+    /// <param name="feedOrder">When given, an input whose name the feeds lack takes the feed at its position (an optimizer renamed it).</param>
+    public TimedSession(string name, string path, IReadOnlyDictionary<string, NpyArray> feeds, GraphOptimizationLevel optimization,
+        IReadOnlyList<string>? feedOrder = null, bool keepFirstOutputs = false)
     {
         Name = name;
+        _keepFirstOutputs = keepFirstOutputs;
         using var so = new SessionOptions
         {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            GraphOptimizationLevel = optimization,
             IntraOpNumThreads = 1,
             InterOpNumThreads = 1,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
         };
         try { _session = new InferenceSession(path, so); }
-        catch (OnnxRuntimeException e) { throw new BenchException($"ONNX Runtime cannot load '{path}': {e.Message.Split('\n')[0]}"); }
+        catch (OnnxRuntimeException e) { throw new BenchException($"ONNX Runtime cannot load the {name} model '{path}': {e.Message.Split('\n')[0]}"); }
         _inputNames = _session.InputNames.ToArray();
         _inputs = new OrtValue[_inputNames.Length];
         for (int i = 0; i < _inputNames.Length; i++)
         {
             var array = feeds.TryGetValue(_inputNames[i], out var a) ? a
-                : throw new BenchException($"{name}: the model has an input '{_inputNames[i]}' the float model does not have");
+                : feedOrder is not null && i < feedOrder.Count ? feeds[feedOrder[i]]
+                : throw new BenchException($"{name}: the model has an input '{_inputNames[i]}' the reference model does not have");
             var value = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, OrtRunner.OrtTypeOf(array.Element), array.Shape);
             array.Data.CopyTo(value.GetTensorMutableRawData());
             _inputs[i] = value;
@@ -82,6 +93,7 @@ public sealed class TimedSession : IDisposable
         for (int i = 0; i < repeat; i++)
         {
             using var results = _session.Run(_runOptions, _inputNames, _inputs, _outputNames);
+            if (_keepFirstOutputs && FirstOutputs is null) Keep(results); // only in the first warm-up run
         }
         double wall = Stopwatch.GetElapsedTime(t0).TotalSeconds / repeat;
         double cpu = (ThreadCpu.Now() - cpu0) / repeat;
@@ -89,8 +101,17 @@ public sealed class TimedSession : IDisposable
         return wall;
     }
 
-    public double MedianMs => BenchSupport.Median(Wall) * 1e3;
-    public double MedianCpuMs => BenchSupport.Median(Cpu) * 1e3;
+    private void Keep(IReadOnlyList<OrtValue> results)
+    {
+        FirstOutputs = new Dictionary<string, NpyArray>(StringComparer.Ordinal);
+        for (int i = 0; i < _outputNames.Length; i++)
+        {
+            var v = results[i];
+            if (!v.IsTensor) throw new BenchException($"{Name}: output '{_outputNames[i]}' is not a tensor");
+            var info = v.GetTensorTypeAndShape();
+            FirstOutputs[_outputNames[i]] = new NpyArray(OrtRunner.ElementOf(info.ElementDataType), info.Shape, v.GetTensorMutableRawData().ToArray());
+        }
+    }
 
     public void Dispose()
     {
@@ -105,8 +126,8 @@ public static class Latency
     /// <summary>
     /// Warm-up rounds, then <paramref name="rounds"/> timed rounds; each round runs every session once, the order rotating
     /// one place per round, so that drifting load and "who ran just before" hit every model alike. A model faster than
-    /// <paramref name="minRunSeconds"/> is timed over K inferences back to back per run (the same K for every session, from
-    /// the slowest warm-up). Returns K.
+    /// <paramref name="minRunSeconds"/> per inference is timed over K inferences back to back per run (the same K for
+    /// every session, from the slowest warm-up), so that each timed run is long against the clock. Returns K.
     /// </summary>
     public static int Measure(IReadOnlyList<TimedSession> sessions, int warmup, int rounds, double minRunSeconds)
     {
