@@ -35,7 +35,7 @@ public static class Models
 {
     public static readonly string[] ZooNames = ["resnet18", "mobilenet_v2", "mlp_bn"];
     public static readonly string[] AllZooNames = ["resnet18", "mobilenet_v2", "mlp_bn", "small_cnn"];
-    public const int MinOpset = 7, MaxOpset = 21; // what mopt's ONNX importer reads
+    private const int MinOpset = RealModels.MinOpset, MaxOpset = RealModels.MaxOpset;
 
     /// <summary>Resolves the --models list: zoo models are exported into <paramref name="dir"/>; real ones are found under <paramref name="modelsDir"/>.</summary>
     public static List<BenchModel> Resolve(IReadOnlyList<string> names, string modelsDir, string dir)
@@ -86,27 +86,9 @@ public static class Models
         return new BenchModel(name, $"{what}, seed 0x{ModelZoo.Zoo.DefaultSeed:X}, {stats.Parameters / 1e6:F2}M parameters; exported by OnnxExporter", path);
     }
 
-    /// <summary>Every .onnx under the folder, named by its folder relative to it; those outside mopt's opsets are skipped.</summary>
     private static (List<BenchModel> Real, List<(string Name, int Opset)> Skipped) Real(string modelsDir)
     {
-        var real = new List<BenchModel>();
-        var skipped = new List<(string, int)>();
-        if (!Directory.Exists(modelsDir)) return (real, skipped);
-        foreach (var file in Directory.EnumerateFiles(modelsDir, "*.onnx", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
-        {
-            string rel = System.IO.Path.GetRelativePath(modelsDir, System.IO.Path.GetDirectoryName(file)!);
-            string name = rel == "." ? System.IO.Path.GetFileNameWithoutExtension(file) : rel.Replace('\\', '/');
-            if (name.StartsWith("onnx_pytorch_converted/", StringComparison.Ordinal)) name = name["onnx_pytorch_converted/".Length..];
-            int opset;
-            try { opset = GraphStats.Of(file).Opset; }
-            catch (Exception e) when (e is IOException or Google.Protobuf.InvalidProtocolBufferException)
-            {
-                Console.WriteLine($"note: skipping {file}: {e.Message}");
-                continue;
-            }
-            if (opset < MinOpset || opset > MaxOpset) { skipped.Add((name, opset)); continue; }
-            real.Add(new BenchModel(name, $"real model {System.IO.Path.GetRelativePath(modelsDir, file)} (opset {opset})", file));
-        }
-        return (real, skipped);
+        var (usable, skipped) = RealModels.Find(modelsDir);
+        return (usable.Select(f => new BenchModel(f.Name, $"real model {f.RelativePath} (opset {f.Opset})", f.Path)).ToList(), skipped);
     }
 }

@@ -11,7 +11,7 @@ public static class Models
 {
     public static readonly string[] ZooNames = ["cnn_bn", "resnet18", "mobilenet_v2", "mlp"];
     public static readonly string[] AllZooNames = ["cnn_bn", "small_cnn", "resnet18", "mobilenet_v2", "mlp"];
-    public const int MinOpset = 7, MaxOpset = 21; // what mopt's ONNX importer reads
+    private const int MinOpset = RealModels.MinOpset, MaxOpset = RealModels.MaxOpset;
 
     /// <summary>How the real models' inputs are scaled (from their preprocessing and test data); others get normal noise.</summary>
     private static readonly Dictionary<string, InputStyle> RealStyles = new(StringComparer.Ordinal)
@@ -66,32 +66,13 @@ public static class Models
                                     $"{stats.Count("BatchNormalization")} BatchNormalization", path, name == "mlp" ? InputStyle.Normal : InputStyle.ImageNet, Real: false);
     }
 
-    /// <summary>Every .onnx under the folder, named by its folder relative to it; those outside mopt's opsets are skipped.</summary>
     private static (List<BenchModel> Real, List<(string Name, int Opset)> Skipped) Real(string modelsDir)
     {
-        var real = new List<BenchModel>();
-        var skipped = new List<(string, int)>();
-        if (!Directory.Exists(modelsDir)) return (real, skipped);
-        foreach (var file in Directory.EnumerateFiles(modelsDir, "*.onnx", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        var (usable, skipped) = RealModels.Find(modelsDir);
+        return (usable.Select(f =>
         {
-            string rel = System.IO.Path.GetRelativePath(modelsDir, System.IO.Path.GetDirectoryName(file)!);
-            string name = rel == "." ? System.IO.Path.GetFileNameWithoutExtension(file) : rel.Replace('\\', '/');
-            if (name.StartsWith("onnx_pytorch_converted/", StringComparison.Ordinal)) name = name["onnx_pytorch_converted/".Length..];
-            int opset;
-            try
-            {
-                var model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(file));
-                opset = (int)(model.OpsetImport.FirstOrDefault(o => string.IsNullOrEmpty(o.Domain) || o.Domain == "ai.onnx")?.Version ?? 0);
-            }
-            catch (Exception e) when (e is IOException or Google.Protobuf.InvalidProtocolBufferException)
-            {
-                Console.WriteLine($"note: skipping {file}: {e.Message}");
-                continue;
-            }
-            if (opset < MinOpset || opset > MaxOpset) { skipped.Add((name, opset)); continue; }
-            var style = RealStyles.GetValueOrDefault(name, InputStyle.Normal);
-            real.Add(new BenchModel(name, $"real model {System.IO.Path.GetRelativePath(modelsDir, file)} (opset {opset}; inputs: {style})", file, style, Real: true));
-        }
-        return (real, skipped);
+            var style = RealStyles.GetValueOrDefault(f.Name, InputStyle.Normal);
+            return new BenchModel(f.Name, $"real model {f.RelativePath} (opset {f.Opset}; inputs: {style})", f.Path, style, Real: true);
+        }).ToList(), skipped);
     }
 }
