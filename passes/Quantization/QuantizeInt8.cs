@@ -57,6 +57,11 @@ public sealed class QuantizeInt8 : Pass
         if (chosen.Count > 0 && module.Op.RemoveAttr("onnx.initializers_as_inputs"))
             context.Note("quantize-int8: the model listed its weights as graph inputs (IR version 3 style); they are now plain initializers, " +
                          "which ONNX Runtime treats as constants");
+        // A BatchNormalization between a Conv and its readers keeps the int8 kernels from fusing and stays float itself.
+        int batchNorms = chosen.Count == 0 ? 0 : chosen[0].Parent!.Operations.Count(op => op.Name == "onnx.BatchNormalization");
+        if (batchNorms > 0)
+            context.Note($"quantize-int8: {batchNorms} BatchNormalization op(s) stay float; run --fold-bn (or --pipeline=deploy) first " +
+                         "to fold them into the layers before them");
         if (_calibration.Value.Length == 0) RunDynamic(module, context, chosen);
         else RunStatic(module, context, chosen);
     }
