@@ -81,6 +81,9 @@ public sealed class TensorType : MirType
 
     public static TensorType Unranked(ElementType element) => new(element, null);
 
+    /// <summary>The same shape (or none) with another element type.</summary>
+    public TensorType WithElement(ElementType element) => new(element, Shape);
+
     public bool IsRanked => Shape is not null;
     public int Rank => Shape?.Count ?? throw new InvalidOperationException($"{Text} has no rank");
     public bool HasStaticShape => Shape is not null && Shape.All(d => d >= 0);

@@ -37,9 +37,15 @@ internal static class QuantGraph
         return b;
     }
 
-    /// <summary>A float32 constant holding <paramref name="values"/> with <paramref name="shape"/> (a scalar when empty).</summary>
-    public static Value Floats(OpBuilder b, MirModule module, float[] values, long[] shape, string name) =>
-        Constants.Create(b, module, new TensorType(ElementType.F32, shape), values, Location.Named(name), name);
+    /// <summary>A float constant (float32 unless <paramref name="element"/> says otherwise) holding <paramref name="values"/> with <paramref name="shape"/> (a scalar when empty).</summary>
+    public static Value Floats(OpBuilder b, MirModule module, float[] values, long[] shape, string name, ElementType? element = null)
+    {
+        var type = element ?? ElementType.F32;
+        if (type == ElementType.F32) return Constants.Create(b, module, new TensorType(type, shape), values, Location.Named(name), name);
+        var bytes = new byte[values.Length * type.ByteSize];
+        for (int i = 0; i < values.Length; i++) ElementCodec.WriteFloat(bytes.AsSpan(i * type.ByteSize, type.ByteSize), type, values[i]);
+        return Constants.Create(b, module, new TensorType(type, shape), bytes, Location.Named(name), name);
+    }
 
     /// <summary>An 8-bit zero-point constant (int8 or uint8) holding <paramref name="values"/> with <paramref name="shape"/>.</summary>
     public static Value ZeroPoints(OpBuilder b, MirModule module, QuantType type, int[] values, long[] shape, string name)
@@ -55,24 +61,25 @@ internal static class QuantGraph
     /// <summary>
     /// The scale and zero point of <paramref name="p"/> as constants: scalars, or 1-D of one entry per slice (per channel).
     /// </summary>
-    public static (Value Scale, Value ZeroPoint) Params(OpBuilder b, MirModule module, IReadOnlyList<QuantParams> p, QuantType type, string baseName)
+    public static (Value Scale, Value ZeroPoint) Params(OpBuilder b, MirModule module, IReadOnlyList<QuantParams> p, QuantType type, string baseName,
+        ElementType? scaleElement = null)
     {
         long[] shape = p.Count == 1 ? [] : [p.Count];
-        var scale = Floats(b, module, p.Select(x => x.Scale).ToArray(), shape, baseName + "_scale");
+        var scale = Floats(b, module, p.Select(x => x.Scale).ToArray(), shape, baseName + "_scale", scaleElement);
         var zero = ZeroPoints(b, module, type, p.Select(x => x.ZeroPoint).ToArray(), shape, baseName + "_zero_point");
         return (scale, zero);
     }
 
     /// <summary>
-    /// DequantizeLinear of <paramref name="q"/> to float32 (per-axis when <paramref name="axis"/> is given); no zero point
-    /// means 0 (ONNX's default), which saves a constant per int32 bias.
+    /// DequantizeLinear of <paramref name="q"/> to the scale's float type (per-axis when <paramref name="axis"/> is given);
+    /// no zero point means 0 (ONNX's default), which saves a constant per int32 bias.
     /// </summary>
     public static Value Dequantize(OpBuilder b, Value q, Value scale, Value? zeroPoint, int? axis, string name)
     {
-        var shape = ((TensorType)q.Type).Shape;
         var attrs = axis is int a ? new[] { new NamedAttr("axis", IntegerAttr.I64(a)) } : [];
         Value[] operands = zeroPoint is null ? [q, scale] : [q, scale, zeroPoint];
-        return b.Create(DequantizeOp, operands, [new TensorType(ElementType.F32, shape)], attrs, Location.Named(name)).Result;
+        var type = ((TensorType)q.Type).WithElement(((TensorType)scale.Type).Element);
+        return b.Create(DequantizeOp, operands, [type], attrs, Location.Named(name)).Result;
     }
 
     /// <summary>QuantizeLinear of float <paramref name="x"/> with a per-tensor scale and zero point.</summary>
@@ -105,10 +112,4 @@ internal static class QuantGraph
     public static string TypeName(QuantType type) => type == QuantType.Int8 ? "int8" : "uint8";
 
     public static long Opset(MirModule module) => OnnxFacts.Opset(module);
-}
-
-internal static class TensorTypeExtensions
-{
-    /// <summary>The same shape with another element type.</summary>
-    public static TensorType WithElement(this TensorType type, ElementType element) => new(element, type.Shape);
 }

@@ -199,30 +199,16 @@ public sealed class QuantizeWeights : Pass
         var op = c.Constant;
         var name = OutputName(op);
         var builder = OpBuilder.Before(op);
-        var qElement = QuantMath.ElementOf(quantType);
-        var quantized = Constants.Create(builder, module, new TensorType(qElement, c.Type.Shape), data, Location.Named(name + "_quantized"), name + "_quantized");
-
-        // Per tensor: scalars (DequantizeLinear-10's form); per channel: one entry per slice along the axis.
-        IReadOnlyList<long> paramShape = c.Axis is null ? [] : [parameters.Length];
-        var scaleElement = c.Type.Element;
-        var scaleBytes = new byte[parameters.Length * scaleElement.ByteSize];
-        var zeroBytes = new byte[parameters.Length];
-        for (int k = 0; k < parameters.Length; k++)
-        {
-            ElementCodec.WriteFloat(scaleBytes.AsSpan(k * scaleElement.ByteSize, scaleElement.ByteSize), scaleElement, parameters[k].Scale);
-            zeroBytes[k] = unchecked((byte)parameters[k].ZeroPoint);
-        }
-        var scale = Constants.Create(builder, module, new TensorType(scaleElement, paramShape), scaleBytes, Location.Named(name + "_scale"), name + "_scale");
-        var zeroPoint = Constants.Create(builder, module, new TensorType(qElement, paramShape), zeroBytes, Location.Named(name + "_zero_point"), name + "_zero_point");
-
-        var attrs = new List<NamedAttr>();
-        if (c.Axis is int axis) attrs.Add(new NamedAttr("axis", IntegerAttr.I64(axis)));
+        var quantized = Constants.Create(builder, module, c.Type.WithElement(QuantMath.ElementOf(quantType)), data, Location.Named(name + "_quantized"), name + "_quantized");
+        // Per tensor: scalars (DequantizeLinear-10's form); per channel: one entry per slice along the axis. The scale
+        // has the weight's float type, so DequantizeLinear gives back the type the readers expect.
+        var (scale, zeroPoint) = QuantGraph.Params(builder, module, parameters, quantType, name, c.Type.Element);
+        var dq = QuantGraph.Dequantize(builder, quantized, scale, zeroPoint, c.Axis, name + "_DequantizeLinear");
         // The dequantized tensor keeps the weight's name, so the consumers still read "conv1.weight".
-        attrs.Add(new NamedAttr("mo.outputs", ArrayAttr.OfStrings([name])));
-        var dq = builder.Create("onnx.DequantizeLinear", [quantized, scale, zeroPoint], [c.Type], attrs, Location.Named(name + "_DequantizeLinear"));
-        op.Result.ReplaceAllUsesWith(dq.Result);
+        ((OpResult)dq).Owner.SetAttr("mo.outputs", ArrayAttr.OfStrings([name]));
+        op.Result.ReplaceAllUsesWith(dq);
         op.Erase();
-        return data.Length + scaleBytes.Length + zeroBytes.Length;
+        return data.Length + (long)parameters.Length * (c.Type.Element.ByteSize + 1);
     }
 
     /// <summary>The constant's tensor name in the ONNX file: its <c>mo.outputs</c>, else its location.</summary>
