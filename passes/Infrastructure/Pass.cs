@@ -64,13 +64,18 @@ public sealed class PassContext
 
     private readonly Action<PendingFile>? _fileSink;
 
-    public PassContext(TextWriter? debug = null, TextWriter? notes = null, bool notesIsTerminal = false, Action<PendingFile>? fileSink = null)
+    public PassContext(TextWriter? debug = null, TextWriter? notes = null, bool notesIsTerminal = false, Action<PendingFile>? fileSink = null,
+        bool statisticsWanted = true)
     {
         Debug = debug;
         Notes = notes ?? TextWriter.Null;
         NotesIsTerminal = notesIsTerminal;
         _fileSink = fileSink;
+        StatisticsWanted = statisticsWanted || debug is not null;
     }
+
+    /// <summary>Whether anyone reads the counters: a statistic that costs real work (compressing weights) is skipped otherwise.</summary>
+    public bool StatisticsWanted { get; }
 
     /// <summary>
     /// A file the pass writes beside the model (a report). Its folder must exist now (an error before any work is

@@ -21,6 +21,8 @@ public sealed class PassManager
     /// <see cref="WritePendingFiles"/>, so that a failed run writes nothing (mopt-opt: after the model is written).
     /// </summary>
     public bool DeferFiles { get; set; }
+    /// <summary>Whether the passes' statistics are read (mopt-opt: --pass-statistics, --timing, --debug); costly ones are skipped otherwise.</summary>
+    public bool CollectStatistics { get; set; } = true;
     public List<PendingFile> PendingFiles { get; } = new();
 
     public void WritePendingFiles()
@@ -38,7 +40,7 @@ public sealed class PassManager
         {
             BeforePass?.Invoke(pass, module);
             Debug?.WriteLine($"[{pass.Name}] running {pass.Describe()}");
-            var context = new PassContext(Debug, Notes, NotesIsTerminal, DeferFiles ? PendingFiles.Add : null);
+            var context = new PassContext(Debug, Notes, NotesIsTerminal, DeferFiles ? PendingFiles.Add : null, CollectStatistics);
             var clock = Stopwatch.StartNew();
             try
             {

@@ -13,7 +13,8 @@ namespace Mopt.Passes;
 /// </code>
 /// Applies to float constants (f16, bf16, f32, f64) with at least <c>min-size</c> elements, so biases and norms stay
 /// exact; a tensor whose values are all equal, or that holds inf or nan, is left as it is.
-/// Statistics give the gzip size of the rounded tensors before and after.
+/// Statistics give the gzip size of the rounded tensors before and after (compressed only when statistics are read:
+/// <c>--pass-statistics</c>, <c>--timing</c>, <c>--debug</c>).
 /// </summary>
 public sealed class RoundWeights : Pass
 {
@@ -51,8 +52,11 @@ public sealed class RoundWeights : Pass
                 rounded[i] = (float)(min + Math.Round((values[i] - (double)min) / step) * step);
 
             byte[] bytes = Encode(rounded, tensor.Type.Element);
-            gzipBefore += GzipSize(tensor.Bytes.Span);
-            gzipAfter += GzipSize(bytes);
+            if (context.StatisticsWanted)
+            {
+                gzipBefore += GzipSize(tensor.Bytes.Span);
+                gzipAfter += GzipSize(bytes);
+            }
             if (op.GetAttr("value") is DenseResourceAttr old) replacedKeys.Add(old.Key);
             var key = module.Resources.Add(op.Location.FirstName ?? "weight", ResourceBlob.Of(bytes));
             op.SetAttr("value", new DenseResourceAttr(tensor.Type, key));

@@ -65,6 +65,7 @@ namespace Mopt.Tools.Opt
                 VerifyEach = cl.VerifyEach, Debug = cl.Debug ? stderr : null,
                 Notes = stderr, NotesIsTerminal = ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected,
                 DeferFiles = true, // reports are written after the model, so a failed run leaves no file behind
+                CollectStatistics = cl.PassStatistics || cl.Timing,
             };
             pm.Passes.AddRange(cl.Passes);
             pm.BeforePass = (pass, m) =>

@@ -21,6 +21,17 @@ public sealed class RoundWeightsTests
     }
 
     [Fact]
+    public void WeightsAreCompressedForTheStatisticsOnlyWhenStatisticsAreRead()
+    {
+        var module = MirReader.ParseFile(Path.Combine(TestPaths.RepoRoot(), "examples", "small_cnn.mir"));
+        var pm = new PassManager { CollectStatistics = false };
+        pm.Passes.Add(PassRegistry.Create("round-weights", "bits=8 min-size=100"));
+        var stats = pm.Run(module).Single().Context.Counters.ToDictionary(kv => kv.Key, kv => kv.Value);
+        Assert.Equal(3, stats["tensors rounded"]);
+        Assert.False(stats.ContainsKey("gzip bytes before"));
+    }
+
+    [Fact]
     public void EveryRoundedValueIsOneOfTheLevels()
     {
         var module = MirReader.ParseFile(Path.Combine(TestPaths.RepoRoot(), "examples", "small_cnn.mir"));
