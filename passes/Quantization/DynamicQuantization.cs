@@ -77,8 +77,9 @@ internal sealed class DynamicQuantization
 
         var shape = weight.Type.Shape!;
         long m = shape[0];
-        var (wParams, wData) = QuantMath.QuantizeTensor(weight.ToFloats(), shape, _perChannel ? 0 : null, QuantType.Int8, symmetric: true);
-        Weights.Add(TensorRecord.ForWeight(QuantGraph.TensorName(conv.GetOperand(1)), weight, wParams, QuantType.Int8, _perChannel ? 0 : null));
+        var values = weight.ToFloats();
+        var (wParams, wData) = QuantMath.QuantizeTensor(values, shape, _perChannel ? 0 : null, QuantType.Int8, symmetric: true);
+        Weights.Add(TensorRecord.ForWeight(QuantGraph.TensorName(conv.GetOperand(1)), values, wParams, QuantType.Int8, _perChannel ? 0 : null));
 
         var x = DynamicQuantize(conv.GetOperand(0)); // first: it may insert at the top of the block, which moves the builder's anchor
         var b = OpBuilder.Before(conv);
@@ -113,7 +114,7 @@ internal sealed class DynamicQuantization
         var x = DynamicQuantize(matmul.GetOperand(0));
         var b = OpBuilder.Before(matmul);
         var integer = MatMulInteger(b, x, weight.ToFloats(), weight.Type.Shape!.ToArray(), QuantGraph.TensorName(matmul.GetOperand(1)),
-            weight, outType, name, alpha: 1f, out var xScale, out var wScales);
+            outType, name, alpha: 1f, out var xScale, out var wScales);
         var final = Rescale(b, matmul, integer, xScale, wScales, wScales.Length == 1 ? [] : [wScales.Length], name);
         Replace(matmul, final, [1]);
         return true;
@@ -153,7 +154,7 @@ internal sealed class DynamicQuantization
         float alpha = (float)(gemm.GetFloat("alpha") ?? 1.0), beta = (float)(gemm.GetFloat("beta") ?? 1.0);
         var x = DynamicQuantize(gemm.GetOperand(0));
         var b = OpBuilder.Before(gemm);
-        var integer = MatMulInteger(b, x, values, shape, QuantGraph.TensorName(gemm.GetOperand(1)), weight, outType, name, alpha,
+        var integer = MatMulInteger(b, x, values, shape, QuantGraph.TensorName(gemm.GetOperand(1)), outType, name, alpha,
             out var xScale, out var wScales);
         var final = Rescale(b, gemm, integer, xScale, wScales, wScales.Length == 1 ? [] : [wScales.Length], name);
         if (cValue is not null)
@@ -167,11 +168,11 @@ internal sealed class DynamicQuantization
     }
 
     /// <summary>MatMulInteger of the dynamically quantized input <paramref name="x"/> and the int8 B [K, N] (per column when per-channel).</summary>
-    private Value MatMulInteger(OpBuilder b, Operation x, float[] values, long[] shape, string weightName, ConstantTensor original,
+    private Value MatMulInteger(OpBuilder b, Operation x, float[] values, long[] shape, string weightName,
         TensorType outType, string name, float alpha, out Value xScale, out float[] wScales)
     {
         var (wParams, wData) = QuantMath.QuantizeTensor(values, shape, _perChannel ? 1 : null, QuantType.Int8, symmetric: true);
-        Weights.Add(TensorRecord.ForWeight(weightName, original, wParams, QuantType.Int8, _perChannel ? 1 : null));
+        Weights.Add(TensorRecord.ForWeight(weightName, values, wParams, QuantType.Int8, _perChannel ? 1 : null));
         var wq = Constants.Create(b, _module, new TensorType(ElementType.I8, shape), wData, Location.Named(name + ".weight_quantized"), name + ".weight_quantized");
         var wzp = QuantGraph.ZeroPoints(b, _module, QuantType.Int8, [0], [], name + ".weight_zero_point");
         xScale = x.Results[1];

@@ -261,14 +261,15 @@ internal sealed class QdqInsertion
         var op = Constants.DefiningConstant(c)!;
         var value = Constants.TryGet(c, _module)!;
         var name = QuantGraph.TensorName(c);
-        var (p, data) = QuantMath.QuantizeTensor(value.ToFloats(), value.Type.Shape!, null, ActivationType, _settings.SymmetricActivations);
+        var values = value.ToFloats();
+        var (p, data) = QuantMath.QuantizeTensor(values, value.Type.Shape!, null, ActivationType, _settings.SymmetricActivations);
         var b = OpBuilder.After(op);
         var q = Constants.Create(b, _module, value.Type.WithElement(QuantMath.ElementOf(ActivationType)), data, Location.Named(name + "_quantized"), name + "_quantized");
         var (scale, zero) = QuantGraph.Params(b, _module, p, ActivationType, name);
         var dq = QuantGraph.Dequantize(b, q, scale, zero, null, name + "_DequantizeLinear");
         c.ReplaceAllUsesWith(dq);
         QuantGraph.EraseIfUnused(op, _module, _freedBlobs);
-        var (min, max) = QuantMath.MinMax(value.ToFloats());
+        var (min, max) = QuantMath.MinMax(values);
         return new TensorRecord(name, "constant", min, max, p, QuantGraph.TypeName(ActivationType), "minmax", null);
     }
 
@@ -284,7 +285,8 @@ internal sealed class QdqInsertion
         var constant = Constants.DefiningConstant(w)!;
         var value = Constants.TryGet(w, _module)!;
         var name = QuantGraph.TensorName(w);
-        var (p, data) = QuantMath.QuantizeTensor(value.ToFloats(), value.Type.Shape!, use.Axis, QuantType.Int8, symmetric: true);
+        var values = value.ToFloats();
+        var (p, data) = QuantMath.QuantizeTensor(values, value.Type.Shape!, use.Axis, QuantType.Int8, symmetric: true);
         var b = OpBuilder.After(constant);
         var q = Constants.Create(b, _module, value.Type.WithElement(ElementType.I8), data, Location.Named(name + "_quantized"), name + "_quantized");
         // Symmetric int8: every zero point is 0, ONNX's default, so a Conv's is not stored; ONNX Runtime only fuses
@@ -298,7 +300,7 @@ internal sealed class QdqInsertion
         use.Op.SetOperand(use.Index, dq);
         QuantGraph.EraseIfUnused(constant, _module, _freedBlobs);
         _context.Count("weights quantized");
-        yield return TensorRecord.ForWeight(name, value, p, QuantType.Int8, use.Axis);
+        yield return TensorRecord.ForWeight(name, values, p, QuantType.Int8, use.Axis);
     }
 
     /// <summary>The bias as int32 with scale x_scale · w_scale[c] and zero point 0 (what QLinearConv adds to its accumulator).</summary>

@@ -9,10 +9,10 @@ namespace Mopt.Passes.Quantization;
 public sealed record TensorRecord(string Name, string Kind, float Min, float Max, IReadOnlyList<QuantParams> Params, string Type,
     string Method, int? Axis)
 {
-    /// <summary>A weight quantized from its own values (min-max of each slice).</summary>
-    public static TensorRecord ForWeight(string name, ConstantTensor weight, IReadOnlyList<QuantParams> p, QuantType type, int? axis)
+    /// <summary>A weight quantized from its own values (min-max of each slice); <paramref name="values"/> are the floats already read.</summary>
+    public static TensorRecord ForWeight(string name, ReadOnlySpan<float> values, IReadOnlyList<QuantParams> p, QuantType type, int? axis)
     {
-        var (min, max) = QuantMath.MinMax(weight.ToFloats());
+        var (min, max) = QuantMath.MinMax(values);
         return new TensorRecord(name, "weight", min, max, p, QuantGraph.TypeName(type), "minmax", axis);
     }
 }
