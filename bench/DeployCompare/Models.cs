@@ -35,40 +35,10 @@ public static class Models
 {
     public static readonly string[] ZooNames = ["resnet18", "mobilenet_v2", "mlp_bn"];
     public static readonly string[] AllZooNames = ["resnet18", "mobilenet_v2", "mlp_bn", "small_cnn"];
-    private const int MinOpset = RealModels.MinOpset, MaxOpset = RealModels.MaxOpset;
 
     /// <summary>Resolves the --models list: zoo models are exported into <paramref name="dir"/>; real ones are found under <paramref name="modelsDir"/>.</summary>
-    public static List<BenchModel> Resolve(IReadOnlyList<string> names, string modelsDir, string dir)
-    {
-        var wanted = new List<string>();
-        foreach (var n in names)
-        {
-            if (n == "zoo") wanted.AddRange(ZooNames);
-            else wanted.Add(n);
-        }
-
-        var (real, skipped) = Real(modelsDir);
-        var result = new List<BenchModel>();
-        foreach (var n in wanted.Distinct(StringComparer.Ordinal))
-        {
-            if (AllZooNames.Contains(n)) result.Add(Zoo(n, dir));
-            else if (n == "real")
-            {
-                if (!Directory.Exists(modelsDir)) Console.WriteLine($"note: no real models: '{modelsDir}' does not exist");
-                result.AddRange(real.Where(r => result.All(x => x.Name != r.Name)));
-                if (skipped.Count > 0)
-                    Console.WriteLine($"skipped {skipped.Count} real model(s) that mopt does not import (it reads opsets {MinOpset}-{MaxOpset}): " +
-                                      string.Join(", ", skipped.Select(s => $"{s.Name} (opset {s.Opset})")));
-            }
-            else if (real.FirstOrDefault(r => r.Name == n) is { } one) { if (result.All(x => x.Name != n)) result.Add(one); }
-            else if (skipped.FindIndex(s => s.Name == n) is int k and >= 0)
-                throw new BenchException($"--models: '{n}' has opset {skipped[k].Opset}; mopt imports opsets {MinOpset}-{MaxOpset}");
-            else
-                throw new BenchException($"--models: unknown model '{n}' (zoo: {string.Join(", ", AllZooNames)}; real, under {modelsDir}: " +
-                                         $"{(real.Count == 0 ? "none" : string.Join(", ", real.Select(r => r.Name)))})");
-        }
-        return result;
-    }
+    public static List<BenchModel> Resolve(IReadOnlyList<string> names, string modelsDir, string dir) =>
+        RealModels.Resolve(names, modelsDir, ZooNames, AllZooNames, n => Zoo(n, dir), Real, m => m.Name);
 
     private static BenchModel Zoo(string name, string dir)
     {
@@ -86,9 +56,5 @@ public static class Models
         return new BenchModel(name, $"{what}, seed 0x{ModelZoo.Zoo.DefaultSeed:X}, {stats.Parameters / 1e6:F2}M parameters; exported by OnnxExporter", path);
     }
 
-    private static (List<BenchModel> Real, List<(string Name, int Opset)> Skipped) Real(string modelsDir)
-    {
-        var (usable, skipped) = RealModels.Find(modelsDir);
-        return (usable.Select(f => new BenchModel(f.Name, $"real model {f.RelativePath} (opset {f.Opset})", f.Path)).ToList(), skipped);
-    }
+    private static BenchModel Real(RealModelFile f) => new(f.Name, $"real model {f.RelativePath} (opset {f.Opset})", f.Path);
 }

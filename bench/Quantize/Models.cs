@@ -11,7 +11,6 @@ public static class Models
 {
     public static readonly string[] ZooNames = ["cnn_bn", "resnet18", "mobilenet_v2", "mlp"];
     public static readonly string[] AllZooNames = ["cnn_bn", "small_cnn", "resnet18", "mobilenet_v2", "mlp"];
-    private const int MinOpset = RealModels.MinOpset, MaxOpset = RealModels.MaxOpset;
 
     /// <summary>How the real models' inputs are scaled (from their preprocessing and test data); others get normal noise.</summary>
     private static readonly Dictionary<string, InputStyle> RealStyles = new(StringComparer.Ordinal)
@@ -22,29 +21,8 @@ public static class Models
     };
 
     /// <summary>Resolves --models: zoo models are exported into <paramref name="dir"/>; real ones are found under <paramref name="modelsDir"/>.</summary>
-    public static List<BenchModel> Resolve(IReadOnlyList<string> names, string modelsDir, string dir)
-    {
-        var wanted = names.SelectMany(n => n == "zoo" ? ZooNames : [n]).Distinct(StringComparer.Ordinal).ToList();
-        var (real, skipped) = Real(modelsDir);
-        var result = new List<BenchModel>();
-        foreach (var n in wanted)
-        {
-            if (AllZooNames.Contains(n)) result.Add(Zoo(n, dir));
-            else if (n == "real")
-            {
-                if (!Directory.Exists(modelsDir)) Console.WriteLine($"note: no real models: '{modelsDir}' does not exist");
-                result.AddRange(real.Where(r => result.All(x => x.Name != r.Name)));
-                if (skipped.Count > 0)
-                    Console.WriteLine($"skipped {skipped.Count} real model(s) that mopt does not import (it reads opsets {MinOpset}-{MaxOpset}): " +
-                                      string.Join(", ", skipped.Select(s => $"{s.Name} (opset {s.Opset})")));
-            }
-            else if (real.FirstOrDefault(r => r.Name == n) is { } one) { if (result.All(x => x.Name != n)) result.Add(one); }
-            else
-                throw new BenchException($"--models: unknown model '{n}' (zoo: {string.Join(", ", AllZooNames)}; real, under {modelsDir}: " +
-                                         $"{(real.Count == 0 ? "none" : string.Join(", ", real.Select(r => r.Name)))})");
-        }
-        return result;
-    }
+    public static List<BenchModel> Resolve(IReadOnlyList<string> names, string modelsDir, string dir) =>
+        RealModels.Resolve(names, modelsDir, ZooNames, AllZooNames, n => Zoo(n, dir), Real, m => m.Name);
 
     private static BenchModel Zoo(string name, string dir)
     {
@@ -66,13 +44,9 @@ public static class Models
                                     $"{stats.Count("BatchNormalization")} BatchNormalization", path, name == "mlp" ? InputStyle.Normal : InputStyle.ImageNet, Real: false);
     }
 
-    private static (List<BenchModel> Real, List<(string Name, int Opset)> Skipped) Real(string modelsDir)
+    private static BenchModel Real(RealModelFile f)
     {
-        var (usable, skipped) = RealModels.Find(modelsDir);
-        return (usable.Select(f =>
-        {
-            var style = RealStyles.GetValueOrDefault(f.Name, InputStyle.Normal);
-            return new BenchModel(f.Name, $"real model {f.RelativePath} (opset {f.Opset}; inputs: {style})", f.Path, style, Real: true);
-        }).ToList(), skipped);
+        var style = RealStyles.GetValueOrDefault(f.Name, InputStyle.Normal);
+        return new BenchModel(f.Name, $"real model {f.RelativePath} (opset {f.Opset}; inputs: {style})", f.Path, style, Real: true);
     }
 }

@@ -38,4 +38,35 @@ public static class RealModels
         }
         return (usable, skipped);
     }
+
+    /// <summary>
+    /// Resolves a --models list: <c>zoo</c> means <paramref name="zooDefault"/>, <c>real</c> every usable real model,
+    /// a zoo name builds that model (<paramref name="zoo"/>), any other name is a real model's; each model once, in order.
+    /// </summary>
+    public static List<T> Resolve<T>(IReadOnlyList<string> names, string modelsDir, IReadOnlyList<string> zooDefault, IReadOnlyList<string> zooAll,
+        Func<string, T> zoo, Func<RealModelFile, T> real, Func<T, string> nameOf)
+    {
+        var (usable, skipped) = Find(modelsDir);
+        var result = new List<T>();
+        void Add(T model) { if (result.All(x => nameOf(x) != nameOf(model))) result.Add(model); }
+        foreach (var n in names.SelectMany(n => n == "zoo" ? zooDefault : [n]).Distinct(StringComparer.Ordinal))
+        {
+            if (zooAll.Contains(n)) Add(zoo(n));
+            else if (n == "real")
+            {
+                if (!Directory.Exists(modelsDir)) Console.WriteLine($"note: no real models: '{modelsDir}' does not exist");
+                foreach (var f in usable) Add(real(f));
+                if (skipped.Count > 0)
+                    Console.WriteLine($"skipped {skipped.Count} real model(s) that mopt does not import (it reads opsets {MinOpset}-{MaxOpset}): " +
+                                      string.Join(", ", skipped.Select(s => $"{s.Name} (opset {s.Opset})")));
+            }
+            else if (usable.FirstOrDefault(r => r.Name == n) is { } one) Add(real(one));
+            else if (skipped.FindIndex(s => s.Name == n) is int k and >= 0)
+                throw new BenchException($"--models: '{n}' has opset {skipped[k].Opset}; mopt imports opsets {MinOpset}-{MaxOpset}");
+            else
+                throw new BenchException($"--models: unknown model '{n}' (zoo: {string.Join(", ", zooAll)}; real, under {modelsDir}: " +
+                                         $"{(usable.Count == 0 ? "none" : string.Join(", ", usable.Select(r => r.Name)))})");
+        }
+        return result;
+    }
 }
