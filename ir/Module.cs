@@ -13,6 +13,38 @@ public sealed class MirModule
         Resources = resources;
     }
 
+    /// <summary>
+    /// A deep copy (operations, regions, arguments, attributes; blobs shared, since they are immutable bytes), and in
+    /// <paramref name="map"/> each original value's copy, as MLIR's clone with an IRMapping.
+    /// </summary>
+    public MirModule Clone(Dictionary<Value, Value> map)
+    {
+        var resources = new ResourceTable();
+        foreach (var (key, blob) in Resources.Blobs) resources.Set(key, blob);
+        resources.Foreign.AddRange(Resources.Foreign);
+        return new MirModule(CloneOp(Op, map), resources);
+    }
+
+    private static Operation CloneOp(Operation op, Dictionary<Value, Value> map)
+    {
+        var operands = op.Operands.Select(v => map.TryGetValue(v, out var m) ? m
+            : throw new InvalidOperationException($"{op.Name} at {op.Location} reads a value defined after it"));
+        var copy = new Operation(op.Name, operands.ToList(), op.Results.Select(r => r.Type), op.Attributes, op.Location);
+        for (int i = 0; i < op.Results.Count; i++) map[op.Results[i]] = copy.Results[i];
+        foreach (var region in op.Regions)
+        {
+            var newRegion = copy.AddRegion();
+            foreach (var block in region.Blocks)
+            {
+                var newBlock = newRegion.AddBlock();
+                newBlock.Label = block.Label;
+                foreach (var arg in block.Arguments) map[arg] = newBlock.AddArgument(arg.Type, arg.Location);
+                foreach (var inner in block.Operations) newBlock.Append(CloneOp(inner, map));
+            }
+        }
+        return copy;
+    }
+
     /// <summary>An empty module, optionally named (<c>module @name</c>).</summary>
     public static MirModule Create(string? name = null)
     {

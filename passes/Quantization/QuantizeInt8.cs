@@ -128,8 +128,9 @@ public sealed class QuantizeInt8 : Pass
 
         // The float model, kept for measuring each layer's error once the copy in hand is quantized.
         bool wantReport = _report.Value.Length > 0;
-        var (floatModel, map) = wantReport ? ModuleCopy.Clone(module) : (null, null);
-        var layers = wantReport ? plan.LayerOutputs.Select(l => (l.Op, Float: map![l.FloatOutput])).ToList() : null;
+        var map = new Dictionary<Value, Value>();
+        var floatModel = wantReport ? module.Clone(map) : null;
+        var layers = wantReport ? plan.LayerOutputs.Select(l => (l.Op, Float: map[l.FloatOutput])).ToList() : null;
 
         var probes = plan.Probes;
         var stats = probes.Select(_ => new TensorStatistics(method, _percentile.Value)).ToArray();

@@ -24,6 +24,24 @@ public sealed class IrApiTests
     }
 
     [Fact]
+    public void AClonePrintsTheSameAndChangesApart()
+    {
+        var (m, main, w, add, relu) = BuildSmall();
+        var map = new Dictionary<Value, Value>();
+        var copy = m.Clone(map);
+        string text = Mopt.Ir.Printing.MirPrinter.PrintToString(m);
+        Assert.Equal(text, Mopt.Ir.Printing.MirPrinter.PrintToString(copy));
+        Assert.NotSame(add.Result, map[add.Result]);
+        Assert.Same(copy.MainFunction.Arguments[0], map[main.Arguments[0]]);
+
+        var copiedRelu = ((OpResult)map[relu.Result]).Owner;
+        copiedRelu.SetAttr("mo.note", new StringAttr("changed"));
+        Assert.Equal(text, Mopt.Ir.Printing.MirPrinter.PrintToString(m));
+        Assert.NotEqual(text, Mopt.Ir.Printing.MirPrinter.PrintToString(copy));
+        Assert.Same(((OpResult)map[w]).Owner.Parent, copy.MainFunction.Body);
+    }
+
+    [Fact]
     public void BuiltModulePrintsAsExpectedAndReparses()
     {
         var (m, _, _, _, _) = BuildSmall();
