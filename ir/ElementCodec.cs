@@ -5,6 +5,31 @@ namespace Mopt.Ir;
 /// <summary>Reads and writes one element of a tensor's little-endian bytes, for every element type.</summary>
 public static class ElementCodec
 {
+    /// <summary>Float values as the little-endian bytes of a float tensor of <paramref name="type"/> (f16, bf16, f32, f64).</summary>
+    public static byte[] EncodeFloats(ReadOnlySpan<float> values, ElementType type)
+    {
+        if (type == ElementType.F32) return System.Runtime.InteropServices.MemoryMarshal.AsBytes(values).ToArray();
+        int size = type.ByteSize;
+        var bytes = GC.AllocateUninitializedArray<byte>(values.Length * size);
+        for (int i = 0; i < values.Length; i++) WriteFloat(bytes.AsSpan(i * size, size), type, values[i]);
+        return bytes;
+    }
+
+    /// <summary>Double values as the bytes of a float tensor of <paramref name="type"/> (each rounded once, to that type).</summary>
+    public static byte[] EncodeFloats(ReadOnlySpan<double> values, ElementType type)
+    {
+        int size = type.ByteSize;
+        var bytes = GC.AllocateUninitializedArray<byte>(values.Length * size);
+        if (type == ElementType.F32)
+        {
+            var floats = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes.AsSpan());
+            for (int i = 0; i < values.Length; i++) floats[i] = (float)values[i];
+            return bytes;
+        }
+        for (int i = 0; i < values.Length; i++) WriteFloat(bytes.AsSpan(i * size, size), type, values[i]);
+        return bytes;
+    }
+
     public static void WriteFloat(Span<byte> dest, ElementType type, double value)
     {
         switch (type.Name)

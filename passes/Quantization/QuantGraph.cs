@@ -41,10 +41,7 @@ internal static class QuantGraph
     public static Value Floats(OpBuilder b, MirModule module, float[] values, long[] shape, string name, ElementType? element = null)
     {
         var type = element ?? ElementType.F32;
-        if (type == ElementType.F32) return Constants.Create(b, module, new TensorType(type, shape), values, Location.Named(name), name);
-        var bytes = new byte[values.Length * type.ByteSize];
-        for (int i = 0; i < values.Length; i++) ElementCodec.WriteFloat(bytes.AsSpan(i * type.ByteSize, type.ByteSize), type, values[i]);
-        return Constants.Create(b, module, new TensorType(type, shape), bytes, Location.Named(name), name);
+        return Constants.Create(b, module, new TensorType(type, shape), ElementCodec.EncodeFloats(values, type), Location.Named(name), name);
     }
 
     /// <summary>An 8-bit zero-point constant (int8 or uint8) holding <paramref name="values"/> with <paramref name="shape"/>.</summary>
@@ -110,6 +107,4 @@ internal static class QuantGraph
 
     /// <summary>The report's name of a quantized type: int8 or uint8.</summary>
     public static string TypeName(QuantType type) => type == QuantType.Int8 ? "int8" : "uint8";
-
-    public static long Opset(MirModule module) => OnnxFacts.Opset(module);
 }

@@ -66,9 +66,9 @@ public sealed class BatchNormToScale : Pass
             var type = new TensorType(xt.Element, shape);
             var name = FloatData.NameOf(bn);
             var builder = OpBuilder.Before(bn);
-            var s = Constants.Create(builder, module, type, FloatData.Write(type.Element, affine.Scale),
+            var s = Constants.Create(builder, module, type, ElementCodec.EncodeFloats(affine.Scale, type.Element),
                 Location.Named(name + ".multiplier"), name + ".multiplier");
-            var t = Constants.Create(builder, module, type, FloatData.Write(type.Element, affine.Shift),
+            var t = Constants.Create(builder, module, type, ElementCodec.EncodeFloats(affine.Shift, type.Element),
                 Location.Named(name + ".offset"), name + ".offset");
             // The Add takes over the BN's name and output name; the Mul is named apart (ONNX node names are unique).
             var mul = builder.Create("onnx.Mul", [x, s], [bn.Result.Type], null, Location.Named(name + ".mul"));

@@ -180,7 +180,7 @@ public sealed class FoldBatchNorm : Pass
             var conv = plan.Conv.Op;
             var builder = OpBuilder.Before(conv);
             var weightOp = Constants.DefiningConstant(conv.GetOperand(1))!;
-            var newWeight = Constants.Create(builder, module, plan.Conv.WeightType, FloatData.Write(plan.Conv.WeightType.Element, plan.Weight),
+            var newWeight = Constants.Create(builder, module, plan.Conv.WeightType, ElementCodec.EncodeFloats(plan.Weight, plan.Conv.WeightType.Element),
                 Location.Fuse(weightOp.Location, bn.Location), LayerFolding.BlobHint(weightOp, plan.Conv.Name + ".weight"));
             var operands = new List<Value> { x, newWeight };
             if (plan.Bias is { } bias)
@@ -188,7 +188,7 @@ public sealed class FoldBatchNorm : Pass
                 var oldBias = conv.OperandCount > 2 ? Constants.DefiningConstant(conv.GetOperand(2)) : null;
                 var type = plan.Conv.BiasType ?? new TensorType(plan.Conv.WeightType.Element, [bias.Length]);
                 var baseLoc = oldBias?.Location is { } l && l is not UnknownLoc ? l : Location.Named(plan.Conv.Name + ".bias");
-                operands.Add(Constants.Create(builder, module, type, FloatData.Write(type.Element, bias), Location.Fuse(baseLoc, bn.Location),
+                operands.Add(Constants.Create(builder, module, type, ElementCodec.EncodeFloats(bias, type.Element), Location.Fuse(baseLoc, bn.Location),
                     oldBias is not null ? LayerFolding.BlobHint(oldBias, plan.Conv.Name + ".bias") : plan.Conv.Name + ".bias"));
             }
             else if (conv.OperandCount > 2) operands.Add(conv.GetOperand(2)); // a none-typed "no bias" stays as it was

@@ -51,7 +51,7 @@ public sealed class RoundWeights : Pass
             for (int i = 0; i < values.Length; i++)
                 rounded[i] = (float)(min + Math.Round((values[i] - (double)min) / step) * step);
 
-            byte[] bytes = Encode(rounded, tensor.Type.Element);
+            byte[] bytes = ElementCodec.EncodeFloats(rounded, tensor.Type.Element);
             if (context.StatisticsWanted)
             {
                 gzipBefore += GzipSize(tensor.Bytes.Span);
@@ -69,14 +69,6 @@ public sealed class RoundWeights : Pass
             context.Count("gzip bytes after", gzipAfter);
             context.Log($"gzip size of the rounded tensors: {gzipBefore} -> {gzipAfter} bytes ({100.0 * (gzipBefore - gzipAfter) / gzipBefore:F1}% smaller)");
         }
-    }
-
-    private static byte[] Encode(float[] values, ElementType element)
-    {
-        if (element == ElementType.F32) return System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
-        var bytes = new byte[values.Length * element.ByteSize];
-        for (int i = 0; i < values.Length; i++) ElementCodec.WriteFloat(bytes.AsSpan(i * element.ByteSize, element.ByteSize), element, values[i]);
-        return bytes;
     }
 
     /// <summary>What gzip makes of these bytes (the default level, as `gzip` on the command line).</summary>

@@ -40,20 +40,6 @@ internal static class FloatData
         return result;
     }
 
-    public static byte[] Write(ElementType element, ReadOnlySpan<double> values)
-    {
-        int size = element.ByteSize;
-        var bytes = GC.AllocateUninitializedArray<byte>(values.Length * size);
-        if (element == ElementType.F32)
-        {
-            var floats = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes.AsSpan());
-            for (int i = 0; i < values.Length; i++) floats[i] = (float)values[i];
-            return bytes;
-        }
-        for (int i = 0; i < values.Length; i++) ElementCodec.WriteFloat(bytes.AsSpan(i * size, size), element, values[i]);
-        return bytes;
-    }
-
     /// <summary>A float constant's values, or null (with why) when the value is not a constant float tensor.</summary>
     public static double[]? TryRead(Value value, MirModule module, string what, out ConstantTensor? tensor, out string? reason)
     {

@@ -202,7 +202,7 @@ internal static class LayerFolding
             var weightOp = Constants.DefiningConstant(op.GetOperand(layer.WeightIndex))!;
             var weightLoc = Location.Fuse([weightOp.Location, .. absorbed], null);
             var weight = ScaleWeight(layer, s);
-            operands[layer.WeightIndex] = Constants.Create(builder, module, layer.WeightType, FloatData.Write(layer.WeightType.Element, weight),
+            operands[layer.WeightIndex] = Constants.Create(builder, module, layer.WeightType, ElementCodec.EncodeFloats(weight, layer.WeightType.Element),
                 weightLoc, BlobHint(weightOp, layer.Name + ".weight"));
         }
 
@@ -281,7 +281,7 @@ internal static class LayerFolding
         var oldOp = index >= 0 && index < op.OperandCount ? Constants.DefiningConstant(op.GetOperand(index)) : null;
         var baseLoc = oldOp?.Location is { } l && l is not UnknownLoc ? l : Location.Named(layerName + ".bias");
         var loc = Location.Fuse([baseLoc, .. absorbed], null);
-        return Constants.Create(builder, module, type, FloatData.Write(type.Element, values), loc,
+        return Constants.Create(builder, module, type, ElementCodec.EncodeFloats(values, type.Element), loc,
             oldOp is not null ? BlobHint(oldOp, layerName + ".bias") : layerName + ".bias");
     }
 
