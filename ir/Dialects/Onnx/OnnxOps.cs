@@ -1,0 +1,75 @@
+using Mopt.Ir;
+
+namespace Mopt.Dialects.Onnx;
+
+/// <summary>
+/// The ONNX operators with what their specification leaves implicit: traits (every ONNX operator is a function of its
+/// inputs; the random ones are not deterministic) and the interfaces passes ask (constant value, weight layout).
+/// </summary>
+internal static partial class OnnxOps
+{
+    /// <summary>Operators whose results differ from run to run.</summary>
+    private static readonly HashSet<string> Random = new(StringComparer.Ordinal)
+    {
+        "Bernoulli", "Dropout", "Multinomial", "RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike",
+    };
+
+    /// <summary>Computes each output element from the same element of its (broadcast) inputs.</summary>
+    private static readonly HashSet<string> ElementWise = new(StringComparer.Ordinal)
+    {
+        "Abs", "Acos", "Acosh", "Add", "And", "Asin", "Asinh", "Atan", "Atanh", "BitShift", "BitwiseAnd", "BitwiseNot",
+        "BitwiseOr", "BitwiseXor", "Cast", "CastLike", "Ceil", "Celu", "Clip", "Cos", "Cosh", "Div", "Elu", "Equal", "Erf", "Exp",
+        "Floor", "Gelu", "Greater", "GreaterOrEqual", "HardSigmoid", "HardSwish", "Identity", "IsInf", "IsNaN", "LeakyRelu",
+        "Less", "LessOrEqual", "Log", "Max", "Mean", "Min", "Mish", "Mod", "Mul", "Neg", "Not", "Or", "PRelu", "Pow",
+        "Reciprocal", "Relu", "Round", "Selu", "Shrink", "Sigmoid", "Sign", "Sin", "Sinh", "Softplus", "Softsign", "Sqrt",
+        "Sub", "Sum", "Tan", "Tanh", "ThresholdedRelu", "Where", "Xor",
+    };
+
+    /// <summary>Binary operators whose operands can be swapped.</summary>
+    private static readonly HashSet<string> Commutative = new(StringComparer.Ordinal)
+    {
+        "Add", "And", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "Equal", "Max", "Mean", "Min", "Mul", "Or", "Sum", "Xor",
+    };
+
+    /// <summary>Unary operators whose result has their input's type.</summary>
+    private static readonly HashSet<string> SameType = new(StringComparer.Ordinal)
+    {
+        "Abs", "Acos", "Acosh", "Asin", "Asinh", "Atan", "Atanh", "Ceil", "Celu", "Cos", "Cosh", "Elu", "Erf", "Exp", "Floor",
+        "Gelu", "HardSigmoid", "HardSwish", "Identity", "LeakyRelu", "Log", "Mish", "Neg", "Reciprocal", "Relu", "Round",
+        "Selu", "Shrink", "Sigmoid", "Sign", "Sin", "Sinh", "Softplus", "Softsign", "Sqrt", "Tan", "Tanh", "ThresholdedRelu",
+    };
+
+    public const string ConstantOp = "onnx.Constant";
+    /// <summary>mopt's stand-in for an omitted optional input (ONNX's empty name).</summary>
+    public const string NoValueOp = "onnx.NoValue";
+
+    internal static IEnumerable<OpDefinition> All()
+    {
+        foreach (var spec in Specified())
+        {
+            var type = spec.OpType;
+            var def = spec.WithTraits(Random.Contains(type) ? OpTraits.NonDeterministic : OpTraits.Pure);
+            if (ElementWise.Contains(type)) def = def.WithTraits(OpTraits.ElementWise);
+            if (Commutative.Contains(type)) def = def.WithTraits(OpTraits.Commutative);
+            if (SameType.Contains(type)) def = def.WithTraits(OpTraits.SameOperandsAndResultType);
+            yield return Decorate(def);
+        }
+        yield return new OpDefinition(NoValueOp)
+        {
+            Summary = "An omitted optional input (an empty name in ONNX)",
+            Results = [new SlotDefinition("none")],
+            Traits = OpTraits.Pure,
+        };
+    }
+
+    /// <summary>The interfaces of the operators that have them.</summary>
+    private static OpDefinition Decorate(OpDefinition def) => def.OpType switch
+    {
+        "Constant" => def.WithTraits(OpTraits.ConstantLike).Implement<IConstantLike>(new ConstantValueAttribute("value")),
+        "Conv" or "ConvInteger" or "QLinearConv" or "DeformConv" => def.Implement<IWeightLayout>(OnnxWeightLayouts.Conv),
+        "ConvTranspose" => def.Implement<IWeightLayout>(OnnxWeightLayouts.ConvTranspose),
+        "Gemm" => def.Implement<IWeightLayout>(OnnxWeightLayouts.Gemm),
+        "MatMul" or "MatMulInteger" => def.Implement<IWeightLayout>(OnnxWeightLayouts.MatMul),
+        _ => def,
+    };
+}
