@@ -1,3 +1,4 @@
+using Mopt.Dialects;
 using Mopt.Ir;
 
 namespace Mopt.Passes;
@@ -65,14 +66,18 @@ public sealed class PassContext
     private readonly Action<PendingFile>? _fileSink;
 
     public PassContext(TextWriter? debug = null, TextWriter? notes = null, bool notesIsTerminal = false, Action<PendingFile>? fileSink = null,
-        bool statisticsWanted = true)
+        bool statisticsWanted = true, DialectRegistry? dialects = null)
     {
+        Dialects = dialects ?? StandardDialects.Registry;
         Debug = debug;
         Notes = notes ?? TextWriter.Null;
         NotesIsTerminal = notesIsTerminal;
         _fileSink = fileSink;
         StatisticsWanted = statisticsWanted || debug is not null;
     }
+
+    /// <summary>The dialects whose op definitions (traits, interfaces) the pass asks; mopt's standard ones unless given.</summary>
+    public DialectRegistry Dialects { get; }
 
     /// <summary>Whether anyone reads the counters: a statistic that costs real work (compressing weights) is skipped otherwise.</summary>
     public bool StatisticsWanted { get; }

@@ -24,6 +24,8 @@ public sealed class PassManager
     /// <summary>Whether the passes' statistics are read (mopt-opt: --pass-statistics, --timing, --debug); costly ones are skipped otherwise.</summary>
     public bool CollectStatistics { get; set; } = true;
     public List<PendingFile> PendingFiles { get; } = new();
+    /// <summary>The dialects passes consult (op traits and interfaces); mopt's standard ones unless set.</summary>
+    public DialectRegistry? Dialects { get; set; }
 
     public void WritePendingFiles()
     {
@@ -40,7 +42,7 @@ public sealed class PassManager
         {
             BeforePass?.Invoke(pass, module);
             Debug?.WriteLine($"[{pass.Name}] running {pass.Describe()}");
-            var context = new PassContext(Debug, Notes, NotesIsTerminal, DeferFiles ? PendingFiles.Add : null, CollectStatistics);
+            var context = new PassContext(Debug, Notes, NotesIsTerminal, DeferFiles ? PendingFiles.Add : null, CollectStatistics, Dialects);
             var clock = Stopwatch.StartNew();
             try
             {
