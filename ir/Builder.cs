@@ -27,17 +27,6 @@ public sealed class OpBuilder
         return op;
     }
 
-    /// <summary>An <c>onnx.Constant</c> holding <paramref name="value"/> (a dense or dense_resource attribute).</summary>
-    public Value Constant(Attr value, TensorType type, Location? location = null) =>
-        Create("onnx.Constant", [], [type], [new NamedAttr("value", value)], location).Result;
-
-    /// <summary>An <c>onnx.Constant</c> whose bytes go to a new resource blob of <paramref name="module"/>.</summary>
-    public Value ResourceConstant(MirModule module, string keyHint, TensorType type, ReadOnlyMemory<byte> bytes, Location? location = null)
-    {
-        var key = module.Resources.Add(keyHint, ResourceBlob.Of(bytes));
-        return Constant(new DenseResourceAttr(type, key), type, location);
-    }
-
     /// <summary><c>func.return</c> of <paramref name="values"/>.</summary>
     public Operation Return(IEnumerable<Value> values, Location? location = null) =>
         Create(FuncOp.ReturnOpName, values, [], null, location);

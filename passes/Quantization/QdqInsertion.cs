@@ -115,7 +115,7 @@ internal sealed class QdqInsertion
                 foreach (var v in op.Operands)
                     if (!OnnxFacts.IsAbsent(v) && !QuantGraph.IsF32Tensor(v))
                         return Skip(op, $"an input is {v.Type}, not float32");
-                if (op.Operands.All(Constants.IsConstant)) return Skip(op, "all its inputs are constants (fold it with --fold-constants)");
+                if (op.Operands.All(v => Constants.IsConstant(v))) return Skip(op, "all its inputs are constants (fold it with --fold-constants)");
                 return true;
         }
     }

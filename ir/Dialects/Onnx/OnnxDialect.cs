@@ -10,6 +10,9 @@ namespace Mopt.Dialects.Onnx;
 public static class OnnxDialect
 {
     public const string Name = "onnx";
+    public const string ConstantOp = "onnx.Constant";
+    /// <summary>mopt's stand-in for an omitted optional input (ONNX's empty name).</summary>
+    public const string NoValueOp = "onnx.NoValue";
 
     public static Dialect Dialect { get; } = new(Name, "ONNX operators (default domain), the hub passes work on", OnnxOps.All());
 }

@@ -39,10 +39,6 @@ internal static partial class OnnxOps
         "Selu", "Shrink", "Sigmoid", "Sign", "Sin", "Sinh", "Softplus", "Softsign", "Sqrt", "Tan", "Tanh", "ThresholdedRelu",
     };
 
-    public const string ConstantOp = "onnx.Constant";
-    /// <summary>mopt's stand-in for an omitted optional input (ONNX's empty name).</summary>
-    public const string NoValueOp = "onnx.NoValue";
-
     internal static IEnumerable<OpDefinition> All()
     {
         foreach (var spec in Specified())
@@ -54,7 +50,7 @@ internal static partial class OnnxOps
             if (SameType.Contains(type)) def = def.WithTraits(OpTraits.SameOperandsAndResultType);
             yield return Decorate(def);
         }
-        yield return new OpDefinition(NoValueOp)
+        yield return new OpDefinition(OnnxDialect.NoValueOp)
         {
             Summary = "An omitted optional input (an empty name in ONNX)",
             Results = [new SlotDefinition("none")],

@@ -1,3 +1,4 @@
+using Mopt.Ir;
 namespace Mopt.Passes.ConstantFolding;
 
 /// <summary>The operations <c>--fold-constants</c> evaluates itself, by ONNX op type (default domain).</summary>

@@ -1,4 +1,4 @@
-namespace Mopt.Passes;
+namespace Mopt.Dialects.Onnx;
 
 /// <summary>One axis of an ONNX Slice resolved against its dimension: the first index, the step, and how many.</summary>
 public readonly record struct AxisRange(long Start, long Step, long Count)
