@@ -1,6 +1,6 @@
 using System.Globalization;
 using Google.Protobuf;
-using Mopt.Frontend.Onnx;
+using Mopt.Dialects.Onnx;
 using Mopt.Ir;
 using Mopt.Onnx.Proto;
 using AttrType = Mopt.Onnx.Proto.AttributeProto.Types.AttributeType;
@@ -276,7 +276,7 @@ public sealed class OnnxExporter
         AddIdentities(identities, g);
         if (_module.Op.GetAttr("onnx.initializers_as_inputs") is not null)
             foreach (var t in g.Initializer)
-                g.Input.Add(new ValueInfoProto { Name = t.Name, Type = OnnxTypes.ToTypeProto(new TensorType(OnnxTypes.ElementOf(t.DataType)!, t.Dims.ToArray())) });
+                g.Input.Add(new ValueInfoProto { Name = t.Name, Type = OnnxTypeProtos.ToTypeProto(new TensorType(OnnxDataTypes.ElementOf(t.DataType)!, t.Dims.ToArray())) });
         return g;
     }
 
@@ -330,7 +330,7 @@ public sealed class OnnxExporter
     {
         var vi = new ValueInfoProto { Name = name };
         var dimParams = StringList(attrs?.Get("onnx.dim_params"));
-        vi.Type = OnnxTypes.ToTypeProto(type, dimParams)
+        vi.Type = OnnxTypeProtos.ToTypeProto(type, dimParams)
             ?? throw new MirException($"cannot write ONNX: {what} has type {type}, which ONNX cannot express");
         if (attrs?.Get("onnx.doc_string") is StringAttr doc) vi.DocString = doc.Value;
         return vi;
@@ -348,7 +348,7 @@ public sealed class OnnxExporter
             var name = ClaimTensorName(arg.Location.FirstName ?? $"{graphName}_input_{i}");
             _names[arg] = name;
             var vi = new ValueInfoProto { Name = name };
-            if (OnnxTypes.ToTypeProto(arg.Type) is { } tp) vi.Type = tp;
+            if (OnnxTypeProtos.ToTypeProto(arg.Type) is { } tp) vi.Type = tp;
             g.Input.Add(vi);
         }
         var yield = block.Operations.Count > 0 && block.Operations[^1].Name == "mo.yield" ? block.Operations[^1]
@@ -379,7 +379,7 @@ public sealed class OnnxExporter
                 throw new MirException($"cannot write ONNX: '{op.Name}'{Where(op)} has no ONNX form (only onnx.* operations do; lower it first)");
             g.Node.Add(ExportNode(op));
             foreach (var r in op.Results)
-                if (r.Type is TensorType { IsRanked: true } && _names[r].Length > 0 && OnnxTypes.ToTypeProto(r.Type) is { } tp && !IsGraphOutput(g, _names[r]))
+                if (r.Type is TensorType { IsRanked: true } && _names[r].Length > 0 && OnnxTypeProtos.ToTypeProto(r.Type) is { } tp && !IsGraphOutput(g, _names[r]))
                     g.ValueInfo.Add(new ValueInfoProto { Name = _names[r], Type = tp });
         }
     }
@@ -447,7 +447,7 @@ public sealed class OnnxExporter
                 throw new MirException($"cannot write ONNX: {what} is not a dense or dense_resource constant");
         }
         if (!type.HasStaticShape) throw new MirException($"cannot write ONNX: {what} has type {type}, which has no static shape");
-        var dataType = OnnxTypes.DataTypeOf(type.Element) ?? throw new MirException($"cannot write ONNX: {what} has element type {type.Element}, which ONNX lacks");
+        var dataType = OnnxDataTypes.DataTypeOf(type.Element) ?? throw new MirException($"cannot write ONNX: {what} has element type {type.Element}, which ONNX lacks");
         var t = new TensorProto { DataType = dataType, RawData = UnsafeByteOperations.UnsafeWrap(bytes) };
         foreach (var d in type.Shape!) t.Dims.Add(d);
         return t;
@@ -533,7 +533,7 @@ public sealed class OnnxExporter
                 break;
             case TypeAttr t:
                 a.Type = AttrType.TypeProto;
-                a.Tp = OnnxTypes.ToTypeProto(t.Type) ?? throw new MirException($"cannot write ONNX: {What()} is type {t.Type}, which ONNX cannot express");
+                a.Tp = OnnxTypeProtos.ToTypeProto(t.Type) ?? throw new MirException($"cannot write ONNX: {What()} is type {t.Type}, which ONNX cannot express");
                 break;
             default:
                 throw new MirException($"cannot write ONNX: {What()} ({value.GetType().Name.Replace("Attr", "", StringComparison.Ordinal)}) has no ONNX form");

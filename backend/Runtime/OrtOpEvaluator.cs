@@ -8,8 +8,8 @@ namespace Mopt.Backend.Runtime;
 /// the module's opsets), which runs once with no inputs.
 /// </summary>
 /// <remarks>
-/// <see cref="Evaluate"/> has the signature of the passes' <c>Mopt.Passes.OpEvaluator</c> delegate; the passes never
-/// reference the runtime, so the tool hands it over at startup (<c>OpEvaluators.Fallback ??= OrtOpEvaluator.Evaluate;</c>).
+/// <see cref="Evaluate"/> is a <see cref="Mopt.Passes.OpEvaluator"/>; the passes never reference the runtime, so the
+/// tool hands it to them in its <see cref="Mopt.Passes.PassServices"/> (<see cref="OrtPassServices"/>).
 /// </remarks>
 public static class OrtOpEvaluator
 {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML.OnnxRuntime;
 using Mopt.Backend;
+using Mopt.Backend.Runtime;
 using Mopt.Bench;
 using Mopt.Bench.DeployCompare;
 using Mopt.Frontend;
@@ -302,7 +303,7 @@ namespace Mopt.Bench.DeployCompare
                 GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
                 var clock = Stopwatch.StartNew();
                 var module = ModelReaders.For(input).Read(input);
-                var pm = new PassManager();
+                var pm = new PassManager { Services = OrtPassServices.Create() }; // as mopt-opt: ONNX Runtime behind fold-constants
                 pm.Passes.AddRange(BuildPasses(o));
                 pm.Run(module);
                 var writer = ModelWriters.For(moptOut, new PrintOptions());

@@ -1,5 +1,6 @@
 using System.Text;
 using Google.Protobuf;
+using Mopt.Dialects.Onnx;
 using Mopt.Ir;
 using Mopt.Onnx.Proto;
 using AttrType = Mopt.Onnx.Proto.AttributeProto.Types.AttributeType;
@@ -477,7 +478,7 @@ public sealed class OnnxImporter
                 if (a.Strings.Count == 0) return null;
                 return ArrayAttr.OfStrings(a.Strings.Select(s => StringBytes.Decode(s.Span)));
             case AttrType.Tensor:
-                if (a.T is null || OnnxTypes.ElementOf(a.T.DataType) is null) return null;
+                if (a.T is null || OnnxDataTypes.ElementOf(a.T.DataType) is null) return null;
                 return TensorAttr(a.T, $"attribute '{a.Name}' of {NodeWhat(node)}", $"{_nodeNames[node]}.{a.Name}");
             default:
                 return null;

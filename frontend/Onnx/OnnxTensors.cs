@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
+using Mopt.Dialects.Onnx;
 using Mopt.Ir;
 using Mopt.Onnx.Proto;
 using DataType = Mopt.Onnx.Proto.TensorProto.Types.DataType;
@@ -38,8 +39,8 @@ public sealed class OnnxTensorReader : IDisposable
     /// <summary>The tensor's type and bytes; <paramref name="what"/> names it in errors (e.g. "initializer 'w'").</summary>
     public TensorData Read(TensorProto tensor, string what)
     {
-        var elem = OnnxTypes.ElementOf(tensor.DataType)
-            ?? throw new MirException($"'{_modelName}': {what} has element type {OnnxTypes.ElementName(tensor.DataType)}, which mopt cannot hold as tensor data");
+        var elem = OnnxDataTypes.ElementOf(tensor.DataType)
+            ?? throw new MirException($"'{_modelName}': {what} has element type {OnnxDataTypes.ElementName(tensor.DataType)}, which mopt cannot hold as tensor data");
         if (tensor.Segment is not null)
             throw new MirException($"'{_modelName}': {what} is a segment of a larger tensor, which mopt does not support");
         var dims = new long[tensor.Dims.Count];

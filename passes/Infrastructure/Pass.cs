@@ -66,9 +66,10 @@ public sealed class PassContext
     private readonly Action<PendingFile>? _fileSink;
 
     public PassContext(TextWriter? debug = null, TextWriter? notes = null, bool notesIsTerminal = false, Action<PendingFile>? fileSink = null,
-        bool statisticsWanted = true, DialectRegistry? dialects = null)
+        bool statisticsWanted = true, DialectRegistry? dialects = null, PassServices? services = null)
     {
         Dialects = dialects ?? StandardDialects.Registry;
+        Services = services ?? PassServices.None;
         Debug = debug;
         Notes = notes ?? TextWriter.Null;
         NotesIsTerminal = notesIsTerminal;
@@ -78,6 +79,9 @@ public sealed class PassContext
 
     /// <summary>The dialects whose op definitions (traits, interfaces) the pass asks; mopt's standard ones unless given.</summary>
     public DialectRegistry Dialects { get; }
+
+    /// <summary>What the pass may use from outside the compiler (a reference runtime); none unless given.</summary>
+    public PassServices Services { get; }
 
     /// <summary>Whether anyone reads the counters: a statistic that costs real work (compressing weights) is skipped otherwise.</summary>
     public bool StatisticsWanted { get; }

@@ -26,6 +26,8 @@ public sealed class PassManager
     public List<PendingFile> PendingFiles { get; } = new();
     /// <summary>The dialects passes consult (op traits and interfaces); mopt's standard ones unless set.</summary>
     public DialectRegistry? Dialects { get; set; }
+    /// <summary>What passes may use from outside the compiler (mopt-opt: ONNX Runtime's runner and evaluator); none unless set.</summary>
+    public PassServices? Services { get; set; }
 
     public void WritePendingFiles()
     {
@@ -42,7 +44,7 @@ public sealed class PassManager
         {
             BeforePass?.Invoke(pass, module);
             Debug?.WriteLine($"[{pass.Name}] running {pass.Describe()}");
-            var context = new PassContext(Debug, Notes, NotesIsTerminal, DeferFiles ? PendingFiles.Add : null, CollectStatistics, Dialects);
+            var context = new PassContext(Debug, Notes, NotesIsTerminal, DeferFiles ? PendingFiles.Add : null, CollectStatistics, Dialects, Services);
             var clock = Stopwatch.StartNew();
             try
             {

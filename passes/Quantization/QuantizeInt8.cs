@@ -100,7 +100,7 @@ public sealed class QuantizeInt8 : Pass
                          "(a smoke test; give calibration=DIR with real samples)");
         else if (source is CalibrationSource.Folder folder && !Directory.Exists(folder.Path))
             throw new MirException($"quantize-int8: calibration folder '{folder.Path}' does not exist");
-        var runner = ModelRunners.Default ?? throw new MirException("quantize-int8: static quantization needs ONNX Runtime, which is not available here");
+        var runner = context.Services.ModelRunner ?? throw new MirException("quantize-int8: static quantization needs ONNX Runtime, which is not available here");
 
         bool perChannel = _perChannel.Value;
         if (perChannel && OpsetUpgrade.CurrentOpset(module) < 13)

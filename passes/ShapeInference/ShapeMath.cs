@@ -138,21 +138,5 @@ public static class ShapeMath
         shape is null ? "[*]" : "[" + string.Join("x", shape.Select(d => d < 0 ? "?" : d.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]";
 
     /// <summary>ONNX's TensorProto.DataType as an element type (<c>none</c> for types mopt has no name for).</summary>
-    public static ElementType FromOnnxDataType(long dataType) => dataType switch
-    {
-        1 => ElementType.F32,
-        2 => ElementType.UI8,
-        3 => ElementType.I8,
-        4 => ElementType.UI16,
-        5 => ElementType.I16,
-        6 => ElementType.I32,
-        7 => ElementType.I64,
-        9 => ElementType.I1,
-        10 => ElementType.F16,
-        11 => ElementType.F64,
-        12 => ElementType.UI32,
-        13 => ElementType.UI64,
-        16 => ElementType.BF16,
-        _ => ElementType.None,
-    };
+    public static ElementType FromOnnxDataType(long dataType) => Mopt.Dialects.Onnx.OnnxDataTypes.ElementOf(dataType) ?? ElementType.None;
 }

@@ -21,7 +21,7 @@ namespace Mopt.Passes;
 ///   a Shape folds when every dimension it picks is static (dynamic dimensions stay dynamic).</item>
 /// <item>Not random (RandomNormal, RandomUniform, *Like, Multinomial, Bernoulli, Dropout).</item>
 /// <item>Evaluated natively (<see cref="NativeEvaluators"/>: shape, indexing, arithmetic, comparison, Cast, Range,
-///   ConstantOfShape) or, for anything else, by the fallback evaluator (<see cref="OpEvaluators.Fallback"/>: ONNX
+///   ConstantOfShape) or, for anything else, by the fallback evaluator (<see cref="PassServices.FallbackEvaluator"/>: ONNX
 ///   Runtime), unless <c>fallback=false</c>. An op with attributes mopt keeps only as bytes (<c>onnx.raw_attributes</c>)
 ///   always goes to the fallback, which sees them.</item>
 /// <item>Each result has the element type the operation declares and agrees with its declared shape (a declared
@@ -45,7 +45,7 @@ public sealed class FoldConstants : Pass
     private readonly OpEvaluator? _fallback;
     private readonly bool _fallbackGiven;
 
-    /// <summary>A pass that falls back to <see cref="OpEvaluators.Fallback"/> (read when it runs).</summary>
+    /// <summary>A pass that falls back to the evaluator its context gives (<see cref="PassServices.FallbackEvaluator"/>).</summary>
     public FoldConstants() { }
 
     /// <summary>A pass with its own fallback evaluator (null: none).</summary>
@@ -62,7 +62,7 @@ public sealed class FoldConstants : Pass
 
     public override void Run(MirModule module, PassContext context)
     {
-        var run = new FoldRun(this, module, context, Fallback.Value ? (_fallbackGiven ? _fallback : OpEvaluators.Fallback) : null);
+        var run = new FoldRun(this, module, context, Fallback.Value ? (_fallbackGiven ? _fallback : context.Services.FallbackEvaluator) : null);
         run.Fold();
     }
 

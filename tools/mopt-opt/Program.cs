@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Mopt.Backend;
+using Mopt.Backend.Runtime;
 using Mopt.Frontend;
 using Mopt.Ir;
 using Mopt.Ir.Printing;
@@ -14,8 +15,6 @@ namespace Mopt.Tools.Opt
     {
         public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
         {
-            OpEvaluators.Fallback ??= Mopt.Backend.Runtime.OrtOpEvaluator.Evaluate; // --fold-constants' fallback: ONNX Runtime
-            Mopt.Passes.Quantization.ModelRunners.Default ??= new Mopt.Backend.Runtime.OrtModelRunner(); // calibration runs in ONNX Runtime
             bool debug = args.Contains("--debug") || args.Contains("--debug=true");
             try
             {
@@ -66,6 +65,8 @@ namespace Mopt.Tools.Opt
                 Notes = stderr, NotesIsTerminal = ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected,
                 DeferFiles = true, // reports are written after the model, so a failed run leaves no file behind
                 CollectStatistics = cl.PassStatistics || cl.Timing,
+                // ONNX Runtime calibrates quantize-int8 and evaluates what fold-constants cannot
+                Services = OrtPassServices.Create(),
             };
             pm.Passes.AddRange(cl.Passes);
             pm.BeforePass = (pass, m) =>

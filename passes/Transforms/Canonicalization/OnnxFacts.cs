@@ -116,12 +116,7 @@ public static class OnnxFacts
     }
 
     /// <summary>The ONNX TensorProto data type code of an element type (Cast's <c>to</c>), or null.</summary>
-    public static long? DataTypeCode(ElementType e) => e.Name switch
-    {
-        "f32" => 1, "ui8" => 2, "i8" => 3, "ui16" => 4, "i16" => 5, "i32" => 6, "i64" => 7, "i1" => 9,
-        "f16" => 10, "f64" => 11, "ui32" => 12, "ui64" => 13, "bf16" => 16,
-        _ => null,
-    };
+    public static long? DataTypeCode(ElementType e) => Mopt.Dialects.Onnx.OnnxDataTypes.DataTypeOf(e);
 
     public static string Dims(IReadOnlyList<long> values) => "[" + string.Join(", ", values) + "]";
 }

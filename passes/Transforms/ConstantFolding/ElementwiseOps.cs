@@ -166,13 +166,7 @@ public static class ElementwiseOps
     // ------------------------------------------------------------------ Cast
 
     /// <summary>The ONNX TensorProto.DataType numbers mopt has element types for.</summary>
-    public static ElementType? ElementOfOnnx(long dataType) => dataType switch
-    {
-        1 => ElementType.F32, 2 => ElementType.UI8, 3 => ElementType.I8, 4 => ElementType.UI16, 5 => ElementType.I16,
-        6 => ElementType.I32, 7 => ElementType.I64, 9 => ElementType.I1, 10 => ElementType.F16, 11 => ElementType.F64,
-        12 => ElementType.UI32, 13 => ElementType.UI64, 16 => ElementType.BF16,
-        _ => null,
-    };
+    public static ElementType? ElementOfOnnx(long dataType) => Mopt.Dialects.Onnx.OnnxDataTypes.ElementOf(dataType);
 
     public static ConstantTensor Cast(FoldRequest r)
     {

@@ -20,7 +20,7 @@ public static class Numerics
     public static Result RunPasses(MirModule module, string pipeline, int seed = 0, long dynamicDim = 1)
     {
         var before = ModelProbes.ToOnnxBytes(module);
-        var pm = new PassManager();
+        var pm = new PassManager { Services = TestRuntime.Services }; // as mopt-opt: ONNX Runtime behind the passes
         pm.Passes.AddRange(PipelineParser.Parse(pipeline));
         var runs = pm.Run(module);
         var after = ModelProbes.ToOnnxBytes(module);

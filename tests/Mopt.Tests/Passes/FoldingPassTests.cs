@@ -14,9 +14,6 @@ namespace Mopt.Tests.Passes;
 /// </summary>
 public sealed class FoldingPassTests
 {
-    // What mopt-opt does at startup: ONNX Runtime evaluates what mopt does not.
-    static FoldingPassTests() => OpEvaluators.Fallback ??= OrtOpEvaluator.Evaluate;
-
     private static string Module(string signature, string body, int opset = 17) => $$"""
         module attributes {onnx.opset = {{opset}} : i64} {
           func.func @main{{signature}} {
@@ -100,7 +97,7 @@ public sealed class FoldingPassTests
             return %s : tensor<*xi64>
         """);
         var m = Mir.Parse(text);
-        var context = new PassContext();
+        var context = new PassContext(services: TestRuntime.Services);
         new FoldConstants().Run(m, context);
         Assert.Equal(1, Numerics.Count(m, "onnx.Shape"));
         Assert.Equal("nothing changed", context.Summarize());
@@ -380,6 +377,27 @@ public sealed class FoldingPassTests
     }
 
     [Fact]
+    public void TheFallbackIsTheEvaluatorTheContextGivesAndNoneWithoutServices()
+    {
+        const string body = """
+            %v = "onnx.Constant"() {value = dense<[0.5, 1.0]> : tensor<2xf32>} : () -> tensor<2xf32>
+            %e = "onnx.Erf"(%v) : (tensor<2xf32>) -> tensor<2xf32> loc("erf")
+            return %e : tensor<2xf32>
+        """;
+        var alone = Mir.Parse(Module("() -> tensor<2xf32>", body));
+        var context = new PassContext();
+        new FoldConstants().Run(alone, context);
+        Assert.Equal(1, Numerics.Count(alone, "onnx.Erf"));
+        Assert.Equal(["erf: no native evaluator for Erf, and the ONNX Runtime fallback is off"], context.Skips);
+
+        var withRuntime = Mir.Parse(Module("() -> tensor<2xf32>", body));
+        context = new PassContext(services: TestRuntime.Services);
+        new FoldConstants().Run(withRuntime, context);
+        Assert.Equal(0, Numerics.Count(withRuntime, "onnx.Erf"));
+        Assert.StartsWith("1 folded, 1 by ONNX Runtime", context.Summarize());
+    }
+
+    [Fact]
     public void TheFallbackReportsWhatOnnxRuntimeRefuses()
     {
         // Gather with an index out of range: native refuses without asking ONNX Runtime; an op ONNX Runtime cannot
@@ -391,7 +409,7 @@ public sealed class FoldingPassTests
             %g = "onnx.Gather"(%v, %i) : (tensor<2xf32>, tensor<i64>) -> tensor<f32> loc("gather_out_of_range")
             return %u, %g : tensor<2xf32>, tensor<f32>
         """));
-        var context = new PassContext();
+        var context = new PassContext(services: TestRuntime.Services);
         new FoldConstants().Run(m, context);
         Assert.Equal(2, context.Skips.Count);
         Assert.StartsWith("unknown_op: ONNX Runtime could not evaluate it: ", context.Skips[0]);
@@ -470,7 +488,7 @@ public sealed class FoldingPassTests
             #-}
             """);
         m.Resources.Remove("w");
-        var context = new PassContext();
+        var context = new PassContext(services: TestRuntime.Services);
         new FoldConstants().Run(m, context);
         Assert.Equal(["neg: the bytes of input #0 are not available (elided or missing blob)"], context.Skips);
         Assert.Equal(1, Numerics.Count(m, "onnx.Neg"));
@@ -492,7 +510,7 @@ public sealed class FoldingPassTests
             }) : (tensor<i1>) -> tensor<2xf32> loc("if")
             return %r, %if : tensor<2x3xf32>, tensor<2xf32>
         """));
-        var context = new PassContext();
+        var context = new PassContext(services: TestRuntime.Services);
         new FoldConstants().Run(m, context);
         Assert.Equal(["random: RandomUniformLike is random", "if: it has subgraphs"], context.Skips);
         Assert.Equal(1, Numerics.Count(m, "onnx.RandomUniformLike"));

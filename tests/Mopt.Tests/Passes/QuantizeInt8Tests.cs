@@ -16,8 +16,6 @@ namespace Mopt.Tests.Passes;
 /// </summary>
 public sealed class QuantizeInt8Tests
 {
-    public QuantizeInt8Tests() => TestRuntime.Install();
-
     private static MirModule SmallCnn() => MirReader.ParseFile(Mir.ExamplePath);
 
     private static MirModule Mnist() => OnnxImporter.ImportFile(Path.Combine(TestPaths.SharedModels, "onnx", "connxr_mnist", "model.onnx"));
@@ -79,7 +77,7 @@ public sealed class QuantizeInt8Tests
             for (int i = 0; i < 24; i++)
                 RandomInputs.For(probe.Inputs, seed: 1000 + i).Single().Value.Write(dir.File($"sample_{i:D3}.npy"));
         var before = ModelProbes.ToOnnxBytes(module);
-        var pm = new PassManager();
+        var pm = new PassManager { Services = TestRuntime.Services };
         pm.Passes.AddRange(PipelineParser.Parse($"canonicalize,fold-constants,quantize-int8{{calibration={dir.Path} method={method}}}"));
         pm.Run(module);
         var after = ModelProbes.ToOnnxBytes(module);
@@ -110,7 +108,7 @@ public sealed class QuantizeInt8Tests
         using var dir = new TempDir();
         var report = dir.File("report.json");
         var notes = new StringWriter();
-        var pm = new PassManager { Notes = notes };
+        var pm = new PassManager { Notes = notes, Services = TestRuntime.Services };
         pm.Passes.AddRange(PipelineParser.Parse($"fold-bn,dce,quantize-int8{{calibration=random:6 report={report}}}"));
         pm.Run(SmallCnn());
 
@@ -161,7 +159,7 @@ public sealed class QuantizeInt8Tests
             for (int i = 0; i < 5; i++)
                 RandomInputs.For(probe.Inputs, seed: 50 + i).Single().Value.Write(dir.File($"s{i}.npy"));
         var report = dir.File("r.json");
-        var pm = new PassManager();
+        var pm = new PassManager { Services = TestRuntime.Services };
         pm.Passes.AddRange(PipelineParser.Parse($"quantize-int8{{calibration={dir.Path} error-samples=2 report={report}}}"));
         pm.Run(module);
 
@@ -176,12 +174,24 @@ public sealed class QuantizeInt8Tests
     public void CalibrationProgressIsPlainLinesWhenNotATerminal()
     {
         var notes = new StringWriter();
-        var pm = new PassManager { Notes = notes, NotesIsTerminal = false };
+        var pm = new PassManager { Notes = notes, NotesIsTerminal = false, Services = TestRuntime.Services };
         pm.Passes.AddRange(PipelineParser.Parse("quantize-int8{calibration=random:20}"));
         pm.Run(SmallCnn());
         var lines = notes.ToString().Split('\n');
         Assert.Contains(lines, l => l.Contains("20/20"));
         Assert.DoesNotContain('\r', notes.ToString());
+    }
+
+    [Fact]
+    public void StaticQuantizationWithoutAModelRunnerSaysSo()
+    {
+        var module = SmallCnn();
+        var before = Mopt.Ir.Printing.MirPrinter.PrintToString(module);
+        var pm = new PassManager(); // no services: nothing can run the model
+        pm.Passes.AddRange(PipelineParser.Parse("quantize-int8{calibration=random:2}"));
+        var e = Assert.Throws<MirException>(() => pm.Run(module));
+        Assert.Equal("quantize-int8: static quantization needs ONNX Runtime, which is not available here", e.Message);
+        Assert.Equal(before, Mopt.Ir.Printing.MirPrinter.PrintToString(module));
     }
 
     [Fact]

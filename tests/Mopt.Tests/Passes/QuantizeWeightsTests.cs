@@ -21,7 +21,7 @@ public sealed class QuantizeWeightsTests
 
     private static List<PassRun> Run(MirModule module, string pipeline)
     {
-        var pm = new PassManager();
+        var pm = new PassManager { Services = TestRuntime.Services };
         pm.Passes.AddRange(pipeline.StartsWith("pipeline:", StringComparison.Ordinal)
             ? PipelineRegistry.Build(pipeline["pipeline:".Length..])
             : PipelineParser.Parse(pipeline));

@@ -12,16 +12,6 @@ namespace Mopt.Passes;
 /// <remarks>
 /// The types are the IR's own (<see cref="DenseElementsAttr"/> as "a tensor of this type with these bytes"), so
 /// that an implementation needs no reference to this project: ONNX Runtime's lives in
-/// <c>backend/Runtime/OrtOpEvaluator.cs</c> and is handed over at startup (<see cref="OpEvaluators.Fallback"/>).
+/// <c>backend/Runtime/OrtOpEvaluator.cs</c> and reaches the pass through <see cref="PassServices.FallbackEvaluator"/>.
 /// </remarks>
 public delegate IReadOnlyList<DenseElementsAttr> OpEvaluator(Operation op, IReadOnlyList<DenseElementsAttr?> inputs, MirModule module);
-
-/// <summary>Where the constant folder finds its fallback evaluator.</summary>
-public static class OpEvaluators
-{
-    /// <summary>
-    /// The evaluator for operations without a native one (ONNX Runtime in mopt-opt and the tests, set at startup:
-    /// <c>OpEvaluators.Fallback ??= OrtOpEvaluator.Evaluate;</c>). Null: such operations are not folded.
-    /// </summary>
-    public static OpEvaluator? Fallback { get; set; }
-}

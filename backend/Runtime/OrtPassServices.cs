@@ -1,0 +1,14 @@
+using Mopt.Passes;
+
+namespace Mopt.Backend.Runtime;
+
+/// <summary>ONNX Runtime as the passes' services: what mopt-opt gives its pass manager, and what tests give theirs.</summary>
+public static class OrtPassServices
+{
+    /// <summary>ONNX Runtime as the calibration runner (static quantize-int8) and as fold-constants' fallback evaluator.</summary>
+    public static PassServices Create() => new()
+    {
+        ModelRunner = new OrtModelRunner(),
+        FallbackEvaluator = OrtOpEvaluator.Evaluate,
+    };
+}
