@@ -4,7 +4,9 @@ using Mopt.Ir;
 namespace Mopt.Passes;
 
 /// <summary>
-/// <c>--fold-constants</c>: evaluates every operation whose inputs are all constants and replaces it by a constant.
+/// <c>--fold-constants</c>: evaluates every operation whose inputs are all constants (or whose folder needs only their
+/// types) and replaces it by a constant. It asks each operation's definition (traits, <see cref="IFolder"/>,
+/// <see cref="IConstantLike"/>), never its name: the ONNX folders live in the onnx dialect.
 /// <code>
 /// Before: %s = "onnx.Shape"(%x : tensor&lt;?x3x4xf32&gt;) {start = 1}      ; [3, 4]: the dims it returns are static
 ///         %c = "onnx.Constant"() {value = dense&lt;[1]&gt; : tensor&lt;1xi64&gt;}
@@ -13,24 +15,26 @@ namespace Mopt.Passes;
 /// </code>
 /// Exact conditions:
 /// <list type="bullet">
-/// <item>An <c>onnx.*</c> operation of the default ONNX domain, with at least one used result, no regions, and
-///   every result a tensor (or <c>none</c>, an absent optional output nobody reads).</item>
-/// <item>Every operand is an <c>onnx.Constant</c> holding a dense or dense_resource tensor whose bytes are there
-///   (not elided, at most 2 GiB), or an absent optional input (<c>onnx.NoValue</c>). Shape and Size need only their
-///   input's type: they fold when every dimension they return is static, whatever the input is; a Gather or Slice of
-///   a Shape folds when every dimension it picks is static (dynamic dimensions stay dynamic).</item>
-/// <item>Not random (RandomNormal, RandomUniform, *Like, Multinomial, Bernoulli, Dropout).</item>
-/// <item>Evaluated natively (<see cref="NativeEvaluators"/>: shape, indexing, arithmetic, comparison, Cast, Range,
-///   ConstantOfShape) or, for anything else, by the fallback evaluator (<see cref="OpEvaluators.Fallback"/>: ONNX
-///   Runtime), unless <c>fallback=false</c>. An op with attributes mopt keeps only as bytes (<c>onnx.raw_attributes</c>)
-///   always goes to the fallback, which sees them.</item>
-/// <item>Each result has the element type the operation declares and agrees with its declared shape (a declared
-///   dynamic or unranked result becomes the static type computed), and at most <c>max-size</c> elements.</item>
+/// <item>At least one result is used and one is a tensor; the operation is not constant-like itself.</item>
+/// <item>Every operand is constant (its producer's definition is <see cref="IConstantLike"/>: <c>onnx.Constant</c>,
+///   also written with <c>value_float(s)</c> / <c>value_int(s)</c>) holding a tensor whose bytes are there (not
+///   elided, at most 2 GiB), or absent (typed <c>none</c>: <c>onnx.NoValue</c>). Or, whatever the operands: the
+///   operation's folder folds it from what it sees (ONNX's Shape and Size from their input's type when every dimension
+///   they return is static; a Gather or Slice of a Shape when every dimension it picks is static).</item>
+/// <item>Its definition says it is pure (<see cref="OpTraits.Pure"/>, not non-deterministic, no effects) and it has
+///   no regions. An operation without a definition is not known to be pure and is left alone.</item>
+/// <item>Evaluated by its definition's folder (<see cref="IFolder"/>; the ONNX ones: shape, indexing, arithmetic,
+///   comparison, Cast, Range, ConstantOfShape) or, when it has none or the folder does not cover the case (an op
+///   whose attributes mopt keeps only as bytes, <c>onnx.raw_attributes</c>), by the fallback evaluator
+///   (<see cref="OpEvaluators.Fallback"/>: ONNX Runtime) if that runs it (<see cref="FallbackEvaluator.CanEvaluate"/>:
+///   ONNX's default-domain operators), unless <c>fallback=false</c>.</item>
+/// <item>Each used result is a tensor (or <c>none</c>, an absent optional output nobody reads), has the element type
+///   the operation declares and agrees with its declared shape (a declared dynamic or unranked result becomes the
+///   static type computed), and at most <c>max-size</c> elements.</item>
 /// </list>
 /// A folded result keeps the operation's location and its ONNX tensor name (<c>mo.outputs</c>); all-equal results
-/// are splats, other results of up to 64 bytes are inline and larger ones new resource blobs. The constants that fed
-/// only folded operations are erased (with their blobs). <c>onnx.Constant</c>s written with <c>value_float(s)</c> /
-/// <c>value_int(s)</c> get the equivalent <c>value</c>, so what reads them folds too.
+/// are splats, other results of up to 64 bytes are inline and larger ones new resource blobs. What fed only folded
+/// operations (constants, a Shape looked through) is erased, with the blobs of the erased constants.
 /// </summary>
 public sealed class FoldConstants : Pass
 {
@@ -69,9 +73,9 @@ public sealed class FoldConstants : Pass
 
     private sealed class FoldRun : IRewriteListener
     {
-        private readonly MirModule module;
-        private readonly PassContext context;
-        private readonly FallbackEvaluator? fallback;
+        private readonly MirModule _module;
+        private readonly PassContext _context;
+        private readonly FallbackEvaluator? _fallback;
         private readonly DialectRegistry _dialects;
         private readonly PatternRewriter _rewriter;
         private readonly long _maxSize;
@@ -83,9 +87,9 @@ public sealed class FoldConstants : Pass
 
         public FoldRun(FoldConstants pass, MirModule module, PassContext context, FallbackEvaluator? fallback)
         {
-            this.module = module;
-            this.context = context;
-            this.fallback = fallback;
+            _module = module;
+            _context = context;
+            _fallback = fallback;
             _dialects = context.Dialects;
             _rewriter = new PatternRewriter(module, _dialects, this);
             _maxSize = pass.MaxSize.Value;
@@ -93,18 +97,18 @@ public sealed class FoldConstants : Pass
 
         public void Fold()
         {
-            foreach (var func in module.Op.Walk().Where(o => o.Name == FuncOp.OpName).ToList())
+            foreach (var func in _module.Op.Walk().Where(o => o.Name == FuncOp.OpName).ToList())
                 foreach (var block in func.Regions.SelectMany(r => r.Blocks))
                     FoldBlock(block);
 
             foreach (var f in _functionsToRetype) new FuncOp(f).UpdateType();
             long blobs = RemoveFreedBlobs();
 
-            if (_folded > 0) context.Count("folded", _folded);
-            if (_byFallback > 0) context.Count("by ONNX Runtime", _byFallback);
-            if (_removed > 0) context.Count("constants removed", _removed);
-            if (blobs > 0) context.Count("blobs removed", blobs);
-            foreach (var (op, reason) in _skips) context.Skip(op, reason);
+            if (_folded > 0) _context.Count("folded", _folded);
+            if (_byFallback > 0) _context.Count("by ONNX Runtime", _byFallback);
+            if (_removed > 0) _context.Count("constants removed", _removed);
+            if (blobs > 0) _context.Count("blobs removed", blobs);
+            foreach (var (op, reason) in _skips) _context.Skip(op, reason);
         }
 
         private void FoldBlock(Block block)
@@ -122,7 +126,7 @@ public sealed class FoldConstants : Pass
         private void Skip(Operation op, string reason)
         {
             _skips.Add((op, reason));
-            context.Log($"not folded: {op.Name} {op.Location.FirstName ?? ""}: {reason}");
+            _context.Log($"not folded: {op.Name} {op.Location.FirstName ?? ""}: {reason}");
         }
 
         private void TryFold(Operation op)
@@ -130,7 +134,7 @@ public sealed class FoldConstants : Pass
             if (!op.Results.Any(r => r.Type is TensorType)) return; // nothing a constant could stand for (an absent value)
             var definition = _dialects.Find(op);
             var folder = definition?.Interface<IFolder>();
-            var request = new FoldRequest(op, module, _dialects, _maxSize);
+            var request = new FoldRequest(op, _module, _dialects, _maxSize);
             bool allConstant = request.AllConstant;
             if (!allConstant && folder is null) return; // not constant: nothing to fold
 
@@ -157,7 +161,7 @@ public sealed class FoldConstants : Pass
                 catch (OverflowException) { Skip(op, "a size or index overflows"); return; }
                 if (results is null && request.KeptBecause is { } kept)
                 {
-                    if (!allConstant) { context.Log($"kept {op.Name} {op.Location.FirstName ?? ""}: {kept}"); return; }
+                    if (!allConstant) { _context.Log($"kept {op.Name} {op.Location.FirstName ?? ""}: {kept}"); return; }
                     folderReason = kept;
                 }
                 if (results is null && !allConstant) return;
@@ -167,8 +171,8 @@ public sealed class FoldConstants : Pass
             if (results is null)
             {
                 var notNative = folderReason ?? $"no native evaluator for {op.OpType}";
-                if (fallback is null) { Skip(op, notNative + ", and the ONNX Runtime fallback is off"); return; }
-                if (!fallback.CanEvaluate(op)) { Skip(op, notNative + ", and the fallback evaluator does not run it"); return; }
+                if (_fallback is null) { Skip(op, notNative + ", and the ONNX Runtime fallback is off"); return; }
+                if (!_fallback.CanEvaluate(op)) { Skip(op, notNative + ", and the fallback evaluator does not run it"); return; }
                 if (Evaluate(op, request) is not { } evaluated) return;
                 results = evaluated;
                 byFallback = true;
@@ -193,7 +197,7 @@ public sealed class FoldConstants : Pass
             catch (FoldException e) { Skip(op, e.Message); return null; }
             try
             {
-                var dense = fallback!.Evaluate(op, inputs, module);
+                var dense = _fallback!.Evaluate(op, inputs, _module);
                 return dense.Select(d => new ConstantTensor(d.Type, d.IsSplat ? d.ToFullBytes() : d.Data)).ToList();
             }
             catch (Exception e) when (e is not OutOfMemoryException)
@@ -270,7 +274,7 @@ public sealed class FoldConstants : Pass
             else if (bytes.Length <= Constants.InlineLimit) attr = DenseElementsAttr.Create(type, bytes.ToArray());
             else
             {
-                var key = module.Resources.Add(tensorName ?? location.FirstName ?? "folded", new ResourceBlob((uint)Math.Max(4, size), bytes));
+                var key = _module.Resources.Add(tensorName ?? location.FirstName ?? "folded", new ResourceBlob((uint)Math.Max(4, size), bytes));
                 _createdKeys.Add(key);
                 attr = new DenseResourceAttr(type, key);
             }
@@ -302,7 +306,7 @@ public sealed class FoldConstants : Pass
         private long RemoveFreedBlobs()
         {
             if (_rewriter.ReleasedBlobKeys.Count == 0) return 0;
-            return module.RemoveUnreferencedBlobs(_rewriter.ReleasedBlobKeys).Count(kv => !_createdKeys.Contains(kv.Key));
+            return _module.RemoveUnreferencedBlobs(_rewriter.ReleasedBlobKeys).Count(kv => !_createdKeys.Contains(kv.Key));
         }
     }
 }

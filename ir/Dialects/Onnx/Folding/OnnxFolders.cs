@@ -7,7 +7,7 @@ namespace Mopt.Dialects.Onnx.Folding;
 /// when the dialect is built (<see cref="Attach"/>). Shape and Size fold from their input's type alone; Gather and
 /// Slice of a Shape fold when every dimension they pick is static; the others fold when every operand is constant.
 /// </summary>
-internal static class OnnxFolders
+public static class OnnxFolders
 {
     /// <summary><paramref name="def"/> with its folder, when mopt evaluates that operator.</summary>
     internal static OpDefinition Attach(OpDefinition def) => def.OpType switch
@@ -18,6 +18,10 @@ internal static class OnnxFolders
         _ when Evaluators.TryGetValue(def.OpType, out var evaluate) => def.Implement<IFolder>(new ConstantOperandsFolder(evaluate)),
         _ => def,
     };
+
+    /// <summary>Every operator given a folder here (<c>onnx.Add</c>, ...), sorted: each must be one the dialect defines.</summary>
+    public static IReadOnlyList<string> DeclaredOps =>
+        Evaluators.Keys.Append("Shape").Append("Size").Select(t => OnnxDialect.Name + "." + t).Order(StringComparer.Ordinal).ToArray();
 
     /// <summary>What each evaluator computes from constant operands, by operator: read once, while the dialect's definitions are built.</summary>
     private static readonly Dictionary<string, Func<FoldRequest, ConstantTensor>> Evaluators = new(StringComparer.Ordinal)
@@ -71,54 +75,5 @@ internal static class OnnxFolders
     {
         if (request.Op.GetAttr("onnx.raw_attributes") is not null)
             throw FoldException.Unsupported("some of its attributes are kept as ONNX bytes");
-    }
-}
-
-/// <summary>Folds when every operand is constant (or absent): the single result, computed by <paramref name="evaluate"/>.</summary>
-internal sealed class ConstantOperandsFolder(Func<FoldRequest, ConstantTensor> evaluate) : IFolder
-{
-    public IReadOnlyList<ConstantTensor>? Fold(FoldRequest request)
-    {
-        if (!request.AllConstant) return null;
-        OnnxFolders.RefuseRawAttributes(request);
-        return [evaluate(request)];
-    }
-}
-
-/// <summary>Folds from the input's type, constant or not (Shape, Size): null, with the reason, when that type is not static enough.</summary>
-internal sealed class TypeOnlyFolder(Func<Operation, ConstantTensor?> evaluate) : IFolder
-{
-    public IReadOnlyList<ConstantTensor>? Fold(FoldRequest request)
-    {
-        if (evaluate(request.Op) is not { } result) return request.Keep("its input's shape is not static");
-        OnnxFolders.RefuseRawAttributes(request);
-        return [result];
-    }
-}
-
-/// <summary>
-/// Gather or Slice: of constants, evaluated; of a Shape (its other operands constant), evaluated on the positions
-/// 0..n-1 of the Shape's dimensions, then each picked position looked up: folds when every dimension picked is static.
-/// </summary>
-internal sealed class OfShapeFolder(Func<FoldRequest, ConstantTensor> evaluate) : IFolder
-{
-    public IReadOnlyList<ConstantTensor>? Fold(FoldRequest request)
-    {
-        var op = request.Op;
-        if (request.AllConstant)
-        {
-            OnnxFolders.RefuseRawAttributes(request);
-            return [evaluate(request)];
-        }
-        if (op.OperandCount == 0 || op.GetOperand(0) is not OpResult { Owner: { Name: "onnx.Shape" } shapeOp }) return null;
-        for (int i = 1; i < op.OperandCount; i++)
-            if (!request.IsConstant(i) && !request.IsAbsent(i)) return null;
-        OnnxFolders.RefuseRawAttributes(request);
-        if (ShapeOps.ShapeDimsOrDynamic(shapeOp) is not { } dims) return null;
-        var positions = ShapeOps.Int64Vector(Enumerable.Range(0, dims.Length).Select(i => (long)i).ToArray());
-        var picked = evaluate(request.WithInput(0, positions));
-        var values = picked.ToInt64s().Select(p => dims[p]).ToArray();
-        if (values.Any(d => d < 0)) return request.Keep("it picks a dynamic dimension");
-        return [new ConstantTensor(picked.Type, ShapeOps.Int64Vector(values).Bytes)];
     }
 }
