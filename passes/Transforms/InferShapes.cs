@@ -1,23 +1,24 @@
 using Mopt.Ir;
-using Mopt.Passes.ShapeInference;
 
 namespace Mopt.Passes;
 
 /// <summary>
-/// <c>--infer-shapes</c>: works out the result types of <c>onnx.*</c> operations from their inputs, in program
-/// order, and updates each function's signature when the types it returns became more precise.
+/// <c>--infer-shapes</c>: works out the result types of operations from their inputs, in program order, with the
+/// rule each operation's definition gives (<see cref="IInferTypes"/>: the ONNX operators' rules live in the onnx
+/// dialect), and updates each function's signature when the types it returns became more precise.
 /// <code>
 /// Before: %0 = "onnx.Conv"(%x, %w) {pads = [1, 1, 1, 1]} : (tensor&lt;?x3x32x32xf32&gt;, tensor&lt;8x3x3x3xf32&gt;) -> tensor&lt;*xf32&gt;
 /// After:  %0 = "onnx.Conv"(%x, %w) {pads = [1, 1, 1, 1]} : (tensor&lt;?x3x32x32xf32&gt;, tensor&lt;8x3x3x3xf32&gt;) -> tensor&lt;?x8x32x32xf32&gt;
 /// </code>
 /// It only refines: an unranked result gets a rank, a <c>?</c> gets a number the inputs prove; a dynamic dim
-/// that comes from a dynamic input stays <c>?</c>. Operations it has no rule for, or whose inputs say too
-/// little, keep their types. A declared type that contradicts the inputs is an error naming the operation.
+/// that comes from a dynamic input stays <c>?</c>. Operations whose definition has no rule (or that have no
+/// definition), or whose inputs say too little, keep their types; so do operations without results or whose results
+/// are all <c>none</c> (<c>onnx.NoValue</c>). A declared type that contradicts the inputs is an error naming the operation.
 /// </summary>
 public sealed class InferShapes : Pass
 {
     public override string Name => "infer-shapes";
-    public override string Summary => "Infer the result types of onnx.* operations from their inputs (refines tensor<*x..> and ? dims)";
+    public override string Summary => "Infer the result types of operations from their inputs (refines tensor<*x..> and ? dims)";
 
     private readonly PassOption<string> _onConflict = new("on-conflict",
         "error: a declared type the inputs contradict is an error; keep: keep the declared type, report the op under --debug",
@@ -27,16 +28,14 @@ public sealed class InferShapes : Pass
 
     public override void Run(MirModule module, PassContext context)
     {
-        var ctx = new ShapeContext(module);
-        if (ctx.Opset is null) context.Log("the module has no onnx.opset; operator versions are told apart by their operands");
+        var ctx = new TypeInferenceContext(module, context.Dialects);
         foreach (var func in module.Functions.ToList())
         {
             foreach (var op in func.Op.Walk().Skip(1).ToList())
             {
-                if (op.Name == FuncOp.ReturnOpName || op.Results.Count == 0) continue;
-                if (op.Name == "onnx.NoValue") continue;
+                if (op.Results.All(r => r.Type == ElementType.None)) continue; // nothing to type: a terminator, an absent value
                 int changed;
-                try { changed = OnnxShapeInference.Apply(op, ctx); }
+                try { changed = TypeInference.Apply(op, ctx); }
                 catch (MirException e) when (_onConflict.Value == "keep")
                 {
                     // In a pipeline: the model is what it is; leave this op's types as declared and say so.
@@ -46,7 +45,7 @@ public sealed class InferShapes : Pass
                 if (changed > 0) context.Count("results refined", changed);
                 if (op.Results.All(r => r.Type is not TensorType t || t.HasStaticShape)) continue;
                 if (changed < 0) context.Skip(op, ctx.Reason ?? "not inferred");
-                else context.Log($"{OnnxShapeInference.Describe(op)}: {string.Join(", ", op.Results.Select(r => r.Type.Text))} (not fully static)");
+                else context.Log($"{TypeInference.Describe(op)}: {string.Join(", ", op.Results.Select(r => r.Type.Text))} (not fully static)");
             }
             if (func.Return is { } ret && !ret.Operands.Select(v => v.Type).SequenceEqual(func.Type.Results))
             {

@@ -1,7 +1,8 @@
 using Mopt.Ir;
 using Mopt.Ir.Parsing;
 using Mopt.Passes;
-using Mopt.Passes.ShapeInference;
+using Mopt.Dialects;
+using Mopt.Dialects.Onnx.ShapeInference;
 
 namespace Mopt.Tests;
 
@@ -26,7 +27,7 @@ public sealed class ShapeInferenceTests
 
     private static string? Inferred(MirModule module, string locName, int result = 0)
     {
-        var types = OnnxShapeInference.InferResultTypes(Op(module, locName), new ShapeContext(module));
+        var types = TypeInference.InferResultTypes(Op(module, locName), new ShapeContext(module).Inference);
         return types?[result]?.Text;
     }
 
@@ -54,9 +55,9 @@ public sealed class ShapeInferenceTests
                 return %0 : tensor<*xf32>
             """);
         var ctx = new ShapeContext(module);
-        Assert.Null(OnnxShapeInference.InferResultTypes(Op(module, "new"), ctx));
+        Assert.Null(TypeInference.InferResultTypes(Op(module, "new"), ctx.Inference));
         Assert.Equal("no shape rule for onnx.SomethingNew", ctx.Reason);
-        Assert.Equal(-1, OnnxShapeInference.Apply(Op(module, "new"), ctx));
+        Assert.Equal(-1, TypeInference.Apply(Op(module, "new"), ctx.Inference));
         Assert.Equal("tensor<*xf32>", Op(module, "new").Result.Type.Text);
     }
 
@@ -65,16 +66,16 @@ public sealed class ShapeInferenceTests
     {
         var module = Parse(ConvBody);
         var ctx = new ShapeContext(module);
-        Assert.Equal(1, OnnxShapeInference.Apply(Op(module, "Conv_0"), ctx));
+        Assert.Equal(1, TypeInference.Apply(Op(module, "Conv_0"), ctx.Inference));
         Assert.Equal("tensor<1x8x8x8xf32>", Op(module, "Conv_0").Result.Type.Text);
-        Assert.Equal(0, OnnxShapeInference.Apply(Op(module, "Conv_0"), ctx));
+        Assert.Equal(0, TypeInference.Apply(Op(module, "Conv_0"), ctx.Inference));
     }
 
     [Fact]
     public void ContradictingDeclaredTypeIsAnErrorNamingTheNode()
     {
         var module = Parse(ConvBody.Replace("tensor<*xf32>", "tensor<1x8x7x7xf32>"), result: "tensor<1x8x7x7xf32>");
-        var e = Assert.Throws<MirException>(() => OnnxShapeInference.Apply(Op(module, "Conv_0"), new ShapeContext(module)));
+        var e = Assert.Throws<MirException>(() => TypeInference.Apply(Op(module, "Conv_0"), new ShapeContext(module).Inference));
         Assert.Contains("'onnx.Conv' at \"Conv_0\"", e.Message);
         Assert.Contains("declared tensor<1x8x7x7xf32> but the inputs give tensor<1x8x8x8xf32>", e.Message);
         Assert.NotNull(e.Position);
@@ -101,7 +102,7 @@ public sealed class ShapeInferenceTests
     [InlineData("tensor<2xf32>", "tensor<2xnone>", "tensor<2xf32>")]
     public void RefineKeepsWhatIsDeclaredAndAddsWhatIsProven(string declared, string inferred, string expected)
     {
-        var result = OnnxShapeInference.Refine(ParseType(declared), ParseType(inferred));
+        var result = TypeInference.Refine(ParseType(declared), ParseType(inferred));
         Assert.Equal(expected, result.Text);
     }
 
@@ -111,14 +112,14 @@ public sealed class ShapeInferenceTests
     [InlineData("tensor<4x3xf32>", "tensor<4x3xi64>", "declared element type f32 but the inputs give i64")]
     public void RefineRejectsContradictions(string declared, string inferred, string message)
     {
-        var e = Assert.Throws<ShapeError>(() => OnnxShapeInference.Refine(ParseType(declared), ParseType(inferred)));
+        var e = Assert.Throws<ShapeError>(() => TypeInference.Refine(ParseType(declared), ParseType(inferred)));
         Assert.Contains(message, e.Message);
     }
 
     [Fact]
     public void NonTensorTypesAreLeftAsDeclared()
     {
-        Assert.Same(ElementType.None, OnnxShapeInference.Refine(ElementType.None, ParseType("tensor<2xf32>")));
+        Assert.Same(ElementType.None, TypeInference.Refine(ElementType.None, ParseType("tensor<2xf32>")));
     }
 
     private static TensorType ParseType(string text)
@@ -146,8 +147,7 @@ public sealed class ShapeInferenceTests
             "onnx.Identity", "onnx.Cast", "onnx.ReduceMean", "onnx.ReduceSum", "onnx.QuantizeLinear", "onnx.DequantizeLinear",
             "onnx.Constant", "onnx.Split",
         ];
-        foreach (var name in expected) Assert.True(OnnxShapeInference.Covers(name), name);
-        Assert.Equal(OnnxShapeInference.CoveredOps.Order(StringComparer.Ordinal), OnnxShapeInference.CoveredOps);
+        foreach (var name in expected) Assert.True(StandardDialects.Registry.Find(name)?.Interface<IInferTypes>() is not null, name);
     }
 
     // ---- the context: opset and constants

@@ -1,10 +1,13 @@
+using Mopt.Dialects.Onnx.Folding;
+using Mopt.Dialects.Onnx.ShapeInference;
 using Mopt.Ir;
 
 namespace Mopt.Dialects.Onnx;
 
 /// <summary>
 /// The ONNX operators with what their specification leaves implicit: traits (every ONNX operator is a function of its
-/// inputs; the random ones are not deterministic) and the interfaces passes ask (constant value, weight layout).
+/// inputs; the random ones are not deterministic) and the interfaces passes ask (constant value, weight layout, result
+/// types, folder).
 /// </summary>
 internal static partial class OnnxOps
 {
@@ -59,9 +62,15 @@ internal static partial class OnnxOps
     }
 
     /// <summary>The interfaces of the operators that have them.</summary>
-    private static OpDefinition Decorate(OpDefinition def) => def.OpType switch
+    private static OpDefinition Decorate(OpDefinition def)
     {
-        "Constant" => def.WithTraits(OpTraits.ConstantLike).Implement<IConstantLike>(new ConstantValueAttribute("value")),
+        def = OnnxShapeRules.Attach(OnnxFolders.Attach(def)); // result-type rules (ShapeInference/) and folders (Folding/)
+        return Interfaces(def);
+    }
+
+    private static OpDefinition Interfaces(OpDefinition def) => def.OpType switch
+    {
+        "Constant" => def.WithTraits(OpTraits.ConstantLike).Implement<IConstantLike>(OnnxConstantValue.Instance),
         "Conv" or "ConvInteger" or "QLinearConv" or "DeformConv" => def.Implement<IWeightLayout>(OnnxWeightLayouts.Conv),
         "ConvTranspose" => def.Implement<IWeightLayout>(OnnxWeightLayouts.ConvTranspose),
         "Gemm" => def.Implement<IWeightLayout>(OnnxWeightLayouts.Gemm),

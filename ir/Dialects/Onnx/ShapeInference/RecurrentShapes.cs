@@ -1,7 +1,7 @@
 using Mopt.Ir;
-using static Mopt.Passes.ShapeInference.ShapeMath;
+using static Mopt.Dialects.Onnx.ShapeInference.ShapeMath;
 
-namespace Mopt.Passes.ShapeInference;
+namespace Mopt.Dialects.Onnx.ShapeInference;
 
 /// <summary>
 /// RNN, GRU, LSTM: Y [seq, directions, batch, hidden]; Y_h (and LSTM's Y_c) [directions, batch, hidden].

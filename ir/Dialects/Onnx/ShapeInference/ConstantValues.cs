@@ -1,11 +1,11 @@
 using Mopt.Ir;
 
-namespace Mopt.Passes.ShapeInference;
+namespace Mopt.Dialects.Onnx.ShapeInference;
 
 /// <summary>
-/// Reads the numbers an <c>onnx.Constant</c> holds: <c>value</c> as <c>dense&lt;...&gt;</c> or
-/// <c>dense_resource&lt;key&gt;</c> (bytes from the module's resource table), or the opset-12 forms
-/// <c>value_int</c>, <c>value_ints</c>, <c>value_float</c>, <c>value_floats</c>.
+/// Reads the numbers a constant holds: <c>onnx.Constant</c>'s opset-12 forms <c>value_int</c>, <c>value_ints</c>,
+/// <c>value_float</c>, <c>value_floats</c> as written, else the value its definition gives (<see cref="IConstantLike"/>:
+/// <c>dense&lt;...&gt;</c> or <c>dense_resource&lt;key&gt;</c>, bytes from the module's resource table).
 /// </summary>
 public static class ConstantValues
 {
@@ -24,35 +24,37 @@ public static class ConstantValues
         return null;
     }
 
-    /// <summary>The raw little-endian bytes of every element (a splat expanded), or null when not available.</summary>
-    public static byte[]? ReadBytes(Operation constant, ResourceTable resources, long maxElements) =>
-        Constants.TryGet(constant.GetAttr("value"), resources, maxElements)?.Bytes.ToArray();
+    /// <summary>The tensor a constant-like operation holds (a splat expanded), or null when not available or too large.</summary>
+    private static ConstantTensor? Read(Operation constant, DialectRegistry dialects, ResourceTable resources, long maxElements) =>
+        Constants.TryGet(Constants.ValueAttribute(constant, dialects), resources, maxElements);
 
     /// <summary>The elements as integers (integer and bool element types only), or null.</summary>
-    public static long[]? ReadInts(Operation constant, ResourceTable resources, long maxElements)
+    public static long[]? ReadInts(Operation constant, DialectRegistry dialects, ResourceTable resources, long maxElements)
     {
         if (constant.GetAttr("value_int") is IntegerAttr i) return [i.Value];
         if (AttrInts(constant.GetAttr("value_ints")) is { } ints) return ints;
-        if (TypeOf(constant) is not { } type || !type.Element.IsInteger) return null;
-        if (ReadBytes(constant, resources, maxElements) is not { } bytes) return null;
+        if (Read(constant, dialects, resources, maxElements) is not { Type: var type } tensor || !type.Element.IsInteger) return null;
+        var bytes = tensor.Bytes.Span;
         int size = type.Element.ByteSize;
         var result = new long[bytes.Length / size];
-        for (int k = 0; k < result.Length; k++) result[k] = ElementCodec.ReadInteger(bytes.AsSpan(k * size, size), type.Element);
+        for (int k = 0; k < result.Length; k++) result[k] = ElementCodec.ReadInteger(bytes.Slice(k * size, size), type.Element);
         return result;
     }
 
     /// <summary>The elements as doubles (float, integer and bool element types), or null.</summary>
-    public static double[]? ReadFloats(Operation constant, ResourceTable resources, long maxElements)
+    public static double[]? ReadFloats(Operation constant, DialectRegistry dialects, ResourceTable resources, long maxElements)
     {
         if (constant.GetAttr("value_float") is { } f && AttrFloat(f) is double v) return [v];
         if (AttrFloats(constant.GetAttr("value_floats")) is { } floats) return floats;
-        if (TypeOf(constant) is not { } type) return null;
-        if (type.Element.IsInteger) return ReadInts(constant, resources, maxElements)?.Select(x => (double)x).ToArray();
+        if (constant.GetAttr("value_int") is not null || constant.GetAttr("value_ints") is not null)
+            return ReadInts(constant, dialects, resources, maxElements)?.Select(x => (double)x).ToArray();
+        if (Read(constant, dialects, resources, maxElements) is not { Type: var type } tensor) return null;
+        if (type.Element.IsInteger) return ReadInts(constant, dialects, resources, maxElements)?.Select(x => (double)x).ToArray();
         if (!type.Element.IsFloat) return null;
-        if (ReadBytes(constant, resources, maxElements) is not { } bytes) return null;
+        var bytes = tensor.Bytes.Span;
         int size = type.Element.ByteSize;
         var result = new double[bytes.Length / size];
-        for (int k = 0; k < result.Length; k++) result[k] = ElementCodec.ReadFloat(bytes.AsSpan(k * size, size), type.Element);
+        for (int k = 0; k < result.Length; k++) result[k] = ElementCodec.ReadFloat(bytes.Slice(k * size, size), type.Element);
         return result;
     }
 

@@ -1,9 +1,6 @@
 using Mopt.Ir;
 
-namespace Mopt.Passes.ShapeInference;
-
-/// <summary>The inputs of an operation cannot be valid: e.g. broadcasting 3 against 4, or an axis out of range.</summary>
-public sealed class ShapeError(string message) : Exception(message);
+namespace Mopt.Dialects.Onnx.ShapeInference;
 
 /// <summary>
 /// Shape arithmetic shared by the rules. A shape is a <c>long[]</c> with <see cref="Dyn"/> (-1) for a dim that
@@ -22,7 +19,7 @@ public static class ShapeMath
         if (index >= op.OperandCount) return null;
         var v = op.GetOperand(index);
         if (v.Type == ElementType.None) return null;
-        if (v is OpResult { Owner.Name: "onnx.NoValue" }) return null;
+        if (v is OpResult { Owner.Name: OnnxDialect.NoValueOp }) return null;
         return v;
     }
 

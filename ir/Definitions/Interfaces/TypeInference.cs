@@ -1,57 +1,25 @@
-using Mopt.Ir;
-
-namespace Mopt.Passes.ShapeInference;
+namespace Mopt.Ir;
 
 /// <summary>
-/// A shape rule: the result types an operation's inputs and attributes prove, one entry per result (null for a
-/// result it knows nothing about), or null when it knows nothing at all. A type may be partial: unranked,
-/// <c>?</c> dims, or element type <c>none</c> meaning "element type not known". Inputs that cannot be valid
-/// throw <see cref="ShapeError"/>.
+/// Result-type inference for any operation whose definition has a rule (<see cref="IInferTypes"/>):
+/// <see cref="InferResultTypes"/> gives what its inputs prove; <see cref="Refine"/> combines that with a declared
+/// type; <see cref="Apply"/> does both on one operation.
 /// </summary>
-public delegate MirType?[]? ShapeRule(Operation op, ShapeContext ctx);
-
-/// <summary>
-/// ONNX shape inference: <see cref="InferResultTypes"/> gives what an <c>onnx.*</c> operation's inputs prove about
-/// its results; <see cref="Refine"/> combines that with a declared type; <see cref="Apply"/> does both on one
-/// operation. The rules live in one file per operator family beside this one.
-/// </summary>
-public static class OnnxShapeInference
+public static class TypeInference
 {
-    private static readonly Dictionary<string, ShapeRule> Rules = BuildRules();
-
-    private static Dictionary<string, ShapeRule> BuildRules()
-    {
-        var rules = new Dictionary<string, ShapeRule>(StringComparer.Ordinal);
-        ElementwiseShapes.Register(rules);
-        ActivationShapes.Register(rules);
-        ConvPoolShapes.Register(rules);
-        MatMulShapes.Register(rules);
-        ReductionShapes.Register(rules);
-        ShapeOpShapes.Register(rules);
-        SliceGatherShapes.Register(rules);
-        QuantizationShapes.Register(rules);
-        RecurrentShapes.Register(rules);
-        return rules;
-    }
-
-    /// <summary>Every operation name a rule exists for, sorted.</summary>
-    public static IReadOnlyList<string> CoveredOps { get; } = Rules.Keys.Order(StringComparer.Ordinal).ToArray();
-
-    public static bool Covers(string opName) => Rules.ContainsKey(opName);
-
     /// <summary>
     /// The result types <paramref name="op"/>'s inputs prove (one entry per result, null where nothing is known),
-    /// or null when there is no rule or the inputs say too little (<see cref="ShapeContext.Reason"/> says why).
-    /// Throws <see cref="MirException"/> naming the operation when its inputs cannot be valid.
+    /// or null when its definition has no rule or the inputs say too little (<see cref="TypeInferenceContext.Reason"/>
+    /// says why). Throws <see cref="MirException"/> naming the operation when its inputs cannot be valid.
     /// </summary>
-    public static IReadOnlyList<MirType?>? InferResultTypes(Operation op, ShapeContext ctx)
+    public static IReadOnlyList<MirType?>? InferResultTypes(Operation op, TypeInferenceContext context)
     {
-        ctx.ClearReason();
-        if (!Rules.TryGetValue(op.Name, out var rule)) return ctx.Unknown($"no shape rule for {op.Name}");
-        MirType?[]? types;
+        context.ClearReason();
+        if (context.Dialects.Interface<IInferTypes>(op) is not { } rule) return context.Unknown($"no shape rule for {op.Name}");
+        IReadOnlyList<MirType?>? types;
         try
         {
-            types = rule(op, ctx);
+            types = rule.InferResultTypes(op, context);
         }
         catch (ShapeError e)
         {
@@ -59,11 +27,11 @@ public static class OnnxShapeInference
         }
         catch (OverflowException)
         {
-            return ctx.Unknown("a dimension overflows 64 bits");
+            return context.Unknown("a dimension overflows 64 bits");
         }
         if (types is null) return null;
-        if (types.Length != op.Results.Count)
-            types = Enumerable.Range(0, op.Results.Count).Select(i => i < types.Length ? types[i] : null).ToArray();
+        if (types.Count != op.Results.Count)
+            types = Enumerable.Range(0, op.Results.Count).Select(i => i < types.Count ? types[i] : null).ToArray();
         return types;
     }
 
@@ -109,9 +77,9 @@ public static class OnnxShapeInference
     /// results changed, or -1 when nothing could be inferred. Throws <see cref="MirException"/> naming the
     /// operation when a declared type contradicts what the inputs prove.
     /// </summary>
-    public static int Apply(Operation op, ShapeContext ctx)
+    public static int Apply(Operation op, TypeInferenceContext context)
     {
-        var inferred = InferResultTypes(op, ctx);
+        var inferred = InferResultTypes(op, context);
         if (inferred is null) return -1;
         int changed = 0;
         for (int k = 0; k < op.Results.Count; k++)

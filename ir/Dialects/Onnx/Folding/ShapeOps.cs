@@ -1,22 +1,18 @@
 using Mopt.Ir;
 
-namespace Mopt.Passes.ConstantFolding;
+namespace Mopt.Dialects.Onnx.Folding;
 
 /// <summary>
 /// Shape, Size, and the operations that only relabel a tensor's shape (Reshape, Flatten, Squeeze, Unsqueeze,
 /// Identity) or repeat it (Expand). The relabelling ones keep the input's bytes as they are.
 /// </summary>
-public static class ShapeOps
+internal static class ShapeOps
 {
     /// <summary>
-    /// Shape (with opset 15's start/end): needs only the input's type, so it folds on a non-constant input too,
-    /// as long as every dimension it returns is static.
+    /// Shape (with opset 15's start/end): needs only the input's type, so it folds on a non-constant input too, as long
+    /// as every dimension it returns is static; null otherwise.
     /// </summary>
-    public static ConstantTensor Shape(FoldRequest r)
-    {
-        var dims = ShapeDims(r.Op) ?? throw new FoldException("a dimension it returns is dynamic");
-        return Int64Vector(dims);
-    }
+    public static ConstantTensor? ShapeOfType(Operation shapeOp) => ShapeDims(shapeOp) is { } dims ? Int64Vector(dims) : null;
 
     /// <summary>The dimensions Shape returns (after start/end), or null when the input is unranked; a dynamic one is -1.</summary>
     public static long[]? ShapeDimsOrDynamic(Operation shapeOp)
@@ -33,11 +29,11 @@ public static class ShapeOps
     private static long[]? ShapeDims(Operation shapeOp) =>
         ShapeDimsOrDynamic(shapeOp) is { } dims && dims.All(d => d >= 0) ? dims : null;
 
-    public static ConstantTensor Size(FoldRequest r)
-    {
-        if (r.Op.GetOperand(0).Type is not TensorType { HasStaticShape: true } t) throw new FoldException("the input's shape is not static");
-        return new ConstantTensor(new TensorType(ElementType.I64, []), BitConverter.GetBytes(t.ElementCount!.Value));
-    }
+    /// <summary>Size: the input's element count when its shape is static, null otherwise.</summary>
+    public static ConstantTensor? SizeOfType(Operation sizeOp) =>
+        sizeOp.OperandCount > 0 && sizeOp.GetOperand(0).Type is TensorType { ElementCount: long n }
+            ? new ConstantTensor(new TensorType(ElementType.I64, []), BitConverter.GetBytes(n))
+            : null;
 
     public static ConstantTensor Int64Vector(IReadOnlyList<long> values)
     {

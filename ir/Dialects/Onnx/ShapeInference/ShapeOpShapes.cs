@@ -1,7 +1,7 @@
 using Mopt.Ir;
-using static Mopt.Passes.ShapeInference.ShapeMath;
+using static Mopt.Dialects.Onnx.ShapeInference.ShapeMath;
 
-namespace Mopt.Passes.ShapeInference;
+namespace Mopt.Dialects.Onnx.ShapeInference;
 
 /// <summary>
 /// Operators that move dims around or make shapes: Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Expand, Tile,

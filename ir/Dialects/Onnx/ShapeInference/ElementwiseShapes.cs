@@ -1,7 +1,7 @@
 using Mopt.Ir;
-using static Mopt.Passes.ShapeInference.ShapeMath;
+using static Mopt.Dialects.Onnx.ShapeInference.ShapeMath;
 
-namespace Mopt.Passes.ShapeInference;
+namespace Mopt.Dialects.Onnx.ShapeInference;
 
 /// <summary>
 /// Element-wise operators with numpy broadcasting (Add, Mul, Where, comparisons, ...), unary math, Cast/CastLike.

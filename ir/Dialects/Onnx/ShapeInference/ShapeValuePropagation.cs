@@ -1,7 +1,7 @@
 using Mopt.Ir;
-using static Mopt.Passes.ShapeInference.ShapeMath;
+using static Mopt.Dialects.Onnx.ShapeInference.ShapeMath;
 
-namespace Mopt.Passes.ShapeInference;
+namespace Mopt.Dialects.Onnx.ShapeInference;
 
 /// <summary>
 /// Computes the contents of small integer tensors that hold shapes, the way exported models build them:
@@ -16,9 +16,9 @@ internal static class ShapeValuePropagation
         if (result.Index != 0) return null;
         if (result.Type is TensorType { Shape: { } rs } rt && (rs.Count > 1 || (rt.ElementCount is long n && n > ShapeContext.MaxPropagatedElements)))
             return null;
+        if (ctx.ConstantOf(result) is not null) return Constant(op, ctx);
         return op.Name switch
         {
-            "onnx.Constant" => Constant(op, ctx),
             "onnx.Shape" => Shape(op),
             "onnx.Size" => ShapeOf(op.Input(0)) is { } xs && xs.All(d => d >= 0) ? ShapeValue.Of([Product(xs)], isScalar: true) : null,
             "onnx.Identity" => Arg(op, 0, ctx),
@@ -41,7 +41,7 @@ internal static class ShapeValuePropagation
     private static ShapeValue? Constant(Operation op, ShapeContext ctx)
     {
         if (ConstantValues.TypeOf(op) is not { Shape: { } shape } type || shape.Count > 1 || !type.Element.IsInteger) return null;
-        var ints = ConstantValues.ReadInts(op, ctx.Resources, ShapeContext.MaxPropagatedElements);
+        var ints = ConstantValues.ReadInts(op, ctx.Inference.Dialects, ctx.Resources, ShapeContext.MaxPropagatedElements);
         return ints is null ? null : ShapeValue.Of(ints, isScalar: shape.Count == 0);
     }
 

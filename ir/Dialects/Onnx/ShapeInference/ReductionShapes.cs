@@ -1,7 +1,7 @@
 using Mopt.Ir;
-using static Mopt.Passes.ShapeInference.ShapeMath;
+using static Mopt.Dialects.Onnx.ShapeInference.ShapeMath;
 
-namespace Mopt.Passes.ShapeInference;
+namespace Mopt.Dialects.Onnx.ShapeInference;
 
 /// <summary>
 /// ReduceMean, ReduceSum, ... and ArgMax/ArgMin. The reduced axes become 1 (keepdims=1, the default) or go away.

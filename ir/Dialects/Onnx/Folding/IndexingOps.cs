@@ -1,9 +1,9 @@
 using Mopt.Ir;
 
-namespace Mopt.Passes.ConstantFolding;
+namespace Mopt.Dialects.Onnx.Folding;
 
 /// <summary>Gather, Concat, Slice and Transpose: they move elements without looking at them, for every element type.</summary>
-public static class IndexingOps
+internal static class IndexingOps
 {
     public static ConstantTensor Gather(FoldRequest r)
     {

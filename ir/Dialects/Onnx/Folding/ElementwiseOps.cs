@@ -1,13 +1,13 @@
 using Mopt.Ir;
 
-namespace Mopt.Passes.ConstantFolding;
+namespace Mopt.Dialects.Onnx.Folding;
 
 /// <summary>
 /// Element-wise arithmetic, comparisons, logic, Where and Cast, with numpy broadcasting. Floats are computed in
 /// double and rounded once to the element type, which gives the correctly rounded result for + - × ÷ √ and 1/x
 /// (what ONNX Runtime computes in the type itself); integers wrap at their width, as in ONNX Runtime.
 /// </summary>
-public static class ElementwiseOps
+internal static class ElementwiseOps
 {
     // ------------------------------------------------------------------ arithmetic
 

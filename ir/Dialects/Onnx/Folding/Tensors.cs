@@ -1,12 +1,12 @@
 using Mopt.Ir;
 
-namespace Mopt.Passes.ConstantFolding;
+namespace Mopt.Dialects.Onnx.Folding;
 
 /// <summary>
 /// One element read from a tensor: <see cref="F"/> for float types (exact as a double), <see cref="I"/> for
 /// integers and bools (sign-extended for signless types, zero-extended for unsigned ones; ui64 keeps its bits).
 /// </summary>
-public readonly record struct Scalar(double F, long I)
+internal readonly record struct Scalar(double F, long I)
 {
     public static Scalar Float(double v) => new(v, 0);
     public static Scalar Int(long v) => new(0, v);
@@ -15,10 +15,10 @@ public readonly record struct Scalar(double F, long I)
 }
 
 /// <summary>How the arithmetic treats an element type.</summary>
-public enum NumKind { Float, Signed, Unsigned, Bool }
+internal enum NumKind { Float, Signed, Unsigned, Bool }
 
 /// <summary>Shapes, strides, element access and broadcasting over <see cref="ConstantTensor"/>s.</summary>
-public static class Tensors
+internal static class Tensors
 {
     public static long Count(IReadOnlyList<long> shape)
     {

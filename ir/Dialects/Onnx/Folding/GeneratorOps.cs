@@ -1,9 +1,9 @@
 using Mopt.Ir;
 
-namespace Mopt.Passes.ConstantFolding;
+namespace Mopt.Dialects.Onnx.Folding;
 
 /// <summary>Range and ConstantOfShape: tensors made from a few scalars.</summary>
-public static class GeneratorOps
+internal static class GeneratorOps
 {
     /// <summary>
     /// Range: n = max(⌈(limit − start) / delta⌉, 0) elements. Integers: start + i·delta exactly. Floats: as ONNX

@@ -1,12 +1,12 @@
 using Mopt.Ir;
 
-namespace Mopt.Passes.ShapeInference;
+namespace Mopt.Dialects.Onnx.ShapeInference;
 
 /// <summary>
-/// What shape inference needs besides the operation itself: the module's opset, its resource blobs (constant
+/// What the ONNX shape rules need besides the operation itself: the module's opset, its resource blobs (constant
 /// bytes), and the integer contents of small shape tensors (<see cref="GetShapeValue"/>), computed on demand.
-/// One context serves one sweep over a module in program order: it remembers the shape values it computed, so
-/// after changing types any other way, start a new context.
+/// One context serves one sweep over a module in program order (it is the <see cref="TypeInferenceContext"/>'s ONNX
+/// state): it remembers the shape values it computed, so after changing types any other way, start a new context.
 /// </summary>
 public sealed class ShapeContext
 {
@@ -19,21 +19,30 @@ public sealed class ShapeContext
     private readonly Dictionary<Value, ShapeValue?> _known = new();
     private int _depth;
 
-    public ShapeContext(MirModule module) : this(module.Resources, module.Op.GetInt("onnx.opset")) { }
+    /// <summary>A context for a sweep over <paramref name="module"/> with mopt's standard dialects.</summary>
+    public ShapeContext(MirModule module) : this(new TypeInferenceContext(module, StandardDialects.Registry)) { }
 
-    public ShapeContext(ResourceTable resources, long? opset)
+    private ShapeContext(TypeInferenceContext inference)
     {
-        Resources = resources;
-        Opset = opset;
+        Inference = inference;
+        Resources = inference.Module.Resources;
+        Opset = inference.Module.Op.GetInt(OnnxOpset.OpsetAttr);
+        inference.State(_ => this);
     }
+
+    /// <summary>The ONNX state of <paramref name="inference"/>'s sweep, made on first use.</summary>
+    public static ShapeContext Of(TypeInferenceContext inference) => inference.State(i => new ShapeContext(i));
+
+    /// <summary>The sweep this context belongs to: what <see cref="TypeInference"/> is given.</summary>
+    public TypeInferenceContext Inference { get; }
 
     public ResourceTable Resources { get; }
 
-    /// <summary>The module's <c>onnx.opset</c>, or null when the module does not say.</summary>
+    /// <summary>The module's <c>onnx.opset</c>, or null when the module does not say (the rules then go by form, not <see cref="OnnxOpset.Default"/>).</summary>
     public long? Opset { get; }
 
     /// <summary>Why the last inference gave up (for <c>--debug</c> and the pass statistics).</summary>
-    public string? Reason { get; private set; }
+    public string? Reason => Inference.Reason;
 
     /// <summary>True when the opset is known to be at least <paramref name="version"/>, or is not known.</summary>
     public bool OpsetAtLeast(int version) => Opset is not long o || o >= version;
@@ -44,14 +53,15 @@ public sealed class ShapeContext
     /// <summary>True only when the opset is known and below <paramref name="version"/> (legacy semantics).</summary>
     public bool OpsetKnownBelow(int version) => Opset is long o && o < version;
 
-    internal void ClearReason() => Reason = null;
-
     /// <summary>Records why inference gave up and returns null, so a rule can <c>return ctx.Unknown("...")</c>.</summary>
     public MirType?[]? Unknown(string reason)
     {
-        Reason = reason;
+        Inference.Unknown(reason);
         return null;
     }
+
+    /// <summary>The constant-like operation (its definition says so) defining <paramref name="value"/>, or null.</summary>
+    public Operation? ConstantOf(Value value) => Constants.DefiningConstant(value, Inference.Dialects);
 
     // ---- constant operands
 
@@ -59,16 +69,13 @@ public sealed class ShapeContext
     public long[]? GetInts(Value value)
     {
         if (GetShapeValue(value) is { IsFullyKnown: true } sv) return sv.Elements.Select(e => e.Value).ToArray();
-        return value is OpResult { Owner: var op } && op.Name == "onnx.Constant"
-            ? ConstantValues.ReadInts(op, Resources, MaxConstantElements)
-            : null;
+        return ConstantOf(value) is { } op ? ConstantValues.ReadInts(op, Inference.Dialects, Resources, MaxConstantElements) : null;
     }
 
     /// <summary>Every element of a constant operand as doubles (integers are converted), or null.</summary>
     public double[]? GetFloats(Value value)
     {
-        if (value is OpResult { Owner: var op } && op.Name == "onnx.Constant")
-            return ConstantValues.ReadFloats(op, Resources, MaxConstantElements);
+        if (ConstantOf(value) is { } op) return ConstantValues.ReadFloats(op, Inference.Dialects, Resources, MaxConstantElements);
         return GetInts(value)?.Select(v => (double)v).ToArray();
     }
 
