@@ -1,3 +1,4 @@
+using Mopt.Dialects.Onnx.Canonicalization;
 using Mopt.Ir;
 
 namespace Mopt.Dialects.Onnx;
@@ -59,10 +60,21 @@ internal static partial class OnnxOps
     }
 
     /// <summary>The interfaces of the operators that have them.</summary>
-    private static OpDefinition Decorate(OpDefinition def) => def.OpType switch
+    private static OpDefinition Decorate(OpDefinition def)
+    {
+        def = Interfaces(def);
+        // Canonicalization patterns, declared with the op (Canonicalization/OnnxCanonicalization.cs).
+        if (OnnxCanonicalization.For(def.OpType) is { } patterns) def = def.Implement<ICanonicalizationPatterns>(patterns);
+        return def;
+    }
+
+    private static OpDefinition Interfaces(OpDefinition def) => def.OpType switch
     {
         "Constant" => def.WithTraits(OpTraits.ConstantLike).Implement<IConstantLike>(new ConstantValueAttribute("value")),
-        "Conv" or "ConvInteger" or "QLinearConv" or "DeformConv" => def.Implement<IWeightLayout>(OnnxWeightLayouts.Conv),
+        "Conv" => def.Implement<IWeightLayout>(OnnxWeightLayouts.Conv),
+        "ConvInteger" => def.Implement<IWeightLayout>(OnnxWeightLayouts.ConvInteger),
+        "QLinearConv" => def.Implement<IWeightLayout>(OnnxWeightLayouts.QLinearConv),
+        "DeformConv" => def.Implement<IWeightLayout>(OnnxWeightLayouts.DeformConv),
         "ConvTranspose" => def.Implement<IWeightLayout>(OnnxWeightLayouts.ConvTranspose),
         "Gemm" => def.Implement<IWeightLayout>(OnnxWeightLayouts.Gemm),
         "MatMul" or "MatMulInteger" => def.Implement<IWeightLayout>(OnnxWeightLayouts.MatMul),
