@@ -20,7 +20,8 @@ namespace Mopt.Passes;
 /// <item>the element type is f16, f32 or f64 (bf16 from opset 13), and the opset is 7 or later (Gemm-6 needs
 /// <c>broadcast</c>).</item>
 /// </list>
-/// The Gemm takes the Add's place and result names (<c>mo.outputs</c>), with alpha = beta = 1 and no transposes.
+/// The Gemm takes the Add's place, with alpha = beta = 1 and no transposes; it replaces the Add through the rewriter,
+/// which hands it the Add's result names, fuses the Add's location into the MatMul's, and erases the MatMul.
 /// </summary>
 public sealed class FuseMatMulAdd : Pass
 {

@@ -28,7 +28,9 @@ namespace Mopt.Passes;
 /// constants of shape [C] and are sliced the same way.</item>
 /// </list>
 /// A Crop expressed as a Slice (several spatial axes) is handled the same. The new Slice keeps the old Slice's
-/// location, the moved operation its own, and takes over the old Slice's result names (<c>mo.outputs</c>).
+/// location, the moved operation its own; the moved operation replaces the old Slice through the rewriter, which
+/// hands it the Slice's result names and erases the old Slice, P and the constants nothing reads any more. Each move
+/// is a rewrite of the greedy driver, and the new Slice is tried again at once.
 /// </summary>
 public sealed class ReorderSlices : Pass
 {
