@@ -61,7 +61,7 @@ public sealed class ReorderSlices : Pass
 
     private sealed class Mover(PatternRewriter rewriter, Operation slice)
     {
-        private readonly MirModule module = rewriter.Module;
+        private readonly MirModule _module = rewriter.Module;
         private Operation _producer = null!;
 
         /// <summary>True when the Slice moved above its input's producer.</summary>
@@ -118,7 +118,7 @@ public sealed class ReorderSlices : Pass
             if (cShape.Count > rank || producedType.Shape is not { } outShape || outShape.Count != rank)
                 return Skip("broadcasting the constant changes the rank");
             if (sliceType.Shape is not { } sliceShape || sliceShape.Count != rank) return Skip("the Slice result has an unknown rank");
-            if (SliceFacts.ReadAxes(slice, module) is not { } rawAxes) return Skip("the sliced axes are not known");
+            if (SliceFacts.ReadAxes(slice, _module) is not { } rawAxes) return Skip("the sliced axes are not known");
             if (SliceFacts.NormalizeAxes(rawAxes, rank) is not { } axes) return false;
 
             int offset = rank - cShape.Count;
@@ -138,7 +138,7 @@ public sealed class ReorderSlices : Pass
             var newOperands = _producer.Operands.ToArray();
             if (cut.Count > 0)
             {
-                if (SliceFacts.Read(slice, module, out var why) is not { } spec) return Skip($"the constant must be sliced too and {why}");
+                if (SliceFacts.Read(slice, _module, out var why) is not { } spec) return Skip($"the constant must be sliced too and {why}");
                 var perAxis = new AxisRange?[cShape.Count];
                 foreach (var (sliceIndex, constAxis, dim) in cut)
                     perAxis[constAxis] = SliceFacts.Resolve(spec.Starts[sliceIndex], spec.Ends[sliceIndex], spec.Steps[sliceIndex], dim);
@@ -153,20 +153,20 @@ public sealed class ReorderSlices : Pass
             if (_producer.OperandCount != 5) return false;
             if (_producer.ReadInt("training_mode") is long t && t != 0) return Skip("training_mode = 1");
             if (_producer.ReadInt("spatial") == 0) return Skip("spatial = 0 (per-activation statistics)");
-            if (OnnxOpset.Of(module) < 7 && _producer.ReadInt("is_test") != 1) return Skip("before opset 7 it needs is_test = 1 to be in inference mode");
+            if (OnnxOpset.Of(_module) < 7 && _producer.ReadInt("is_test") != 1) return Skip("before opset 7 it needs is_test = 1 to be in inference mode");
             var x = _producer.GetOperand(0);
             if (x.Type is not TensorType { Shape: { Count: >= 2 } xShape } xType) return Skip("the input rank is unknown");
-            if (SliceFacts.ReadAxes(slice, module) is not { } rawAxes) return Skip("the sliced axes are not known");
+            if (SliceFacts.ReadAxes(slice, _module) is not { } rawAxes) return Skip("the sliced axes are not known");
             if (SliceFacts.NormalizeAxes(rawAxes, xShape.Count) is not { } axes) return false;
             var newOperands = _producer.Operands.ToArray();
             int channelIndex = Array.IndexOf(axes, 1L);
             if (channelIndex >= 0)
             {
-                if (SliceFacts.Read(slice, module, out var why) is not { } spec) return Skip($"it cuts the channel axis and {why}");
+                if (SliceFacts.Read(slice, _module, out var why) is not { } spec) return Skip($"it cuts the channel axis and {why}");
                 for (int k = 1; k <= 4; k++)
                 {
                     var p = _producer.GetOperand(k);
-                    if (Constants.TryGet(p, module) is not { Type.Shape: [var channels] } || channels < 0)
+                    if (Constants.TryGet(p, _module) is not { Type.Shape: [var channels] } || channels < 0)
                         return Skip("it cuts the channel axis and a BatchNormalization parameter is not a constant of shape [C]");
                 }
                 var done = new Dictionary<Value, Value>(); // one parameter often feeds several inputs
@@ -188,12 +188,12 @@ public sealed class ReorderSlices : Pass
         /// <summary>A new constant: <paramref name="c"/> taken along each axis by <paramref name="perAxis"/>, before the Slice.</summary>
         private Value? SliceConstant(Value c, AxisRange?[] perAxis)
         {
-            if (Constants.TryGet(c, module) is not { } tensor) return null;
+            if (Constants.TryGet(c, _module) is not { } tensor) return null;
             var bytes = SliceFacts.Gather(tensor.Bytes.Span, tensor.Type.Shape!, tensor.Type.Element.ByteSize, perAxis, out var shape);
             var constOp = Constants.DefiningConstant(c)!;
             var type = new TensorType(tensor.Type.Element, shape);
             rewriter.Count("constants sliced");
-            return Constants.Create(rewriter.Builder, module, type, bytes, Location.Fuse(constOp.Location, slice.Location),
+            return Constants.Create(rewriter.Builder, _module, type, bytes, Location.Fuse(constOp.Location, slice.Location),
                 (constOp.Location.FirstName ?? "const") + "_sliced");
         }
 
