@@ -14,6 +14,9 @@ public sealed class OpBuilder
 
     public Block Block => _block;
 
+    /// <summary>Told of each operation this builder inserts (a rewriter's driver keeps its worklist with it).</summary>
+    public Action<Operation>? Inserted { get; set; }
+
     public void SetInsertionPointToEnd(Block block) { _block = block; _index = block.Operations.Count; }
     public void SetInsertionPointBefore(Operation op) { _block = op.Parent!; _index = _block.IndexOf(op); }
     public void SetInsertionPointAfter(Operation op) { _block = op.Parent!; _index = _block.IndexOf(op) + 1; }
@@ -24,6 +27,7 @@ public sealed class OpBuilder
     {
         var op = new Operation(name, operands, resultTypes, attributes, location);
         _block.Insert(_index++, op);
+        Inserted?.Invoke(op);
         return op;
     }
 

@@ -10,6 +10,9 @@ public interface IResultNames
     /// <summary>Gives <paramref name="to"/> the name <paramref name="from"/> has, if it has one.</summary>
     void Transfer(OpResult from, OpResult to);
 
+    /// <summary>True for the attribute holding the result names: a copy of an operation that keeps its original drops it.</summary>
+    bool IsResultNames(string attributeName);
+
     /// <summary>True for attributes that name or document an operation without changing what it computes.</summary>
     bool IsBookkeeping(string attributeName);
 }

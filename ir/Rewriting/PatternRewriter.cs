@@ -2,10 +2,12 @@ namespace Mopt.Ir;
 
 /// <summary>
 /// Every change a rewrite pattern makes goes through here (MLIR's PatternRewriter): creating, replacing, erasing and
-/// modifying operations. It keeps the IR tidy on the spot: what a replacement or an erasure leaves unused and
-/// removable (old weights, old constants, their parameters) is erased at once, recursively; the replaced
-/// operation's result names go to the operations created in its place, and its location is fused into theirs.
-/// The listener (the greedy driver) hears of each change.
+/// modifying operations. It keeps the IR tidy on the spot: what a replacement, an erasure or an in-place change
+/// leaves unused and removable (old weights, old constants, their parameters, the op a fusion absorbed) is erased at
+/// once, recursively; a replaced operation's result names go to the operation created in its place, and its
+/// location is fused into that operation's unless an operation created in the same rewrite carries it on (same name,
+/// same location). The listener (the greedy driver) hears of each change. Dialect-agnostic: what is removable, what
+/// is a constant and how results are named come from the <see cref="DialectRegistry"/>.
 /// </summary>
 public sealed class PatternRewriter
 {
@@ -22,23 +24,47 @@ public sealed class PatternRewriter
     }
 
     public MirModule Module { get; }
+    /// <summary>The module's blobs, where large constants keep their bytes.</summary>
+    public ResourceTable Resources => Module.Resources;
     public DialectRegistry Registry { get; }
     public IRewriteListener? Listener { get; set; }
+
+    /// <summary>Where <see cref="Log"/> lines go (mopt-opt: <c>--debug</c>); nowhere when null.</summary>
+    public Action<string>? LogSink { get; set; }
+
+    /// <summary>Where <see cref="Count"/> goes (a pass's statistics); nowhere when null.</summary>
+    public Action<string, long>? StatisticSink { get; set; }
+
+    /// <summary>A line for <c>--debug</c>: what a rewrite did.</summary>
+    public void Log(string message) => LogSink?.Invoke(message);
+
+    /// <summary>Counts something a rewrite did beyond the pattern's own success (e.g. "constants sliced").</summary>
+    public void Count(string what, long by = 1) => StatisticSink?.Invoke(what, by);
 
     /// <summary>The operations erased so far (dead ones included).</summary>
     public long ErasedCount { get; private set; }
 
-    /// <summary>Why the last pattern did not apply, set by <see cref="NotifyMatchFailure"/>; the driver reads and clears it.</summary>
-    public string? MatchFailure { get; private set; }
+    // ------------------------------------------------------------------ match failures
 
-    /// <summary>Records why <paramref name="op"/> was not rewritten (reported only if it is still there at the end) and returns false.</summary>
+    private RewriteFailure? _matchFailure;
+
+    /// <summary>
+    /// Records why the pattern did not rewrite its root, about <paramref name="op"/> (the root or an operation it
+    /// needed), and returns false. The driver reports the root's last reason only if the root is still there at the end.
+    /// </summary>
     public bool NotifyMatchFailure(Operation op, string reason)
     {
-        MatchFailure = reason;
+        _matchFailure = new RewriteFailure(op, reason);
         return false;
     }
 
-    internal void ClearMatchFailure() => MatchFailure = null;
+    /// <summary>The reason recorded since the last call (the driver's), or null.</summary>
+    public RewriteFailure? TakeMatchFailure()
+    {
+        var failure = _matchFailure;
+        _matchFailure = null;
+        return failure;
+    }
 
     // ------------------------------------------------------------------ insertion point
 
@@ -63,12 +89,46 @@ public sealed class PatternRewriter
         return op;
     }
 
+    /// <summary>
+    /// An operation like <paramref name="op"/> (same name and attributes, its result names left out: they belong to
+    /// <paramref name="op"/> until a replacement hands them on) with other operands and result types, at the
+    /// insertion point; at <paramref name="op"/>'s location unless another is given.
+    /// </summary>
+    public Operation CreateLike(Operation op, IEnumerable<Value> operands, IEnumerable<MirType> resultTypes, Location? location = null)
+    {
+        var names = Registry.ResultNames;
+        var attributes = op.Attributes.Where(a => names is null || !names.IsResultNames(a.Name)).ToList();
+        return Create(op.Name, operands, resultTypes, attributes, location ?? op.Location);
+    }
+
     /// <summary>Inserts an operation made elsewhere (a clone) at the insertion point.</summary>
     public void Insert(Operation op)
     {
         if (_block is null) throw new InvalidOperationException("the rewriter has no insertion point");
         if (_before is not null) _block.InsertBefore(_before, op);
         else _block.Append(op);
+        Track(op);
+    }
+
+    /// <summary>
+    /// A builder at the insertion point whose operations the rewriter tracks like its own (for helpers written
+    /// against <see cref="OpBuilder"/>, such as a dialect's constant makers). Take a fresh one for each use: it
+    /// does not follow the rewriter's later insertions.
+    /// </summary>
+    public OpBuilder Builder
+    {
+        get
+        {
+            if (_block is null) throw new InvalidOperationException("the rewriter has no insertion point");
+            var builder = new OpBuilder(_block);
+            if (_before is not null) builder.SetInsertionPointBefore(_before);
+            builder.Inserted = Track;
+            return builder;
+        }
+    }
+
+    private void Track(Operation op)
+    {
         _createdInRewrite.Add(op);
         Listener?.OperationInserted(op);
     }
@@ -78,13 +138,15 @@ public sealed class PatternRewriter
     /// <summary>
     /// Replaces every use of <paramref name="op"/>'s results by <paramref name="replacement"/> (one value per result),
     /// then erases it and whatever that leaves dead. A replacement made in this rewrite takes the op's result name and
-    /// has the op's location fused into its own.
+    /// has the op's location fused into its own, unless an operation made in this rewrite carries the op on (same
+    /// name, same location: a Slice moved up keeps its own).
     /// </summary>
     public void ReplaceOp(Operation op, IReadOnlyList<Value> replacement)
     {
         if (replacement.Count != op.Results.Count)
             throw new ArgumentException($"{op.Name} has {op.Results.Count} results but {replacement.Count} replacements were given");
         Listener?.OperationReplaced(op, replacement);
+        bool carriedOn = _createdInRewrite.Any(c => c.Name == op.Name && c.Location == op.Location);
         for (int i = 0; i < replacement.Count; i++)
         {
             var from = op.Results[i];
@@ -92,10 +154,9 @@ public sealed class PatternRewriter
             if (to is OpResult r && _createdInRewrite.Contains(r.Owner))
             {
                 Registry.ResultNames?.Transfer(from, r);
-                FuseLocation(r.Owner, op.Location);
+                if (!carriedOn) FuseLocation(r.Owner, op.Location);
             }
-            foreach (var user in from.Users.Distinct().ToList()) Listener?.OperationModified(user);
-            from.ReplaceAllUsesWith(to);
+            ReplaceAllUsesWith(from, to);
         }
         EraseOp(op);
     }
@@ -114,7 +175,7 @@ public sealed class PatternRewriter
     /// <summary>Erases <paramref name="op"/> (its results must be unused), then the producers of its operands that this leaves dead.</summary>
     public void EraseOp(Operation op)
     {
-        var producers = op.Operands.OfType<OpResult>().Select(r => r.Owner).Distinct().ToList();
+        var producers = Producers(op);
         EraseOne(op);
         foreach (var p in producers) EraseIfDead(p);
     }
@@ -127,12 +188,24 @@ public sealed class PatternRewriter
         return true;
     }
 
-    /// <summary>Runs <paramref name="change"/> on <paramref name="op"/> in place (attributes, operands) and tells the listener.</summary>
-    public void ModifyInPlace(Operation op, Action change)
+    /// <summary>
+    /// Runs <paramref name="change"/> on <paramref name="op"/> in place (attributes, operands), tells the listener,
+    /// then erases the former operand producers the change left dead (a Pad folded into its Conv, an old shape).
+    /// When <paramref name="absorbs"/> is given, <paramref name="op"/> now also computes what that operation did
+    /// (a Pad merged into a Conv's pads): its location is fused into <paramref name="op"/>'s.
+    /// </summary>
+    public void ModifyInPlace(Operation op, Action change, Operation? absorbs = null)
     {
+        var producers = Producers(op);
+        var absorbed = absorbs?.Location;
         change();
+        if (absorbed is not null) FuseLocation(op, absorbed);
         Listener?.OperationModified(op);
+        foreach (var p in producers)
+            if (p != op) EraseIfDead(p);
     }
+
+    private static List<Operation> Producers(Operation op) => op.Operands.OfType<OpResult>().Select(r => r.Owner).Distinct().ToList();
 
     /// <summary>Sets <paramref name="op"/>'s location to include <paramref name="other"/> (a fused location of both).</summary>
     public static void FuseLocation(Operation op, Location other)
@@ -144,14 +217,19 @@ public sealed class PatternRewriter
     /// <summary>The resource keys of constants erased so far: blobs that may now be unreferenced.</summary>
     public IReadOnlyCollection<string> ReleasedBlobKeys => _releasedBlobKeys;
 
-    /// <summary>Removes the blobs of erased constants that nothing points at any more; returns their total bytes.</summary>
-    public long RemoveReleasedBlobs()
+    /// <summary>Removes the blobs of erased constants that nothing points at any more.</summary>
+    public ReleasedBlobs RemoveReleasedBlobs()
     {
-        if (_releasedBlobKeys.Count == 0) return 0;
+        if (_releasedBlobKeys.Count == 0) return default;
+        int count = 0;
         long bytes = 0;
-        foreach (var (_, blob) in Module.RemoveUnreferencedBlobs(_releasedBlobKeys)) bytes += blob.Data.Length;
+        foreach (var (_, blob) in Module.RemoveUnreferencedBlobs(_releasedBlobKeys))
+        {
+            count++;
+            bytes += blob.Data.Length;
+        }
         _releasedBlobKeys.Clear();
-        return bytes;
+        return new ReleasedBlobs(count, bytes);
     }
 
     private void EraseOne(Operation op)

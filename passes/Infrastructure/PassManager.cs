@@ -49,6 +49,7 @@ public sealed class PassManager
             try
             {
                 pass.Run(module, context);
+                DeadWeights.Erase(module, context); // no pass leaves unused weights behind
             }
             catch (MirException) { throw; }
             catch (Exception e) when (e is InvalidOperationException or ArgumentException or NotSupportedException or InvalidDataException)

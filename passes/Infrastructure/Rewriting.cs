@@ -2,43 +2,150 @@ using Mopt.Ir;
 
 namespace Mopt.Passes;
 
-/// <summary>A local rewrite: match one operation, then rewrite it (as MLIR's RewritePattern).</summary>
-public abstract class RewritePattern
+/// <summary>
+/// Applies patterns until none applies (MLIR's GreedyPatternRewriteDriver): a worklist seeded with every operation
+/// once, in order; an operation the rewriter reports as created or modified, a user of a replaced value and a
+/// producer of an erased operation's operands go back on it, so no rewrite needs a whole-module sweep. Each success
+/// counts its pattern's name in the pass's statistics. Why a pattern did not apply is reported (as a skip) only for
+/// operations still there at the end, with the last reason given. Blobs of the constants the rewrites erased are
+/// released at the end ("blobs removed", "blob bytes freed").
+/// </summary>
+public static class GreedyPatternRewriteDriver
 {
-    /// <summary>What a successful rewrite is counted as in the statistics, e.g. "Identity removed".</summary>
-    public abstract string Name { get; }
-    /// <summary>The operation name this pattern starts from, or null for any operation.</summary>
-    public virtual string? Root => null;
+    /// <summary>
+    /// Rewrites at most this many times per operation the module starts with (and never fewer than 1000 in all): a
+    /// set of patterns that keeps undoing each other stops, with a note, instead of looping forever.
+    /// </summary>
+    public const int RewritesPerOperation = 10;
 
-    /// <summary>Rewrites <paramref name="op"/> and returns true, or leaves the IR untouched and returns false.</summary>
-    public abstract bool MatchAndRewrite(Operation op, PassContext context);
-}
+    /// <summary>
+    /// Runs <paramref name="patterns"/> over <paramref name="module"/>; returns the number of rewrites made.
+    /// <paramref name="name"/> (the pass) names the note given when <paramref name="maxRewrites"/> is reached.
+    /// </summary>
+    public static long Apply(MirModule module, IReadOnlyList<RewritePattern> patterns, PassContext context, string name = "rewrite",
+        long? maxRewrites = null) =>
+        new Driver(module, patterns, context).Run(name, maxRewrites);
 
-/// <summary>Applies patterns to every operation until none applies (or an iteration limit is reached).</summary>
-public static class GreedyRewriteDriver
-{
-    public static int Apply(MirModule module, IReadOnlyList<RewritePattern> patterns, PassContext context, int maxIterations = 10)
+    private sealed class Driver : IRewriteListener
     {
-        var byRoot = patterns.ToLookup(p => p.Root ?? "");
-        int total = 0;
-        for (int iteration = 0; iteration < maxIterations; iteration++)
+        private readonly MirModule _module;
+        private readonly PassContext _context;
+        private readonly Dictionary<string, List<RewritePattern>> _byRoot = new(StringComparer.Ordinal);
+        private readonly List<RewritePattern> _anyRoot = new();
+        private readonly PatternRewriter _rewriter;
+        // A stack, as MLIR's: seeded in reverse so the first operation comes off first; what a rewrite touches is tried next.
+        private readonly List<Operation> _worklist = new();
+        private readonly HashSet<Operation> _queued = new();
+        private readonly Dictionary<Operation, RewriteFailure> _failures = new();
+
+        public Driver(MirModule module, IReadOnlyList<RewritePattern> patterns, PassContext context)
         {
-            int changed = 0;
-            foreach (var op in module.AllOperations().ToList())
+            _module = module;
+            _context = context;
+            foreach (var pattern in patterns)
             {
-                if (op.Parent is null) continue; // erased by an earlier rewrite in this sweep
-                foreach (var pattern in byRoot[op.Name].Concat(byRoot[""]))
+                if (pattern.Root is not { } root) _anyRoot.Add(pattern);
+                else if (_byRoot.TryGetValue(root, out var list)) list.Add(pattern);
+                else _byRoot[root] = [pattern];
+            }
+            _rewriter = new PatternRewriter(module, context.Dialects, this)
+            {
+                LogSink = context.Log,
+                StatisticSink = (what, by) => context.Count(what, by),
+            };
+        }
+
+        public long Run(string name, long? maxRewrites)
+        {
+            var seed = _module.AllOperations().Where(HasPatterns).ToList();
+            long limit = maxRewrites ?? Math.Max(1000, (long)seed.Count * RewritesPerOperation);
+            for (int i = seed.Count - 1; i >= 0; i--) Push(seed[i]);
+
+            long rewrites = 0;
+            while (_worklist.Count > 0)
+            {
+                var op = _worklist[^1];
+                _worklist.RemoveAt(_worklist.Count - 1);
+                _queued.Remove(op);
+                if (op.Parent is null) continue; // erased by an earlier rewrite
+                if (rewrites >= limit)
                 {
-                    if (!pattern.MatchAndRewrite(op, context)) continue;
-                    context.Count(pattern.Name);
-                    changed++;
+                    _context.Note($"{name}: stopped after {limit} rewrites with patterns still applying; the result is correct but may not be fully simplified");
                     break;
                 }
+                if (TryPatterns(op)) rewrites++;
             }
-            total += changed;
-            if (changed == 0) return total;
+
+            // A reason is reported only for an operation still there: one rewritten some other way was not skipped.
+            if (_failures.Count > 0)
+                foreach (var op in _module.AllOperations())
+                    if (_failures.TryGetValue(op, out var failure)) _context.Skip(failure.Target, failure.Reason);
+
+            var released = _rewriter.RemoveReleasedBlobs();
+            if (released.Count > 0)
+            {
+                _context.Count("blobs removed", released.Count);
+                _context.Count("blob bytes freed", released.Bytes);
+            }
+            return rewrites;
         }
-        context.Log($"stopped after {maxIterations} sweeps with rewrites still applying");
-        return total;
+
+        private bool TryPatterns(Operation op)
+        {
+            RewriteFailure? last = null;
+            foreach (var pattern in PatternsFor(op))
+            {
+                _rewriter.BeginRewrite();
+                _rewriter.SetInsertionPointBefore(op);
+                _rewriter.TakeMatchFailure();
+                if (pattern.MatchAndRewrite(op, _rewriter))
+                {
+                    _context.Count(pattern.Name);
+                    _failures.Remove(op);
+                    // Whatever it changed is queued; the root itself too when it stays, since another pattern may now apply.
+                    if (op.Parent is not null) Push(op);
+                    return true;
+                }
+                if (op.Parent is null) throw new InvalidOperationException($"pattern '{pattern.Name}' erased {op.Name} but reported no rewrite");
+                last = _rewriter.TakeMatchFailure() ?? last;
+            }
+            if (last is not null) _failures[op] = last;
+            else _failures.Remove(op);
+            return false;
+        }
+
+        private IEnumerable<RewritePattern> PatternsFor(Operation op) =>
+            _byRoot.TryGetValue(op.Name, out var list) ? list.Concat(_anyRoot) : _anyRoot;
+
+        private bool HasPatterns(Operation op) => _anyRoot.Count > 0 || _byRoot.ContainsKey(op.Name);
+
+        private void Push(Operation op)
+        {
+            if (op.Parent is null || !HasPatterns(op) || !_queued.Add(op)) return;
+            _worklist.Add(op);
+        }
+
+        // ------------------------------------------------------------------ IRewriteListener
+
+        public void OperationInserted(Operation op)
+        {
+            foreach (var inner in op.Walk()) Push(inner);
+        }
+
+        public void OperationErased(Operation op)
+        {
+            _failures.Remove(op);
+            // A producer that lost a reader may now match (a value read once), or be dead: try it again.
+            foreach (var operand in op.Operands)
+                if (operand is OpResult r) Push(r.Owner);
+        }
+
+        public void OperationModified(Operation op) => Push(op);
+
+        public void OperationReplaced(Operation op, IReadOnlyList<Value> replacement)
+        {
+            foreach (var result in op.Results)
+                foreach (var user in result.Users) Push(user);
+        }
     }
 }

@@ -62,7 +62,7 @@ internal sealed class DynamicQuantization
         if (!ActivationOk(conv, conv.GetOperand(0))) return false;
         var weight = WeightOf(conv, 1, minRank: 3);
         if (weight is null) return false;
-        var bias = conv.OperandCount > 2 && !Canonicalization.OnnxFacts.IsAbsent(conv.GetOperand(2)) ? conv.GetOperand(2) : null;
+        var bias = conv.OperandCount > 2 && !OnnxFacts.IsAbsent(conv.GetOperand(2)) ? conv.GetOperand(2) : null;
         ConstantTensor? biasValue = null;
         if (bias is not null && (biasValue = Constants.TryGet(bias, _module)) is null)
         {
@@ -130,7 +130,7 @@ internal sealed class DynamicQuantization
         }
         var weight = WeightOf(gemm, 1, minRank: 2, maxRank: 2);
         if (weight is null || gemm.Result.Type is not TensorType { IsRanked: true } outType) return Skipped(gemm, weight);
-        var c = gemm.OperandCount > 2 && !Canonicalization.OnnxFacts.IsAbsent(gemm.GetOperand(2)) ? gemm.GetOperand(2) : null;
+        var c = gemm.OperandCount > 2 && !OnnxFacts.IsAbsent(gemm.GetOperand(2)) ? gemm.GetOperand(2) : null;
         ConstantTensor? cValue = null;
         if (c is not null && (cValue = Constants.TryGet(c, _module)) is null)
         {

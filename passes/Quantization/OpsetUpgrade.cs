@@ -1,5 +1,4 @@
 using Mopt.Ir;
-using Mopt.Passes.Canonicalization;
 
 namespace Mopt.Passes.Quantization;
 
@@ -38,7 +37,7 @@ public static class OpsetUpgrade
     public const int LowestSource = 7;
 
     /// <summary>The default-domain opset of the module (17, the exporter's default, when the module names none).</summary>
-    public static int CurrentOpset(MirModule module) => (int)OnnxFacts.Opset(module);
+    public static int CurrentOpset(MirModule module) => (int)OnnxOpset.Of(module);
 
     /// <summary>
     /// Raises the opset to <paramref name="minimumOpset"/> when it is lower, rewriting what changed form. False, with
@@ -150,12 +149,12 @@ public static class OpsetUpgrade
                 return null;
             case "Squeeze" or "Unsqueeze" or "ReduceSum" when Crosses(13):
                 if (op.OperandCount > 1) return "it already has an axes input";
-                if (OnnxFacts.Ints(op, "axes") is not { } axes)
+                if (op.ReadInts("axes") is not { } axes)
                     return type == "Unsqueeze" ? "it has no axes attribute" : null; // no axes: all dimensions, as at 13
                 rewrites.Add(() => { op.RemoveAttr("axes"); op.AddOperand(Int64s(op, module, axes, "axes")); });
                 return null;
             case "Split" when Crosses(13):
-                if (OnnxFacts.Ints(op, "split") is not { } split) return null;
+                if (op.ReadInts("split") is not { } split) return null;
                 rewrites.Add(() => { op.RemoveAttr("split"); op.AddOperand(Int64s(op, module, split, "split")); });
                 return null;
             case "Softmax" or "LogSoftmax" or "Hardmax" when Crosses(13):
@@ -229,7 +228,7 @@ public static class OpsetUpgrade
     private static string? AttributesToInputs(Operation op, MirModule module, List<Action> rewrites, string[] names, int required)
     {
         if (op.OperandCount > 1) return "it already has parameter inputs";
-        var values = names.Select(n => OnnxFacts.Ints(op, n)).ToArray();
+        var values = names.Select(n => op.ReadInts(n)).ToArray();
         for (int i = 0; i < required; i++)
             if (values[i] is null) return $"it has no {names[i]} attribute";
         rewrites.Add(() =>
@@ -244,7 +243,7 @@ public static class OpsetUpgrade
     private static string? PadToInputs(Operation op, MirModule module, List<Action> rewrites)
     {
         if (op.OperandCount > 1) return "it already has a pads input";
-        if (OnnxFacts.Ints(op, "pads") is not { } pads) return "it has no pads attribute";
+        if (op.ReadInts("pads") is not { } pads) return "it has no pads attribute";
         double value = op.GetFloat("value") ?? 0;
         if (value != 0 && op.GetOperand(0).Type is not TensorType { Element.IsFloat: true })
             return "its pad value needs the data's element type, which is not a known float type";

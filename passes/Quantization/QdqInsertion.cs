@@ -1,5 +1,4 @@
 using Mopt.Ir;
-using Mopt.Passes.Canonicalization;
 
 namespace Mopt.Passes.Quantization;
 

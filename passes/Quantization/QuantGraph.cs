@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using Mopt.Ir;
-using Mopt.Passes.Canonicalization;
 
 namespace Mopt.Passes.Quantization;
 

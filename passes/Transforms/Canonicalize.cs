@@ -1,24 +1,28 @@
 using Mopt.Ir;
-using Mopt.Passes.Canonicalization;
 
 namespace Mopt.Passes;
 
 /// <summary>
-/// <c>--canonicalize</c>: small local simplifications that never change what the model computes.
+/// <c>--canonicalize</c>: small local simplifications that never change what the model computes, as MLIR's: each
+/// operation declares its canonicalization patterns with its definition (<see cref="ICanonicalizationPatterns"/>),
+/// and this pass runs those of every registered dialect with the greedy driver. It names no operation itself.
 /// <code>
 /// Before: %1 = "onnx.Identity"(%0) ; "onnx.Relu"(%1)
 /// After:  "onnx.Relu"(%0)
 /// </code>
-/// The patterns live in <c>Canonicalization/</c>, one file per family, each with its exact conditions:
+/// The ONNX patterns live in <c>ir/Dialects/Onnx/Canonicalization/</c>, one file per family, each with its exact
+/// conditions:
 /// <list type="bullet">
-/// <item>pass-throughs (<c>NoOpPatterns.cs</c>): Identity, Dropout in inference, TensorFlow CheckNumerics / Identity /
-/// StopGradient / PreventGradient / Snapshot, Cast or CastLike to the same type;</item>
+/// <item>pass-throughs (<c>NoOpPatterns.cs</c>): Identity, Dropout in inference, Cast or CastLike to the same type;</item>
 /// <item>Reshape (<c>ReshapePatterns.cs</c>): no-op Reshape, Reshape of a Reshape;</item>
 /// <item>Transpose (<c>TransposePatterns.cs</c>): identity permutation, Transpose of a Transpose (removed or composed);</item>
-/// <item>Pad and Slice (<c>PadSlicePatterns.cs</c>): all-zero Pad, Slice that takes everything.</item>
+/// <item>Pad and Slice (<c>PadSlicePatterns.cs</c>): all-zero Pad, Slice that takes everything;</item>
+/// <item>Constant (<c>ConstantPatterns.cs</c>): a Constant node becomes an initializer.</item>
 /// </list>
 /// An operation is only removed when its result has the same type as the value replacing it; a rewrite that cannot be
-/// proven (non-constant shape, unknown dimension, training-mode Dropout...) is recorded with its reason.
+/// proven (non-constant shape, unknown dimension, training-mode Dropout...) is recorded with its reason when the
+/// operation is still there at the end. What a rewrite leaves unused (a shape constant, the first of two Transposes)
+/// is erased at once.
 /// </summary>
 public sealed class Canonicalize : Pass
 {
@@ -26,23 +30,11 @@ public sealed class Canonicalize : Pass
     public override string Summary => "Remove no-op operations (onnx.Identity) and apply small local simplifications (Dropout, Reshape, Transpose, Cast, Pad, Slice, Constant nodes)";
 
     public override void Run(MirModule module, PassContext context) =>
-        GreedyRewriteDriver.Apply(module, Patterns(module), context);
+        GreedyPatternRewriteDriver.Apply(module, Patterns(context.Dialects), context, Name);
 
-    /// <summary>Every canonicalization pattern, in the order they are tried on an operation.</summary>
-    public static IReadOnlyList<RewritePattern> Patterns(MirModule module) =>
-    [
-        new RemoveIdentity(),
-        new RemoveInferenceDropout(module),
-        .. RemovePassThrough.OpNames.Select(n => new RemovePassThrough(n)),
-        new RemoveNoOpCast("onnx.Cast"),
-        new RemoveNoOpCast("onnx.CastLike"),
-        new RemoveNoOpReshape(module),
-        new MergeReshapes(module),
-        new RemoveNoOpTranspose(),
-        new FoldTransposePair(toIdentity: true),
-        new FoldTransposePair(toIdentity: false),
-        new RemoveNoOpPad(module),
-        new RemoveNoOpSlice(module),
-        new ConstantNodeToInitializer(),
-    ];
+    /// <summary>Every canonicalization pattern the dialects of <paramref name="registry"/> declare, op by op.</summary>
+    public static IReadOnlyList<RewritePattern> Patterns(DialectRegistry registry) =>
+        registry.Dialects.SelectMany(d => d.Ops)
+            .SelectMany(op => op.Interface<ICanonicalizationPatterns>()?.Patterns ?? [])
+            .ToList();
 }

@@ -27,7 +27,9 @@ namespace Mopt.Passes;
 /// else reads the layer's output, unless every other reader is a BN computing the same map, or the option
 /// <c>duplicate-shared</c> asks for a copy of the layer (located at <c>fused["bn", "conv"]</c>, as ONNX node names
 /// are unique). Before a Conv: every user of the BN is a Conv reading it as its input X, with the conditions above.
-/// The BN after a layer is tried first. New weights are new constants; the ones left unused go with <c>--dce</c>.
+/// The BN after a layer is tried first. New weights are new constants; the old ones, left unused, are erased at once
+/// (and their blobs released), as are the BN and the layer it went into. The BNs are patterns run by the greedy
+/// driver: a BN that could not fold is reported (with its last reason) only if it is still there at the end.
 /// </summary>
 public sealed class FoldBatchNorm : Pass
 {
@@ -42,175 +44,171 @@ public sealed class FoldBatchNorm : Pass
     {
         if (!module.AllOperations().Any(IsBatchNorm)) return;
         context.Count("folded", 0);
-        // The last reason each BN could not be folded; reported once at the end for the BNs still there.
-        var failures = new Dictionary<Operation, (Operation Target, string Reason)>();
-        for (int sweep = 0; sweep < 10; sweep++)
-        {
-            bool changed = false;
-            foreach (var bn in module.AllOperations().Where(IsBatchNorm).ToList())
-            {
-                if (bn.Parent is null) continue; // folded together with an identical BN
-                if (TryFold(bn, module, context, out var failure))
-                {
-                    changed = true;
-                    failures.Remove(bn);
-                }
-                else failures[bn] = failure;
-            }
-            if (!changed) break;
-        }
-        foreach (var (bn, (target, reason)) in failures)
-            if (bn.Parent is not null) context.Skip(target, reason);
+        GreedyPatternRewriteDriver.Apply(module, [new FoldIntoLayer(_duplicateShared.Value)], context, Name);
     }
 
     private static bool IsBatchNorm(Operation op) => op.Name == BatchNormParams.OpName;
 
-    private bool TryFold(Operation bn, MirModule module, PassContext context, out (Operation, string) failure)
+    /// <summary>One BN into the layer before it, else into the Convs after it.</summary>
+    private sealed class FoldIntoLayer(bool duplicateShared) : RewritePattern
     {
-        failure = default;
-        if (BatchNormParams.TryRead(bn, module, out var why) is not { } affine)
-        {
-            failure = (bn, why);
-            return false;
-        }
+        public override string Name => "folded";
+        public override string? Root => BatchNormParams.OpName;
 
-        (Operation Target, string Reason)? after = null, before = null;
-        if (bn.GetOperand(0) is OpResult { Owner: var producer } && LayerFolding.IsLayer(producer))
+        public override bool MatchAndRewrite(Operation bn, PatternRewriter rewriter)
         {
-            if (TryFoldAfter(bn, producer, affine, module, context, out var r)) return true;
-            after = r;
-        }
-        var users = bn.Result.Users.Distinct().ToList();
-        if (users.Count > 0 && users.All(u => u.Name == "onnx.Conv"))
-        {
-            if (TryFoldBefore(bn, users, affine, module, context, out var r)) return true;
-            before = r;
-        }
+            var module = rewriter.Module;
+            if (BatchNormParams.TryRead(bn, module, out var why) is not { } affine) return rewriter.NotifyMatchFailure(bn, why);
 
-        failure = (after, before) switch
-        {
-            ({ } a, null) => a,
-            (null, { } b) => b,
-            ({ } a, { } b) => (bn, $"not into {FloatData.NameOf(a.Target)} before it ({a.Reason}) nor into {FloatData.NameOf(b.Target)} after it ({b.Reason})"),
-            _ => (bn, $"nothing to fold into: its input comes from {InputDescription(bn.GetOperand(0))}, not a Conv, ConvTranspose, Gemm or MatMul, " +
-                      "and its users are not all Convs"),
-        };
-        return false;
-    }
-
-    private static string InputDescription(Value v) => v switch
-    {
-        OpResult r => FloatData.Describe(r.Owner),
-        BlockArgument a => $"argument #{a.Index}",
-        _ => "?",
-    };
-
-    // ------------------------------------------------------------------ BN after a layer
-
-    private bool TryFoldAfter(Operation bn, Operation producer, ChannelAffine affine, MirModule module, PassContext context,
-        out (Operation Target, string Reason) failure)
-    {
-        failure = default;
-        if (LayerFolding.Analyze(producer, module, out var why) is not { } layer)
-        {
-            failure = (producer, why);
-            return false;
-        }
-        if (layer.FeatureAxis != 1)
-        {
-            failure = (producer, layer.FeatureAxis < 0
-                ? "output rank unknown, so its channel axis is unknown"
-                : $"its channels are on axis {layer.FeatureAxis} of its rank-{layer.OutputRank} output, but BatchNormalization normalizes axis 1");
-            return false;
-        }
-        if (layer.Channels != affine.Channels)
-        {
-            failure = (producer, $"has {layer.Channels} output channels but {FloatData.NameOf(bn)} normalizes {affine.Channels}");
-            return false;
-        }
-
-        // Readers of the layer's output other than this BN see the output unchanged only if they compute the same
-        // map too (a BN applied twice to the same tensor); else the layer is copied (option) or the BN stays.
-        var consumers = new List<Operation> { bn };
-        foreach (var user in producer.Result.Users.Distinct())
-        {
-            if (user == bn) continue;
-            if (IsBatchNorm(user) && user.GetOperand(0) == producer.Result && user.Result.Type == bn.Result.Type
-                && BatchNormParams.TryRead(user, module, out _) is { } other && other.SameAs(affine))
-                consumers.Add(user);
-        }
-        if (LayerFolding.OtherUser(layer, consumers) is { } shared)
-        {
-            if (!_duplicateShared.Value)
+            (Operation Target, string Reason)? after = null, before = null;
+            if (bn.GetOperand(0) is OpResult { Owner: var producer } && LayerFolding.IsLayer(producer, rewriter.Registry))
             {
-                failure = (producer, $"its output also feeds {FloatData.Describe(shared)}, which would see the folded values");
+                if (TryFoldAfter(bn, producer, affine, rewriter, out var r)) return true;
+                after = r;
+            }
+            var users = bn.Result.Users.Distinct().ToList();
+            if (users.Count > 0 && users.All(u => u.Name == "onnx.Conv"))
+            {
+                if (TryFoldBefore(bn, users, affine, rewriter, out var r)) return true;
+                before = r;
+            }
+
+            var (target, reason) = (after, before) switch
+            {
+                ({ } a, null) => a,
+                (null, { } b) => b,
+                ({ } a, { } b) => (bn, $"not into {FloatData.NameOf(a.Target)} before it ({a.Reason}) nor into {FloatData.NameOf(b.Target)} after it ({b.Reason})"),
+                _ => (bn, $"nothing to fold into: its input comes from {InputDescription(bn.GetOperand(0))}, not a Conv, ConvTranspose, Gemm or MatMul, " +
+                          "and its users are not all Convs"),
+            };
+            return rewriter.NotifyMatchFailure(target, reason);
+        }
+
+        private static string InputDescription(Value v) => v switch
+        {
+            OpResult r => FloatData.Describe(r.Owner),
+            BlockArgument a => $"argument #{a.Index}",
+            _ => "?",
+        };
+
+        // ------------------------------------------------------------------ BN after a layer
+
+        private bool TryFoldAfter(Operation bn, Operation producer, ChannelAffine affine, PatternRewriter rewriter,
+            out (Operation Target, string Reason) failure)
+        {
+            failure = default;
+            var module = rewriter.Module;
+            if (LayerFolding.Analyze(producer, module, rewriter.Registry, out var why) is not { } layer)
+            {
+                failure = (producer, why);
                 return false;
             }
-            context.Count("layers duplicated");
+            if (layer.FeatureAxis != 1)
+            {
+                failure = (producer, layer.FeatureAxis < 0
+                    ? "output rank unknown, so its channel axis is unknown"
+                    : $"its channels are on axis {layer.FeatureAxis} of its rank-{layer.OutputRank} output, but BatchNormalization normalizes axis 1");
+                return false;
+            }
+            if (layer.Channels != affine.Channels)
+            {
+                failure = (producer, $"has {layer.Channels} output channels but {FloatData.NameOf(bn)} normalizes {affine.Channels}");
+                return false;
+            }
+
+            // Readers of the layer's output other than this BN see the output unchanged only if they compute the same
+            // map too (a BN applied twice to the same tensor); else the layer is copied (option) or the BN stays.
+            var consumers = new List<Operation> { bn };
+            foreach (var user in producer.Result.Users.Distinct())
+            {
+                if (user == bn) continue;
+                if (IsBatchNorm(user) && user.GetOperand(0) == producer.Result && user.Result.Type == bn.Result.Type
+                    && BatchNormParams.TryRead(user, module, out _) is { } other && other.SameAs(affine))
+                    consumers.Add(user);
+            }
+            bool copy = false;
+            if (LayerFolding.OtherUser(layer, consumers) is { } shared)
+            {
+                if (!duplicateShared)
+                {
+                    failure = (producer, $"its output also feeds {FloatData.Describe(shared)}, which would see the folded values");
+                    return false;
+                }
+                copy = true;
+                rewriter.Count("layers duplicated");
+            }
+
+            var names = string.Join(", ", consumers.Select(FloatData.NameOf));
+            LayerFolding.Fold(layer, affine, consumers, rewriter);
+            // The driver counts this BN; the identical ones folded with it count too.
+            if (consumers.Count > 1) rewriter.Count("folded", consumers.Count - 1);
+            rewriter.Log($"folded {names} into {producer.Name} {layer.Name}{(copy ? " (a copy of it)" : "")}");
+            return true;
         }
 
-        bool copy = LayerFolding.OtherUser(layer, consumers) is not null;
-        LayerFolding.Fold(layer, affine, consumers, module);
-        context.Count("folded", consumers.Count);
-        context.Log($"folded {string.Join(", ", consumers.Select(FloatData.NameOf))} into {producer.Name} {layer.Name}{(copy ? " (a copy of it)" : "")}");
-        return true;
-    }
+        // ------------------------------------------------------------------ BN before Convs
 
-    // ------------------------------------------------------------------ BN before Convs
+        private static bool TryFoldBefore(Operation bn, List<Operation> convs, ChannelAffine affine, PatternRewriter rewriter,
+            out (Operation Target, string Reason) failure)
+        {
+            failure = default;
+            var module = rewriter.Module;
+            var plans = new List<BeforeFold>();
+            foreach (var conv in convs)
+            {
+                if (PlanBefore(bn, conv, affine, module, rewriter.Registry, out var why) is not { } plan)
+                {
+                    failure = (conv, why);
+                    return false;
+                }
+                plans.Add(plan);
+            }
+            var x = bn.GetOperand(0);
+            var bnName = FloatData.NameOf(bn);
+            foreach (var plan in plans)
+            {
+                // Each Conv reads x with its new weight and bias in place; the BN goes with its last reader, the old
+                // weights with theirs.
+                var conv = plan.Conv.Op;
+                rewriter.SetInsertionPointBefore(conv);
+                var weightOp = Constants.DefiningConstant(conv.GetOperand(1))!;
+                var newWeight = Constants.Create(rewriter.Builder, module, plan.Conv.WeightType, ElementCodec.EncodeFloats(plan.Weight, plan.Conv.WeightType.Element),
+                    Location.Fuse(weightOp.Location, bn.Location), LayerFolding.BlobHint(weightOp, plan.Conv.Name + ".weight"));
+                Value? newBias = null;
+                if (plan.Bias is { } bias)
+                {
+                    var oldBias = conv.OperandCount > 2 ? Constants.DefiningConstant(conv.GetOperand(2)) : null;
+                    var type = plan.Conv.BiasType ?? new TensorType(plan.Conv.WeightType.Element, [bias.Length]);
+                    var baseLoc = oldBias?.Location is { } l && l is not UnknownLoc ? l : Location.Named(plan.Conv.Name + ".bias");
+                    newBias = Constants.Create(rewriter.Builder, module, type, ElementCodec.EncodeFloats(bias, type.Element), Location.Fuse(baseLoc, bn.Location),
+                        oldBias is not null ? LayerFolding.BlobHint(oldBias, plan.Conv.Name + ".bias") : plan.Conv.Name + ".bias");
+                }
+                rewriter.ModifyInPlace(conv, () =>
+                {
+                    conv.SetOperand(0, x);
+                    conv.SetOperand(1, newWeight);
+                    // Without a new bias, a none-typed "no bias" stays as it was.
+                    if (newBias is null) return;
+                    if (conv.OperandCount > 2) conv.SetOperand(2, newBias);
+                    else conv.AddOperand(newBias);
+                }, absorbs: bn);
+                rewriter.Log($"folded {bnName} into the {conv.Name} {plan.Conv.Name} after it");
+            }
+            return true;
+        }
+    }
 
     private sealed record BeforeFold(Layer Conv, double[] Weight, double[]? Bias);
 
-    private static bool TryFoldBefore(Operation bn, List<Operation> convs, ChannelAffine affine, MirModule module, PassContext context,
-        out (Operation Target, string Reason) failure)
-    {
-        failure = default;
-        var plans = new List<BeforeFold>();
-        foreach (var conv in convs)
-        {
-            if (PlanBefore(bn, conv, affine, module, out var why) is not { } plan)
-            {
-                failure = (conv, why);
-                return false;
-            }
-            plans.Add(plan);
-        }
-        var x = bn.GetOperand(0);
-        foreach (var plan in plans)
-        {
-            var conv = plan.Conv.Op;
-            var builder = OpBuilder.Before(conv);
-            var weightOp = Constants.DefiningConstant(conv.GetOperand(1))!;
-            var newWeight = Constants.Create(builder, module, plan.Conv.WeightType, ElementCodec.EncodeFloats(plan.Weight, plan.Conv.WeightType.Element),
-                Location.Fuse(weightOp.Location, bn.Location), LayerFolding.BlobHint(weightOp, plan.Conv.Name + ".weight"));
-            var operands = new List<Value> { x, newWeight };
-            if (plan.Bias is { } bias)
-            {
-                var oldBias = conv.OperandCount > 2 ? Constants.DefiningConstant(conv.GetOperand(2)) : null;
-                var type = plan.Conv.BiasType ?? new TensorType(plan.Conv.WeightType.Element, [bias.Length]);
-                var baseLoc = oldBias?.Location is { } l && l is not UnknownLoc ? l : Location.Named(plan.Conv.Name + ".bias");
-                operands.Add(Constants.Create(builder, module, type, ElementCodec.EncodeFloats(bias, type.Element), Location.Fuse(baseLoc, bn.Location),
-                    oldBias is not null ? LayerFolding.BlobHint(oldBias, plan.Conv.Name + ".bias") : plan.Conv.Name + ".bias"));
-            }
-            else if (conv.OperandCount > 2) operands.Add(conv.GetOperand(2)); // a none-typed "no bias" stays as it was
-            var fused = builder.Create(conv.Name, operands, [conv.Result.Type], conv.Attributes, Location.Fuse(conv.Location, bn.Location));
-            conv.Result.ReplaceAllUsesWith(fused.Result);
-            conv.Erase();
-            context.Log($"folded {FloatData.NameOf(bn)} into the {conv.Name} {plan.Conv.Name} after it");
-        }
-        bn.Erase();
-        context.Count("folded");
-        return true;
-    }
-
     /// <summary>The Conv's new weight and bias when <paramref name="bn"/> before it folds in exactly; else null and why.</summary>
-    private static BeforeFold? PlanBefore(Operation bn, Operation conv, ChannelAffine affine, MirModule module, out string reason)
+    private static BeforeFold? PlanBefore(Operation bn, Operation conv, ChannelAffine affine, MirModule module, DialectRegistry registry, out string reason)
     {
         if (conv.OperandSlots.Any(s => s.Value == bn.Result && s.Index != 0))
         {
             reason = $"reads {FloatData.NameOf(bn)} as its weight or bias, not as its input";
             return null;
         }
-        if (LayerFolding.Analyze(conv, module, out reason) is not { } layer) return null;
+        if (LayerFolding.Analyze(conv, module, registry, out reason) is not { } layer) return null;
         var shape = layer.WeightType.Shape!;
         long group = layer.Group, m = shape[0], perGroupIn = shape[1], inputs = perGroupIn * group;
         if (inputs != affine.Channels)
@@ -253,14 +251,14 @@ public sealed class FoldBatchNorm : Pass
     private static string? PaddingProblem(Operation conv, TensorType? input, IReadOnlyList<long> weightShape)
     {
         int spatial = weightShape.Count - 2;
-        var pads = Ints(conv.GetAttr("pads"));
+        var pads = conv.ReadInts("pads");
         if (pads is not null && pads.Any(p => p != 0))
             return $"pads [{string.Join(", ", pads)}]: zero padding of the normalized input is not zero padding of the input";
-        var autoPad = conv.GetString("auto_pad") ?? "NOTSET";
+        var autoPad = conv.ReadString("auto_pad") ?? "NOTSET";
         if (autoPad is "NOTSET" or "VALID") return null;
         if (autoPad is not ("SAME_UPPER" or "SAME_LOWER")) return $"auto_pad {autoPad} is not understood";
-        var strides = Ints(conv.GetAttr("strides"));
-        var dilations = Ints(conv.GetAttr("dilations"));
+        var strides = conv.ReadInts("strides");
+        var dilations = conv.ReadInts("dilations");
         for (int i = 0; i < spatial; i++)
         {
             long k = weightShape[2 + i];
@@ -277,11 +275,4 @@ public sealed class FoldBatchNorm : Pass
         }
         return null;
     }
-
-    private static long[]? Ints(Attr? attr) => attr switch
-    {
-        ArrayAttr a => a.Elements.Select(e => e is IntegerAttr i ? i.Value : 0).ToArray(),
-        DenseArrayAttr d when !d.Type.IsFloat => d.Ints.ToArray(),
-        _ => null,
-    };
 }

@@ -21,91 +21,89 @@ namespace Mopt.Passes;
 /// the channel axis (1 for Conv and Gemm; the last axis of MatMul(x, W)) where it is the channel count; its rank is
 /// not above the output's (so the result keeps its shape); a Div has no zero divisor; the layer's weight (and bias)
 /// are constant; nothing else reads the layer's output. An Add or Sub after a MatMul is left alone (no bias to fold
-/// into). A Div is folded only with the layer's output as its first operand.
+/// into). A Div is folded only with the layer's output as its first operand. The old weights, the layer and the
+/// constant are erased once nothing reads them; each op is a pattern root of the greedy driver, so a chain
+/// (Conv, Mul, Add) folds one op after the other, and a skip is reported only for an op still there at the end.
 /// </summary>
 public sealed class FuseConvAddMul : Pass
 {
     public override string Name => "fuse-conv-add-mul";
     public override string Summary => "Fold constant per-channel Mul/Add/Sub/Div after a Conv, ConvTranspose, Gemm or MatMul into its weights and bias";
 
-    private static readonly HashSet<string> Roots = new(StringComparer.Ordinal) { "onnx.Mul", "onnx.Add", "onnx.Sub", "onnx.Div" };
+    private static readonly string[] Roots = ["onnx.Mul", "onnx.Add", "onnx.Sub", "onnx.Div"];
 
     public override void Run(MirModule module, PassContext context)
     {
-        var failures = new Dictionary<Operation, (Operation Target, string Reason)>();
-        bool any = false;
-        for (int sweep = 0; sweep < 20; sweep++)
-        {
-            bool changed = false;
-            foreach (var op in module.AllOperations().Where(o => Roots.Contains(o.Name)).ToList())
-            {
-                if (op.Parent is null) continue;
-                var result = TryFuse(op, module, context);
-                if (result is null) { failures.Remove(op); changed = true; any = true; }
-                else if (result.Value.Reason.Length > 0) failures[op] = result.Value;
-                else failures.Remove(op);
-            }
-            if (!changed) break;
-        }
-        var left = failures.Where(f => f.Key.Parent is not null).ToList();
-        if (left.Count > 0 && !any) context.Count("folded", 0);
-        foreach (var (_, (target, reason)) in left) context.Skip(target, reason);
+        // "0 folded" next to the skips when there was something to fold and nothing folded.
+        if (module.AllOperations().Any(op => Roots.Contains(op.Name) && CandidateLayer(op, context.Dialects) is not null))
+            context.Count("folded", 0);
+        GreedyPatternRewriteDriver.Apply(module, Roots.Select(r => new FoldIntoLayer(r)).ToList(), context, Name);
     }
 
-    /// <summary>Null when folded; else the op and reason to report (an empty reason: not a candidate at all).</summary>
-    private static (Operation Target, string Reason)? TryFuse(Operation op, MirModule module, PassContext context)
+    /// <summary>The operand index of the layer output <paramref name="op"/> reads with a constant, or null when it is not a candidate at all.</summary>
+    private static int? CandidateLayer(Operation op, DialectRegistry registry)
     {
-        (Operation, string) NotACandidate() => (op, "");
-        if (op.OperandCount != 2 || op.Results.Count != 1) return NotACandidate();
+        if (op.OperandCount != 2 || op.Results.Count != 1) return null;
         bool ordered = op.Name == "onnx.Div";
-        int layerIndex = -1;
         for (int i = 0; i < (ordered ? 1 : 2); i++)
-            if (op.GetOperand(i) is OpResult { Owner: var p } && LayerFolding.IsLayer(p) && Constants.IsConstant(op.GetOperand(1 - i)))
+            if (op.GetOperand(i) is OpResult { Owner: var p } && LayerFolding.IsLayer(p, registry) && Constants.IsConstant(op.GetOperand(1 - i)))
             {
-                layerIndex = i;
-                break;
+                // MatMul has no bias to take an Add or Sub.
+                if (p.OpType == "MatMul" && op.Name is "onnx.Add" or "onnx.Sub") return null;
+                return i;
             }
-        if (layerIndex < 0) return NotACandidate();
-        var producer = ((OpResult)op.GetOperand(layerIndex)).Owner;
-        bool additive = op.Name is "onnx.Add" or "onnx.Sub";
-        if (producer.Name == "onnx.MatMul" && additive) return NotACandidate();
-
-        if (LayerFolding.Analyze(producer, module, out var why) is not { } layer) return (producer, why);
-        int axis = layer.FeatureAxis;
-        if (axis < 0) return (producer, "output rank unknown, so its channel axis is unknown");
-        if (FloatData.TryRead(op.GetOperand(1 - layerIndex), module, "the constant", out var ct, out why) is not { } c) return (op, why!);
-        var outType = producer.Result.Type as TensorType;
-        if (outType is null || ct!.Type.Element != outType.Element)
-            return (op, $"constant {ct!.Type} and {FloatData.NameOf(producer)}'s output {producer.Result.Type} differ in element type");
-        var shape = ct.Type.Shape!;
-        if (shape.Count > layer.OutputRank)
-            return (op, $"constant {ct.Type} has a higher rank than {FloatData.NameOf(producer)}'s output: broadcasting would change its shape");
-        for (int i = 0; i < shape.Count; i++)
-        {
-            int outAxis = layer.OutputRank - shape.Count + i;
-            if (shape[i] != 1 && !(outAxis == axis && shape[i] == layer.Channels))
-                return (op, $"constant {ct.Type} is not per-channel (one value per channel on axis {axis} of {producer.Result.Type})");
-        }
-        var perChannel = c.Length == layer.Channels ? c : Enumerable.Repeat(c[0], layer.Channels).ToArray();
-        ChannelAffine affine;
-        switch (op.Name)
-        {
-            case "onnx.Mul": affine = ChannelAffine.Multiply(perChannel); break;
-            case "onnx.Add": affine = ChannelAffine.Offset(perChannel); break;
-            case "onnx.Sub" when layerIndex == 0: affine = ChannelAffine.Offset(perChannel.Select(v => -v).ToArray()); break;
-            case "onnx.Sub": affine = new ChannelAffine(Enumerable.Repeat(-1.0, layer.Channels).ToArray(), perChannel); break;
-            default:
-                int zero = Array.IndexOf(perChannel, 0.0);
-                if (zero >= 0) return (op, $"divides channel {zero} by zero");
-                affine = ChannelAffine.Multiply(perChannel.Select(v => 1 / v).ToArray());
-                break;
-        }
-        if (LayerFolding.OtherUser(layer, [op]) is { } shared)
-            return (producer, $"its output also feeds {FloatData.Describe(shared)}, which would see the folded values");
-
-        LayerFolding.Fold(layer, affine, [op], module);
-        context.Count("folded");
-        context.Log($"folded {op.Name} {FloatData.NameOf(op)} into {producer.Name} {layer.Name}");
         return null;
+    }
+
+    private sealed class FoldIntoLayer(string root) : RewritePattern
+    {
+        public override string Name => "folded";
+        public override string? Root => root;
+
+        public override bool MatchAndRewrite(Operation op, PatternRewriter rewriter)
+        {
+            var module = rewriter.Module;
+            if (CandidateLayer(op, rewriter.Registry) is not int layerIndex) return false;
+            var producer = ((OpResult)op.GetOperand(layerIndex)).Owner;
+
+            if (LayerFolding.Analyze(producer, module, rewriter.Registry, out var why) is not { } layer) return rewriter.NotifyMatchFailure(producer, why);
+            int axis = layer.FeatureAxis;
+            if (axis < 0) return rewriter.NotifyMatchFailure(producer, "output rank unknown, so its channel axis is unknown");
+            if (FloatData.TryRead(op.GetOperand(1 - layerIndex), module, "the constant", out var ct, out why) is not { } c) return rewriter.NotifyMatchFailure(op, why!);
+            var outType = producer.Result.Type as TensorType;
+            if (outType is null || ct!.Type.Element != outType.Element)
+                return rewriter.NotifyMatchFailure(op, $"constant {ct!.Type} and {FloatData.NameOf(producer)}'s output {producer.Result.Type} differ in element type");
+            var shape = ct.Type.Shape!;
+            if (shape.Count > layer.OutputRank)
+                return rewriter.NotifyMatchFailure(op, $"constant {ct.Type} has a higher rank than {FloatData.NameOf(producer)}'s output: broadcasting would change its shape");
+            for (int i = 0; i < shape.Count; i++)
+            {
+                int outAxis = layer.OutputRank - shape.Count + i;
+                if (shape[i] != 1 && !(outAxis == axis && shape[i] == layer.Channels))
+                    return rewriter.NotifyMatchFailure(op, $"constant {ct.Type} is not per-channel (one value per channel on axis {axis} of {producer.Result.Type})");
+            }
+            var perChannel = c.Length == layer.Channels ? c : Enumerable.Repeat(c[0], layer.Channels).ToArray();
+            ChannelAffine affine;
+            switch (op.Name)
+            {
+                case "onnx.Mul": affine = ChannelAffine.Multiply(perChannel); break;
+                case "onnx.Add": affine = ChannelAffine.Offset(perChannel); break;
+                case "onnx.Sub" when layerIndex == 0: affine = ChannelAffine.Offset(perChannel.Select(v => -v).ToArray()); break;
+                case "onnx.Sub": affine = new ChannelAffine(Enumerable.Repeat(-1.0, layer.Channels).ToArray(), perChannel); break;
+                default:
+                    int zero = Array.IndexOf(perChannel, 0.0);
+                    if (zero >= 0) return rewriter.NotifyMatchFailure(op, $"divides channel {zero} by zero");
+                    affine = ChannelAffine.Multiply(perChannel.Select(v => 1 / v).ToArray());
+                    break;
+            }
+            if (LayerFolding.OtherUser(layer, [op]) is { } shared)
+                return rewriter.NotifyMatchFailure(producer, $"its output also feeds {FloatData.Describe(shared)}, which would see the folded values");
+
+            var name = FloatData.NameOf(op);
+            var opName = op.Name;
+            LayerFolding.Fold(layer, affine, [op], rewriter);
+            rewriter.Log($"folded {opName} {name} into {producer.Name} {layer.Name}");
+            return true;
+        }
     }
 }

@@ -1,5 +1,4 @@
 using Mopt.Ir;
-using Mopt.Passes.Canonicalization;
 
 namespace Mopt.Passes;
 
@@ -21,7 +20,8 @@ namespace Mopt.Passes;
 /// <item>the element type is f16, f32 or f64 (bf16 from opset 13), and the opset is 7 or later (Gemm-6 needs
 /// <c>broadcast</c>).</item>
 /// </list>
-/// The Gemm takes the Add's place and result names (<c>mo.outputs</c>), with alpha = beta = 1 and no transposes.
+/// The Gemm takes the Add's place, with alpha = beta = 1 and no transposes; it replaces the Add through the rewriter,
+/// which hands it the Add's result names, fuses the Add's location into the MatMul's, and erases the MatMul.
 /// </summary>
 public sealed class FuseMatMulAdd : Pass
 {
@@ -29,14 +29,14 @@ public sealed class FuseMatMulAdd : Pass
     public override string Summary => "Fuse MatMul + Add of a constant bias into Gemm when the MatMul is 2-D";
 
     public override void Run(MirModule module, PassContext context) =>
-        GreedyRewriteDriver.Apply(module, [new MatMulAddToGemm(module)], context);
+        GreedyPatternRewriteDriver.Apply(module, [new MatMulAddToGemm()], context, Name);
 
-    private sealed class MatMulAddToGemm(MirModule module) : RewritePattern
+    private sealed class MatMulAddToGemm : RewritePattern
     {
         public override string Name => "MatMul + Add fused into Gemm";
         public override string? Root => "onnx.Add";
 
-        public override bool MatchAndRewrite(Operation add, PassContext context)
+        public override bool MatchAndRewrite(Operation add, PatternRewriter rewriter)
         {
             if (add.OperandCount != 2 || add.Results.Count != 1) return false;
             int mmIndex = OnnxFacts.Producer(add.GetOperand(0), "onnx.MatMul") is not null ? 0
@@ -53,7 +53,7 @@ public sealed class FuseMatMulAdd : Pass
             if (aShape.Count != 2) return Skip($"A has rank {aShape.Count}; Gemm is 2-D (not reshaped)");
             if (w.Type is not TensorType { Shape: [_, var n] }) return Skip("W is not 2-D");
             var element = aType.Element;
-            long opset = OnnxFacts.Opset(module);
+            long opset = OnnxOpset.Of(rewriter.Module);
             if (opset < 7) return Skip($"opset {opset} is before 7 (Gemm needs the broadcast attribute there)");
             bool floatOk = element == ElementType.F32 || element == ElementType.F16 || element == ElementType.F64
                            || (element == ElementType.BF16 && opset >= 13);
@@ -64,20 +64,12 @@ public sealed class FuseMatMulAdd : Pass
             long m = aShape[0];
             if (!Broadcastable(b, m, n)) return Skip($"the bias shape {OnnxFacts.Dims(b.ToArray())} is not broadcastable to ({Dim(m)}, {Dim(n)}) without growing the result");
 
-            var builder = OpBuilder.Before(add);
-            var attrs = new List<NamedAttr>();
-            if (add.GetAttr("mo.outputs") is { } names) attrs.Add(new NamedAttr("mo.outputs", names));
-            var gemm = builder.Create("onnx.Gemm", [a, w, bias], [add.Result.Type], attrs, Location.Fuse(matmul.Location, add.Location));
-            add.Result.ReplaceAllUsesWith(gemm.Result);
-            add.Erase();
-            matmul.Erase();
+            // The Gemm takes the Add's place, result names and location; the MatMul, left unused, goes.
+            var gemm = rewriter.Create("onnx.Gemm", [a, w, bias], [add.Result.Type], location: matmul.Location);
+            rewriter.ReplaceOp(add, gemm);
             return true;
 
-            bool Skip(string reason)
-            {
-                context.Skip(add, $"not fused with the MatMul before it: {reason}");
-                return false;
-            }
+            bool Skip(string reason) => rewriter.NotifyMatchFailure(add, $"not fused with the MatMul before it: {reason}");
         }
 
         private static string Dim(long d) => d < 0 ? "?" : d.ToString(System.Globalization.CultureInfo.InvariantCulture);

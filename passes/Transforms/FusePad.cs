@@ -1,5 +1,4 @@
 using Mopt.Ir;
-using Mopt.Passes.Canonicalization;
 
 namespace Mopt.Passes;
 
@@ -30,7 +29,7 @@ public sealed class FusePad : Pass
     public override string Summary => "Fold a constant-zero Pad into the following Conv or AveragePool (a -inf Pad into MaxPool)";
 
     public override void Run(MirModule module, PassContext context) =>
-        GreedyRewriteDriver.Apply(module, [new FoldPadIntoConsumer(module)], context);
+        GreedyPatternRewriteDriver.Apply(module, [new FoldPadIntoConsumer()], context, Name);
 
     private static readonly HashSet<string> Consumers = new(StringComparer.Ordinal) { "onnx.Conv", "onnx.AveragePool", "onnx.MaxPool" };
 
@@ -40,21 +39,19 @@ public sealed class FusePad : Pass
         "onnx.Relu", "onnx.Sigmoid", "onnx.Softplus", "onnx.Exp", "onnx.Abs",
     };
 
-    private sealed class FoldPadIntoConsumer(MirModule module) : RewritePattern
+    private sealed class FoldPadIntoConsumer : RewritePattern
     {
         public override string Name => "Pad folded";
         public override string? Root => "onnx.Pad";
 
-        public override bool MatchAndRewrite(Operation pad, PassContext context)
+        public override bool MatchAndRewrite(Operation pad, PatternRewriter rewriter)
         {
+            var module = rewriter.Module;
             if (pad.OperandCount < 1 || pad.Results.Count != 1) return false;
             var padded = pad.Result;
             if (!padded.Users.Any(u => Consumers.Contains(u.Name))) return false;
             if (padded.Uses.Count != 1 || padded.Uses[0].Index != 0)
-            {
-                context.Skip(pad, "its result has other users than the Conv or pooling input");
-                return false;
-            }
+                return rewriter.NotifyMatchFailure(pad, "its result has other users than the Conv or pooling input");
             var user = padded.Uses[0].Owner;
             var kind = user.OpType;
             if (PadFacts.Mode(pad) is var mode && mode != "constant") return Skip($"mode is {mode}, not constant");
@@ -65,10 +62,10 @@ public sealed class FusePad : Pass
             if (pads[0] != 0 || pads[1] != 0 || pads[rank] != 0 || pads[rank + 1] != 0) return Skip("it pads the batch or channel axis");
             if (PadFacts.Value(pad, module, out why) is not double value) return Skip(why);
 
-            var autoPad = user.GetString("auto_pad") ?? "NOTSET";
+            var autoPad = user.ReadString("auto_pad") ?? "NOTSET";
             if (autoPad is not ("NOTSET" or "VALID" or "")) return Skip($"the {kind}'s auto_pad {autoPad} depends on the input size");
             int spatial = rank - 2;
-            var existing = OnnxFacts.Ints(user, "pads") ?? new long[2 * spatial];
+            var existing = user.ReadInts("pads") ?? new long[2 * spatial];
             if (existing.Length != 2 * spatial) return Skip($"the {kind}'s pads have {existing.Length} entries, not {2 * spatial}");
             var merged = new long[2 * spatial];
             for (int i = 0; i < spatial; i++)
@@ -84,11 +81,11 @@ public sealed class FusePad : Pass
                     break;
                 case "AveragePool":
                     if (value != 0) return Skip($"the pad value {value} is not 0");
-                    if (user.GetInt("count_include_pad") != 1) return Skip("the AveragePool does not count padding (count_include_pad = 0), the explicit zeros were counted");
+                    if (user.ReadInt("count_include_pad") != 1) return Skip("the AveragePool does not count padding (count_include_pad = 0), the explicit zeros were counted");
                     if (!PoolingAllows(user, merged, out why)) return Skip(why);
                     break;
                 case "MaxPool":
-                    if (!double.IsNegativeInfinity(value) && !(value == 0 && IsNonNegative(pad.GetOperand(0))))
+                    if (!double.IsNegativeInfinity(value) && !(value == 0 && IsNonNegative(pad.GetOperand(0), module)))
                         return Skip(value == 0 ? "the pad value is 0 and the input is not proven non-negative" : $"the pad value {value} is not -inf");
                     if (user.Results.Count > 1 && user.Results[1].HasUses) return Skip("the MaxPool's Indices output is used");
                     if (!PoolingAllows(user, merged, out why)) return Skip(why);
@@ -97,25 +94,23 @@ public sealed class FusePad : Pass
                     return false;
             }
 
-            user.SetOperand(0, pad.GetOperand(0));
-            user.SetAttr("pads", ArrayAttr.OfInts(merged));
-            user.RemoveAttr("auto_pad");
-            user.Location = Location.Fuse(user.Location, pad.Location);
-            OnnxFacts.EraseWithParameters(pad);
+            // The Pad (and its pads and value constants) goes with its last reader; the consumer carries its location.
+            rewriter.ModifyInPlace(user, () =>
+            {
+                user.SetOperand(0, pad.GetOperand(0));
+                user.SetAttr("pads", ArrayAttr.OfInts(merged));
+                user.RemoveAttr("auto_pad");
+            }, absorbs: pad);
             return true;
 
-            bool Skip(string reason)
-            {
-                context.Skip(pad, $"not folded into {user.OpType}: {reason}");
-                return false;
-            }
+            bool Skip(string reason) => rewriter.NotifyMatchFailure(pad, $"not folded into {user.OpType}: {reason}");
         }
 
         private static bool PoolingAllows(Operation pool, long[] merged, out string why)
         {
             why = "";
-            if (pool.GetInt("ceil_mode") is long c && c != 0) { why = "ceil_mode = 1 (windows may start in the padding)"; return false; }
-            if (OnnxFacts.Ints(pool, "kernel_shape") is not { } kernel || kernel.Length * 2 != merged.Length)
+            if (pool.ReadInt("ceil_mode") is long c && c != 0) { why = "ceil_mode = 1 (windows may start in the padding)"; return false; }
+            if (pool.ReadInts("kernel_shape") is not { } kernel || kernel.Length * 2 != merged.Length)
             {
                 why = "kernel_shape is missing or does not match the pads"; return false;
             }
@@ -128,12 +123,12 @@ public sealed class FusePad : Pass
             return true;
         }
 
-        private bool IsNonNegative(Value v)
+        private static bool IsNonNegative(Value v, MirModule module)
         {
             if (v is not OpResult { Owner: var op }) return false;
             if (NonNegativeOps.Contains(op.Name)) return true;
             if (op.Name != "onnx.Clip") return false;
-            double? min = op.OperandCount == 1 ? op.GetFloat("min")
+            double? min = op.OperandCount == 1 ? op.ReadFloat("min")
                 : OnnxFacts.Optional(op, 1) is { } m && OnnxFacts.ConstDoubles(m, module) is [var only] ? only : null;
             return min is >= 0;
         }

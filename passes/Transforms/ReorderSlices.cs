@@ -1,5 +1,4 @@
 using Mopt.Ir;
-using Mopt.Passes.Canonicalization;
 
 namespace Mopt.Passes;
 
@@ -29,7 +28,9 @@ namespace Mopt.Passes;
 /// constants of shape [C] and are sliced the same way.</item>
 /// </list>
 /// A Crop expressed as a Slice (several spatial axes) is handled the same. The new Slice keeps the old Slice's
-/// location, the moved operation its own, and takes over the old Slice's result names (<c>mo.outputs</c>).
+/// location, the moved operation its own; the moved operation replaces the old Slice through the rewriter, which
+/// hands it the Slice's result names and erases the old Slice, P and the constants nothing reads any more. Each move
+/// is a rewrite of the greedy driver, and the new Slice is tried again at once.
 /// </summary>
 public sealed class ReorderSlices : Pass
 {
@@ -46,44 +47,45 @@ public sealed class ReorderSlices : Pass
 
     private static readonly HashSet<string> PerChannelBinary = new(StringComparer.Ordinal) { "Add", "Sub", "Mul", "Div", "Pow", "PRelu" };
 
-    public override void Run(MirModule module, PassContext context)
+    public override void Run(MirModule module, PassContext context) =>
+        GreedyPatternRewriteDriver.Apply(module, [new MoveSliceUp()], context, Name);
+
+    /// <summary>Moves one Slice above its input's producer; the new Slice is tried again by the driver.</summary>
+    private sealed class MoveSliceUp : RewritePattern
     {
-        var work = new Queue<Operation>(module.AllOperations().Where(o => o.Name == "onnx.Slice"));
-        while (work.TryDequeue(out var slice))
-        {
-            if (slice.Parent is null) continue;
-            if (new Mover(module, context, slice).TryMove() is not { } moved) continue;
-            context.Count("Slice moved up");
-            work.Enqueue(moved);
-        }
+        public override string Name => "Slice moved up";
+        public override string? Root => "onnx.Slice";
+
+        public override bool MatchAndRewrite(Operation slice, PatternRewriter rewriter) => new Mover(rewriter, slice).TryMove();
     }
 
-    private sealed class Mover(MirModule module, PassContext context, Operation slice)
+    private sealed class Mover(PatternRewriter rewriter, Operation slice)
     {
+        private readonly MirModule _module = rewriter.Module;
         private Operation _producer = null!;
 
-        /// <summary>The new Slice when the Slice moved above its input's producer, else null.</summary>
-        public Operation? TryMove()
+        /// <summary>True when the Slice moved above its input's producer.</summary>
+        public bool TryMove()
         {
-            if (slice.OperandCount < 1 || slice.Results.Count != 1) return null;
-            if (slice.GetOperand(0) is not OpResult { Owner: var producer } || !producer.Name.StartsWith("onnx.", StringComparison.Ordinal)) return null;
+            if (slice.OperandCount < 1 || slice.Results.Count != 1) return false;
+            if (slice.GetOperand(0) is not OpResult { Owner: var producer } || !producer.Name.StartsWith("onnx.", StringComparison.Ordinal)) return false;
             _producer = producer;
             var kind = producer.OpType;
             bool unary = Unary.Contains(kind), binary = PerChannelBinary.Contains(kind), bn = kind == "BatchNormalization";
-            if (!unary && !binary && !bn) return null;
+            if (!unary && !binary && !bn) return false;
             if (producer.Parent != slice.Parent) return Skip("it is in another block");
             if (producer.Results.Count != 1) return Skip($"it has {producer.Results.Count} results");
             if (!OnnxFacts.OnlyUser(producer.Result, slice)) return Skip("its result has other users");
-            if (slice.Result.Type is not TensorType sliceType) return null;
-            if (producer.Result.Type is not TensorType producedType) return null;
+            if (slice.Result.Type is not TensorType sliceType) return false;
+            if (producer.Result.Type is not TensorType producedType) return false;
             if (unary) return MoveAboveUnary(sliceType, producedType);
             if (binary) return MoveAboveBinary(sliceType, producedType);
             return MoveAboveBatchNorm(sliceType);
         }
 
-        private Operation? MoveAboveUnary(TensorType sliceType, TensorType producedType)
+        private bool MoveAboveUnary(TensorType sliceType, TensorType producedType)
         {
-            if (_producer.OperandCount < 1) return null;
+            if (_producer.OperandCount < 1) return false;
             if (_producer.OpType == "Clip")
             {
                 for (int i = 1; i < _producer.OperandCount; i++)
@@ -93,18 +95,18 @@ public sealed class ReorderSlices : Pass
                     return Skip("a Clip bound is neither constant nor a scalar");
                 }
             }
-            else if (_producer.OperandCount != 1 && _producer.OpType != "CastLike") return null;
+            else if (_producer.OperandCount != 1 && _producer.OpType != "CastLike") return false;
             var x = _producer.GetOperand(0);
-            if (x.Type is not TensorType xType) return null;
+            if (x.Type is not TensorType xType) return false;
             var operands = _producer.Operands.ToArray();
-            return Rebuild(new TensorType(xType.Element, sliceType.Shape), x, operands, 0, [], sliceType, producedType);
+            return Rebuild(new TensorType(xType.Element, sliceType.Shape), x, operands, 0, sliceType, producedType);
         }
 
-        private Operation? MoveAboveBinary(TensorType sliceType, TensorType producedType)
+        private bool MoveAboveBinary(TensorType sliceType, TensorType producedType)
         {
-            if (_producer.OperandCount != 2) return null;
+            if (_producer.OperandCount != 2) return false;
             bool c0 = Constants.IsConstant(_producer.GetOperand(0)), c1 = Constants.IsConstant(_producer.GetOperand(1));
-            if (c0 && c1) return null; // constant folding's job
+            if (c0 && c1) return false; // constant folding's job
             if (!c0 && !c1) return Skip("neither operand is a constant");
             int dataIndex = c0 ? 1 : 0, constIndex = 1 - dataIndex;
             if (_producer.OpType == "PRelu" && dataIndex != 0) return Skip("the PRelu input is the constant");
@@ -116,8 +118,8 @@ public sealed class ReorderSlices : Pass
             if (cShape.Count > rank || producedType.Shape is not { } outShape || outShape.Count != rank)
                 return Skip("broadcasting the constant changes the rank");
             if (sliceType.Shape is not { } sliceShape || sliceShape.Count != rank) return Skip("the Slice result has an unknown rank");
-            if (SliceFacts.ReadAxes(slice, module) is not { } rawAxes) return Skip("the sliced axes are not known");
-            if (SliceFacts.NormalizeAxes(rawAxes, rank) is not { } axes) return null;
+            if (SliceFacts.ReadAxes(slice, _module) is not { } rawAxes) return Skip("the sliced axes are not known");
+            if (SliceFacts.NormalizeAxes(rawAxes, rank) is not { } axes) return false;
 
             int offset = rank - cShape.Count;
             var cut = new List<(int SliceIndex, int ConstAxis, long Dim)>();
@@ -134,40 +136,37 @@ public sealed class ReorderSlices : Pass
             var newSliceShape = new long[rank];
             for (int i = 0; i < rank; i++) newSliceShape[i] = axes.Contains(i) ? sliceShape[i] : xShape[i];
             var newOperands = _producer.Operands.ToArray();
-            var replaced = new List<Operation>();
             if (cut.Count > 0)
             {
-                if (SliceFacts.Read(slice, module, out var why) is not { } spec) return Skip($"the constant must be sliced too and {why}");
+                if (SliceFacts.Read(slice, _module, out var why) is not { } spec) return Skip($"the constant must be sliced too and {why}");
                 var perAxis = new AxisRange?[cShape.Count];
                 foreach (var (sliceIndex, constAxis, dim) in cut)
                     perAxis[constAxis] = SliceFacts.Resolve(spec.Starts[sliceIndex], spec.Ends[sliceIndex], spec.Steps[sliceIndex], dim);
                 if (SliceConstant(c, perAxis) is not { } sliced) return Skip("the constant cannot be read");
                 newOperands[constIndex] = sliced;
-                replaced.Add(Constants.DefiningConstant(c)!);
             }
-            return Rebuild(new TensorType(xType.Element, newSliceShape), x, newOperands, dataIndex, replaced, sliceType, producedType);
+            return Rebuild(new TensorType(xType.Element, newSliceShape), x, newOperands, dataIndex, sliceType, producedType);
         }
 
-        private Operation? MoveAboveBatchNorm(TensorType sliceType)
+        private bool MoveAboveBatchNorm(TensorType sliceType)
         {
-            if (_producer.OperandCount != 5) return null;
-            if (_producer.GetInt("training_mode") is long t && t != 0) return Skip("training_mode = 1");
-            if (_producer.GetInt("spatial") == 0) return Skip("spatial = 0 (per-activation statistics)");
-            if (OnnxFacts.Opset(module) < 7 && _producer.GetInt("is_test") != 1) return Skip("before opset 7 it needs is_test = 1 to be in inference mode");
+            if (_producer.OperandCount != 5) return false;
+            if (_producer.ReadInt("training_mode") is long t && t != 0) return Skip("training_mode = 1");
+            if (_producer.ReadInt("spatial") == 0) return Skip("spatial = 0 (per-activation statistics)");
+            if (OnnxOpset.Of(_module) < 7 && _producer.ReadInt("is_test") != 1) return Skip("before opset 7 it needs is_test = 1 to be in inference mode");
             var x = _producer.GetOperand(0);
             if (x.Type is not TensorType { Shape: { Count: >= 2 } xShape } xType) return Skip("the input rank is unknown");
-            if (SliceFacts.ReadAxes(slice, module) is not { } rawAxes) return Skip("the sliced axes are not known");
-            if (SliceFacts.NormalizeAxes(rawAxes, xShape.Count) is not { } axes) return null;
+            if (SliceFacts.ReadAxes(slice, _module) is not { } rawAxes) return Skip("the sliced axes are not known");
+            if (SliceFacts.NormalizeAxes(rawAxes, xShape.Count) is not { } axes) return false;
             var newOperands = _producer.Operands.ToArray();
-            var replaced = new List<Operation>();
             int channelIndex = Array.IndexOf(axes, 1L);
             if (channelIndex >= 0)
             {
-                if (SliceFacts.Read(slice, module, out var why) is not { } spec) return Skip($"it cuts the channel axis and {why}");
+                if (SliceFacts.Read(slice, _module, out var why) is not { } spec) return Skip($"it cuts the channel axis and {why}");
                 for (int k = 1; k <= 4; k++)
                 {
                     var p = _producer.GetOperand(k);
-                    if (Constants.TryGet(p, module) is not { Type.Shape: [var channels] } || channels < 0)
+                    if (Constants.TryGet(p, _module) is not { Type.Shape: [var channels] } || channels < 0)
                         return Skip("it cuts the channel axis and a BatchNormalization parameter is not a constant of shape [C]");
                 }
                 var done = new Dictionary<Value, Value>(); // one parameter often feeds several inputs
@@ -179,50 +178,39 @@ public sealed class ReorderSlices : Pass
                         long channels = ((TensorType)p.Type).Shape![0];
                         var range = SliceFacts.Resolve(spec.Starts[channelIndex], spec.Ends[channelIndex], spec.Steps[channelIndex], channels);
                         done[p] = sliced = SliceConstant(p, [range])!;
-                        replaced.Add(Constants.DefiningConstant(p)!);
                     }
                     newOperands[k] = sliced;
                 }
             }
-            return Rebuild(new TensorType(xType.Element, sliceType.Shape), x, newOperands, 0, replaced, sliceType, (TensorType)_producer.Result.Type);
+            return Rebuild(new TensorType(xType.Element, sliceType.Shape), x, newOperands, 0, sliceType, (TensorType)_producer.Result.Type);
         }
 
         /// <summary>A new constant: <paramref name="c"/> taken along each axis by <paramref name="perAxis"/>, before the Slice.</summary>
         private Value? SliceConstant(Value c, AxisRange?[] perAxis)
         {
-            if (Constants.TryGet(c, module) is not { } tensor) return null;
+            if (Constants.TryGet(c, _module) is not { } tensor) return null;
             var bytes = SliceFacts.Gather(tensor.Bytes.Span, tensor.Type.Shape!, tensor.Type.Element.ByteSize, perAxis, out var shape);
             var constOp = Constants.DefiningConstant(c)!;
             var type = new TensorType(tensor.Type.Element, shape);
-            context.Count("constants sliced");
-            return Constants.Create(OpBuilder.Before(slice), module, type, bytes, Location.Fuse(constOp.Location, slice.Location),
+            rewriter.Count("constants sliced");
+            return Constants.Create(rewriter.Builder, _module, type, bytes, Location.Fuse(constOp.Location, slice.Location),
                 (constOp.Location.FirstName ?? "const") + "_sliced");
         }
 
         /// <summary>
-        /// Writes <c>P'(Slice'(x), others)</c> before the old Slice, points the Slice's users at it and erases the old
-        /// Slice, P and constants nothing reads any more. Returns the new Slice.
+        /// Writes <c>P'(Slice'(x), others)</c> before the old Slice and replaces the Slice by it: P' takes the Slice's
+        /// result names, the new Slice carries the Slice's location; the Slice, P and the constants nothing reads any
+        /// more are erased by the rewriter.
         /// </summary>
-        private Operation Rebuild(TensorType newSliceType, Value x, Value[] producerOperands, int dataIndex, List<Operation> replaced,
-            TensorType sliceType, TensorType producedType)
+        private bool Rebuild(TensorType newSliceType, Value x, Value[] producerOperands, int dataIndex, TensorType sliceType, TensorType producedType)
         {
-            var builder = OpBuilder.Before(slice);
-            var newSlice = OnnxFacts.CloneWith(builder, slice, [x, .. slice.Operands.Skip(1)], [newSliceType], slice.Location, keepOutputNames: false);
+            var newSlice = rewriter.CreateLike(slice, [x, .. slice.Operands.Skip(1)], [newSliceType]);
             producerOperands[dataIndex] = newSlice.Result;
-            var moved = OnnxFacts.CloneWith(builder, _producer, producerOperands, [new TensorType(producedType.Element, sliceType.Shape)],
-                _producer.Location, keepOutputNames: false);
-            if (slice.GetAttr("mo.outputs") is { } names) moved.SetAttr("mo.outputs", names);
-            slice.Result.ReplaceAllUsesWith(moved.Result);
-            slice.Erase();
-            _producer.Erase();
-            foreach (var c in replaced) OnnxFacts.EraseIfUnused(c);
-            return newSlice;
+            var moved = rewriter.CreateLike(_producer, producerOperands, [new TensorType(producedType.Element, sliceType.Shape)]);
+            rewriter.ReplaceOp(slice, moved);
+            return true;
         }
 
-        private Operation? Skip(string reason)
-        {
-            context.Skip(slice, $"not moved above {_producer.OpType}: {reason}");
-            return null;
-        }
+        private bool Skip(string reason) => rewriter.NotifyMatchFailure(slice, $"not moved above {_producer.OpType}: {reason}");
     }
 }

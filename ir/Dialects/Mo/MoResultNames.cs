@@ -17,6 +17,8 @@ public sealed class MoResultNames : IResultNames
         target.SetAttr(MoDialect.OutputsAttr, ArrayAttr.Of(names));
     }
 
+    public bool IsResultNames(string attributeName) => attributeName == MoDialect.OutputsAttr;
+
     public bool IsBookkeeping(string attributeName) =>
         attributeName.StartsWith("mo.", StringComparison.Ordinal) || attributeName is "onnx.doc_string" or "onnx.metadata_props";
 

@@ -1,3 +1,4 @@
+using Mopt.Dialects.Onnx.Canonicalization;
 using Mopt.Dialects.Onnx.Folding;
 using Mopt.Dialects.Onnx.ShapeInference;
 using Mopt.Ir;
@@ -64,14 +65,19 @@ internal static partial class OnnxOps
     /// <summary>The interfaces of the operators that have them.</summary>
     private static OpDefinition Decorate(OpDefinition def)
     {
-        def = OnnxShapeRules.Attach(OnnxFolders.Attach(def)); // result-type rules (ShapeInference/) and folders (Folding/)
-        return Interfaces(def);
+        def = Interfaces(OnnxShapeRules.Attach(OnnxFolders.Attach(def))); // result-type rules (ShapeInference/), folders (Folding/)
+        // Canonicalization patterns, declared with the op (Canonicalization/OnnxCanonicalization.cs).
+        if (OnnxCanonicalization.For(def.OpType) is { } patterns) def = def.Implement<ICanonicalizationPatterns>(patterns);
+        return def;
     }
 
     private static OpDefinition Interfaces(OpDefinition def) => def.OpType switch
     {
         "Constant" => def.WithTraits(OpTraits.ConstantLike).Implement<IConstantLike>(OnnxConstantValue.Instance),
-        "Conv" or "ConvInteger" or "QLinearConv" or "DeformConv" => def.Implement<IWeightLayout>(OnnxWeightLayouts.Conv),
+        "Conv" => def.Implement<IWeightLayout>(OnnxWeightLayouts.Conv),
+        "ConvInteger" => def.Implement<IWeightLayout>(OnnxWeightLayouts.ConvInteger),
+        "QLinearConv" => def.Implement<IWeightLayout>(OnnxWeightLayouts.QLinearConv),
+        "DeformConv" => def.Implement<IWeightLayout>(OnnxWeightLayouts.DeformConv),
         "ConvTranspose" => def.Implement<IWeightLayout>(OnnxWeightLayouts.ConvTranspose),
         "Gemm" => def.Implement<IWeightLayout>(OnnxWeightLayouts.Gemm),
         "MatMul" or "MatMulInteger" => def.Implement<IWeightLayout>(OnnxWeightLayouts.MatMul),

@@ -33,17 +33,17 @@ internal static class BatchNormParams
             reason = $"training mode: {bn.Results.Count} outputs (running or saved statistics)";
             return null;
         }
-        if (bn.GetInt("training_mode") is long tm && tm != 0)
+        if (bn.ReadInt("training_mode") is long tm && tm != 0)
         {
             reason = "training mode (training_mode = 1) normalizes with the batch's statistics";
             return null;
         }
-        if (bn.GetInt("is_test") is 0)
+        if (bn.ReadInt("is_test") is 0)
         {
             reason = "training mode (is_test = 0) normalizes with the batch's statistics";
             return null;
         }
-        if (bn.GetInt("spatial") is 0)
+        if (bn.ReadInt("spatial") is 0)
         {
             reason = "spatial = 0: statistics per element, not per channel";
             return null;
@@ -84,7 +84,7 @@ internal static class BatchNormParams
             return null;
         }
 
-        double epsilon = bn.GetFloat("epsilon") ?? DefaultEpsilon;
+        double epsilon = bn.ReadFloat("epsilon") ?? DefaultEpsilon;
         var (scale, bias, mean, variance) = (values[0], values[1], values[2], values[3]);
         var s = new double[channels];
         var t = new double[channels];

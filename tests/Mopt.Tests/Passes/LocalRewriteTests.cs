@@ -174,9 +174,9 @@ public sealed class LocalRewriteTests
     }
 
     [Fact]
-    public void TensorFlowPassThroughsAreRemoved()
+    public void TensorFlowPassThroughsWaitForTheirDialect()
     {
-        // tf.* has no ONNX form: IR checks only.
+        // Canonicalize runs what the registered dialects declare; tf.* is not registered yet (issue 12 declares these).
         var m = MirReader.ParseText("""
             module {
               func.func @main(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
@@ -191,8 +191,8 @@ public sealed class LocalRewriteTests
             }
             """, "t.mir");
         var context = RunOnly(m, "canonicalize");
-        Assert.Equal(new[] { "tf.Relu" }, m.AllOperations().Select(o => o.Name).Where(n => n != "func.return"));
-        Assert.Equal(5, Counter(context, "pass-through op removed"));
+        Assert.Equal(6, m.AllOperations().Count(o => o.Dialect == "tf"));
+        Assert.Equal("nothing changed", context.Summarize());
     }
 
     [Fact]

@@ -1,13 +1,13 @@
 using Mopt.Ir;
 
-namespace Mopt.Passes.Canonicalization;
+namespace Mopt.Dialects.Onnx.Canonicalization;
 
 internal static class TransposeFacts
 {
     /// <summary>The permutation: the <c>perm</c> attribute, else (the default) the reversed axes of a ranked input.</summary>
     public static long[]? Perm(Operation transpose)
     {
-        if (OnnxFacts.Ints(transpose, "perm") is { } perm) return perm;
+        if (transpose.ReadInts("perm") is { } perm) return perm;
         if (transpose.OperandCount == 1 && transpose.GetOperand(0).Type is TensorType { Shape: { } s })
             return Enumerable.Range(0, s.Count).Reverse().Select(i => (long)i).ToArray();
         return null;
@@ -28,11 +28,11 @@ internal sealed class RemoveNoOpTranspose : RewritePattern
     public override string Name => "no-op Transpose removed";
     public override string? Root => "onnx.Transpose";
 
-    public override bool MatchAndRewrite(Operation op, PassContext context)
+    public override bool MatchAndRewrite(Operation op, PatternRewriter rewriter)
     {
         if (op.OperandCount != 1 || op.Results.Count != 1) return false;
         if (TransposeFacts.Perm(op) is not { } perm || !TransposeFacts.IsIdentity(perm)) return false;
-        return Forwarding.Forward(op, op.GetOperand(0), context);
+        return Forwarding.Forward(op, op.GetOperand(0), rewriter);
     }
 }
 
@@ -50,7 +50,7 @@ internal sealed class FoldTransposePair(bool toIdentity) : RewritePattern
     public override string Name => toIdentity ? "Transpose pairs removed" : "Transposes composed";
     public override string? Root => "onnx.Transpose";
 
-    public override bool MatchAndRewrite(Operation op, PassContext context)
+    public override bool MatchAndRewrite(Operation op, PatternRewriter rewriter)
     {
         if (op.OperandCount != 1 || op.Results.Count != 1) return false;
         if (OnnxFacts.Producer(op.GetOperand(0), "onnx.Transpose") is not { OperandCount: 1, Results.Count: 1 } inner) return false;
@@ -58,24 +58,20 @@ internal sealed class FoldTransposePair(bool toIdentity) : RewritePattern
         var innerPerm = TransposeFacts.Perm(inner);
         if (outerPerm is null || innerPerm is null)
         {
-            if (toIdentity) context.Skip(op, "cannot fold with the Transpose before it: a permutation is unknown (no perm and no rank)");
+            if (toIdentity) rewriter.NotifyMatchFailure(op, "cannot fold with the Transpose before it: a permutation is unknown (no perm and no rank)");
             return false;
         }
         if (outerPerm.Length != innerPerm.Length || outerPerm.Any(p => p < 0 || p >= innerPerm.Length)) return false;
         var composed = outerPerm.Select(p => innerPerm[p]).ToArray();
         var source = inner.GetOperand(0);
         if (TransposeFacts.IsIdentity(composed) != toIdentity) return false;
-        if (toIdentity)
-        {
-            if (!Forwarding.Forward(op, source, context)) return false;
-        }
-        else
+        if (toIdentity) return Forwarding.Forward(op, source, rewriter);
+        // The inner Transpose goes if nothing else reads it; the composed one carries its location.
+        rewriter.ModifyInPlace(op, () =>
         {
             op.SetOperand(0, source);
             op.SetAttr("perm", ArrayAttr.OfInts(composed));
-            op.Location = Location.Fuse(op.Location, inner.Location);
-        }
-        if (inner.IsUnused) OnnxFacts.EraseWithParameters(inner);
+        }, absorbs: inner);
         return true;
     }
 }

@@ -1,11 +1,6 @@
 using Mopt.Ir;
 
-namespace Mopt.Passes.Canonicalization;
-
-/// <summary>The parameters of an <c>onnx.Slice</c>, one entry per sliced axis (axes as written, maybe negative).</summary>
-public sealed record SliceSpec(long[] Starts, long[] Ends, long[] Axes, long[] Steps);
-
-/// <summary>One sliced axis resolved against its dimension: the first index taken, the step and how many are taken.</summary>
+namespace Mopt.Dialects.Onnx;
 
 /// <summary>Reading and resolving Slice parameters exactly as the ONNX specification does (Slice-1, -10, -11, -13).</summary>
 public static class SliceFacts
@@ -25,9 +20,9 @@ public static class SliceFacts
         long[]? starts, ends, axes, steps;
         if (slice.OperandCount == 1)
         {
-            starts = OnnxFacts.Ints(slice, "starts");
-            ends = OnnxFacts.Ints(slice, "ends");
-            axes = OnnxFacts.Ints(slice, "axes");
+            starts = slice.ReadInts("starts");
+            ends = slice.ReadInts("ends");
+            axes = slice.ReadInts("axes");
             steps = null;
             if (starts is null || ends is null) { why = "starts or ends attribute missing"; return null; }
         }
@@ -62,8 +57,8 @@ public static class SliceFacts
     {
         if (slice.OperandCount == 1)
         {
-            if (OnnxFacts.Ints(slice, "axes") is { } a) return a;
-            return OnnxFacts.Ints(slice, "starts") is { } s ? Range(s.Length) : null;
+            if (slice.ReadInts("axes") is { } a) return a;
+            return slice.ReadInts("starts") is { } s ? Range(s.Length) : null;
         }
         if (slice.OperandCount < 3) return null;
         if (OnnxFacts.Optional(slice, 3) is { } axes) return OnnxFacts.ConstInts(axes, module);

@@ -1,16 +1,16 @@
 using Mopt.Ir;
 
-namespace Mopt.Passes.Canonicalization;
+namespace Mopt.Dialects.Onnx.Canonicalization;
 
 /// <summary>The target shape of a Reshape: its constant second input (opset 5+) or its <c>shape</c> attribute (opset 1-4).</summary>
 internal static class ReshapeFacts
 {
     public static long[]? TargetShape(Operation reshape, MirModule module) =>
         reshape.OperandCount == 2 ? OnnxFacts.ConstInts(reshape.GetOperand(1), module)
-        : reshape.OperandCount == 1 ? OnnxFacts.Ints(reshape, "shape")
+        : reshape.OperandCount == 1 ? reshape.ReadInts("shape")
         : null;
 
-    public static bool AllowZero(Operation reshape) => reshape.GetInt("allowzero") is long z && z != 0;
+    public static bool AllowZero(Operation reshape) => reshape.ReadInt("allowzero") is long z && z != 0;
 }
 
 /// <summary>
@@ -23,21 +23,18 @@ internal static class ReshapeFacts
 /// dimension), or the single -1 when every other entry is proven equal. A Reshape whose types are equal but whose
 /// shape is not a constant, or asks for a number where the input dimension is dynamic, is recorded as skipped.
 /// </summary>
-internal sealed class RemoveNoOpReshape(MirModule module) : RewritePattern
+internal sealed class RemoveNoOpReshape : RewritePattern
 {
     public override string Name => "no-op Reshape removed";
     public override string? Root => "onnx.Reshape";
 
-    public override bool MatchAndRewrite(Operation op, PassContext context)
+    public override bool MatchAndRewrite(Operation op, PatternRewriter rewriter)
     {
         if (op.OperandCount is < 1 or > 2 || op.Results.Count != 1) return false;
         var input = op.GetOperand(0);
         if (input.Type is not TensorType { Shape: { } dims } || input.Type != op.Result.Type) return false;
-        if (ReshapeFacts.TargetShape(op, module) is not { } shape)
-        {
-            context.Skip(op, "the target shape is not a constant");
-            return false;
-        }
+        if (ReshapeFacts.TargetShape(op, rewriter.Module) is not { } shape)
+            return rewriter.NotifyMatchFailure(op, "the target shape is not a constant");
         if (shape.Length != dims.Count) return false;
         bool allowZero = ReshapeFacts.AllowZero(op);
         int inferred = -1;
@@ -53,10 +50,10 @@ internal sealed class RemoveNoOpReshape(MirModule module) : RewritePattern
             }
             if (d >= 0 && s == d) continue;
             if (d < 0)
-                context.Skip(op, $"dimension {i} is dynamic and the target shape asks for {s}");
+                rewriter.NotifyMatchFailure(op, $"dimension {i} is dynamic and the target shape asks for {s}");
             return false;
         }
-        return Forwarding.Forward(op, input, context);
+        return Forwarding.Forward(op, input, rewriter);
     }
 }
 
@@ -70,12 +67,12 @@ internal sealed class RemoveNoOpReshape(MirModule module) : RewritePattern
 /// the merge is skipped. A non-constant second shape merges only with <c>allowzero = 1</c> (no entry copies anything).
 /// -1 entries are kept: the element count is the same either way.
 /// </summary>
-internal sealed class MergeReshapes(MirModule module) : RewritePattern
+internal sealed class MergeReshapes : RewritePattern
 {
     public override string Name => "Reshapes merged";
     public override string? Root => "onnx.Reshape";
 
-    public override bool MatchAndRewrite(Operation op, PassContext context)
+    public override bool MatchAndRewrite(Operation op, PatternRewriter rewriter)
     {
         if (op.OperandCount != 2 || op.Results.Count != 1) return false;
         if (OnnxFacts.Producer(op.GetOperand(0), "onnx.Reshape") is not { OperandCount: >= 1 } inner || inner.Parent is null) return false;
@@ -85,11 +82,8 @@ internal sealed class MergeReshapes(MirModule module) : RewritePattern
         Value shapeOperand = op.GetOperand(1);
         if (!ReshapeFacts.AllowZero(op))
         {
-            if (OnnxFacts.ConstInts(shapeOperand, module) is not { } shape)
-            {
-                context.Skip(op, "cannot merge with the Reshape before it: the target shape is not a constant (its 0 entries would copy other dimensions)");
-                return false;
-            }
+            if (OnnxFacts.ConstInts(shapeOperand, rewriter.Module) is not { } shape)
+                return rewriter.NotifyMatchFailure(op, "cannot merge with the Reshape before it: the target shape is not a constant (its 0 entries would copy other dimensions)");
             if (shape.Contains(0))
             {
                 var middle = OnnxFacts.ShapeOf(inner.Result);
@@ -99,23 +93,19 @@ internal sealed class MergeReshapes(MirModule module) : RewritePattern
                     if (resolved[i] != 0) continue;
                     long d = middle is not null && i < middle.Count ? middle[i] : -1;
                     if (d <= 0)
-                    {
-                        context.Skip(op, $"cannot merge with the Reshape before it: entry {i} of the shape copies a dimension that is {(d == 0 ? "0" : "not known")}");
-                        return false;
-                    }
+                        return rewriter.NotifyMatchFailure(op, $"cannot merge with the Reshape before it: entry {i} of the shape copies a dimension that is {(d == 0 ? "0" : "not known")}");
                     resolved[i] = d;
                 }
-                var builder = OpBuilder.Before(op);
                 var constOp = Constants.DefiningConstant(shapeOperand)!;
-                shapeOperand = Constants.CreateInt64s(builder, module, resolved, constOp.Location, "reshape_shape");
+                shapeOperand = Constants.CreateInt64s(rewriter.Builder, rewriter.Module, resolved, constOp.Location, "reshape_shape");
             }
         }
-        var oldShape = op.GetOperand(1);
-        op.SetOperand(0, source);
-        op.SetOperand(1, shapeOperand);
-        if (oldShape != shapeOperand && Constants.DefiningConstant(oldShape) is { } unused) OnnxFacts.EraseIfUnused(unused);
-        op.Location = Location.Fuse(op.Location, inner.Location);
-        if (inner.IsUnused) OnnxFacts.EraseWithParameters(inner);
+        // The inner Reshape and the old shape go if nothing else reads them; the merged Reshape carries the inner's location.
+        rewriter.ModifyInPlace(op, () =>
+        {
+            op.SetOperand(0, source);
+            op.SetOperand(1, shapeOperand);
+        }, absorbs: inner);
         return true;
     }
 }

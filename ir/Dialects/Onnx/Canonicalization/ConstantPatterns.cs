@@ -1,6 +1,6 @@
 using Mopt.Ir;
 
-namespace Mopt.Passes.Canonicalization;
+namespace Mopt.Dialects.Onnx.Canonicalization;
 
 /// <summary>
 /// An ONNX <c>Constant</c> node becomes an initializer, as ONNX Runtime's optimizer does: same value, no node.
@@ -16,7 +16,7 @@ internal sealed class ConstantNodeToInitializer : RewritePattern
     public override string Name => "Constant nodes made initializers";
     public override string? Root => Constants.ConstantOp;
 
-    public override bool MatchAndRewrite(Operation op, PassContext context)
+    public override bool MatchAndRewrite(Operation op, PatternRewriter rewriter)
     {
         if (op.GetAttr("mo.node") is null || op.Results.Count != 1) return false;
         var attrs = op.Attributes.Where(a => !a.Name.StartsWith("mo.", StringComparison.Ordinal)).ToList();
@@ -38,15 +38,15 @@ internal sealed class ConstantNodeToInitializer : RewritePattern
         {
             bool returned = op.Result.Users.Any(u => u.Name == FuncOp.ReturnOpName);
             if (op.Result.Type is not TensorType { IsRanked: false } || returned)
-            {
-                context.Skip(op, $"its type {op.Result.Type} is not its value's type {valueType}");
-                return false;
-            }
-            op.Result.Type = valueType;
+                return rewriter.NotifyMatchFailure(op, $"its type {op.Result.Type} is not its value's type {valueType}");
         }
-        foreach (var a in attrs) op.RemoveAttr(a.Name);
-        op.RemoveAttr("mo.node");
-        op.SetAttr("value", value);
+        rewriter.ModifyInPlace(op, () =>
+        {
+            op.Result.Type = valueType;
+            foreach (var a in attrs) op.RemoveAttr(a.Name);
+            op.RemoveAttr("mo.node");
+            op.SetAttr("value", value);
+        });
         return true;
     }
 }
