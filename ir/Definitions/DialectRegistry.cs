@@ -44,8 +44,28 @@ public sealed class DialectRegistry
     /// <summary>Interface <typeparamref name="T"/> of <paramref name="op"/>'s definition, or null.</summary>
     public T? Interface<T>(Operation op) where T : class => Find(op.Name)?.Interface<T>();
 
-    /// <summary>True when <paramref name="op"/> may be erased once nothing reads it (known pure or merely random, no regions with effects).</summary>
-    public bool IsRemovableWhenUnused(Operation op) => TraitsOf(op).IsRemovableWhenUnused();
+    /// <summary>
+    /// True when <paramref name="op"/> may be erased once nothing reads it: its definition says pure or merely random,
+    /// and every operation in its regions may go too, or ends its block (MLIR's recursive memory effects).
+    /// </summary>
+    public bool IsRemovableWhenUnused(Operation op) => TraitsOf(op).IsRemovableWhenUnused() && RegionsAreRemovable(op);
+
+    /// <summary>The first operation in <paramref name="op"/>'s regions that keeps it alive (has effects, or no definition), or null.</summary>
+    public Operation? FirstEffectInRegions(Operation op)
+    {
+        foreach (var region in op.Regions)
+            foreach (var block in region.Blocks)
+                foreach (var inner in block.Operations)
+                {
+                    var traits = TraitsOf(inner);
+                    bool fine = (traits.HasFlag(OpTraits.Terminator) && !traits.HasFlag(OpTraits.HasEffects)) || traits.IsRemovableWhenUnused();
+                    if (!fine) return inner;
+                    if (FirstEffectInRegions(inner) is { } deeper) return deeper;
+                }
+        return null;
+    }
+
+    private bool RegionsAreRemovable(Operation op) => op.Regions.Count == 0 || FirstEffectInRegions(op) is null;
 
     public bool IsPure(Operation op) => TraitsOf(op).IsPure();
 }

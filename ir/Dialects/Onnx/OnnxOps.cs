@@ -62,7 +62,10 @@ internal static partial class OnnxOps
     private static OpDefinition Decorate(OpDefinition def) => def.OpType switch
     {
         "Constant" => def.WithTraits(OpTraits.ConstantLike).Implement<IConstantLike>(new ConstantValueAttribute("value")),
-        "Conv" or "ConvInteger" or "QLinearConv" or "DeformConv" => def.Implement<IWeightLayout>(OnnxWeightLayouts.Conv),
+        "Conv" => def.Implement<IWeightLayout>(OnnxWeightLayouts.Conv),
+        "DeformConv" => def.Implement<IWeightLayout>(OnnxWeightLayouts.DeformConv),
+        "ConvInteger" => def.Implement<IWeightLayout>(OnnxWeightLayouts.ConvInteger),
+        "QLinearConv" => def.Implement<IWeightLayout>(OnnxWeightLayouts.QLinearConv),
         "ConvTranspose" => def.Implement<IWeightLayout>(OnnxWeightLayouts.ConvTranspose),
         "Gemm" => def.Implement<IWeightLayout>(OnnxWeightLayouts.Gemm),
         "MatMul" or "MatMulInteger" => def.Implement<IWeightLayout>(OnnxWeightLayouts.MatMul),
