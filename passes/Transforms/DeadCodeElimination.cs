@@ -22,7 +22,7 @@ namespace Mopt.Passes;
 public sealed class DeadCodeElimination : Pass
 {
     public override string Name => "dce";
-    public override string Summary => "Remove unused operations whose definitions say they are free of side effects, and unused resource blobs";
+    public override string Summary => "Remove unused side-effect-free operations and unused resource blobs";
 
     public override void Run(MirModule module, PassContext context)
     {
@@ -47,7 +47,7 @@ public sealed class DeadCodeElimination : Pass
             if (!op.IsUnused || op.Results.Count == 0) continue;
             if (!context.Dialects.IsRemovableWhenUnused(op))
             {
-                context.Log($"kept unused {op.Name} ({op.Location.FirstName ?? "unnamed"}): {WhyKept(op, context.Dialects)}");
+                context.Log($"kept unused {op.Name} ({op.Location.FirstName ?? "unnamed"}): it may have side effects ({WhyKept(op, context.Dialects)})");
                 continue;
             }
             op.Erase();
@@ -60,12 +60,12 @@ public sealed class DeadCodeElimination : Pass
     {
         if (dialects.Find(op) is not { } def)
             return dialects.FindDialect(op.Dialect) is null
-                ? $"dialect '{op.Dialect}' is not registered, so its effects are unknown"
-                : $"dialect '{op.Dialect}' does not define it, so its effects are unknown";
-        if (def.Has(OpTraits.HasEffects)) return "its definition says it has effects";
-        if (!def.Traits.IsRemovableWhenUnused()) return "its definition does not say it is pure";
+                ? $"dialect '{op.Dialect}' is not registered"
+                : $"dialect '{op.Dialect}' does not define it";
+        if (def.Has(OpTraits.HasEffects)) return "its definition says HasEffects";
+        if (!def.Traits.IsRemovableWhenUnused()) return "its definition says neither Pure nor NonDeterministic";
         return dialects.FirstEffectInRegions(op) is { } inner
-            ? $"its region holds {inner.Name} ({inner.Location.FirstName ?? "unnamed"}), which may have effects"
-            : "it may have effects";
+            ? $"its region holds {inner.Name} ({inner.Location.FirstName ?? "unnamed"}), which may have"
+            : "its definition says so";
     }
 }

@@ -22,7 +22,7 @@ namespace Mopt.Passes;
 public sealed class DedupeConstants : Pass
 {
     public override string Name => "dedupe-constants";
-    public override string Summary => "Merge constants holding identical tensors (type and bytes) into the first one";
+    public override string Summary => "Merge onnx.Constant operations holding identical tensors (type and bytes) into the first one";
 
     public override void Run(MirModule module, PassContext context)
     {
