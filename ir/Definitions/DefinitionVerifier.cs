@@ -17,7 +17,15 @@ public static class DefinitionVerifier
         if (errors.Count == 0) return;
         var (op, message) = errors[0];
         var more = errors.Count > 1 ? $" (and {errors.Count - 1} more problems)" : "";
-        throw new MirException(context is null ? message + more : $"{context}: {message}{more}", op.SourcePosition);
+        throw new MirException(context is null ? message + more : $"{context}: {message}{more}", op.SourcePosition, LineOf(op.SourcePosition));
+    }
+
+    /// <summary>The text of the line an error points at, for the caret under it, when the source is a file still there.</summary>
+    private static string? LineOf(SourcePosition? at)
+    {
+        if (at is null || !File.Exists(at.File)) return null;
+        try { return File.ReadLines(at.File).Skip(at.Line - 1).FirstOrDefault(); }
+        catch (IOException) { return null; }
     }
 
     /// <summary>Every problem found, each with the operation it is about.</summary>
