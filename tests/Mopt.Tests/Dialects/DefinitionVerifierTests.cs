@@ -30,6 +30,13 @@ public sealed class DefinitionVerifierTests
     }
 
     [Fact]
+    public void BenchmarkZooModelsMatchTheirDefinitions()
+    {
+        foreach (var module in new[] { Bench.ModelZoo.Zoo.ResNet(), Bench.ModelZoo.Zoo.MobileNetV2(), Bench.ModelZoo.Zoo.MlpWithBatchNorm(), Bench.ModelZoo.Zoo.SmallCnn() })
+            Assert.Empty(DefinitionVerifier.Check(module, StandardDialects.Registry).Select(e => $"{module.Name}: {e.Message}"));
+    }
+
+    [Fact]
     public void ExamplesMatchTheirDefinitions()
     {
         var files = Directory.EnumerateFiles(Path.Combine(TestPaths.RepoRoot(), "examples"), "*.mir").ToList();
