@@ -11,9 +11,12 @@ public sealed class DialectRegistry
 {
     private readonly FrozenDictionary<string, Dialect> _dialects;
 
+    private readonly FrozenDictionary<string, Dialect>.AlternateLookup<ReadOnlySpan<char>> _byPrefix;
+
     public DialectRegistry(IEnumerable<Dialect> dialects, IResultNames? resultNames = null)
     {
         _dialects = dialects.ToFrozenDictionary(d => d.Name, StringComparer.Ordinal);
+        _byPrefix = _dialects.GetAlternateLookup<ReadOnlySpan<char>>();
         ResultNames = resultNames;
     }
 
@@ -30,8 +33,9 @@ public sealed class DialectRegistry
     /// <summary>The definition of the operation named <paramref name="opName"/> (<c>onnx.Conv</c>), or null.</summary>
     public OpDefinition? Find(string opName)
     {
+        // Asked for every op by every generic pass: the dialect prefix is looked up without allocating it.
         int dot = opName.IndexOf('.');
-        return dot > 0 && _dialects.TryGetValue(opName[..dot], out var d) ? d.Find(opName) : null;
+        return dot > 0 && _byPrefix.TryGetValue(opName.AsSpan(0, dot), out var d) ? d.Find(opName) : null;
     }
 
     public OpDefinition? Find(Operation op) => Find(op.Name);
