@@ -11,9 +11,12 @@ public sealed class DialectRegistry
 {
     private readonly FrozenDictionary<string, Dialect> _dialects;
 
+    private readonly FrozenDictionary<string, Dialect>.AlternateLookup<ReadOnlySpan<char>> _byPrefix;
+
     public DialectRegistry(IEnumerable<Dialect> dialects, IResultNames? resultNames = null)
     {
         _dialects = dialects.ToFrozenDictionary(d => d.Name, StringComparer.Ordinal);
+        _byPrefix = _dialects.GetAlternateLookup<ReadOnlySpan<char>>();
         ResultNames = resultNames;
     }
 
@@ -30,8 +33,9 @@ public sealed class DialectRegistry
     /// <summary>The definition of the operation named <paramref name="opName"/> (<c>onnx.Conv</c>), or null.</summary>
     public OpDefinition? Find(string opName)
     {
+        // Asked for every op by every generic pass: the dialect prefix is looked up without allocating it.
         int dot = opName.IndexOf('.');
-        return dot > 0 && _dialects.TryGetValue(opName[..dot], out var d) ? d.Find(opName) : null;
+        return dot > 0 && _byPrefix.TryGetValue(opName.AsSpan(0, dot), out var d) ? d.Find(opName) : null;
     }
 
     public OpDefinition? Find(Operation op) => Find(op.Name);
@@ -44,8 +48,28 @@ public sealed class DialectRegistry
     /// <summary>Interface <typeparamref name="T"/> of <paramref name="op"/>'s definition, or null.</summary>
     public T? Interface<T>(Operation op) where T : class => Find(op.Name)?.Interface<T>();
 
-    /// <summary>True when <paramref name="op"/> may be erased once nothing reads it (known pure or merely random, no regions with effects).</summary>
-    public bool IsRemovableWhenUnused(Operation op) => TraitsOf(op).IsRemovableWhenUnused();
+    /// <summary>
+    /// True when <paramref name="op"/> may be erased once nothing reads it: its definition says pure or merely random,
+    /// and every operation in its regions may go too, or ends its block (MLIR's recursive memory effects).
+    /// </summary>
+    public bool IsRemovableWhenUnused(Operation op) => TraitsOf(op).IsRemovableWhenUnused() && RegionsAreRemovable(op);
+
+    /// <summary>The first operation in <paramref name="op"/>'s regions that keeps it alive (has effects, or no definition), or null.</summary>
+    public Operation? FirstEffectInRegions(Operation op)
+    {
+        foreach (var region in op.Regions)
+            foreach (var block in region.Blocks)
+                foreach (var inner in block.Operations)
+                {
+                    var traits = TraitsOf(inner);
+                    bool fine = (traits.HasFlag(OpTraits.Terminator) && !traits.HasFlag(OpTraits.HasEffects)) || traits.IsRemovableWhenUnused();
+                    if (!fine) return inner;
+                    if (FirstEffectInRegions(inner) is { } deeper) return deeper;
+                }
+        return null;
+    }
+
+    private bool RegionsAreRemovable(Operation op) => op.Regions.Count == 0 || FirstEffectInRegions(op) is null;
 
     public bool IsPure(Operation op) => TraitsOf(op).IsPure();
 }

@@ -25,8 +25,10 @@ public enum AttrKind
 /// <summary>
 /// One attribute an operation takes: its name, kind, whether it must be given, its default as the specification
 /// writes it, and the first and last operator-set versions that have it (null: since the first, still there).
+/// <paramref name="FormerKind"/> is the kind older versions gave it when that differs (Cast-1's <c>to</c> was a string).
 /// </summary>
-public sealed record AttrDefinition(string Name, AttrKind Kind, bool Required = false, string? Default = null, int? Since = null, int? Until = null)
+public sealed record AttrDefinition(string Name, AttrKind Kind, bool Required = false, string? Default = null, int? Since = null, int? Until = null,
+    AttrKind? FormerKind = null)
 {
     /// <summary>True when the operation's version <paramref name="version"/> has this attribute.</summary>
     public bool InVersion(int version) => (Since is null || version >= Since) && (Until is null || version <= Until);
@@ -42,6 +44,14 @@ public sealed record OpDefinition(string Name)
     public string Summary { get; init; } = "";
     public ImmutableArray<SlotDefinition> Operands { get; init; } = [];
     public ImmutableArray<SlotDefinition> Results { get; init; } = [];
+
+    private readonly CountRange? _operandCounts;
+
+    /// <summary>
+    /// How many operands some version of this op takes (ONNX: the union over its versions, so Slice-1's one operand
+    /// and Slice-10's three both fit); derived from <see cref="Operands"/> unless given.
+    /// </summary>
+    public CountRange OperandCounts { get => _operandCounts ?? CountRange.Of(Operands); init => _operandCounts = value; }
     public ImmutableArray<AttrDefinition> Attributes { get; init; } = [];
     /// <summary>The operator-set versions that (re)defined this operation, ascending; empty for an unversioned op.</summary>
     public ImmutableArray<int> Versions { get; init; } = [];

@@ -1,3 +1,4 @@
+using Mopt.Dialects.Mo;
 using Mopt.Ir;
 
 namespace Mopt.Passes.Quantization;
@@ -16,7 +17,8 @@ namespace Mopt.Passes.Quantization;
 /// y = (x_q - x_zp)·(w_q - w_zp)·x_scale·w_scale + b. Applies to Conv (constant weight), MatMul with a constant
 /// 2-D B [K, N], Gemm with transA = 0 and a constant 2-D B (transB folded into the constant, alpha into the scale,
 /// beta·C into the bias, which must be constant when present). Activations must be float32. Weights are int8,
-/// symmetric (zero point 0), per output channel (Conv axis 0, B's column) or per tensor; ONNX Runtime's CPU kernels
+/// symmetric (zero point 0), per output channel (the axis the op's <see cref="IWeightLayout"/> gives: Conv axis 0,
+/// B's column) or per tensor; ONNX Runtime's CPU kernels
 /// take uint8 activations with int8 weights for both ConvInteger and MatMulInteger.
 /// </summary>
 internal sealed class DynamicQuantization
@@ -59,10 +61,12 @@ internal sealed class DynamicQuantization
     private bool RewriteConv(Operation conv)
     {
         var name = QuantGraph.OpName(conv);
-        if (!ActivationOk(conv, conv.GetOperand(0))) return false;
-        var weight = WeightOf(conv, 1, minRank: 3);
+        var view = new ConvOp(conv);
+        var axes = Layout(conv);
+        if (!ActivationOk(conv, view.X)) return false;
+        var weight = WeightOf(conv, axes.WeightOperand, minRank: 3);
         if (weight is null) return false;
-        var bias = conv.OperandCount > 2 && !OnnxFacts.IsAbsent(conv.GetOperand(2)) ? conv.GetOperand(2) : null;
+        var bias = OnnxViews.Optional(conv, axes.BiasOperand);
         ConstantTensor? biasValue = null;
         if (bias is not null && (biasValue = Constants.TryGet(bias, _module)) is null)
         {
@@ -76,17 +80,18 @@ internal sealed class DynamicQuantization
         }
 
         var shape = weight.Type.Shape!;
-        long m = shape[0];
+        long m = shape[axes.OutputAxis];
         var values = weight.ToFloats();
-        var (wParams, wData) = QuantMath.QuantizeTensor(values, shape, _perChannel ? 0 : null, QuantType.Int8, symmetric: true);
-        Weights.Add(TensorRecord.ForWeight(QuantGraph.TensorName(conv.GetOperand(1)), values, wParams, QuantType.Int8, _perChannel ? 0 : null));
+        int? axis = _perChannel ? axes.OutputAxis : null;
+        var (wParams, wData) = QuantMath.QuantizeTensor(values, shape, axis, QuantType.Int8, symmetric: true);
+        Weights.Add(TensorRecord.ForWeight(QuantGraph.TensorName(view.W), values, wParams, QuantType.Int8, axis));
 
-        var x = DynamicQuantize(conv.GetOperand(0)); // first: it may insert at the top of the block, which moves the builder's anchor
+        var x = DynamicQuantize(view.X); // first: it may insert at the top of the block, which moves the builder's anchor
         var b = OpBuilder.Before(conv);
         var wq = Constants.Create(b, _module, new TensorType(QuantMath.ElementOf(QuantType.Int8), shape), wData,
             Location.Named(name + ".weight_quantized"), name + ".weight_quantized");
         var wzp = QuantGraph.ZeroPoints(b, _module, QuantType.Int8, [wParams[0].ZeroPoint], [], name + ".weight_zero_point");
-        var attrs = conv.Attributes.Where(a => a.Name != "mo.outputs");
+        var attrs = conv.Attributes.Where(a => a.Name != MoDialect.OutputsAttr);
         var integer = b.Create("onnx.ConvInteger", [x.Results[0], wq, x.Results[2], wzp], [outType.WithElement(ElementType.I32)], attrs,
             Location.Named(name + "_quant")).Result;
         var scaleShape = wParams.Length == 1 ? Array.Empty<long>() : QuantGraph.ChannelShape(m, outType.Rank);
@@ -96,7 +101,7 @@ internal sealed class DynamicQuantization
             var biasConst = QuantGraph.Floats(b, _module, biasValue.ToFloats(), QuantGraph.ChannelShape(biasValue.ElementCount, outType.Rank), name + ".bias_reshaped");
             final = b.Create("onnx.Add", [final, biasConst], [outType], null, Location.Named(name + "_bias_add")).Result;
         }
-        Replace(conv, final, [1, 2]);
+        Replace(conv, final, [axes.WeightOperand, axes.BiasOperand]);
         return true;
     }
 
@@ -113,7 +118,7 @@ internal sealed class DynamicQuantization
         var name = QuantGraph.OpName(matmul);
         var x = DynamicQuantize(matmul.GetOperand(0));
         var b = OpBuilder.Before(matmul);
-        var integer = MatMulInteger(b, x, weight.ToFloats(), weight.Type.Shape!.ToArray(), QuantGraph.TensorName(matmul.GetOperand(1)),
+        var integer = MatMulInteger(b, x, weight.ToFloats(), weight.Type.Shape!.ToArray(), Layout(matmul).OutputAxis, QuantGraph.TensorName(matmul.GetOperand(1)),
             outType, name, alpha: 1f, out var xScale, out var wScales);
         var final = Rescale(b, matmul, integer, xScale, wScales, wScales.Length == 1 ? [] : [wScales.Length], name);
         Replace(matmul, final, [1]);
@@ -122,15 +127,17 @@ internal sealed class DynamicQuantization
 
     private bool RewriteGemm(Operation gemm)
     {
-        if (!ActivationOk(gemm, gemm.GetOperand(0))) return false;
-        if ((gemm.GetInt("transA") ?? 0) != 0)
+        var view = new GemmOp(gemm);
+        if (!ActivationOk(gemm, view.A)) return false;
+        if (view.TransA != 0)
         {
             _context.Skip(gemm, "transA = 1 (A would need a transpose)");
             return false;
         }
-        var weight = WeightOf(gemm, 1, minRank: 2, maxRank: 2);
+        var axes = Layout(gemm);
+        var weight = WeightOf(gemm, axes.WeightOperand, minRank: 2, maxRank: 2);
         if (weight is null || gemm.Result.Type is not TensorType { IsRanked: true } outType) return Skipped(gemm, weight);
-        var c = gemm.OperandCount > 2 && !OnnxFacts.IsAbsent(gemm.GetOperand(2)) ? gemm.GetOperand(2) : null;
+        var c = OnnxViews.Optional(gemm, axes.BiasOperand);
         ConstantTensor? cValue = null;
         if (c is not null && (cValue = Constants.TryGet(c, _module)) is null)
         {
@@ -138,11 +145,11 @@ internal sealed class DynamicQuantization
             return false;
         }
 
-        // B as [K, N]: a transposed B is transposed once here, in the constant.
+        // B as [K, N]: a B whose output channels come first ([N, K], transB) is transposed once here, in the constant.
         var values = weight.ToFloats();
         long r = weight.Type.Shape![0], k = weight.Type.Shape![1];
         long[] shape = [r, k];
-        if ((gemm.GetInt("transB") ?? 0) != 0)
+        if (axes.OutputAxis == 0)
         {
             var t = new float[values.Length];
             for (long i = 0; i < r; i++)
@@ -151,10 +158,10 @@ internal sealed class DynamicQuantization
             shape = [k, r];
         }
         var name = QuantGraph.OpName(gemm);
-        float alpha = (float)(gemm.GetFloat("alpha") ?? 1.0), beta = (float)(gemm.GetFloat("beta") ?? 1.0);
-        var x = DynamicQuantize(gemm.GetOperand(0));
+        float alpha = (float)view.Alpha, beta = (float)view.Beta;
+        var x = DynamicQuantize(view.A);
         var b = OpBuilder.Before(gemm);
-        var integer = MatMulInteger(b, x, values, shape, QuantGraph.TensorName(gemm.GetOperand(1)), outType, name, alpha,
+        var integer = MatMulInteger(b, x, values, shape, outputAxis: 1, QuantGraph.TensorName(view.B), outType, name, alpha,
             out var xScale, out var wScales);
         var final = Rescale(b, gemm, integer, xScale, wScales, wScales.Length == 1 ? [] : [wScales.Length], name);
         if (cValue is not null)
@@ -163,16 +170,20 @@ internal sealed class DynamicQuantization
             var biasConst = QuantGraph.Floats(b, _module, cs, cValue.Type.Shape!.ToArray(), name + ".bias_scaled");
             final = b.Create("onnx.Add", [final, biasConst], [outType], null, Location.Named(name + "_bias_add")).Result;
         }
-        Replace(gemm, final, [1, 2]);
+        Replace(gemm, final, [axes.WeightOperand, axes.BiasOperand]);
         return true;
     }
 
-    /// <summary>MatMulInteger of the dynamically quantized input <paramref name="x"/> and the int8 B [K, N] (per column when per-channel).</summary>
-    private Value MatMulInteger(OpBuilder b, Operation x, float[] values, long[] shape, string weightName,
+    /// <summary>
+    /// MatMulInteger of the dynamically quantized input <paramref name="x"/> and the int8 B [K, N] (per column, its
+    /// <paramref name="outputAxis"/>, when per-channel).
+    /// </summary>
+    private Value MatMulInteger(OpBuilder b, Operation x, float[] values, long[] shape, int outputAxis, string weightName,
         TensorType outType, string name, float alpha, out Value xScale, out float[] wScales)
     {
-        var (wParams, wData) = QuantMath.QuantizeTensor(values, shape, _perChannel ? 1 : null, QuantType.Int8, symmetric: true);
-        Weights.Add(TensorRecord.ForWeight(weightName, values, wParams, QuantType.Int8, _perChannel ? 1 : null));
+        int? axis = _perChannel ? outputAxis : null;
+        var (wParams, wData) = QuantMath.QuantizeTensor(values, shape, axis, QuantType.Int8, symmetric: true);
+        Weights.Add(TensorRecord.ForWeight(weightName, values, wParams, QuantType.Int8, axis));
         var wq = Constants.Create(b, _module, new TensorType(ElementType.I8, shape), wData, Location.Named(name + ".weight_quantized"), name + ".weight_quantized");
         var wzp = QuantGraph.ZeroPoints(b, _module, QuantType.Int8, [0], [], name + ".weight_zero_point");
         xScale = x.Results[1];
@@ -207,12 +218,17 @@ internal sealed class DynamicQuantization
     /// <summary>The op's result now comes from <paramref name="final"/>, which takes its output name; old weights go.</summary>
     private void Replace(Operation op, Value final, int[] constantOperands)
     {
-        if (op.GetAttr("mo.outputs") is { } names && final is OpResult r) r.Owner.SetAttr("mo.outputs", names);
+        if (op.GetAttr(MoDialect.OutputsAttr) is { } names && final is OpResult r) r.Owner.SetAttr(MoDialect.OutputsAttr, names);
         op.Result.ReplaceAllUsesWith(final);
-        var constants = constantOperands.Where(i => i < op.OperandCount).Select(i => Constants.DefiningConstant(op.GetOperand(i))).ToList();
+        var constants = constantOperands.Where(i => i >= 0 && i < op.OperandCount).Select(i => Constants.DefiningConstant(op.GetOperand(i))).ToList();
         op.Erase();
         foreach (var c in constants) QuantGraph.EraseIfUnused(c, _module, _freedBlobs);
     }
+
+    /// <summary>Where the weight of a Conv, Gemm or MatMul is and which axis holds its output channels (its definition says).</summary>
+    private WeightAxes Layout(Operation op) =>
+        _context.Dialects.Interface<IWeightLayout>(op)?.WeightAxesOf(op)
+        ?? throw new MirException($"quantize-int8: {op.OpType} '{QuantGraph.OpName(op)}' has no weight layout (its operands or their rank are not known)");
 
     private bool ActivationOk(Operation op, Value x)
     {

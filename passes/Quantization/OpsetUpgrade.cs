@@ -21,7 +21,7 @@ namespace Mopt.Passes.Quantization;
 /// spatial = 1; ConvTranspose only without auto_pad SAME_*), refused otherwise (Upsample,
 /// Resize before 11, Scan before 9, Scatter, MeanVarianceNormalization before 9);</item>
 /// <item>an operator this table does not know, another dialect (tf, caffe, paddle) or a <c>mo.*</c> operation other
-/// than the block terminator: refused.</item>
+/// than a block terminator (an op whose definition says Terminator): refused.</item>
 /// </list>
 /// The IR version is raised with the opset when it is too old for it (opset 13 needs IR 7); initializers that IR 3
 /// had to list as graph inputs are then written as plain initializers.
@@ -72,7 +72,7 @@ public static class OpsetUpgrade
         var problems = new List<string>();
         foreach (var op in module.AllOperations())
         {
-            var problem = Plan(op, from, minimumOpset, module, rewrites);
+            var problem = Plan(op, from, minimumOpset, module, context.Dialects, rewrites);
             if (problem is not null) problems.Add($"{Describe(op)}: {problem}");
         }
         if (problems.Count > 0)
@@ -89,22 +89,22 @@ public static class OpsetUpgrade
     }
 
     private static bool NeedsRank(Operation op) =>
-        op.Name is "onnx.Softmax" or "onnx.LogSoftmax" or "onnx.Hardmax" && op.OperandCount > 0 && op.GetOperand(0).Type is not TensorType { Shape: not null };
+        (SoftmaxOp.Is(op) || LogSoftmaxOp.Is(op) || HardmaxOp.Is(op)) && op.OperandCount > 0 && op.GetOperand(0).Type is not TensorType { Shape: not null };
 
     private static void SetOpset(MirModule module, int opset)
     {
         var m = module.Op;
-        m.SetAttr("onnx.opset", IntegerAttr.I64(opset));
+        m.SetAttr(OnnxOpset.OpsetAttr, IntegerAttr.I64(opset));
         // The exporter writes opset_import's entries; the default domain's must follow.
-        if (m.GetAttr("onnx.opset_import") is DictionaryAttr imports)
+        if (m.GetAttr(OnnxOpset.OpsetImportAttr) is DictionaryAttr imports)
         {
             var entries = imports.Entries.Select(e => e.Name is "ai.onnx" or "" ? new NamedAttr(e.Name, IntegerAttr.I64(opset)) : e).ToList();
             if (!entries.Any(e => e.Name is "ai.onnx" or "")) entries.Insert(0, new NamedAttr("ai.onnx", IntegerAttr.I64(opset)));
-            m.SetAttr("onnx.opset_import", DictionaryAttr.From(entries));
+            m.SetAttr(OnnxOpset.OpsetImportAttr, DictionaryAttr.From(entries));
         }
         // An opset needs a file format (IR version) that knows it: opset 10 came with IR 5, 11 with 6, 12 and 13 with 7.
         long neededIr = opset switch { <= 9 => 4, 10 => 5, 11 => 6, _ => 7 };
-        if (m.GetInt("onnx.ir_version") is long ir && ir < neededIr)
+        if (m.ReadInt("onnx.ir_version") is long ir && ir < neededIr)
         {
             m.SetAttr("onnx.ir_version", IntegerAttr.I64(neededIr));
             // Before IR 4 every initializer had to be listed as an input too; from 4 that would make it an input a
@@ -116,9 +116,9 @@ public static class OpsetUpgrade
     private static string Describe(Operation op) => $"{op.OpType} '{op.Location.FirstName ?? op.Name}'";
 
     /// <summary>Checks one operation; adds the rewrite it needs, or returns why it cannot be upgraded.</summary>
-    private static string? Plan(Operation op, int from, int to, MirModule module, List<Action> rewrites)
+    private static string? Plan(Operation op, int from, int to, MirModule module, DialectRegistry dialects, List<Action> rewrites)
     {
-        if (op.Name is FuncOp.ReturnOpName or "mo.yield") return null;
+        if (dialects.Has(op, OpTraits.Terminator)) return null;
         if (op.Dialect == "mo") return $"the mo dialect's {op.OpType} is bookkeeping mopt cannot check";
         if (op.Dialect != "onnx") return $"the {op.Dialect} dialect is not ONNX; lower it first";
         var type = op.OpType;
@@ -130,7 +130,7 @@ public static class OpsetUpgrade
             case "Slice" when Crosses(10):
                 return AttributesToInputs(op, module, rewrites, ["starts", "ends", "axes"], required: 2);
             case "TopK" when Crosses(10):
-                if (op.GetInt("k") is not long k) return "it has no k attribute";
+                if (new TopKOp(op).KAttribute is not long k) return "it has no k attribute";
                 rewrites.Add(() => { op.RemoveAttr("k"); op.AddOperand(Int64s(op, module, [k], "k")); });
                 return null;
             case "Pad" when Crosses(11):
@@ -140,7 +140,7 @@ public static class OpsetUpgrade
             case "Dropout" when Crosses(12) || Crosses(10):
                 // Before 10 the mask had the input's type; in inference only the output is defined the same way.
                 if (op.Results.Count > 1 && op.Results[1].HasUses && from < 10) return "its mask output is used and changed type at opset 10";
-                if (Crosses(12) && op.GetFloat("ratio") is double ratio)
+                if (Crosses(12) && op.ReadFloat("ratio") is double ratio) // only when given: the default needs no input
                     rewrites.Add(() =>
                     {
                         op.RemoveAttr("ratio");
@@ -154,18 +154,18 @@ public static class OpsetUpgrade
                 rewrites.Add(() => { op.RemoveAttr("axes"); op.AddOperand(Int64s(op, module, axes, "axes")); });
                 return null;
             case "Split" when Crosses(13):
-                if (op.ReadInts("split") is not { } split) return null;
+                if (new SplitOp(op).SplitAttribute is not { } split) return null;
                 rewrites.Add(() => { op.RemoveAttr("split"); op.AddOperand(Int64s(op, module, split, "split")); });
                 return null;
             case "Softmax" or "LogSoftmax" or "Hardmax" when Crosses(13):
                 return LastAxisOnly(op, rewrites);
             case "BatchNormalization" when Crosses(9):
-                if (op.GetInt("spatial") is long spatial && spatial != 1) return "spatial = 0 has no equivalent from opset 9";
+                if (new BatchNormalizationOp(op).Spatial != 1) return "spatial = 0 has no equivalent from opset 9";
                 rewrites.Add(() => op.RemoveAttr("spatial"));
                 return null;
             case "ConvTranspose" when Crosses(11):
                 // ConvTranspose's SAME_UPPER/SAME_LOWER were swapped in runtimes for years (onnxruntime#12537); explicit pads are safe.
-                return op.GetString("auto_pad") is null or "NOTSET" or "VALID" ? null : $"its auto_pad {op.GetString("auto_pad")} is read differently by runtimes of different versions";
+                return new ConvTransposeOp(op).AutoPad is "NOTSET" or "VALID" ? null : $"its auto_pad {new ConvTransposeOp(op).AutoPad} is read differently by runtimes of different versions";
             case "MeanVarianceNormalization" when Crosses(9):
                 return "before opset 9 it was an experimental operator with other attributes";
             case "Upsample" when Crosses(10):
@@ -215,9 +215,9 @@ public static class OpsetUpgrade
     private static string? LastAxisOnly(Operation op, List<Action> rewrites)
     {
         if (op.OperandCount < 1 || op.GetOperand(0).Type is not TensorType { Shape: { } shape }) return "its input's rank is unknown";
-        long axis = op.GetInt("axis") ?? 1;
-        if (axis < 0) axis += shape.Count;
-        if (axis < 0 || axis >= shape.Count) return $"axis {op.GetInt("axis") ?? 1} is outside rank {shape.Count}";
+        long given = op.ReadInt("axis") ?? 1; // the default before 13 (the views give 13's, -1)
+        long axis = given < 0 ? given + shape.Count : given;
+        if (axis < 0 || axis >= shape.Count) return $"axis {given} is outside rank {shape.Count}";
         // The 2-D coercion equals the one-axis form when no dimension after the axis is larger than 1.
         for (int d = (int)axis + 1; d < shape.Count; d++)
             if (shape[d] != 1) return $"it flattens dimensions {axis}..{shape.Count - 1} into one (opset 13 normalizes only axis {axis})";
@@ -243,8 +243,9 @@ public static class OpsetUpgrade
     private static string? PadToInputs(Operation op, MirModule module, List<Action> rewrites)
     {
         if (op.OperandCount > 1) return "it already has a pads input";
-        if (op.ReadInts("pads") is not { } pads) return "it has no pads attribute";
-        double value = op.GetFloat("value") ?? 0;
+        var pad = new PadOp(op);
+        if (pad.PadsAttribute is not { } pads) return "it has no pads attribute";
+        double value = pad.Value;
         if (value != 0 && op.GetOperand(0).Type is not TensorType { Element.IsFloat: true })
             return "its pad value needs the data's element type, which is not a known float type";
         rewrites.Add(() =>
@@ -260,7 +261,7 @@ public static class OpsetUpgrade
     private static string? ClipToInputs(Operation op, MirModule module, List<Action> rewrites)
     {
         if (op.OperandCount > 1) return "it already has min/max inputs";
-        double? min = op.GetFloat("min"), max = op.GetFloat("max");
+        double? min = op.ReadFloat("min"), max = op.ReadFloat("max"); // only when given: no bound otherwise
         if ((min is not null || max is not null) && op.GetOperand(0).Type is not TensorType { Element.IsFloat: true })
             return "its bounds need the input's element type, which is not a known float type";
         rewrites.Add(() =>
@@ -289,7 +290,7 @@ public static class OpsetUpgrade
     }
 
     private static Value NoValue(Operation op) =>
-        OpBuilder.Before(op).Create("onnx.NoValue", [], [ElementType.None]).Result;
+        OpBuilder.Before(op).Create(OnnxDialect.NoValueOp, [], [ElementType.None]).Result;
 
     private static string ConstantName(Operation op, string what) => $"{op.Location.FirstName ?? op.OpType}.{what}";
     private static Location ConstantLocation(Operation op, string what) => Location.Named(ConstantName(op, what));

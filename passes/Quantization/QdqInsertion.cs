@@ -17,8 +17,8 @@ namespace Mopt.Passes.Quantization;
 /// by all its readers (graph inputs too; graph outputs read the DQ, so they stay float). Activations: uint8
 /// asymmetric over the calibrated range (int8 symmetric with symmetric activations), scale = (max − min) / 255,
 /// zero point = round(−min / scale). Weights (Conv W, Gemm B, a MatMul's constant input): int8 symmetric,
-/// scale = max|w| / 127, per output channel (Conv axis 0, Gemm B axis 0 when transB else 1, MatMul B axis 1) or per
-/// tensor, with no zero point (0, ONNX's default). A Conv or Gemm bias: int32 with scale = x_scale · w_scale and no
+/// scale = max|w| / 127, per output channel (the axis the op's <see cref="IWeightLayout"/> gives: Conv axis 0, Gemm B
+/// axis 0 when transB else 1, a 2-D MatMul B axis 1) or per tensor, with no zero point (0, ONNX's default). A Conv or Gemm bias: int32 with scale = x_scale · w_scale and no
 /// zero point, so the integer kernel adds it exactly. Constant inputs of Add / Concat are quantized like activations, over their own values. A MaxPool's
 /// output shares its input's parameters (max commutes with a monotonic map, so this is exact). A Relu (or Clip with
 /// min 0) that is the only reader of a quantized op's output is absorbed with asymmetric activations: the output's
@@ -40,7 +40,8 @@ internal sealed class QdqInsertion
     }
 
     private sealed record WeightUse(Operation Op, int Index, int? Axis);
-    private sealed record BiasUse(Operation Op, int Index, Value Input, Value Weight);
+    /// <summary>A bias at operand <paramref name="Index"/>, scaled by the input's scale and the scales of the weight at operand <paramref name="WeightIndex"/>.</summary>
+    private sealed record BiasUse(Operation Op, int Index, Value Input, int WeightIndex);
 
     private readonly MirModule _module;
     private readonly PassContext _context;
@@ -112,7 +113,7 @@ internal sealed class QdqInsertion
                 return true;
             default:
                 foreach (var v in op.Operands)
-                    if (!OnnxFacts.IsAbsent(v) && !QuantGraph.IsF32Tensor(v))
+                    if (!OnnxViews.IsNoValue(v) && !QuantGraph.IsF32Tensor(v))
                         return Skip(op, $"an input is {v.Type}, not float32");
                 if (op.Operands.All(v => Constants.IsConstant(v))) return Skip(op, "all its inputs are constants (fold it with --fold-constants)");
                 return true;
@@ -134,8 +135,8 @@ internal sealed class QdqInsertion
         bool clipsAtZero = user.OpType switch
         {
             "Relu" => true,
-            "Clip" => OnnxFacts.Optional(user, 1) is { } min && Constants.TryGet(min, _module, 1) is { } m && m.ToFloats() is [0f]
-                      || user.GetFloat("min") == 0.0,
+            "Clip" => new ClipOp(user).Min is { } min && Constants.TryGet(min, _module, 1) is { } m && m.ToFloats() is [0f]
+                      || new ClipOp(user).MinAttribute == 0.0,
             _ => false,
         };
         if (!clipsAtZero || user.Results.Count != 1 || !QuantGraph.IsF32Tensor(user.Result)) return;
@@ -147,23 +148,30 @@ internal sealed class QdqInsertion
 
     private void Collect(Operation op)
     {
+        var layout = _context.Dialects.Interface<IWeightLayout>(op)?.WeightAxesOf(op);
         switch (op.OpType)
         {
             case "Conv":
+            {
+                var axes = layout!;
                 AddActivation(op.GetOperand(0));
-                _weights.Add(new WeightUse(op, 1, _settings.PerChannel ? 0 : null));
-                if (OnnxFacts.Optional(op, 2) is { } b && Constants.IsConstant(b)) _biases.Add(new BiasUse(op, 2, Canonical(op.GetOperand(0)), op.GetOperand(1)));
+                _weights.Add(new WeightUse(op, axes.WeightOperand, _settings.PerChannel ? axes.OutputAxis : null));
+                if (OnnxViews.Optional(op, axes.BiasOperand) is { } b && Constants.IsConstant(b))
+                    _biases.Add(new BiasUse(op, axes.BiasOperand, Canonical(op.GetOperand(0)), axes.WeightOperand));
                 break;
+            }
             case "Gemm":
-                AddActivation(op.GetOperand(0));
-                bool transB = (op.GetInt("transB") ?? 0) != 0;
-                _weights.Add(new WeightUse(op, 1, _settings.PerChannel ? (transB ? 0 : 1) : null));
+            {
+                var axes = layout!;
+                var gemm = new GemmOp(op);
+                AddActivation(gemm.A);
+                _weights.Add(new WeightUse(op, axes.WeightOperand, _settings.PerChannel ? axes.OutputAxis : null));
                 // C of shape [N] or [1, N] (what MatMul + Add exporters give): both broadcast over the rows alike, so it becomes an int32 [N].
-                if (OnnxFacts.Optional(op, 2) is { } c && Constants.TryGet(c, _module) is { } cv
-                    && (cv.Type.Rank == 1 || (cv.Type.Rank == 2 && cv.Type.Shape![0] == 1)) && (op.GetFloat("beta") ?? 1.0) == 1.0
-                    && (op.GetFloat("alpha") ?? 1.0) == 1.0)
-                    _biases.Add(new BiasUse(op, 2, Canonical(op.GetOperand(0)), op.GetOperand(1)));
+                if (gemm.C is { } c && Constants.TryGet(c, _module) is { } cv
+                    && (cv.Type.Rank == 1 || (cv.Type.Rank == 2 && cv.Type.Shape![0] == 1)) && gemm.Beta == 1.0 && gemm.Alpha == 1.0)
+                    _biases.Add(new BiasUse(op, axes.BiasOperand, Canonical(gemm.A), axes.WeightOperand));
                 break;
+            }
             case "MatMul":
                 for (int i = 0; i < 2; i++)
                 {
@@ -173,14 +181,15 @@ internal sealed class QdqInsertion
                     {
                         int rank = Constants.TryGet(v, _module)?.Type.Rank ?? 0;
                         // Per column of B [K, N]; a constant A, or a B of another rank, per tensor.
-                        _weights.Add(new WeightUse(op, i, _settings.PerChannel && i == 1 && rank == 2 ? 1 : null));
+                        bool perColumn = _settings.PerChannel && layout is { } axes && i == axes.WeightOperand && rank == 2;
+                        _weights.Add(new WeightUse(op, i, perColumn ? layout!.OutputAxis : null));
                     }
                 }
                 break;
             default:
                 foreach (var v in op.Operands)
                 {
-                    if (OnnxFacts.IsAbsent(v)) continue;
+                    if (OnnxViews.IsNoValue(v)) continue;
                     if (Constants.IsConstant(v)) { if (!_constantInputs.Contains(v)) _constantInputs.Add(v); }
                     else AddActivation(v);
                 }
@@ -292,7 +301,7 @@ internal sealed class QdqInsertion
         // DQ → Gemm/MatMul → Q into QGemm/QLinearMatMul when the weight's zero point is there.
         long[] scaleShape = p.Length == 1 ? [] : [p.Length];
         var scale = QuantGraph.Floats(b, _module, p.Select(x => x.Scale).ToArray(), scaleShape, name + "_scale");
-        var zeroPoint = use.Op.OpType == "Conv" ? null : QuantGraph.ZeroPoints(b, _module, QuantType.Int8, new int[p.Length], scaleShape, name + "_zero_point");
+        var zeroPoint = ConvOp.Is(use.Op) ? null : QuantGraph.ZeroPoints(b, _module, QuantType.Int8, new int[p.Length], scaleShape, name + "_zero_point");
         var dq = QuantGraph.Dequantize(b, q, scale, zeroPoint, use.Axis, name + "_DequantizeLinear");
         done[key] = dq;
         weightParams[dq] = p;
@@ -310,7 +319,7 @@ internal sealed class QdqInsertion
         var value = Constants.TryGet(bias, _module)!;
         var name = QuantGraph.TensorName(bias);
         float xScale = _activations[use.Input].Params!.Value.Scale;
-        var wParams = weightParams[use.Op.GetOperand(1)];
+        var wParams = weightParams[use.Op.GetOperand(use.WeightIndex)];
         var values = value.ToFloats();
         var p = new QuantParams[wParams.Length == 1 ? 1 : values.Length];
         if (wParams.Length != 1 && wParams.Length != values.Length)

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Mopt.Dialects.Mo;
 using Mopt.Ir;
 
 namespace Mopt.Passes.Quantization;
@@ -9,15 +10,15 @@ namespace Mopt.Passes.Quantization;
 /// </summary>
 internal static class QuantGraph
 {
-    public const string QuantizeOp = "onnx.QuantizeLinear";
-    public const string DequantizeOp = "onnx.DequantizeLinear";
+    public const string QuantizeOp = QuantizeLinearOp.OpName;
+    public const string DequantizeOp = DequantizeLinearOp.OpName;
 
     /// <summary>The name the ONNX writer gives <paramref name="value"/>: an input's <c>mo.name</c>, an op's <c>mo.outputs</c>, else as the writer makes it.</summary>
     public static string TensorName(Value value) => value switch
     {
         BlockArgument { Owner.Parent.Parent: { Name: FuncOp.OpName } f } a => new FuncOp(f).ArgName(a.Index) ?? $"input_{a.Index}",
         OpResult { Owner: { Name: Constants.ConstantOp } c } => c.Location.FirstName ?? "const",
-        OpResult r when r.Owner.GetAttr("mo.outputs") is ArrayAttr names && r.Index < names.Elements.Count
+        OpResult r when r.Owner.GetAttr(MoDialect.OutputsAttr) is ArrayAttr names && r.Index < names.Elements.Count
                         && names.Elements[r.Index] is StringAttr { Value.Length: > 0 } s => s.Value,
         OpResult r => $"{OpName(r.Owner)}_output" + (r.Owner.Results.Count > 1 ? $"_{r.Index}" : ""),
         _ => "tensor",
@@ -92,7 +93,7 @@ internal static class QuantGraph
     public static void EraseIfUnused(Operation? constant, MirModule module, HashSet<string> freedBlobs)
     {
         if (constant is null || constant.Parent is null || !constant.IsUnused) return;
-        if (constant.GetAttr("value") is DenseResourceAttr res) freedBlobs.Add(res.Key);
+        if (Constants.ValueAttribute(constant) is DenseResourceAttr res) freedBlobs.Add(res.Key);
         constant.Erase();
     }
 

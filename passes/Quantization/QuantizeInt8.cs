@@ -58,7 +58,7 @@ public sealed class QuantizeInt8 : Pass
             context.Note("quantize-int8: the model listed its weights as graph inputs (IR version 3 style); they are now plain initializers, " +
                          "which ONNX Runtime treats as constants");
         // A BatchNormalization between a Conv and its readers keeps the int8 kernels from fusing and stays float itself.
-        int batchNorms = chosen.Count == 0 ? 0 : chosen[0].Parent!.Operations.Count(op => op.Name == "onnx.BatchNormalization");
+        int batchNorms = chosen.Count == 0 ? 0 : chosen[0].Parent!.Operations.Count(BatchNormalizationOp.Is);
         if (batchNorms > 0)
             context.Note($"quantize-int8: {batchNorms} BatchNormalization op(s) stay float; run --fold-bn (or --pipeline=deploy) first " +
                          "to fold them into the layers before them");
@@ -188,7 +188,7 @@ public sealed class QuantizeInt8 : Pass
         if ((module.FindFunction("main") ?? (functions.Count == 1 ? functions[0] : null)) is not { } main) return chosen;
         foreach (var op in main.Body.Operations)
         {
-            if (op.Dialect != "onnx" || !types.Contains(op.OpType)) continue;
+            if (op.Dialect != OnnxDialect.Name || !types.Contains(op.OpType)) continue;
             if (exclude is not null && (exclude.IsMatch(QuantGraph.OpName(op)) || exclude.IsMatch(op.OpType)))
             {
                 context.Count("ops excluded");

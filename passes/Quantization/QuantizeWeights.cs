@@ -1,3 +1,4 @@
+using Mopt.Dialects.Mo;
 using Mopt.Ir;
 
 namespace Mopt.Passes.Quantization;
@@ -17,12 +18,13 @@ namespace Mopt.Passes.Quantization;
 /// </code>
 /// Per slice c along the axis (or the whole tensor): <c>scale = max|w| / 127</c>, <c>q = clamp(round_half_even(w /
 /// scale), -127, 127)</c> (symmetric); asymmetric uses <c>[min, max] ∪ {0}</c> over the full integer range and a zero
-/// point (<see cref="QuantMath.ForRange"/>). The axis is the consumer's output channel: Conv W → 0, ConvTranspose W →
-/// 1, Gemm B → 0 with transB = 1 else 1, Gemm A → 0 (1 with transA = 1), MatMul B (rank ≥ 2) → its last axis;
-/// anything else, or consumers that disagree, or <c>per-channel=false</c> → one scale for the tensor.
-/// Applies to an <c>onnx.Constant</c> of f32 with a static shape and at least <c>min-size</c> elements (f16/bf16 only at
-/// opset 19+, where DequantizeLinear can return them) whose every use is an ordinary data input of an <c>onnx.*</c>
-/// operation. Skipped, with the reason: a weight holding inf or nan, a constant that is a graph output or a parameter
+/// point (<see cref="QuantMath.ForRange"/>). The axis is the consumer's output channel, as its definition's
+/// <see cref="IWeightLayout"/> gives it: Conv W → 0, ConvTranspose W (rank ≥ 2) → 1, Gemm B (rank 2) → 0 with
+/// transB = 1 else 1, MatMul B (rank ≥ 2) → its last axis; and Gemm A (rank 2) → 0 (1 with transA = 1); anything
+/// else, or consumers that disagree, or <c>per-channel=false</c> → one scale for the tensor.
+/// Applies to a constant (<c>onnx.Constant</c>) of f32 with a static shape and at least <c>min-size</c> elements (f16/bf16 only at
+/// opset 19+, where DequantizeLinear can return them) whose every use is an ordinary data input of an operation
+/// mopt has a definition of. Skipped, with the reason: a weight holding inf or nan, a constant that is a graph output or a parameter
 /// that must stay exact (Resize scales, Pad value, Clip bounds, ...), f64. Per-channel needs opset 13 and per tensor
 /// opset 10: the opset is raised (<see cref="OpsetUpgrade"/>); when that is refused the pass falls back to per tensor,
 /// or does nothing, and says so.
@@ -48,7 +50,7 @@ public sealed class QuantizeWeights : Pass
 
         int opset = OpsetUpgrade.CurrentOpset(module);
         var candidates = new List<Candidate>();
-        foreach (var op in module.AllOperations().Where(o => o.Name == Constants.ConstantOp).ToList())
+        foreach (var op in module.AllOperations().Where(o => context.Dialects.Has(o, OpTraits.ConstantLike)).ToList())
             if (Select(op, module, opset, context) is { } c) candidates.Add(c);
         if (candidates.Count == 0) return;
 
@@ -71,7 +73,7 @@ public sealed class QuantizeWeights : Pass
                 context.Skip(candidate.Constant, "its values are too small for a float scale");
                 continue;
             }
-            if (candidate.Constant.GetAttr("value") is DenseResourceAttr old) replacedKeys.Add(old.Key);
+            if (Constants.ValueAttribute(candidate.Constant, context.Dialects) is DenseResourceAttr old) replacedKeys.Add(old.Key);
             bytesBefore += tensor.Bytes.Length;
             bytesAfter += Replace(candidate, parameters, data, quantType, module);
             context.Count("tensors quantized");
@@ -116,7 +118,7 @@ public sealed class QuantizeWeights : Pass
     /// <summary>The constant as a candidate, or null (too small, not float, or a use that must stay exact: reported).</summary>
     private Candidate? Select(Operation op, MirModule module, int opset, PassContext context)
     {
-        if (op.GetAttr("value") is not (DenseElementsAttr or DenseResourceAttr) || op.Results.Count != 1) return null;
+        if (Constants.ValueAttribute(op, context.Dialects) is null || op.Results.Count != 1) return null;
         if (op.Result.Type is not TensorType { HasStaticShape: true, Element.IsFloat: true } type) return null;
         if (type.ElementCount < _minSize.Value) return null;
         if (!op.Result.HasUses) return null;
@@ -132,7 +134,7 @@ public sealed class QuantizeWeights : Pass
         bool first = true;
         foreach (var use in op.Result.Uses)
         {
-            var (useAxis, reason) = AxisFor(use, type);
+            var (useAxis, reason) = AxisFor(use, type, context.Dialects);
             if (reason is not null) { context.Skip(op, reason); return null; }
             // Consumers that want different axes share one scale.
             axis = first ? useAxis : axis == useAxis ? axis : null;
@@ -143,25 +145,20 @@ public sealed class QuantizeWeights : Pass
     }
 
     /// <summary>The axis of output channels for this use (null: per tensor), or why the constant must stay as it is.</summary>
-    private static (int? Axis, string? Reason) AxisFor(OpOperand use, TensorType type)
+    private static (int? Axis, string? Reason) AxisFor(OpOperand use, TensorType type, DialectRegistry dialects)
     {
         var user = use.Owner;
         int rank = type.Rank;
-        if (user.Name is FuncOp.ReturnOpName or "mo.yield") return (null, "it is a graph output");
-        if (user.Dialect != "onnx" || user.OpType.Contains('.')) return (null, $"used by {user.Name}, whose operands mopt does not know");
+        if (dialects.Has(user, OpTraits.Terminator)) return (null, "it is a graph output");
+        if (dialects.Find(user) is null) return (null, $"used by {user.Name}, whose operands mopt does not know");
         int i = use.Index;
+        // Gemm's B must be 2-D; ConvTranspose's output axis 1 needs rank 2.
+        if (dialects.Interface<IWeightLayout>(user)?.WeightAxesOf(user) is { } axes && axes.WeightOperand == i && axes.OutputAxis < rank
+            && !(GemmOp.Is(user) && rank != 2))
+            return (axes.OutputAxis, null);
+        if (GemmOp.TryGet(user) is { } gemm && i == 0 && rank == 2) return (gemm.TransA == 1 ? 1 : 0, null);
         switch (user.OpType)
         {
-            case "Conv" when i == 1:
-                return (0, null);
-            case "ConvTranspose" when i == 1 && rank >= 2:
-                return (1, null);
-            case "Gemm" when i == 1 && rank == 2:
-                return (user.GetInt("transB") == 1 ? 0 : 1, null);
-            case "Gemm" when i == 0 && rank == 2:
-                return (user.GetInt("transA") == 1 ? 1 : 0, null);
-            case "MatMul" when i == 1 && rank >= 2:
-                return (rank - 1, null);
             case "Resize" or "Upsample" when i >= 1:
             case "Pad" when i >= 2:
             case "Clip" when i >= 1:
@@ -204,7 +201,7 @@ public sealed class QuantizeWeights : Pass
         var (scale, zeroPoint) = QuantGraph.Params(builder, module, parameters, quantType, name, c.Type.Element);
         var dq = QuantGraph.Dequantize(builder, quantized, scale, zeroPoint, c.Axis, name + "_DequantizeLinear");
         // The dequantized tensor keeps the weight's name, so the consumers still read "conv1.weight".
-        ((OpResult)dq).Owner.SetAttr("mo.outputs", ArrayAttr.OfStrings([name]));
+        ((OpResult)dq).Owner.SetAttr(MoDialect.OutputsAttr, ArrayAttr.OfStrings([name]));
         op.Result.ReplaceAllUsesWith(dq);
         op.Erase();
         return data.Length + (long)parameters.Length * (c.Type.Element.ByteSize + 1);
@@ -212,7 +209,7 @@ public sealed class QuantizeWeights : Pass
 
     /// <summary>The constant's tensor name in the ONNX file: its <c>mo.outputs</c>, else its location.</summary>
     private static string OutputName(Operation op) =>
-        op.GetAttr("mo.outputs") is ArrayAttr { Elements.Count: > 0 } outs && outs.Elements[0] is StringAttr { Value.Length: > 0 } s
+        op.GetAttr(MoDialect.OutputsAttr) is ArrayAttr { Elements.Count: > 0 } outs && outs.Elements[0] is StringAttr { Value.Length: > 0 } s
             ? s.Value
             : op.Location.FirstName ?? "weight";
 
@@ -225,14 +222,13 @@ public sealed class QuantizeWeights : Pass
     {
         foreach (var op in module.AllOperations())
         {
-            int weight = op.Name switch { "onnx.Conv" or "onnx.ConvTranspose" or "onnx.Gemm" or "onnx.MatMul" => 1, _ => -1 };
-            if (weight < 0 || op.OperandCount <= weight) continue;
-            var w = op.GetOperand(weight);
-            bool dequantized = w is OpResult { Owner.Name: "onnx.DequantizeLinear" };
-            if (!OnnxFacts.IsAbsent(w) && !Constants.IsConstant(w) && !dequantized && w.Type is TensorType { Element.IsFloat: true })
+            if (context.Dialects.Interface<IWeightLayout>(op)?.WeightAxesOf(op) is not { } axes) continue;
+            var w = op.GetOperand(axes.WeightOperand);
+            bool dequantized = w is OpResult { Owner: var producer } && DequantizeLinearOp.Is(producer);
+            if (!OnnxViews.IsNoValue(w) && !Constants.IsConstant(w, context.Dialects) && !dequantized && w.Type is TensorType { Element.IsFloat: true })
             {
                 context.Skip(op, "its weight is not a constant");
-                if (op.Name != "onnx.MatMul")
+                if (!MatMulOp.Is(op))
                     context.Note($"quantize-weights: {op.OpType} '{op.Location.FirstName ?? op.OpType}' keeps a float weight: it is computed at run time" +
                                  $"{(w is OpResult r ? $" (by {r.Owner.OpType} '{r.Owner.Location.FirstName ?? r.Owner.OpType}')" : " (a graph input)")}" +
                                  "; --fold-constants first folds it if its inputs are constants");

@@ -10,21 +10,19 @@ namespace Mopt.Passes;
 /// After:  %a = "onnx.Relu"(%x) loc(fused["relu_a", "relu_b"]) ; "onnx.Add"(%a, %a)
 /// </code>
 /// Identical: the same operation name, the same operand values in the same order, equal attributes and equal result
-/// types. Bookkeeping attributes do not count: <c>mo.*</c> (such as the ONNX tensor names in <c>mo.outputs</c>),
-/// <c>onnx.doc_string</c> and <c>onnx.metadata_props</c>; the kept operation keeps its own and takes the other's
-/// location too (fused). Only operations that compute a value and nothing else: at least one result, no regions,
-/// of the dialects <c>--dce</c> treats as pure (onnx, tf, caffe, paddle, mo) minus the stateful ones, and never a
-/// random one (Random*, Multinomial, Bernoulli, Dropout, TruncatedNormal, ...). Constants are left to
-/// <c>--dedupe-constants</c> (run it first: operations reading two equal constants become identical). The earlier
-/// operation must come before the other's uses: the same block or an enclosing one. A chain of duplicates
-/// collapses in one sweep, since users are looked at after their operands were merged.
+/// types. Bookkeeping attributes do not count: those the registry's result names call bookkeeping
+/// (<see cref="IResultNames.IsBookkeeping"/>: <c>mo.*</c>, such as the ONNX tensor names in <c>mo.outputs</c>,
+/// <c>onnx.doc_string</c> and <c>onnx.metadata_props</c>); the kept operation keeps its own and takes the other's
+/// location too (fused). Candidates are asked of their definitions, never their names: at least one result, no
+/// regions, Pure (<see cref="DialectRegistry.IsPure"/>: not NonDeterministic, as RandomNormalLike or Dropout, and
+/// no effects), and not ConstantLike: constants are left to <c>--dedupe-constants</c> (run it first: operations
+/// reading two equal constants become identical). An operation without a definition (an unregistered dialect, an
+/// ONNX custom-domain operator) is never merged. The earlier operation must come before the other's uses: the same
+/// block or an enclosing one. A chain of duplicates collapses in one sweep, since users are looked at after their
+/// operands were merged.
 /// </summary>
 public sealed class CommonSubexpressionElimination : Pass
 {
-    /// <summary>Attributes that name or document an operation without changing what it computes.</summary>
-    private static bool IsBookkeeping(string attr) =>
-        attr.StartsWith("mo.", StringComparison.Ordinal) || attr is "onnx.doc_string" or "onnx.metadata_props";
-
     public override string Name => "cse";
     public override string Summary => "Common subexpression elimination: compute identical operations on identical inputs once";
 
@@ -33,17 +31,17 @@ public sealed class CommonSubexpressionElimination : Pass
         long merged = 0;
         foreach (var func in module.Op.Walk().Where(o => o.Name == FuncOp.OpName).ToList())
             foreach (var block in func.Regions.SelectMany(r => r.Blocks))
-                Walk(block, new ScopedTable<Key>(null), ref merged);
+                Walk(block, new ScopedTable<Key>(null), context.Dialects, ref merged);
         if (merged > 0) context.Count("operations merged", merged);
     }
 
-    private static void Walk(Block block, ScopedTable<Key> scope, ref long merged)
+    private static void Walk(Block block, ScopedTable<Key> scope, DialectRegistry dialects, ref long merged)
     {
         foreach (var op in block.Operations.ToList())
         {
-            if (IsCandidate(op))
+            if (IsCandidate(op, dialects))
             {
-                var key = new Key(op);
+                var key = new Key(op, dialects.ResultNames);
                 if (scope.Find(key) is { } first)
                 {
                     for (int i = 0; i < op.Results.Count; i++) op.Results[i].ReplaceAllUsesWith(first.Results[i]);
@@ -55,17 +53,13 @@ public sealed class CommonSubexpressionElimination : Pass
                 scope.Add(key, op);
             }
             foreach (var inner in op.Regions.SelectMany(r => r.Blocks))
-                Walk(inner, scope.Nested(), ref merged);
+                Walk(inner, scope.Nested(), dialects, ref merged);
         }
     }
 
-    public static bool IsCandidate(Operation op) =>
-        op.Results.Count > 0 && op.Regions.Count == 0 && op.Name != Constants.ConstantOp &&
-        DeadCodeElimination.IsPure(op) && !IsRandom(op.OpType);
-
-    private static bool IsRandom(string opType) =>
-        opType.Contains("random", StringComparison.OrdinalIgnoreCase) || opType.Contains("dropout", StringComparison.OrdinalIgnoreCase) ||
-        opType is "Multinomial" or "Bernoulli" or "TruncatedNormal" or "ParameterizedTruncatedNormal" or "StatelessMultinomial";
+    /// <summary>Whether two instances of <paramref name="op"/> with equal operands and attributes may be merged.</summary>
+    public static bool IsCandidate(Operation op, DialectRegistry dialects) =>
+        op.Results.Count > 0 && op.Regions.Count == 0 && dialects.IsPure(op) && !dialects.Has(op, OpTraits.ConstantLike);
 
     /// <summary>What makes two operations compute the same: name, operands, attributes, result types.</summary>
     private sealed class Key : IEquatable<Key>
@@ -74,10 +68,10 @@ public sealed class CommonSubexpressionElimination : Pass
         private readonly NamedAttr[] _attrs;
         private readonly int _hash;
 
-        public Key(Operation op)
+        public Key(Operation op, IResultNames? names)
         {
             _op = op;
-            _attrs = op.Attributes.Where(a => !IsBookkeeping(a.Name)).ToArray();
+            _attrs = op.Attributes.Where(a => names?.IsBookkeeping(a.Name) != true).ToArray();
             var h = new HashCode();
             h.Add(op.Name);
             foreach (var v in op.Operands) h.Add(v);

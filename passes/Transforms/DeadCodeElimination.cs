@@ -3,27 +3,24 @@ using Mopt.Ir;
 namespace Mopt.Passes;
 
 /// <summary>
-/// <c>--dce</c>: removes operations whose results nothing reads and that have no side effects, then the
+/// <c>--dce</c>: removes operations whose results nothing reads and whose definitions say they may go, then the
 /// resource blobs no constant points at any more.
 /// <code>
 /// Before: %0 = "onnx.Constant"() {value = dense_resource&lt;w&gt;} ; (no use of %0)
-/// After:  (gone, and blob w with it)
+///         %1 = "onnx.HardSwish"(%x)                                ; (no use of %1)
+/// After:  (both gone, and blob w with them)
 /// </code>
-/// Only operations known to be pure are removed: ONNX, TensorFlow, Caffe and Paddle operators (minus the
-/// stateful ones below). An operation with no results, or of a dialect mopt does not know, is kept.
+/// The rule asks the op's definition, never its name (<see cref="DialectRegistry.IsRemovableWhenUnused"/>): an
+/// operation goes when it has at least one result, none is read, its definition's traits say Pure or
+/// NonDeterministic and not HasEffects, and every operation in its regions may go too or ends its block. Kept:
+/// operations with no results; operations without a definition (a dialect that is not registered, an ONNX
+/// custom-domain operator such as <c>onnx.com.microsoft.X</c>), since their effects are unknown; operations whose
+/// definitions say HasEffects. <c>--debug</c> says why each unused operation stayed. The stateful TensorFlow and
+/// Paddle operators (<c>tf.Assert</c>, <c>tf.AssignVariableOp</c>, <c>paddle.save</c>, ...) are kept because those
+/// dialects are not registered yet; they stay kept when their dialects (issues 12 and 14) declare them HasEffects.
 /// </summary>
 public sealed class DeadCodeElimination : Pass
 {
-    private static readonly HashSet<string> PureDialects = new(StringComparer.Ordinal) { "onnx", "tf", "caffe", "paddle", "mo" };
-
-    /// <summary>Operations of those dialects that act on the world, so are kept even when unused.</summary>
-    private static readonly HashSet<string> Stateful = new(StringComparer.Ordinal)
-    {
-        "tf.Assert", "tf.Print", "tf.PrintV2", "tf.Save", "tf.SaveV2", "tf.WriteFile", "tf.Assign",
-        "tf.AssignVariableOp", "tf.AssignAddVariableOp", "tf.AssignSubVariableOp", "tf.NoOp",
-        "paddle.feed", "paddle.fetch", "paddle.save", "paddle.print",
-    };
-
     public override string Name => "dce";
     public override string Summary => "Remove unused side-effect-free operations and unused resource blobs";
 
@@ -40,7 +37,7 @@ public sealed class DeadCodeElimination : Pass
         }
     }
 
-    private void SweepBlock(Block block, PassContext context)
+    private static void SweepBlock(Block block, PassContext context)
     {
         // Users come after their producers: one backward sweep removes whole dead chains.
         for (int i = block.Operations.Count - 1; i >= 0; i--)
@@ -48,9 +45,9 @@ public sealed class DeadCodeElimination : Pass
             var op = block.Operations[i];
             foreach (var inner in op.Regions.SelectMany(r => r.Blocks)) SweepBlock(inner, context);
             if (!op.IsUnused || op.Results.Count == 0) continue;
-            if (!IsPure(op))
+            if (!context.Dialects.IsRemovableWhenUnused(op))
             {
-                context.Log($"kept unused {op.Name} ({op.Location.FirstName ?? "unnamed"}): it may have side effects");
+                context.Log($"kept unused {op.Name} ({op.Location.FirstName ?? "unnamed"}): it may have side effects ({WhyKept(op, context.Dialects)})");
                 continue;
             }
             op.Erase();
@@ -58,8 +55,17 @@ public sealed class DeadCodeElimination : Pass
         }
     }
 
-    /// <summary>Known to have no effect but its results (CSE relies on the same rule).</summary>
-    internal static bool IsPure(Operation op) => PureDialects.Contains(op.Dialect) && !Stateful.Contains(op.Name);
-
-
+    /// <summary>Why the registry does not let <paramref name="op"/> go, for <c>--debug</c>.</summary>
+    private static string WhyKept(Operation op, DialectRegistry dialects)
+    {
+        if (dialects.Find(op) is not { } def)
+            return dialects.FindDialect(op.Dialect) is null
+                ? $"dialect '{op.Dialect}' is not registered"
+                : $"dialect '{op.Dialect}' does not define it";
+        if (def.Has(OpTraits.HasEffects)) return "its definition says HasEffects";
+        if (!def.Traits.IsRemovableWhenUnused()) return "its definition says neither Pure nor NonDeterministic";
+        return dialects.FirstEffectInRegions(op) is { } inner
+            ? $"its region holds {inner.Name} ({inner.Location.FirstName ?? "unnamed"}), which may have"
+            : "its definition says so";
+    }
 }

@@ -3,17 +3,19 @@ using Mopt.Ir;
 namespace Mopt.Passes;
 
 /// <summary>
-/// <c>--dedupe-constants</c>: merges <c>onnx.Constant</c>s that hold the same tensor into the first one.
+/// <c>--dedupe-constants</c>: merges constants that hold the same tensor into the first one.
 /// <code>
 /// Before: %a = "onnx.Constant"() {value = dense_resource&lt;w1&gt; : tensor&lt;64xf32&gt;} loc("w1")
 ///         %b = "onnx.Constant"() {value = dense_resource&lt;w2&gt; : tensor&lt;64xf32&gt;} loc("w2")   ; same bytes as w1
 /// After:  %a = "onnx.Constant"() {value = dense_resource&lt;w1&gt; : tensor&lt;64xf32&gt;} loc(fused["w1", "w2"])
 ///         (users of %b read %a; blob w2 is gone)
 /// </code>
-/// Two constants are the same when their result types and value types are equal and their element bytes are
-/// equal (bit for bit: 0.0 and -0.0 differ, equal NaNs are the same), whether written as a splat, inline dense or
-/// a dense_resource blob; the bytes are hashed first and compared only on equal hashes. The first constant must
-/// come before the other's uses: the same block or an enclosing one (a constant in one branch of an If is not merged
+/// A constant is an operation whose definition says ConstantLike, with one result, no operands and no regions, whose
+/// <see cref="IConstantLike"/> gives the tensor it holds (<c>onnx.Constant</c>'s <c>value</c>; other dialects'
+/// constants alike), never an op name. Two constants are the same when their operation names, result types and value
+/// types are equal and their element bytes are equal (bit for bit: 0.0 and -0.0 differ, equal NaNs are the same),
+/// whether written as a splat, inline dense or a dense_resource blob; the bytes are hashed first and compared only on
+/// equal hashes. The first constant must come before the other's uses: the same block or an enclosing one (a constant in one branch of an If is not merged
 /// with one in the other). Functions are separate. The kept constant keeps its attributes and takes the other's
 /// location too (fused); blobs no constant points at any more are removed.
 /// </summary>
@@ -28,7 +30,7 @@ public sealed class DedupeConstants : Pass
         long merged = 0;
         foreach (var func in module.Op.Walk().Where(o => o.Name == FuncOp.OpName).ToList())
             foreach (var block in func.Regions.SelectMany(r => r.Blocks))
-                Walk(block, new ScopedTable<Key>(null), module, freed, ref merged);
+                Walk(block, new ScopedTable<Key>(null), module, context.Dialects, freed, ref merged);
 
         if (merged > 0) context.Count("constants merged", merged);
         if (freed.Count == 0) return;
@@ -39,17 +41,17 @@ public sealed class DedupeConstants : Pass
         }
     }
 
-    private static void Walk(Block block, ScopedTable<Key> scope, MirModule module, HashSet<string> freed, ref long merged)
+    private static void Walk(Block block, ScopedTable<Key> scope, MirModule module, DialectRegistry dialects, HashSet<string> freed, ref long merged)
     {
         foreach (var op in block.Operations.ToList())
         {
-            if (Identify(op, module) is { } key)
+            if (Identify(op, module, dialects) is { } key)
             {
                 if (scope.Find(key) is { } first)
                 {
                     op.Result.ReplaceAllUsesWith(first.Result);
                     first.Location = Location.Fuse(first.Location, op.Location);
-                    if (op.GetAttr("value") is DenseResourceAttr res) freed.Add(res.Key);
+                    if (dialects.Interface<IConstantLike>(op)?.ValueAttribute(op) is DenseResourceAttr res) freed.Add(res.Key);
                     op.Erase();
                     merged++;
                     continue;
@@ -57,7 +59,7 @@ public sealed class DedupeConstants : Pass
                 scope.Add(key, op);
             }
             foreach (var inner in op.Regions.SelectMany(r => r.Blocks))
-                Walk(inner, scope.Nested(), module, freed, ref merged);
+                Walk(inner, scope.Nested(), module, dialects, freed, ref merged);
         }
     }
 
@@ -65,12 +67,12 @@ public sealed class DedupeConstants : Pass
     /// What a constant holds, in one canonical form: its types, and either one element (all elements equal) or
     /// all the bytes. Null for an operation that is not a readable tensor constant.
     /// </summary>
-    private static Key? Identify(Operation op, MirModule module)
+    private static Key? Identify(Operation op, MirModule module, DialectRegistry dialects)
     {
-        if (op.Name != Constants.ConstantOp || op.Results.Count != 1 || op.OperandCount != 0 || op.Regions.Count != 0) return null;
+        if (op.Results.Count != 1 || op.OperandCount != 0 || op.Regions.Count != 0 || !dialects.Has(op, OpTraits.ConstantLike)) return null;
         TensorType type;
         ReadOnlyMemory<byte> data;
-        switch (op.GetAttr("value"))
+        switch (dialects.Interface<IConstantLike>(op)?.ValueAttribute(op))
         {
             case DenseElementsAttr dense:
                 type = dense.Type;
@@ -112,7 +114,7 @@ public sealed class DedupeConstants : Pass
         }
 
         public static Key Create(Operation op, TensorType valueType, ReadOnlyMemory<byte> bytes, bool splat) =>
-            new(op.Result.Type.Text + "|" + valueType.Text, splat, bytes);
+            new(op.Name + "|" + op.Result.Type.Text + "|" + valueType.Text, splat, bytes);
 
         public bool Equals(Key? other) =>
             other is not null && _hash == other._hash && _splat == other._splat && _types == other._types && _bytes.Span.SequenceEqual(other._bytes.Span);

@@ -11,7 +11,7 @@ namespace Mopt.Passes;
 /// step = (max - min) / (2^bits - 1)
 /// w'   = min + round((w - min) / step) * step        (|w' - w| ≤ step / 2)
 /// </code>
-/// Applies to float constants (f16, bf16, f32, f64) with at least <c>min-size</c> elements, so biases and norms stay
+/// Applies to float constants (operations whose definitions are <see cref="IConstantLike"/>: f16, bf16, f32, f64) with at least <c>min-size</c> elements, so biases and norms stay
 /// exact; a tensor whose values are all equal, or that holds inf or nan, is left as it is.
 /// Statistics give the gzip size of the rounded tensors before and after (compressed only when statistics are read:
 /// <c>--pass-statistics</c>, <c>--timing</c>, <c>--debug</c>).
@@ -30,9 +30,11 @@ public sealed class RoundWeights : Pass
         long levels = 1L << _bits.Value;
         long gzipBefore = 0, gzipAfter = 0;
         var replacedKeys = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var op in module.AllOperations().Where(o => o.Name == Constants.ConstantOp).ToList())
+        foreach (var op in module.AllOperations().ToList())
         {
-            if (Constants.TryGet(op.Result, module) is not { } tensor || !tensor.Type.Element.IsFloat) continue;
+            if (context.Dialects.Interface<IConstantLike>(op) is not { } constant) continue;
+            var valueAttr = constant.ValueAttribute(op);
+            if (Constants.TryGet(valueAttr, module) is not { } tensor || !tensor.Type.Element.IsFloat) continue;
             if (tensor.ElementCount < _minSize.Value) continue;
 
             var values = tensor.ToFloats();
@@ -57,9 +59,9 @@ public sealed class RoundWeights : Pass
                 gzipBefore += GzipSize(tensor.Bytes.Span);
                 gzipAfter += GzipSize(bytes);
             }
-            if (op.GetAttr("value") is DenseResourceAttr old) replacedKeys.Add(old.Key);
+            if (valueAttr is DenseResourceAttr old) replacedKeys.Add(old.Key);
             var key = module.Resources.Add(op.Location.FirstName ?? "weight", ResourceBlob.Of(bytes));
-            op.SetAttr("value", new DenseResourceAttr(tensor.Type, key));
+            constant.SetValueAttribute(op, new DenseResourceAttr(tensor.Type, key));
             context.Count("tensors rounded");
         }
         module.RemoveUnreferencedBlobs(replacedKeys);

@@ -9,7 +9,7 @@ namespace Mopt.Passes;
 /// rank(op) = 0 for an operation with no operands defined in the block (constants, ops on arguments only)
 ///          = 1 + max(rank of the producers of its operands) otherwise
 /// </code>
-/// The return stays last. A block whose operations use a value defined later (a cycle) is left as it is and
+/// The block's terminator (an op whose definition says Terminator: <c>func.return</c>) stays last. A block whose operations use a value defined later (a cycle) is left as it is and
 /// reported: sorting it would not be a reordering but a different program.
 /// </summary>
 public sealed class SortByExecutionOrder : Pass
@@ -27,7 +27,7 @@ public sealed class SortByExecutionOrder : Pass
     private static void SortBlock(Block block, PassContext context)
     {
         var ops = block.Operations.ToList();
-        var terminator = ops.Count > 0 && ops[^1].Name == FuncOp.ReturnOpName ? ops[^1] : null;
+        var terminator = ops.Count > 0 && context.Dialects.Has(ops[^1], OpTraits.Terminator) ? ops[^1] : null;
         if (terminator is not null) ops.RemoveAt(ops.Count - 1);
 
         var position = new Dictionary<Operation, int>();

@@ -1,3 +1,4 @@
+using Mopt.Dialects.Mo;
 using Mopt.Ir;
 
 namespace Mopt.Passes;
@@ -49,7 +50,7 @@ public sealed class StripUnused : Pass
             var value = FindTensor(func, name) ?? throw new InvalidOperationException($"strip-unused: no tensor named '{name}' to use as an input");
             if (value is BlockArgument arg) { keptArgs.Add(arg); continue; }
             var newArg = func.Body.AddArgument(value.Type);
-            func.SetArgAttrs(newArg.Index, DictionaryAttr.From([new NamedAttr("mo.name", new StringAttr(name))]));
+            func.SetArgAttrs(newArg.Index, DictionaryAttr.From([new NamedAttr(MoDialect.NameAttr, new StringAttr(name))]));
             value.ReplaceAllUsesWith(newArg);
             keptArgs.Add(newArg);
             cut.Add(newArg);
@@ -60,7 +61,7 @@ public sealed class StripUnused : Pass
         var ret = func.Return!;
         ret.SetOperands(outputs.Select(o => o.Item1));
         for (int i = 0; i < outputs.Count; i++)
-            func.SetResultAttrs(i, DictionaryAttr.From([new NamedAttr("mo.name", new StringAttr(outputs[i].Item2))]));
+            func.SetResultAttrs(i, DictionaryAttr.From([new NamedAttr(MoDialect.NameAttr, new StringAttr(outputs[i].Item2))]));
         TrimResultAttrs(func, outputs.Count);
 
         // 4. Everything the return does not reach goes.
@@ -95,7 +96,7 @@ public sealed class StripUnused : Pass
         for (int i = 0; i < ret.OperandCount; i++)
             if (func.ResultName(i) == name) return ret.GetOperand(i);
         foreach (var op in func.Body.Operations)
-            if (op.GetAttr("mo.outputs") is ArrayAttr names)
+            if (op.GetAttr(MoDialect.OutputsAttr) is ArrayAttr names)
                 for (int i = 0; i < names.Elements.Count && i < op.Results.Count; i++)
                     if (names.Elements[i] is StringAttr s && s.Value == name) return op.Results[i];
         foreach (var op in func.Body.Operations)

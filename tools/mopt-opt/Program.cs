@@ -49,6 +49,7 @@ namespace Mopt.Tools.Opt
             var clock = Stopwatch.StartNew();
 
             var module = ModelReaders.For(cl.Input).Read(cl.Input);
+            DefinitionVerifier.Verify(module, Mopt.Dialects.StandardDialects.Registry); // operand counts and attribute kinds its op definitions declare
             timings.Add(("parse and verify input", clock.Elapsed));
 
             var dumpOptions = new PrintOptions { ElideConstantsLargerThan = cl.ElideLargerThan };

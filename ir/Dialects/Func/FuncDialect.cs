@@ -8,7 +8,10 @@ public static class FuncDialect
     public static Dialect Func { get; } = new("func", "functions: the graph's body, inputs and outputs",
     [
         new OpDefinition(FuncOp.OpName) { Summary = "A function: the graph, its inputs and outputs" },
-        new OpDefinition(FuncOp.ReturnOpName) { Summary = "Returns the function's results", Traits = OpTraits.Terminator },
+        new OpDefinition(FuncOp.ReturnOpName)
+        {
+            Summary = "Returns the function's results", Operands = [new SlotDefinition("results", Arity.Variadic)], Traits = OpTraits.Terminator,
+        },
     ]);
 
     public static Dialect Builtin { get; } = new("builtin", "the module",

@@ -17,6 +17,9 @@ public static class MoDialect
 
     public static Dialect Dialect { get; } = new(Name, "mopt's bookkeeping: names, sources, subgraph structure",
     [
-        new OpDefinition("mo.yield") { Summary = "Ends a subgraph region, giving its results", Traits = OpTraits.Terminator },
+        new OpDefinition("mo.yield")
+        {
+            Summary = "Ends a subgraph region, giving its results", Operands = [new SlotDefinition("results", Arity.Variadic)], Traits = OpTraits.Terminator,
+        },
     ]);
 }

@@ -13,8 +13,9 @@ namespace Mopt.Dialects.Onnx;
 /// <item>ConvTranspose: W is [C, M/group, k...]: output axis 1 (the output channel within its group: channel
 /// (c / (C/group)) * (M/group) + j for W[c, j]), input axis 0; bias operand 2.</item>
 /// <item>Gemm: B is [K, N], or [N, K] with transB = 1: output axis 1 or 0; C (operand 2) is the bias.</item>
-/// <item>MatMul / MatMulInteger: the weight is the constant operand, the right one when both or neither are:
-/// MatMul(x, W) has W [K, N], output axis 1; MatMul(W, x) has W [N, K], output axis 0 (the output's rows). No bias.</item>
+/// <item>MatMul / MatMulInteger: the weight is the constant operand, the right one when both or neither are, of rank
+/// r &gt;= 2 (none for rank 1 or unknown): MatMul(x, W) has W [..., K, N], output axis r - 1, input axis r - 2;
+/// MatMul(W, x) has W [..., N, K], output axis r - 2 (the output's rows), input axis r - 1. No bias.</item>
 /// </list>
 /// </summary>
 public static class OnnxWeightLayouts
@@ -40,7 +41,7 @@ public static class OnnxWeightLayouts
     {
         public WeightAxes? WeightAxesOf(Operation op) =>
             op.OperandCount < 2 ? null
-            : op.ReadInt("transB", 0) != 0 ? new WeightAxes(1, 0, 1, op.OperandCount > 2 ? 2 : -1)
+            : new GemmOp(op).TransB != 0 ? new WeightAxes(1, 0, 1, op.OperandCount > 2 ? 2 : -1)
             : new WeightAxes(1, 1, 0, op.OperandCount > 2 ? 2 : -1);
     }
 
@@ -48,7 +49,10 @@ public static class OnnxWeightLayouts
     {
         public WeightAxes? WeightAxesOf(Operation op) =>
             op.OperandCount < 2 ? null
-            : !Constants.IsConstant(op.GetOperand(1)) && Constants.IsConstant(op.GetOperand(0)) ? new WeightAxes(0, 0, 1)
-            : new WeightAxes(1, 1, 0);
+            : !Constants.IsConstant(op.GetOperand(1)) && Constants.IsConstant(op.GetOperand(0))
+                ? (RankOf(op.GetOperand(0)) is >= 2 and var r0 ? new WeightAxes(0, r0 - 2, r0 - 1) : null)
+                : (RankOf(op.GetOperand(1)) is >= 2 and var r1 ? new WeightAxes(1, r1 - 1, r1 - 2) : null);
+
+        private static int RankOf(Value v) => v.Type is TensorType { Shape: { } shape } ? shape.Count : -1;
     }
 }
