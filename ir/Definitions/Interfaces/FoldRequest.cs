@@ -94,22 +94,10 @@ public sealed class FoldRequest
     /// <summary>The declared type of result <paramref name="i"/> (a tensor, possibly not static).</summary>
     public TensorType? DeclaredResult(int i) => Op.Results[i].Type as TensorType;
 
-    public long Int(string name, long defaultValue) => Op.GetAttr(name) switch
-    {
-        null => defaultValue,
-        IntegerAttr i => i.Value,
-        BoolAttr b => b.Value ? 1 : 0,
-        var a => throw FoldException.Unsupported($"attribute '{name}' is {a.GetType().Name}, not an integer"),
-    };
+    /// <summary>An integer attribute through the one attribute reader: malformed is an error naming the op.</summary>
+    public long Int(string name, long defaultValue) => Op.ReadInt(name, defaultValue);
 
-    public long[]? Ints(string name) => Op.GetAttr(name) switch
-    {
-        null => null,
-        ArrayAttr a => a.Elements.Select(e => e is IntegerAttr i ? i.Value
-            : throw FoldException.Unsupported($"attribute '{name}' holds a non-integer")).ToArray(),
-        DenseArrayAttr d when !d.Type.IsFloat => d.Ints.ToArray(),
-        var a => throw FoldException.Unsupported($"attribute '{name}' is {a.GetType().Name}, not a list of integers"),
-    };
+    public long[]? Ints(string name) => Op.ReadInts(name);
 
     /// <summary>Refuses a result of more than max-size elements before it is computed.</summary>
     public void CheckSize(long elements)

@@ -15,7 +15,10 @@ public static class OnnxOpset
     /// <c>onnx.opset</c>, else the default domain's entry of <c>onnx.opset_import</c>, else <see cref="Default"/>. A
     /// present but malformed attribute is an error naming it, never a guess.
     /// </summary>
-    public static long Of(MirModule module)
+    public static long Of(MirModule module) => Stated(module) ?? Default;
+
+    /// <summary>The opset the module states (<c>onnx.opset</c>, else <c>onnx.opset_import</c>'s default domain), or null when it states none.</summary>
+    public static long? Stated(MirModule module)
     {
         if (module.Op.ReadInt(OpsetAttr) is long v) return v;
         if (module.Op.GetAttr(OpsetImportAttr) is { } imports)
@@ -28,6 +31,6 @@ public static class OnnxOpset
                 case var other: throw AttrReader.Malformed(module.Op, OpsetImportAttr, "a dictionary of integer versions", other);
             }
         }
-        return Default;
+        return null;
     }
 }

@@ -5,9 +5,9 @@ namespace Mopt.Dialects.Onnx;
 /// <summary>What the generated typed views (<c>OnnxViews.Generated.cs</c>: <c>ConvOp(op).B</c>) share: optional and variadic slots.</summary>
 public static class OnnxViews
 {
-    /// <summary>Operand <paramref name="index"/>, or null when it is omitted: past the end, or <c>onnx.NoValue</c> (ONNX's empty name).</summary>
+    /// <summary>Operand <paramref name="index"/>, or null when it is omitted: negative (none), past the end, or <c>onnx.NoValue</c> (ONNX's empty name).</summary>
     public static Value? Optional(Operation op, int index) =>
-        index < op.OperandCount && !IsNoValue(op.GetOperand(index)) ? op.GetOperand(index) : null;
+        index >= 0 && index < op.OperandCount && !IsNoValue(op.GetOperand(index)) ? op.GetOperand(index) : null;
 
     /// <summary>True for the stand-in of an omitted optional input.</summary>
     public static bool IsNoValue(Value value) =>

@@ -23,6 +23,15 @@ public sealed class OnnxConstantValue : IConstantLike
         return made is not null && Fits(op.Result.Type, made.Type) ? made : null;
     }
 
+    /// <summary>Makes the constant hold <paramref name="value"/> in <c>value</c>; the opset-12 forms it replaces go.</summary>
+    public void SetValueAttribute(Operation op, Attr value)
+    {
+        foreach (var form in Forms) op.RemoveAttr(form);
+        op.SetAttr("value", value);
+    }
+
+    private static readonly string[] Forms = ["value_float", "value_floats", "value_int", "value_ints"];
+
     /// <summary>The first <c>value_*</c> form the op has, as a dense attribute, or null.</summary>
     private static DenseElementsAttr? Written(Operation op)
     {

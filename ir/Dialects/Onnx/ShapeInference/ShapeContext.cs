@@ -26,7 +26,7 @@ public sealed class ShapeContext
     {
         Inference = inference;
         Resources = inference.Module.Resources;
-        Opset = inference.Module.Op.GetInt(OnnxOpset.OpsetAttr);
+        Opset = OnnxOpset.Stated(inference.Module);
         inference.State(_ => this);
     }
 

@@ -39,7 +39,7 @@ public static class ShapeMath
 
     // ---- attributes
 
-    public static long[]? Ints(this Operation op, string name) => ConstantValues.AttrInts(op.GetAttr(name));
+    public static long[]? Ints(this Operation op, string name) => op.ReadInts(name); // malformed: an error naming the op
     public static double[]? Floats(this Operation op, string name) => ConstantValues.AttrFloats(op.GetAttr(name));
     public static long Int(this Operation op, string name, long defaultValue) => op.GetInt(name) ?? defaultValue;
 
