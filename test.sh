@@ -49,7 +49,8 @@ except (OSError, ET.ParseError) as e:
 for reason, n in reasons.most_common():
     print(f"  {n} xUnit: {reason}")
 PY
-  sed -n 's/^UNSUPPORTED: [^:]* :: \(.*\) (.*/\1/p' artifacts/test-results/lit.log | while read -r t; do
+  awk '/^Unsupported Tests/ { on = 1; next } on && NF == 0 { on = 0 } on && / :: / { sub(/^.* :: /, ""); print }' \
+      artifacts/test-results/lit.log | while read -r t; do
     grep -ho 'REQUIRES: .*' "tests/lit/$t" || echo "REQUIRES: (a feature lit lacks)"
   done | sort | uniq -c | while read -r n req; do
     echo "  $n lit: $req (missing here$( [ -d "$shared_models" ] || echo ": $shared_models not found"))"
