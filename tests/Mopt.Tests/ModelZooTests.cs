@@ -251,6 +251,7 @@ public sealed class ModelZooTests
     [InlineData("small_cnn", "7445f3b67fe2bb8b193f13a684b7b3c22fb904b1c70074a1618d8adad1965913")]
     [InlineData("mlp_bn", "81ca1e014228845a65a64cd91a82c39f7afabe0b86f2d499ac3f3d460ac29c33")]
     [InlineData("resnet18", "b3f8ac4cc24856d6a422c53c2c2ea0f920ca02bd972abbe88c51b5750b0c0794")]
+    [InlineData("densenet121", "d491b7d0ba163fa1597f34eccd41828146f9d6b8a40a59076d3546f616c26dc9")]
     public void WeightsArePinned(string name, string sha256)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
