@@ -9,7 +9,7 @@ scripts/setup.sh || { echo "setup failed"; exit 1; }
 status=0
 shared_models="$(cd .. && pwd)/shared/models"
 if [ ! -d "$shared_models" ] && { [ "${CI:-}" = true ] || [ "${MOPT_REQUIRE_SHARED_MODELS:-}" = 1 ]; }; then
-  echo "error: $shared_models is missing, and ${CI:+CI=true}${CI:+ / }MOPT_REQUIRE_SHARED_MODELS requires it: the tests that read it fail"
+  echo "error: $shared_models is missing, and CI=true or MOPT_REQUIRE_SHARED_MODELS=1 requires it: the tests that read it fail"
   status=1
 fi
 
