@@ -18,7 +18,7 @@ benchmarks:
                 saving it, on the model zoo's ResNet-18 (69 nodes with BatchNormalization, 46.8 MB of weights):
                 the same table, ratios and PASS/FAIL; both outputs checked bit-identical in ONNX Runtime
   deploy        `mopt-opt model.onnx --pipeline=deploy -o out.onnx` against ONNX Runtime's offline optimizer at
-                ORT_ENABLE_BASIC on zoo ResNet-18, MobileNetV2, an MLP with BatchNormalization and the real models in
+                ORT_ENABLE_BASIC on zoo ResNet-18, MobileNetV2, DenseNet-121, an MLP with BatchNormalization and the real models in
                 ../shared/models/onnx: node count, latency in ORT (optimizations off, 1 thread), time to optimize,
                 max relative output difference; PASS/FAIL per target (--pipeline-override P to try other passes)
   quantize      mopt-opt --round-weights, --quantize-weights and --quantize-int8 (dynamic; calibrated with minmax,

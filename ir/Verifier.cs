@@ -2,15 +2,20 @@ namespace Mopt.Ir;
 
 /// <summary>
 /// Checks the invariants every pass relies on: each operand is defined before its use and in scope, use lists
-/// agree with operands, functions return what their signature says, and every constant's bytes exist and
-/// have the size its type needs. Runs after parsing and after every pass.
+/// agree with operands, functions return what their signature says and end with their return, a terminator
+/// (<c>func.return</c>; with a registry, every op whose definition has <see cref="OpTraits.Terminator"/>) is the
+/// last operation of its block, as mlir-opt requires, and every constant's bytes exist and have the size its
+/// type needs. Runs after parsing and after every pass.
 /// </summary>
 public static class Verifier
 {
-    /// <summary>Throws a <see cref="MirException"/> naming the first broken operation. <paramref name="context"/> says who is checking.</summary>
-    public static void Verify(MirModule module, string? context = null)
+    /// <summary>
+    /// Throws a <see cref="MirException"/> naming the first broken operation. <paramref name="context"/> says who is
+    /// checking; <paramref name="dialects"/>, when given, says which other operations are terminators.
+    /// </summary>
+    public static void Verify(MirModule module, string? context = null, DialectRegistry? dialects = null)
     {
-        var errors = Check(module);
+        var errors = Check(module, dialects);
         if (errors.Count == 0) return;
         var (op, message) = errors[0];
         var more = errors.Count > 1 ? $" (and {errors.Count - 1} more problems)" : "";
@@ -21,15 +26,16 @@ public static class Verifier
     }
 
     /// <summary>Every problem found, each with the operation it is about.</summary>
-    public static List<(Operation? Op, string Message)> Check(MirModule module)
+    public static List<(Operation? Op, string Message)> Check(MirModule module, DialectRegistry? dialects = null)
     {
         var errors = new List<(Operation?, string)>();
         var visible = new HashSet<Value>();
-        CheckRegionOps(module.Op, module, visible, errors);
+        CheckRegionOps(module.Op, module, dialects, visible, errors);
         return errors;
     }
 
-    private static void CheckRegionOps(Operation parent, MirModule module, HashSet<Value> visible, List<(Operation?, string)> errors)
+    private static void CheckRegionOps(Operation parent, MirModule module, DialectRegistry? dialects, HashSet<Value> visible,
+        List<(Operation?, string)> errors)
     {
         foreach (var region in parent.Regions)
         {
@@ -38,19 +44,26 @@ public static class Verifier
             foreach (var block in region.Blocks)
             {
                 foreach (var arg in block.Arguments) scope.Add(arg);
+                var last = block.Operations.Count > 0 ? block.Operations[^1] : null;
                 foreach (var op in block.Operations)
                 {
                     if (op.Parent != block) errors.Add((op, "its parent link does not point at the block that holds it"));
                     if (op.Name == FuncOp.ReturnOpName && parent.Name != FuncOp.OpName)
                         errors.Add((op, $"must be directly inside a func.func, not in '{parent.Name}' (as mlir-opt requires)"));
+                    if (op != last && IsTerminator(op, dialects))
+                        errors.Add((op, "must be the last operation in the parent block (as mlir-opt requires)"));
                     CheckOperation(op, module, scope, errors);
-                    CheckRegionOps(op, module, scope, errors);
+                    CheckRegionOps(op, module, dialects, scope, errors);
                     foreach (var r in op.Results) scope.Add(r);
                 }
             }
             if (parent.Name == FuncOp.OpName && region.Blocks.Count > 0) CheckFunction(new FuncOp(parent), errors);
         }
     }
+
+    // func.return is the core's own terminator; any other op is one only if its registered definition says so.
+    private static bool IsTerminator(Operation op, DialectRegistry? dialects) =>
+        op.Name == FuncOp.ReturnOpName || (dialects is not null && dialects.Has(op, OpTraits.Terminator));
 
     private static void CheckOperation(Operation op, MirModule module, HashSet<Value> scope, List<(Operation?, string)> errors)
     {

@@ -33,8 +33,8 @@ public sealed record GraphStats(int Nodes, IReadOnlyDictionary<string, int> Node
 
 public static class Models
 {
-    public static readonly string[] ZooNames = ["resnet18", "mobilenet_v2", "mlp_bn"];
-    public static readonly string[] AllZooNames = ["resnet18", "mobilenet_v2", "mlp_bn", "small_cnn"];
+    public static readonly string[] ZooNames = ["resnet18", "mobilenet_v2", "densenet121", "mlp_bn"];
+    public static readonly string[] AllZooNames = ["resnet18", "mobilenet_v2", "densenet121", "mlp_bn", "small_cnn"];
 
     /// <summary>Resolves the --models list: zoo models are exported into <paramref name="dir"/>; real ones are found under <paramref name="modelsDir"/>.</summary>
     public static List<BenchModel> Resolve(IReadOnlyList<string> names, string modelsDir, string dir) =>
@@ -46,6 +46,7 @@ public static class Models
         {
             "resnet18" => (ModelZoo.Zoo.ResNet(), "zoo ResNet-18 (Zoo.ResNet, basic blocks 2,2,2,2)"),
             "mobilenet_v2" => (ModelZoo.Zoo.MobileNetV2(), "zoo MobileNetV2 (Zoo.MobileNetV2, width 1.0; depthwise convs, Clip as ReLU6)"),
+            "densenet121" => (ModelZoo.Zoo.DenseNet(), "zoo DenseNet-121 (Zoo.DenseNet, blocks 6,12,24,16; Concat + BatchNormalization + Relu + Conv)"),
             "mlp_bn" => (ModelZoo.Zoo.MlpWithBatchNorm(batch: 32), "zoo MLP (Zoo.MlpWithBatchNorm, batch 32; Gemm + BatchNormalization + Relu)"),
             "small_cnn" => (ModelZoo.Zoo.SmallCnn(), "zoo small CNN (Zoo.SmallCnn)"),
             _ => throw new BenchException($"no zoo model '{name}'"),

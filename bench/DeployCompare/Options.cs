@@ -28,15 +28,15 @@ public sealed class Options
 
         Compares `mopt-opt model.onnx --pipeline=deploy -o out.onnx` with ONNX Runtime's own offline optimizer
         (GraphOptimizationLevel ORT_ENABLE_BASIC + optimized-model file path, which writes standard ONNX) on models with
-        batch-norms: the model zoo's ResNet-18, MobileNetV2 and an MLP with Gemm + BatchNormalization (random,
-        non-trivial BN statistics), and the real models under ../shared/models/onnx that mopt imports (opsets 7-21).
+        batch-norms: the model zoo's ResNet-18, MobileNetV2, DenseNet-121 and an MLP with Gemm + BatchNormalization
+        (random, non-trivial BN statistics), and the real models under ../shared/models/onnx that mopt imports (opsets 7-21).
         Per model: node count of each output, its latency in ONNX Runtime with optimizations disabled (1 thread,
         interleaved runs, medians), the time to optimize (whole processes), and the max relative output difference
         to the original model. Targets, mopt-opt against ORT basic: nodes <= ORT's, latency ratio <= 1.00,
         optimize time <= 1.0x, max relative difference <= 1e-5.
 
-          --models A,B,...      which models (default zoo,real): resnet18, mobilenet_v2, mlp_bn, small_cnn, `zoo` (the
-                                first three), `real` (every importable .onnx under --models-dir), or a real model's folder
+          --models A,B,...      which models (default zoo,real): resnet18, mobilenet_v2, densenet121, mlp_bn, small_cnn,
+                                `zoo` (the first four), `real` (every importable .onnx under --models-dir), or a real model's folder
                                 name (e.g. connxr_mnist)
           --models-dir DIR      the real models (default: ../shared/models/onnx beside the repository)
           --pipeline-override P run mopt-opt with --pass-pipeline=P instead of --pipeline=deploy, e.g.

@@ -132,6 +132,23 @@ public sealed class GraphBuilder
             [Int("ceil_mode", 0), Ints("dilations", 1, 1), Ints("kernel_shape", kernel, kernel), Ints("pads", pad, pad, pad, pad), Ints("strides", stride, stride)]);
     }
 
+    /// <summary>AveragePool as PyTorch exports <c>nn.AvgPool2d(kernel, stride)</c> (no padding, count_include_pad = 1).</summary>
+    public Value AveragePool(string name, Value x, int kernel, int stride)
+    {
+        var s = Shape(x);
+        var type = Tensor([s[0], s[1], (s[2] - kernel) / stride + 1, (s[3] - kernel) / stride + 1]);
+        return Node("AveragePool", name, [x], type,
+            [Int("ceil_mode", 0), Int("count_include_pad", 1), Ints("kernel_shape", kernel, kernel), Ints("pads", 0, 0, 0, 0), Ints("strides", stride, stride)]);
+    }
+
+    /// <summary>Concat along the channel axis (1), as <c>torch.cat(tensors, 1)</c> exports, also for a single tensor.</summary>
+    public Value ConcatChannels(string name, IReadOnlyList<Value> xs)
+    {
+        var s = Shape(xs[0]);
+        long channels = xs.Sum(x => Shape(x)[1]);
+        return Node("Concat", name, [.. xs], Tensor([s[0], channels, s[2], s[3]]), [Int("axis", 1)]);
+    }
+
     public Value GlobalAveragePool(string name, Value x)
     {
         var s = Shape(x);

@@ -157,6 +157,78 @@ public static class Zoo
         return n;
     }
 
+    // ------------------------------------------------------------------ DenseNet
+
+    /// <summary>DenseNet-121's dense layers per block.</summary>
+    public static readonly int[] DenseNet121Blocks = [6, 12, 24, 16];
+
+    /// <summary>
+    /// torchvision's DenseNet (growth rate 32, bottleneck width 4 x 32, 64 initial features; DenseNet-121 by default):
+    /// a 7x7/2 Conv + BatchNormalization + Relu + 3x3/2 MaxPool stem; dense blocks whose every layer concatenates all
+    /// earlier feature maps (a <c>Concat</c>, one input for a block's first layer, as <c>torch.cat</c> exports it) and
+    /// runs BatchNormalization + Relu + 1x1 Conv + BatchNormalization + Relu + 3x3 Conv, the block ending in a Concat;
+    /// between blocks a transition BatchNormalization + Relu + 1x1 Conv (halving the channels) + 2x2/2 AveragePool;
+    /// then BatchNormalization, Relu, GlobalAveragePool, Flatten, Gemm. Convs bias-free. DenseNet-121: 431 nodes, 121
+    /// BatchNormalization: the 59 after a Conv (the stem's, each layer's second) fold into it; the 62 after a Concat
+    /// (each layer's first, the transitions', the last) have no layer before them and a Relu after them.
+    /// </summary>
+    public static MirModule DenseNet(IReadOnlyList<int>? blocks = null, ulong seed = DefaultSeed, int growth = 32, int bottleneck = 4,
+        int initialFeatures = 64, int classes = 1000, int inputSize = 224)
+    {
+        blocks ??= DenseNet121Blocks;
+        if (blocks.Count == 0 || blocks.Any(b => b < 1)) throw new ArgumentException("a DenseNet has at least one block of at least one layer");
+        bool densenet121 = blocks.SequenceEqual(DenseNet121Blocks) && growth == 32 && bottleneck == 4 && initialFeatures == 64;
+        var g = new GraphBuilder(densenet121 ? "densenet121" : "densenet", "input", [1, 3, inputSize, inputSize], seed);
+
+        var x = ConvBn(g, g.Input, "features", "conv0", "norm0", "/features/conv0/Conv", "/features/norm0/BatchNormalization",
+            initialFeatures, kernel: 7, stride: 2, pad: 3);
+        x = g.Unary("Relu", "/features/relu0/Relu", x);
+        x = g.MaxPool("/features/pool0/MaxPool", x, kernel: 3, stride: 2, pad: 1);
+
+        for (int b = 0; b < blocks.Count; b++)
+        {
+            string block = $"denseblock{b + 1}";
+            var features = new List<Value> { x };
+            for (int i = 0; i < blocks[b]; i++)
+            {
+                string layer = $"denselayer{i + 1}", prefix = $"features.{block}.{layer}", scope = $"/features/{block}/{layer}";
+                var y = g.ConcatChannels($"{scope}/Concat", features);
+                y = BnRelu(g, y, $"{prefix}.norm1", $"{scope}/norm1/BatchNormalization", $"{scope}/relu1/Relu");
+                y = ConvBn(g, y, prefix, "conv1", "norm2", $"{scope}/conv1/Conv", $"{scope}/norm2/BatchNormalization", bottleneck * growth, 1, 1, 0);
+                y = g.Unary("Relu", $"{scope}/relu2/Relu", y);
+                long inChannels = GraphBuilder.Shape(y)[1];
+                y = g.Conv($"{scope}/conv2/Conv", y, g.HeWeight($"{prefix}.conv2.weight", [growth, inChannels, 3, 3]), null, stride: 1, pad: 1);
+                features.Add(y);
+            }
+            x = g.ConcatChannels($"/features/{block}/Concat", features);
+            if (b == blocks.Count - 1) break;
+
+            string transition = $"transition{b + 1}", tprefix = $"features.{transition}", tscope = $"/features/{transition}";
+            x = BnRelu(g, x, $"{tprefix}.norm", $"{tscope}/norm/BatchNormalization", $"{tscope}/relu/Relu");
+            long channels = GraphBuilder.Shape(x)[1];
+            x = g.Conv($"{tscope}/conv/Conv", x, g.HeWeight($"{tprefix}.conv.weight", [channels / 2, channels, 1, 1]), null, stride: 1, pad: 0);
+            x = g.AveragePool($"{tscope}/pool/AveragePool", x, kernel: 2, stride: 2);
+        }
+
+        long final = GraphBuilder.Shape(x)[1];
+        var (scale, bias, mean, variance) = g.BatchNormParams("features.norm5", final);
+        x = g.BatchNorm("/features/norm5/BatchNormalization", x, scale, bias, mean, variance);
+        x = g.Unary("Relu", "/Relu", x);
+        x = g.GlobalAveragePool("/GlobalAveragePool", x);
+        x = g.Flatten("/Flatten", x);
+        var w = g.HeWeight("classifier.weight", [classes, final]);
+        var fcB = g.Bias("classifier.bias", classes, final);
+        x = g.Gemm("/classifier/Gemm", x, w, fcB, output: "output");
+        return g.Finish(x, "output");
+    }
+
+    /// <summary>A batch-norm with parameters <c>prefix.weight</c>, ... and the Relu after it.</summary>
+    private static Value BnRelu(GraphBuilder g, Value x, string prefix, string bnNode, string reluNode)
+    {
+        var (scale, bias, mean, variance) = g.BatchNormParams(prefix, GraphBuilder.Shape(x)[1]);
+        return g.Unary("Relu", reluNode, g.BatchNorm(bnNode, x, scale, bias, mean, variance));
+    }
+
     // ------------------------------------------------------------------ MLP
 
     /// <summary>

@@ -13,12 +13,14 @@ namespace Mopt.Tests;
 /// <summary>The benchmark model zoo (bench/ModelZoo): each model runs in ONNX Runtime, has the stated structure, is what the importer makes, and is deterministic.</summary>
 public sealed class ModelZooTests
 {
-    public static readonly TheoryData<string> Models = new() { "resnet18", "mobilenet_v2", "mlp_bn", "small_cnn" };
+    public static readonly TheoryData<string> Models = new() { "resnet18", "mobilenet_v2", "densenet121", "mlp_bn", "small_cnn" };
 
     private static MirModule Build(string name, ulong seed = Zoo.DefaultSeed) => name switch
     {
         "resnet18" => Zoo.ResNet(seed: seed),
         "mobilenet_v2" => Zoo.MobileNetV2(seed),
+        // at 64x64 (the weights do not depend on the input size) to keep the runs short
+        "densenet121" => Zoo.DenseNet(seed: seed, inputSize: 64),
         "mlp_bn" => Zoo.MlpWithBatchNorm(seed),
         "small_cnn" => Zoo.SmallCnn(seed),
         _ => throw new ArgumentException(name),
@@ -26,7 +28,7 @@ public sealed class ModelZooTests
 
     private static long[] OutputShape(string name) => name switch
     {
-        "resnet18" or "mobilenet_v2" => [1, 1000],
+        "resnet18" or "mobilenet_v2" or "densenet121" => [1, 1000],
         "mlp_bn" => [4, 10],
         _ => [1, 10],
     };
@@ -123,6 +125,30 @@ public sealed class ModelZooTests
         var narrow = ModelStats.Of(Zoo.MobileNetV2(widthMultiplier: 0.5, inputSize: 96));
         Assert.Equal(152, narrow.Nodes);
         Assert.True(narrow.Parameters < stats.Parameters);
+    }
+
+    [Fact]
+    public void DenseNet121HasItsLayersConcatsAndWeights()
+    {
+        var module = Zoo.DenseNet();
+        var stats = ModelStats.Of(module);
+        Assert.Equal(431, stats.Nodes);
+        Assert.Equal(121, stats.Count("BatchNormalization"));
+        Assert.Equal(120, stats.Count("Conv"));
+        Assert.Equal(121, stats.Count("Relu"));
+        Assert.Equal(58 + 4, stats.Count("Concat"));
+        Assert.Equal(3, stats.Count("AveragePool"));
+        Assert.Equal(1, stats.Count("Gemm"));
+        // torchvision's densenet121 has 7,978,856 parameters; the batch-norms' running statistics add 2 x 41,824
+        Assert.Equal(7_978_856 + 2 * 41_824, stats.Parameters);
+
+        // The 62 batch-norms after a Concat have no layer before them; the other 59 follow a Conv.
+        var afterConcat = module.AllOperations().Count(o => o.Name == "onnx.BatchNormalization"
+            && o.GetOperand(0) is OpResult { Owner.Name: "onnx.Concat" });
+        Assert.Equal(62, afterConcat);
+        var model = OnnxExporter.ToModel(module);
+        Assert.Equal(1024, model.Graph.Initializer.Single(t => t.Name == "classifier.weight").Dims[1]);
+        Assert.Equal(1, model.Graph.Node.Count(n => n.Name == "/features/denseblock1/denselayer1/Concat" && n.Input.Count == 1));
     }
 
     [Fact]
@@ -225,6 +251,7 @@ public sealed class ModelZooTests
     [InlineData("small_cnn", "7445f3b67fe2bb8b193f13a684b7b3c22fb904b1c70074a1618d8adad1965913")]
     [InlineData("mlp_bn", "81ca1e014228845a65a64cd91a82c39f7afabe0b86f2d499ac3f3d460ac29c33")]
     [InlineData("resnet18", "b3f8ac4cc24856d6a422c53c2c2ea0f920ca02bd972abbe88c51b5750b0c0794")]
+    [InlineData("densenet121", "d491b7d0ba163fa1597f34eccd41828146f9d6b8a40a59076d3546f616c26dc9")]
     public void WeightsArePinned(string name, string sha256)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);

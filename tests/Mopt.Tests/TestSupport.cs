@@ -25,6 +25,36 @@ public sealed class MlirOptTheoryAttribute : TheoryAttribute
     }
 }
 
+/// <summary>
+/// The real models in ../shared/models, beside the repository. A clone without them skips the tests that read them,
+/// with the reason; CI (<c>CI=true</c>, which CI services set) or <c>MOPT_REQUIRE_SHARED_MODELS=1</c> requires them,
+/// so there a missing folder fails those tests instead.
+/// </summary>
+public static class SharedModels
+{
+    public static bool Available => Directory.Exists(TestPaths.SharedModels);
+
+    public static bool Required =>
+        Environment.GetEnvironmentVariable("CI") is "true" or "1" || Environment.GetEnvironmentVariable("MOPT_REQUIRE_SHARED_MODELS") is "1" or "true";
+
+    /// <summary>Why a test that needs the models is skipped here; null when it runs.</summary>
+    public static string? SkipReason => Available || Required
+        ? null
+        : $"needs the real models in ../shared/models, not found at {TestPaths.SharedModels} (CI or MOPT_REQUIRE_SHARED_MODELS=1 fails instead)";
+}
+
+/// <summary>A fact that reads ../shared/models; skipped (with the reason) when they are missing and not required.</summary>
+public sealed class SharedModelsFactAttribute : FactAttribute
+{
+    public SharedModelsFactAttribute() => Skip = SharedModels.SkipReason;
+}
+
+/// <summary>A theory that reads ../shared/models (its data may list them); skipped as a whole when they are missing and not required.</summary>
+public sealed class SharedModelsTheoryAttribute : TheoryAttribute
+{
+    public SharedModelsTheoryAttribute() => Skip = SharedModels.SkipReason;
+}
+
 /// <summary>Runs upstream mlir-opt (with --allow-unregistered-dialect).</summary>
 public static class MlirOpt
 {

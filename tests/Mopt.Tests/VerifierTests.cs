@@ -78,6 +78,60 @@ public sealed class VerifierTests
     }
 
     [Fact]
+    public void ReturnBeforeTheEndOfItsBlock()
+    {
+        var (m, f, b) = NewMain();
+        b.Return([f.Arguments[0]], Location.Named("early"));
+        b.Return([f.Arguments[0]]);
+        Assert.Contains("'func.return' at \"early\": must be the last operation in the parent block", VerifyFails(m));
+        Assert.Single(Verifier.Check(m));
+    }
+
+    [Fact]
+    public void OperationAfterTheReturn()
+    {
+        var (m, f, b) = NewMain();
+        var ret = b.Return([f.Arguments[0]]);
+        b.Create("onnx.Relu", [f.Arguments[0]], [T2]);
+        var errors = Verifier.Check(m);
+        Assert.Same(ret, errors[0].Op);
+        Assert.Contains("must be the last operation in the parent block", errors[0].Message);
+        Assert.Contains(errors, e => e.Message.Contains("@main does not end with a return"));
+    }
+
+    [Fact]
+    public void ReturnTwiceInParsedInputPointsAtTheFirst()
+    {
+        var e = Assert.Throws<MirException>(() => Mir.Parse("""
+            module {
+              func.func @main(%a: tensor<2xf32>) -> tensor<2xf32> {
+                return %a : tensor<2xf32>
+                return %a : tensor<2xf32>
+              }
+            }
+            """, "v.mir"));
+        Assert.Contains("'func.return': must be the last operation in the parent block", e.Message);
+        Assert.Equal(("v.mir", 3, 5), (e.Position!.File, e.Position.Line, e.Position.Column));
+    }
+
+    [Fact]
+    public void RegisteredTerminatorMustBeLastWhenTheRegistryIsGiven()
+    {
+        var (m, f, b) = NewMain();
+        var sub = b.Create("tst.subgraph", [], []);
+        var inner = OpBuilder.AtEnd(sub.AddRegion().AddBlock());
+        var yield = inner.Create("mo.yield", [], [], null, Location.Named("y"));
+        inner.Create("tst.after", [], []);
+        b.Return([f.Arguments[0]]);
+        // Without a registry only func.return is known to end a block.
+        Assert.Empty(Verifier.Check(m));
+        var errors = Verifier.Check(m, Mopt.Dialects.StandardDialects.Registry);
+        Assert.Same(yield, Assert.Single(errors).Op);
+        Assert.Contains("'mo.yield' at \"y\": must be the last operation in the parent block",
+            Assert.Throws<MirException>(() => Verifier.Verify(m, null, Mopt.Dialects.StandardDialects.Registry)).Message);
+    }
+
+    [Fact]
     public void FunctionTypeDisagreesWithArguments()
     {
         var (m, f, b) = NewMain();

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Reflection;
 using Mopt.Ir;
 using Mopt.Passes;
 
@@ -31,6 +32,7 @@ public sealed class CommandLine
     public string? VerifyInputs { get; private set; }
     public int VerifySeed { get; private set; }
     public bool Help { get; private set; }
+    public bool Version { get; private set; }
     /// <summary><c>--quant-report=FILE.json</c>: the report of every quantize-int8 pass in the pipeline.</summary>
     public string? QuantReport { get; private set; }
 
@@ -66,6 +68,7 @@ public sealed class CommandLine
                 continue;
             }
             if (arg is "-h" or "--help" or "-help") { cl.Help = true; continue; }
+            if (arg is "--version" or "-version") { cl.Version = true; continue; }
 
             var body = arg.TrimStart('-');
             int eq = body.IndexOf('=');
@@ -136,13 +139,19 @@ public sealed class CommandLine
             yield return PassRegistry.Find(n) is null ? throw new PipelineException($"--{flag}: unknown pass '{n}'") : n;
     }
 
+    /// <summary>What <c>--version</c> prints: <c>mopt-opt 0.10.0</c> (the informational version, with the commit when built from git).</summary>
+    public static string VersionText =>
+        "mopt-opt " + (typeof(CommandLine).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "(unknown version)");
+
     public const string Usage = """
         OVERVIEW: mopt-opt: read a model, run passes on its IR, write the result
 
         USAGE: mopt-opt [input] [passes and options] [-o output]
 
-          input                       .mir text; '-' or nothing reads .mir from standard input
-          -o FILE                     write here (format by extension: .mir); default: the IR on standard output
+          input                       the model to read, by its extension: .mir or .mlir (the IR as text),
+                                      .onnx (an ONNX model); '-' or nothing reads .mir text from standard input
+          -o FILE                     write here, in the format of its extension: .mir or .mlir (text), .onnx;
+                                      default: the IR as text on standard output
           --PASS, --PASS='k=v k2=v2'  run a pass (see --list-passes); passes run in the order given
           --pass-pipeline='a,b{k=v}'  run a list of passes (mlir-opt's builtin.module(...) form also works)
           --pipeline=NAME             run a named list of passes (see --list-pipelines), e.g. --pipeline=deploy;
@@ -176,6 +185,7 @@ public sealed class CommandLine
           --list-passes               the passes, with their options
           --list-pipelines            the named pipelines and the passes they run
           --help                      this text
+          --version                   mopt-opt's version
 
         Errors in the input are reported as file:line:col: error: message, with exit status 1;
         no output file is written unless the whole run succeeds.

@@ -20,6 +20,7 @@ namespace Mopt.Tools.Opt
             {
                 var cl = CommandLine.Parse(args);
                 if (cl.Help) { stdout.WriteLine(CommandLine.Usage); return 0; }
+                if (cl.Version) { stdout.WriteLine(CommandLine.VersionText); return 0; }
                 if (cl.ListPasses) { ListPasses(stdout); return 0; }
                 if (cl.ListPipelines) { ListPipelines(stdout); return 0; }
                 return Execute(cl, stdout, stderr);

@@ -67,7 +67,7 @@ public sealed class OnnxBadInputTests
         Assert.Contains($"'{path}': not an ONNX model", Fails(tmp, path));
     }
 
-    [Fact]
+    [SharedModelsFact]
     public void TruncatedFile()
     {
         using var tmp = new TempDir();
@@ -159,7 +159,7 @@ public sealed class OnnxBadInputTests
         Assert.Contains($"'{path}': opset {opset} of the default ONNX domain is not supported (mopt reads opsets 7 to 21)", Fails(tmp, path));
     }
 
-    [Fact]
+    [SharedModelsFact]
     public void RealOpsetSixModelIsRefused()
     {
         using var tmp = new TempDir();

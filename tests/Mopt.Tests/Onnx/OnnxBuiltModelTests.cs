@@ -94,7 +94,7 @@ public sealed class OnnxBuiltModelTests(Xunit.Abstractions.ITestOutputHelper out
 
     // ------------------------------------------------------------------ external data
 
-    [Fact]
+    [SharedModelsFact]
     public void ExternalDataIsWrittenAlignedAndReadBack()
     {
         var original = Path.Combine(OnnxModels, "connxr_super_resolution", "model.onnx");
@@ -126,7 +126,7 @@ public sealed class OnnxBuiltModelTests(Xunit.Abstractions.ITestOutputHelper out
         Assert.Equal(MirPrinter.PrintToString(module), MirPrinter.PrintToString(OnnxImporter.ImportFile(path)));
     }
 
-    [Fact]
+    [SharedModelsFact]
     public void AutoModeGoesExternalOnlyAboveTheLimit()
     {
         var original = Path.Combine(OnnxModels, "connxr_mnist", "model.onnx");

@@ -23,13 +23,13 @@ public sealed class OnnxRealModelTests
     private static OnnxImportOptions OptionsFor(string path) =>
         Load(path).OpsetImport.Any(o => o.Domain.Length == 0 && o.Version < 7) ? new OnnxImportOptions { MinOpset = 1 } : OnnxImportOptions.Default;
 
-    [Fact]
+    [SharedModelsFact]
     public void EveryRealModelIsCovered()
     {
         Assert.True(Directory.EnumerateFiles(OnnxModels, "*.onnx", SearchOption.AllDirectories).Count() >= 9, $"expected the shared ONNX models under {OnnxModels}");
     }
 
-    [Theory]
+    [SharedModelsTheory]
     [MemberData(nameof(Models))]
     public void RoundTripKeepsStructureAndNames(string relative)
     {
@@ -64,7 +64,7 @@ public sealed class OnnxRealModelTests
         }
     }
 
-    [Theory]
+    [SharedModelsTheory]
     [MemberData(nameof(Models))]
     public void RoundTripIsStableOnSecondPass(string relative)
     {
@@ -77,7 +77,7 @@ public sealed class OnnxRealModelTests
         Assert.Equal(File.ReadAllBytes(tmp.File("one.onnx")), File.ReadAllBytes(tmp.File("two.onnx")));
     }
 
-    [Theory]
+    [SharedModelsTheory]
     [MemberData(nameof(Models))]
     public void RoundTripGivesBitIdenticalOutputsInOnnxRuntime(string relative)
     {
@@ -118,7 +118,7 @@ public sealed class OnnxRealModelTests
         }
     }
 
-    [Theory]
+    [SharedModelsTheory]
     [MemberData(nameof(Models))]
     public void ImportNamesOpsAndKeepsWeightsAsBlobs(string relative)
     {
@@ -145,7 +145,7 @@ public sealed class OnnxRealModelTests
         }
     }
 
-    [Fact]
+    [SharedModelsFact]
     public void OldOpsetModelsAreRefusedByDefault()
     {
         foreach (var file in Directory.EnumerateFiles(Path.Combine(OnnxModels, "onnx_pytorch_converted"), "model.onnx", SearchOption.AllDirectories))

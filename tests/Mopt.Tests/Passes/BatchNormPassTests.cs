@@ -389,6 +389,63 @@ public sealed class BatchNormPassTests
         Assert.Equal("2 folded", Stats(r, "fuse-conv-add-mul"));
     }
 
+    [Fact]
+    public void OnlyIfFusableReplacesWhatThenFoldsAndKeepsTheRest()
+    {
+        static MirModule Build()
+        {
+            var n = new TestNet(76, ("x", [1, 3, 6, 6]), ("z", [1, 3, 6, 6]));
+            // Kept: a Concat's output (as in DenseNet), and a graph input before a padded Conv.
+            var cat = n.Op("Concat", "cat", [n[0], n[1]], [1, 6, 6, 6], Int("axis", 1));
+            var afterConcat = n.Op("Relu", "relu", [n.BatchNorm("after_concat", cat, 6)], [1, 6, 6, 6]);
+            var padded = n.Op("Conv", "padded", [n.BatchNorm("before_padded", n[1], 3), n.Random("pw", [4, 3, 3, 3])], [1, 4, 6, 6],
+                Ints("pads", 1, 1, 1, 1));
+            // Replaced: Conv -> Add(bias) -> BN, which fold-bn cannot fold but fuse-conv-add-mul can.
+            var c = n.Op("Conv", "conv", [n[0], n.Random("w", [4, 3, 3, 3])], [1, 4, 4, 4]);
+            var biased = n.Op("Add", "conv_bias", [c, n.Random("b", [4, 1, 1])], [1, 4, 4, 4]);
+            return n.Finish(afterConcat, padded, n.BatchNorm("after_bias", biased, 4));
+        }
+
+        var r = Check(Build(), "fold-bn,bn-to-scale{only-if-fusable=true},fuse-conv-add-mul,dce");
+        Assert.Equal(2, Count(r, "BatchNormalization"));
+        Assert.Equal(0, Count(r, "Mul") + Count(r, "Add"));
+        Assert.Equal(Fused("conv", "conv_bias", "after_bias.mul", "after_bias"),
+            Assert.Single(r.After.AllOperations(), o => o.Name == "onnx.Conv" && o.Location != Location.Named("padded")).Location);
+        Assert.Equal("1 replaced, 2 kept", Stats(r, "bn-to-scale"));
+        Assert.Equal("3 folded", Stats(r, "fuse-conv-add-mul"));
+
+        // Without the option, every BN becomes Mul + Add, and two pairs stay.
+        var all = Check(Build(), "fold-bn,bn-to-scale,fuse-conv-add-mul,dce");
+        Assert.Equal(0, Count(all, "BatchNormalization"));
+        Assert.Equal(2, Count(all, "Mul"));
+        Assert.Equal("3 replaced", Stats(all, "bn-to-scale"));
+    }
+
+    [Fact]
+    public void OnlyIfFusableReplacesABatchNormRightAfterAConv()
+    {
+        // Without fold-bn before it, a BN after a Conv is replaced: its Mul and Add fold.
+        var n = new TestNet(77, ("x", [1, 3, 6, 6]));
+        var c = n.Op("Conv", "conv", [n[0], n.Random("w", [4, 3, 3, 3])], [1, 4, 4, 4]);
+        var r = Check(n.Finish(n.BatchNorm("bn", c, 4)), "bn-to-scale{only-if-fusable=true},fuse-conv-add-mul,dce");
+        Assert.Equal(0, Count(r, "BatchNormalization") + Count(r, "Mul") + Count(r, "Add"));
+        Assert.Equal("1 replaced, 0 kept", Stats(r, "bn-to-scale"));
+    }
+
+    [Fact]
+    public void DeployKeepsDenseNetsBatchNormsAfterConcats()
+    {
+        // The measured case: --pipeline=deploy turned DenseNet-121's 62 unfoldable BNs into 124 Mul and Add nodes.
+        var module = Mopt.Bench.ModelZoo.Zoo.DenseNet(blocks: [2, 3], inputSize: 32, classes: 10);
+        int before = Mopt.Bench.ModelZoo.ModelStats.Of(module).Nodes;
+        var r = Check(module, string.Join(",", Mopt.Passes.PipelineRegistry.DeployPasses));
+        // Kept: each layer's first BN (5), the transition's and the last; folded: the stem's and each layer's second (6).
+        Assert.Equal(7, Count(r, "BatchNormalization"));
+        Assert.Equal(0, Count(r, "Mul") + Count(r, "Add"));
+        Assert.Equal(before - 6, Mopt.Bench.ModelZoo.ModelStats.Of(r.After).Nodes);
+        Assert.Equal("0 replaced, 7 kept", Stats(r, "bn-to-scale"));
+    }
+
     // ------------------------------------------------------------------ fuse-conv-add-mul
 
     [Fact]

@@ -607,7 +607,7 @@ public sealed class FoldingPassTests
     public static TheoryData<string> SharedOnnxModels() => new(
         "connxr_mnist/model.onnx", "connxr_super_resolution/model.onnx", "ultraface_rfb_320/version-RFB-320.onnx");
 
-    [Theory]
+    [SharedModelsTheory]
     [MemberData(nameof(SharedOnnxModels))]
     public void TheThreePassesKeepRealModelsOutputs(string relative)
     {
@@ -621,7 +621,7 @@ public sealed class FoldingPassTests
         Assert.All(result.Runs, r => Assert.Empty(r.Context.Skips));
     }
 
-    [Fact]
+    [SharedModelsFact]
     public void AfterShapeInferenceEveryShapeComputationOfUltrafaceFolds()
     {
         // The importer leaves intermediate types unranked; --infer-shapes makes them static, and then every

@@ -828,7 +828,7 @@ public sealed class LocalRewriteTests
         "ultraface_rfb_320/version-RFB-320.onnx",
     };
 
-    [Theory]
+    [SharedModelsTheory]
     [MemberData(nameof(RealModels))]
     public void AllLocalRewritesKeepRealModelsExact(string relative)
     {

@@ -41,7 +41,7 @@ public sealed class OpsetUpgradeTests
         return original.OutputNames.Max(n => OutputDifference.Compare(n, expected[n], actual[n]).MaxAbsDiff);
     }
 
-    [Theory]
+    [SharedModelsTheory]
     [InlineData("connxr_mnist/model.onnx", 8)]
     [InlineData("ultraface_rfb_320/version-RFB-320.onnx", 9)]
     [InlineData("connxr_super_resolution/model.onnx", 10)]

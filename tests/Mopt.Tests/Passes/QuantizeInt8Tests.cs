@@ -65,7 +65,7 @@ public sealed class QuantizeInt8Tests
     /// inputs: measured top-1 39/40 (minmax), 38/40 (percentile, entropy), max relative error of the logits 0.10-0.17;
     /// random inputs are far from digits, so the bounds are looser than the benchmark's real-data targets.
     /// </summary>
-    [Theory]
+    [SharedModelsTheory]
     [InlineData("minmax", 0.95, 0.25)]
     [InlineData("percentile", 0.95, 0.25)]
     [InlineData("entropy", 0.95, 0.25)]

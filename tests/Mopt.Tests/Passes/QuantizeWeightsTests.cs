@@ -70,7 +70,7 @@ public sealed class QuantizeWeightsTests
         return new NpyArray(ElementType.F32, t.Shape, t.Bytes);
     }
 
-    [Fact]
+    [SharedModelsFact]
     public void MnistKeepsItsAnswersOnItsTestDigits()
     {
         var module = OnnxImporter.ImportFile(Model("connxr_mnist/model.onnx"));
@@ -94,7 +94,7 @@ public sealed class QuantizeWeightsTests
         Assert.All(diffs, d => Assert.Equal(1.0, d.Top1Agreement));
     }
 
-    [Fact]
+    [SharedModelsFact]
     public void PerTensorAtOpsetTenWhenPerChannelIsOff()
     {
         var module = OnnxImporter.ImportFile(Model("connxr_mnist/model.onnx"));
@@ -122,7 +122,7 @@ public sealed class QuantizeWeightsTests
         return new Dictionary<string, NpyArray> { ["input"] = new(ElementType.F32, shape, System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray()) };
     }
 
-    [Fact]
+    [SharedModelsFact]
     public void UltraFaceScoresAndBoxesStayClose()
     {
         var module = OnnxImporter.ImportFile(Model("ultraface_rfb_320/version-RFB-320.onnx"));
@@ -168,7 +168,7 @@ public sealed class QuantizeWeightsTests
         Assert.All(diffs, d => Assert.Equal(1.0, d.Top1Agreement));
     }
 
-    [Fact]
+    [SharedModelsFact]
     public void PipelineRunsEndToEndFromTheCommandLine()
     {
         using var tmp = new OnnxTestSupport.TempDir();
@@ -195,7 +195,7 @@ public sealed class QuantizeWeightsTests
         AssertClose(diffs, 5e-2, "super_resolution"); // measured 4.0e-2: four layers on unnormalized random pixels
     }
 
-    [Fact]
+    [SharedModelsFact]
     public void NothingToQuantizeLeavesTheModelAlone()
     {
         var module = OnnxImporter.ImportFile(Model("connxr_mnist/model.onnx"));
