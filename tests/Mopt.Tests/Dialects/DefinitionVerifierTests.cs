@@ -20,7 +20,7 @@ public sealed class DefinitionVerifierTests
         return data;
     }
 
-    [Theory]
+    [SharedModelsTheory]
     [MemberData(nameof(RealModels))]
     public void RealModelsMatchTheirDefinitions(string model)
     {
