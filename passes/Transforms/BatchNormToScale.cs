@@ -78,7 +78,7 @@ public sealed class BatchNormToScale : Pass
         if (_onlyIfFusable.Value && candidates.Count > 0) candidates = Fusable(module, candidates, context);
         foreach (var c in candidates)
         {
-            Replace(c, module);
+            Replace(c, module, context.Dialects);
             context.Count("replaced");
             context.Log($"replaced {FloatData.NameOf(c.Bn)} by Mul and Add ({c.Affine.Channels} channels)");
         }
@@ -92,7 +92,7 @@ public sealed class BatchNormToScale : Pass
     {
         var map = new Dictionary<Value, Value>();
         var trial = module.Clone(map);
-        var replaced = candidates.Select(c => Replace(c with { Bn = ((OpResult)map[c.Bn.Result]).Owner }, trial)).ToList();
+        var replaced = candidates.Select(c => Replace(c with { Bn = ((OpResult)map[c.Bn.Result]).Owner }, trial, context.Dialects)).ToList();
         new FuseConvAddMul().Run(trial, new PassContext(statisticsWanted: false, dialects: context.Dialects));
         var left = trial.AllOperations().ToHashSet();
 
@@ -115,8 +115,8 @@ public sealed class BatchNormToScale : Pass
         return fusable;
     }
 
-    /// <summary>Puts <c>x * s + t</c> in place of the candidate's BN; returns the Mul and the Add.</summary>
-    private static (Operation Mul, Operation Add) Replace(Candidate c, MirModule module)
+    /// <summary>Puts <c>x * s + t</c> in place of the candidate's BN (its parameters erased when nothing else reads them); returns the Mul and the Add.</summary>
+    private static (Operation Mul, Operation Add) Replace(Candidate c, MirModule module, DialectRegistry dialects)
     {
         var (bn, affine, rank) = c;
         var x = bn.GetOperand(0);
@@ -135,8 +135,11 @@ public sealed class BatchNormToScale : Pass
         var mul = builder.Create("onnx.Mul", [x, s], [bn.Result.Type], null, Location.Named(name + ".mul"));
         var addAttrs = bn.GetAttr("mo.outputs") is { } names ? new[] { new NamedAttr("mo.outputs", names) } : null;
         var add = builder.Create("onnx.Add", [mul.Result, t], [bn.Result.Type], addAttrs, bn.Location);
-        bn.Result.ReplaceAllUsesWith(add.Result);
-        bn.Erase();
+        // Through the rewriter, so the BN's scale, bias, mean and variance go with it (and their blobs).
+        var rewriter = new PatternRewriter(module, dialects);
+        rewriter.ReplaceAllUsesWith(bn.Result, add.Result);
+        rewriter.EraseOp(bn);
+        rewriter.RemoveReleasedBlobs();
         return (mul, add);
     }
 }

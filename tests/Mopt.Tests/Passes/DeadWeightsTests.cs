@@ -23,7 +23,7 @@ public sealed class DeadWeightsTests
     /// <summary>The passes whose every rewrite goes through the rewriter: what they leave dead is erased on the spot.</summary>
     private static readonly HashSet<string> OnTheRewriter = new(StringComparer.Ordinal)
     {
-        "canonicalize", "fold-bn", "fuse-conv-add-mul", "fuse-pad", "fuse-matmul-add", "reorder-slices",
+        "bn-to-scale", "canonicalize", "fold-bn", "fold-constants", "fuse-conv-add-mul", "fuse-pad", "fuse-matmul-add", "reorder-slices",
     };
 
     public static TheoryData<string> Passes()
