@@ -61,6 +61,9 @@ public static class OnnxDataTypes
         return null;
     }
 
+    /// <summary>The element type of an ONNX data type code, or <c>none</c> for one the IR has no element type for (shape rules: element type unknown).</summary>
+    public static ElementType ElementOrNone(long dataType) => ElementOf(dataType) ?? ElementType.None;
+
     /// <summary>The ONNX data type of an IR element type, or null (index, none).</summary>
     public static int? DataTypeOf(ElementType element)
     {

@@ -57,8 +57,5 @@ public static class OnnxFacts
         return a >= 0 && a < rank ? a : null;
     }
 
-    /// <summary>The ONNX TensorProto data type code of an element type (Cast's <c>to</c>), or null.</summary>
-    public static long? DataTypeCode(ElementType e) => Mopt.Dialects.Onnx.OnnxDataTypes.DataTypeOf(e);
-
     public static string Dims(IReadOnlyList<long> values) => "[" + string.Join(", ", values) + "]";
 }

@@ -165,13 +165,10 @@ internal static class ElementwiseOps
 
     // ------------------------------------------------------------------ Cast
 
-    /// <summary>The ONNX TensorProto.DataType numbers mopt has element types for.</summary>
-    public static ElementType? ElementOfOnnx(long dataType) => Mopt.Dialects.Onnx.OnnxDataTypes.ElementOf(dataType);
-
     public static ConstantTensor Cast(FoldRequest r)
     {
         long to = r.Int("to", -1);
-        var target = ElementOfOnnx(to) ?? throw FoldException.Unsupported($"Cast to ONNX data type {to}");
+        var target = OnnxDataTypes.ElementOf(to) ?? throw FoldException.Unsupported($"Cast to ONNX data type {to}");
         return CastTo(r, r.Input(0), target);
     }
 

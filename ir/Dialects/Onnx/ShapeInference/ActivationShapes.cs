@@ -61,7 +61,7 @@ internal static class ActivationShapes
                 stats = xs.Select((d, i) => i < axis ? d : 1).ToArray();
             }
             // stash_type (default 1 = float) is the type of Mean and InvStdDev.
-            var element = FromOnnxDataType(op.Int("stash_type", 1));
+            var element = OnnxDataTypes.ElementOrNone(op.Int("stash_type", 1));
             for (int k = 1; k < result.Length; k++) result[k] = Tensor(element, stats);
         }
         return result;

@@ -89,7 +89,7 @@ internal static class ElementwiseShapes
     {
         var element = op.GetAttr("to") switch
         {
-            IntegerAttr i => FromOnnxDataType(i.Value),
+            IntegerAttr i => OnnxDataTypes.ElementOrNone(i.Value),
             StringAttr s => ElementType.TryGet(s.Value) ?? ElementType.None,
             TypeAttr { Type: ElementType e } => e,
             _ => ElementType.None,

@@ -26,14 +26,14 @@ internal static class QuantizationShapes
     {
         var element = ElemOf(op.Input(2));
         if (element == ElementType.None)
-            element = op.GetInt("output_dtype") is long dt and not 0 ? FromOnnxDataType(dt) : ElementType.UI8;
+            element = op.GetInt("output_dtype") is long dt and not 0 ? OnnxDataTypes.ElementOrNone(dt) : ElementType.UI8;
         return One(element, ShapeOf(op.Input(0)));
     }
 
     private static MirType?[]? DequantizeLinear(Operation op, ShapeContext ctx)
     {
         ElementType element;
-        if (op.GetInt("output_dtype") is long dt and not 0) element = FromOnnxDataType(dt);
+        if (op.GetInt("output_dtype") is long dt and not 0) element = OnnxDataTypes.ElementOrNone(dt);
         else if (ctx.OpsetKnownBelow(19)) element = ElementType.F32;
         else element = ElemOf(op.Input(1));
         return One(element, ShapeOf(op.Input(0)));

@@ -133,7 +133,4 @@ public static class ShapeMath
 
     public static string Format(long[]? shape) =>
         shape is null ? "[*]" : "[" + string.Join("x", shape.Select(d => d < 0 ? "?" : d.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]";
-
-    /// <summary>ONNX's TensorProto.DataType as an element type (<c>none</c> for types mopt has no name for).</summary>
-    public static ElementType FromOnnxDataType(long dataType) => Mopt.Dialects.Onnx.OnnxDataTypes.ElementOf(dataType) ?? ElementType.None;
 }
