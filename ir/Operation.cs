@@ -79,6 +79,8 @@ public sealed class Operation
 
     public IEnumerable<NamedAttr> Attributes => _attributes.Select(kv => new NamedAttr(kv.Key, kv.Value));
     public int AttributeCount => _attributes.Count;
+    /// <summary>The attribute values alone (no name pairs made): for walks that only look for resource references.</summary>
+    public SortedDictionary<string, Attr>.ValueCollection AttributeValues => _attributes.Values;
     public Attr? GetAttr(string name) => _attributes.GetValueOrDefault(name);
     public T? GetAttr<T>(string name) where T : Attr => _attributes.GetValueOrDefault(name) as T;
     public void SetAttr(string name, Attr value) => _attributes[name] = value;
