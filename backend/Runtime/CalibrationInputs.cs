@@ -1,5 +1,5 @@
 using Mopt.Ir;
-using Mopt.Passes.Quantization;
+
 
 namespace Mopt.Backend.Runtime;
 

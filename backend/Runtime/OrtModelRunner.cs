@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using Mopt.Ir;
-using Mopt.Passes.Quantization;
+
 
 namespace Mopt.Backend.Runtime;
 

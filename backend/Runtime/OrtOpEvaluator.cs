@@ -8,8 +8,8 @@ namespace Mopt.Backend.Runtime;
 /// the module's opsets), which runs once with no inputs.
 /// </summary>
 /// <remarks>
-/// <see cref="Evaluate"/> is a <see cref="Mopt.Passes.OpEvaluator"/>; the passes never reference the runtime, so the
-/// tool hands it to them in its <see cref="Mopt.Passes.PassServices"/> (<see cref="OrtPassServices"/>).
+/// <see cref="Evaluate"/> is an <see cref="OpEvaluator"/> (declared in the core); the passes never reference the runtime, so
+/// the tool hands it to them in its PassServices (tools/mopt-opt/OrtPassServices.cs).
 /// </remarks>
 public static class OrtOpEvaluator
 {

@@ -303,7 +303,7 @@ namespace Mopt.Bench.DeployCompare
                 GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
                 var clock = Stopwatch.StartNew();
                 var module = ModelReaders.For(input).Read(input);
-                var pm = new PassManager { Services = OrtPassServices.Create() }; // as mopt-opt: ONNX Runtime behind fold-constants
+                var pm = new PassManager { Services = new PassServices { ModelRunner = new OrtModelRunner(), FallbackEvaluator = OrtOpEvaluator.Evaluate } }; // as mopt-opt: ONNX Runtime behind fold-constants
                 pm.Passes.AddRange(BuildPasses(o));
                 pm.Run(module);
                 var writer = ModelWriters.For(moptOut, new PrintOptions());

@@ -1,3 +1,4 @@
+using Mopt.Ir;
 using Mopt.Passes.Quantization;
 
 namespace Mopt.Passes;

@@ -1,3 +1,4 @@
+using Mopt.Tools.Opt;
 using Mopt.Backend.Runtime;
 using Mopt.Passes;
 

@@ -1,4 +1,4 @@
-namespace Mopt.Passes.Quantization;
+namespace Mopt.Ir;
 
 /// <summary>Where calibration samples come from: <c>calibration=DIR</c> or <c>calibration=random:N</c>.</summary>
 public abstract record CalibrationSource

@@ -1,6 +1,4 @@
-using Mopt.Ir;
-
-namespace Mopt.Passes;
+namespace Mopt.Ir;
 
 /// <summary>
 /// Evaluates one operation on constant inputs: what <c>--fold-constants</c> falls back to for an operation it does

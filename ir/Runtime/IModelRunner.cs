@@ -1,6 +1,4 @@
-using Mopt.Ir;
-
-namespace Mopt.Passes.Quantization;
+namespace Mopt.Ir;
 
 /// <summary>
 /// Runs modules in the reference runtime (ONNX Runtime) on calibration samples. The passes define what they need;

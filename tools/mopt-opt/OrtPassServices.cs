@@ -1,6 +1,7 @@
+using Mopt.Backend.Runtime;
 using Mopt.Passes;
 
-namespace Mopt.Backend.Runtime;
+namespace Mopt.Tools.Opt;
 
 /// <summary>ONNX Runtime as the passes' services: what mopt-opt gives its pass manager, and what tests give theirs.</summary>
 public static class OrtPassServices
