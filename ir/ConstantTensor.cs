@@ -7,6 +7,24 @@ public sealed record ConstantTensor(TensorType Type, ReadOnlyMemory<byte> Bytes)
 {
     public long ElementCount => Type.ElementCount ?? 0;
 
+    /// <summary>
+    /// The value a <c>dense</c> or <c>dense_resource</c> attribute holds (a blob's bytes in place, a splat expanded), or
+    /// null: no static shape, more than <paramref name="maxElements"/> elements, or no blob of the right size.
+    /// </summary>
+    public static ConstantTensor? TryRead(Attr? attr, ResourceTable resources, long maxElements = long.MaxValue)
+    {
+        switch (attr)
+        {
+            case DenseElementsAttr dense when dense.Type.ElementCount is long n && n <= maxElements:
+                return new ConstantTensor(dense.Type, dense.IsSplat ? dense.ToFullBytes() : dense.Data);
+            case DenseResourceAttr res when res.Type.ElementCount is long n && n <= maxElements
+                                            && resources.Get(res.Key) is { } blob && blob.Data.Length == res.Type.ByteSize:
+                return new ConstantTensor(res.Type, blob.Data);
+            default:
+                return null;
+        }
+    }
+
     /// <summary>The elements as floats (f32 without copying the bytes' meaning; f16/bf16/f64 converted).</summary>
     public float[] ToFloats()
     {

@@ -123,14 +123,7 @@ public sealed class FoldRequest
         var type = _attrs[i] switch { DenseElementsAttr d => d.Type, DenseResourceAttr d => d.Type, _ => null };
         if (type?.ByteSize is not long size || size > Array.MaxLength)
             throw new FoldException($"input #{i} ({type?.Text}) is too large to read");
-        switch (_attrs[i])
-        {
-            case DenseElementsAttr dense:
-                return new ConstantTensor(dense.Type, dense.IsSplat ? dense.ToFullBytes() : dense.Data);
-            case DenseResourceAttr res when Module.Resources.Get(res.Key) is { } blob && blob.Data.Length == size:
-                return new ConstantTensor(res.Type, blob.Data);
-            default:
-                throw new FoldException($"the bytes of input #{i} are not available (elided or missing blob)");
-        }
+        return ConstantTensor.TryRead(_attrs[i], Module.Resources)
+            ?? throw new FoldException($"the bytes of input #{i} are not available (elided or missing blob)");
     }
 }

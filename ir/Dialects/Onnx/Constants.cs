@@ -35,19 +35,8 @@ public static class Constants
         TryGet(attr, module.Resources, maxElements);
 
     /// <summary>The value a <c>dense</c> or <c>dense_resource</c> attribute holds, or null (no static shape, too large, no blob).</summary>
-    public static ConstantTensor? TryGet(Attr? attr, ResourceTable resources, long maxElements = long.MaxValue)
-    {
-        switch (attr)
-        {
-            case DenseElementsAttr dense when dense.Type.ElementCount is long n && n <= maxElements:
-                return new ConstantTensor(dense.Type, dense.IsSplat ? dense.ToFullBytes() : dense.Data);
-            case DenseResourceAttr res when res.Type.ElementCount is long n && n <= maxElements
-                                            && resources.Get(res.Key) is { } blob && blob.Data.Length == res.Type.ByteSize:
-                return new ConstantTensor(res.Type, blob.Data);
-            default:
-                return null;
-        }
-    }
+    public static ConstantTensor? TryGet(Attr? attr, ResourceTable resources, long maxElements = long.MaxValue) =>
+        ConstantTensor.TryRead(attr, resources, maxElements);
 
     /// <summary>
     /// A new onnx.Constant at the builder's insertion point: small ones inline (<c>dense</c>), large ones as a new
