@@ -142,6 +142,27 @@ public sealed record DenseResourceAttr(TensorType Type, string Key) : Attr
 
 public static class AttrResources
 {
+    /// <summary>
+    /// Adds the resource keys <paramref name="attr"/> points at (inside arrays and dictionaries too) to
+    /// <paramref name="keys"/>; allocates nothing (asked for every attribute of every op after every pass).
+    /// </summary>
+    public static void AddResourceKeysTo(this Attr attr, ISet<string> keys)
+    {
+        switch (attr)
+        {
+            case DenseResourceAttr r:
+                keys.Add(r.Key);
+                break;
+            case ArrayAttr a:
+                for (int i = 0; i < a.Elements.Count; i++)
+                    if (a.Elements[i] is DenseResourceAttr or ArrayAttr or DictionaryAttr) a.Elements[i].AddResourceKeysTo(keys);
+                break;
+            case DictionaryAttr d:
+                for (int i = 0; i < d.Entries.Count; i++) d.Entries[i].Value.AddResourceKeysTo(keys);
+                break;
+        }
+    }
+
     /// <summary>The resource keys <paramref name="attr"/> points at (inside arrays and dictionaries too), in order.</summary>
     public static IEnumerable<string> ResourceKeys(this Attr attr)
     {

@@ -81,7 +81,8 @@ public sealed class MirModule
     {
         var used = new HashSet<string>(StringComparer.Ordinal);
         foreach (var op in Op.Walk())
-            foreach (var attr in op.Attributes) used.UnionWith(attr.Value.ResourceKeys());
+            if (op.AttributeCount > 0)
+                foreach (var value in op.AttributeValues) value.AddResourceKeysTo(used);
         return used;
     }
 

@@ -200,15 +200,24 @@ def main():
     out.append(f"// Written by scripts/gen-onnx-ops.py from ONNX {onnx.__version__}'s operator schemas (operator sets 1 to "
                f"{defs.onnx_opset_version()}) and its supplement for 18 to 21. Do not edit: change the script and run it.")
     out.append("// </auto-generated>")
+    out.append("#nullable enable")
     out.append("using Mopt.Ir;")
     out.append("")
     out.append("namespace Mopt.Dialects.Onnx;")
     out.append("")
     out.append("internal static partial class OnnxOps")
     out.append("{")
-    out.append("    /// <summary>Every operator of ONNX's default domain as its specification defines it (no traits, no interfaces).</summary>")
-    out.append("    internal static OpDefinition[] Specified() =>")
+    out.append("    /// <summary>The operators of ONNX's default domain.</summary>")
+    out.append("    internal static readonly string[] SpecifiedNames =")
     out.append("    [")
+    for name in sorted(ops):
+        out.append(f"        \"onnx.{name}\",")
+    out.append("    ];")
+    out.append("")
+    out.append("    /// <summary>Operator <paramref name=\"opType\"/> of ONNX's default domain as its specification defines it (no traits, no interfaces), or null.</summary>")
+    out.append("    internal static OpDefinition? Specified(string opType) => opType switch")
+    out.append("    {")
+    defs_out = []
     for name in sorted(ops):
         op = ops[name]
         parts = [f"Summary = {cs(op['summary'])}"]
@@ -236,14 +245,24 @@ def main():
             parts.append(f"OperandCounts = new({lo}, {'null' if hi is None else hi})")
         if op["deprecated"]:
             parts.append("Deprecated = true")
-        out.append(f"        new(\"onnx.{name}\") {{ " + ", ".join(parts) + " },")
-    out.append("    ];")
+        out.append(f"        \"{name}\" => {ident(name)}(),")
+        defs_out.append(f"    private static OpDefinition {ident(name)}() => new(\"onnx.{name}\") {{ " + ", ".join(parts) + " };")
+    out.append("        _ => null,")
+    out.append("    };")
+    # One small method per operator: a run touches only the code of the operators it meets.
+    out.append("")
+    out.extend(defs_out)
     out.append("}")
     path = os.path.join(os.path.dirname(__file__), "..", "ir", "Dialects", "Onnx", "OnnxOps.Generated.cs")
     with open(path, "w") as f:
         f.write("\n".join(out) + "\n")
     print(f"{len(ops)} operators written to {os.path.normpath(path)}")
     write_views(ops)
+
+
+def ident(op_type):
+    """The C# method that defines an operator (Abs -> DefineAbs)."""
+    return "Define" + op_type
 
 
 def slot_counts(operands):

@@ -1,5 +1,3 @@
-using System.Collections.Frozen;
-
 namespace Mopt.Ir;
 
 /// <summary>
@@ -9,13 +7,14 @@ namespace Mopt.Ir;
 /// </summary>
 public sealed class DialectRegistry
 {
-    private readonly FrozenDictionary<string, Dialect> _dialects;
+    private readonly Dictionary<string, Dialect> _dialects;
 
-    private readonly FrozenDictionary<string, Dialect>.AlternateLookup<ReadOnlySpan<char>> _byPrefix;
+    private readonly Dictionary<string, Dialect>.AlternateLookup<ReadOnlySpan<char>> _byPrefix;
 
     public DialectRegistry(IEnumerable<Dialect> dialects, IResultNames? resultNames = null)
     {
-        _dialects = dialects.ToFrozenDictionary(d => d.Name, StringComparer.Ordinal);
+        // A plain dictionary: a frozen one costs more to build than the few look-ups of a short run save.
+        _dialects = dialects.ToDictionary(d => d.Name, StringComparer.Ordinal);
         _byPrefix = _dialects.GetAlternateLookup<ReadOnlySpan<char>>();
         ResultNames = resultNames;
     }

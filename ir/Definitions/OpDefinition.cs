@@ -59,7 +59,8 @@ public sealed record OpDefinition(string Name)
     /// <summary>Removed from the specification (ONNX's Upsample, Scatter): still read, never written by a pass.</summary>
     public bool Deprecated { get; init; }
 
-    private ImmutableDictionary<Type, object> Interfaces { get; init; } = ImmutableDictionary<Type, object>.Empty;
+    // A few per op at most: a short list beats a dictionary to build and to search.
+    private ImmutableArray<KeyValuePair<Type, object>> Interfaces { get; init; } = [];
 
     public string Dialect => Name.IndexOf('.') is var i and > 0 ? Name[..i] : "";
     public string OpType => Name.IndexOf('.') is var i and > 0 ? Name[(i + 1)..] : Name;
@@ -70,13 +71,24 @@ public sealed record OpDefinition(string Name)
     public OpDefinition WithTraits(OpTraits traits) => this with { Traits = Traits | traits };
 
     /// <summary>This definition implementing <typeparamref name="T"/> by <paramref name="implementation"/>.</summary>
-    public OpDefinition Implement<T>(T implementation) where T : class =>
-        this with { Interfaces = Interfaces.SetItem(typeof(T), implementation) };
+    public OpDefinition Implement<T>(T implementation) where T : class
+    {
+        var entry = new KeyValuePair<Type, object>(typeof(T), implementation);
+        int at = IndexOf(typeof(T));
+        return this with { Interfaces = at < 0 ? Interfaces.Add(entry) : Interfaces.SetItem(at, entry) };
+    }
 
     /// <summary>The implementation of interface <typeparamref name="T"/>, or null when the op does not implement it.</summary>
-    public T? Interface<T>() where T : class => Interfaces.TryGetValue(typeof(T), out var impl) ? (T)impl : null;
+    public T? Interface<T>() where T : class => IndexOf(typeof(T)) is var i and >= 0 ? (T)Interfaces[i].Value : null;
 
-    public IEnumerable<Type> InterfaceTypes => Interfaces.Keys;
+    public IEnumerable<Type> InterfaceTypes => Interfaces.Select(i => i.Key);
+
+    private int IndexOf(Type type)
+    {
+        for (int i = 0; i < Interfaces.Length; i++)
+            if (Interfaces[i].Key == type) return i;
+        return -1;
+    }
 
     public AttrDefinition? Attribute(string name)
     {

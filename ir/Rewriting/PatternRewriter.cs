@@ -237,8 +237,8 @@ public sealed class PatternRewriter
         if (!op.IsUnused) throw new InvalidOperationException($"cannot erase {op.Name} at {op.Location}: its results are still used");
         Listener?.OperationErased(op);
         foreach (var inner in op.Walk())
-            foreach (var attr in inner.Attributes)
-                _releasedBlobKeys.UnionWith(attr.Value.ResourceKeys());
+            if (inner.AttributeCount > 0)
+                foreach (var value in inner.AttributeValues) value.AddResourceKeysTo(_releasedBlobKeys);
         _createdInRewrite.Remove(op);
         op.Erase();
         ErasedCount++;

@@ -14,31 +14,24 @@ public static class DeadWeights
     {
         var registry = context.Dialects;
         var dead = new List<Operation>();
-        var referenced = module.Resources.Blobs.Any() ? new HashSet<string>(StringComparer.Ordinal) : null;
+        // Only the keys of live ops count: a constant reads nothing, so erasing one leaves nothing else dead.
+        var referenced = module.Resources.Count > 0 ? new HashSet<string>(StringComparer.Ordinal) : null;
         Collect(module.Op, registry, dead, referenced);
 
-        long erased = 0;
         foreach (var op in dead)
         {
-            // A constant reads nothing, so erasing one leaves nothing else dead.
             context.Debug?.WriteLine($"  erased unused constant {op.Location.FirstName ?? op.Name}");
-            if (referenced is not null)
-                foreach (var attr in op.Attributes)
-                    foreach (var key in attr.Value.ResourceKeys()) referenced.Remove(key);
             op.Erase();
-            erased++;
         }
-        if (erased > 0) context.Count("dead constants erased", erased);
+        if (dead.Count > 0) context.Count("dead constants erased", dead.Count);
         if (referenced is null) return;
 
-        // A key still read by a live op was counted by it too: re-add what the erased constants shared with live ops.
-        if (erased > 0)
-        {
-            referenced.Clear();
-            Collect(module.Op, registry, null, referenced);
-        }
         long blobs = 0, bytes = 0;
-        foreach (var key in module.Resources.Blobs.Select(b => b.Key).Where(k => !referenced.Contains(k)).ToList())
+        List<string>? unreferenced = null;
+        foreach (var (key, _) in module.Resources.Blobs)
+            if (!referenced.Contains(key)) (unreferenced ??= new()).Add(key);
+        if (unreferenced is null) return;
+        foreach (var key in unreferenced)
         {
             if (module.Resources.Get(key) is not { } blob || !module.Resources.Remove(key)) continue;
             blobs++;
@@ -49,16 +42,17 @@ public static class DeadWeights
         context.Count("blob bytes freed", bytes);
     }
 
-    /// <summary>Adds the unused removable constants under <paramref name="parent"/> to <paramref name="dead"/> and the keys its attributes point at to <paramref name="referenced"/>.</summary>
-    private static void Collect(Operation parent, DialectRegistry registry, List<Operation>? dead, HashSet<string>? referenced)
+    /// <summary>Adds the unused removable constants under <paramref name="parent"/> to <paramref name="dead"/> and the keys the others point at to <paramref name="referenced"/>.</summary>
+    private static void Collect(Operation parent, DialectRegistry registry, List<Operation> dead, HashSet<string>? referenced)
     {
-        if (referenced is not null && parent.AttributeCount > 0)
-            foreach (var value in parent.AttributeValues)
-                if (value is DenseResourceAttr r) referenced.Add(r.Key);
-                else if (value is ArrayAttr or DictionaryAttr) referenced.UnionWith(value.ResourceKeys());
-        if (dead is not null && parent.OperandCount == 0 && parent.Regions.Count == 0 && parent.Results.Count > 0 && parent.IsUnused
+        if (parent.OperandCount == 0 && parent.Regions.Count == 0 && parent.Results.Count > 0 && parent.IsUnused
             && registry.Has(parent, OpTraits.ConstantLike) && registry.IsRemovableWhenUnused(parent))
+        {
             dead.Add(parent);
+            return;
+        }
+        if (referenced is not null && parent.AttributeCount > 0)
+            foreach (var value in parent.AttributeValues) value.AddResourceKeysTo(referenced);
         foreach (var region in parent.Regions)
             foreach (var block in region.Blocks)
                 foreach (var op in block.Operations)

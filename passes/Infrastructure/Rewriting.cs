@@ -24,30 +24,43 @@ public static class GreedyPatternRewriteDriver
     /// </summary>
     public static long Apply(MirModule module, IReadOnlyList<RewritePattern> patterns, PassContext context, string name = "rewrite",
         long? maxRewrites = null) =>
-        new Driver(module, patterns, context).Run(name, maxRewrites);
+        new Driver(module, patterns, null, context).Run(name, maxRewrites);
+
+    /// <summary>
+    /// Runs the patterns <paramref name="patternsFor"/> gives for each operation name (asked once per name the run
+    /// meets: canonicalize asks each op's definition only for the ops the module has).
+    /// </summary>
+    public static long Apply(MirModule module, Func<string, IReadOnlyList<RewritePattern>> patternsFor, PassContext context, string name = "rewrite",
+        long? maxRewrites = null) =>
+        new Driver(module, [], patternsFor, context).Run(name, maxRewrites);
 
     private sealed class Driver : IRewriteListener
     {
         private readonly MirModule _module;
         private readonly PassContext _context;
-        private readonly Dictionary<string, List<RewritePattern>> _byRoot = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, IReadOnlyList<RewritePattern>> _byRoot = new(StringComparer.Ordinal);
         private readonly List<RewritePattern> _anyRoot = new();
+        private readonly Func<string, IReadOnlyList<RewritePattern>>? _patternsFor;
         private readonly PatternRewriter _rewriter;
         // A stack, as MLIR's: seeded in reverse so the first operation comes off first; what a rewrite touches is tried next.
         private readonly List<Operation> _worklist = new();
         private readonly HashSet<Operation> _queued = new();
         private readonly Dictionary<Operation, RewriteFailure> _failures = new();
 
-        public Driver(MirModule module, IReadOnlyList<RewritePattern> patterns, PassContext context)
+        public Driver(MirModule module, IReadOnlyList<RewritePattern> patterns, Func<string, IReadOnlyList<RewritePattern>>? patternsFor,
+            PassContext context)
         {
             _module = module;
             _context = context;
+            _patternsFor = patternsFor;
+            var byRoot = new Dictionary<string, List<RewritePattern>>(StringComparer.Ordinal);
             foreach (var pattern in patterns)
             {
                 if (pattern.Root is not { } root) _anyRoot.Add(pattern);
-                else if (_byRoot.TryGetValue(root, out var list)) list.Add(pattern);
-                else _byRoot[root] = [pattern];
+                else if (byRoot.TryGetValue(root, out var list)) list.Add(pattern);
+                else byRoot[root] = [pattern];
             }
+            foreach (var (root, list) in byRoot) _byRoot[root] = list;
             _rewriter = new PatternRewriter(module, context.Dialects, this)
             {
                 LogSink = context.Log,
@@ -93,8 +106,10 @@ public static class GreedyPatternRewriteDriver
         private bool TryPatterns(Operation op)
         {
             RewriteFailure? last = null;
-            foreach (var pattern in PatternsFor(op))
+            var rooted = RootedAt(op.Name);
+            for (int i = 0; i < rooted.Count + _anyRoot.Count; i++)
             {
+                var pattern = i < rooted.Count ? rooted[i] : _anyRoot[i - rooted.Count];
                 _rewriter.BeginRewrite();
                 _rewriter.SetInsertionPointBefore(op);
                 _rewriter.TakeMatchFailure();
@@ -114,10 +129,16 @@ public static class GreedyPatternRewriteDriver
             return false;
         }
 
-        private IEnumerable<RewritePattern> PatternsFor(Operation op) =>
-            _byRoot.TryGetValue(op.Name, out var list) ? list.Concat(_anyRoot) : _anyRoot;
+        /// <summary>The patterns rooted at operations named <paramref name="opName"/> (asked of the provider once).</summary>
+        private IReadOnlyList<RewritePattern> RootedAt(string opName)
+        {
+            if (_byRoot.TryGetValue(opName, out var list)) return list;
+            list = _patternsFor?.Invoke(opName) ?? [];
+            _byRoot[opName] = list;
+            return list;
+        }
 
-        private bool HasPatterns(Operation op) => _anyRoot.Count > 0 || _byRoot.ContainsKey(op.Name);
+        private bool HasPatterns(Operation op) => _anyRoot.Count > 0 || RootedAt(op.Name).Count > 0;
 
         private void Push(Operation op)
         {

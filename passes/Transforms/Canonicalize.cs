@@ -5,7 +5,8 @@ namespace Mopt.Passes;
 /// <summary>
 /// <c>--canonicalize</c>: small local simplifications that never change what the model computes, as MLIR's: each
 /// operation declares its canonicalization patterns with its definition (<see cref="ICanonicalizationPatterns"/>),
-/// and this pass runs those of every registered dialect with the greedy driver. It names no operation itself.
+/// and this pass runs, with the greedy driver, those of each operation it meets (asking its definition once per name).
+/// It names no operation itself.
 /// <code>
 /// Before: %1 = "onnx.Identity"(%0) ; "onnx.Relu"(%1)
 /// After:  "onnx.Relu"(%0)
@@ -30,11 +31,11 @@ public sealed class Canonicalize : Pass
     public override string Summary => "Remove no-op operations (onnx.Identity) and apply small local simplifications (Dropout, Reshape, Transpose, Cast, Pad, Slice, Constant nodes)";
 
     public override void Run(MirModule module, PassContext context) =>
-        GreedyPatternRewriteDriver.Apply(module, Patterns(context.Dialects), context, Name);
+        GreedyPatternRewriteDriver.Apply(module, opName => PatternsOf(context.Dialects, opName), context, Name);
 
-    /// <summary>Every canonicalization pattern the dialects of <paramref name="registry"/> declare, op by op.</summary>
-    public static IReadOnlyList<RewritePattern> Patterns(DialectRegistry registry) =>
-        registry.Dialects.SelectMany(d => d.Ops)
-            .SelectMany(op => op.Interface<ICanonicalizationPatterns>()?.Patterns ?? [])
-            .ToList();
+    /// <summary>The canonicalization patterns the definition of <paramref name="opName"/> declares (rooted at it).</summary>
+    public static IReadOnlyList<RewritePattern> PatternsOf(DialectRegistry registry, string opName) =>
+        registry.Find(opName)?.Interface<ICanonicalizationPatterns>()?.Patterns is { } patterns
+            ? patterns.Where(p => p.Root is null || p.Root == opName).ToList()
+            : [];
 }

@@ -14,5 +14,6 @@ public static class OnnxDialect
     /// <summary>mopt's stand-in for an omitted optional input (ONNX's empty name).</summary>
     public const string NoValueOp = "onnx.NoValue";
 
-    public static Dialect Dialect { get; } = new(Name, "ONNX operators (default domain), the hub passes work on", OnnxOps.All());
+    public static Dialect Dialect { get; } = new(Name, "ONNX operators (default domain), the hub passes work on",
+        OnnxOps.Names, OnnxOps.Define);
 }

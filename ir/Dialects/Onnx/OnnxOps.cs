@@ -43,23 +43,26 @@ internal static partial class OnnxOps
         "Selu", "Shrink", "Sigmoid", "Sign", "Sin", "Sinh", "Softplus", "Softsign", "Sqrt", "Tan", "Tanh", "ThresholdedRelu",
     };
 
-    internal static IEnumerable<OpDefinition> All()
+    /// <summary>The operations the dialect defines: every operator of ONNX's default domain, and mopt's <c>onnx.NoValue</c>.</summary>
+    internal static IEnumerable<string> Names => SpecifiedNames.Append(OnnxDialect.NoValueOp);
+
+    /// <summary>The definition of <paramref name="opName"/> (one of <see cref="Names"/>): its specification, traits and interfaces.</summary>
+    internal static OpDefinition Define(string opName)
     {
-        foreach (var spec in Specified())
-        {
-            var type = spec.OpType;
-            var def = spec.WithTraits(Random.Contains(type) ? OpTraits.NonDeterministic : OpTraits.Pure);
-            if (ElementWise.Contains(type)) def = def.WithTraits(OpTraits.ElementWise);
-            if (Commutative.Contains(type)) def = def.WithTraits(OpTraits.Commutative);
-            if (SameType.Contains(type)) def = def.WithTraits(OpTraits.SameOperandsAndResultType);
-            yield return Decorate(def);
-        }
-        yield return new OpDefinition(OnnxDialect.NoValueOp)
-        {
-            Summary = "An omitted optional input (an empty name in ONNX)",
-            Results = [new SlotDefinition("none")],
-            Traits = OpTraits.Pure,
-        };
+        if (opName == OnnxDialect.NoValueOp)
+            return new OpDefinition(OnnxDialect.NoValueOp)
+            {
+                Summary = "An omitted optional input (an empty name in ONNX)",
+                Results = [new SlotDefinition("none")],
+                Traits = OpTraits.Pure,
+            };
+        var type = opName[(OnnxDialect.Name.Length + 1)..];
+        var spec = Specified(type) ?? throw new ArgumentException($"{opName} is not an operator of ONNX's default domain");
+        var traits = Random.Contains(type) ? OpTraits.NonDeterministic : OpTraits.Pure;
+        if (ElementWise.Contains(type)) traits |= OpTraits.ElementWise;
+        if (Commutative.Contains(type)) traits |= OpTraits.Commutative;
+        if (SameType.Contains(type)) traits |= OpTraits.SameOperandsAndResultType;
+        return Decorate(spec.WithTraits(traits));
     }
 
     /// <summary>The interfaces of the operators that have them.</summary>
