@@ -224,7 +224,7 @@ public sealed class FoldBatchNorm : Pass
 
         var s = affine.Scale;
         var t = affine.Shift;
-        var w = (double[])layer.Weight.Clone();
+        var w = layer.ReadWeight();
         long inner = w.Length / (m * perGroupIn), perGroupOut = m / group;
         var bias = layer.Bias is { } b ? (double[])b.Clone() : affine.HasShift ? new double[m] : null;
         for (long o = 0; o < m; o++)

@@ -26,7 +26,14 @@ internal static class FloatData
     /// <summary>A float constant's values, or null (with why) when the value is not a constant float tensor.</summary>
     public static double[]? TryRead(Value value, MirModule module, string what, out ConstantTensor? tensor, out string? reason)
     {
-        tensor = Constants.TryGet(value, module);
+        tensor = TryGet(value, module, what, out reason);
+        return tensor is null ? null : Read(tensor);
+    }
+
+    /// <summary>A float constant (its bytes, not read), or null (with why) when the value is not a constant float tensor.</summary>
+    public static ConstantTensor? TryGet(Value value, MirModule module, string what, out string? reason)
+    {
+        var tensor = Constants.TryGet(value, module);
         reason = null;
         if (tensor is null)
         {
@@ -38,7 +45,7 @@ internal static class FloatData
             reason = $"{what} is {tensor.Type}, not a float tensor";
             return null;
         }
-        return Read(tensor);
+        return tensor;
     }
 
     /// <summary>"Relu_3" or "onnx.Relu" (an op without a name): how skip reasons name an operation.</summary>

@@ -9,8 +9,9 @@ internal sealed class Layer
     public required LayerKind Kind { get; init; }
     /// <summary>The weight's operand and the axes of its output and input channels, from the op's <see cref="IWeightLayout"/>.</summary>
     public required WeightAxes Axes { get; init; }
-    public required TensorType WeightType { get; init; }
-    public required double[] Weight { get; init; }
+    /// <summary>The constant weight, still bytes: read as numbers only when a fold goes ahead.</summary>
+    public required ConstantTensor Weight { get; init; }
+    public TensorType WeightType => Weight.Type;
     /// <summary>Output channels (M).</summary>
     public required int Channels { get; init; }
     /// <summary>Rank of the output, -1 when unknown.</summary>
@@ -33,4 +34,7 @@ internal sealed class Layer
     };
 
     public string Name => FloatData.NameOf(Op);
+
+    /// <summary>The weight's values (a fresh array each call).</summary>
+    public double[] ReadWeight() => FloatData.Read(Weight);
 }

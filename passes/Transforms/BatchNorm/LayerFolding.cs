@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Mopt.Ir;
 
 namespace Mopt.Passes.BatchNorm;
@@ -59,8 +60,8 @@ internal static class LayerFolding
     private static Layer? AnalyzeConv(Operation op, LayerKind kind, WeightAxes axes, MirModule module, out string reason)
     {
         if (op.OperandCount is < 2 or > 3) return Fail($"has {op.OperandCount} operands", out reason);
-        if (FloatData.TryRead(op.GetOperand(axes.WeightOperand), module, "weight", out var wt, out var why) is not { } w) return Fail(why!, out reason);
-        var shape = wt!.Type.Shape!;
+        if (FloatData.TryGet(op.GetOperand(axes.WeightOperand), module, "weight", out var why) is not { } wt) return Fail(why!, out reason);
+        var shape = wt.Type.Shape!;
         if (shape.Count < 3) return Fail($"weight {wt.Type} has rank {shape.Count}, below 3", out reason);
         long group = op.ReadInt("group") ?? 1;
         if (group < 1) return Fail($"group = {group}", out reason);
@@ -81,7 +82,7 @@ internal static class LayerFolding
         reason = "";
         return new Layer
         {
-            Op = op, Kind = kind, Axes = axes, WeightType = wt.Type, Weight = w,
+            Op = op, Kind = kind, Axes = axes, Weight = wt,
             Channels = checked((int)channels), OutputRank = shape.Count, Group = group, Bias = bias, BiasType = biasType,
         };
     }
@@ -89,8 +90,8 @@ internal static class LayerFolding
     private static Layer? AnalyzeGemm(Operation op, WeightAxes axes, MirModule module, out string reason)
     {
         if (op.OperandCount is < 2 or > 3) return Fail($"has {op.OperandCount} operands", out reason);
-        if (FloatData.TryRead(op.GetOperand(axes.WeightOperand), module, "weight B", out var bt, out var why) is not { } b) return Fail(why!, out reason);
-        if (bt!.Type.Rank != 2) return Fail($"weight B {bt.Type} is not 2-D", out reason);
+        if (FloatData.TryGet(op.GetOperand(axes.WeightOperand), module, "weight B", out var why) is not { } bt) return Fail(why!, out reason);
+        if (bt.Type.Rank != 2) return Fail($"weight B {bt.Type} is not 2-D", out reason);
         long n = bt.Type.Shape![axes.OutputAxis];
         double beta = op.ReadFloat("beta") ?? 1.0;
         double[]? c = null;
@@ -107,7 +108,7 @@ internal static class LayerFolding
         reason = "";
         return new Layer
         {
-            Op = op, Kind = LayerKind.Gemm, Axes = axes, WeightType = bt.Type, Weight = b, Channels = checked((int)n),
+            Op = op, Kind = LayerKind.Gemm, Axes = axes, Weight = bt, Channels = checked((int)n),
             OutputRank = 2, Bias = c, BiasType = ct, Beta = beta,
         };
     }
@@ -117,15 +118,15 @@ internal static class LayerFolding
         if (op.OperandCount != 2) return Fail($"has {op.OperandCount} operands", out reason);
         int index = axes.WeightOperand;
         if (!Constants.IsConstant(op.GetOperand(index))) return Fail("MatMul weight not constant (neither input is)", out reason);
-        if (FloatData.TryRead(op.GetOperand(index), module, "MatMul weight", out var wt, out var why) is not { } w) return Fail(why!, out reason);
-        if (wt!.Type.Rank != 2) return Fail($"MatMul weight {wt.Type} is not 2-D", out reason);
+        if (FloatData.TryGet(op.GetOperand(index), module, "MatMul weight", out var why) is not { } wt) return Fail(why!, out reason);
+        if (wt.Type.Rank != 2) return Fail($"MatMul weight {wt.Type} is not 2-D", out reason);
         // With a 2-D weight, the output has the other input's rank (a 1-D input gives a 1-D output).
         int rank = op.Result.Type is TensorType { IsRanked: true } rt ? rt.Rank
             : op.GetOperand(1 - index).Type is TensorType { IsRanked: true } xt ? xt.Rank : -1;
         reason = "";
         return new Layer
         {
-            Op = op, Kind = LayerKind.MatMul, Axes = axes, WeightType = wt.Type, Weight = w,
+            Op = op, Kind = LayerKind.MatMul, Axes = axes, Weight = wt,
             Channels = checked((int)wt.Type.Shape![axes.OutputAxis]), OutputRank = rank,
         };
     }
@@ -161,9 +162,8 @@ internal static class LayerFolding
         {
             var weightOp = Constants.DefiningConstant(op.GetOperand(layer.WeightIndex))!;
             var weightLoc = Location.Fuse([weightOp.Location, .. absorbed], null);
-            var weight = ScaleWeight(layer, s);
             operands[layer.WeightIndex] = Constants.Create(rewriter.Builder, module, layer.WeightType,
-                ElementCodec.EncodeFloats(weight, layer.WeightType.Element), weightLoc, BlobHint(weightOp, layer.Name + ".weight"));
+                ScaleWeight(layer, s), weightLoc, BlobHint(weightOp, layer.Name + ".weight"));
         }
 
         var names = rewriter.Registry.ResultNames;
@@ -245,33 +245,51 @@ internal static class LayerFolding
         constantOp.GetAttr("value") is DenseResourceAttr r ? r.Key : constantOp.Location.FirstName ?? fallback;
 
     /// <summary>
-    /// The weight with output channel m scaled by s[m]. The channel of an element is its index along the layout's
-    /// output axis, or, when that axis holds one group's channels (ConvTranspose's [C, M/group, k...]), the group
-    /// its input channel is in times the group's size plus that index.
+    /// The weight with output channel m scaled by s[m], encoded in the weight's element type. The channel of an
+    /// element is its index along the layout's output axis, or, when that axis holds one group's channels
+    /// (ConvTranspose's [C, M/group, k...]), the group its input channel is in times the group's size plus that index.
+    /// Each element is computed in double and rounded once to the weight's type.
     /// </summary>
-    public static double[] ScaleWeight(Layer layer, double[] s)
+    public static byte[] ScaleWeight(Layer layer, double[] s)
     {
-        var w = layer.Weight; // read for this fold alone (FloatData.Read makes a fresh array): scaled in place
         var shape = layer.WeightType.Shape!;
+        var element = layer.WeightType.Element;
         int outAxis = layer.Axes.OutputAxis, inAxis = layer.Axes.InputAxis;
         long outSize = shape[outAxis], outStride = Stride(shape, outAxis);
+        if (outSize == layer.Channels && element == ElementType.F32)
+        {
+            // The common case (every float32 Conv): float in, float out, no array of doubles for a large weight.
+            var from = MemoryMarshal.Cast<byte, float>(layer.Weight.Bytes.Span);
+            var bytes = new byte[from.Length * sizeof(float)];
+            var to = MemoryMarshal.Cast<byte, float>(bytes.AsSpan());
+            long blocks = from.Length / outStride;
+            for (long b = 0; b < blocks; b++)
+            {
+                double factor = s[b % outSize];
+                int start = checked((int)(b * outStride));
+                for (int k = start; k < start + outStride; k++) to[k] = (float)(from[k] * factor);
+            }
+            return bytes;
+        }
+        var w = layer.ReadWeight();
         if (outSize == layer.Channels)
         {
             // Blocks of outStride elements share a channel: one multiply per element, no index arithmetic.
-            long outer = w.Length / (outSize * outStride);
-            for (long o = 0; o < outer; o++)
-                for (long c = 0; c < outSize; c++)
-                {
-                    double factor = s[c];
-                    long start = (o * outSize + c) * outStride;
-                    for (long k = 0; k < outStride; k++) w[start + k] *= factor;
-                }
-            return w;
+            long blocks = w.Length / outStride;
+            for (long b = 0; b < blocks; b++)
+            {
+                double factor = s[b % outSize];
+                long start = b * outStride;
+                for (long k = 0; k < outStride; k++) w[start + k] *= factor;
+            }
         }
-        long inSize = shape[inAxis], inPerGroup = inSize / layer.Group, inStride = Stride(shape, inAxis);
-        for (long i = 0; i < w.Length; i++)
-            w[i] *= s[i / inStride % inSize / inPerGroup * outSize + i / outStride % outSize];
-        return w;
+        else
+        {
+            long inSize = shape[inAxis], inPerGroup = inSize / layer.Group, inStride = Stride(shape, inAxis);
+            for (long i = 0; i < w.Length; i++)
+                w[i] *= s[i / inStride % inSize / inPerGroup * outSize + i / outStride % outSize];
+        }
+        return ElementCodec.EncodeFloats(w, element);
     }
 
     private static long Stride(IReadOnlyList<long> shape, int axis)
