@@ -135,11 +135,11 @@ public sealed class BatchNormToScale : Pass
         var mul = builder.Create("onnx.Mul", [x, s], [bn.Result.Type], null, Location.Named(name + ".mul"));
         var addAttrs = bn.GetAttr("mo.outputs") is { } names ? new[] { new NamedAttr("mo.outputs", names) } : null;
         var add = builder.Create("onnx.Add", [mul.Result, t], [bn.Result.Type], addAttrs, bn.Location);
-        // Through the rewriter, so the BN's scale, bias, mean and variance go with it (and their blobs).
+        // Through the rewriter, so the BN's scale, bias, mean and variance go with it; their blobs go in the pass
+        // manager's sweep after the pass (once, not one walk of the module per BN).
         var rewriter = new PatternRewriter(module, dialects);
         rewriter.ReplaceAllUsesWith(bn.Result, add.Result);
         rewriter.EraseOp(bn);
-        rewriter.RemoveReleasedBlobs();
         return (mul, add);
     }
 }
