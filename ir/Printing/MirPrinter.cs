@@ -20,7 +20,8 @@ public sealed class MirPrinter
 {
     /// <summary>More elements than this print as hex, as MLIR does.</summary>
     private const int HexThreshold = 100;
-    private const int BlobChunk = 1 << 20;
+    // 64 KiB at a time (a 128 KiB hex buffer): large enough for full-speed writes, small beside the peak memory it adds.
+    private const int BlobChunk = 1 << 16;
 
     private readonly StreamWriter _out;
     private readonly Stream _stream;
