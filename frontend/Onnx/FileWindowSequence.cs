@@ -4,14 +4,14 @@ using Microsoft.Win32.SafeHandles;
 namespace Mopt.Frontend.Onnx;
 
 /// <summary>
-/// A file as a <see cref="ReadOnlySequence{T}"/> of 1 MiB windows that read into one shared buffer when the parser
+/// A file as a <see cref="ReadOnlySequence{T}"/> of 64 KiB windows that read into one shared buffer when the parser
 /// reaches them: protobuf then copies each tensor once, into an array of its own size, and the file is never
 /// held whole in memory (a 47 MB model costs 47 MB, not 94). It relies on the parser visiting each segment once,
 /// in order, as Google.Protobuf's sequence reader does.
 /// </summary>
 internal static class FileWindowSequence
 {
-    public static ReadOnlySequence<byte> Open(SafeFileHandle file, long length, int window = 1 << 20)
+    public static ReadOnlySequence<byte> Open(SafeFileHandle file, long length, int window = 1 << 16)
     {
         if (length == 0) return ReadOnlySequence<byte>.Empty;
         var shared = new byte[(int)Math.Min(window, length)];

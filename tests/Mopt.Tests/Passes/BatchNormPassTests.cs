@@ -46,6 +46,30 @@ public sealed class BatchNormPassTests
     }
 
     [Fact]
+    public void AFoldedFloatWeightIsEachElementTimesItsChannelsScaleRoundedOnce()
+    {
+        // W'[m, ...] = (float)(W[m, ...] * s[m]), s = scale / sqrt(var + eps) in double: bit for bit.
+        var n = new TestNet(7, ("x", [1, 3, 5, 5]));
+        var c = n.Op("Conv", "conv", [n[0], n.Random("conv.weight", [4, 3, 3, 3])], [1, 4, 5, 5], Ints("pads", 1, 1, 1, 1));
+        var module = n.Finish(n.BatchNorm("bn", c, 4));
+        var bn = module.AllOperations().Single(o => o.Name == "onnx.BatchNormalization");
+        float[] Floats(Value v) => Mopt.Dialects.Onnx.Constants.TryGet(v, module)!.ToFloats();
+        var (w, scale, variance) = (Floats(module.AllOperations().Single(o => o.Name == "onnx.Conv").GetOperand(1)), Floats(bn.GetOperand(1)), Floats(bn.GetOperand(4)));
+        double epsilon = bn.ReadFloat("epsilon")!.Value;
+
+        var r = Check(module, "fold-bn,dce");
+        var folded = Mopt.Dialects.Onnx.Constants.TryGet(Single(r, "Conv").GetOperand(1), r.After)!.ToFloats();
+        Assert.Equal(w.Length, folded.Length);
+        for (int i = 0; i < w.Length; i++)
+        {
+            int m = i / 27;
+            float expected = (float)(w[i] * (scale[m] / Math.Sqrt(variance[m] + epsilon)));
+            Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(folded[i]),
+                $"element {i}: {folded[i]:R}, expected {expected:R}");
+        }
+    }
+
+    [Fact]
     public void DepthwiseConvThenBatchNormFolds()
     {
         var n = new TestNet(3, ("x", [2, 6, 7, 7]));

@@ -79,6 +79,54 @@ public sealed class RewriteDriverTests
         Assert.Equal(["b: b is never rewritten"], context.Skips);
     }
 
+    /// <summary>Replaces a Neg by an Identity of its input (the Identity is new: its patterns are asked for then).</summary>
+    private sealed class NegToIdentity : RewritePattern
+    {
+        public override string Name => "Neg made Identity";
+        public override string? Root => "onnx.Neg";
+
+        public override bool MatchAndRewrite(Operation op, PatternRewriter rewriter)
+        {
+            var identity = rewriter.Create("onnx.Identity", [op.GetOperand(0)], [op.Result.Type]);
+            rewriter.ReplaceOp(op, identity);
+            return true;
+        }
+    }
+
+    [Fact]
+    public void PatternsGivenPerNameAreAskedOnceForEachNameTheRunMeets()
+    {
+        var module = Mir.Parse("""
+            module {
+              func.func @main(%x: tensor<4xf32>) -> tensor<4xf32> {
+                %a = "onnx.Neg"(%x) : (tensor<4xf32>) -> tensor<4xf32> loc("a")
+                %b = "onnx.Relu"(%a) : (tensor<4xf32>) -> tensor<4xf32> loc("b")
+                %c = "onnx.Neg"(%b) : (tensor<4xf32>) -> tensor<4xf32> loc("c")
+                return %c : tensor<4xf32>
+              }
+            }
+            """);
+        var asked = new List<string>();
+        IReadOnlyList<RewritePattern> PatternsFor(string name)
+        {
+            asked.Add(name);
+            return name switch
+            {
+                "onnx.Neg" => [new NegToIdentity()],
+                "onnx.Identity" => [new DropIdentity()],
+                _ => [],
+            };
+        }
+        var context = new PassContext();
+        long rewrites = GreedyPatternRewriteDriver.Apply(module, PatternsFor, context);
+
+        // Both Negs became Identities, which were then dropped: patterns for an op made mid-run apply too.
+        Assert.Equal(4, rewrites);
+        Assert.Equal(["onnx.Relu", "func.return"], module.AllOperations().Select(o => o.Name));
+        // Each name once, in the order met (the seed walks the function, then the Identity a rewrite made).
+        Assert.Equal(["onnx.Neg", "onnx.Relu", "func.return", "onnx.Identity"], asked);
+    }
+
     [Fact]
     public void ReplacingErasesWhatItLeavesDead()
     {
