@@ -26,15 +26,35 @@ internal sealed class DynamicQuantization
     private readonly MirModule _module;
     private readonly PassContext _context;
     private readonly bool _perChannel;
+    private readonly ConvForm _convForm;
     private readonly Dictionary<Value, Operation> _dynamicQuantized = new();
     private readonly HashSet<string> _freedBlobs = new(StringComparer.Ordinal);
 
-    public DynamicQuantization(MirModule module, PassContext context, bool perChannel)
+    /// <summary>How a Conv is quantized without calibration data.</summary>
+    public enum ConvForm
+    {
+        /// <summary>
+        /// <c>Conv(x, Cast(W_q) · w_scale)</c>: int8 in the file; ONNX Runtime folds the Cast and Mul of constants when it
+        /// loads the model, so the Conv runs at float speed.
+        /// </summary>
+        WeightOnly,
+        /// <summary><c>Conv(x, DequantizeLinear(W_q, w_scale, 0))</c>: the QDQ spelling; ONNX Runtime keeps the
+        /// DequantizeLinear (for its QDQ fusions) and runs it at every inference.</summary>
+        DequantizeLinear,
+        /// <summary>ConvInteger on the dynamically quantized input, as ONNX Runtime's quantize_dynamic writes.</summary>
+        Integer,
+    }
+
+    public DynamicQuantization(MirModule module, PassContext context, bool perChannel, ConvForm convForm = ConvForm.Integer)
     {
         _module = module;
         _context = context;
         _perChannel = perChannel;
+        _convForm = convForm;
     }
+
+    /// <summary>The Convs given weight-only int8 (float compute, int8 weights in the file).</summary>
+    public int WeightOnly { get; private set; }
 
     /// <summary>The weight tensors quantized, for the report.</summary>
     public List<TensorRecord> Weights { get; } = new();
@@ -47,7 +67,7 @@ internal sealed class DynamicQuantization
         {
             bool rewritten = op.OpType switch
             {
-                "Conv" => RewriteConv(op),
+                "Conv" => _convForm == ConvForm.Integer ? RewriteConv(op) : RewriteConvWeightOnly(op),
                 "MatMul" => RewriteMatMul(op),
                 "Gemm" => RewriteGemm(op),
                 _ => false,
@@ -102,6 +122,56 @@ internal sealed class DynamicQuantization
             final = b.Create("onnx.Add", [final, biasConst], [outType], null, Location.Named(name + "_bias_add")).Result;
         }
         Replace(conv, final, [axes.WeightOperand, axes.BiasOperand]);
+        return true;
+    }
+
+    /// <summary>
+    /// Weight-only int8: <c>Conv(x, W)</c> becomes <c>Conv(x, Cast(W_q) · w_scale)</c> (scale shaped [M, 1, ...] per
+    /// output channel) or <c>Conv(x, DequantizeLinear(W_q, w_scale, 0))</c> (axis 0); both give W_q[m, ...] · w_scale[m]
+    /// in float32, bit for bit. The activation and the bias stay float.
+    /// </summary>
+    private bool RewriteConvWeightOnly(Operation conv)
+    {
+        var axes = Layout(conv);
+        var weight = WeightOf(conv, axes.WeightOperand, minRank: 3);
+        if (weight is null) return false;
+        if (weight.Type.Element != ElementType.F32)
+        {
+            _context.Skip(conv, $"its weight is {weight.Type}: DequantizeLinear gives float32, so only a float32 weight can be stored as int8");
+            return false;
+        }
+        var name = QuantGraph.OpName(conv);
+        var shape = weight.Type.Shape!.ToArray();
+        var values = weight.ToFloats();
+        int? axis = _perChannel ? axes.OutputAxis : null;
+        var (wParams, wData) = QuantMath.QuantizeTensor(values, shape, axis, QuantType.Int8, symmetric: true);
+        Weights.Add(TensorRecord.ForWeight(QuantGraph.TensorName(conv.GetOperand(axes.WeightOperand)), values, wParams, QuantType.Int8, axis));
+
+        var b = OpBuilder.Before(conv);
+        var wq = Constants.Create(b, _module, new TensorType(ElementType.I8, shape), wData,
+            Location.Named(name + ".weight_quantized"), name + ".weight_quantized");
+        var scales = wParams.Select(p => p.Scale).ToArray();
+        Value dequantized;
+        if (_convForm == ConvForm.DequantizeLinear)
+        {
+            long[] paramShape = wParams.Length == 1 ? [] : [wParams.Length];
+            var scale = QuantGraph.Floats(b, _module, scales, paramShape, name + ".weight_scale");
+            var zero = QuantGraph.ZeroPoints(b, _module, QuantType.Int8, wParams.Select(p => p.ZeroPoint).ToArray(), paramShape, name + ".weight_zero_point");
+            NamedAttr[]? attrs = axis is int a ? [new NamedAttr("axis", IntegerAttr.I64(a))] : null;
+            dequantized = b.Create("onnx.DequantizeLinear", [wq, scale, zero], [weight.Type], attrs, Location.Named(name + ".weight_DequantizeLinear")).Result;
+        }
+        else
+        {
+            // Symmetric (zero point 0): W = float(W_q) · scale, the scale broadcast along the output-channel axis.
+            var paramShape = wParams.Length == 1 ? Array.Empty<long>() : shape.Select((d, i) => i == axes.OutputAxis ? d : 1L).ToArray();
+            var scale = QuantGraph.Floats(b, _module, scales, paramShape, name + ".weight_scale");
+            var cast = b.Create("onnx.Cast", [wq], [weight.Type], [new NamedAttr("to", IntegerAttr.I64(1))], Location.Named(name + ".weight_cast")).Result;
+            dequantized = b.Create("onnx.Mul", [cast, scale], [weight.Type], null, Location.Named(name + ".weight_dequantized")).Result;
+        }
+        var old = Constants.DefiningConstant(conv.GetOperand(axes.WeightOperand));
+        conv.SetOperand(axes.WeightOperand, dequantized);
+        QuantGraph.EraseIfUnused(old, _module, _freedBlobs);
+        WeightOnly++;
         return true;
     }
 

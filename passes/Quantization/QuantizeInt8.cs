@@ -38,6 +38,10 @@ public sealed class QuantizeInt8 : Pass
         valid: r => TryRegex(r) is not null);
     private readonly PassOption<string> _ops = new("ops", $"the op types to quantize, comma-separated, of {string.Join(",", KnownOps)}", DefaultOps,
         valid: list => SplitOps(list).All(o => KnownOps.Contains(o, StringComparer.Ordinal)) && SplitOps(list).Length > 0);
+    private readonly PassOption<string> _conv = new("conv",
+        "without calibration, how a Conv is quantized: weight-only (int8 weight times its scale, which ONNX Runtime folds at load: float speed), " +
+        "dequantize-linear (the same through a DequantizeLinear, which ONNX Runtime runs at every inference) or integer (ConvInteger)",
+        "weight-only", valid: v => ParseConvForm(v) is not null);
     private readonly PassOption<string> _report = new("report", "write the quantization report (JSON) here and a table to stderr", "");
     private readonly PassOption<int> _errorSamples = new("error-samples", "calibration samples the report's per-layer errors are measured on", 32,
         valid: n => n >= 1);
@@ -45,7 +49,7 @@ public sealed class QuantizeInt8 : Pass
     public override string Name => "quantize-int8";
     public override string Summary => "Quantize to int8: dynamic (no calibration data) or static QDQ calibrated in ONNX Runtime (calibration=DIR|random:N)";
     public override IReadOnlyList<PassOption> Options =>
-        [_calibration, _method, _percentile, _perChannel, _symmetricActivations, _exclude, _ops, _report, _errorSamples];
+        [_calibration, _method, _percentile, _perChannel, _symmetricActivations, _exclude, _ops, _conv, _report, _errorSamples];
 
     /// <summary>Sets where the report goes (mopt-opt's <c>--quant-report=FILE.json</c>).</summary>
     public void SetReport(string path) => _report.Parse(path);
@@ -70,16 +74,39 @@ public sealed class QuantizeInt8 : Pass
 
     private void RunDynamic(MirModule module, PassContext context, List<Operation> chosen)
     {
-        context.Note("quantize-int8: no calibration data: dynamic quantization (int8 weights, activations quantized at run time); " +
-                     "give calibration=DIR for static int8");
+        context.Note("quantize-int8: no calibration data: int8 weights, in the form ONNX Runtime runs fastest for each op; " +
+                     "give calibration=DIR for int8 compute throughout (QLinearConv, QGemm)");
         chosen = chosen.Where(op => op.OpType is "Conv" or "MatMul" or "Gemm").ToList();
         if (chosen.Count == 0) return;
         RequireOpset(module, context, 11, "DynamicQuantizeLinear");
-        var rewrite = new DynamicQuantization(module, context, _perChannel.Value);
+        var form = ParseConvForm(_conv.Value)!.Value;
+        // A per-channel DequantizeLinear (its axis) needs opset 13; the other forms do not.
+        if (form == DynamicQuantization.ConvForm.DequantizeLinear && _perChannel.Value && chosen.Any(op => op.OpType == "Conv")
+            && OpsetUpgrade.CurrentOpset(module) < 13)
+        {
+            int from = OpsetUpgrade.CurrentOpset(module);
+            if (OpsetUpgrade.TryUpgrade(module, 13, context, out var why))
+                context.Note($"quantize-int8: the model was raised from opset {from} to 13 for per-channel DequantizeLinear");
+            else
+            {
+                context.Note($"quantize-int8: a per-channel DequantizeLinear needs opset 13 and the model cannot be raised to it ({why}): conv=weight-only instead");
+                form = DynamicQuantization.ConvForm.WeightOnly;
+            }
+        }
+        var rewrite = new DynamicQuantization(module, context, _perChannel.Value, form);
         int done = rewrite.Run(chosen);
-        context.Note($"quantize-int8: {done} of {chosen.Count} Conv/MatMul/Gemm ops quantized (dynamic, {(_perChannel.Value ? "per-channel" : "per-tensor")} int8 weights)");
-        if (chosen.Any(op => op.OpType == "Conv" && op.Parent is null))
-            context.Note("quantize-int8: note: ONNX Runtime's ConvInteger is slower than its float Conv on CPU; for speed, calibrate (static int8 fuses into QLinearConv)");
+        string channels = _perChannel.Value ? "per-channel" : "per-tensor";
+        string convCost = form switch
+        {
+            DynamicQuantization.ConvForm.WeightOnly => "int8 weight times its scale, folded by ONNX Runtime at load: float speed",
+            DynamicQuantization.ConvForm.DequantizeLinear => "DequantizeLinear before a float Conv, run by ONNX Runtime at every inference",
+            _ => "ConvInteger",
+        };
+        context.Note($"quantize-int8: {done} of {chosen.Count} Conv/MatMul/Gemm ops quantized ({channels} int8 weights): " +
+                     $"{rewrite.WeightOnly} Conv weight-only ({convCost}), {done - rewrite.WeightOnly} dynamic integer " +
+                     $"(activations quantized at run time: MatMulInteger{(form == DynamicQuantization.ConvForm.Integer ? ", ConvInteger" : "")})");
+        if (form == DynamicQuantization.ConvForm.Integer && chosen.Any(op => op.OpType == "Conv" && op.Parent is null))
+            context.Note("quantize-int8: note: ONNX Runtime's ConvInteger is slower than its float Conv on CPU; conv=weight-only keeps float speed, calibration gives QLinearConv");
         if (_report.Value.Length > 0)
         {
             var report = new QuantizationReport { Mode = "dynamic" };
@@ -87,6 +114,14 @@ public sealed class QuantizeInt8 : Pass
             Finish(report, context);
         }
     }
+
+    private static DynamicQuantization.ConvForm? ParseConvForm(string value) => value switch
+    {
+        "weight-only" => DynamicQuantization.ConvForm.WeightOnly,
+        "dequantize-linear" => DynamicQuantization.ConvForm.DequantizeLinear,
+        "integer" => DynamicQuantization.ConvForm.Integer,
+        _ => null,
+    };
 
     // ------------------------------------------------------------------ static
 

@@ -25,9 +25,43 @@ public sealed class QuantizeInt8Tests
         .Count(o => o.Name == Constants.ConstantOp && Constants.TryGet(o.Result, m) is { } t && t.Type.Element.IsFloat && t.ElementCount > 64);
 
     [Fact]
+    public void WithoutDataTheSmallCnnGetsInt8WeightsAndKeepsItsAnswers()
+    {
+        // Convs weight-only (float compute on Cast(W_q) * scale), the Gemm dynamic (MatMulInteger); no float weight left.
+        var result = Numerics.RunPasses(SmallCnn(), "fold-bn,dce,quantize-int8", seed: 3);
+        var diff = Assert.Single(result.Differences);
+        Assert.Equal(1.0, diff.Top1Agreement);
+        Assert.True(diff.MaxRelDiff < 0.02, $"max rel diff {diff.MaxRelDiff}");
+        Assert.Equal(0, Numerics.Count(result.After, "onnx.ConvInteger"));
+        Assert.Equal(1, Numerics.Count(result.After, "onnx.MatMulInteger"));
+        foreach (var conv in result.After.AllOperations().Where(o => o.Name == "onnx.Conv"))
+        {
+            var mul = ((OpResult)conv.GetOperand(1)).Owner;
+            Assert.Equal("onnx.Mul", mul.Name);
+            var cast = ((OpResult)mul.GetOperand(0)).Owner;
+            Assert.Equal("onnx.Cast", cast.Name);
+            Assert.Equal(ElementType.I8, ((TensorType)cast.GetOperand(0).Type).Element);
+        }
+        Assert.Equal(0, LargeFloatConstants(result.After));
+    }
+
+    [Fact]
+    public void TheDequantizeLinearFormComputesTheSameWeightsBitForBit()
+    {
+        var weightOnly = Numerics.RunPasses(SmallCnn(), "fold-bn,dce,quantize-int8", seed: 3);
+        var dq = Numerics.RunPasses(SmallCnn(), "fold-bn,dce,quantize-int8{conv=dequantize-linear}", seed: 3);
+        Assert.Equal(2, Numerics.Count(dq.After, "onnx.DequantizeLinear"));
+        var a = Assert.Single(weightOnly.Differences);
+        var b = Assert.Single(dq.Differences);
+        // Same float weights, so the same outputs against the original, to the last bit.
+        Assert.Equal(a.MaxRelDiff, b.MaxRelDiff);
+        Assert.Equal(a.MaxAbsDiff, b.MaxAbsDiff);
+    }
+
+    [Fact]
     public void DynamicQuantizationOfTheSmallCnnKeepsItsAnswers()
     {
-        var result = Numerics.RunPasses(SmallCnn(), "fold-bn,dce,quantize-int8", seed: 3);
+        var result = Numerics.RunPasses(SmallCnn(), "fold-bn,dce,quantize-int8{conv=integer}", seed: 3);
         var diff = Assert.Single(result.Differences);
         Assert.Equal(1.0, diff.Top1Agreement);
         Assert.True(diff.MaxRelDiff < 0.02, $"max rel diff {diff.MaxRelDiff}");
