@@ -53,7 +53,7 @@ internal sealed class DynamicQuantization
         _convForm = convForm;
     }
 
-    /// <summary>The Convs given weight-only int8 (float compute, int8 weights in the file).</summary>
+    /// <summary>The Convs and ConvTransposes given weight-only int8 (float compute, int8 weights in the file).</summary>
     public int WeightOnly { get; private set; }
 
     /// <summary>The weight tensors quantized, for the report.</summary>
@@ -68,6 +68,8 @@ internal sealed class DynamicQuantization
             bool rewritten = op.OpType switch
             {
                 "Conv" => _convForm == ConvForm.Integer ? RewriteConv(op) : RewriteConvWeightOnly(op),
+                // ONNX has no integer ConvTranspose: its weight is int8 either way, its compute float.
+                "ConvTranspose" => RewriteConvWeightOnly(op),
                 "MatMul" => RewriteMatMul(op),
                 "Gemm" => RewriteGemm(op),
                 _ => false,

@@ -22,8 +22,8 @@ namespace Mopt.Passes.Quantization;
 public sealed class QuantizeInt8 : Pass
 {
     /// <summary>The op types the pass knows how to quantize.</summary>
-    public static readonly string[] KnownOps = ["Conv", "Gemm", "MatMul", "Add", "Mul", "MaxPool", "AveragePool", "GlobalAveragePool", "Concat"];
-    private const string DefaultOps = "Conv,Gemm,MatMul,Add,MaxPool,AveragePool,GlobalAveragePool,Concat";
+    public static readonly string[] KnownOps = ["Conv", "ConvTranspose", "Gemm", "MatMul", "Add", "Mul", "MaxPool", "AveragePool", "GlobalAveragePool", "Concat"];
+    private const string DefaultOps = "Conv,ConvTranspose,Gemm,MatMul,Add,MaxPool,AveragePool,GlobalAveragePool,Concat";
 
     private readonly PassOption<string> _calibration = new("calibration",
         "a folder of .npy samples (one sample or batch per file), or random:N; none: dynamic quantization", "");
@@ -67,7 +67,18 @@ public sealed class QuantizeInt8 : Pass
             context.Note($"quantize-int8: {batchNorms} BatchNormalization op(s) stay float; run --fold-bn (or --pipeline=deploy) first " +
                          "to fold them into the layers before them");
         if (_calibration.Value.Length == 0) RunDynamic(module, context, chosen);
-        else RunStatic(module, context, chosen);
+        else
+        {
+            // Static QDQ has no ConvTranspose form here: its weight becomes int8 all the same (weight-only, float compute).
+            var transposes = chosen.Where(op => op.OpType == "ConvTranspose").ToList();
+            RunStatic(module, context, chosen.Except(transposes).ToList());
+            if (transposes.Count > 0)
+            {
+                int n = new DynamicQuantization(module, context, _perChannel.Value, DynamicQuantization.ConvForm.WeightOnly).Run(transposes);
+                context.Note($"quantize-int8: {n} of {transposes.Count} ConvTranspose ops weight-only int8 (int8 weight times its scale, " +
+                             "folded by ONNX Runtime at load: float compute; static QDQ has no ConvTranspose form here)");
+            }
+        }
     }
 
     // ------------------------------------------------------------------ dynamic
@@ -76,8 +87,12 @@ public sealed class QuantizeInt8 : Pass
     {
         context.Note("quantize-int8: no calibration data: int8 weights, in the form ONNX Runtime runs fastest for each op; " +
                      "give calibration=DIR for int8 compute throughout (QLinearConv, QGemm)");
-        chosen = chosen.Where(op => op.OpType is "Conv" or "MatMul" or "Gemm").ToList();
-        if (chosen.Count == 0) return;
+        chosen = chosen.Where(op => op.OpType is "Conv" or "ConvTranspose" or "MatMul" or "Gemm").ToList();
+        if (chosen.Count == 0)
+        {
+            context.Note("quantize-int8: nothing to quantize: the model has no Conv, ConvTranspose, Gemm or MatMul (of the ops chosen); it is written unchanged");
+            return;
+        }
         RequireOpset(module, context, 11, "DynamicQuantizeLinear");
         var form = ParseConvForm(_conv.Value)!.Value;
         // A per-channel DequantizeLinear (its axis) needs opset 13; the other forms do not.
@@ -100,10 +115,10 @@ public sealed class QuantizeInt8 : Pass
         {
             DynamicQuantization.ConvForm.WeightOnly => "int8 weight times its scale, folded by ONNX Runtime at load: float speed",
             DynamicQuantization.ConvForm.DequantizeLinear => "DequantizeLinear before a float Conv, run by ONNX Runtime at every inference",
-            _ => "ConvInteger",
+            _ => "ConvTransposes only, as int8 weight times its scale: the Convs run ConvInteger",
         };
-        context.Note($"quantize-int8: {done} of {chosen.Count} Conv/MatMul/Gemm ops quantized ({channels} int8 weights): " +
-                     $"{rewrite.WeightOnly} Conv weight-only ({convCost}), {done - rewrite.WeightOnly} dynamic integer " +
+        context.Note($"quantize-int8: {done} of {chosen.Count} Conv/ConvTranspose/MatMul/Gemm ops quantized ({channels} int8 weights): " +
+                     $"{rewrite.WeightOnly} weight-only ({convCost}), {done - rewrite.WeightOnly} dynamic integer " +
                      $"(activations quantized at run time: MatMulInteger{(form == DynamicQuantization.ConvForm.Integer ? ", ConvInteger" : "")})");
         if (form == DynamicQuantization.ConvForm.Integer && chosen.Any(op => op.OpType == "Conv" && op.Parent is null))
             context.Note("quantize-int8: note: ONNX Runtime's ConvInteger is slower than its float Conv on CPU; conv=weight-only keeps float speed, calibration gives QLinearConv");

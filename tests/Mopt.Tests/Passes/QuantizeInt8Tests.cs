@@ -45,6 +45,29 @@ public sealed class QuantizeInt8Tests
         Assert.Equal(0, LargeFloatConstants(result.After));
     }
 
+    [Theory]
+    [InlineData(1, "quantize-int8")]
+    [InlineData(2, "quantize-int8")]
+    [InlineData(1, "quantize-int8{calibration=random:4}")]
+    public void AConvTransposeGetsAnInt8WeightPerOutputChannelWithOrWithoutData(int group, string pass)
+    {
+        var n = new TestNet(40 + group, ("x", [1, 4, 5, 5]));
+        int m = 3 * group;
+        var w = n.Random("deconv.weight", [4, 3, 3, 3]);
+        var c = n.Op("ConvTranspose", "deconv", [n[0], w, n.Random("deconv.bias", [m])], [1, m, 10, 10], TestNet.Int("group", group),
+            TestNet.Ints("strides", 2, 2), TestNet.Ints("pads", 1, 1, 1, 1), TestNet.Ints("output_padding", 1, 1));
+        var result = Numerics.RunPasses(n.Finish(n.Op("Relu", "relu", [c], [1, m, 10, 10])), pass, seed: 5);
+        var diff = Assert.Single(result.Differences);
+        Assert.True(diff.MaxRelDiff < 0.05, $"max rel diff {diff.MaxRelDiff}");
+        var deconv = Assert.Single(result.After.AllOperations(), o => o.Name == "onnx.ConvTranspose");
+        var mul = ((OpResult)deconv.GetOperand(1)).Owner;
+        Assert.Equal("onnx.Mul", mul.Name);
+        Assert.Equal(ElementType.I8, ((TensorType)((OpResult)mul.GetOperand(0)).Owner.GetOperand(0).Type).Element);
+        // One scale per index of the weight's output-channel axis (1: [C, M/group, k, k]), broadcast along it.
+        Assert.Equal(new long[] { 1, 3, 1, 1 }, ((TensorType)mul.GetOperand(1).Type).Shape);
+        Assert.Equal(0, LargeFloatConstants(result.After));
+    }
+
     [Fact]
     public void TheDequantizeLinearFormComputesTheSameWeightsBitForBit()
     {
