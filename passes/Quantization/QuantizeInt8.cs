@@ -42,6 +42,8 @@ public sealed class QuantizeInt8 : Pass
         "without calibration, how a Conv is quantized: weight-only (int8 weight times its scale, which ONNX Runtime folds at load: float speed), " +
         "dequantize-linear (the same through a DequantizeLinear, which ONNX Runtime runs at every inference) or integer (ConvInteger)",
         "weight-only", valid: v => ParseConvForm(v) is not null);
+    private readonly PassOption<string> _table = new("table",
+        "write the chosen activation ranges here as TensorRT's calibration cache (needs calibration data)", "");
     private readonly PassOption<string> _report = new("report", "write the quantization report (JSON) here and a table to stderr", "");
     private readonly PassOption<int> _errorSamples = new("error-samples", "calibration samples the report's per-layer errors are measured on", 32,
         valid: n => n >= 1);
@@ -49,10 +51,13 @@ public sealed class QuantizeInt8 : Pass
     public override string Name => "quantize-int8";
     public override string Summary => "Quantize to int8: dynamic (no calibration data) or static QDQ calibrated in ONNX Runtime (calibration=DIR|random:N)";
     public override IReadOnlyList<PassOption> Options =>
-        [_calibration, _method, _percentile, _perChannel, _symmetricActivations, _exclude, _ops, _conv, _report, _errorSamples];
+        [_calibration, _method, _percentile, _perChannel, _symmetricActivations, _exclude, _ops, _conv, _table, _report, _errorSamples];
 
     /// <summary>Sets where the report goes (mopt-opt's <c>--quant-report=FILE.json</c>).</summary>
     public void SetReport(string path) => _report.Parse(path);
+
+    /// <summary>Sets where the calibration table goes (mopt-opt's <c>--calibration-table=FILE</c>).</summary>
+    public void SetTable(string path) => _table.Parse(path);
 
     public override void Run(MirModule module, PassContext context)
     {
@@ -66,6 +71,8 @@ public sealed class QuantizeInt8 : Pass
         if (batchNorms > 0)
             context.Note($"quantize-int8: {batchNorms} BatchNormalization op(s) stay float; run --fold-bn (or --pipeline=deploy) first " +
                          "to fold them into the layers before them");
+        if (_calibration.Value.Length == 0 && _table.Value.Length > 0)
+            throw new MirException($"quantize-int8: a calibration table ('{_table.Value}') holds calibrated activation ranges: give calibration=DIR");
         if (_calibration.Value.Length == 0) RunDynamic(module, context, chosen);
         else
         {
@@ -208,6 +215,13 @@ public sealed class QuantizeInt8 : Pass
                      $"{(_symmetricActivations.Value ? "int8 symmetric" : "uint8 asymmetric")} activations): {plan.Ops.Count} ops quantized, " +
                      $"calibrated on {samples} samples");
 
+        if (_table.Value.Length > 0)
+        {
+            bool int8 = _symmetricActivations.Value;
+            context.WriteFile(_table.Value, stream => CalibrationTable.WriteTensorRt(records, int8, stream), "calibration table");
+            context.Note($"quantize-int8: calibration table: {records.Count(r => r.Kind == "activation")} activation ranges as TensorRT's calibration cache " +
+                         $"({CalibrationTable.TensorRtHeader}) in {_table.Value}");
+        }
         if (!wantReport) return;
         var report = new QuantizationReport { Mode = "static", Method = MethodName(), Calibration = _calibration.Value, Samples = samples };
         report.Tensors.AddRange(records);

@@ -33,6 +33,9 @@ public sealed class CommandLine
     public int VerifySeed { get; private set; }
     public bool Help { get; private set; }
     public bool Version { get; private set; }
+    /// <summary><c>--calibration-table=FILE</c>: the activation ranges of the quantize-int8 pass, as TensorRT's calibration cache.</summary>
+    public string? CalibrationTable { get; private set; }
+
     /// <summary><c>--quant-report=FILE.json</c>: the report of every quantize-int8 pass in the pipeline.</summary>
     public string? QuantReport { get; private set; }
 
@@ -97,6 +100,7 @@ public sealed class CommandLine
                 case "verify-against": cl.VerifyAgainst = Required(name, value); break;
                 case "verify-inputs": cl.VerifyInputs = Required(name, value); break;
                 case "quant-report": cl.QuantReport = Required(name, value); break;
+                case "calibration-table": cl.CalibrationTable = Required(name, value); break;
                 case "verify-tolerance":
                     cl.VerifyTolerance = double.TryParse(Required(name, value), NumberStyles.Float, CultureInfo.InvariantCulture, out var tol) && tol >= 0
                         ? tol : throw new PipelineException($"--verify-tolerance expects a non-negative number, not '{value}'");
@@ -118,6 +122,12 @@ public sealed class CommandLine
             var quantizers = cl.Passes.OfType<Mopt.Passes.Quantization.QuantizeInt8>().ToList();
             if (quantizers.Count == 0) throw new PipelineException("--quant-report needs a --quantize-int8 pass to report on");
             foreach (var q in quantizers) q.SetReport(report);
+        }
+        if (cl.CalibrationTable is { } table)
+        {
+            var quantizers = cl.Passes.OfType<Mopt.Passes.Quantization.QuantizeInt8>().ToList();
+            if (quantizers.Count != 1) throw new PipelineException($"--calibration-table needs exactly one --quantize-int8 pass, not {quantizers.Count}");
+            quantizers[0].SetTable(table);
         }
         return cl;
     }
@@ -181,6 +191,8 @@ public sealed class CommandLine
           --verify-each=false         do not verify the IR after every pass
           --quant-report=FILE.json    what --quantize-int8 chose (ranges, scales, zero points) and each layer's
                                       error, as JSON, and a table of the worst layers on standard error
+          --calibration-table=FILE    the activation ranges --quantize-int8 calibrated, as TensorRT's calibration
+                                      cache (trtexec --calib=FILE)
           --summarize                 inputs, outputs, op histogram, parameters by element type (after the passes; no IR printed unless -o)
           --list-passes               the passes, with their options
           --list-pipelines            the named pipelines and the passes they run
