@@ -17,6 +17,7 @@ namespace Mopt.Passes.Quantization;
 /// range chosen for that tensor (TensorRT's int8 is symmetric). A tensor whose range was tied to another's (the input and
 /// output of a MaxPool) gets the range its quantization parameters represent.
 /// </summary>
+/// <remarks>A path ending in <c>.table</c> gets ncnn's int8 scale table instead (<see cref="WriteNcnn"/>).</remarks>
 public static class CalibrationTable
 {
     public const string TensorRtHeader = "TRT-8601-EntropyCalibration2";
@@ -34,6 +35,40 @@ public static class CalibrationTable
         }
         float amax = Math.Max(Math.Abs(lo), Math.Abs(hi));
         return amax / 127f;
+    }
+
+    /// <summary>A layer ncnn quantizes (Convolution, ConvolutionDepthWise, InnerProduct): its node name, input and weight tensor names.</summary>
+    public sealed record NcnnLayer(string Name, string Input, string Weight);
+
+    /// <summary>Whether <paramref name="path"/> names an ncnn table (<c>.table</c>); else TensorRT's cache.</summary>
+    public static bool IsNcnnTable(string path) => path.EndsWith(".table", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Writes ncnn's int8 scale table (what <c>ncnn2table</c> writes and <c>ncnn2int8</c> reads): first, for each layer,
+    /// <c>NAME_param_0 s0 s1 ...</c>, one weight scale per output channel, s = 127 / max|W[c]| (ncnn multiplies by its
+    /// scales: q = round(w · s)); then, for each layer, <c>NAME s</c>, the scale of its input blob, 127 / amax. Names are
+    /// the ONNX node names, which ONNX-to-ncnn converters keep as layer names. Layers whose input or weight was not
+    /// quantized are left out.
+    /// </summary>
+    public static void WriteNcnn(IReadOnlyList<NcnnLayer> layers, IEnumerable<TensorRecord> records, bool int8Activations, Stream stream)
+    {
+        var byName = new Dictionary<string, TensorRecord>(StringComparer.Ordinal);
+        foreach (var r in records) byName.TryAdd(r.Kind + ":" + r.Name, r);
+        var written = layers.Where(l => byName.ContainsKey("activation:" + l.Input) && byName.ContainsKey("weight:" + l.Weight)).ToList();
+        var text = new StringBuilder();
+        foreach (var l in written)
+        {
+            text.Append(l.Name).Append("_param_0");
+            foreach (var p in byName["weight:" + l.Weight].Params)
+                text.Append(' ').Append((p.Scale > 0 ? 1f / p.Scale : 0f).ToString("R", CultureInfo.InvariantCulture));
+            text.Append('\n');
+        }
+        foreach (var l in written)
+        {
+            float amax = TensorRtScale(byName["activation:" + l.Input], int8Activations) * 127f;
+            text.Append(l.Name).Append(' ').Append((amax > 0 ? 127f / amax : 0f).ToString("R", CultureInfo.InvariantCulture)).Append('\n');
+        }
+        stream.Write(Encoding.UTF8.GetBytes(text.ToString()));
     }
 
     /// <summary>Writes the activation records as TensorRT's calibration cache.</summary>

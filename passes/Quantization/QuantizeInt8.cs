@@ -43,7 +43,7 @@ public sealed class QuantizeInt8 : Pass
         "dequantize-linear (the same through a DequantizeLinear, which ONNX Runtime runs at every inference) or integer (ConvInteger)",
         "weight-only", valid: v => ParseConvForm(v) is not null);
     private readonly PassOption<string> _table = new("table",
-        "write the chosen activation ranges here as TensorRT's calibration cache (needs calibration data)", "");
+        "write the calibrated ranges here: TensorRT's calibration cache, or ncnn's int8 scale table for a .table file (needs calibration data)", "");
     private readonly PassOption<string> _report = new("report", "write the quantization report (JSON) here and a table to stderr", "");
     private readonly PassOption<int> _errorSamples = new("error-samples", "calibration samples the report's per-layer errors are measured on", 32,
         valid: n => n >= 1);
@@ -137,6 +137,10 @@ public sealed class QuantizeInt8 : Pass
         }
     }
 
+    /// <summary>Which operand of a Conv, Gemm or MatMul is its weight (its definition's <see cref="IWeightLayout"/>; B when it has none).</summary>
+    private static int WeightIndex(PassContext context, Operation op) =>
+        context.Dialects.Interface<IWeightLayout>(op)?.WeightAxesOf(op)?.WeightOperand ?? 1;
+
     private static DynamicQuantization.ConvForm? ParseConvForm(string value) => value switch
     {
         "weight-only" => DynamicQuantization.ConvForm.WeightOnly,
@@ -177,6 +181,11 @@ public sealed class QuantizeInt8 : Pass
         var settings = new QdqInsertion.Settings(perChannel, _symmetricActivations.Value, MethodName());
         var plan = new QdqInsertion(module, context, settings);
         plan.Plan(chosen);
+        // What an ncnn table names, read before the rewrite changes the operands: each layer's input and weight tensors.
+        var ncnnLayers = plan.Ops.Where(op => op.OpType is "Conv" or "Gemm" or "MatMul")
+            .Select(op => new CalibrationTable.NcnnLayer(QuantGraph.OpName(op), QuantGraph.TensorName(op.GetOperand(0)),
+                QuantGraph.TensorName(op.GetOperand(WeightIndex(context, op)))))
+            .ToList();
         if (plan.Ops.Count == 0)
         {
             context.Note("quantize-int8: nothing to quantize");
@@ -218,9 +227,17 @@ public sealed class QuantizeInt8 : Pass
         if (_table.Value.Length > 0)
         {
             bool int8 = _symmetricActivations.Value;
-            context.WriteFile(_table.Value, stream => CalibrationTable.WriteTensorRt(records, int8, stream), "calibration table");
-            context.Note($"quantize-int8: calibration table: {records.Count(r => r.Kind == "activation")} activation ranges as TensorRT's calibration cache " +
-                         $"({CalibrationTable.TensorRtHeader}) in {_table.Value}");
+            if (CalibrationTable.IsNcnnTable(_table.Value))
+            {
+                context.WriteFile(_table.Value, stream => CalibrationTable.WriteNcnn(ncnnLayers, records, int8, stream), "calibration table");
+                context.Note($"quantize-int8: calibration table: {ncnnLayers.Count} layers' weight and input scales as ncnn's int8 scale table in {_table.Value}");
+            }
+            else
+            {
+                context.WriteFile(_table.Value, stream => CalibrationTable.WriteTensorRt(records, int8, stream), "calibration table");
+                context.Note($"quantize-int8: calibration table: {records.Count(r => r.Kind == "activation")} activation ranges as TensorRT's calibration cache " +
+                             $"({CalibrationTable.TensorRtHeader}) in {_table.Value}");
+            }
         }
         if (!wantReport) return;
         var report = new QuantizationReport { Mode = "static", Method = MethodName(), Calibration = _calibration.Value, Samples = samples };

@@ -191,8 +191,8 @@ public sealed class CommandLine
           --verify-each=false         do not verify the IR after every pass
           --quant-report=FILE.json    what --quantize-int8 chose (ranges, scales, zero points) and each layer's
                                       error, as JSON, and a table of the worst layers on standard error
-          --calibration-table=FILE    the activation ranges --quantize-int8 calibrated, as TensorRT's calibration
-                                      cache (trtexec --calib=FILE)
+          --calibration-table=FILE    the ranges --quantize-int8 calibrated, as TensorRT's calibration cache
+                                      (trtexec --calib=FILE), or ncnn's int8 scale table when FILE ends in .table
           --summarize                 inputs, outputs, op histogram, parameters by element type (after the passes; no IR printed unless -o)
           --list-passes               the passes, with their options
           --list-pipelines            the named pipelines and the passes they run
