@@ -218,7 +218,15 @@ public sealed class QuantizeInt8 : Pass
         if (samples == 0) throw new MirException("quantize-int8: the calibration source gave no samples");
 
         var ranges = new Dictionary<Value, (float Min, float Max)>();
-        for (int i = 0; i < probes.Count; i++) ranges[probes[i]] = stats[i].ChooseRange();
+        for (int i = 0; i < probes.Count; i++)
+        {
+            ranges[probes[i]] = stats[i].ChooseRange();
+            // The same value everywhere on every sample: the samples do not exercise this tensor (or it is a constant in disguise).
+            if (stats[i].Count > 0 && stats[i].Min == stats[i].Max)
+                context.Note($"quantize-int8: warning: activation '{QuantGraph.TensorName(probes[i])}' is the constant " +
+                             $"{stats[i].Min.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)} on all {samples} calibration samples: " +
+                             "its int8 range is a guess; check the calibration data, or keep the ops that read it float with exclude=REGEX");
+        }
         var records = plan.Apply(v => ranges[v]);
         context.Note($"quantize-int8: static int8 (QDQ, {MethodName()}, {(perChannel ? "per-channel" : "per-tensor")} weights, " +
                      $"{(_symmetricActivations.Value ? "int8 symmetric" : "uint8 asymmetric")} activations): {plan.Ops.Count} ops quantized, " +
