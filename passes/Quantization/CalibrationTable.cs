@@ -22,8 +22,11 @@ public static class CalibrationTable
 {
     public const string TensorRtHeader = "TRT-8601-EntropyCalibration2";
 
-    /// <summary>TensorRT's scale for an activation record: amax / 127, amax from its calibrated range or, when tied to another tensor, from its parameters.</summary>
-    public static float TensorRtScale(TensorRecord record, bool int8Activations)
+    /// <summary>
+    /// max(|min|, |max|) of an activation's range: the calibrated one or, for a tensor tied to another's range, the
+    /// range its quantization parameters represent.
+    /// </summary>
+    public static float Amax(TensorRecord record, bool int8Activations)
     {
         float lo = record.Min, hi = record.Max;
         if (float.IsNaN(lo) || float.IsNaN(hi))
@@ -33,8 +36,7 @@ public static class CalibrationTable
             lo = (qmin - p.ZeroPoint) * p.Scale;
             hi = (qmax - p.ZeroPoint) * p.Scale;
         }
-        float amax = Math.Max(Math.Abs(lo), Math.Abs(hi));
-        return amax / 127f;
+        return Math.Max(Math.Abs(lo), Math.Abs(hi));
     }
 
     /// <summary>A layer ncnn quantizes (Convolution, ConvolutionDepthWise, InnerProduct): its node name, input and weight tensor names.</summary>
@@ -52,21 +54,23 @@ public static class CalibrationTable
     /// </summary>
     public static void WriteNcnn(IReadOnlyList<NcnnLayer> layers, IEnumerable<TensorRecord> records, bool int8Activations, Stream stream)
     {
-        var byName = new Dictionary<string, TensorRecord>(StringComparer.Ordinal);
-        foreach (var r in records) byName.TryAdd(r.Kind + ":" + r.Name, r);
-        var written = layers.Where(l => byName.ContainsKey("activation:" + l.Input) && byName.ContainsKey("weight:" + l.Weight)).ToList();
+        var byName = new Dictionary<(string Kind, string Name), TensorRecord>();
+        foreach (var r in records) byName.TryAdd((r.Kind, r.Name), r);
+        var written = layers
+            .Select(l => (l.Name, Input: byName.GetValueOrDefault(("activation", l.Input)), Weight: byName.GetValueOrDefault(("weight", l.Weight))))
+            .Where(l => l.Input is not null && l.Weight is not null)
+            .ToList();
         var text = new StringBuilder();
-        foreach (var l in written)
+        foreach (var (name, _, weight) in written)
         {
-            text.Append(l.Name).Append("_param_0");
-            foreach (var p in byName["weight:" + l.Weight].Params)
-                text.Append(' ').Append((p.Scale > 0 ? 1f / p.Scale : 0f).ToString("R", CultureInfo.InvariantCulture));
+            text.Append(name).Append("_param_0");
+            foreach (var p in weight!.Params) text.Append(' ').Append(Format(p.Scale > 0 ? 1f / p.Scale : 0f));
             text.Append('\n');
         }
-        foreach (var l in written)
+        foreach (var (name, input, _) in written)
         {
-            float amax = TensorRtScale(byName["activation:" + l.Input], int8Activations) * 127f;
-            text.Append(l.Name).Append(' ').Append((amax > 0 ? 127f / amax : 0f).ToString("R", CultureInfo.InvariantCulture)).Append('\n');
+            float amax = Amax(input!, int8Activations);
+            text.Append(name).Append(' ').Append(Format(amax > 0 ? 127f / amax : 0f)).Append('\n');
         }
         stream.Write(Encoding.UTF8.GetBytes(text.ToString()));
     }
@@ -78,9 +82,11 @@ public static class CalibrationTable
         text.Append(TensorRtHeader).Append('\n');
         foreach (var r in records.Where(r => r.Kind == "activation"))
         {
-            uint bits = BitConverter.SingleToUInt32Bits(TensorRtScale(r, int8Activations));
+            uint bits = BitConverter.SingleToUInt32Bits(Amax(r, int8Activations) / 127f);
             text.Append(r.Name).Append(": ").Append(bits.ToString("x8", CultureInfo.InvariantCulture)).Append('\n');
         }
         stream.Write(Encoding.UTF8.GetBytes(text.ToString()));
     }
+
+    private static string Format(float value) => value.ToString("R", CultureInfo.InvariantCulture);
 }

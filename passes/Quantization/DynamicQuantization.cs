@@ -152,21 +152,17 @@ internal sealed class DynamicQuantization
         var b = OpBuilder.Before(conv);
         var wq = Constants.Create(b, _module, new TensorType(ElementType.I8, shape), wData,
             Location.Named(name + ".weight_quantized"), name + ".weight_quantized");
-        var scales = wParams.Select(p => p.Scale).ToArray();
         Value dequantized;
         if (_convForm == ConvForm.DequantizeLinear)
         {
-            long[] paramShape = wParams.Length == 1 ? [] : [wParams.Length];
-            var scale = QuantGraph.Floats(b, _module, scales, paramShape, name + ".weight_scale");
-            var zero = QuantGraph.ZeroPoints(b, _module, QuantType.Int8, wParams.Select(p => p.ZeroPoint).ToArray(), paramShape, name + ".weight_zero_point");
-            NamedAttr[]? attrs = axis is int a ? [new NamedAttr("axis", IntegerAttr.I64(a))] : null;
-            dequantized = b.Create("onnx.DequantizeLinear", [wq, scale, zero], [weight.Type], attrs, Location.Named(name + ".weight_DequantizeLinear")).Result;
+            var (scale, zero) = QuantGraph.Params(b, _module, wParams, QuantType.Int8, name + ".weight");
+            dequantized = QuantGraph.Dequantize(b, wq, scale, zero, axis, name + ".weight_DequantizeLinear");
         }
         else
         {
             // Symmetric (zero point 0): W = float(W_q) · scale, the scale broadcast along the output-channel axis.
             var paramShape = wParams.Length == 1 ? Array.Empty<long>() : shape.Select((d, i) => i == axes.OutputAxis ? d : 1L).ToArray();
-            var scale = QuantGraph.Floats(b, _module, scales, paramShape, name + ".weight_scale");
+            var scale = QuantGraph.Floats(b, _module, wParams.Select(p => p.Scale).ToArray(), paramShape, name + ".weight_scale");
             var cast = b.Create("onnx.Cast", [wq], [weight.Type], [new NamedAttr("to", IntegerAttr.I64(1))], Location.Named(name + ".weight_cast")).Result;
             dequantized = b.Create("onnx.Mul", [cast, scale], [weight.Type], null, Location.Named(name + ".weight_dequantized")).Result;
         }

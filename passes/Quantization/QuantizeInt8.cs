@@ -104,17 +104,8 @@ public sealed class QuantizeInt8 : Pass
         var form = ParseConvForm(_conv.Value)!.Value;
         // A per-channel DequantizeLinear (its axis) needs opset 13; the other forms do not.
         if (form == DynamicQuantization.ConvForm.DequantizeLinear && _perChannel.Value && chosen.Any(op => op.OpType == "Conv")
-            && OpsetUpgrade.CurrentOpset(module) < 13)
-        {
-            int from = OpsetUpgrade.CurrentOpset(module);
-            if (OpsetUpgrade.TryUpgrade(module, 13, context, out var why))
-                context.Note($"quantize-int8: the model was raised from opset {from} to 13 for per-channel DequantizeLinear");
-            else
-            {
-                context.Note($"quantize-int8: a per-channel DequantizeLinear needs opset 13 and the model cannot be raised to it ({why}): conv=weight-only instead");
-                form = DynamicQuantization.ConvForm.WeightOnly;
-            }
-        }
+            && !RaiseToOpset13(module, context, "per-channel DequantizeLinears", "conv=weight-only instead"))
+            form = DynamicQuantization.ConvForm.WeightOnly;
         var rewrite = new DynamicQuantization(module, context, _perChannel.Value, form);
         int done = rewrite.Run(chosen);
         string channels = _perChannel.Value ? "per-channel" : "per-tensor";
@@ -135,6 +126,23 @@ public sealed class QuantizeInt8 : Pass
             report.Tensors.AddRange(rewrite.Weights);
             Finish(report, context);
         }
+    }
+
+    /// <summary>
+    /// True when the module is at opset 13 or has been raised to it (said in a note), as <paramref name="what"/> needs;
+    /// else a note says why not and what happens <paramref name="instead"/>.
+    /// </summary>
+    private static bool RaiseToOpset13(MirModule module, PassContext context, string what, string instead)
+    {
+        int from = OpsetUpgrade.CurrentOpset(module);
+        if (from >= 13) return true;
+        if (OpsetUpgrade.TryUpgrade(module, 13, context, out var why))
+        {
+            context.Note($"quantize-int8: the model was raised from opset {from} to 13 for {what}");
+            return true;
+        }
+        context.Note($"quantize-int8: {what} need opset 13 and the model cannot be raised to it ({why}): {instead}");
+        return false;
     }
 
     /// <summary>Which operand of a Conv, Gemm or MatMul is its weight (its definition's <see cref="IWeightLayout"/>; B when it has none).</summary>
@@ -163,18 +171,7 @@ public sealed class QuantizeInt8 : Pass
             throw new MirException($"quantize-int8: calibration folder '{folder.Path}' does not exist");
         var runner = context.Services.ModelRunner ?? throw new MirException("quantize-int8: static quantization needs ONNX Runtime, which is not available here");
 
-        bool perChannel = _perChannel.Value;
-        if (perChannel && OpsetUpgrade.CurrentOpset(module) < 13)
-        {
-            int from = OpsetUpgrade.CurrentOpset(module);
-            if (OpsetUpgrade.TryUpgrade(module, 13, context, out var why))
-                context.Note($"quantize-int8: the model was raised from opset {from} to 13 for per-channel weights");
-            else
-            {
-                context.Note($"quantize-int8: per-channel weights need opset 13 and the model cannot be raised to it ({why}): weights are quantized per tensor");
-                perChannel = false;
-            }
-        }
+        bool perChannel = _perChannel.Value && RaiseToOpset13(module, context, "per-channel weights", "weights are quantized per tensor");
         RequireOpset(module, context, 10, "QuantizeLinear");
 
         var method = ParseMethod(_method.Value)!.Value;
@@ -182,7 +179,7 @@ public sealed class QuantizeInt8 : Pass
         var plan = new QdqInsertion(module, context, settings);
         plan.Plan(chosen);
         // What an ncnn table names, read before the rewrite changes the operands: each layer's input and weight tensors.
-        var ncnnLayers = plan.Ops.Where(op => op.OpType is "Conv" or "Gemm" or "MatMul")
+        List<CalibrationTable.NcnnLayer> ncnnLayers = !CalibrationTable.IsNcnnTable(_table.Value) ? [] : plan.Ops.Where(op => op.OpType is "Conv" or "Gemm" or "MatMul")
             .Select(op => new CalibrationTable.NcnnLayer(QuantGraph.OpName(op), QuantGraph.TensorName(op.GetOperand(0)),
                 QuantGraph.TensorName(op.GetOperand(WeightIndex(context, op)))))
             .ToList();
