@@ -23,6 +23,10 @@ public sealed class Accuracy
     public double? MinPsnr { get; set; }
 
     public double? Top1 => Top1Total == 0 ? null : (double)Top1Agree / Top1Total;
+    /// <summary>Samples whose top-1 class is their label (a labelled dataset), and how many were labelled.</summary>
+    public long LabelCorrect { get; set; }
+    public long LabelTotal { get; set; }
+    public double? LabelTop1 => LabelTotal == 0 ? null : (double)LabelCorrect / LabelTotal;
 }
 
 /// <summary>
@@ -32,8 +36,12 @@ public sealed class Accuracy
 /// per-anchor class scores: one argmax per anchor); other outputs (boxes, images) count in the relative error only, and
 /// image outputs [N, C, H, W] also get a PSNR (peak = the float output's range in that sample).
 /// </summary>
-public sealed class Evaluator(IReadOnlyList<Dictionary<string, NpyArray>> samples, int realFrom)
+/// <remarks>With <c>labels</c> (one per sample), the first class output's top-1 is also counted against them.</remarks>
+public sealed class Evaluator(IReadOnlyList<Dictionary<string, NpyArray>> samples, int realFrom, long[]? labels = null)
 {
+    /// <summary>The float model's top-1 against the labels (null without labels).</summary>
+    public Accuracy? FloatLabels { get; private set; }
+
     private List<Dictionary<string, NpyArray>>? _reference;
     private IReadOnlyList<string> _outputNames = [];
 
@@ -45,6 +53,25 @@ public sealed class Evaluator(IReadOnlyList<Dictionary<string, NpyArray>> sample
         using var runner = new OrtRunner(floatPath, Deployed);
         _outputNames = runner.OutputNames.ToArray();
         _reference = samples.Select(s => runner.Run(s)).ToList();
+        if (labels is not null)
+        {
+            FloatLabels = new Accuracy();
+            for (int s = 0; s < samples.Count; s++) CountLabel(FloatLabels, _reference[s], s);
+        }
+    }
+
+    /// <summary>Counts sample <paramref name="s"/> against its label, on the first output with class rows (one row per sample).</summary>
+    private void CountLabel(Accuracy acc, Dictionary<string, NpyArray> outputs, int s)
+    {
+        foreach (var name in _outputNames)
+        {
+            var a = outputs[name];
+            if (ClassRows(name, a.Shape) is not int classes) continue;
+            var v = Floats(a);
+            acc.LabelTotal++;
+            if (ArgMax(v, 0, classes) == labels![s]) acc.LabelCorrect++;
+            return;
+        }
     }
 
     public Accuracy Compare(string path)
@@ -60,6 +87,7 @@ public sealed class Evaluator(IReadOnlyList<Dictionary<string, NpyArray>> sample
         for (int s = 0; s < samples.Count; s++)
         {
             var got = runner.Run(samples[s]);
+            if (labels is not null) CountLabel(acc, got.Keys.SequenceEqual(_outputNames) ? got : Renamed(got, names), s);
             for (int o = 0; o < _outputNames.Count; o++)
             {
                 var f = reference[s][_outputNames[o]];
@@ -85,6 +113,10 @@ public sealed class Evaluator(IReadOnlyList<Dictionary<string, NpyArray>> sample
             acc.MaxRelError = Math.Max(acc.MaxRelError, maxAbs[o] == 0 ? 0 : maxAbs[o] / Math.Max(maxRef[o], 1e-30));
         return acc;
     }
+
+    /// <summary>The outputs under the float model's names, by position (a quantizer may rename an output).</summary>
+    private Dictionary<string, NpyArray> Renamed(Dictionary<string, NpyArray> got, IReadOnlyList<string> names) =>
+        _outputNames.Select((n, i) => (n, got.TryGetValue(n, out var v) ? v : got[names[i]])).ToDictionary(p => p.n, p => p.Item2, StringComparer.Ordinal);
 
     /// <summary>The class count when the output is one the benchmark takes top-1 over, else null.</summary>
     public static int? ClassRows(string name, long[] shape) =>

@@ -20,6 +20,9 @@ public sealed record QuantMethod(string Name, MethodKind Kind, bool Calibrated, 
 public static class QuantMethods
 {
     public const double SizeTarget = 3.9, Top1Target = 0.99, LatencyTarget = 1.00, GzipTarget = 0.70;
+    /// <summary>Top-1 points against the labels a calibrated method may lose (a labelled model); the default method, <see cref="DefaultLossTarget"/>.</summary>
+    public const double LossTarget = 1.0, DefaultLossTarget = 0.3;
+    public const string DefaultName = "default";
 
     public static readonly IReadOnlyList<QuantMethod> All =
     [
@@ -29,5 +32,9 @@ public static class QuantMethods
         new("minmax", MethodKind.Int8, true, "quantize-int8", dir => $"--quantize-int8=calibration={dir} method=minmax"),
         new("percentile", MethodKind.Int8, true, "quantize-int8", dir => $"--quantize-int8=calibration={dir} method=percentile"),
         new("entropy", MethodKind.Int8, true, "quantize-int8", dir => $"--quantize-int8=calibration={dir} method=entropy"),
+        new("mse", MethodKind.Int8, true, "quantize-int8", dir => $"--quantize-int8=calibration={dir} method=mse"),
+        new("auto", MethodKind.Int8, true, "quantize-int8", dir => $"--quantize-int8=calibration={dir} method=auto"),
+        // the exact command a user types: whatever method mopt picks by default
+        new(DefaultName, MethodKind.Int8, true, "quantize-int8", dir => $"--quantize-int8=calibration={dir}"),
     ];
 }

@@ -5,12 +5,13 @@ using Mopt.Onnx.Proto;
 namespace Mopt.Bench.Quantize;
 
 /// <summary>One model of the benchmark: the ONNX file it starts from and how its inputs are scaled.</summary>
-public sealed record BenchModel(string Name, string Description, string Path, InputStyle Style, bool Real);
+/// <param name="Labelled">A model trained here on a labelled dataset: evaluated on its test images against their labels, calibrated on its training images.</param>
+public sealed record BenchModel(string Name, string Description, string Path, InputStyle Style, bool Real, LabelledDataset? Labelled = null);
 
 public static class Models
 {
-    public static readonly string[] ZooNames = ["cnn_bn", "resnet18", "mobilenet_v2", "mlp"];
-    public static readonly string[] AllZooNames = ["cnn_bn", "small_cnn", "resnet18", "mobilenet_v2", "mlp"];
+    public static readonly string[] ZooNames = ["digits_cnn", "cnn_bn", "resnet18", "mobilenet_v2", "mlp"];
+    public static readonly string[] AllZooNames = ["digits_cnn", "cnn_bn", "small_cnn", "resnet18", "mobilenet_v2", "mlp"];
 
     /// <summary>How the real models' inputs are scaled (from their preprocessing and test data); others get normal noise.</summary>
     private static readonly Dictionary<string, InputStyle> RealStyles = new(StringComparer.Ordinal)
@@ -26,6 +27,11 @@ public static class Models
 
     private static BenchModel Zoo(string name, string dir)
     {
+        if (name == "digits_cnn")
+        {
+            var (digitsPath, data) = LabelledDataset.TrainDigits(Mopt.Bench.BenchSupport.RepoRoot(), dir);
+            return new BenchModel(name, $"Conv+BatchNorm CNN (3 convs with batch-norms, 2 Gemms) {data.Info}", digitsPath, InputStyle.Normal, Real: false, data);
+        }
         var (module, what) = name switch
         {
             "cnn_bn" => (ModelZoo.Zoo.CnnWithBatchNorms(), "zoo CNN with a batch-norm after each of its 4 convs (Zoo.CnnWithBatchNorms, 1x3x64x64, 10 classes)"),

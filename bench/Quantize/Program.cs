@@ -90,13 +90,15 @@ namespace Mopt.Bench.Quantize
                 using (var probe = new OrtRunner(r.FloatPath, Evaluator.Deployed))
                     inputs = probe.Inputs.Select(i => new InputSpec(i.Name, i.Element, i.Shape)).ToList();
 
-                string calibration = stem + ".calibration";
-                if (methods.Any(m => m.Calibrated))
+                string calibration = model.Labelled?.CalibrationDir ?? stem + ".calibration";
+                if (model.Labelled is { } data)
+                    r.CalibrationSamples = Directory.GetFiles(data.CalibrationDir, "*.npy").Length;
+                else if (methods.Any(m => m.Calibrated))
                 {
                     Inputs.WriteCalibrationFolder(calibration, Inputs.Generate(inputs, model.Style, o.Samples, o.CalibrationSeed));
                     r.CalibrationSamples = o.Samples;
                 }
-                var samples = Inputs.Generate(inputs, model.Style, o.EvalSamples, o.EvalSeed);
+                var samples = model.Labelled?.Images.ToList() ?? Inputs.Generate(inputs, model.Style, o.EvalSamples, o.EvalSeed);
                 if (model.Real)
                 {
                     var real = Inputs.TestDataSets(model.Path, inputs);
@@ -104,8 +106,9 @@ namespace Mopt.Bench.Quantize
                     samples.AddRange(real);
                 }
                 r.EvalSamples = samples.Count;
-                var evaluator = new Evaluator(samples, realFrom: samples.Count - r.RealSamples);
+                var evaluator = new Evaluator(samples, realFrom: samples.Count - r.RealSamples, model.Labelled?.Labels);
                 evaluator.RunReference(r.FloatPath);
+                r.FloatLabels = evaluator.FloatLabels;
                 r.Measures = evaluator.Measures;
                 r.FloatOrtOps = OrtGraph.OpTypes(r.FloatPath);
                 r.InitializersAsInputs = OrtGraph.InitializersAsInputs(r.FloatPath);
@@ -116,8 +119,11 @@ namespace Mopt.Bench.Quantize
                     r.Methods.Add(mr);
                     try
                     {
-                        var (sample, stderr) = RunMopt(mopt, o, [r.FloatPath, m.Flag(calibration), "--timing", "--pass-statistics", .. o.Tool.MoptArgs, "-o", mr.Output],
-                            $"mopt-opt {m.Name}");
+                        // calibrated methods also write the report: its per-layer errors go in the benchmark's per-layer table
+                        string? report = m.Calibrated ? $"{stem}.{m.Name}.report.json" : null;
+                        var (sample, stderr) = RunMopt(mopt, o, [r.FloatPath, m.Flag(calibration), "--timing", "--pass-statistics",
+                            .. report is null ? Array.Empty<string>() : [$"--quant-report={report}"], .. o.Tool.MoptArgs, "-o", mr.Output], $"mopt-opt {m.Name}");
+                        if (report is not null) mr.Layers = LayerTable.Read(report);
                         mr.ProcessSeconds = sample.Wall;
                         mr.PassSeconds = PassTime(stderr, m.PassName);
                         mr.Notes.AddRange(Notes(stderr));

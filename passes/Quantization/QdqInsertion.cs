@@ -81,6 +81,10 @@ internal sealed class QdqInsertion
     /// <summary>The parameters of <paramref name="op"/>'s output QuantizeLinear after <see cref="Apply"/>.</summary>
     public QuantParams OutputParams(Operation op) => _activations[op.Results[0]].Params!.Value;
 
+    /// <summary>The tensor name the report gives the activation whose range <paramref name="probe"/> gives (after <see cref="Apply"/>: the written model's name).</summary>
+    public string ActivationName(Value probe) =>
+        QuantGraph.TensorName(_activations.Values.First(a => a.SameAs is null && a.RangeSource == probe).Value);
+
     /// <summary>The integer type activations are quantized to.</summary>
     public QuantType ActivationQuantType => ActivationType;
 
@@ -211,7 +215,8 @@ internal sealed class QdqInsertion
     /// Rewrites the module: absorbs Relus, inserts the Q/DQ pairs with ranges from <paramref name="rangeOf"/> (the
     /// calibrated [min, max] of each probe), quantizes weights, biases and constant inputs. Returns what it chose.
     /// </summary>
-    public List<TensorRecord> Apply(Func<Value, (float Min, float Max)> rangeOf)
+    /// <param name="methodOf">The method a probe's range came from, when not the settings' one (method=auto).</param>
+    public List<TensorRecord> Apply(Func<Value, (float Min, float Max)> rangeOf, Func<Value, string?>? methodOf = null)
     {
         var records = new List<TensorRecord>();
         foreach (var (op, relu) in _absorbed)
@@ -226,7 +231,8 @@ internal sealed class QdqInsertion
         {
             var (min, max) = rangeOf(a.RangeSource);
             a.Params = QuantMath.ForRange(min, max, ActivationType, _settings.SymmetricActivations);
-            records.Add(new TensorRecord(QuantGraph.TensorName(a.Value), "activation", min, max, [a.Params.Value], QuantGraph.TypeName(ActivationType), _settings.Method, null));
+            records.Add(new TensorRecord(QuantGraph.TensorName(a.Value), "activation", min, max, [a.Params.Value], QuantGraph.TypeName(ActivationType),
+                methodOf?.Invoke(a.RangeSource) ?? _settings.Method, null));
         }
         foreach (var a in _activations.Values.Where(a => a.SameAs is not null))
         {

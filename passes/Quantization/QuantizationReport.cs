@@ -25,6 +25,12 @@ public sealed record TensorRecord(string Name, string Kind, float Min, float Max
 public sealed record LayerRecord(string Name, string OpType, double RelativeError, double SqnrDb, double OwnRelativeError, double OwnSqnrDb, int Samples);
 
 /// <summary>
+/// One activation's calibration histogram (<c>histograms=true</c>): bin i of <c>Positive</c> counts x in
+/// [i·Width, (i+1)·Width), of <c>Negative</c> counts -x likewise.
+/// </summary>
+public sealed record TensorHistogram(string Name, float Min, float Max, double Width, long[] Positive, long[] Negative);
+
+/// <summary>
 /// The quantization report: <c>report=FILE.json</c> (written with Utf8JsonWriter, atomically, by
 /// <see cref="PassContext.WriteFile"/>) and a table on stderr,
 /// layers sorted by error, worst first, so a user can see which layers to exclude.
@@ -37,6 +43,9 @@ public sealed class QuantizationReport
     public int Samples { get; init; }
     public List<TensorRecord> Tensors { get; } = new();
     public List<LayerRecord> Layers { get; } = new();
+    /// <summary>What method=auto chose per tensor, with every candidate's error.</summary>
+    public List<RangeChoice> Choices { get; } = new();
+    public List<TensorHistogram> Histograms { get; } = new();
 
     public void WriteJson(Stream stream)
     {
@@ -95,6 +104,55 @@ public sealed class QuantizationReport
             w.WriteEndObject();
         }
         w.WriteEndArray();
+        if (Choices.Count > 0)
+        {
+            w.WriteStartArray("auto");
+            foreach (var c in Choices)
+            {
+                w.WriteStartObject();
+                w.WriteString("tensor", c.Tensor);
+                w.WriteString("chosen", c.Chosen.Method);
+                w.WriteString("measured_on", c.MeasuredOn);
+                w.WriteStartArray("candidates");
+                foreach (var (candidate, error) in c.Errors)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("method", candidate.Method);
+                    w.WriteStartArray("range");
+                    Number(w, candidate.Min);
+                    Number(w, candidate.Max);
+                    w.WriteEndArray();
+                    w.WritePropertyName("relative_squared_error");
+                    Number(w, error);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
+        if (Histograms.Count > 0)
+        {
+            w.WriteStartArray("histograms");
+            foreach (var h in Histograms)
+            {
+                w.WriteStartObject();
+                w.WriteString("tensor", h.Name);
+                w.WriteStartArray("range");
+                Number(w, h.Min);
+                Number(w, h.Max);
+                w.WriteEndArray();
+                w.WriteNumber("bin_width", h.Width);
+                w.WriteStartArray("positive");
+                foreach (var n in h.Positive) w.WriteNumberValue(n);
+                w.WriteEndArray();
+                w.WriteStartArray("negative");
+                foreach (var n in h.Negative) w.WriteNumberValue(n);
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
         w.WriteEndObject();
     }
 
@@ -125,7 +183,24 @@ public sealed class QuantizationReport
                                   $"{l.OwnRelativeError.ToString("0.000e+00", ci),12} {Db(l.OwnSqnrDb),9}");
             if (Layers.Count > top) sb.AppendLine(ci, $"  ... {Layers.Count - top} more layers in the JSON report");
         }
+        if (Choices.Count > 0)
+        {
+            sb.AppendLine("  method=auto: each activation's range, the candidate that disturbs the layers reading it least");
+            sb.AppendLine("  (relative squared error of their outputs; the JSON report has every candidate's range and error)");
+            sb.AppendLine(ci, $"  {"tensor",-32} {"chosen",-18} {"error",10} {"minmax",10} {"entropy",10} {"mse",10}");
+            foreach (var c in Choices.Take(top))
+                sb.AppendLine(ci, $"  {Clip(c.Tensor, 32),-32} {c.Chosen.Method,-18} {Err(c, c.Chosen.Method),10} {Err(c, "minmax"),10} {Err(c, "entropy"),10} {Err(c, "mse"),10}");
+            if (Choices.Count > top) sb.AppendLine(ci, $"  ... {Choices.Count - top} more tensors in the JSON report");
+        }
         return sb.ToString();
+    }
+
+    /// <summary>A candidate's error, or "=" plus the method whose range it shares (equal ranges are measured once).</summary>
+    private static string Err(RangeChoice c, string method)
+    {
+        foreach (var (candidate, error) in c.Errors)
+            if (candidate.Method == method) return error.ToString("0.00e+00", CultureInfo.InvariantCulture);
+        return "same";
     }
 
     private static string Db(double db) => double.IsFinite(db) ? db.ToString("F1", CultureInfo.InvariantCulture) : "exact";

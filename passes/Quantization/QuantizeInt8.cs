@@ -27,8 +27,9 @@ public sealed class QuantizeInt8 : Pass
 
     private readonly PassOption<string> _calibration = new("calibration",
         "a folder of .npy samples (one sample or batch per file), or random:N; none: dynamic quantization", "");
-    private readonly PassOption<string> _method = new("method", "how an activation's range is chosen: minmax, percentile or entropy", "minmax",
-        valid: m => ParseMethod(m) is not null);
+    private readonly PassOption<string> _method = new("method",
+        "how an activation's range is chosen: minmax, percentile, entropy, mse, or auto (per tensor, the one of those that disturbs the layers reading it least)",
+        "auto", valid: m => m == "auto" || ParseMethod(m) is not null);
     private readonly PassOption<double> _percentile = new("percentile", "the percentile of |x| kept by method=percentile", 99.99,
         valid: p => p is > 0 and <= 100);
     private readonly PassOption<bool> _perChannel = new("per-channel", "one weight scale per output channel (else per tensor)", true);
@@ -47,11 +48,14 @@ public sealed class QuantizeInt8 : Pass
     private readonly PassOption<string> _report = new("report", "write the quantization report (JSON) here and a table to stderr", "");
     private readonly PassOption<int> _errorSamples = new("error-samples", "calibration samples the report's per-layer errors are measured on", 32,
         valid: n => n >= 1);
+    private readonly PassOption<int> _autoSamples = new("auto-samples", "calibration samples method=auto measures its candidate ranges on", 64,
+        valid: n => n >= 1);
+    private readonly PassOption<bool> _histograms = new("histograms", "put each activation's calibration histogram in the report (to compare with other calibrators)", false);
 
     public override string Name => "quantize-int8";
     public override string Summary => "Quantize to int8: dynamic (no calibration data) or static QDQ calibrated in ONNX Runtime (calibration=DIR|random:N)";
     public override IReadOnlyList<PassOption> Options =>
-        [_calibration, _method, _percentile, _perChannel, _symmetricActivations, _exclude, _ops, _conv, _table, _report, _errorSamples];
+        [_calibration, _method, _percentile, _perChannel, _symmetricActivations, _exclude, _ops, _conv, _table, _report, _errorSamples, _autoSamples, _histograms];
 
     /// <summary>Sets where the report goes (mopt-opt's <c>--quant-report=FILE.json</c>).</summary>
     public void SetReport(string path) => _report.Parse(path);
@@ -174,7 +178,9 @@ public sealed class QuantizeInt8 : Pass
         bool perChannel = _perChannel.Value && RaiseToOpset13(module, context, "per-channel weights", "weights are quantized per tensor");
         RequireOpset(module, context, 10, "QuantizeLinear");
 
-        var method = ParseMethod(_method.Value)!.Value;
+        bool auto = _method.Value == "auto";
+        // auto keeps the histogram (as every method but min-max does) and asks it for every method's range.
+        var method = auto ? CalibrationMethod.Mse : ParseMethod(_method.Value)!.Value;
         var settings = new QdqInsertion.Settings(perChannel, _symmetricActivations.Value, MethodName());
         var plan = new QdqInsertion(module, context, settings);
         plan.Plan(chosen);
@@ -196,7 +202,8 @@ public sealed class QuantizeInt8 : Pass
         var layers = wantReport ? plan.LayerOutputs.Select(l => (l.Op, Float: map[l.FloatOutput])).ToList() : null;
 
         var probes = plan.Probes;
-        var stats = probes.Select(_ => new TensorStatistics(method, _percentile.Value)).ToArray();
+        var grid = new ActivationGrid(plan.ActivationQuantType, _symmetricActivations.Value);
+        var stats = probes.Select(_ => new TensorStatistics(method, _percentile.Value, grid)).ToArray();
         var progress = new CalibrationProgress(context.Notes, context.NotesIsTerminal, "quantize-int8: calibrating");
         int samples = runner.Run([new ProbedModel(module, probes)], source, (sample, perModel) =>
         {
@@ -215,16 +222,30 @@ public sealed class QuantizeInt8 : Pass
         if (samples == 0) throw new MirException("quantize-int8: the calibration source gave no samples");
 
         var ranges = new Dictionary<Value, (float Min, float Max)>();
+        var methodOf = new Dictionary<Value, string>();
+        List<RangeChoice>? choices = null;
+        if (auto)
+        {
+            choices = RangeSelection.Choose(runner, source, module, probes, stats.Select(RangeSelection.CandidatesOf).ToList(), grid, _autoSamples.Value, context);
+            for (int i = 0; i < probes.Count; i++)
+            {
+                ranges[probes[i]] = (choices[i].Chosen.Min, choices[i].Chosen.Max);
+                methodOf[probes[i]] = "auto: " + choices[i].Chosen.Method;
+            }
+            context.Note("quantize-int8: method=auto chose, per tensor, " + string.Join(", ", choices.GroupBy(c => c.Chosen.Method)
+                .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} for {g.Count()}")) +
+                $" (of {probes.Count}; report=FILE.json says where, with every candidate's error)");
+        }
         for (int i = 0; i < probes.Count; i++)
         {
-            ranges[probes[i]] = stats[i].ChooseRange();
+            if (!auto) ranges[probes[i]] = stats[i].ChooseRange();
             // The same value everywhere on every sample: the samples do not exercise this tensor (or it is a constant in disguise).
             if (stats[i].Count > 0 && stats[i].Min == stats[i].Max)
                 context.Note($"quantize-int8: warning: activation '{QuantGraph.TensorName(probes[i])}' is the constant " +
                              $"{stats[i].Min.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)} on all {samples} calibration samples: " +
                              "its int8 range is a guess; check the calibration data, or keep the ops that read it float with exclude=REGEX");
         }
-        var records = plan.Apply(v => ranges[v]);
+        var records = plan.Apply(v => ranges[v], v => methodOf.GetValueOrDefault(v));
         context.Note($"quantize-int8: static int8 (QDQ, {MethodName()}, {(perChannel ? "per-channel" : "per-tensor")} weights, " +
                      $"{(_symmetricActivations.Value ? "int8 symmetric" : "uint8 asymmetric")} activations): {plan.Ops.Count} ops quantized, " +
                      $"calibrated on {samples} samples");
@@ -247,6 +268,10 @@ public sealed class QuantizeInt8 : Pass
         if (!wantReport) return;
         var report = new QuantizationReport { Mode = "static", Method = MethodName(), Calibration = _calibration.Value, Samples = samples };
         report.Tensors.AddRange(records);
+        if (choices is not null) report.Choices.AddRange(choices.Select((c, i) => c with { Tensor = plan.ActivationName(probes[i]) }));
+        if (_histograms.Value)
+            for (int i = 0; i < probes.Count; i++)
+                if (stats[i].Histogram() is { } h) report.Histograms.Add(new TensorHistogram(plan.ActivationName(probes[i]), stats[i].Min, stats[i].Max, h.Width, h.Positive, h.Negative));
         report.Layers.AddRange(LayerErrors.Measure(runner, source, floatModel!, module,
             layers!.Select(l => (QuantGraph.OpName(l.Op), l.Op.OpType, l.Float, plan.QuantizedOutput(l.Op), plan.OutputParams(l.Op))).ToList(),
             plan.ActivationQuantType, _errorSamples.Value, context));
@@ -315,6 +340,7 @@ public sealed class QuantizeInt8 : Pass
         "minmax" => CalibrationMethod.MinMax,
         "percentile" => CalibrationMethod.Percentile,
         "entropy" => CalibrationMethod.Entropy,
+        "mse" => CalibrationMethod.Mse,
         _ => null,
     };
 

@@ -7,8 +7,17 @@ public enum CalibrationMethod
     MinMax,
     /// <summary>Clips the rarest values: the range holds <c>percentile</c>% of them.</summary>
     Percentile,
-    /// <summary>TensorRT's threshold: the clipping whose 128-level quantization loses the least information (KL divergence).</summary>
+    /// <summary>TensorRT's threshold: the clipping whose quantization loses the least information (KL divergence).</summary>
     Entropy,
+    /// <summary>The range whose own quantization (rounding and clipping) has the least mean squared error.</summary>
+    Mse,
+}
+
+/// <summary>How a calibrated range will be quantized: the integer type and whether symmetric (what entropy and mse search for).</summary>
+public readonly record struct ActivationGrid(QuantType Type, bool Symmetric)
+{
+    /// <summary>ONNX Runtime's (and mopt's) default: uint8 with a zero point.</summary>
+    public static ActivationGrid Default => new(QuantType.UInt8, false);
 }
 
 /// <summary>
@@ -41,20 +50,31 @@ public sealed class TensorStatistics
     /// <summary>Bins on each side of zero: TensorRT's 2048.</summary>
     public const int Bins = 2048;
 
-    /// <summary>Levels the entropy search quantizes to: 128, the magnitudes of int8.</summary>
+    /// <summary>Levels the entropy search quantizes a side to when the range spans both signs (or is int8 symmetric): 128.</summary>
     public const int QuantizedBins = 128;
 
     private readonly CalibrationMethod _method;
     private readonly double _percentile;
+    private readonly ActivationGrid _grid;
     private long[]? _positive, _negative;
     private double _width;     // 0 until a value other than 0 arrives
     private long _pendingZeros; // zeros seen before the width is known
 
-    public TensorStatistics(CalibrationMethod method, double percentile = 99.99)
+    /// <param name="method">The method <see cref="ChooseRange()"/> uses; every method but min-max keeps the histogram, so
+    /// <see cref="RangeBy"/> can answer for any method.</param>
+    /// <param name="percentile">What <see cref="CalibrationMethod.Percentile"/> keeps.</param>
+    /// <param name="grid">How the range will be quantized (default uint8 asymmetric).</param>
+    public TensorStatistics(CalibrationMethod method, double percentile = 99.99, ActivationGrid? grid = null)
     {
-        if (!(percentile > 0 && percentile <= 100)) throw new ArgumentOutOfRangeException(nameof(percentile), percentile, "the percentile must be in (0, 100]");
+        CheckPercentile(percentile);
         _method = method;
         _percentile = percentile;
+        _grid = grid ?? ActivationGrid.Default;
+    }
+
+    private static void CheckPercentile(double percentile)
+    {
+        if (!(percentile > 0 && percentile <= 100)) throw new ArgumentOutOfRangeException(nameof(percentile), percentile, "the percentile must be in (0, 100]");
     }
 
     public float Min { get; private set; } = float.PositiveInfinity;
@@ -79,23 +99,43 @@ public sealed class TensorStatistics
     }
 
     /// <summary>The float range to quantize this tensor over, by the method chosen; (0, 0) when nothing was added.</summary>
-    public (float Min, float Max) ChooseRange()
+    public (float Min, float Max) ChooseRange() => RangeBy(_method, _percentile);
+
+    /// <summary>
+    /// The range <paramref name="method"/> chooses from these statistics (any method, when the histogram was kept:
+    /// a method other than min-max was given to the constructor); (0, 0) when nothing was added.
+    /// </summary>
+    public (float Min, float Max) RangeBy(CalibrationMethod method, double percentile)
     {
+        CheckPercentile(percentile);
         if (Count == 0) return (0, 0);
-        var (lo, hi) = _method switch
+        if (method != CalibrationMethod.MinMax && _width != 0 && _positive is null)
+            throw new InvalidOperationException("min-max statistics keep no histogram");
+        var (lo, hi) = method switch
         {
             CalibrationMethod.MinMax => (Min, Max),
             _ when _width == 0 => (0f, 0f), // every value was 0
-            CalibrationMethod.Percentile => PercentileRange(),
+            CalibrationMethod.Percentile => PercentileRange(percentile),
             CalibrationMethod.Entropy => EntropyRange(),
-            _ => throw new InvalidOperationException($"unknown calibration method {_method}"),
+            CalibrationMethod.Mse => MseRange(),
+            _ => throw new InvalidOperationException($"unknown calibration method {method}"),
         };
+        return Bounded(lo, hi);
+    }
+
+    /// <summary>The range cut to what was seen, and to 0 on a side no value reached.</summary>
+    private (float Min, float Max) Bounded(float lo, float hi)
+    {
         lo = Math.Clamp(lo, Min, Max);
         hi = Math.Clamp(hi, Min, Max);
         if (Min >= 0) lo = 0;
         if (Max <= 0) hi = 0;
         return (lo, hi);
     }
+
+    /// <summary>A copy of the histogram (bin width, counts of x ≥ 0 and of -x > 0 per bin); null when none was kept or every value was 0.</summary>
+    public (double Width, long[] Positive, long[] Negative)? Histogram() =>
+        _positive is null ? null : (_width, (long[])_positive.Clone(), (long[])_negative!.Clone());
 
     // ------------------------------------------------------------------ histogram
 
@@ -141,12 +181,12 @@ public sealed class TensorStatistics
 
     // ------------------------------------------------------------------ percentile
 
-    private (float, float) PercentileRange()
+    private (float, float) PercentileRange(double percentile)
     {
         var positive = _positive!;
         var negative = _negative!;
         long negatives = negative.Sum(), positives = Count - negatives;
-        double cut = 1 - _percentile / 100;
+        double cut = 1 - percentile / 100;
         if (negatives == 0) return (0, UpperEdge(positive, cut * Count));
         if (positives == 0) return (-UpperEdge(negative, cut * Count), 0);
         return (-UpperEdge(negative, cut / 2 * Count, spill: positive), UpperEdge(positive, cut / 2 * Count, spill: negative));
@@ -175,17 +215,24 @@ public sealed class TensorStatistics
 
     // ------------------------------------------------------------------ entropy
 
+    /// <summary>
+    /// The levels the range will be quantized to on the side the |x| histogram describes: 256 for a one-signed tensor
+    /// quantized asymmetrically (uint8 over [0, max]: pytorch-quantization's <c>unsigned</c>), else 128 (a side of int8).
+    /// </summary>
+    public int EntropyLevels => !_grid.Symmetric && (Min >= 0 || Max <= 0) ? 2 * QuantizedBins : QuantizedBins;
+
     private (float, float) EntropyRange()
     {
         var hist = new double[Bins];
         for (int i = 0; i < Bins; i++) hist[i] = _positive![i] + _negative![i];
         hist[0] = hist[1];
         var sums = new BinSums(hist);
+        int levels = EntropyLevels;
         int best = Bins;
         double bestDivergence = double.PositiveInfinity;
-        for (int i = QuantizedBins; i <= Bins; i++)
+        for (int i = levels; i <= Bins; i++)
         {
-            double divergence = Divergence(hist, i, sums);
+            double divergence = Divergence(hist, i, levels, sums);
             if (divergence <= bestDivergence) { bestDivergence = divergence; best = i; }
         }
         float threshold = (float)(best * _width);
@@ -215,13 +262,13 @@ public sealed class TensorStatistics
 
     /// <summary>
     /// KL(P‖Q) for clipping at <paramref name="bins"/> bins: P the clipped histogram (the tail added to its last bin),
-    /// Q its 128-level quantization spread back evenly over the non-empty bins; both smoothed as ORT's
+    /// Q its quantization to <paramref name="levels"/> levels spread back evenly over the non-empty bins; both smoothed as ORT's
     /// smooth_distribution does (an empty bin gets ε = 1e-4, taken evenly off the others: p' = p - t), so that a bin
     /// Q misses costs a finite amount. Within a level Q is one value q', so the level adds Σp'·ln p' - ln q'·Σp',
     /// read from prefix sums with (h - t)·ln(h - t) ≈ h·ln h - t·(ln h + 1) (t ≤ 0.2, h ≥ 1: error below 1e-7 a bin).
     /// Bins empty in both add nothing; the last bin, which holds the tail, is computed exactly.
     /// </summary>
-    private static double Divergence(double[] hist, int bins, BinSums sums)
+    private static double Divergence(double[] hist, int bins, int levels, BinSums sums)
     {
         const double Epsilon = 1e-4;
         double pTotal = sums.Count[^1], qTotal = sums.Count[bins], tail = pTotal - qTotal;
@@ -233,10 +280,10 @@ public sealed class TensorStatistics
 
         double sum = 0; // Σ p'·ln(p'/q')
         double lastQ = Epsilon;
-        // Bin j falls in level floor(j · 128 / bins), as np.digitize over linspace(0, bins, 129) puts it.
-        for (int level = 0, start = 0; level < QuantizedBins; level++)
+        // Bin j falls in level floor(j · levels / bins), as np.digitize over linspace(0, bins, levels + 1) puts it.
+        for (int level = 0, start = 0; level < levels; level++)
         {
-            int end = (int)(((long)(level + 1) * bins + QuantizedBins - 1) / QuantizedBins);
+            int end = (int)(((long)(level + 1) * bins + levels - 1) / levels);
             int nonEmpty = sums.NonEmpty[end] - sums.NonEmpty[start];
             if (nonEmpty > 0)
             {
@@ -253,5 +300,57 @@ public sealed class TensorStatistics
         double last = hist[bins - 1] + tail;
         if (last > 0) sum += (last - pTaken) * Math.Log((last - pTaken) / lastQ);
         return sum / pTotal + Math.Log(qTotal / pTotal);
+    }
+
+    // ------------------------------------------------------------------ mse
+
+    /// <summary>
+    /// The threshold T (a bin edge i·w) whose range — [-T, T] cut to [Min, Max], quantized as <see cref="_grid"/> says,
+    /// exactly as <see cref="QuantMath.ForRange"/> will — gives the histogram the least squared error, each bin's count
+    /// standing at its centre: Σ count·(dequantize(quantize(c)) − c)². pytorch-quantization's <c>_compute_amax_mse</c>
+    /// does the same over |x| with its own fake quantizer; here both signs are kept, so an asymmetric range pays for
+    /// its zero point. Searched coarse to fine (every 16th edge, then each edge around the best), as the error is
+    /// smooth in T.
+    /// </summary>
+    private (float, float) MseRange()
+    {
+        var centers = new List<double>();
+        var counts = new List<double>();
+        for (int i = 0; i < Bins; i++)
+        {
+            if (_positive![i] > 0) { centers.Add(Math.Min((i + 0.5) * _width, Max)); counts.Add(_positive[i]); }
+            if (_negative![i] > 0) { centers.Add(Math.Max(-(i + 0.5) * _width, Min)); counts.Add(_negative[i]); }
+        }
+        const int Coarse = 16;
+        int best = Bins;
+        double bestError = double.PositiveInfinity;
+        void Try(int i)
+        {
+            double error = SquaredError(i, centers, counts);
+            if (error < bestError || (error == bestError && i > best)) { bestError = error; best = i; }
+        }
+        for (int i = Coarse; i <= Bins; i += Coarse) Try(i);
+        int around = best;
+        for (int i = Math.Max(1, around - Coarse + 1); i <= Math.Min(Bins, around + Coarse - 1); i++) Try(i);
+        float threshold = (float)(best * _width);
+        return (-threshold, threshold);
+    }
+
+    private double SquaredError(int bins, List<double> centers, List<double> counts)
+    {
+        float threshold = (float)(bins * _width);
+        var (lo, hi) = Bounded(-threshold, threshold);
+        var p = QuantMath.ForRange(lo, hi, _grid.Type, _grid.Symmetric);
+        double scale = p.Scale;
+        int qmin = QuantMath.Min(_grid.Type), qmax = QuantMath.Max(_grid.Type);
+        double sum = 0;
+        for (int k = 0; k < centers.Count; k++)
+        {
+            double c = centers[k];
+            double q = Math.Clamp(Math.Round(c / scale, MidpointRounding.ToEven) + p.ZeroPoint, qmin, qmax);
+            double d = (q - p.ZeroPoint) * scale - c;
+            sum += counts[k] * d * d;
+        }
+        return sum;
     }
 }

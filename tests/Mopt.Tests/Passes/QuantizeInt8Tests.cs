@@ -119,13 +119,16 @@ public sealed class QuantizeInt8Tests
 
     /// <summary>
     /// mnist (opset 8, raised to 13) calibrated on 24 seeded-random .npy samples and compared on 40 other random
-    /// inputs: measured top-1 39/40 (minmax), 38/40 (percentile, entropy), max relative error of the logits 0.10-0.17;
-    /// random inputs are far from digits, so the bounds are looser than the benchmark's real-data targets.
+    /// inputs: measured top-1 39/40 (minmax), 38/40 (percentile), 37/40 (entropy, which clips uint8 ranges as TensorRT
+    /// does: 256 levels), 38/40 (mse), 37/40 (auto); max relative error of the logits 0.10-0.17; random inputs are far from digits, so
+    /// the bounds are looser than the benchmark's real-data targets.
     /// </summary>
     [SharedModelsTheory]
     [InlineData("minmax", 0.95, 0.25)]
     [InlineData("percentile", 0.95, 0.25)]
-    [InlineData("entropy", 0.95, 0.25)]
+    [InlineData("entropy", 0.9, 0.25)]
+    [InlineData("mse", 0.9, 0.25)]
+    [InlineData("auto", 0.9, 0.25)]
     public void MnistCalibratedOnAnNpyFolderAgreesWithTheFloatModel(string method, double minTop1, double maxRelError)
     {
         using var dir = new TempDir();
@@ -166,7 +169,7 @@ public sealed class QuantizeInt8Tests
         var report = dir.File("report.json");
         var notes = new StringWriter();
         var pm = new PassManager { Notes = notes, Services = TestRuntime.Services };
-        pm.Passes.AddRange(PipelineParser.Parse($"fold-bn,dce,quantize-int8{{calibration=random:6 report={report}}}"));
+        pm.Passes.AddRange(PipelineParser.Parse($"fold-bn,dce,quantize-int8{{calibration=random:6 method=minmax report={report}}}"));
         pm.Run(SmallCnn());
 
         using var json = JsonDocument.Parse(File.ReadAllBytes(report));
