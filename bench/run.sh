@@ -85,6 +85,12 @@ case "$name" in
         exec dotnet "$root/artifacts/bin/DeployCompare/release/DeployCompare.dll" "${mopt_args[@]}" "${args[@]}"
         ;;
     quantize)
+        # the digits CNN is trained here (bench/digits/train_digits_cnn.py): Debian's PyTorch and scikit-learn
+        if ! /usr/bin/python3 -c "import torch, sklearn" 2>/dev/null; then
+            echo "bench/run.sh: installing python3-torch python3-sklearn (to train the digits CNN)" >&2
+            SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+            $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-torch python3-sklearn >/dev/null
+        fi
         build "$here/Quantize/Quantize.csproj"
         exec dotnet "$root/artifacts/bin/Quantize/release/Quantize.dll" "${mopt_args[@]}" "${args[@]}"
         ;;

@@ -9,6 +9,7 @@ need_apt=()
 [ -x /usr/lib/llvm-19/bin/FileCheck ] || need_apt+=(llvm-19-tools)
 [ -x /usr/bin/time ] || need_apt+=(time)
 command -v python3 >/dev/null || need_apt+=(python3)
+/usr/bin/python3 -c "import numpy, scipy" 2>/dev/null || need_apt+=(python3-numpy python3-scipy) # the lit referees (entropy calibration)
 command -v npm >/dev/null || need_apt+=(nodejs npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"

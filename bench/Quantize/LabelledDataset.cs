@@ -31,7 +31,7 @@ public sealed record LabelledDataset(string CalibrationDir, IReadOnlyList<Dictio
             p.WaitForExit();
             if (p.ExitCode != 0)
                 throw new BenchException($"training the digits CNN failed ({script}; it needs Debian's python3-torch and python3-sklearn, " +
-                                         $"which scripts/setup-bench.sh installs): {stderr.Trim().Split('\n').LastOrDefault()}");
+                                         $"which bench/run.sh quantize installs): {stderr.Trim().Split('\n').LastOrDefault()}");
             _ = stdout.Result;
         }
         var images = NpyArray.Read(Path.Combine(outDir, "eval", "images.npy"));

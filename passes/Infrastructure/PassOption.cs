@@ -55,7 +55,7 @@ public sealed class PassOption<T> : PassOption
         {
             throw new FormatException($"option '{Name}' expects {(TypeName == "integer" ? "an" : "a")} {TypeName}, not '{text}'");
         }
-        if (_valid is not null && !_valid(value)) throw new FormatException($"option '{Name}' does not accept '{text}'");
+        if (_valid is not null && !_valid(value)) throw new FormatException($"option '{Name}' does not accept '{text}' ({Name}: {Description})");
         Value = value;
         IsSet = true;
     }

@@ -109,7 +109,7 @@ public sealed class TensorStatistics
     {
         CheckPercentile(percentile);
         if (Count == 0) return (0, 0);
-        if (method != CalibrationMethod.MinMax && _width != 0 && _positive is null)
+        if (method != CalibrationMethod.MinMax && _method == CalibrationMethod.MinMax)
             throw new InvalidOperationException("min-max statistics keep no histogram");
         var (lo, hi) = method switch
         {

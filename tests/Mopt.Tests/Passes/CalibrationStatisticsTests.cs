@@ -192,4 +192,64 @@ public sealed class CalibrationStatisticsTests
         Assert.EndsWith(Environment.NewLine, text);
         Assert.Single(text.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
+
+    /// <summary>The squared error of quantizing <paramref name="values"/> over [lo, hi] as QuantizeLinear → DequantizeLinear would (uint8 asymmetric).</summary>
+    private static double SquaredError(float[] values, float lo, float hi)
+    {
+        var p = QuantMath.ForRange(lo, hi, QuantType.UInt8, symmetric: false);
+        return values.Sum(v => { double d = QuantMath.Dequantize(QuantMath.Quantize(v, p, QuantType.UInt8), p) - v; return d * d; });
+    }
+
+    [Fact]
+    public void MseRangeHasLessSquaredErrorOnTheRawValuesThanMinMaxOrAnyOtherClipping()
+    {
+        // A ReLU-like long tail: |N(0,1)|³ (max about 90), where clipping pays and clipping too much costs.
+        var values = Gaussian(100_000, seed: 5).Select(v => MathF.Abs(v * v * v)).ToArray();
+        var stats = Of(CalibrationMethod.Mse, values);
+        var (lo, hi) = stats.ChooseRange();
+        Assert.Equal(0f, lo);
+        Assert.InRange(hi, 2f, stats.Max * 0.99f); // clipped inside the max
+        double chosen = SquaredError(values, lo, hi);
+        // Brute force over thresholds the histogram never proposed, from the raw values themselves.
+        foreach (float t in new[] { 1.5f, 2.5f, 3.5f, 4.5f, 6f, 8f, 12f, 20f, 40f, stats.Max })
+            Assert.True(chosen <= SquaredError(values, 0, t) * 1.01, $"mse range [0, {hi}] has error {chosen}, [0, {t}] has {SquaredError(values, 0, t)}");
+    }
+
+    [Fact]
+    public void MseOfAUniformDistributionKeepsItsWholeRange()
+    {
+        var values = Enumerable.Range(0, 100_001).Select(i => -1 + i / 50_000f).ToArray();
+        var (lo, hi) = Of(CalibrationMethod.Mse, values).ChooseRange();
+        Assert.InRange(hi, 0.97, 1.0);
+        Assert.InRange(lo, -1.0, -0.97);
+    }
+
+    [Fact]
+    public void EntropySearchesAsManyLevelsAsTheRangeWillGet()
+    {
+        // One sign, uint8 with a zero point: 256 levels over [0, max], as pytorch-quantization's unsigned calibrator.
+        var positive = Gaussian(1000, seed: 3).Select(Math.Abs).ToArray();
+        var uint8 = new TensorStatistics(CalibrationMethod.Entropy);
+        uint8.Add(positive);
+        Assert.Equal(256, uint8.EntropyLevels);
+        // int8 symmetric, or both signs: a side of int8 is 128 levels.
+        var int8 = new TensorStatistics(CalibrationMethod.Entropy, grid: new ActivationGrid(QuantType.Int8, true));
+        int8.Add(positive);
+        Assert.Equal(128, int8.EntropyLevels);
+        var signed = new TensorStatistics(CalibrationMethod.Entropy);
+        signed.Add(Gaussian(1000, seed: 4));
+        Assert.Equal(128, signed.EntropyLevels);
+    }
+
+    [Fact]
+    public void EveryMethodAnswersFromOneHistogram()
+    {
+        var values = Gaussian(50_000, seed: 9).Append(25f).ToArray();
+        var stats = Of(CalibrationMethod.Mse, values);
+        Assert.Equal((stats.Min, stats.Max), stats.RangeBy(CalibrationMethod.MinMax, 100));
+        Assert.Equal(Of(CalibrationMethod.Entropy, values).ChooseRange(), stats.RangeBy(CalibrationMethod.Entropy, 100));
+        Assert.Equal(Of(CalibrationMethod.Percentile, values).ChooseRange(), stats.RangeBy(CalibrationMethod.Percentile, 99.99));
+        // min-max statistics keep no histogram, so they cannot answer for another method
+        Assert.Throws<InvalidOperationException>(() => Of(CalibrationMethod.MinMax, values).RangeBy(CalibrationMethod.Entropy, 100));
+    }
 }

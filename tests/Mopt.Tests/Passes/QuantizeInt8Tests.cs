@@ -162,6 +162,51 @@ public sealed class QuantizeInt8Tests
                                                              && ((TensorType)o.GetOperand(0).Type).Rank == 4));
     }
 
+    /// <summary>
+    /// method=auto (the default): each activation gets the candidate with the smallest measured error, its range is the one
+    /// the QDQ model uses, and the model it writes is no worse on the calibration data than min-max's within noise.
+    /// </summary>
+    [Fact]
+    public void AutoPicksTheCandidateWithTheLeastErrorAndUsesItsRange()
+    {
+        using var dir = new TempDir();
+        var report = dir.File("report.json");
+        var module = SmallCnn();
+        var before = ModelProbes.ToOnnxBytes(module);
+        var pm = new PassManager { Notes = new StringWriter(), Services = TestRuntime.Services };
+        pm.Passes.AddRange(PipelineParser.Parse($"fold-bn,dce,quantize-int8{{calibration=random:8 report={report}}}"));
+        pm.Run(module);
+
+        using var json = JsonDocument.Parse(File.ReadAllBytes(report));
+        var root = json.RootElement;
+        Assert.Equal("auto", root.GetProperty("method").GetString());
+        var ranges = root.GetProperty("tensors").EnumerateArray().Where(t => t.GetProperty("kind").GetString() == "activation")
+            .ToDictionary(t => t.GetProperty("name").GetString()!, t => t);
+        var choices = root.GetProperty("auto").EnumerateArray().ToList();
+        Assert.True(choices.Count >= 4, $"{choices.Count} choices");
+        foreach (var c in choices)
+        {
+            var candidates = c.GetProperty("candidates").EnumerateArray().ToList();
+            Assert.Contains(candidates, k => k.GetProperty("method").GetString() == "minmax");
+            var best = candidates.MinBy(k => k.GetProperty("relative_squared_error").GetDouble());
+            Assert.Equal(best.GetProperty("method").GetString(), c.GetProperty("chosen").GetString());
+            var t = ranges[c.GetProperty("tensor").GetString()!];
+            Assert.Equal("auto: " + c.GetProperty("chosen").GetString(), t.GetProperty("method").GetString());
+            Assert.Equal(best.GetProperty("range")[0].GetDouble(), t.GetProperty("range")[0].GetDouble());
+            Assert.Equal(best.GetProperty("range")[1].GetDouble(), t.GetProperty("range")[1].GetDouble());
+        }
+        // The written model runs and agrees with the float one on inputs the calibration never saw.
+        using var original = new OrtRunner(before);
+        using var quantized = new OrtRunner(ModelProbes.ToOnnxBytes(module));
+        for (int seed = 100; seed < 104; seed++)
+        {
+            var inputs = RandomInputs.For(original.Inputs, seed);
+            var name = original.OutputNames[0];
+            var d = OutputDifference.Compare(name, original.Run(inputs)[name], quantized.Run(inputs)[quantized.OutputNames[0]]);
+            Assert.True(d.MaxRelDiff < 0.1, $"seed {seed}: max rel diff {d.MaxRelDiff:E3}");
+        }
+    }
+
     [Fact]
     public void TheReportListsRangesScalesAndLayerErrorsConsistently()
     {
