@@ -15,6 +15,8 @@ public sealed class Options
     public int Rounds { get; private set; } = 20;
     public int Warmup { get; private set; } = 3;
     public double MinRunMs { get; private set; } = 5;
+    /// <summary>Calibration samples mopt-opt's report measures per-layer errors on (its error-samples option); a labelled model uses 32.</summary>
+    public int LayerSamples { get; private set; } = 8;
     public int CalibrationSeed { get; private set; } = 1;
     public int EvalSeed { get; private set; } = 2;
 
@@ -46,6 +48,8 @@ public sealed class Options
           --samples N           calibration samples per model (default 32)
           --eval N              generated evaluation samples per model (default 50)
           --rounds N            timed latency rounds (default 20); each round runs every model once, in rotating order
+          --layer-samples N     calibration samples the per-layer errors are measured on (default 8; 32 for the labelled model);
+                                this runs inside the calibrated methods' mopt-opt runs, so it counts in their time
           --warmup N            untimed latency rounds first (default 3)
           --min-run-ms MS       a model faster than this is timed over K back-to-back inferences per run (default 5)
           --seed N              the calibration inputs' seed (default 1; evaluation uses N + 1)
@@ -80,6 +84,7 @@ public sealed class Options
                 case "--samples": o.Samples = Positive(); break;
                 case "--eval": o.EvalSamples = Positive(); break;
                 case "--rounds": o.Rounds = Positive(); break;
+                case "--layer-samples": o.LayerSamples = Positive(); break;
                 case "--warmup": o.Warmup = int.TryParse(Value(), out var w) && w >= 0 ? w : throw new BenchException("--warmup needs a number >= 0"); break;
                 case "--min-run-ms":
                     o.MinRunMs = double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out var ms) && ms >= 0

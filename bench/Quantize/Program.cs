@@ -121,7 +121,8 @@ namespace Mopt.Bench.Quantize
                     {
                         // calibrated methods also write the report: its per-layer errors go in the benchmark's per-layer table
                         string? report = m.Calibrated ? $"{stem}.{m.Name}.report.json" : null;
-                        var (sample, stderr) = RunMopt(mopt, o, [r.FloatPath, m.Flag(calibration), "--timing", "--pass-statistics",
+                        string flag = report is null ? m.Flag(calibration) : $"{m.Flag(calibration)} error-samples={(model.Labelled is null ? o.LayerSamples : 32)}";
+                        var (sample, stderr) = RunMopt(mopt, o, [r.FloatPath, flag, "--timing", "--pass-statistics",
                             .. report is null ? Array.Empty<string>() : [$"--quant-report={report}"], .. o.Tool.MoptArgs, "-o", mr.Output], $"mopt-opt {m.Name}");
                         if (report is not null) mr.Layers = LayerTable.Read(report);
                         mr.ProcessSeconds = sample.Wall;

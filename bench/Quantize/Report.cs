@@ -77,7 +77,7 @@ public static class Report
     {
         var calibrated = r.Methods.Where(m => m.Layers is { Layers.Count: > 0 }).ToList();
         if (calibrated.Count == 0) return;
-        Console.WriteLine("  per layer, from mopt-opt's report: SQNR dB of the layer's output in the int8 model (own: quantizing it alone), on its first 32 calibration samples");
+        Console.WriteLine($"  per layer, from mopt-opt's report: SQNR dB of the layer's output in the int8 model (own: quantizing it alone), on {calibrated[0].Layers!.Layers[0].Samples} calibration samples");
         Console.WriteLine($"    {"layer",-36} {"op",-10} " + string.Join(" ", calibrated.Select(m => $"{m.Method.Name,15}")));
         foreach (var layer in calibrated[0].Layers!.Layers.OrderBy(l => l.Name, StringComparer.Ordinal).Take(40))
         {

@@ -50,12 +50,15 @@ public sealed class QuantizeInt8 : Pass
         valid: n => n >= 1);
     private readonly PassOption<int> _autoSamples = new("auto-samples", "calibration samples method=auto measures its candidate ranges on", 64,
         valid: n => n >= 1);
+    private readonly PassOption<double> _autoMargin = new("auto-margin",
+        "method=auto takes the widest candidate range whose error is at most (1 + margin) times the least: clipping must pay clearly", RangeSelection.DefaultMargin,
+        valid: m => m is >= 0 and <= 10);
     private readonly PassOption<bool> _histograms = new("histograms", "put each activation's calibration histogram in the report (to compare with other calibrators)", false);
 
     public override string Name => "quantize-int8";
     public override string Summary => "Quantize to int8: dynamic (no calibration data) or static QDQ calibrated in ONNX Runtime (calibration=DIR|random:N)";
     public override IReadOnlyList<PassOption> Options =>
-        [_calibration, _method, _percentile, _perChannel, _symmetricActivations, _exclude, _ops, _conv, _table, _report, _errorSamples, _autoSamples, _histograms];
+        [_calibration, _method, _percentile, _perChannel, _symmetricActivations, _exclude, _ops, _conv, _table, _report, _errorSamples, _autoSamples, _autoMargin, _histograms];
 
     /// <summary>Sets where the report goes (mopt-opt's <c>--quant-report=FILE.json</c>).</summary>
     public void SetReport(string path) => _report.Parse(path);
@@ -226,7 +229,7 @@ public sealed class QuantizeInt8 : Pass
         List<RangeChoice>? choices = null;
         if (auto)
         {
-            choices = RangeSelection.Choose(runner, source, module, probes, stats.Select(RangeSelection.CandidatesOf).ToList(), grid, _autoSamples.Value, context);
+            choices = RangeSelection.Choose(runner, source, module, probes, stats.Select(RangeSelection.CandidatesOf).ToList(), grid, _autoSamples.Value, _autoMargin.Value, context);
             for (int i = 0; i < probes.Count; i++)
             {
                 ranges[probes[i]] = (choices[i].Chosen.Min, choices[i].Chosen.Max);

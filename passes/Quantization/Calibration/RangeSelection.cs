@@ -17,7 +17,8 @@ public sealed record RangeChoice(string Tensor, RangeCandidate Chosen, IReadOnly
 ///   x_k   = DequantizeLinear(QuantizeLinear(x, scale_k, zero_k))      (x quantized alone; every other tensor float)
 ///   r_k   = a copy of r reading x_k instead of x                       (for each r in R)
 ///   error(k) = Σ_r  Σ_samples ‖r_k − r‖² / Σ_samples ‖r‖²              (ReduceSumSquare in the model: scalars come back)
-/// chosen = argmin error(k); ties go to the earlier candidate in the order above.
+/// chosen = the widest candidate whose error is within <c>margin</c> (default 25%) of the least: the error is measured
+///          on samples, with noise, and a range that clips less is safer on inputs the calibration did not see.
 /// </code>
 /// A reader that cannot be copied (a graph output, an op with regions, one of several results or a result that is not
 /// float) is replaced by x itself: its own relative squared error. All candidates of all tensors run as one model over
@@ -25,6 +26,11 @@ public sealed record RangeChoice(string Tensor, RangeCandidate Chosen, IReadOnly
 /// </summary>
 internal static class RangeSelection
 {
+    /// <summary>How much more error than the least a wider candidate may have and still be chosen (the auto-margin option's default).</summary>
+    public const double DefaultMargin = 0.25;
+
+    private static double Width(RangeCandidate c) => (double)c.Max - c.Min;
+
     /// <summary>The percentiles auto tries besides min-max, entropy and mse (ONNX Runtime's default is 99.999).</summary>
     public static readonly double[] Percentiles = [99.9, 99.99, 99.999];
 
@@ -47,7 +53,7 @@ internal static class RangeSelection
     private sealed record Measured(int Candidate, int Reader, int Output);
 
     public static List<RangeChoice> Choose(IModelRunner runner, CalibrationSource source, MirModule module, IReadOnlyList<Value> probes,
-        IReadOnlyList<List<RangeCandidate>> candidates, ActivationGrid grid, int maxSamples, PassContext context)
+        IReadOnlyList<List<RangeCandidate>> candidates, ActivationGrid grid, int maxSamples, double margin, PassContext context)
     {
         var map = new Dictionary<Value, Value>();
         var measure = module.Clone(map);
@@ -111,8 +117,17 @@ internal static class RangeSelection
             var (errors, norms, on) = plans[i];
             var score = new double[candidates[i].Count];
             foreach (var e in errors) score[e.Candidate] += sums[e.Output] / Math.Max(sums[norms[e.Reader]], 1e-30);
+            // The least error wins, but a wider range within the margin of it is preferred: the samples measure the
+            // error with noise, and a range that clips less is safer on inputs the calibration did not see.
+            // A reader that also reads an inf (a -inf mask, say) makes every error NaN: nothing to compare, min-max stays.
+            for (int k = 0; k < score.Length; k++) if (double.IsNaN(score[k])) score[k] = double.PositiveInfinity;
+            double least = score.Min();
             int best = 0;
-            for (int k = 1; k < score.Length; k++) if (score[k] < score[best]) best = k;
+            if (double.IsFinite(least))
+                for (int k = 0; k < score.Length; k++)
+                    if (score[k] <= least * (1 + margin) && (score[best] > least * (1 + margin) || Width(candidates[i][k]) > Width(candidates[i][best]))) best = k;
+            else
+                context.Note($"quantize-int8: method=auto: the layers reading '{QuantGraph.TensorName(probes[i])}' give no finite error to compare; its range is min-max");
             choices.Add(new RangeChoice(QuantGraph.TensorName(probes[i]), candidates[i][best],
                 candidates[i].Select((c, k) => (c, score[k])).ToList(), on));
         }

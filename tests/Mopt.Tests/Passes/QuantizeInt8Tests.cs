@@ -163,7 +163,7 @@ public sealed class QuantizeInt8Tests
     }
 
     /// <summary>
-    /// method=auto (the default): each activation gets the candidate with the smallest measured error, its range is the one
+    /// method=auto (the default): each activation gets the widest candidate within 25% of the smallest measured error, its range is the one
     /// the QDQ model uses, and the model it writes is no worse on the calibration data than min-max's within noise.
     /// </summary>
     [Fact]
@@ -188,7 +188,10 @@ public sealed class QuantizeInt8Tests
         {
             var candidates = c.GetProperty("candidates").EnumerateArray().ToList();
             Assert.Contains(candidates, k => k.GetProperty("method").GetString() == "minmax");
-            var best = candidates.MinBy(k => k.GetProperty("relative_squared_error").GetDouble());
+            // the widest range whose error is within the margin (25%) of the least
+            double least = candidates.Min(k => k.GetProperty("relative_squared_error").GetDouble());
+            var best = candidates.Where(k => k.GetProperty("relative_squared_error").GetDouble() <= least * 1.25)
+                .MaxBy(k => k.GetProperty("range")[1].GetDouble() - k.GetProperty("range")[0].GetDouble());
             Assert.Equal(best.GetProperty("method").GetString(), c.GetProperty("chosen").GetString());
             var t = ranges[c.GetProperty("tensor").GetString()!];
             Assert.Equal("auto: " + c.GetProperty("chosen").GetString(), t.GetProperty("method").GetString());
@@ -205,6 +208,49 @@ public sealed class QuantizeInt8Tests
             var d = OutputDifference.Compare(name, original.Run(inputs)[name], quantized.Run(inputs)[quantized.OutputNames[0]]);
             Assert.True(d.MaxRelDiff < 0.1, $"seed {seed}: max rel diff {d.MaxRelDiff:E3}");
         }
+    }
+
+    /// <summary>
+    /// Long-tailed inputs (Gamma(2, 0.5) pixels, 0.2% of them 8 times brighter, as tests/lit's calibration-samples.py
+    /// writes them): entropy cuts the input's range to a quarter of its max, as TensorRT would, and the classifier's
+    /// output suffers for it; auto measures what each range does to the first conv and keeps what it needs. The report's
+    /// per-layer SQNR (float against int8 on the calibration samples) shows it at the end of the network (measured:
+    /// 44.5 dB against 42.6).
+    /// </summary>
+    [Fact]
+    public void AutoKeepsTheRangeEntropyCutsWhenTheNextLayerNeedsIt()
+    {
+        using var dir = new TempDir();
+        var random = new Random(7);
+        float Exponential() => (float)-Math.Log(1 - random.NextDouble());
+        for (int i = 0; i < 24; i++)
+        {
+            var values = new float[3 * 16 * 16];
+            for (int k = 0; k < values.Length; k++)
+            {
+                values[k] = 0.5f * (Exponential() + Exponential());
+                if (random.NextDouble() < 0.002) values[k] *= 8;
+            }
+            new NpyArray(ElementType.F32, [1, 3, 16, 16], System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray())
+                .Write(dir.File($"sample_{i:D3}.npy"));
+        }
+        (double InputMax, double SeenMax, double LastSqnr) Run(string method)
+        {
+            var report = dir.File($"{method}.json");
+            var pm = new PassManager { Notes = new StringWriter(), Services = TestRuntime.Services };
+            pm.Passes.AddRange(PipelineParser.Parse($"fold-bn,dce,quantize-int8{{calibration={dir.Path} method={method} error-samples=24 histograms=true report={report}}}"));
+            pm.Run(SmallCnn());
+            using var json = JsonDocument.Parse(File.ReadAllBytes(report));
+            var input = json.RootElement.GetProperty("tensors").EnumerateArray().First(t => t.GetProperty("name").GetString() == "input");
+            var seen = json.RootElement.GetProperty("histograms").EnumerateArray().First(t => t.GetProperty("tensor").GetString() == "input");
+            var gemm = json.RootElement.GetProperty("layers").EnumerateArray().First(l => l.GetProperty("op_type").GetString() == "Gemm");
+            return (input.GetProperty("range")[1].GetDouble(), seen.GetProperty("range")[1].GetDouble(), gemm.GetProperty("sqnr_db").GetDouble());
+        }
+        var entropy = Run("entropy");
+        var auto = Run("auto");
+        Assert.True(entropy.InputMax < entropy.SeenMax / 2, $"entropy's input range ends at {entropy.InputMax} of {entropy.SeenMax}");
+        Assert.True(auto.InputMax > entropy.InputMax * 1.5, $"auto's input range ends at {auto.InputMax}, entropy's at {entropy.InputMax}");
+        Assert.True(auto.LastSqnr > entropy.LastSqnr + 1, $"the classifier's SQNR: auto {auto.LastSqnr:F1} dB, entropy {entropy.LastSqnr:F1} dB");
     }
 
     [Fact]
