@@ -10,7 +10,8 @@ namespace Mopt.Passes.Quantization;
 /// quantized at run time by DynamicQuantizeLinear feeding ConvInteger / MatMulInteger. Needs opset 11.</item>
 /// <item><c>calibration=DIR</c> or <c>random:N</c>: static int8 in QDQ form (<see cref="QdqInsertion"/>): the model
 /// runs once over the samples in ONNX Runtime, each activation's range is chosen by <c>method</c> (minmax,
-/// percentile, entropy: <see cref="TensorStatistics"/>), and QuantizeLinear/DequantizeLinear pairs go around the
+/// percentile, entropy, mse: <see cref="TensorStatistics"/>; auto, the default: per tensor the candidate that disturbs
+/// its readers least, <see cref="RangeSelection"/>), and QuantizeLinear/DequantizeLinear pairs go around the
 /// chosen ops. Per-channel weights need opset 13 (the module is upgraded; if it cannot be, weights are per tensor).</item>
 /// </list>
 /// Chosen ops: those of the main function whose type is in <c>ops</c> and whose name or type the <c>exclude</c> regex

@@ -37,11 +37,14 @@ public readonly record struct ActivationGrid(QuantType Type, bool Symmetric)
 /// <para>Entropy (TensorRT's calibration, Migacz, "8-bit Inference with TensorRT", GTC 2017, as
 /// pytorch-quantization's <c>_compute_amax_entropy</c> and ORT's <c>get_entropy_threshold</c> do it): over the
 /// histogram of |x| (the zero bin set to its neighbour, as TensorRT does, so ReLU's zeros do not dominate), for each
-/// candidate threshold of i = 128..2048 bins: P = the first i bins with everything beyond added to the last;
-/// Q = the first i bins merged into 128 levels and spread back evenly over the bins that were not empty; both
+/// candidate threshold of i = L..2048 bins: P = the first i bins with everything beyond added to the last;
+/// Q = the first i bins merged into L levels (<see cref="EntropyLevels"/>: 256 for a one-signed tensor quantized to
+/// uint8 with a zero point, as pytorch-quantization's unsigned mode, else 128) and spread back evenly over the bins that were not empty; both
 /// smoothed as ORT's <c>smooth_distribution</c> does (else one empty bin makes every clipping infinitely bad);
 /// threshold = i·w of the smallest KL(P‖Q) (the largest i on ties). The range is ±threshold, cut to
 /// [Min, Max] as ORT does.</para>
+/// <para>Mse (pytorch-quantization's <c>_compute_amax_mse</c>, with mopt's own quantizer): the threshold whose range
+/// gives the histogram's bin centres the least squared quantization error (<see cref="MseRange"/>).</para>
 /// <para>A tensor with no negative value gets a range starting at 0 (and one with no positive value, ending at 0):
 /// zero stays exact, and an activation after ReLU is not given codes it never uses.</para>
 /// </remarks>
