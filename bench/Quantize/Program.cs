@@ -42,6 +42,10 @@ namespace Mopt.Bench.Quantize
                 Console.WriteLine($"float:    mopt-opt IN --pipeline=deploy -o FLOAT   (batch-norms folded: the model a deployment would quantize)");
                 foreach (var m in methods)
                     Console.WriteLine($"  {m.Name,-17} mopt-opt FLOAT {m.FlagText} --timing --pass-statistics{(o.Tool.MoptArgs.Count > 0 ? " " + string.Join(" ", o.Tool.MoptArgs) : "")} -o OUT");
+                if (methods.Any(m => m.Name == QuantMethods.DefaultName))
+                    Console.WriteLine($"  {"",-17} (digits_cnn's default row: mopt-opt MODEL --fold-bn {QuantMethods.All.First(m => m.Name == QuantMethods.DefaultName).FlagText}, " +
+                                      "from the trained model itself: the exact command a user types)");
+                Console.WriteLine("  calibrated methods also write --quant-report=FILE (error-samples=N): its per-layer SQNR is the per-layer table");
                 Console.WriteLine($"inputs:   {o.Samples} calibration samples (seed {o.CalibrationSeed}) and {o.EvalSamples} evaluation samples (seed {o.EvalSeed}) of smooth random " +
                                   "images scaled as each model expects, plus the real test_data_set inputs beside a model");
                 Console.WriteLine($"accuracy: float and quantized outputs in ONNX Runtime at ORT_ENABLE_ALL (QDQ -> integer kernels), 1 thread");
@@ -122,7 +126,9 @@ namespace Mopt.Bench.Quantize
                         // calibrated methods also write the report: its per-layer errors go in the benchmark's per-layer table
                         string? report = m.Calibrated ? $"{stem}.{m.Name}.report.json" : null;
                         string flag = report is null ? m.Flag(calibration) : $"{m.Flag(calibration)} error-samples={(model.Labelled is null ? o.LayerSamples : 32)}";
-                        var (sample, stderr) = RunMopt(mopt, o, [r.FloatPath, flag, "--timing", "--pass-statistics",
+                        // The labelled model's default row is the issue's exact command, from the trained model itself.
+                        bool exact = model.Labelled is not null && m.Name == QuantMethods.DefaultName;
+                        var (sample, stderr) = RunMopt(mopt, o, [exact ? model.Path : r.FloatPath, .. exact ? new[] { "--fold-bn" } : [], flag, "--timing", "--pass-statistics",
                             .. report is null ? Array.Empty<string>() : [$"--quant-report={report}"], .. o.Tool.MoptArgs, "-o", mr.Output], $"mopt-opt {m.Name}");
                         if (report is not null) mr.Layers = LayerTable.Read(report);
                         mr.ProcessSeconds = sample.Wall;

@@ -124,10 +124,14 @@ internal static class RangeSelection
             double least = score.Min();
             int best = 0;
             if (double.IsFinite(least))
+            {
                 for (int k = 0; k < score.Length; k++)
                     if (score[k] <= least * (1 + margin) && (score[best] > least * (1 + margin) || Width(candidates[i][k]) > Width(candidates[i][best]))) best = k;
+            }
             else
+            {
                 context.Note($"quantize-int8: method=auto: the layers reading '{QuantGraph.TensorName(probes[i])}' give no finite error to compare; its range is min-max");
+            }
             choices.Add(new RangeChoice(QuantGraph.TensorName(probes[i]), candidates[i][best],
                 candidates[i].Select((c, k) => (c, score[k])).ToList(), on));
         }
