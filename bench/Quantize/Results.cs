@@ -50,7 +50,7 @@ public sealed class ModelResult(BenchModel model)
     public double? WeightsGzipReduction(MethodResult m) => FloatSizes is { } f && m.Sizes is { } s && f.WeightsGzip > 0 ? 1 - (double)s.WeightsGzip / f.WeightsGzip : null;
 
     public Verdict Size(MethodResult m) => m.Method.Kind == MethodKind.Rounding ? Verdict.NotApplicable
-        : Is(SizeRatio(m) is { } r && r >= QuantMethods.SizeTarget);
+        : Is(SizeRatio(m) is { } r && r >= m.Method.SizeTarget);
 
     public Verdict Gzip(MethodResult m) => m.Method.Kind != MethodKind.Rounding ? Verdict.NotApplicable
         : Is(GzipReduction(m) is { } r && r >= QuantMethods.GzipTarget);
