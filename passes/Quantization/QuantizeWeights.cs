@@ -89,7 +89,7 @@ public sealed class QuantizeWeights : Pass
         int bits = _bits.IsSet ? _bits.Value : _type.IsSet && _type.Value.EndsWith('4') ? 4 : 8;
         string typeName = _type.IsSet ? _type.Value : bits == 4 ? "int4" : "int8";
         if ((typeName.EndsWith('4') ? 4 : 8) != bits)
-            throw new PipelineException($"pass 'quantize-weights': type={typeName} is not a {bits}-bit type (bits={bits} takes {(bits == 4 ? "int4 or uint4" : "int8 or uint8")})");
+            throw new PipelineException($"pass 'quantize-weights': type={typeName} is not {(bits == 8 ? "an" : "a")} {bits}-bit type (bits={bits} takes {(bits == 4 ? "int4 or uint4" : "int8 or uint8")})");
         var type = typeName switch { "uint8" => QuantType.UInt8, "int4" => QuantType.Int4, "uint4" => QuantType.UInt4, _ => QuantType.Int8 };
         return (type, _blockSize.IsSet ? _blockSize.Value : bits == 4 ? 32 : 0);
     }
