@@ -199,6 +199,10 @@ public sealed class QuantizeWeights : Pass
         if (!OpsetUpgrade.TryUpgrade(module, BlockedOpset, context, out var why))
             throw new MirException($"quantize-weights: {needs} need opset {BlockedOpset} (DequantizeLinear-21), but the model is opset {from} and cannot be raised: {why}");
         if (from < BlockedOpset) context.Note($"quantize-weights: raised the opset from {from} to {BlockedOpset} for {needs}");
+        // A weight listed as a graph input could be overridden at run time; as an int4 input it is one ONNX Runtime's
+        // C# API cannot even describe (element type 22).
+        if (module.Op.RemoveAttr("onnx.initializers_as_inputs"))
+            context.Note("quantize-weights: the model listed its weights as graph inputs (IR version 3 style); they are now plain initializers");
     }
 
     /// <summary>
