@@ -18,13 +18,14 @@ namespace Mopt.Passes.Quantization;
 ///         %w = "onnx.DequantizeLinear"(%q, %s, %z) {axis = 0 : i64} : (...) -> tensor&lt;16x3x3x3xf32&gt;
 ///         %y = "onnx.Conv"(%x, %w, %b)
 ///
-/// bits=4 block-size=32, a Gemm with transB = 1 (B is [N, K] = [256, 100], blocks along K, the last of 4):
+/// bits=4 block-size=32, a Gemm with transB = 1 (B is [N, K] = [256, 100]; blocks along K = 100, the last of 4;
+/// stored transposed, [K, N], so that ONNX Runtime can run it as MatMulNBits):
 /// Before: %w = "onnx.Constant"() {value = dense_resource&lt;fc.weight&gt; : tensor&lt;256x100xf32&gt;}
 ///         %y = "onnx.Gemm"(%x, %w, %b) {transB = 1}
-/// After:  %q = "onnx.Constant"() {value = dense_resource&lt;fc.weight_quantized&gt; : tensor&lt;256x100xi4&gt;}
-///         %s = "onnx.Constant"() {value = dense_resource&lt;fc.weight_scale&gt; : tensor&lt;256x4xf32&gt;}
-///         %w = "onnx.DequantizeLinear"(%q, %s) {axis = 1 : i64, block_size = 32 : i64} : (...) -> tensor&lt;256x100xf32&gt;
-///         %y = "onnx.Gemm"(%x, %w, %b) {transB = 1}
+/// After:  %q = "onnx.Constant"() {value = dense_resource&lt;fc.weight_quantized&gt; : tensor&lt;100x256xi4&gt;}
+///         %s = "onnx.Constant"() {value = dense_resource&lt;fc.weight_scale&gt; : tensor&lt;4x256xf32&gt;}
+///         %t = "onnx.DequantizeLinear"(%q, %s) {axis = 0 : i64, block_size = 32 : i64} : (...) -> tensor&lt;100x256xf32&gt;
+///         %y = "onnx.Gemm"(%x, %t, %b) {transB = 0}
 /// </code>
 /// Per slice c along the axis (or the whole tensor): <c>scale = max|w| / 127</c>, <c>q = clamp(round_half_even(w /
 /// scale), -127, 127)</c> (symmetric); asymmetric uses <c>[min, max] ∪ {0}</c> over the full integer range and a zero
@@ -36,7 +37,9 @@ namespace Mopt.Passes.Quantization;
 /// Blocks (<c>block-size=B</c>, a power of two from 16; the default with bits=4 is 32): one scale per B elements along
 /// the consumer's input (reduction) axis: Gemm B → 1 with transB = 1 else 0, MatMul B → rank − 2, Conv W → 1 (C/group).
 /// The scale has the weight's shape with that axis's length D replaced by ceil(D / B): when B does not divide D the
-/// last block is shorter, as DequantizeLinear-21 defines it (an error would refuse common widths such as 100).
+/// last block is shorter, as DequantizeLinear-21 defines it (an error would refuse common widths such as 100). A
+/// Gemm's B read with transB = 1 (all its uses) is stored transposed with transB = 0, blocks along axis 0: the only
+/// layout ONNX Runtime fuses into MatMulNBits.
 /// Symmetric 4-bit follows ONNX Runtime's own blockwise quantizer (MLAS <c>range2scale</c>, used by its
 /// <c>matmul_4bits_quantizer</c>): per block, the value m of largest magnitude maps to -8, <c>scale = -m / 8</c>, q in
 /// the full [-8, 7], no zero point for int4 (0, ONNX's default; 8 for uint4); rounding is ONNX QuantizeLinear's
