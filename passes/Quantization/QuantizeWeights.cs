@@ -153,7 +153,7 @@ public sealed class QuantizeWeights : Pass
             bytesAfter += Replace(candidate, form, new TensorType(candidate.Type.Element, shape), parameters, data, module);
             context.Count("tensors quantized");
             context.Count(form.BlockSize > 0 ? $"in blocks of {form.BlockSize}" : form.Axis is null ? "per tensor" : "per channel");
-            if (QuantMath.IsFourBit(form.Type)) context.Count("4-bit");
+            if (QuantMath.IsFourBit(form.Type)) context.Count(QuantGraph.TypeName(form.Type));
             if (form.TransposeGemmB) context.Count("Gemm B transposed (transB = 0)");
         }
         module.RemoveUnreferencedBlobs(replacedKeys);
@@ -188,10 +188,14 @@ public sealed class QuantizeWeights : Pass
         return new Form(eightBit, axis, 0);
     }
 
-    private static string NoInputAxisReason(Candidate c) =>
-        c.Constant.Result.Uses.Count > 1 && c.Constant.Result.Uses.Select(u => u.Owner.OpType).Distinct().Count() > 1
-            ? "its consumers do not share an input axis"
-            : $"{c.Constant.Result.Uses[0].Owner.OpType} has no input axis to block along (blocks are for MatMul, Gemm and Conv weights)";
+    private static string NoInputAxisReason(Candidate c)
+    {
+        var uses = c.Constant.Result.Uses;
+        if (uses.Any(u => InputAxisFor(u, c.Type) is not null)) return "its consumers do not share an input axis";
+        var use = uses[0];
+        return $"it is input {use.Index} of {use.Owner.OpType} '{QuantGraph.OpName(use.Owner)}', which has no input axis to block along " +
+               "(blocks are for the B of MatMul and Gemm and the W of Conv)";
+    }
 
     /// <summary>Raises the opset to 21 for int4/uint4 or blocks; a refusal is an error naming the operation, since no smaller form is what was asked for.</summary>
     private static void EnsureOpset21(MirModule module, QuantType type, long blockSize, PassContext context)
