@@ -90,7 +90,8 @@ public sealed record TypeAttr(MirType Type) : Attr;
 
 /// <summary>
 /// <c>dense&lt;...&gt; : tensor&lt;...&gt;</c>: raw little-endian, row-major bytes of the whole tensor, or of one
-/// element when <see cref="IsSplat"/>. One byte per i1 element.
+/// element when <see cref="IsSplat"/>. One byte per i1 element; i4/ui4 packed two to a byte, low nibble first (a
+/// splat: one byte, the value in its low nibble).
 /// </summary>
 public sealed record DenseElementsAttr(TensorType Type, ReadOnlyMemory<byte> Data, bool IsSplat) : Attr
 {
@@ -105,6 +106,12 @@ public sealed record DenseElementsAttr(TensorType Type, ReadOnlyMemory<byte> Dat
     public byte[] ToFullBytes()
     {
         if (!IsSplat) return Data.ToArray();
+        if (Type.Element.IsPacked)
+        {
+            var packed = new byte[Type.ByteSize!.Value];
+            for (long i = 0; i < ElementCount; i++) ElementCodec.WritePacked(packed, i, Data.Span[0]);
+            return packed;
+        }
         var full = new byte[checked(ElementCount * Type.Element.ByteSize)];
         for (int i = 0; i < full.Length; i += Data.Length) Data.Span.CopyTo(full.AsSpan(i));
         return full;
@@ -116,6 +123,7 @@ public sealed record DenseElementsAttr(TensorType Type, ReadOnlyMemory<byte> Dat
     /// </summary>
     public static DenseElementsAttr Create(TensorType type, byte[] data)
     {
+        if (type.Element.IsPacked) return CreatePacked(type, data);
         int size = type.Element.ByteSize;
         if (data.Length == 0) return new DenseElementsAttr(type, data, false);
         if (data.Length == size) return new DenseElementsAttr(type, data, true);
@@ -124,6 +132,18 @@ public sealed record DenseElementsAttr(TensorType Type, ReadOnlyMemory<byte> Dat
         for (int at = size; at < span.Length; at += size)
             if (!span.Slice(at, size).SequenceEqual(first)) return new DenseElementsAttr(type, data, false);
         return new DenseElementsAttr(type, first.ToArray(), true);
+    }
+
+    /// <summary>i4/ui4 from their packed bytes (every element; one byte is a splat only when it cannot be the whole tensor).</summary>
+    private static DenseElementsAttr CreatePacked(TensorType type, byte[] data)
+    {
+        long n = type.ElementCount ?? throw new InvalidOperationException($"dense constant of {type} has no static shape");
+        if (n == 0) return new DenseElementsAttr(type, data, false);
+        if (data.Length == 1 && n > 2) return new DenseElementsAttr(type, new[] { (byte)(data[0] & 0xF) }, true);
+        long first = ElementCodec.ReadPacked(data, 0, type.Element);
+        for (long i = 1; i < n; i++)
+            if (ElementCodec.ReadPacked(data, i, type.Element) != first) return new DenseElementsAttr(type, data, false);
+        return new DenseElementsAttr(type, new[] { (byte)(first & 0xF) }, true);
     }
 
     public static DenseElementsAttr FromFloats(TensorType type, ReadOnlySpan<float> values) =>

@@ -31,6 +31,11 @@ public sealed record ConstantTensor(TensorType Type, ReadOnlyMemory<byte> Bytes)
         var elem = Type.Element;
         if (elem == ElementType.F32) return MemoryMarshal.Cast<byte, float>(Bytes.Span).ToArray();
         var result = new float[ElementCount];
+        if (elem.IsPacked)
+        {
+            for (int i = 0; i < result.Length; i++) result[i] = ElementCodec.ReadPacked(Bytes.Span, i, elem);
+            return result;
+        }
         int size = elem.ByteSize;
         for (int i = 0; i < result.Length; i++)
         {
@@ -46,6 +51,11 @@ public sealed record ConstantTensor(TensorType Type, ReadOnlyMemory<byte> Bytes)
         var elem = Type.Element;
         if (elem == ElementType.I64) return MemoryMarshal.Cast<byte, long>(Bytes.Span).ToArray();
         var result = new long[ElementCount];
+        if (elem.IsPacked)
+        {
+            for (int i = 0; i < result.Length; i++) result[i] = ElementCodec.ReadPacked(Bytes.Span, i, elem);
+            return result;
+        }
         int size = elem.ByteSize;
         for (int i = 0; i < result.Length; i++)
         {

@@ -75,6 +75,40 @@ public static class ElementCodec
         };
     }
 
+    /// <summary>Element <paramref name="index"/> of packed i4/ui4 bytes: sign-extended for i4, zero-extended for ui4.</summary>
+    public static long ReadPacked(ReadOnlySpan<byte> packed, long index, ElementType type)
+    {
+        int nibble = (packed[checked((int)(index >> 1))] >> (int)((index & 1) * 4)) & 0xF;
+        return type.Kind == ElementKind.UnsignedInt ? nibble : (nibble ^ 8) - 8;
+    }
+
+    /// <summary>Sets element <paramref name="index"/> of packed i4/ui4 bytes to the low four bits of <paramref name="value"/>.</summary>
+    public static void WritePacked(Span<byte> packed, long index, long value)
+    {
+        int shift = (int)(index & 1) * 4;
+        ref byte b = ref packed[checked((int)(index >> 1))];
+        b = (byte)((b & ~(0xF << shift)) | (((int)value & 0xF) << shift));
+    }
+
+    /// <summary>
+    /// One byte per element (a value in its low four bits, as i8/ui8 hold them) packed two to a byte, the first in
+    /// the low nibble; an odd count leaves the last byte's high nibble 0.
+    /// </summary>
+    public static byte[] Pack4(ReadOnlySpan<byte> unpacked)
+    {
+        var packed = new byte[(unpacked.Length + 1) / 2];
+        for (int i = 0; i < unpacked.Length; i++) packed[i >> 1] |= (byte)((unpacked[i] & 0xF) << ((i & 1) * 4));
+        return packed;
+    }
+
+    /// <summary><paramref name="count"/> packed i4/ui4 elements as one byte each (i4 sign-extended, as an i8 byte).</summary>
+    public static byte[] Unpack4(ReadOnlySpan<byte> packed, long count, ElementType type)
+    {
+        var unpacked = new byte[count];
+        for (long i = 0; i < count; i++) unpacked[i] = unchecked((byte)ReadPacked(packed, i, type));
+        return unpacked;
+    }
+
     /// <summary>The value stored by bits (how MLIR spells inf and nan: <c>0x7F800000 : f32</c>).</summary>
     public static double FloatFromBits(ElementType type, ulong bits) => type.Name switch
     {

@@ -20,7 +20,7 @@ public abstract class MirType : IEquatable<MirType>
 
 public enum ElementKind { Float, SignlessInt, UnsignedInt, Index, None }
 
-/// <summary>A scalar type: f16 bf16 f32 f64 i1 i8 i16 i32 i64 ui8 ui16 ui32 ui64, index, none.</summary>
+/// <summary>A scalar type: f16 bf16 f32 f64 i1 i4 i8 i16 i32 i64 ui4 ui8 ui16 ui32 ui64, index, none.</summary>
 public sealed class ElementType : MirType
 {
     public string Name { get; }
@@ -30,8 +30,16 @@ public sealed class ElementType : MirType
 
     private ElementType(string name, ElementKind kind, int bits) { Name = name; Kind = kind; BitWidth = bits; }
 
-    /// <summary>Bytes one element takes in a blob or dense hex (i1 takes a whole byte, as in ONNX).</summary>
+    /// <summary>
+    /// Bytes one element takes in a blob or dense hex (i1 takes a whole byte, as in ONNX); 1 for i4/ui4, whose
+    /// elements are packed two to a byte (<see cref="IsPacked"/>): a tensor's size is <see cref="TensorType.ByteSize"/>.
+    /// </summary>
     public int ByteSize => Kind is ElementKind.Index ? 8 : Math.Max(1, BitWidth / 8);
+    /// <summary>
+    /// i4 and ui4: two elements to a byte, the first in the low nibble (as ONNX's raw_data packs them), in blobs and in
+    /// a dense attribute's bytes alike; per-element code must read them with <see cref="ElementCodec.ReadPacked"/>.
+    /// </summary>
+    public bool IsPacked => BitWidth == 4;
     public bool IsFloat => Kind == ElementKind.Float;
     public bool IsInteger => Kind is ElementKind.SignlessInt or ElementKind.UnsignedInt or ElementKind.Index;
     public bool IsBool => Kind == ElementKind.SignlessInt && BitWidth == 1;
@@ -41,10 +49,12 @@ public sealed class ElementType : MirType
     public static readonly ElementType F32 = new("f32", ElementKind.Float, 32);
     public static readonly ElementType F64 = new("f64", ElementKind.Float, 64);
     public static readonly ElementType I1 = new("i1", ElementKind.SignlessInt, 1);
+    public static readonly ElementType I4 = new("i4", ElementKind.SignlessInt, 4);
     public static readonly ElementType I8 = new("i8", ElementKind.SignlessInt, 8);
     public static readonly ElementType I16 = new("i16", ElementKind.SignlessInt, 16);
     public static readonly ElementType I32 = new("i32", ElementKind.SignlessInt, 32);
     public static readonly ElementType I64 = new("i64", ElementKind.SignlessInt, 64);
+    public static readonly ElementType UI4 = new("ui4", ElementKind.UnsignedInt, 4);
     public static readonly ElementType UI8 = new("ui8", ElementKind.UnsignedInt, 8);
     public static readonly ElementType UI16 = new("ui16", ElementKind.UnsignedInt, 16);
     public static readonly ElementType UI32 = new("ui32", ElementKind.UnsignedInt, 32);
@@ -54,7 +64,7 @@ public sealed class ElementType : MirType
 
     private static readonly Dictionary<string, ElementType> ByName = new[]
     {
-        F16, BF16, F32, F64, I1, I8, I16, I32, I64, UI8, UI16, UI32, UI64, Index, None,
+        F16, BF16, F32, F64, I1, I4, I8, I16, I32, I64, UI4, UI8, UI16, UI32, UI64, Index, None,
     }.ToDictionary(t => t.Name, StringComparer.Ordinal);
 
     /// <summary>The list users see in "unknown element type" errors.</summary>
@@ -100,8 +110,8 @@ public sealed class TensorType : MirType
         }
     }
 
-    /// <summary>Bytes the tensor's data takes in a blob, or null when the shape is not static.</summary>
-    public long? ByteSize => ElementCount is long n ? checked(n * Element.ByteSize) : null;
+    /// <summary>Bytes the tensor's data takes in a blob, or null when the shape is not static (i4/ui4: two elements a byte, rounded up).</summary>
+    public long? ByteSize => ElementCount is long n ? Element.IsPacked ? (n + 1) / 2 : checked(n * Element.ByteSize) : null;
 
     protected override string Format()
     {

@@ -11,8 +11,8 @@ public enum MethodKind
     Int8,
 }
 
-/// <summary>One way of quantizing: the mopt-opt flag it is, given the calibration folder.</summary>
-public sealed record QuantMethod(string Name, MethodKind Kind, bool Calibrated, string PassName, Func<string, string> Flag)
+/// <summary>One way of quantizing: the mopt-opt flag it is, given the calibration folder, and the size it must reach (float bytes / its bytes).</summary>
+public sealed record QuantMethod(string Name, MethodKind Kind, bool Calibrated, string PassName, Func<string, string> Flag, double SizeTarget = QuantMethods.SizeTarget)
 {
     public string FlagText => Flag("DIR");
 }
@@ -23,11 +23,14 @@ public static class QuantMethods
     /// <summary>Top-1 points against the labels a calibrated method may lose (a labelled model); the default method, <see cref="DefaultLossTarget"/>.</summary>
     public const double LossTarget = 1.0, DefaultLossTarget = 0.3;
     public const string DefaultName = "default";
+    /// <summary>4-bit weights in blocks of 32 with f32 scales: 5 bits a weight at best, 6.4x; the issue asks ≥ 6.0x of a large MLP.</summary>
+    public const double FourBitSizeTarget = 6.0;
 
     public static readonly IReadOnlyList<QuantMethod> All =
     [
         new("round-weights", MethodKind.Rounding, false, "round-weights", _ => "--round-weights=bits=8"),
-        new("quantize-weights", MethodKind.WeightsOnly, false, "quantize-weights", _ => "--quantize-weights"),
+        new("quantize-weights-8", MethodKind.WeightsOnly, false, "quantize-weights", _ => "--quantize-weights=bits=8"),
+        new("quantize-weights-4", MethodKind.WeightsOnly, false, "quantize-weights", _ => "--quantize-weights=bits=4 block-size=32", FourBitSizeTarget),
         new("dynamic", MethodKind.Int8, false, "quantize-int8", _ => "--quantize-int8"),
         new("minmax", MethodKind.Int8, true, "quantize-int8", dir => $"--quantize-int8=calibration={dir} method=minmax"),
         new("percentile", MethodKind.Int8, true, "quantize-int8", dir => $"--quantize-int8=calibration={dir} method=percentile"),

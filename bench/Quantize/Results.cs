@@ -67,7 +67,7 @@ public sealed class ModelResult(BenchModel model)
     public bool AccuracyOnly => Model.Labelled is not null;
 
     public Verdict Size(MethodResult m) => m.Method.Kind == MethodKind.Rounding || AccuracyOnly ? Verdict.NotApplicable
-        : Is(SizeRatio(m) is { } r && r >= QuantMethods.SizeTarget);
+        : Is(SizeRatio(m) is { } r && r >= m.Method.SizeTarget);
 
     public Verdict Gzip(MethodResult m) => m.Method.Kind != MethodKind.Rounding ? Verdict.NotApplicable
         : Is(GzipReduction(m) is { } r && r >= QuantMethods.GzipTarget);

@@ -10,7 +10,8 @@ using DataType = Mopt.Onnx.Proto.TensorProto.Types.DataType;
 namespace Mopt.Frontend.Onnx;
 
 /// <summary>
-/// A tensor's bytes as the IR keeps them: little-endian, row-major, one byte per bool. Bytes from
+/// A tensor's bytes as the IR keeps them: little-endian, row-major, one byte per bool, int4/uint4 packed two to a
+/// byte, low nibble first (as ONNX stores them). Bytes from
 /// <c>raw_data</c> are not copied (the protobuf parser's buffer is used as is).
 /// </summary>
 public readonly record struct TensorData(TensorType Type, ReadOnlyMemory<byte> Bytes);
@@ -53,7 +54,7 @@ public sealed class OnnxTensorReader : IDisposable
         long count;
         try { count = type.ElementCount!.Value; }
         catch (OverflowException) { throw new MirException($"'{_modelName}': {what} is too large ({type})"); }
-        long size = count * elem.ByteSize;
+        long size = type.ByteSize!.Value;
 
         if (tensor.HasDataLocation && tensor.DataLocation == TensorProto.Types.DataLocation.External)
             return new TensorData(type, ReadExternal(tensor, what, size));
@@ -70,7 +71,8 @@ public sealed class OnnxTensorReader : IDisposable
 
     private byte[] FromTypedFields(TensorProto t, ElementType elem, long count, string what)
     {
-        int n = checked((int)count);
+        // int4/uint4: each int32_data entry holds one byte of two packed elements, as raw_data does.
+        int n = checked((int)(elem.IsPacked ? (count + 1) / 2 : count));
         var bytes = new byte[checked(n * elem.ByteSize)];
         var span = bytes.AsSpan();
         int have = (DataType)t.DataType switch
@@ -83,8 +85,8 @@ public sealed class OnnxTensorReader : IDisposable
         };
         if (have != n)
             throw new MirException(have == 0 && n > 0
-                ? $"'{_modelName}': {what} ({elem.Name}, {n} elements) has no data"
-                : $"'{_modelName}': {what} has {have} values but its shape needs {n}");
+                ? $"'{_modelName}': {what} ({elem.Name}, {count} elements) has no data"
+                : $"'{_modelName}': {what} has {have} values but its shape needs {n}{(elem.IsPacked ? $" (two {elem.Name} elements each)" : "")}");
         switch ((DataType)t.DataType)
         {
             case DataType.Float:
@@ -109,7 +111,7 @@ public sealed class OnnxTensorReader : IDisposable
                 // f16 and bf16 are stored as their 16-bit patterns in int32_data.
                 for (int i = 0; i < n; i++) BinaryPrimitives.WriteUInt16LittleEndian(span[(i * 2)..], unchecked((ushort)t.Int32Data[i]));
                 break;
-            case DataType.Int8 or DataType.Uint8:
+            case DataType.Int8 or DataType.Uint8 or DataType.Int4 or DataType.Uint4:
                 for (int i = 0; i < n; i++) span[i] = unchecked((byte)t.Int32Data[i]);
                 break;
             case DataType.Bool:

@@ -436,6 +436,9 @@ internal sealed class TreeToIr(SourceText source, MirCharStream chars, IReadOnly
             }
             if (bytes.Length != size && bytes.Length != count * size)
                 throw Error(str.Symbol, $"dense hex holds {bytes.Length} bytes but {type} needs {count * size}");
+            // i4/ui4 hex is MLIR's, a byte per element (one byte: a splat); the IR keeps them packed.
+            if (elem.IsPacked)
+                return bytes.Length == 1 ? new DenseElementsAttr(type, new[] { (byte)(bytes[0] & 0xF) }, true) : DenseElementsAttr.Create(type, ElementCodec.Pack4(bytes));
             return DenseElementsAttr.Create(type, bytes);
         }
 
@@ -445,12 +448,15 @@ internal sealed class TreeToIr(SourceText source, MirCharStream chars, IReadOnly
             if (root.ChildCount == 1 || root.GetChild(0).GetText() == "(")
             {
                 if (count == 0) throw Error(root.Start, $"a splat value cannot fill {type}, which has no elements");
-                return new DenseElementsAttr(type, EncodeElements([root], elem), true);
+                var one = EncodeElements([root], elem);
+                if (elem.IsPacked) one[0] &= 0xF;
+                return new DenseElementsAttr(type, one, true);
             }
             Flatten(root, type.Shape!, 0, flat);
         }
         else if (count != 0) throw Error(ctx.Start, $"an empty dense literal cannot fill {type}");
-        return DenseElementsAttr.Create(type, EncodeElements(flat, elem));
+        var encoded = EncodeElements(flat, elem);
+        return DenseElementsAttr.Create(type, elem.IsPacked ? ElementCodec.Pack4(encoded) : encoded);
     }
 
     private void Flatten(DenseElementContext ctx, IReadOnlyList<long> shape, int depth, List<DenseElementContext> into)

@@ -416,10 +416,18 @@ public sealed class MirPrinter
         _out.Write("dense<");
         var elem = type.Element;
         var data = dense.Data.Span;
+        // i4/ui4 print as MLIR writes them: values, or hex of a byte per element holding its four bits.
+        if (elem.IsPacked) data = ElementCodec.Unpack4(data, dense.IsSplat ? 1 : count, elem);
         if (dense.IsSplat) WriteElement(data, elem);
         else if (count > HexThreshold && !elem.IsBool)
         {
             _out.Write("\"0x");
+            if (elem.IsPacked)
+            {
+                var nibbles = data.ToArray();
+                for (int i = 0; i < nibbles.Length; i++) nibbles[i] &= 0xF;
+                data = nibbles;
+            }
             _out.Write(Convert.ToHexString(data));
             _out.Write('"');
         }

@@ -21,13 +21,16 @@ public sealed class PassOption<T> : PassOption
 {
     private readonly Func<string, T> _parse;
     private readonly Func<T, bool>? _valid;
+    private readonly string? _allowed;
 
-    public PassOption(string name, string description, T defaultValue, Func<string, T>? parse = null, Func<T, bool>? valid = null)
+    /// <param name="allowed">What <paramref name="valid"/> accepts, in words (<c>"4 or 8"</c>), for the error a value it refuses gets.</param>
+    public PassOption(string name, string description, T defaultValue, Func<string, T>? parse = null, Func<T, bool>? valid = null, string? allowed = null)
         : base(name, description)
     {
         Value = defaultValue;
         _parse = parse ?? DefaultParser();
         _valid = valid;
+        _allowed = allowed;
     }
 
     public T Value { get; private set; }
@@ -53,9 +56,12 @@ public sealed class PassOption<T> : PassOption
         try { value = _parse(text); }
         catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
         {
-            throw new FormatException($"option '{Name}' expects {(TypeName == "integer" ? "an" : "a")} {TypeName}, not '{text}'");
+            throw new FormatException(_allowed is not null
+                ? $"option '{Name}' accepts {_allowed}, not '{text}'"
+                : $"option '{Name}' expects {(TypeName == "integer" ? "an" : "a")} {TypeName}, not '{text}'");
         }
-        if (_valid is not null && !_valid(value)) throw new FormatException($"option '{Name}' does not accept '{text}' ({Name}: {Description})");
+        if (_valid is not null && !_valid(value))
+            throw new FormatException(_allowed is not null ? $"option '{Name}' accepts {_allowed}, not '{text}'" : $"option '{Name}' does not accept '{text}' ({Name}: {Description})");
         Value = value;
         IsSet = true;
     }

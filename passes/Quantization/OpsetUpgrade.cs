@@ -3,35 +3,47 @@ using Mopt.Ir;
 namespace Mopt.Passes.Quantization;
 
 /// <summary>
-/// Raises a module's <c>ai.onnx</c> opset (from 7 or later) to at least a given version, up to 13, so that a pass
-/// can use newer operators (DequantizeLinear needs 10, its per-channel <c>axis</c> 13).
+/// Raises a module's <c>ai.onnx</c> opset (from 7 or later) to at least a given version, up to 21, so that a pass
+/// can use newer operators (DequantizeLinear needs 10, its per-channel <c>axis</c> 13, int4/uint4 and
+/// <c>block_size</c> 21).
 /// <code>
 /// Before (opset 11):  %y = "onnx.Unsqueeze"(%x) {axes = [0]}
 /// After  (opset 13):  %a = "onnx.Constant"() {value = dense&lt;0&gt; : tensor&lt;1xi64&gt;}
 ///                     %y = "onnx.Unsqueeze"(%x, %a)
+/// Before (opset 13):  %m = "onnx.ReduceMean"(%x) {axes = [2, 3], keepdims = 1}
+/// After  (opset 21):  %a = "onnx.Constant"() {value = dense&lt;[2, 3]&gt; : tensor&lt;2xi64&gt;}
+///                     %m = "onnx.ReduceMean"(%x, %a) {keepdims = 1}
 /// </code>
 /// Every default-domain operation is checked against each version between the old and the new opset at which its
 /// schema changed (onnx/docs/Changelog.md):
 /// <list type="bullet">
-/// <item>only types widened or an optional attribute/input was added with the old behaviour as default: kept;</item>
+/// <item>only types widened or an optional attribute/input was added with the old behaviour as default: kept
+/// (Reshape's allowzero 14, RNN/GRU/LSTM's layout 14, Shape's start/end 15, ScatterElements/ScatterND's reduction
+/// 16 and 18, LpPool's ceil_mode 18, Pad's axes 18, Resize's antialias/axes 18, AveragePool's dilations 19, Cast's
+/// saturate 19, QuantizeLinear/DequantizeLinear's block_size 21, the int4/uint4 types of 21, ...);</item>
 /// <item>an attribute became an input (Slice 10, TopK 10, Pad 11, Clip 11, Dropout 12, Squeeze, Unsqueeze,
-/// ReduceSum and Split 13): the attribute becomes a constant input;</item>
+/// ReduceSum and Split 13, the other Reduce* 18): the attribute becomes a constant input;</item>
+/// <item>a default changed: the old one is written out (RoiAlign's coordinate_transformation_mode 16:
+/// output_half_pixel; Split 18 with neither a split input nor num_outputs: num_outputs = its result count);
+/// a value was renamed: renamed (GridSample's mode 20: bilinear → linear, bicubic → cubic);</item>
 /// <item>the meaning changed: kept when the old meaning equals the new one for this operation (Softmax, LogSoftmax and
 /// Hardmax at 13 only when they work on the last axis of a known rank; BatchNormalization at 9 only with
-/// spatial = 1; ConvTranspose only without auto_pad SAME_*), refused otherwise (Upsample,
-/// Resize before 11, Scan before 9, Scatter, MeanVarianceNormalization before 9);</item>
+/// spatial = 1 and at 14 only without its training outputs; ConvTranspose only without auto_pad SAME_*), refused
+/// otherwise (Upsample, Resize before 11, Scan before 9, Scatter, MeanVarianceNormalization before 9,
+/// GroupNormalization at 21, whose scale and bias went from one per group to one per channel, DFT at 20, whose axis
+/// became an input with another default);</item>
 /// <item>an operator this table does not know, another dialect (tf, caffe, paddle) or a <c>mo.*</c> operation other
 /// than a block terminator (an op whose definition says Terminator): refused.</item>
 /// </list>
-/// The IR version is raised with the opset when it is too old for it (opset 13 needs IR 7); initializers that IR 3
-/// had to list as graph inputs are then written as plain initializers.
+/// The IR version is raised with the opset when it is too old for it (opset 13 needs IR 7, 15 IR 8, 19 IR 9, 21
+/// IR 10); initializers that IR 3 had to list as graph inputs are then written as plain initializers.
 /// Subgraphs (If, Loop) are checked the same way. Nothing changes unless every operation can be upgraded (except
 /// that shape inference may refine result types first, when a Softmax's rank is not yet known).
 /// </summary>
 public static class OpsetUpgrade
 {
     /// <summary>The highest opset this upgrade knows the changes up to.</summary>
-    public const int HighestTarget = 13;
+    public const int HighestTarget = 21;
 
     /// <summary>The lowest opset it starts from (the ONNX importer's lowest).</summary>
     public const int LowestSource = 7;
@@ -102,8 +114,9 @@ public static class OpsetUpgrade
             if (!entries.Any(e => e.Name is "ai.onnx" or "")) entries.Insert(0, new NamedAttr("ai.onnx", IntegerAttr.I64(opset)));
             m.SetAttr(OnnxOpset.OpsetImportAttr, DictionaryAttr.From(entries));
         }
-        // An opset needs a file format (IR version) that knows it: opset 10 came with IR 5, 11 with 6, 12 and 13 with 7.
-        long neededIr = opset switch { <= 9 => 4, 10 => 5, 11 => 6, _ => 7 };
+        // An opset needs a file format (IR version) that knows it: opset 10 came with IR 5, 11 with 6, 12 to 14 with 7,
+        // 15 to 18 with 8, 19 and 20 with 9, 21 (and int4/uint4) with 10.
+        long neededIr = opset switch { <= 9 => 4, 10 => 5, 11 => 6, <= 14 => 7, <= 18 => 8, <= 20 => 9, _ => 10 };
         if (m.ReadInt("onnx.ir_version") is long ir && ir < neededIr)
         {
             m.SetAttr("onnx.ir_version", IntegerAttr.I64(neededIr));
@@ -148,21 +161,32 @@ public static class OpsetUpgrade
                     });
                 return null;
             case "Squeeze" or "Unsqueeze" or "ReduceSum" when Crosses(13):
-                if (op.OperandCount > 1) return "it already has an axes input";
-                if (op.ReadInts("axes") is not { } axes)
-                    return type == "Unsqueeze" ? "it has no axes attribute" : null; // no axes: all dimensions, as at 13
-                rewrites.Add(() => { op.RemoveAttr("axes"); op.AddOperand(Int64s(op, module, axes, "axes")); });
-                return null;
-            case "Split" when Crosses(13):
-                if (new SplitOp(op).SplitAttribute is not { } split) return null;
-                rewrites.Add(() => { op.RemoveAttr("split"); op.AddOperand(Int64s(op, module, split, "split")); });
-                return null;
+                return AxesToInput(op, module, rewrites, axesRequired: type == "Unsqueeze");
+            case "ReduceMean" or "ReduceMax" or "ReduceMin" or "ReduceProd" or "ReduceL1" or "ReduceL2" or "ReduceLogSum"
+                or "ReduceLogSumExp" or "ReduceSumSquare" when Crosses(18):
+                return AxesToInput(op, module, rewrites, axesRequired: false);
+            case "Split" when Crosses(13) || Crosses(18):
+                return SplitUpgrade(op, module, rewrites, Crosses(13), Crosses(18));
             case "Softmax" or "LogSoftmax" or "Hardmax" when Crosses(13):
                 return LastAxisOnly(op, rewrites);
-            case "BatchNormalization" when Crosses(9):
+            case "BatchNormalization" when Crosses(9) || Crosses(14):
+                // From 14 the extra outputs are running statistics of training mode, not the old mean/var/saved ones.
+                if (Crosses(14) && op.Results.Count > 1) return "its training outputs (mean, var, saved mean and var) changed meaning at opset 14";
+                if (!Crosses(9)) return null;
                 if (new BatchNormalizationOp(op).Spatial != 1) return "spatial = 0 has no equivalent from opset 9";
                 rewrites.Add(() => op.RemoveAttr("spatial"));
                 return null;
+            case "RoiAlign" when Crosses(16):
+                // RoiAlign-10 did not shift the input coordinates; 16 made the half-pixel shift the default.
+                if (op.GetAttr("coordinate_transformation_mode") is null)
+                    rewrites.Add(() => op.SetAttr("coordinate_transformation_mode", new StringAttr("output_half_pixel")));
+                return null;
+            case "GridSample" when Crosses(20):
+                return GridSampleModes(op, rewrites);
+            case "GroupNormalization" when Crosses(21):
+                return "its scale and bias went from one value per group to one per channel at opset 21";
+            case "DFT" when Crosses(20):
+                return "its axis became an input, with another default, at opset 20";
             case "ConvTranspose" when Crosses(11):
                 // ConvTranspose's SAME_UPPER/SAME_LOWER were swapped in runtimes for years (onnxruntime#12537); explicit pads are safe.
                 return new ConvTransposeOp(op).AutoPad is "NOTSET" or "VALID" ? null : $"its auto_pad {new ConvTransposeOp(op).AutoPad} is read differently by runtimes of different versions";
@@ -177,7 +201,9 @@ public static class OpsetUpgrade
             case "Scatter" when Crosses(11):
                 return "Scatter is deprecated from opset 11";
             case "Slice" or "TopK" or "Pad" or "Clip" or "Dropout" or "Squeeze" or "Unsqueeze" or "ReduceSum" or "Split"
-                or "Softmax" or "LogSoftmax" or "Hardmax" or "BatchNormalization" or "Upsample" or "Resize" or "Scan" or "Scatter":
+                or "Softmax" or "LogSoftmax" or "Hardmax" or "BatchNormalization" or "Upsample" or "Resize" or "Scan" or "Scatter"
+                or "ReduceMean" or "ReduceMax" or "ReduceMin" or "ReduceProd" or "ReduceL1" or "ReduceL2" or "ReduceLogSum"
+                or "ReduceLogSumExp" or "ReduceSumSquare" or "RoiAlign" or "GridSample" or "GroupNormalization" or "DFT":
                 return null; // no breaking version between from and to
         }
         return Unchanged.Contains(type)
@@ -186,8 +212,8 @@ public static class OpsetUpgrade
     }
 
     /// <summary>
-    /// Operators whose versions from 7 to 13 only add types, accept negative axes, or add an attribute or input whose
-    /// default is the old behaviour.
+    /// Operators whose versions from 7 (or their first) to 21 only add types, accept negative axes, or add an
+    /// attribute or input whose default is the old behaviour.
     /// </summary>
     private static readonly HashSet<string> Unchanged = new(StringComparer.Ordinal)
     {
@@ -203,12 +229,14 @@ public static class OpsetUpgrade
         "Conv", "ConvTranspose", "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool", "MaxUnpool",
         "MaxRoiPool", "RoiAlign", "LRN", "InstanceNormalization", "LpNormalization", "MeanVarianceNormalization",
         "Gemm", "MatMul", "Einsum", "Det", "ArgMax", "ArgMin",
-        "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp",
-        "ReduceSumSquare",
         "RNN", "GRU", "LSTM", "NonMaxSuppression",
         "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "QLinearConv", "QLinearMatMul", "ConvInteger",
         "MatMulInteger",
         "If", "Loop",
+        // Introduced at 14 to 20 and unchanged (or only widened) up to 21.
+        "HardSwish", "Trilu", "CastLike", "Bernoulli", "LayerNormalization", "Mish", "Gelu", "BitwiseAnd", "BitwiseOr",
+        "BitwiseXor", "BitwiseNot", "CenterCropPad", "Col2Im", "DeformConv", "AffineGrid", "BlackmanWindow", "HannWindow",
+        "HammingWindow", "STFT", "MelWeightMatrix", "Optional", "OptionalGetElement", "OptionalHasElement",
     };
 
     /// <summary>Softmax before 13 flattens to 2-D at <c>axis</c> (default 1); from 13 it works on <c>axis</c> alone (default -1).</summary>
@@ -222,6 +250,42 @@ public static class OpsetUpgrade
         for (int d = (int)axis + 1; d < shape.Count; d++)
             if (shape[d] != 1) return $"it flattens dimensions {axis}..{shape.Count - 1} into one (opset 13 normalizes only axis {axis})";
         rewrites.Add(() => op.SetAttr("axis", IntegerAttr.I64(axis)));
+        return null;
+    }
+
+    /// <summary>An <c>axes</c> attribute becomes a constant input (Squeeze, Unsqueeze, ReduceSum at 13; the other Reduce* at 18).</summary>
+    private static string? AxesToInput(Operation op, MirModule module, List<Action> rewrites, bool axesRequired)
+    {
+        if (op.OperandCount > 1) return "it already has an axes input";
+        // No axes: every dimension, as an absent axes input means from then on (noop_with_empty_axes defaults to 0).
+        if (op.ReadInts("axes") is not { } axes) return axesRequired ? "it has no axes attribute" : null;
+        rewrites.Add(() => { op.RemoveAttr("axes"); op.AddOperand(Int64s(op, module, axes, "axes")); });
+        return null;
+    }
+
+    /// <summary>
+    /// Split: its <c>split</c> attribute becomes an input at 13; from 18 an equal split must say how many parts
+    /// (<c>num_outputs</c>), which before was the number of results.
+    /// </summary>
+    private static string? SplitUpgrade(Operation op, MirModule module, List<Action> rewrites, bool crosses13, bool crosses18)
+    {
+        long[]? split = crosses13 ? new SplitOp(op).SplitAttribute : null;
+        bool hasSplitInput = op.OperandCount > 1 && !OnnxViews.IsNoValue(op.GetOperand(1));
+        if (split is not null && op.OperandCount > 1) return "it has both a split attribute and a split input";
+        if (split is not null)
+            rewrites.Add(() => { op.RemoveAttr("split"); op.AddOperand(Int64s(op, module, split, "split")); });
+        else if (crosses18 && !hasSplitInput && op.GetAttr("num_outputs") is null)
+            rewrites.Add(() => op.SetAttr("num_outputs", IntegerAttr.I64(op.Results.Count)));
+        return null;
+    }
+
+    /// <summary>GridSample's modes were renamed at 20 (bilinear → linear, bicubic → cubic); nearest stays.</summary>
+    private static string? GridSampleModes(Operation op, List<Action> rewrites)
+    {
+        string? mode = op.GetAttr("mode") is StringAttr s ? s.Value : null;
+        string? renamed = mode switch { "bilinear" => "linear", "bicubic" => "cubic", _ => null };
+        if (mode is not null and not "bilinear" and not "bicubic" and not "nearest") return $"its mode '{mode}' is not one GridSample-16 defines";
+        if (renamed is not null) rewrites.Add(() => op.SetAttr("mode", new StringAttr(renamed)));
         return null;
     }
 

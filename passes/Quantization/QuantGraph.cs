@@ -44,10 +44,10 @@ internal static class QuantGraph
         return Constants.Create(b, module, new TensorType(type, shape), ElementCodec.EncodeFloats(values, type), Location.Named(name), name);
     }
 
-    /// <summary>An 8-bit zero-point constant (int8 or uint8) holding <paramref name="values"/> with <paramref name="shape"/>.</summary>
+    /// <summary>A zero-point constant (int8, uint8, or int4/uint4 packed) holding <paramref name="values"/> with <paramref name="shape"/>.</summary>
     public static Value ZeroPoints(OpBuilder b, MirModule module, QuantType type, int[] values, long[] shape, string name)
     {
-        var bytes = values.Select(v => unchecked((byte)v)).ToArray();
+        var bytes = QuantMath.Store(values.Select(v => unchecked((byte)v)).ToArray(), type);
         return Constants.Create(b, module, new TensorType(QuantMath.ElementOf(type), shape), bytes, Location.Named(name), name);
     }
 
@@ -59,9 +59,13 @@ internal static class QuantGraph
     /// The scale and zero point of <paramref name="p"/> as constants: scalars, or 1-D of one entry per slice (per channel).
     /// </summary>
     public static (Value Scale, Value ZeroPoint) Params(OpBuilder b, MirModule module, IReadOnlyList<QuantParams> p, QuantType type, string baseName,
-        ElementType? scaleElement = null)
+        ElementType? scaleElement = null) =>
+        Params(b, module, p, type, baseName, p.Count == 1 ? [] : [p.Count], scaleElement);
+
+    /// <summary>The scale and zero point of <paramref name="p"/> as constants of <paramref name="shape"/> (blocked: the weight's shape with the axis in blocks).</summary>
+    public static (Value Scale, Value ZeroPoint) Params(OpBuilder b, MirModule module, IReadOnlyList<QuantParams> p, QuantType type, string baseName,
+        long[] shape, ElementType? scaleElement = null)
     {
-        long[] shape = p.Count == 1 ? [] : [p.Count];
         var scale = Floats(b, module, p.Select(x => x.Scale).ToArray(), shape, baseName + "_scale", scaleElement);
         var zero = ZeroPoints(b, module, type, p.Select(x => x.ZeroPoint).ToArray(), shape, baseName + "_zero_point");
         return (scale, zero);
@@ -71,9 +75,11 @@ internal static class QuantGraph
     /// DequantizeLinear of <paramref name="q"/> to the scale's float type (per-axis when <paramref name="axis"/> is given);
     /// no zero point means 0 (ONNX's default), which saves a constant per int32 bias.
     /// </summary>
-    public static Value Dequantize(OpBuilder b, Value q, Value scale, Value? zeroPoint, int? axis, string name)
+    public static Value Dequantize(OpBuilder b, Value q, Value scale, Value? zeroPoint, int? axis, string name, long blockSize = 0)
     {
-        var attrs = axis is int a ? new[] { new NamedAttr("axis", IntegerAttr.I64(a)) } : [];
+        var attrs = new List<NamedAttr>();
+        if (axis is int a) attrs.Add(new NamedAttr("axis", IntegerAttr.I64(a)));
+        if (blockSize > 0) attrs.Add(new NamedAttr("block_size", IntegerAttr.I64(blockSize))); // opset 21's blocked form
         Value[] operands = zeroPoint is null ? [q, scale] : [q, scale, zeroPoint];
         var type = ((TensorType)q.Type).WithElement(((TensorType)scale.Type).Element);
         return b.Create(DequantizeOp, operands, [type], attrs, Location.Named(name)).Result;
@@ -105,6 +111,9 @@ internal static class QuantGraph
         return shape;
     }
 
-    /// <summary>The report's name of a quantized type: int8 or uint8.</summary>
-    public static string TypeName(QuantType type) => type == QuantType.Int8 ? "int8" : "uint8";
+    /// <summary>The report's name of a quantized type: int8, uint8, int4 or uint4.</summary>
+    public static string TypeName(QuantType type) => type switch
+    {
+        QuantType.Int8 => "int8", QuantType.UInt8 => "uint8", QuantType.Int4 => "int4", _ => "uint4",
+    };
 }

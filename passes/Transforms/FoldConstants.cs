@@ -134,6 +134,8 @@ public sealed class FoldConstants : Pass
             if (!op.Results.Any(r => r.Type is TensorType)) return; // nothing a constant could stand for (an absent value)
             var definition = _dialects.Find(op);
             var folder = definition?.Interface<IFolder>();
+            // The native folders read one element per ByteSize: packed i4/ui4 tensors go to the fallback evaluator.
+            if (folder is not null && TouchesPackedTypes(op)) folder = null;
             var request = new FoldRequest(op, _module, _dialects, _maxSize);
             bool allConstant = request.AllConstant;
             if (!allConstant && folder is null) return; // not constant: nothing to fold
@@ -184,6 +186,9 @@ public sealed class FoldConstants : Pass
             _folded++;
             if (byFallback) _byFallback++;
         }
+
+        private static bool TouchesPackedTypes(Operation op) =>
+            op.Operands.Any(v => v.Type is TensorType { Element.IsPacked: true }) || op.Results.Any(r => r.Type is TensorType { Element.IsPacked: true });
 
         /// <summary>The fallback's results, or null (skipped) when an input cannot be read or the evaluator refuses.</summary>
         private IReadOnlyList<ConstantTensor>? Evaluate(Operation op, FoldRequest request)
@@ -270,7 +275,9 @@ public sealed class FoldConstants : Pass
             int size = type.Element.ByteSize;
             var bytes = value.Bytes;
             Attr attr;
-            if (bytes.Length > size && AllEqual(bytes.Span, size)) attr = new DenseElementsAttr(type, bytes[..size].ToArray(), true);
+            if (type.Element.IsPacked && DenseElementsAttr.Create(type, bytes.ToArray()) is { } packed && (packed.IsSplat || bytes.Length <= Constants.InlineLimit))
+                attr = packed;
+            else if (!type.Element.IsPacked && bytes.Length > size && AllEqual(bytes.Span, size)) attr = new DenseElementsAttr(type, bytes[..size].ToArray(), true);
             else if (bytes.Length <= Constants.InlineLimit) attr = DenseElementsAttr.Create(type, bytes.ToArray());
             else
             {

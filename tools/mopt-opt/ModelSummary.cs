@@ -37,7 +37,7 @@ public static class ModelSummary
         {
             if (c.Results.Count != 1 || c.Result.Type is not TensorType t || t.ElementCount is not long n) continue;
             var cur = byType.GetValueOrDefault(t.Element.Name);
-            byType[t.Element.Name] = (cur.Count + n, cur.Bytes + n * t.Element.ByteSize);
+            byType[t.Element.Name] = (cur.Count + n, cur.Bytes + t.ByteSize!.Value);
         }
         long totalCount = byType.Values.Sum(v => v.Count), totalBytes = byType.Values.Sum(v => v.Bytes);
         sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"parameters: {totalCount:N0} ({FormatBytes(totalBytes)})"));

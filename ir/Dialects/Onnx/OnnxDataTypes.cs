@@ -42,7 +42,7 @@ public static class OnnxDataTypes
         (Float, ElementType.F32), (Uint8, ElementType.UI8), (Int8, ElementType.I8), (Uint16, ElementType.UI16),
         (Int16, ElementType.I16), (Int32, ElementType.I32), (Int64, ElementType.I64), (Bool, ElementType.I1),
         (Float16, ElementType.F16), (Double, ElementType.F64), (Uint32, ElementType.UI32), (Uint64, ElementType.UI64),
-        (Bfloat16, ElementType.BF16),
+        (Bfloat16, ElementType.BF16), (Uint4, ElementType.UI4), (Int4, ElementType.I4),
     ];
 
     /// <summary>The names of the others, as <c>!onnx.Tensor&lt;...&gt;</c> spells them (MLIR's names where it has one).</summary>
@@ -50,7 +50,7 @@ public static class OnnxDataTypes
     [
         (String, "string"), (Complex64, "complex64"), (Complex128, "complex128"),
         (Float8E4M3FN, "f8E4M3FN"), (Float8E4M3FNUZ, "f8E4M3FNUZ"), (Float8E5M2, "f8E5M2"), (Float8E5M2FNUZ, "f8E5M2FNUZ"),
-        (Uint4, "ui4"), (Int4, "i4"), (Float4E2M1, "f4E2M1FN"), (Float8E8M0, "f8E8M0FNU"),
+        (Float4E2M1, "f4E2M1FN"), (Float8E8M0, "f8E8M0FNU"),
     ];
 
     /// <summary>The IR element type of an ONNX data type, or null when the IR has none (string, complex, 8-bit floats, ...).</summary>

@@ -64,7 +64,8 @@ public sealed class OnnxTypeTests
     public void TheDataTypeTableGoesBothWays()
     {
         foreach (var e in new[] { ElementType.F32, ElementType.F16, ElementType.BF16, ElementType.F64, ElementType.I1, ElementType.I8,
-                     ElementType.I16, ElementType.I32, ElementType.I64, ElementType.UI8, ElementType.UI16, ElementType.UI32, ElementType.UI64 })
+                     ElementType.I16, ElementType.I32, ElementType.I64, ElementType.UI8, ElementType.UI16, ElementType.UI32, ElementType.UI64,
+                     ElementType.I4, ElementType.UI4 })
         {
             var code = OnnxDataTypes.DataTypeOf(e);
             Assert.NotNull(code);
@@ -73,6 +74,8 @@ public sealed class OnnxTypeTests
         }
         Assert.Equal(1, OnnxDataTypes.DataTypeOf(ElementType.F32));
         Assert.Equal(9, OnnxDataTypes.DataTypeOf(ElementType.I1));
+        Assert.Equal(22, OnnxDataTypes.DataTypeOf(ElementType.I4));
+        Assert.Equal(21, OnnxDataTypes.DataTypeOf(ElementType.UI4));
         Assert.Null(OnnxDataTypes.DataTypeOf(ElementType.Index));
         Assert.Null(OnnxDataTypes.ElementOf(OnnxDataTypes.String));
         Assert.Equal("string", OnnxDataTypes.ElementName(OnnxDataTypes.String));

@@ -9,9 +9,10 @@ using Mopt.Passes.Quantization;
 namespace Mopt.Tests.Passes;
 
 /// <summary>
-/// OpsetUpgrade: the real models (opsets 8, 9, 10) raised to 13 give the same outputs in ONNX Runtime (≤ 1e-6
-/// absolute); attributes that became inputs become constant inputs and the model still computes the same; an
-/// operation whose meaning changed is refused with its name and the module is left exactly as it was.
+/// OpsetUpgrade: the real models (opsets 8, 9, 10) raised to 13 and to 21 give the same outputs in ONNX Runtime
+/// (≤ 1e-6 absolute); attributes that became inputs become constant inputs and the model still computes the same,
+/// from opset 9 to 13 and from 13 to 21 (the Reduce* axes, Split's num_outputs, RoiAlign's old default, GridSample's
+/// renamed modes); an operation whose meaning changed is refused with its name and the module is left exactly as it was.
 /// </summary>
 public sealed class OpsetUpgradeTests
 {
@@ -29,7 +30,8 @@ public sealed class OpsetUpgradeTests
         var after = ModelProbes.ToOnnxBytes(module);
         var written = Mopt.Onnx.Proto.ModelProto.Parser.ParseFrom(after);
         Assert.Equal(opset, written.OpsetImport.Single(o => o.Domain.Length == 0).Version);
-        Assert.True(written.IrVersion >= (opset >= 12 ? 7 : opset - 5), $"IR version {written.IrVersion} is too old for opset {opset}");
+        long neededIr = opset switch { <= 11 => opset - 5, <= 14 => 7, <= 18 => 8, <= 20 => 9, _ => 10 };
+        Assert.True(written.IrVersion >= neededIr, $"IR version {written.IrVersion} is too old for opset {opset}");
         // IR 3 listed every initializer as an input; from IR 4 that would make them inputs a caller could override.
         if (oldIr < 4) Assert.DoesNotContain(written.Graph.Input, i => written.Graph.Initializer.Any(t => t.Name == i.Name));
 
@@ -51,6 +53,77 @@ public sealed class OpsetUpgradeTests
         Assert.Equal(opset, OpsetUpgrade.CurrentOpset(module));
         double diff = UpgradeAndCompare(module, 13);
         Assert.True(diff <= 1e-6, $"{relative}: max abs diff {diff:E3} after the upgrade");
+    }
+
+    [SharedModelsTheory]
+    [InlineData("connxr_mnist/model.onnx")]
+    [InlineData("ultraface_rfb_320/version-RFB-320.onnx")]
+    [InlineData("connxr_super_resolution/model.onnx")]
+    public void RealModelsRaisedToTwentyOneGiveTheSameOutputs(string relative)
+    {
+        var module = Import(relative);
+        double diff = UpgradeAndCompare(module, 21);
+        Assert.True(diff <= 1e-6, $"{relative}: max abs diff {diff:E3} after the upgrade to 21");
+        Assert.Equal(10L, module.Op.GetInt("onnx.ir_version"));
+    }
+
+    /// <summary>What changed between 13 and 21: Reduce* axes (18), Split's part count (18), RoiAlign's default (16), GridSample's mode names (20).</summary>
+    private const string Opset13 = """
+        module attributes {onnx.opset = 13 : i64, onnx.ir_version = 7 : i64} {
+          func.func @main(%x: tensor<2x4x6x6xf32> {mo.name = "x"}, %rois: tensor<3x4xf32> {mo.name = "rois"}) -> (tensor<2x4x1x1xf32> {mo.name = "mean"}, tensor<2x6x6xf32> {mo.name = "max"}, tensor<2xf32> {mo.name = "l2"}, tensor<2x2x6x6xf32> {mo.name = "s0"}, tensor<2x2x6x6xf32> {mo.name = "s1"}, tensor<3x4x2x2xf32> {mo.name = "roi"}, tensor<2x4x6xf32> {mo.name = "sum"}) {
+            %m = "onnx.ReduceMean"(%x) {axes = [2, 3]} : (tensor<2x4x6x6xf32>) -> tensor<2x4x1x1xf32> loc("reduce_mean")
+            %n = "onnx.ReduceMax"(%x) {axes = [1], keepdims = 0 : i64} : (tensor<2x4x6x6xf32>) -> tensor<2x6x6xf32> loc("reduce_max")
+            %l = "onnx.ReduceL2"(%x) {axes = [1, 2, 3], keepdims = 0 : i64} : (tensor<2x4x6x6xf32>) -> tensor<2xf32> loc("reduce_l2")
+            %s:2 = "onnx.Split"(%x) {axis = 1 : i64} : (tensor<2x4x6x6xf32>) -> (tensor<2x2x6x6xf32>, tensor<2x2x6x6xf32>) loc("split")
+            %i = "onnx.Constant"() {value = dense<[0, 1, 1]> : tensor<3xi64>} : () -> tensor<3xi64> loc("batch_indices")
+            %r = "onnx.RoiAlign"(%x, %rois, %i) {output_height = 2 : i64, output_width = 2 : i64, sampling_ratio = 2 : i64} : (tensor<2x4x6x6xf32>, tensor<3x4xf32>, tensor<3xi64>) -> tensor<3x4x2x2xf32> loc("roi_align")
+            %a = "onnx.Constant"() {value = dense<3> : tensor<1xi64>} : () -> tensor<1xi64> loc("sum_axes")
+            %u = "onnx.ReduceSum"(%x, %a) {keepdims = 0 : i64} : (tensor<2x4x6x6xf32>, tensor<1xi64>) -> tensor<2x4x6xf32> loc("reduce_sum")
+            return %m, %n, %l, %s#0, %s#1, %r, %u : tensor<2x4x1x1xf32>, tensor<2x6x6xf32>, tensor<2xf32>, tensor<2x2x6x6xf32>, tensor<2x2x6x6xf32>, tensor<3x4x2x2xf32>, tensor<2x4x6xf32>
+          }
+        }
+        """;
+
+    /// <summary>GridSample exists from 16.</summary>
+    private const string Opset16 = """
+        module attributes {onnx.opset = 16 : i64, onnx.ir_version = 8 : i64} {
+          func.func @main(%x: tensor<2x4x6x6xf32> {mo.name = "x"}, %grid: tensor<2x3x3x2xf32> {mo.name = "grid"}) -> (tensor<2x4x3x3xf32> {mo.name = "gs"}, tensor<2x4x3x3xf32> {mo.name = "gc"}, tensor<2x4x3x3xf32> {mo.name = "gn"}) {
+            %g = "onnx.GridSample"(%x, %grid) : (tensor<2x4x6x6xf32>, tensor<2x3x3x2xf32>) -> tensor<2x4x3x3xf32> loc("grid_sample")
+            %c = "onnx.GridSample"(%x, %grid) {mode = "bicubic", align_corners = 1 : i64} : (tensor<2x4x6x6xf32>, tensor<2x3x3x2xf32>) -> tensor<2x4x3x3xf32> loc("grid_sample_cubic")
+            %n = "onnx.GridSample"(%x, %grid) {mode = "bilinear", padding_mode = "border"} : (tensor<2x4x6x6xf32>, tensor<2x3x3x2xf32>) -> tensor<2x4x3x3xf32> loc("grid_sample_bilinear")
+            return %g, %c, %n : tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>
+          }
+        }
+        """;
+
+    [Fact]
+    public void FromThirteenToTwentyOneWhatChangedIsRewrittenAndComputesTheSame()
+    {
+        var module = MirReader.ParseText(Opset13, "opset13.mir");
+        double diff = UpgradeAndCompare(module, 21);
+        Assert.True(diff <= 1e-5, $"max abs diff {diff:E3}");
+
+        var ops = module.AllOperations().Where(o => o.Location.FirstName is not null).ToDictionary(o => o.Location.FirstName!);
+        foreach (var name in new[] { "reduce_mean", "reduce_max", "reduce_l2" })
+        {
+            Assert.Equal(2, ops[name].OperandCount);
+            Assert.Null(ops[name].GetAttr("axes"));
+        }
+        Assert.Equal(2, ops["reduce_sum"].OperandCount); // already an input at 13: left as it is
+        Assert.Equal(2L, ops["split"].GetInt("num_outputs"));
+        Assert.Equal("output_half_pixel", ((StringAttr)ops["roi_align"].GetAttr("coordinate_transformation_mode")!).Value);
+    }
+
+    [Fact]
+    public void GridSampleModesAreRenamedAtTwenty()
+    {
+        var module = MirReader.ParseText(Opset16, "opset16.mir");
+        double diff = UpgradeAndCompare(module, 21);
+        Assert.True(diff <= 1e-5, $"max abs diff {diff:E3}");
+        var ops = module.AllOperations().Where(o => o.Location.FirstName is not null).ToDictionary(o => o.Location.FirstName!);
+        Assert.Null(ops["grid_sample"].GetAttr("mode")); // the default was bilinear and is linear: the same
+        Assert.Equal("cubic", ((StringAttr)ops["grid_sample_cubic"].GetAttr("mode")!).Value);
+        Assert.Equal("linear", ((StringAttr)ops["grid_sample_bilinear"].GetAttr("mode")!).Value);
     }
 
     private const string Shapes = """
@@ -112,22 +185,30 @@ public sealed class OpsetUpgradeTests
     [InlineData("\"onnx.FancyNewOp\"(%x) : (tensor<2x3x4xf32>) -> tensor<2x3x4xf32>", "does not know whether FancyNewOp changed")]
     [InlineData("\"tf.Relu\"(%x) : (tensor<2x3x4xf32>) -> tensor<2x3x4xf32>", "the tf dialect is not ONNX")]
     [InlineData("\"mo.Something\"(%x) : (tensor<2x3x4xf32>) -> tensor<2x3x4xf32>", "the mo dialect")]
-    public void ChangedMeaningIsRefusedWithTheOpsNameAndNothingChanges(string op, string reason)
+    public void ChangedMeaningIsRefusedWithTheOpsNameAndNothingChanges(string op, string reason) => AssertRefused(op, reason, 8, 13);
+
+    [Theory]
+    [InlineData("\"onnx.GroupNormalization\"(%x, %x, %x) {num_groups = 2 : i64} : (tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<2x3x4xf32>) -> tensor<2x3x4xf32>", "GroupNormalization 'op': its scale and bias went from one value per group to one per channel")]
+    [InlineData("\"onnx.DFT\"(%x) : (tensor<2x3x4xf32>) -> tensor<2x3x4xf32>", "DFT 'op': its axis became an input")]
+    [InlineData("%o:2 = \"onnx.BatchNormalization\"(%x, %x, %x, %x, %x) : (tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<2x3x4xf32>) -> (tensor<2x3x4xf32>, tensor<2x3x4xf32>)", "training outputs")]
+    public void ChangedMeaningUpToTwentyOneIsRefused(string op, string reason) => AssertRefused(op, reason, 13, 21);
+
+    private static void AssertRefused(string op, string reason, int from, int to)
     {
         var text = $$"""
-            module attributes {onnx.opset = 8 : i64} {
+            module attributes {onnx.opset = {{from}} : i64} {
               func.func @main(%x: tensor<2x3x4xf32> {mo.name = "x"}) -> (tensor<2x3x4xf32> {mo.name = "y"}) {
                 %s = "onnx.Squeeze"(%x) {axes = [0]} : (tensor<2x3x4xf32>) -> tensor<2x3x4xf32> loc("squeeze")
-                %o = {{op}} loc("op")
+                {{(op.StartsWith('%') ? op : "%o = " + op)}} loc("op")
                 return %s : tensor<2x3x4xf32>
               }
             }
             """;
         var module = MirReader.ParseText(text, "refuse.mir");
         var before = MirPrinter.PrintToString(module);
-        Assert.False(OpsetUpgrade.TryUpgrade(module, 13, new PassContext(), out var whyNot));
+        Assert.False(OpsetUpgrade.TryUpgrade(module, to, new PassContext(), out var whyNot));
         Assert.Contains(reason, whyNot);
-        Assert.Contains("cannot raise opset 8 to 13", whyNot);
+        Assert.Contains($"cannot raise opset {from} to {to}", whyNot);
         Assert.Equal(before, MirPrinter.PrintToString(module));
     }
 
@@ -148,7 +229,7 @@ public sealed class OpsetUpgradeTests
     }
 
     [Fact]
-    public void AlreadyNewEnoughAndBeyondThirteen()
+    public void AlreadyNewEnoughAndBeyondTwentyOne()
     {
         var module = MirReader.ParseText("""
             module attributes {onnx.opset = 11 : i64} {
@@ -160,8 +241,8 @@ public sealed class OpsetUpgradeTests
         Assert.True(OpsetUpgrade.TryUpgrade(module, 10, new PassContext(), out var none));
         Assert.Null(none);
         Assert.Equal(11, OpsetUpgrade.CurrentOpset(module));
-        Assert.False(OpsetUpgrade.TryUpgrade(module, 19, new PassContext(), out var why));
-        Assert.Contains("only up to 13", why);
+        Assert.False(OpsetUpgrade.TryUpgrade(module, 22, new PassContext(), out var why));
+        Assert.Contains("only up to 21", why);
         Assert.Equal(11, OpsetUpgrade.CurrentOpset(module));
     }
 

@@ -31,6 +31,7 @@ public static class OnnxFacts
         if (Constants.TryGet(v, module, MaxParameterElements) is not { } c) return null;
         var elem = c.Type.Element;
         if (!elem.IsFloat && !elem.IsInteger) return null;
+        if (elem.IsPacked) return c.ToInt64s().Select(x => (double)x).ToArray();
         int size = elem.ByteSize;
         var result = new double[c.ElementCount];
         for (int i = 0; i < result.Length; i++)

@@ -34,6 +34,7 @@ public static class ConstantValues
         if (constant.GetAttr("value_int") is IntegerAttr i) return [i.Value];
         if (AttrInts(constant.GetAttr("value_ints")) is { } ints) return ints;
         if (Read(constant, dialects, resources, maxElements) is not { Type: var type } tensor || !type.Element.IsInteger) return null;
+        if (type.Element.IsPacked) return tensor.ToInt64s();
         var bytes = tensor.Bytes.Span;
         int size = type.Element.ByteSize;
         var result = new long[bytes.Length / size];
@@ -81,6 +82,7 @@ public static class ConstantValues
     {
         if (d.Type.ElementCount is not long n || n > ShapeContext.MaxConstantElements) return null;
         var bytes = d.ToFullBytes();
+        if (d.Type.Element.IsPacked) return new ConstantTensor(d.Type, bytes).ToInt64s();
         int size = d.Type.Element.ByteSize;
         var result = new long[n];
         for (int k = 0; k < n; k++) result[k] = ElementCodec.ReadInteger(bytes.AsSpan(k * size, size), d.Type.Element);
