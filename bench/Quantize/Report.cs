@@ -30,19 +30,19 @@ public static class Report
             Console.WriteLine($"  FAILED: {r.Failure}");
             return;
         }
-        Console.WriteLine($"  {"method",-16} | {"file MB",8} {"smaller",7} {"",4} | {"gzip MB",8} {"smaller",7} {"weights",7} {"",4} | " +
+        Console.WriteLine($"  {"method",-18} | {"file MB",8} {"smaller",7} {"",4} | {"gzip MB",8} {"smaller",7} {"weights",7} {"",4} | " +
                           $"{"max rel err",11} {"top-1",20} {"",4} {"PSNR dB",7} | {"latency ms",10} {"ratio",6} {"paired",6} {"cpu",6} {"",4} | {"mopt-opt s",10} {"pass s",6}");
         foreach (var m in r.Methods)
         {
             if (m.Failure is not null)
             {
-                Console.WriteLine($"  {m.Method.Name,-16} | FAILED: {m.Failure}");
+                Console.WriteLine($"  {m.Method.Name,-18} | FAILED: {m.Failure}");
                 continue;
             }
             var s = m.Sizes!;
             var a = m.Accuracy!;
             string top1 = a.Top1 is { } t ? $"{Pct(t)} ({a.Top1Agree}/{a.Top1Total})" : "n/a";
-            Console.WriteLine($"  {m.Method.Name,-16} | {Mb(s.Bytes),8} {r.SizeRatio(m),6:F2}x {Text(r.Size(m)),4} | " +
+            Console.WriteLine($"  {m.Method.Name,-18} | {Mb(s.Bytes),8} {r.SizeRatio(m),6:F2}x {Text(r.Size(m)),4} | " +
                               $"{Mb(s.Gzip),8} {Pct(r.GzipReduction(m)),7} {Pct(r.WeightsGzipReduction(m)),7} {Text(r.Gzip(m)),4} | " +
                               $"{Err(a.MaxRelError),11} {top1,20} {Text(r.Top1(m)),4} {Psnr(a.MinPsnr),7} | " +
                               $"{(m.LatencyMs is { } lm ? Ms(lm) : "—"),10} {m.LatencyRatio,6:F3} {m.PairedLatencyRatio,6:F3} {m.CpuLatencyRatio,6:F3} {Text(r.Latency(m)),4} | " +
@@ -97,7 +97,7 @@ public static class Report
     {
         Console.WriteLine();
         Console.WriteLine("summary: each method against the float model (--pipeline=deploy) in ONNX Runtime; — = target not applicable");
-        Console.WriteLine($"  {"model",-24} {"method",-16} | {"smaller",7} {"3.9/6x",6} | {"gzip",6} {">=70%",5} | {"top-1",6} {">=99%",5} | {"lost",6} {"<=1.0",5} | {"latency",7} {"(cpu)",6} {"<=1.00",6} | {"mopt-opt s",10}");
+        Console.WriteLine($"  {"model",-24} {"method",-18} | {"smaller",7} {"3.9/6x",6} | {"gzip",6} {">=70%",5} | {"top-1",6} {">=99%",5} | {"lost",6} {"<=1.0",5} | {"latency",7} {"(cpu)",6} {"<=1.00",6} | {"mopt-opt s",10}");
         var counts = new Dictionary<string, (int Met, int Of)>();
         void Count(string target, Verdict v)
         {
@@ -110,7 +110,7 @@ public static class Report
         {
             if (r.Failure is not null)
             {
-                Console.WriteLine($"  {r.Model.Name,-24} {"(all)",-16} | FAILED: {r.Failure}");
+                Console.WriteLine($"  {r.Model.Name,-24} {"(all)",-18} | FAILED: {r.Failure}");
                 failures.Add($"{r.Model.Name}: {r.Failure}");
                 foreach (var t in new[] { "size", "top-1", "latency", "gzip" }) Count(t, Verdict.Fail);
                 if (r.Model.Labelled is not null) Count("loss", Verdict.Fail);
@@ -131,7 +131,7 @@ public static class Report
                 string t1 = m.Accuracy?.Top1 is { } t ? Pct(t) : m.Accuracy?.MinPsnr is { } p ? Psnr(p) + "dB" : "";
                 string lat = m.LatencyRatio is { } l ? l.ToString("F3") : "";
                 string cpu = m.CpuLatencyRatio is { } c ? $"({c:F3})" : "";
-                Console.WriteLine($"  {r.Model.Name,-24} {m.Method.Name,-16} | {ratio,7} {Text(size),6} | {gz,6} {Text(gzip),5} | {t1,6} {Text(top1),5} | " +
+                Console.WriteLine($"  {r.Model.Name,-24} {m.Method.Name,-18} | {ratio,7} {Text(size),6} | {gz,6} {Text(gzip),5} | {t1,6} {Text(top1),5} | " +
                                   $"{lost,6} {Text(loss),5} | {lat,7} {cpu,6} {Text(latency),6} | {(m.ProcessSeconds is { } s ? s.ToString("F2") : m.Failure is null ? "" : "FAILED"),10}");
             }
         }
