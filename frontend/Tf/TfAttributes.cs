@@ -15,7 +15,8 @@ internal sealed class TfAttributes(MirModule module)
     /// <summary>Above this many bytes a tensor goes to a resource blob instead of a dense literal.</summary>
     public const int InlineTensorLimit = 1024;
 
-    public Attr Convert(AttrValue v, string hint) => v.ValueCase switch
+    /// <summary><paramref name="key"/>: the resource key a large tensor gets; <paramref name="what"/>: the node and attribute, for messages.</summary>
+    public Attr Convert(AttrValue v, string key, string what) => v.ValueCase switch
     {
         AttrValue.ValueOneofCase.S => new StringAttr(StringBytes.Decode(v.S.Span)),
         AttrValue.ValueOneofCase.I => IntegerAttr.I64(v.I),
@@ -23,14 +24,14 @@ internal sealed class TfAttributes(MirModule module)
         AttrValue.ValueOneofCase.B => v.B ? BoolAttr.True : BoolAttr.False,
         AttrValue.ValueOneofCase.Type => new TypeAttr(TfDataTypes.TypeOf((int)v.Type)),
         AttrValue.ValueOneofCase.Shape => Shape(v.Shape),
-        AttrValue.ValueOneofCase.Tensor => Tensor(v.Tensor, hint, InlineTensorLimit),
-        AttrValue.ValueOneofCase.List => List(v.List, hint),
-        AttrValue.ValueOneofCase.Func => Func(v.Func, hint),
+        AttrValue.ValueOneofCase.Tensor => Tensor(v.Tensor, key, what, InlineTensorLimit),
+        AttrValue.ValueOneofCase.List => List(v.List, key, what),
+        AttrValue.ValueOneofCase.Func => Func(v.Func, key, what),
         AttrValue.ValueOneofCase.Placeholder => DictionaryAttr.From([new NamedAttr("placeholder", new StringAttr(v.Placeholder))]),
         _ => DictionaryAttr.Empty,
     };
 
-    private ArrayAttr List(AttrValue.Types.ListValue l, string hint)
+    private ArrayAttr List(AttrValue.Types.ListValue l, string key, string what)
     {
         if (l.S.Count > 0) return ArrayAttr.Of(l.S.Select(s => (Attr)new StringAttr(StringBytes.Decode(s.Span))));
         if (l.I.Count > 0) return ArrayAttr.OfInts(l.I);
@@ -38,15 +39,15 @@ internal sealed class TfAttributes(MirModule module)
         if (l.B.Count > 0) return ArrayAttr.Of(l.B.Select(b => (Attr)(b ? BoolAttr.True : BoolAttr.False)));
         if (l.Type.Count > 0) return ArrayAttr.Of(l.Type.Select(t => (Attr)new TypeAttr(TfDataTypes.TypeOf((int)t))));
         if (l.Shape.Count > 0) return ArrayAttr.Of(l.Shape.Select(Shape));
-        if (l.Tensor.Count > 0) return ArrayAttr.Of(l.Tensor.Select((t, i) => Tensor(t, $"{hint}_{i}", InlineTensorLimit)));
-        return ArrayAttr.Of(l.Func.Select(f => (Attr)Func(f, hint)));
+        if (l.Tensor.Count > 0) return ArrayAttr.Of(l.Tensor.Select((t, i) => Tensor(t, $"{key}_{i}", what, InlineTensorLimit)));
+        return ArrayAttr.Of(l.Func.Select(f => (Attr)Func(f, key, what)));
     }
 
-    private DictionaryAttr Func(NameAttrList f, string hint) => DictionaryAttr.From(
+    private DictionaryAttr Func(NameAttrList f, string key, string what) => DictionaryAttr.From(
     [
         new NamedAttr("name", new StringAttr(f.Name)),
         new NamedAttr("attr", DictionaryAttr.From(f.Attr.OrderBy(kv => kv.Key, StringComparer.Ordinal)
-            .Select(kv => new NamedAttr(kv.Key, Convert(kv.Value, hint))))),
+            .Select(kv => new NamedAttr(kv.Key, Convert(kv.Value, $"{key}_{kv.Key}", what))))),
     ]);
 
     public static Attr Shape(TensorShapeProto s) =>
@@ -66,7 +67,7 @@ internal sealed class TfAttributes(MirModule module)
     /// <paramref name="inlineLimit"/> bytes; a dtype the IR has no element type for stays serialized in
     /// <c>{tensor_proto = dense&lt;"0x..."&gt; : tensor&lt;Nxui8&gt;}</c>.
     /// </summary>
-    public Attr Tensor(TensorProto t, string hint, int inlineLimit)
+    public Attr Tensor(TensorProto t, string key, string what, int inlineLimit)
     {
         if (TfDataTypes.ElementOf((int)t.Dtype) is not { } element || t.TensorShape is { UnknownRank: true } || t.TensorShape?.Dim.Any(d => d.Size < 0) == true)
             return Opaque(t);
@@ -76,8 +77,8 @@ internal sealed class TfAttributes(MirModule module)
         if (t.TensorContent.Length > 0)
         {
             if (t.TensorContent.Length != count * size)
-                throw new MirException($"{hint}: tensor_content has {t.TensorContent.Length} bytes, its shape {type.Text} needs {count * size}");
-            return Dense(type, t.TensorContent.Memory, hint, inlineLimit);
+                throw new MirException($"{what}: tensor_content has {t.TensorContent.Length} bytes, its shape {type.Text} needs {count * size}");
+            return Dense(type, t.TensorContent.Memory, key, inlineLimit);
         }
         var values = TypedValues(t, element, out int n);
         if (values is null) return Opaque(t);
@@ -85,7 +86,7 @@ internal sealed class TfAttributes(MirModule module)
         if (n == 0) return count <= 1 ? new DenseElementsAttr(type, new byte[count * size], false) : new DenseElementsAttr(type, new byte[size], true);
         if (n == 1 && count != 1) return new DenseElementsAttr(type, values, true);
         if (n > count)
-            throw new MirException($"{hint}: the tensor has {n} values, its shape {type.Text} has {count} elements");
+            throw new MirException($"{what}: the tensor has {n} values, its shape {type.Text} has {count} elements");
         if (n < count)
         {
             // TensorFlow fills the rest of the shape with the last value given.
@@ -94,14 +95,14 @@ internal sealed class TfAttributes(MirModule module)
             for (long i = n; i < count; i++) Array.Copy(values, (n - 1) * size, filled, i * size, size);
             values = filled;
         }
-        return Dense(type, values, hint, inlineLimit);
+        return Dense(type, values, key, inlineLimit);
     }
 
-    private Attr Dense(TensorType type, ReadOnlyMemory<byte> bytes, string hint, int inlineLimit)
+    private Attr Dense(TensorType type, ReadOnlyMemory<byte> bytes, string key, int inlineLimit)
     {
         if (bytes.Length <= inlineLimit) return new DenseElementsAttr(type, bytes.ToArray(), false);
         uint align = (uint)Math.Max(4, type.Element.ByteSize);
-        return new DenseResourceAttr(type, module.Resources.Add(hint, new ResourceBlob(align, bytes)));
+        return new DenseResourceAttr(type, module.Resources.Add(key, new ResourceBlob(align, bytes)));
     }
 
     private static DictionaryAttr Opaque(TensorProto t) =>

@@ -177,8 +177,8 @@ public sealed class TfImporter
     /// <summary>The node's attributes by name; a Const's value goes to a resource blob unless it is a splat.</summary>
     private DictionaryAttr NodeAttrs(NodeDef n) => DictionaryAttr.From(n.Attr.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv =>
         new NamedAttr(kv.Key, n.Op == "Const" && kv.Key == "value" && kv.Value.ValueCase == AttrValue.ValueOneofCase.Tensor
-            ? _attrs.Tensor(kv.Value.Tensor, n.Name, 0)
-            : _attrs.Convert(kv.Value, $"node '{n.Name}' ({n.Op}) attribute '{kv.Key}'"))));
+            ? _attrs.Tensor(kv.Value.Tensor, n.Name, $"'{_name}': node '{n.Name}' (Const)", 0)
+            : _attrs.Convert(kv.Value, $"{n.Name}_{kv.Key}", $"'{_name}': node '{n.Name}' ({n.Op}) attribute '{kv.Key}'"))));
 
     /// <summary>The nodes with every input (data or control) before its consumer, otherwise in file order; a cycle is an error.</summary>
     private List<NodeDef> TopologicalOrder(Dictionary<string, NodeDef> byName)

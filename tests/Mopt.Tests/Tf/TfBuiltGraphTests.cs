@@ -145,6 +145,8 @@ public sealed class TfBuiltGraphTests
     [InlineData("cycle", "node 'b' (Relu): its input 'a' depends on it (a cycle")]
     [InlineData("nodtype", "node 'x' (Placeholder) has no dtype")]
     [InlineData("output", "output 'nope' names no node")]
+    [InlineData("content", "node 'k' (Const): tensor_content has 4 bytes, its shape tensor<2xf32> needs 8")]
+    [InlineData("values", "node 'k' (Const): the tensor has 3 values, its shape tensor<2xf32> has 2 elements")]
     public void BadGraphsNameTheNode(string which, string message)
     {
         var g = new GraphDef();
@@ -155,6 +157,14 @@ public sealed class TfBuiltGraphTests
             case "cycle": g.Node.Add(Node("a", "Relu", "b")); g.Node.Add(Node("b", "Relu", "a")); break;
             case "nodtype": g.Node.Add(Node("x", "Placeholder")); break;
             case "output": g.Node.Add(Node("c", "NoOp")); options = new TfImportOptions { Outputs = ["nope"] }; break;
+            case "content" or "values":
+                var k = Node("k", "Const");
+                var t = new TensorProto { Dtype = DataType.DtFloat, TensorShape = Shape(2) };
+                if (which == "content") t.TensorContent = ByteString.CopyFrom(0, 0, 128, 63);
+                else t.FloatVal.Add([1f, 2f, 3f]);
+                k.Attr["value"] = new AttrValue { Tensor = t };
+                g.Node.Add(k);
+                break;
         }
         var e = Assert.Throws<MirException>(() => TfImporter.Import(TfImporter.Parse(g.ToByteArray(), "bad.pb"), "bad.pb", options));
         Assert.Contains("'bad.pb': " + message, e.Message);
