@@ -114,10 +114,19 @@ public sealed class TfImporter
             resultCount[o.Node] = Math.Max(resultCount[o.Node], o.Index + 1);
         }
 
-        var placeholders = _graph.Node.Where(n => n.Op == "Placeholder").ToList();
+        var cut = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var c in _options.Inputs.Select(ParseInput))
+        {
+            if (!byName.ContainsKey(c.Node) || c.Control || c.Index != 0)
+                throw new MirException($"'{_name}': input '{c.Node}' {(byName.ContainsKey(c.Node) ? "must name a node's first output" : "names no node")}");
+            cut.Add(c.Node);
+        }
+        var keep = cut.Count > 0 ? Between(cut, outputs, byName) : null;
+        var placeholders = _graph.Node.Where(n => keep is null ? n.Op == "Placeholder" : keep.Contains(n.Name) && (n.Op == "Placeholder" || cut.Contains(n.Name))).ToList();
         var argTypes = new List<MirType>();
         foreach (var p in placeholders)
         {
+            if (p.Op != "Placeholder") { argTypes.Add(CutType(p)); continue; }
             if (!p.Attr.TryGetValue("dtype", out var dt) || dt.ValueCase != AttrValue.ValueOneofCase.Type)
                 throw new MirException($"'{_name}': node '{p.Name}' (Placeholder) has no dtype");
             p.Attr.TryGetValue("shape", out var shape);
@@ -131,9 +140,11 @@ public sealed class TfImporter
             var p = placeholders[i];
             var attrs = new List<NamedAttr> { new("mo.name", new StringAttr(p.Name)) };
             // The Placeholder's own attributes (dtype, shape, _output_shapes, ...) so that the written node is the same.
-            attrs.Add(new NamedAttr("tf.attrs", NodeAttrs(p)));
+            attrs.Add(new NamedAttr("tf.attrs", p.Op == "Placeholder" ? NodeAttrs(p) : DictionaryAttr.From(
+                [new NamedAttr("dtype", new TypeAttr(((TensorType)argTypes[i]).Element)), new NamedAttr("shape", UnitAttr.Instance)])));
             if (p.Device.Length > 0) attrs.Add(new NamedAttr("tf.device", new StringAttr(p.Device)));
-            if (p.Input.Count > 0) attrs.Add(new NamedAttr("tf.control_inputs", ArrayAttr.OfStrings(p.Input.Select(s => ParseInput(s).Node))));
+            // A cut node's own inputs are left behind; a Placeholder has control inputs only.
+            if (p.Op == "Placeholder" && p.Input.Count > 0) attrs.Add(new NamedAttr("tf.control_inputs", ArrayAttr.OfStrings(p.Input.Select(s => ParseInput(s).Node))));
             func.SetArgAttrs(i, DictionaryAttr.From(attrs));
             args[p.Name] = func.Arguments[i];
         }
@@ -141,7 +152,7 @@ public sealed class TfImporter
         var builder = OpBuilder.AtEnd(func.Body);
         foreach (var n in TopologicalOrder(byName))
         {
-            if (n.Op == "Placeholder") continue;
+            if (n.Op == "Placeholder" || args.ContainsKey(n.Name) || (keep is not null && !keep.Contains(n.Name))) continue;
             var operands = new List<Value>();
             var control = new List<string>();
             foreach (var s in n.Input)
@@ -172,6 +183,29 @@ public sealed class TfImporter
             func.SetResultAttrs(i, DictionaryAttr.From([new NamedAttr("mo.name", new StringAttr(outputs[i].Index == 0 ? outputs[i].Node : $"{outputs[i].Node}:{outputs[i].Index}"))]));
         Verifier.Verify(_module, $"'{_name}'");
         return _module;
+    }
+
+    /// <summary>The nodes the outputs need, walking inputs (data and control) back no further than the cut nodes.</summary>
+    private static HashSet<string> Between(HashSet<string> cut, List<Input> outputs, Dictionary<string, NodeDef> byName)
+    {
+        var keep = new HashSet<string>(StringComparer.Ordinal);
+        var work = new Stack<string>(outputs.Select(o => o.Node));
+        while (work.Count > 0)
+        {
+            var name = work.Pop();
+            if (!keep.Add(name) || cut.Contains(name)) continue;
+            foreach (var s in byName[name].Input) work.Push(ParseInput(s).Node);
+        }
+        return keep;
+    }
+
+    /// <summary>A cut node's output as an argument: its <c>T</c> (or <c>dtype</c>) element type, shape unknown.</summary>
+    private MirType CutType(NodeDef n)
+    {
+        foreach (var key in new[] { "T", "dtype" })
+            if (n.Attr.TryGetValue(key, out var v) && v.ValueCase == AttrValue.ValueOneofCase.Type && TfDataTypes.ElementOf((int)v.Type) is { } e)
+                return TensorType.Unranked(e);
+        throw new MirException($"'{_name}': cannot cut at node '{n.Name}' ({n.Op}): it has no T or dtype attribute of a numeric type to give the input");
     }
 
     /// <summary>The node's attributes by name; a Const's value goes to a resource blob unless it is a splat.</summary>

@@ -39,6 +39,9 @@ public sealed class CommandLine
     /// <summary><c>--tf-outputs=a,b:1</c>: a GraphDef's outputs as tensor names (default: the nodes no one consumes).</summary>
     public List<string> TfOutputs { get; } = new();
 
+    /// <summary><c>--tf-inputs=a,b</c>: the nodes to cut a GraphDef at, which become its inputs.</summary>
+    public List<string> TfInputs { get; } = new();
+
     /// <summary><c>--quant-report=FILE.json</c>: the report of every quantize-int8 pass in the pipeline.</summary>
     public string? QuantReport { get; private set; }
 
@@ -104,6 +107,9 @@ public sealed class CommandLine
                 case "verify-inputs": cl.VerifyInputs = Required(name, value); break;
                 case "quant-report": cl.QuantReport = Required(name, value); break;
                 case "calibration-table": cl.CalibrationTable = Required(name, value); break;
+                case "tf-inputs":
+                    cl.TfInputs.AddRange(Required(name, value).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+                    break;
                 case "tf-outputs":
                     cl.TfOutputs.AddRange(Required(name, value).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
                     break;
@@ -184,6 +190,8 @@ public sealed class CommandLine
 
         TensorFlow input (.pb):
           --tf-outputs=A,B:1          the graph's outputs as tensor names (default: the nodes no one consumes)
+          --tf-inputs=A,B             cut the graph at these nodes: each becomes an input of its T/dtype, and what
+                                      only feeds them is left out (transform_graph's --inputs)
 
         Verification (ONNX Runtime):
           --verify-against=MODEL      run MODEL and the result on the same inputs; print max abs/rel diff and top-1

@@ -90,4 +90,20 @@ public sealed class TfRealGraphTests
         for (long i = 0; i < count; i++) Array.Copy(values, Math.Min(i, values.Length / size - 1) * size, full, i * size, size);
         return full;
     }
+
+    [SharedModelsFact]
+    public void KwsGraphCutAtReshapeKeepsOnlyTheNetwork()
+    {
+        var module = TfImporter.ImportFile(Path.Combine(TfModels, "ml_kws_ds_cnn_s/DS_CNN_S.pb"), new TfImportOptions { Inputs = ["Reshape_1"] });
+        var func = module.MainFunction;
+        Assert.Equal("Reshape_1", func.ArgName(0));
+        Assert.Equal(["labels_softmax"], Enumerable.Range(0, func.Type.Results.Count).Select(i => func.ResultName(i)));
+        var ops = func.Body.Operations.Select(o => o.Name).ToList();
+        Assert.DoesNotContain("tf.DecodeWav", ops);
+        Assert.DoesNotContain("tf.Mfcc", ops);
+        // 152 nodes less seven: the front end (wav_data, DecodeWav, AudioSpectrogram, Mfcc, Reshape and its shape) and
+        // Reshape_1's shape; Reshape_1 is the argument (ops also holds the return).
+        Assert.Equal(152 - 7, ops.Count - 1 + func.Arguments.Count);
+        Assert.Equal(4, ops.Count(o => o == "tf.DepthwiseConv2dNative"));
+    }
 }
