@@ -1,4 +1,5 @@
 using Mopt.Backend.Onnx;
+using Mopt.Backend.Tf;
 using Mopt.Ir;
 using Mopt.Ir.Printing;
 
@@ -24,7 +25,7 @@ public static class ModelWriters
 {
     public static IModelWriter For(string path, PrintOptions printOptions)
     {
-        IModelWriter[] all = [new MirTextWriter(printOptions), new OnnxModelWriter()];
+        IModelWriter[] all = [new MirTextWriter(printOptions), new OnnxModelWriter(), new TfModelWriter()];
         return all.FirstOrDefault(w => w.CanWrite(path))
             ?? throw new MirException($"'{path}': unknown output format (mopt writes {string.Join(", ", all.Select(w => w.Format))}; chosen by extension)");
     }

@@ -1,6 +1,7 @@
 using Mopt.Dialects.Func;
 using Mopt.Dialects.Mo;
 using Mopt.Dialects.Onnx;
+using Mopt.Dialects.Tf;
 using Mopt.Ir;
 
 namespace Mopt.Dialects;
@@ -12,5 +13,5 @@ namespace Mopt.Dialects;
 public static class StandardDialects
 {
     public static DialectRegistry Registry { get; } =
-        new([FuncDialect.Builtin, FuncDialect.Func, MoDialect.Dialect, OnnxDialect.Dialect], MoResultNames.Instance);
+        new([FuncDialect.Builtin, FuncDialect.Func, MoDialect.Dialect, OnnxDialect.Dialect, TfDialect.Dialect], MoResultNames.Instance);
 }

@@ -36,6 +36,12 @@ public sealed class CommandLine
     /// <summary><c>--calibration-table=FILE</c>: the activation ranges of the quantize-int8 pass, as TensorRT's calibration cache.</summary>
     public string? CalibrationTable { get; private set; }
 
+    /// <summary><c>--tf-outputs=a,b:1</c>: a GraphDef's outputs as tensor names (default: the nodes no one consumes).</summary>
+    public List<string> TfOutputs { get; } = new();
+
+    /// <summary><c>--tf-inputs=a,b</c>: the nodes to cut a GraphDef at, which become its inputs.</summary>
+    public List<string> TfInputs { get; } = new();
+
     /// <summary><c>--quant-report=FILE.json</c>: the report of every quantize-int8 pass in the pipeline.</summary>
     public string? QuantReport { get; private set; }
 
@@ -101,6 +107,12 @@ public sealed class CommandLine
                 case "verify-inputs": cl.VerifyInputs = Required(name, value); break;
                 case "quant-report": cl.QuantReport = Required(name, value); break;
                 case "calibration-table": cl.CalibrationTable = Required(name, value); break;
+                case "tf-inputs":
+                    cl.TfInputs.AddRange(Required(name, value).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+                    break;
+                case "tf-outputs":
+                    cl.TfOutputs.AddRange(Required(name, value).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+                    break;
                 case "verify-tolerance":
                     cl.VerifyTolerance = double.TryParse(Required(name, value), NumberStyles.Float, CultureInfo.InvariantCulture, out var tol) && tol >= 0
                         ? tol : throw new PipelineException($"--verify-tolerance expects a non-negative number, not '{value}'");
@@ -175,6 +187,11 @@ public sealed class CommandLine
           --elide-constants-larger-than=N
                                       print constants of more than N elements as dense_resource<__elided__>
                                       (for reading; such a dump cannot be read back as a model)
+
+        TensorFlow input (.pb):
+          --tf-outputs=A,B:1          the graph's outputs as tensor names (default: the nodes no one consumes)
+          --tf-inputs=A,B             cut the graph at these nodes: each becomes an input of its T/dtype, and what
+                                      only feeds them is left out (transform_graph's --inputs)
 
         Verification (ONNX Runtime):
           --verify-against=MODEL      run MODEL and the result on the same inputs; print max abs/rel diff and top-1

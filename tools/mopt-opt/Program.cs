@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Mopt.Backend;
 using Mopt.Backend.Runtime;
 using Mopt.Frontend;
+using Mopt.Frontend.Tf;
 using Mopt.Ir;
 using Mopt.Ir.Printing;
 using Mopt.Passes;
@@ -49,7 +50,11 @@ namespace Mopt.Tools.Opt
             var total = Stopwatch.StartNew();
             var clock = Stopwatch.StartNew();
 
-            var module = ModelReaders.For(cl.Input).Read(cl.Input);
+            var reader = ModelReaders.For(cl.Input);
+            if (cl.TfOutputs.Count > 0 || cl.TfInputs.Count > 0)
+                reader = reader is TfModelReader ? new TfModelReader(new TfImportOptions { Outputs = cl.TfOutputs, Inputs = cl.TfInputs })
+                    : throw new PipelineException($"--tf-outputs and --tf-inputs apply to a TensorFlow .pb input, not '{cl.Input}'");
+            var module = reader.Read(cl.Input);
             DefinitionVerifier.Verify(module, Mopt.Dialects.StandardDialects.Registry); // operand counts and attribute kinds its op definitions declare
             timings.Add(("parse and verify input", clock.Elapsed));
 
