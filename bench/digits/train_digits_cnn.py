@@ -10,13 +10,12 @@ machine and versions give the same model. Writes into OUT:
   digits_cnn.json         what was trained and the float model's test top-1 (measured here in PyTorch)
 Images are scaled as the training saw them: (pixel / 16 - mean) / std with the training set's mean and std.
 """
-import argparse, json, os, random, sys
+import argparse, os, sys
 
-import numpy as np
 import torch
 from torch import nn
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
+
+from digits_common import DATASET, seeded_split, top1, train, write_dataset, write_info
 
 
 class DigitsCnn(nn.Module):
@@ -40,55 +39,20 @@ def main():
     ap.add_argument("--test-fraction", type=float, default=0.4)
     a = ap.parse_args()
 
-    random.seed(a.seed); np.random.seed(a.seed); torch.manual_seed(a.seed)
-    torch.use_deterministic_algorithms(True)
-    torch.set_num_threads(1)
+    x_train, x_test, y_train, y_test, mean, std = seeded_split(a.seed, a.test_fraction)
+    model = train(DigitsCnn(), x_train, y_train, a.epochs, 2e-3, a.seed)
+    accuracy = top1(model, x_test, y_test)
 
-    digits = load_digits()
-    x = (digits.images.astype(np.float32) / 16.0)[:, None, :, :]
-    y = digits.target.astype(np.int64)
-    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=a.test_fraction, random_state=a.seed, stratify=y)
-    mean, std = float(x_train.mean()), float(x_train.std())
-    x_train = (x_train - mean) / std
-    x_test = (x_test - mean) / std
-
-    model = DigitsCnn()
-    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, a.epochs)
-    xt, yt = torch.from_numpy(x_train), torch.from_numpy(y_train)
-    gen = torch.Generator().manual_seed(a.seed)
-    for epoch in range(a.epochs):
-        model.train()
-        perm = torch.randperm(len(xt), generator=gen)
-        for i in range(0, len(xt), 32):
-            idx = perm[i:i + 32]
-            loss = nn.functional.cross_entropy(model(xt[idx]), yt[idx])
-            opt.zero_grad(); loss.backward(); opt.step()
-        sched.step()
-
-    model.eval()
-    with torch.no_grad():
-        pred = model(torch.from_numpy(x_test)).argmax(1).numpy()
-    top1 = float((pred == y_test).mean())
-
-    os.makedirs(os.path.join(a.out, "calibration"), exist_ok=True)
-    os.makedirs(os.path.join(a.out, "eval"), exist_ok=True)
+    write_dataset(a.out, x_train, x_test, y_test, a.calibration, a.seed)
     onnx_path = os.path.join(a.out, "digits_cnn.onnx")
     # PRESERVE keeps the BatchNormalization ops (EVAL would fold them into the convs during export).
     torch.onnx.export(model, torch.from_numpy(x_test[:1]), onnx_path, opset_version=13, input_names=["image"], output_names=["logits"],
                       dynamic_axes={"image": {0: "N"}, "logits": {0: "N"}}, training=torch.onnx.TrainingMode.PRESERVE,
                       do_constant_folding=False)
-    rng = np.random.default_rng(a.seed)
-    for k, i in enumerate(rng.choice(len(x_train), size=min(a.calibration, len(x_train)), replace=False)):
-        np.save(os.path.join(a.out, "calibration", f"{k:04d}.npy"), x_train[i:i + 1])
-    np.save(os.path.join(a.out, "eval", "images.npy"), x_test)
-    np.save(os.path.join(a.out, "eval", "labels.npy"), y_test)
-    info = {"dataset": "sklearn.datasets.load_digits (1797 8x8 images, 10 classes)", "seed": a.seed, "epochs": a.epochs,
+    info = {"dataset": DATASET, "seed": a.seed, "epochs": a.epochs,
             "train": len(x_train), "test": len(x_test), "calibration": min(a.calibration, len(x_train)),
-            "mean": mean, "std": std, "float_top1": top1, "torch": torch.__version__}
-    with open(os.path.join(a.out, "digits_cnn.json"), "w") as f:
-        json.dump(info, f, indent=1)
-    print(json.dumps(info))
+            "mean": mean, "std": std, "float_top1": accuracy, "torch": torch.__version__}
+    write_info(os.path.join(a.out, "digits_cnn.json"), info)
 
 
 if __name__ == "__main__":
