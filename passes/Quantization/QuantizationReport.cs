@@ -63,10 +63,7 @@ public sealed class QuantizationReport
             w.WriteString("kind", t.Kind);
             w.WriteString("type", t.Type);
             w.WriteString("method", t.Method);
-            w.WriteStartArray("range");
-            Number(w, t.Min);
-            Number(w, t.Max);
-            w.WriteEndArray();
+            Range(w, t.Min, t.Max);
             if (t.Axis is int axis) w.WriteNumber("axis", axis);
             if (t.Params.Count == 1)
             {
@@ -118,10 +115,7 @@ public sealed class QuantizationReport
                 {
                     w.WriteStartObject();
                     w.WriteString("method", candidate.Method);
-                    w.WriteStartArray("range");
-                    Number(w, candidate.Min);
-                    Number(w, candidate.Max);
-                    w.WriteEndArray();
+                    Range(w, candidate.Min, candidate.Max);
                     w.WritePropertyName("relative_squared_error");
                     Number(w, error);
                     w.WriteEndObject();
@@ -138,10 +132,7 @@ public sealed class QuantizationReport
             {
                 w.WriteStartObject();
                 w.WriteString("tensor", h.Name);
-                w.WriteStartArray("range");
-                Number(w, h.Min);
-                Number(w, h.Max);
-                w.WriteEndArray();
+                Range(w, h.Min, h.Max);
                 w.WriteNumber("bin_width", h.Width);
                 w.WriteStartArray("positive");
                 foreach (var n in h.Positive) w.WriteNumberValue(n);
@@ -154,6 +145,15 @@ public sealed class QuantizationReport
             w.WriteEndArray();
         }
         w.WriteEndObject();
+    }
+
+    /// <summary>"range": [min, max].</summary>
+    private static void Range(Utf8JsonWriter w, double min, double max)
+    {
+        w.WriteStartArray("range");
+        Number(w, min);
+        Number(w, max);
+        w.WriteEndArray();
     }
 
     /// <summary>JSON has no infinity: an exact layer (no error) has SQNR null.</summary>
