@@ -17,7 +17,7 @@ public static class OpenCvTfGraphs
             "read as is; 'output' is an Identity of model/pred/BiasAdd, which OpenCV folds into the MatMul layer"),
         new("cifar10", "utensor_cifar10_cnn/cifar10_cnn.pb", [], "Placeholder", [1, 32, 32, 3], "fully_connect_2/logits", "fully_connect_2/MatMul", false, TfGraphInput.Pattern,
             "the original fails ('Input layer not found: Reshape/shape': OpenCV does not resolve the input written 'Reshape/shape:0'); "
-            + "mopt's copy writes 'Reshape/shape' and is read; OpenCV's ArgMax 'pred' is wrong (0 for any input), so the logits are compared"),
+            + "mopt's copy writes 'Reshape/shape' and is read; OpenCV's ArgMax 'pred' is wrong (0 where the logits' argmax is 2), so the logits are compared"),
         new("kws_cnn", "ml_kws_cnn_s/CNN_S.pb", ["Reshape_1"], "Reshape_1", [1, 49, 10, 1], "labels_softmax", "labels_softmax", false, TfGraphInput.Pattern,
             "the original loads but starts at a DT_STRING wav_data; mopt's copy cut at Reshape_1 is run"),
         new("kws_ds_cnn", "ml_kws_ds_cnn_s/DS_CNN_S.pb", ["Reshape_1"], "Reshape_1", [1, 49, 10, 1], "labels_softmax", "labels_softmax", false, TfGraphInput.Pattern,
