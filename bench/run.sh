@@ -26,8 +26,11 @@ benchmarks:
                 batch-norms, ResNet-18, MobileNetV2, an MLP and the real models: file and gzip sizes, max relative error and
                 top-1 agreement against float, latency in ONNX Runtime (ORT_ENABLE_ALL, 1 thread), time to quantize;
                 PASS/FAIL per target (>= 3.9x smaller, top-1 >= 99%, latency <= float, round-weights gzip >= 70%)
+  tf            per graph in ../shared/models/tf: node count before and after tf-deploy, mopt's import + write .pb,
+                tf-deploy and lowering to .onnx, in process, against OpenCV's dnn importer on the same file (ratio,
+                target <= 1.0x); the lowered model in ONNX Runtime against OpenCV's outputs (max relative difference)
 
---mopt-build picks the mopt-opt that is timed:
+--mopt-build picks the mopt-opt that is timed (tf runs mopt in process, as a library: it takes no --mopt-build):
   aot   artifacts/mopt-opt/mopt-opt, the command as scripts/setup.sh ships it (Native AOT) (default)
   r2r   dotnet publish -r linux-x64 -p:PublishReadyToRun=true -> artifacts/publish/mopt-opt-r2r/
   jit   artifacts/bin/mopt-opt/release/mopt-opt, the plain Release build
@@ -62,7 +65,9 @@ done
 case "$name" in ""|-h|--help|help|list) usage; exit 0 ;; esac
 
 mopt_args=()
+[ "$name" = tf ] && flavour=none # mopt runs in the benchmark's own process
 case "$flavour" in
+    none) ;;
     jit) ;;
     r2r) publish r2r "$root/artifacts/publish/mopt-opt-r2r" --self-contained false -p:PublishReadyToRun=true
          mopt_args=(--mopt "$root/artifacts/publish/mopt-opt-r2r/mopt-opt") ;;
@@ -93,6 +98,10 @@ case "$name" in
         fi
         build "$here/Quantize/Quantize.csproj"
         exec dotnet "$root/artifacts/bin/Quantize/release/Quantize.dll" "${mopt_args[@]}" "${args[@]}"
+        ;;
+    tf)
+        build "$here/TfBench/TfBench.csproj"
+        exec dotnet "$root/artifacts/bin/TfBench/release/TfBench.dll" "${args[@]}"
         ;;
     ""|-h|--help|help|list)
         usage
