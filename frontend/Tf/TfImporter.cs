@@ -52,6 +52,12 @@ public sealed class TfImporter
                 ? "the file is truncated" : "the file is not a protobuf GraphDef";
             throw new MirException($"'{name}': not a TensorFlow GraphDef: {why}");
         }
+        return Check(graph, name);
+    }
+
+    /// <summary>The checks that tell a GraphDef from another protobuf that happened to parse as one.</summary>
+    public static GraphDef Check(GraphDef graph, string name)
+    {
         // Another protobuf often parses as a GraphDef with nameless nodes or none: a real graph names each node and its op.
         if (graph.Node.Count == 0 && graph.Library is null)
             throw new MirException($"'{name}': not a TensorFlow GraphDef: it has no nodes");
