@@ -60,7 +60,7 @@ namespace Mopt.Tools.Opt
                 {
                     TfModelReader => new TfModelReader(tfOptions),
                     TfMetaGraphReader => new TfMetaGraphReader(tfOptions),
-                    _ => throw new PipelineException($"--tf-outputs and --tf-inputs apply to a TensorFlow .pb or .meta input, not '{cl.Input}'"),
+                    _ => throw new PipelineException($"--tf-outputs and --tf-inputs apply to a TensorFlow .pb input (or .meta), not '{cl.Input}'"),
                 };
             }
             var module = reader.Read(cl.Input);
