@@ -25,6 +25,7 @@ public sealed class TfFreezer
     private readonly Dictionary<string, NodeDef> _byName = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _keys = new(StringComparer.Ordinal);          // variable node → the key its saver restores it from
     private readonly Dictionary<string, string> _frozenKeys = new(StringComparer.Ordinal);    // Const made → the key it holds
+    private readonly Dictionary<string, byte[]> _read = new(StringComparer.Ordinal);          // key → its bytes, read once
 
     private TfFreezer(GraphDef graph, TensorBundle bundle, string name)
     {
@@ -158,7 +159,8 @@ public sealed class TfFreezer
         if (variable.Attr.TryGetValue("shape", out var sv) && sv.Shape is { UnknownRank: false } declared
             && (declared.Dim.Count != shape.Dim.Count || declared.Dim.Zip(shape.Dim).Any(p => p.First.Size >= 0 && p.First.Size != p.Second.Size)))
             throw new MirException($"{ckpt}: tensor '{key}' has shape {ShapeText(shape)}, but {variable.Op} node '{variable.Name}' has shape {ShapeText(declared)}");
-        var bytes = _bundle.Read(key);
+        // Two reads of one resource variable share the bytes.
+        if (!_read.TryGetValue(key, out var bytes)) _read[key] = bytes = _bundle.Read(key);
         _frozenKeys[node.Name] = key;
         var constant = new NodeDef { Name = node.Name, Op = "Const", Device = node.Device };
         constant.Attr["dtype"] = new AttrValue { Type = dtype };

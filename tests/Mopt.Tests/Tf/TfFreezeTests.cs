@@ -40,6 +40,8 @@ public sealed class TfFreezeTests
     [Fact]
     public void RealBundleReadsItsHeaderEntriesAndBytes()
     {
+        // TensorFlow wrote this index's one data block (offset 0, 87 bytes) snappy-compressed: trailer type byte 1.
+        Assert.Equal(1, File.ReadAllBytes(Prefix + ".index")[87]);
         var bundle = TensorBundle.Open(Prefix);
         Assert.Equal(1, bundle.Header.NumShards);
         Assert.Equal(["a", "a2", "b", "c", "c2"], bundle.Entries.Keys.Order(StringComparer.Ordinal));

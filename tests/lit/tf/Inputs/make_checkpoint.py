@@ -5,7 +5,8 @@ under the empty key, a BundleEntryProto per tensor) and PREFIX.data-00000-of-000
 tensorflow/core/protobuf/{meta_graph,saver,tensor_bundle}.proto and tensorflow/core/lib/io/table_format.txt.
 Usage: make_checkpoint.py <variables|resource> PREFIX [fault]
 fault: missing (no 'b' in the bundle), dtype (the kernel saved as double), shape (the kernel saved as [4]),
-badcrc (a data byte changed), truncdata, truncindex, noshard (no .data file), train (the output needs an Assign)."""
+badcrc (a data byte changed), truncdata, truncindex, noshard (no .data file), train (the output needs an Assign),
+twoshards (no fault: the tensors in two data shards)."""
 import struct
 import sys
 
@@ -164,9 +165,9 @@ def resource(fault):
     return g, {"v": (DT_FLOAT, [3], struct.pack("<3f", 4, 5, 6))}
 
 
-def entry(dtype, dims, offset, data):  # BundleEntryProto: dtype 1, shape 2, offset 4, size 5, crc32c 6 (fixed32)
-    return (vfield(1, dtype) + field(2, shape(*dims)) + (vfield(4, offset) if offset else b"") + vfield(5, len(data)) +
-            varint(6 << 3 | 5) + struct.pack("<I", mask(crc32c(data))))
+def entry(dtype, dims, shard, offset, data):  # BundleEntryProto: dtype 1, shape 2, shard_id 3, offset 4, size 5, crc32c 6
+    return (vfield(1, dtype) + field(2, shape(*dims)) + (vfield(3, shard) if shard else b"") + (vfield(4, offset) if offset else b"") +
+            vfield(5, len(data)) + varint(6 << 3 | 5) + struct.pack("<I", mask(crc32c(data))))
 
 
 def main():
@@ -183,11 +184,14 @@ def main():
         tensors["dense/kernel"] = (DT_DOUBLE, [3], struct.pack("<3d", 1, 2, 3))
     if fault == "shape":
         tensors["dense/kernel"] = (DT_FLOAT, [4], struct.pack("<4f", 1, 2, 3, 4))
-    data, entries = b"", [(b"", vfield(1, 1) + field(3, vfield(1, 1)))]  # header: num_shards 1, version { producer 1 }
-    for key in sorted(tensors):
+    shards = 2 if fault == "twoshards" else 1  # then each tensor in turn goes to the next shard
+    datas, entries = [b""] * shards, [(b"", vfield(1, shards) + field(3, vfield(1, 1)))]  # header: num_shards, version { producer 1 }
+    for i, key in enumerate(sorted(tensors)):
         dtype, dims, content = tensors[key]
-        entries.append((key.encode(), entry(dtype, dims, len(data), content)))
-        data += content
+        shard = i % shards
+        entries.append((key.encode(), entry(dtype, dims, shard, len(datas[shard]), content)))
+        datas[shard] += content
+    data = datas[0]
     if fault == "badcrc":
         data = data[:-1] + bytes([data[-1] ^ 1])
     if fault == "truncdata":
@@ -197,9 +201,10 @@ def main():
         index = index[:-10]
     with open(prefix + ".index", "wb") as f:
         f.write(index)
-    if fault != "noshard":
-        with open(prefix + ".data-00000-of-00001", "wb") as f:
-            f.write(data)
+    datas[0] = data
+    for shard in range(shards if fault != "noshard" else 0):
+        with open(f"{prefix}.data-{shard:05d}-of-{shards:05d}", "wb") as f:
+            f.write(datas[shard])
 
 
 if __name__ == "__main__":
