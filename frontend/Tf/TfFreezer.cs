@@ -48,18 +48,17 @@ public sealed class TfFreezer
     /// <summary>The ops that change a variable or a checkpoint: a frozen graph has none.</summary>
     private static bool WritesState(string op) =>
         op.StartsWith("Assign", StringComparison.Ordinal) || op.StartsWith("Apply", StringComparison.Ordinal)
-        || op.StartsWith("ResourceApply", StringComparison.Ordinal) || op.StartsWith("ScatterUpdate", StringComparison.Ordinal)
+        || op.StartsWith("ResourceApply", StringComparison.Ordinal) || ScatterWrites.Contains(op)
         || op.StartsWith("ResourceScatter", StringComparison.Ordinal) || op.StartsWith("Save", StringComparison.Ordinal)
         || op.StartsWith("Restore", StringComparison.Ordinal) || op is "MergeV2Checkpoints" or "DestroyResourceOp";
 
-    private static (string Node, int Index, bool Control) ParseInput(string s)
+    private static readonly HashSet<string> ScatterWrites = new(StringComparer.Ordinal)
     {
-        if (s.StartsWith('^')) return (s[1..], 0, true);
-        int colon = s.LastIndexOf(':');
-        if (colon > 0 && int.TryParse(s.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int i))
-            return (s[..colon], i, false);
-        return (s, 0, false);
-    }
+        "ScatterUpdate", "ScatterAdd", "ScatterSub", "ScatterMul", "ScatterDiv", "ScatterMin", "ScatterMax",
+        "ScatterNdUpdate", "ScatterNdAdd", "ScatterNdSub", "ScatterNdMin", "ScatterNdMax",
+    };
+
+    private static TfImporter.Input ParseInput(string s) => TfImporter.ParseInput(s);
 
     private GraphDef Run(TfImportOptions options)
     {

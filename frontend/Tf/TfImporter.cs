@@ -69,9 +69,10 @@ public sealed class TfImporter
     public static MirModule Import(GraphDef graph, string name, TfImportOptions? options = null) =>
         new TfImporter(graph, name, options ?? TfImportOptions.Default).Run();
 
-    private readonly record struct Input(string Node, int Index, bool Control);
+    internal readonly record struct Input(string Node, int Index, bool Control);
 
-    private static Input ParseInput(string s)
+    /// <summary>A node input or tensor name: <c>n</c>, <c>n:1</c>, <c>^n</c> (control).</summary>
+    internal static Input ParseInput(string s)
     {
         if (s.StartsWith('^')) return new Input(s[1..], 0, true);
         int colon = s.LastIndexOf(':');
