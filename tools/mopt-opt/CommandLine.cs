@@ -197,8 +197,9 @@ public sealed class CommandLine
           --tf-inputs=A,B             cut the graph at these nodes: each becomes an input of its T/dtype, and what
                                       only feeds them is left out (transform_graph's --inputs)
           --tf-checkpoint=PREFIX      freeze a MetaGraphDef (model.ckpt.meta, or a SavedModel's saved_model.pb) with
-                                      this checkpoint (model.ckpt, DIR/variables/variables): variables become
-                                      constants, saver and training nodes are dropped (freeze_graph); needs --tf-outputs
+                                      this checkpoint (model.ckpt, or a folder: its latest, or a SavedModel's
+                                      variables/): variables become constants, saver and training nodes are
+                                      dropped (freeze_graph); needs --tf-outputs
 
         Verification (ONNX Runtime):
           --verify-against=MODEL      run MODEL and the result on the same inputs; print max abs/rel diff and top-1

@@ -28,10 +28,15 @@ public sealed class TensorBundle
         _entries = entries;
     }
 
-    /// <summary>Opens the bundle at <paramref name="prefix"/> (<c>model.ckpt</c>; <c>model.ckpt.index</c> is taken as its prefix too).</summary>
+    /// <summary>
+    /// Opens the bundle at <paramref name="prefix"/>: <c>model.ckpt</c> (or <c>model.ckpt.index</c>), or a folder: the
+    /// latest checkpoint its <c>checkpoint</c> file names (as tf.train.latest_checkpoint), or a SavedModel's
+    /// <c>variables/variables</c>.
+    /// </summary>
     public static TensorBundle Open(string prefix)
     {
         if (prefix.EndsWith(".index", StringComparison.Ordinal)) prefix = prefix[..^".index".Length];
+        if (Directory.Exists(prefix)) prefix = InFolder(prefix);
         var indexPath = prefix + ".index";
         byte[] bytes;
         try { bytes = File.ReadAllBytes(indexPath); }
@@ -60,6 +65,26 @@ public sealed class TensorBundle
             throw new MirException($"'{indexPath}': the checkpoint was written big-endian, which mopt does not read");
         if (header.NumShards < 1) throw new MirException($"'{indexPath}': not a TensorFlow checkpoint index: its header says {header.NumShards} shards");
         return new TensorBundle(prefix, header, entries);
+    }
+
+    private static string InFolder(string folder)
+    {
+        var state = Path.Combine(folder, "checkpoint");
+        if (File.Exists(state))
+        {
+            // A CheckpointState in text form: model_checkpoint_path: "model.ckpt-1000" (relative to the folder, or absolute).
+            foreach (var line in File.ReadLines(state))
+            {
+                var t = line.Trim();
+                if (!t.StartsWith("model_checkpoint_path:", StringComparison.Ordinal)) continue;
+                var path = t["model_checkpoint_path:".Length..].Trim().Trim('"');
+                return Path.IsPathRooted(path) ? path : Path.Combine(folder, path);
+            }
+            throw new MirException($"checkpoint folder '{folder}': its 'checkpoint' file names no model_checkpoint_path");
+        }
+        var saved = Path.Combine(folder, "variables", "variables");
+        if (File.Exists(saved + ".index")) return saved;
+        throw new MirException($"checkpoint folder '{folder}' has no 'checkpoint' file and no variables/variables.index: give the checkpoint's prefix (model.ckpt)");
     }
 
     /// <summary>The data shard <paramref name="shard"/>'s file name: <c>PREFIX.data-00000-of-00001</c>.</summary>
