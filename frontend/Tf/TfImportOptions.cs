@@ -12,5 +12,11 @@ public sealed record TfImportOptions
     /// </summary>
     public IReadOnlyList<string> Inputs { get; init; } = [];
 
+    /// <summary>
+    /// A checkpoint to freeze a MetaGraphDef with (its prefix, <c>model.ckpt</c>): variables become constants of its
+    /// tensors (<see cref="TfFreezer"/>). Null: the graph is imported as it is.
+    /// </summary>
+    public string? Checkpoint { get; init; }
+
     public static readonly TfImportOptions Default = new();
 }

@@ -52,6 +52,12 @@ public sealed class TfImporter
                 ? "the file is truncated" : "the file is not a protobuf GraphDef";
             throw new MirException($"'{name}': not a TensorFlow GraphDef: {why}");
         }
+        return Check(graph, name);
+    }
+
+    /// <summary>The checks that tell a GraphDef from another protobuf that happened to parse as one.</summary>
+    public static GraphDef Check(GraphDef graph, string name)
+    {
         // Another protobuf often parses as a GraphDef with nameless nodes or none: a real graph names each node and its op.
         if (graph.Node.Count == 0 && graph.Library is null)
             throw new MirException($"'{name}': not a TensorFlow GraphDef: it has no nodes");
@@ -63,9 +69,10 @@ public sealed class TfImporter
     public static MirModule Import(GraphDef graph, string name, TfImportOptions? options = null) =>
         new TfImporter(graph, name, options ?? TfImportOptions.Default).Run();
 
-    private readonly record struct Input(string Node, int Index, bool Control);
+    internal readonly record struct Input(string Node, int Index, bool Control);
 
-    private static Input ParseInput(string s)
+    /// <summary>A node input or tensor name: <c>n</c>, <c>n:1</c>, <c>^n</c> (control).</summary>
+    internal static Input ParseInput(string s)
     {
         if (s.StartsWith('^')) return new Input(s[1..], 0, true);
         int colon = s.LastIndexOf(':');

@@ -42,6 +42,9 @@ public sealed class CommandLine
     /// <summary><c>--tf-inputs=a,b</c>: the nodes to cut a GraphDef at, which become its inputs.</summary>
     public List<string> TfInputs { get; } = new();
 
+    /// <summary><c>--tf-checkpoint=PREFIX</c>: the checkpoint to freeze a MetaGraphDef with (its variables become constants).</summary>
+    public string? TfCheckpoint { get; private set; }
+
     /// <summary><c>--quant-report=FILE.json</c>: the report of every quantize-int8 pass in the pipeline.</summary>
     public string? QuantReport { get; private set; }
 
@@ -110,6 +113,7 @@ public sealed class CommandLine
                 case "tf-inputs":
                     cl.TfInputs.AddRange(Required(name, value).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
                     break;
+                case "tf-checkpoint": cl.TfCheckpoint = Required(name, value); break;
                 case "tf-outputs":
                     cl.TfOutputs.AddRange(Required(name, value).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
                     break;
@@ -188,10 +192,14 @@ public sealed class CommandLine
                                       print constants of more than N elements as dense_resource<__elided__>
                                       (for reading; such a dump cannot be read back as a model)
 
-        TensorFlow input (.pb):
+        TensorFlow input (.pb, .meta):
           --tf-outputs=A,B:1          the graph's outputs as tensor names (default: the nodes no one consumes)
           --tf-inputs=A,B             cut the graph at these nodes: each becomes an input of its T/dtype, and what
                                       only feeds them is left out (transform_graph's --inputs)
+          --tf-checkpoint=PREFIX      freeze a MetaGraphDef (model.ckpt.meta, or a SavedModel's saved_model.pb) with
+                                      this checkpoint (model.ckpt, or a folder: its latest, or a SavedModel's
+                                      variables/): variables become constants, saver and training nodes are
+                                      dropped (freeze_graph); needs --tf-outputs
 
         Verification (ONNX Runtime):
           --verify-against=MODEL      run MODEL and the result on the same inputs; print max abs/rel diff and top-1

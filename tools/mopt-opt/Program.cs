@@ -51,9 +51,18 @@ namespace Mopt.Tools.Opt
             var clock = Stopwatch.StartNew();
 
             var reader = ModelReaders.For(cl.Input);
-            if (cl.TfOutputs.Count > 0 || cl.TfInputs.Count > 0)
-                reader = reader is TfModelReader ? new TfModelReader(new TfImportOptions { Outputs = cl.TfOutputs, Inputs = cl.TfInputs })
-                    : throw new PipelineException($"--tf-outputs and --tf-inputs apply to a TensorFlow .pb input, not '{cl.Input}'");
+            if (cl.TfCheckpoint is not null && reader is not TfMetaGraphReader)
+                throw new PipelineException($"--tf-checkpoint freezes a MetaGraphDef (.meta or saved_model.pb), not '{cl.Input}'");
+            if (cl.TfOutputs.Count > 0 || cl.TfInputs.Count > 0 || cl.TfCheckpoint is not null)
+            {
+                var tfOptions = new TfImportOptions { Outputs = cl.TfOutputs, Inputs = cl.TfInputs, Checkpoint = cl.TfCheckpoint };
+                reader = reader switch
+                {
+                    TfModelReader => new TfModelReader(tfOptions),
+                    TfMetaGraphReader => new TfMetaGraphReader(tfOptions),
+                    _ => throw new PipelineException($"--tf-outputs and --tf-inputs apply to a TensorFlow .pb input (or .meta), not '{cl.Input}'"),
+                };
+            }
             var module = reader.Read(cl.Input);
             DefinitionVerifier.Verify(module, Mopt.Dialects.StandardDialects.Registry); // operand counts and attribute kinds its op definitions declare
             timings.Add(("parse and verify input", clock.Elapsed));
