@@ -192,6 +192,8 @@ public sealed class CommandLine
           --tf-outputs=A,B:1          the graph's outputs as tensor names (default: the nodes no one consumes)
           --tf-inputs=A,B             cut the graph at these nodes: each becomes an input of its T/dtype, and what
                                       only feeds them is left out (transform_graph's --inputs)
+          --convert-tf-to-onnx        lower the graph's tf.* ops to ONNX, NHWC ops as NCHW with the transposes left at the
+                                      graph's edges; done anyway when -o names a .onnx file
 
         Verification (ONNX Runtime):
           --verify-against=MODEL      run MODEL and the result on the same inputs; print max abs/rel diff and top-1
