@@ -21,10 +21,12 @@ namespace Mopt.Passes;
 /// <item>Concat whose operands are all such Transposes (or constants): axis k becomes p[k];</item>
 /// <item>Reduce*, ArgMax/ArgMin, Squeeze with known axes: the axes become p[axes]; without keepdims the Transpose after
 /// keeps the remaining axes' order (none when that is the identity: an NHWC → NCHW pool then Squeeze);</item>
-/// <item>Pad with constant pads (no axes input): the pads are permuted; Softmax/LogSoftmax (opset 13+): axis k → p[k].</item>
+/// <item>Pad with constant pads (no axes input): the pads are permuted; Softmax/LogSoftmax (opset 13+): axis k → p[k];</item>
+/// <item>Reshape to a constant shape without 0: the Transpose goes when it moves only 1-sized axes (the others keep
+/// their order, so the elements do too: NHWC ↔ NCHW of a 1x1 feature map before a flatten).</item>
 /// </list>
 /// The moved Transpose takes the op's result names; the old one goes when nothing else reads it. Ops that depend on
-/// layout (Conv, pools, Reshape, MatMul, ...) stop a Transpose: one before a Reshape that flattens NHWC stays.
+/// layout (Conv, pools, MatMul, a Reshape that flattens an NHWC map larger than 1x1, ...) stop a Transpose.
 /// </summary>
 public sealed class OptimizeTransposes : Pass
 {

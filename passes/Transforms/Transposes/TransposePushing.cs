@@ -31,6 +31,7 @@ internal static class TransposePushing
         patterns.Add(new PushThroughPad());
         patterns.Add(new PushThroughSoftmax("onnx.Softmax"));
         patterns.Add(new PushThroughSoftmax("onnx.LogSoftmax"));
+        patterns.Add(new DropTransposeBeforeReshape());
         return patterns;
     }
 
@@ -297,6 +298,31 @@ internal sealed class PushThroughSoftmax(string root) : RewritePattern
         var created = TransposePushing.Recreate(op, [moved.Op.GetOperand(0)], rewriter, a => a.Name == "axis" ? new NamedAttr("axis", IntegerAttr.I64(axis)) : a);
         if (created.GetAttr("axis") is null) created.SetAttr("axis", IntegerAttr.I64(axis));
         TransposePushing.ReplaceWithTranspose(op, created.Result, perm, moved.Op.Location, rewriter);
+        return true;
+    }
+}
+
+/// <summary>
+/// Reshape(T(a), shape) → Reshape(a, shape) when T moves only axes of size 1 (the other axes, known or not, keep their
+/// order, so the elements are in the same order in memory) and the shape is a constant without 0 (a 0 copies an input
+/// dimension, which would change).
+/// </summary>
+internal sealed class DropTransposeBeforeReshape : RewritePattern
+{
+    public override string Name => "Transposes of 1-sized axes dropped before Reshape";
+    public override string? Root => "onnx.Reshape";
+
+    public override bool MatchAndRewrite(Operation op, PatternRewriter rewriter)
+    {
+        if (op.Results.Count != 1 || op.OperandCount != 2 || TransposePushing.Transposed(op.GetOperand(0)) is not { } moved) return false;
+        var input = moved.Op.GetOperand(0);
+        if (input.Type is not TensorType { Shape: { } shape } || shape.Count != moved.Perm.Length) return false;
+        var kept = moved.Perm.Where(p => shape[(int)p] != 1).ToList();
+        for (int i = 1; i < kept.Count; i++)
+            if (kept[i] < kept[i - 1]) return rewriter.NotifyMatchFailure(op, "Transpose kept before it: it reorders the elements");
+        if (OnnxFacts.ConstInts(op.GetOperand(1), rewriter.Module) is not { } target || (target.Contains(0) && op.ReadInt("allowzero", 0) == 0))
+            return rewriter.NotifyMatchFailure(op, "Transpose kept before it: its shape is not a constant without 0");
+        rewriter.ModifyInPlace(op, () => op.SetOperand(0, input));
         return true;
     }
 }

@@ -449,6 +449,56 @@ def case_edges():
     return g
 
 
+def case_layout():
+    """Small filters with counting values, so the lowered IR shows where each weight went: Conv2D filter [1, 2, 2, 3]
+    (HWIO) with stride (2, 1) SAME (W pads 0 before, 1 after), BiasAdd, Relu, MaxPool 2x2 stride 2 SAME; a depthwise
+    filter [1, 2, 2, 2] (multiplier 2)."""
+    g = Graph()
+    x = rand(1, 5, 4, 2)
+    g.placeholder("x", x)
+    T = dict(T=a_type(np.float32))
+    f = np.arange(12, dtype=np.float32).reshape(1, 2, 2, 3)
+    b = np.array([0.5, -0.5, 0.25], np.float32)
+    g.const("w", f)
+    g.const("b", b)
+    g.node("conv", "Conv2D", ["x", "w"], strides=a_ints([1, 2, 1, 1]), padding=a_str("SAME"), **T)
+    g.node("bias", "BiasAdd", ["conv", "b"], **T)
+    g.node("relu", "Relu", ["bias"], **T)
+    g.node("pool", "MaxPool", ["relu"], ksize=a_ints([1, 2, 2, 1]), strides=a_ints([1, 2, 2, 1]), padding=a_str("SAME"), **T)
+    g.out("pool", max_pool(np.maximum(conv2d(x, f, (2, 1), "SAME") + b, 0), (2, 2), (2, 2), "SAME"))
+    d = np.arange(8, dtype=np.float32).reshape(1, 2, 2, 2)
+    g.const("dw_w", d)
+    g.node("dw", "DepthwiseConv2dNative", ["x", "dw_w"], strides=a_ints([1, 1, 1, 1]), padding=a_str("SAME"), **T)
+    g.out("dw", depthwise(x, d, (1, 1), "SAME"))
+    return g
+
+
+def case_blocked():
+    """Nodes ONNX cannot take as they are: a Mean whose axes are an input, a StridedSlice whose begin is one, and a Relu
+    after the Mean (blocked by it). No expected outputs: the lowering must refuse."""
+    g = Graph()
+    x = rand(2, 3)
+    g.placeholder("x", x)
+    g.placeholder("axes", np.array([1], np.int32))
+    T = dict(T=a_type(np.float32))
+    g.node("mean", "Mean", ["x", "axes"], **T)
+    g.node("after", "Relu", ["mean"], **T)
+    g.const("e", np.array([1], np.int32))
+    g.node("slice", "StridedSlice", ["x", "axes", "e", "e"], Index=a_type(np.int32), **T)
+    return g
+
+
+def case_unknown():
+    """Two op types without a lowering (whatever their names), beside one that has one."""
+    g = Graph()
+    g.placeholder("x", rand(2, 3))
+    T = dict(T=a_type(np.float32))
+    g.node("fft", "FFT", ["x"], **T)
+    g.node("relu", "Relu", ["x"], **T)
+    g.node("where", "Where", ["relu"], **T)
+    return g
+
+
 CASES = {k[5:]: f for k, f in globals().items() if k.startswith("case_")}
 
 if __name__ == "__main__":
