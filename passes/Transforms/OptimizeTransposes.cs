@@ -23,10 +23,12 @@ namespace Mopt.Passes;
 /// keeps the remaining axes' order (none when that is the identity: an NHWC → NCHW pool then Squeeze);</item>
 /// <item>Pad with constant pads (no axes input): the pads are permuted; Softmax/LogSoftmax (opset 13+): axis k → p[k];</item>
 /// <item>Reshape to a constant shape without 0: the Transpose goes when it moves only 1-sized axes (the others keep
-/// their order, so the elements do too: NHWC ↔ NCHW of a 1x1 feature map before a flatten).</item>
+/// their order, so the elements do too: NHWC ↔ NCHW of a 1x1 feature map before a flatten);</item>
+/// <item>MatMul(Reshape(T(a), [batch, K]), W) with p[0] = 0, a's other axes static and W a constant [K, M]: the
+/// Transpose goes and W's rows are reordered to match (the flatten of an NHWC map before a fully connected layer).</item>
 /// </list>
 /// The moved Transpose takes the op's result names; the old one goes when nothing else reads it. Ops that depend on
-/// layout (Conv, pools, MatMul, a Reshape that flattens an NHWC map larger than 1x1, ...) stop a Transpose.
+/// layout (Conv, pools, MatMul, a Reshape other than the two above, ...) stop a Transpose.
 /// </summary>
 public sealed class OptimizeTransposes : Pass
 {

@@ -69,7 +69,8 @@ public sealed class ConvertTfToOnnx : Pass
         module.Op.SetAttr(OnnxOpset.OpsetAttr, IntegerAttr.I64(OnnxOpset.Stated(module) ?? Opset));
 
         var blocked = new Dictionary<Operation, string>();
-        var patterns = tfOps.Select(op => op.OpType).Distinct().Select(name => (RewritePattern)new LowerTfOp(name, Table[name], blocked)).ToList();
+        var types = new TypeInferenceContext(module, context.Dialects);
+        var patterns = tfOps.Select(op => op.OpType).Distinct().Select(name => (RewritePattern)new LowerTfOp(name, Table[name], blocked, types)).ToList();
         GreedyPatternRewriteDriver.Apply(module, patterns, context, Name);
 
         var left = module.AllOperations().Where(IsTf).ToList();

@@ -5,9 +5,10 @@ namespace Mopt.Passes.Conversion;
 /// <summary>
 /// The pattern that lowers every op of one TensorFlow type with its <see cref="Lowering"/>. It waits until each input
 /// has a tensor type (its producer lowered and typed); a lowering that gives up leaves the IR as it was and records
-/// why, for the error that names every node blocking the conversion.
+/// why, for the error that names every node blocking the conversion. One type-inference context serves the whole
+/// lowering (it runs in program order), so shape values computed for one op (a Shape, a Pack of dims) reach the next.
 /// </summary>
-internal sealed class LowerTfOp(string tfName, Lowering lowering, Dictionary<Operation, string> blocked) : RewritePattern
+internal sealed class LowerTfOp(string tfName, Lowering lowering, Dictionary<Operation, string> blocked, TypeInferenceContext types) : RewritePattern
 {
     public override string Name => "tf ops lowered";
     public override string? Root => "tf." + tfName;
@@ -16,7 +17,7 @@ internal sealed class LowerTfOp(string tfName, Lowering lowering, Dictionary<Ope
     {
         if (op.Operands.FirstOrDefault(v => v.Type is not TensorType) is { } pending)
             return rewriter.NotifyMatchFailure(op, $"waits for its input {Describe(pending)} to be lowered");
-        var l = new TfLowering(op, rewriter, new TypeInferenceContext(rewriter.Module, rewriter.Registry));
+        var l = new TfLowering(op, rewriter, types);
         IReadOnlyList<Value> results;
         try
         {

@@ -32,6 +32,7 @@ internal static class TransposePushing
         patterns.Add(new PushThroughSoftmax("onnx.Softmax"));
         patterns.Add(new PushThroughSoftmax("onnx.LogSoftmax"));
         patterns.Add(new DropTransposeBeforeReshape());
+        patterns.Add(new FoldTransposeIntoFlattenMatMul());
         return patterns;
     }
 
@@ -323,6 +324,66 @@ internal sealed class DropTransposeBeforeReshape : RewritePattern
         if (OnnxFacts.ConstInts(op.GetOperand(1), rewriter.Module) is not { } target || (target.Contains(0) && op.ReadInt("allowzero", 0) == 0))
             return rewriter.NotifyMatchFailure(op, "Transpose kept before it: its shape is not a constant without 0");
         rewriter.ModifyInPlace(op, () => op.SetOperand(0, input));
+        return true;
+    }
+}
+
+/// <summary>
+/// MatMul(Reshape(T(a), [n, K]), W[K, M]) → MatMul(Reshape(a, [n, K]), W') with W' = W's rows reordered, when T keeps
+/// the batch axis first (p[0] = 0), a's other axes are static with product K, W is a constant and the Transpose and the
+/// Reshape have no other reader: flattening an NHWC map for a fully connected layer, done on NCHW with the weights'
+/// rows moved once (row j of W' is the row of W that the element at flat position j of a met).
+/// </summary>
+internal sealed class FoldTransposeIntoFlattenMatMul : RewritePattern
+{
+    public override string Name => "Transposes folded into the weights of a flattening MatMul";
+    public override string? Root => "onnx.MatMul";
+
+    public override bool MatchAndRewrite(Operation op, PatternRewriter rewriter)
+    {
+        if (op.Results.Count != 1 || op.OperandCount != 2) return false;
+        if (op.GetOperand(0) is not OpResult { Owner: { Name: "onnx.Reshape", OperandCount: 2 } reshape } || !OnnxFacts.OnlyUser(reshape.Result, op)) return false;
+        if (TransposePushing.Transposed(reshape.GetOperand(0)) is not { } moved || !OnnxFacts.OnlyUser(moved.Op.Result, reshape)) return false;
+        var perm = moved.Perm;
+        var input = moved.Op.GetOperand(0);
+        bool Fail(string why) => rewriter.NotifyMatchFailure(op, $"Transpose not folded into its weights: {why}");
+        if (perm.Length < 2 || perm[0] != 0) return false;
+        if (input.Type is not TensorType { Shape: { } shape } || shape.Count != perm.Length || shape.Skip(1).Any(d => d < 0))
+            return Fail("the transposed map has no static shape");
+        long k = shape.Skip(1).Aggregate(1L, (x, y) => x * y);
+        var target = OnnxFacts.ConstInts(reshape.GetOperand(1), rewriter.Module);
+        if (target is not [var n, var kk] || kk != k || !(n == -1 || n == 0 || (shape[0] >= 0 && n == shape[0])))
+            return Fail("the Reshape does not flatten it to [batch, K]");
+        if (Constants.DefiningConstant(op.GetOperand(1)) is not { } wOp || Constants.TryGet(op.GetOperand(1), rewriter.Module) is not { } w
+            || w.Type.Shape is not [var rows, var cols] || rows != k || w.Type.Element.IsPacked)
+            return Fail("the weights are not a constant [K, M]");
+
+        // σ(j): the flat position in T(a) (batch left out) of the element at flat position j of a.
+        var inner = shape.Skip(1).ToArray();
+        var transposedInner = perm.Skip(1).Select(p => shape[(int)p]).ToArray();
+        var tStrides = new long[inner.Length];
+        for (long s = 1, d = inner.Length - 1; d >= 0; d--) { tStrides[d] = s; s *= transposedInner[d]; }
+        // a's inner axis i sits at position pos[i] of T(a)'s inner axes.
+        var pos = new int[inner.Length];
+        for (int q = 1; q < perm.Length; q++) pos[perm[q] - 1] = q - 1;
+        int rowBytes = checked((int)(cols * w.Type.Element.ByteSize));
+        var bytes = new byte[w.Bytes.Length];
+        var index = new long[inner.Length];
+        for (long j = 0; j < k; j++)
+        {
+            long source = 0;
+            for (int i = 0; i < inner.Length; i++) source += index[i] * tStrides[pos[i]];
+            w.Bytes.Span.Slice((int)(source * rowBytes), rowBytes).CopyTo(bytes.AsSpan((int)(j * rowBytes), rowBytes));
+            for (int i = inner.Length - 1; i >= 0; i--)
+            {
+                if (++index[i] < inner[i]) break;
+                index[i] = 0;
+            }
+        }
+        var weights = Constants.Create(rewriter.Builder, rewriter.Module, w.Type, bytes, wOp.Location, wOp.Location.FirstName ?? "weights");
+        var flat = rewriter.CreateLike(reshape, [input, reshape.GetOperand(1)], [reshape.Result.Type]);
+        var matmul = rewriter.CreateLike(op, [flat.Result, weights], [op.Result.Type]);
+        rewriter.ReplaceOp(op, matmul);
         return true;
     }
 }

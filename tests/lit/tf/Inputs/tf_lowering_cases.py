@@ -52,7 +52,7 @@ def a_shape(dims): return field(7, shape_proto(dims))
 
 
 def a_tensor(array):
-    array = np.ascontiguousarray(array)
+    array = np.asarray(array)  # tobytes() is C order; ascontiguousarray would make a scalar 1-D
     body = vfield(1, DT[array.dtype.type]) + field(2, shape_proto(array.shape)) + field(4, array.tobytes())
     return field(8, body)
 
@@ -470,6 +470,24 @@ def case_layout():
     g.const("dw_w", d)
     g.node("dw", "DepthwiseConv2dNative", ["x", "dw_w"], strides=a_ints([1, 1, 1, 1]), padding=a_str("SAME"), **T)
     g.out("dw", depthwise(x, d, (1, 1), "SAME"))
+    return g
+
+
+def case_dynamic():
+    """A flatten whose shape is computed at run time, as TensorFlow graphs write it for an unknown batch:
+    Reshape(x, Pack(StridedSlice(Shape(x))[0], -1)), x of shape [?, 4, 3]."""
+    g = Graph()
+    x = rand(2, 4, 3)
+    g.placeholder("x", x, shape=[-1, 4, 3])
+    I32 = dict(T=a_type(np.int32))
+    g.node("shape", "Shape", ["x"], T=a_type(np.float32), out_type=a_type(np.int32))
+    g.const("b0", np.array([0], np.int32))
+    g.const("b1", np.array([1], np.int32))
+    g.node("batch", "StridedSlice", ["shape", "b0", "b1", "b1"], Index=a_type(np.int32), shrink_axis_mask=a_int(1), **I32)
+    g.const("minus1", np.array(-1, np.int32))
+    g.node("dims", "Pack", ["batch", "minus1"], N=a_int(2), axis=a_int(0), **I32)
+    g.node("flat", "Reshape", ["x", "dims"], T=a_type(np.float32), Tshape=a_type(np.int32))
+    g.out("flat", x.reshape(2, -1))
     return g
 
 
