@@ -35,7 +35,7 @@ internal static class ConvPoolLowerings
         var x = l.Input(0);
         var f = l.Input(1);
         bool nhwc = l.ChannelsLast();
-        CheckRank4(l, x);
+        CheckRank4(x);
         if (TypeOf(f).Shape is not [var kh, var kw, var fin, var fout] || kh < 0 || kw < 0 || fin < 0 || fout < 0)
             throw Blocked($"its filter has type {f.Type}; a static [height, width, in, out] shape is needed");
         var strides = Spatial(l, "strides", nhwc);
@@ -73,7 +73,7 @@ internal static class ConvPoolLowerings
     {
         var x = l.Input(0);
         bool nhwc = l.ChannelsLast();
-        CheckRank4(l, x);
+        CheckRank4(x);
         var kernel = Spatial(l, "ksize", nhwc, required: true);
         var strides = Spatial(l, "strides", nhwc);
         var attrs = new List<NamedAttr> { Attr("kernel_shape", kernel), Attr("strides", strides) };
@@ -84,10 +84,9 @@ internal static class ConvPoolLowerings
         return [nhwc ? l.Transpose(pool, ToNhwc) : pool];
     }
 
-    private static void CheckRank4(TfLowering l, Value x)
+    private static void CheckRank4(Value x)
     {
         if (RankOf(x) is int r && r != 4) throw Blocked($"its input has rank {r}, not 4");
-        _ = l;
     }
 
     /// <summary>The H and W entries of a 4-entry attribute in data_format order (1, 1 when absent); N and C must be 1.</summary>
