@@ -13,7 +13,8 @@ namespace Mopt.Passes;
 /// Rewrites, each on an op whose input is <c>Transpose(a) {perm = p}</c> (n = the length of p):
 /// <list type="bullet">
 /// <item>Transpose of a Transpose: one Transpose of the composed permutation, or none when it is the identity; a
-/// Transpose with the identity permutation goes; a Transpose of a constant becomes a constant (its bytes moved);</item>
+/// Transpose with the identity permutation goes; a Transpose of a constant becomes a constant (its bytes moved); two
+/// Transposes of the same value by the same permutation become one (the later one unless it names its result);</item>
 /// <item>element-wise unary ops (Relu, Sigmoid, Clip with scalar bounds, Cast, ...): U(T(a)) → T(U(a));</item>
 /// <item>element-wise binary ops (Add, Sub, Mul, Div, Max, Min, Pow, PRelu, comparisons) whose every other operand is a
 /// Transpose with the same p or a constant of rank ≤ n: the constant is padded to rank n with leading 1s and

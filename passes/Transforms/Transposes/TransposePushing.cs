@@ -20,7 +20,7 @@ internal static class TransposePushing
 
     public static IReadOnlyList<RewritePattern> Patterns()
     {
-        var patterns = new List<RewritePattern> { new FoldTranspose() };
+        var patterns = new List<RewritePattern> { new FoldTranspose(), new MergeSameTranspose() };
         patterns.AddRange(Unary.Select(n => new PushThroughElementwise("onnx." + n, unary: true)));
         patterns.AddRange(Binary.Select(n => new PushThroughElementwise("onnx." + n, unary: false)));
         patterns.Add(new PushThroughConcat());
@@ -385,5 +385,33 @@ internal sealed class FoldTransposeIntoFlattenMatMul : RewritePattern
         var matmul = rewriter.CreateLike(op, [flat.Result, weights], [op.Result.Type]);
         rewriter.ReplaceOp(op, matmul);
         return true;
+    }
+}
+
+/// <summary>
+/// Two Transposes of the same value by the same perm (an input read by several NHWC convolutions): the later one's
+/// readers read the earlier one. Skipped when the later one names its result (mo.outputs), which would be lost.
+/// </summary>
+internal sealed class MergeSameTranspose : RewritePattern
+{
+    public override string Name => "duplicate Transposes merged";
+    public override string? Root => "onnx.Transpose";
+
+    public override bool MatchAndRewrite(Operation op, PatternRewriter rewriter)
+    {
+        if (op.OperandCount != 1 || op.Results.Count != 1 || op.Parent is not { } block || op.GetAttr("mo.outputs") is not null) return false;
+        if (TransposePushing.Transposed(op.Result) is not { Perm: var perm }) return false;
+        int at = block.IndexOf(op);
+        foreach (var use in op.GetOperand(0).Uses)
+        {
+            var other = use.Owner;
+            if (other == op || other.Parent != block || block.IndexOf(other) > at || other.Results.Count != 1 || other.Result.Type != op.Result.Type) continue;
+            if (TransposePushing.Transposed(other.Result) is { Perm: var otherPerm } && otherPerm.SequenceEqual(perm))
+            {
+                rewriter.ReplaceOp(op, other.Result);
+                return true;
+            }
+        }
+        return false;
     }
 }
