@@ -25,6 +25,8 @@ public static class PassRegistry
         () => new DedupeConstants(),
         () => new CommonSubexpressionElimination(),
         () => new Quantization.QuantizeWeights(),
+        () => new Conversion.ConvertTfToOnnx(),
+        () => new OptimizeTransposes(),
     ];
 
     public static IReadOnlyList<Entry> All { get; } = Factories

@@ -200,9 +200,11 @@ public sealed class CommandLine
                                       this checkpoint (model.ckpt, or a folder: its latest, or a SavedModel's
                                       variables/): variables become constants, saver and training nodes are
                                       dropped (freeze_graph); needs --tf-outputs
+          --convert-tf-to-onnx        lower the graph's tf.* ops to ONNX, NHWC ops as NCHW with the transposes left at the
+                                      graph's edges; done anyway when -o names a .onnx file
 
         Verification (ONNX Runtime):
-          --verify-against=MODEL      run MODEL and the result on the same inputs; print max abs/rel diff and top-1
+          --verify-against=MODEL      run MODEL (a .pb as its ONNX lowering) and the result on the same inputs; print max abs/rel diff and top-1
                                       agreement per output; exit 1 (output still written) above the tolerance
           --verify-tolerance=X        the largest allowed relative difference (default 1e-4)
           --verify-inputs=DIR         inputs as .npy files named after the inputs (or input_0.npy, ...);

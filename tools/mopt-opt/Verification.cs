@@ -54,6 +54,13 @@ public static class Verification
             return new OrtRunner(path);
         }
         var module = ModelReaders.For(path).Read(path);
+        if (Mopt.Passes.Conversion.ConvertTfToOnnx.Needed(module))
+        {
+            // A TensorFlow original runs as its ONNX lowering.
+            var pm = new Mopt.Passes.PassManager();
+            pm.Passes.Add(new Mopt.Passes.Conversion.ConvertTfToOnnx());
+            pm.Run(module);
+        }
         return new OrtRunner(ModelProbes.ToOnnxBytes(module), what: "original model");
     }
 

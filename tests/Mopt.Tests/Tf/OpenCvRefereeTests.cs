@@ -14,7 +14,6 @@ namespace Mopt.Tests.Tf;
 /// </summary>
 public sealed class OpenCvRefereeTests
 {
-    private const string NeedsLowering = "needs convert-tf-to-onnx (issue 12 item 6); the cut KWS graphs also --tf-transforms=strip_unused_nodes (item 4)";
 
     /// <summary>The lowered model must give OpenCV's outputs to this normwise relative difference (see <see cref="OpenCvReferee.MaxRelativeDifference"/>).</summary>
     private const double Tolerance = 1e-4;
@@ -188,8 +187,7 @@ public sealed class OpenCvRefereeTests
     /// The graph lowered by mopt-opt (--convert-tf-to-onnx) runs in ONNX Runtime on the same input and gives OpenCV's
     /// output within <see cref="Tolerance"/>. ONNX Runtime is fed TensorFlow's layout (NHWC graphs keep it at their edges).
     /// </summary>
-    // When the lowering is merged, drop "Skip = ...": the attribute then skips only without ../shared/models.
-    [SharedModelsTheory(Skip = NeedsLowering)]
+    [SharedModelsTheory]
     [MemberData(nameof(AllGraphs))]
     public void LoweredOnnxMatchesOpenCv(string name)
     {
