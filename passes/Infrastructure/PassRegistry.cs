@@ -25,6 +25,7 @@ public static class PassRegistry
         () => new DedupeConstants(),
         () => new CommonSubexpressionElimination(),
         () => new Quantization.QuantizeWeights(),
+        .. Tf.TfTransformPasses.Factories,
     ];
 
     public static IReadOnlyList<Entry> All { get; } = Factories

@@ -110,6 +110,7 @@ public sealed class CommandLine
                 case "tf-inputs":
                     cl.TfInputs.AddRange(Required(name, value).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
                     break;
+                case "tf-transforms": cl.Passes.AddRange(Mopt.Passes.Tf.GttTransforms.Build(Required(name, value))); break;
                 case "tf-outputs":
                     cl.TfOutputs.AddRange(Required(name, value).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
                     break;
@@ -192,6 +193,12 @@ public sealed class CommandLine
           --tf-outputs=A,B:1          the graph's outputs as tensor names (default: the nodes no one consumes)
           --tf-inputs=A,B             cut the graph at these nodes: each becomes an input of its T/dtype, and what
                                       only feeds them is left out (transform_graph's --inputs)
+          --tf-transforms='T1(k=v) T2'  run the Graph Transform Tool's transforms, in its syntax: strip_unused_nodes,
+                                      remove_nodes, fold_constants, fold_batch_norms, fold_old_batch_norms,
+                                      quantize_weights, round_weights, merge_duplicate_nodes, sort_by_execution_order,
+                                      remove_device, obfuscate_names (each a tf-* pass; see docs/formats/tensorflow.md)
+          --pipeline='tf-deploy{shape=1,299,299,3}'
+                                      transform_graph's deployment list (also tf-fix-missing-kernels, tf-quantize-weights)
 
         Verification (ONNX Runtime):
           --verify-against=MODEL      run MODEL and the result on the same inputs; print max abs/rel diff and top-1
