@@ -41,6 +41,7 @@ public sealed class TfFoldConstants : Pass
 
     public override void Run(MirModule module, PassContext context)
     {
+        TfGraph.Require(module, Name);
         var func = module.MainFunction;
         var dialects = context.Dialects;
         long folded = 0;
@@ -56,7 +57,7 @@ public sealed class TfFoldConstants : Pass
                 if (request.AllConstant && op.OperandCount > 0) context.Log($"not folded: {Describe(op)}: {(definition is null ? "mopt has no definition of it, so it is not known to be pure" : "it is not pure")}");
                 continue;
             }
-            if (op.Results.Count != 1 || !op.Result.HasUses && !TfGraph.OutputNodes(func).Contains(op)) continue;
+            if (op.Results.Count != 1 || !op.Result.HasUses) continue;
             if (TfGraph.HasControlInputs(op))
             {
                 if (request.AllConstant) context.Log($"not folded: {Describe(op)}: it has control inputs, which a constant would lose");

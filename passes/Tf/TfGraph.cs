@@ -21,6 +21,13 @@ public static class TfGraph
     public static bool IsTf(MirModule module) =>
         module.Op.GetString("mo.source") == "tf" || module.AllOperations().Any(o => o.Dialect == TfDialect.Name);
 
+    /// <summary>Refuses a module that is not a TensorFlow graph: the tf passes read its node names and control inputs.</summary>
+    public static void Require(MirModule module, string pass)
+    {
+        if (!IsTf(module))
+            throw new MirException($"{pass} applies to a TensorFlow graph (a module in tf.*, read from a .pb), not to this {module.Op.GetString("mo.source") ?? "MLIR"} module");
+    }
+
     /// <summary>The node name the writer gives <paramref name="op"/> (its name location), or null.</summary>
     public static string? NodeName(Operation op) => op.Location is NameLoc n ? n.Name : null;
 
@@ -88,8 +95,7 @@ public static class TfGraph
     }
 
     /// <summary>
-    /// A new <c>tf.Const</c> named <paramref name="name"/>, holding the tensor as the importer would: a splat when all
-    /// elements are equal, inline up to 1024 bytes, else a new resource blob.
+    /// A new <c>tf.Const</c> named <paramref name="name"/>, holding the tensor as the importer would (<see cref="ValueAttr"/>).
     /// </summary>
     public static Operation CreateConst(OpBuilder builder, MirModule module, TensorType type, byte[] bytes, string name)
     {
@@ -99,12 +105,14 @@ public static class TfGraph
             Location.Named(name));
     }
 
-    /// <summary>The <c>value</c> attribute of a Const holding these bytes (splat, inline, or a blob keyed by <paramref name="name"/>).</summary>
+    /// <summary>
+    /// The <c>value</c> attribute of a Const holding these bytes, as the importer reads it back: a splat when there are
+    /// several elements all equal, else a blob keyed by <paramref name="name"/>.
+    /// </summary>
     public static Attr ValueAttr(MirModule module, TensorType type, byte[] bytes, string name)
     {
         int size = type.Element.ByteSize;
         if (bytes.Length > size && AllEqual(bytes, size)) return new DenseElementsAttr(type, bytes[..size], true);
-        if (bytes.Length <= 1024) return new DenseElementsAttr(type, bytes, false);
         return new DenseResourceAttr(type, module.Resources.Add(name, new ResourceBlob((uint)Math.Max(4, size), bytes)));
     }
 

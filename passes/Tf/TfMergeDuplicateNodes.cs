@@ -25,6 +25,7 @@ public sealed class TfMergeDuplicateNodes : Pass
 
     public override void Run(MirModule module, PassContext context)
     {
+        TfGraph.Require(module, Name);
         var func = module.MainFunction;
         bool changed;
         do

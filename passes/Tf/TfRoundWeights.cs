@@ -34,6 +34,7 @@ public sealed class TfRoundWeights : Pass
 
     public override void Run(MirModule module, PassContext context)
     {
+        TfGraph.Require(module, Name);
         var released = new List<string>();
         foreach (var op in module.MainFunction.Body.Operations)
         {

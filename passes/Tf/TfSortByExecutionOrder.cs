@@ -23,6 +23,7 @@ public sealed class TfSortByExecutionOrder : Pass
 
     public override void Run(MirModule module, PassContext context)
     {
+        TfGraph.Require(module, Name);
         var func = module.MainFunction;
         var ops = func.Body.Operations.Where(o => o.Name != FuncOp.ReturnOpName).ToList();
         var index = new Dictionary<Operation, int>();

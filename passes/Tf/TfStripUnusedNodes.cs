@@ -42,8 +42,8 @@ public sealed class TfStripUnusedNodes : Pass
     /// <summary>Sets the options from transform_graph's parameters (<c>name</c> and its lists may repeat).</summary>
     public TfStripUnusedNodes Configure(GttTransform t)
     {
-        if (t.One("type") is { } type) _type.Parse(type);
-        if (t.One("shape") is { } shape) _shape.Parse(shape);
+        if (t.One("type") is { } type) { Dtype(type); _type.Parse(type); }
+        if (t.One("shape") is { } shape) { Shape(shape); _shape.Parse(shape); }
         var names = t.All("name");
         if (names.Count > 0) _names.Parse(string.Join(',', names));
         var types = t.All("type_for_name");
@@ -53,11 +53,13 @@ public sealed class TfStripUnusedNodes : Pass
                 "strip_unused_nodes(name=foo, shape_for_name=\"2,2,1\", name=bar, shape_for_name=\"1\")");
         if (types.Count > 0) _typeForName.Parse(string.Join(',', types));
         if (shapes.Count > 0) _shapeForName.Parse(string.Join(';', shapes));
+        PerNameSettings();
         return this;
     }
 
     public override void Run(MirModule module, PassContext context)
     {
+        TfGraph.Require(module, Name);
         var func = module.MainFunction;
         var perName = PerNameSettings();
         long removed = Strip(func, context);
