@@ -28,7 +28,7 @@ public sealed class TfFoldBatchNorms : Pass
 
     public override void Run(MirModule module, PassContext context)
     {
-        TfGraph.Require(module, Name);
+        if (!TfGraph.Applies(module, Name)) return;
         var func = module.MainFunction;
         var eval = new TfConstEval(module, context.Dialects);
         foreach (var mul in func.Body.Operations.ToList())

@@ -41,7 +41,7 @@ public sealed class TfFoldOldBatchNorms : Pass
 
     public override void Run(MirModule module, PassContext context)
     {
-        TfGraph.Require(module, Name);
+        if (!TfGraph.Applies(module, Name)) return;
         var func = module.MainFunction;
         bool changed;
         do

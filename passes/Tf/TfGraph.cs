@@ -21,11 +21,15 @@ public static class TfGraph
     public static bool IsTf(MirModule module) =>
         module.Op.GetString("mo.source") == "tf" || module.AllOperations().Any(o => o.Dialect == TfDialect.Name);
 
-    /// <summary>Refuses a module that is not a TensorFlow graph: the tf passes read its node names and control inputs.</summary>
-    public static void Require(MirModule module, string pass)
+    /// <summary>
+    /// Whether a tf pass has a graph to work on: false for a module with no function or nothing in it (nothing to do);
+    /// an error for a module of another framework (the tf passes read node names and control inputs).
+    /// </summary>
+    public static bool Applies(MirModule module, string pass)
     {
-        if (!IsTf(module))
-            throw new MirException($"{pass} applies to a TensorFlow graph (a module in tf.*, read from a .pb), not to this {module.Op.GetString("mo.source") ?? "MLIR"} module");
+        if (IsTf(module)) return module.FindFunction("main") is not null;
+        if (!module.Functions.Any(f => f.Body.Operations.Any(o => o.Name != FuncOp.ReturnOpName))) return false;
+        throw new MirException($"{pass} applies to a TensorFlow graph (a module in tf.*, read from a .pb), not to this {module.Op.GetString("mo.source") ?? "MLIR"} module");
     }
 
     /// <summary>The node name the writer gives <paramref name="op"/> (its name location), or null.</summary>

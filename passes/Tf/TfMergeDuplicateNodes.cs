@@ -25,7 +25,7 @@ public sealed class TfMergeDuplicateNodes : Pass
 
     public override void Run(MirModule module, PassContext context)
     {
-        TfGraph.Require(module, Name);
+        if (!TfGraph.Applies(module, Name)) return;
         var func = module.MainFunction;
         bool changed;
         do

@@ -23,7 +23,7 @@ public sealed class TfObfuscateNames : Pass
 
     public override void Run(MirModule module, PassContext context)
     {
-        TfGraph.Require(module, Name);
+        if (!TfGraph.Applies(module, Name)) return;
         var func = module.MainFunction;
         var outputs = TfGraph.OutputNodes(func);
         var required = new HashSet<string>(StringComparer.Ordinal);

@@ -40,7 +40,7 @@ public sealed class TfQuantizeWeights : Pass
 
     public override void Run(MirModule module, PassContext context)
     {
-        TfGraph.Require(module, Name);
+        if (!TfGraph.Applies(module, Name)) return;
         var func = module.MainFunction;
         long bytesBefore = 0, bytesAfter = 0;
         foreach (var op in func.Body.Operations.ToList())

@@ -19,7 +19,7 @@ public sealed class TfRemoveDevice : Pass
 
     public override void Run(MirModule module, PassContext context)
     {
-        TfGraph.Require(module, Name);
+        if (!TfGraph.Applies(module, Name)) return;
         var func = module.MainFunction;
         foreach (var op in func.Body.Operations)
             if (op.RemoveAttr(TfGraph.DeviceAttr)) context.Count("devices cleared");

@@ -40,7 +40,7 @@ public sealed class TfRemoveNodes : Pass
 
     public override void Run(MirModule module, PassContext context)
     {
-        TfGraph.Require(module, Name);
+        if (!TfGraph.Applies(module, Name)) return;
         var types = _ops.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (types.Length == 0) throw new PipelineException("tf-remove-nodes: no op given (op=Identity,CheckNumerics)");
         var func = module.MainFunction;

@@ -34,7 +34,7 @@ public sealed class TfRoundWeights : Pass
 
     public override void Run(MirModule module, PassContext context)
     {
-        TfGraph.Require(module, Name);
+        if (!TfGraph.Applies(module, Name)) return;
         var released = new List<string>();
         foreach (var op in module.MainFunction.Body.Operations)
         {

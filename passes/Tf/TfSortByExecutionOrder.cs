@@ -23,7 +23,7 @@ public sealed class TfSortByExecutionOrder : Pass
 
     public override void Run(MirModule module, PassContext context)
     {
-        TfGraph.Require(module, Name);
+        if (!TfGraph.Applies(module, Name)) return;
         var func = module.MainFunction;
         var ops = func.Body.Operations.Where(o => o.Name != FuncOp.ReturnOpName).ToList();
         var index = new Dictionary<Operation, int>();

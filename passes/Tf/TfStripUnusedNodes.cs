@@ -59,7 +59,7 @@ public sealed class TfStripUnusedNodes : Pass
 
     public override void Run(MirModule module, PassContext context)
     {
-        TfGraph.Require(module, Name);
+        if (!TfGraph.Applies(module, Name)) return;
         var func = module.MainFunction;
         var perName = PerNameSettings();
         long removed = Strip(func, context);

@@ -193,7 +193,8 @@ public sealed class CommandLine
           --tf-outputs=A,B:1          the graph's outputs as tensor names (default: the nodes no one consumes)
           --tf-inputs=A,B             cut the graph at these nodes: each becomes an input of its T/dtype, and what
                                       only feeds them is left out (transform_graph's --inputs)
-          --tf-transforms='T1(k=v) T2'  run the Graph Transform Tool's transforms, in its syntax: strip_unused_nodes,
+          --tf-transforms='T1(k=v) T2'
+                                      run the Graph Transform Tool's transforms, in its syntax: strip_unused_nodes,
                                       remove_nodes, fold_constants, fold_batch_norms, fold_old_batch_norms,
                                       quantize_weights, round_weights, merge_duplicate_nodes, sort_by_execution_order,
                                       remove_device, obfuscate_names (each a tf-* pass; see docs/formats/tensorflow.md)
