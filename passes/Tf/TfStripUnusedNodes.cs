@@ -24,7 +24,9 @@ namespace Mopt.Passes.Tf;
 /// <c>type-for-name</c> / <c>shape-for-name</c> (lists in the same order; shapes separated by ';') to one input. An
 /// input gets a type or shape only when one is given: transform_graph gives a cut node float and a scalar shape by
 /// default and leaves an input that was a Placeholder as it was; mopt leaves what is not given unchanged and also
-/// gives a Placeholder what is given (so <c>shape=</c> also sets a Placeholder's batch size). The argument's type
+/// gives a Placeholder what is given (so <c>shape=</c> also sets a Placeholder's batch size), except that <c>type</c>
+/// and <c>shape</c> leave an input of a dtype the IR has no element type for (a string Placeholder feeding an audio or
+/// JPEG front end) as it is unless it is named. The argument's type
 /// and its <c>tf.attrs</c> (written back as the Placeholder's <c>dtype</c> and <c>shape</c>) change together.
 /// </summary>
 public sealed class TfStripUnusedNodes : Pass
@@ -71,12 +73,19 @@ public sealed class TfStripUnusedNodes : Pass
         {
             var name = func.ArgName(i) ?? "";
             perName.TryGetValue(name, out var own);
+            var arg = func.Arguments[i];
+            var old = arg.Type as TensorType;
+            bool named = perName.ContainsKey(name);
+            // The defaults are for numeric inputs: a string input (an audio or JPEG front end) keeps its type unless named.
+            if (old is null && !named)
+            {
+                if (defaultType is not null || defaultShape is not null) context.Log($"input '{name}' ({arg.Type}) is not numeric: left as it is");
+                continue;
+            }
             var element = own.Type ?? defaultType;
             var shape = own.Shape ?? defaultShape;
             if (element is null && shape is null) continue;
-            var arg = func.Arguments[i];
-            var old = arg.Type as TensorType;
-            element ??= old?.Element ?? throw new MirException($"tf-strip-unused-nodes: input '{name}' has type {arg.Type}: give it a type= to set its shape");
+            element ??= old?.Element ?? throw new MirException($"tf-strip-unused-nodes: input '{name}' has type {arg.Type}: give it a type_for_name to set its shape");
             var dims = shape ?? old?.Shape?.ToArray();
             var type = new TensorType(element, dims);
             if (arg.Type == type) continue;
