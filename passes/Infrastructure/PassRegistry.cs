@@ -27,6 +27,7 @@ public static class PassRegistry
         () => new Quantization.QuantizeWeights(),
         () => new Conversion.ConvertTfToOnnx(),
         () => new OptimizeTransposes(),
+        .. Tf.TfTransformPasses.Factories,
     ];
 
     public static IReadOnlyList<Entry> All { get; } = Factories

@@ -17,12 +17,27 @@ public static class PipelineRegistry
         "fuse-conv-add-mul", "fuse-matmul-add", "dce", "sort-by-execution-order",
     ];
 
+    /// <summary>tf-deploy's passes; a step ending in '*' also takes the pipeline's options (shape=..., type=...).</summary>
+    public static readonly IReadOnlyList<string> TfDeployPasses =
+    [
+        "tf-strip-unused-nodes{type=float}*", "tf-remove-nodes{op=Identity,CheckNumerics}", "tf-fold-constants{ignore-errors=true}",
+        "tf-fold-batch-norms", "tf-fold-old-batch-norms",
+    ];
+
     public static IReadOnlyList<Pipeline> All { get; } =
     [
         new("deploy", "Clean up and fuse for inference: " + string.Join(", ", DeployPasses) + " (strip-unused first when inputs/outputs are given)",
             ["strip-unused?", .. DeployPasses]),
         new("quantize-weights", "deploy, then int8 weight quantization (quantize-weights)",
             ["strip-unused?", .. DeployPasses, "quantize-weights", "dce"]),
+        // TensorFlow graphs in tf.*: the transform lists of the Graph Transform Tool's README, for an input shape.
+        new("tf-deploy", "TensorFlow, transform_graph's 'Optimizing for Deployment': strip_unused_nodes(type=float, shape), " +
+            "remove_nodes(op=Identity, op=CheckNumerics), fold_constants(ignore_errors=true), fold_batch_norms, fold_old_batch_norms " +
+            "(--pipeline='tf-deploy{shape=1,299,299,3}')", TfDeployPasses),
+        new("tf-fix-missing-kernels", "TensorFlow, transform_graph's 'Fixing Missing Kernel Errors on Mobile': tf-deploy without remove_nodes",
+            [TfDeployPasses[0], .. TfDeployPasses.Skip(2)]),
+        new("tf-quantize-weights", "TensorFlow: tf-deploy, then quantize_weights (eight-bit Consts), strip_unused_nodes, sort_by_execution_order",
+            [.. TfDeployPasses, "tf-quantize-weights", "tf-strip-unused-nodes", "tf-sort-by-execution-order"]),
     ];
 
     public static Pipeline? Find(string name) => All.FirstOrDefault(p => p.Name == name);
@@ -49,9 +64,16 @@ public static class PipelineRegistry
                 if (!string.IsNullOrWhiteSpace(options)) passes.Add(PassRegistry.Create("strip-unused", options));
                 continue;
             }
-            var passName = step.Split('{')[0];
+            var passName = step.Split('{')[0].TrimEnd('*');
             if (PassRegistry.Find(passName) is null)
                 throw new PipelineException($"pipeline '{name}' needs the pass '{passName}', which this build of mopt does not have");
+            if (step.EndsWith('*'))
+            {
+                var configured = PipelineParser.Parse(step[..^1]);
+                if (!string.IsNullOrWhiteSpace(options)) configured[^1].SetOptions(options);
+                passes.AddRange(configured);
+                continue;
+            }
             passes.AddRange(PipelineParser.Parse(step));
         }
         return passes;

@@ -114,6 +114,7 @@ public sealed class CommandLine
                     cl.TfInputs.AddRange(Required(name, value).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
                     break;
                 case "tf-checkpoint": cl.TfCheckpoint = Required(name, value); break;
+                case "tf-transforms": cl.Passes.AddRange(Mopt.Passes.Tf.GttTransforms.Build(Required(name, value))); break;
                 case "tf-outputs":
                     cl.TfOutputs.AddRange(Required(name, value).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
                     break;
@@ -202,6 +203,13 @@ public sealed class CommandLine
                                       dropped (freeze_graph); needs --tf-outputs
           --convert-tf-to-onnx        lower the graph's tf.* ops to ONNX, NHWC ops as NCHW with the transposes left at the
                                       graph's edges; done anyway when -o names a .onnx file
+          --tf-transforms='T1(k=v) T2'
+                                      run the Graph Transform Tool's transforms, in its syntax: strip_unused_nodes,
+                                      remove_nodes, fold_constants, fold_batch_norms, fold_old_batch_norms,
+                                      quantize_weights, round_weights, merge_duplicate_nodes, sort_by_execution_order,
+                                      remove_device, obfuscate_names (each a tf-* pass; see docs/formats/tensorflow.md)
+          --pipeline='tf-deploy{shape=1,299,299,3}'
+                                      transform_graph's deployment list (also tf-fix-missing-kernels, tf-quantize-weights)
 
         Verification (ONNX Runtime):
           --verify-against=MODEL      run MODEL (a .pb as its ONNX lowering) and the result on the same inputs; print max abs/rel diff and top-1

@@ -10,8 +10,9 @@ namespace Mopt.Tools.Opt;
 /// </summary>
 public static class ModelSummary
 {
-    public static string Describe(MirModule module)
+    public static string Describe(MirModule module, string? input = null)
     {
+        if (Mopt.Passes.Tf.TfGraph.IsTf(module)) return TfGraphSummary.Describe(module, input ?? "model.pb");
         var sb = new StringBuilder();
         var func = module.MainFunction;
         var source = module.Op.GetString("mo.source");

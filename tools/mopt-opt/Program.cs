@@ -109,7 +109,7 @@ namespace Mopt.Tools.Opt
             }
             else if (cl.Summarize)
             {
-                stdout.Write(ModelSummary.Describe(module));
+                stdout.Write(ModelSummary.Describe(module, cl.Input));
             }
             else
             {
@@ -147,7 +147,7 @@ namespace Mopt.Tools.Opt
             {
                 stdout.WriteLine($"  {p.Name}");
                 stdout.WriteLine($"      {p.Summary}");
-                stdout.WriteLine($"      passes: {string.Join(", ", p.Passes.Select(n => n == "strip-unused?" ? "[strip-unused]" : n))}");
+                stdout.WriteLine($"      passes: {string.Join(", ", p.Passes.Select(n => n == "strip-unused?" ? "[strip-unused]" : n.TrimEnd('*')))}");
             }
         }
 

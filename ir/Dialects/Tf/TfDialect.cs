@@ -48,6 +48,6 @@ public static class TfDialect
             OperandCounts = op == "Const" ? new CountRange(0, 0) : new CountRange(0, null),
             Traits = Effects.Contains(op) ? OpTraits.HasEffects : Random.Contains(op) ? OpTraits.NonDeterministic : OpTraits.Pure,
         };
-        return op == "Const" ? def.WithTraits(OpTraits.ConstantLike).Implement<IConstantLike>(new ConstantValueAttribute("value")) : def;
+        return op == "Const" ? def.WithTraits(OpTraits.ConstantLike).Implement<IConstantLike>(new ConstantValueAttribute("value")) : Folding.TfFolders.Attach(def);
     }
 }
