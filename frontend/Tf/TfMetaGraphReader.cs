@@ -35,7 +35,7 @@ public sealed class TfMetaGraphReader(TfImportOptions? options = null) : IModelR
 
     private static byte[] ReadBytes(string path)
     {
-        try { return File.ReadAllBytes(path); }
+        try { return WholeFile.Read(path); }
         catch (FileNotFoundException) { throw new MirException($"cannot read '{path}': file not found"); }
         catch (DirectoryNotFoundException) { throw new MirException($"cannot read '{path}': no such folder"); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new MirException($"cannot read '{path}': {e.Message}"); }

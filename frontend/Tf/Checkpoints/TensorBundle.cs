@@ -39,7 +39,7 @@ public sealed class TensorBundle
         if (Directory.Exists(prefix)) prefix = InFolder(prefix);
         var indexPath = prefix + ".index";
         byte[] bytes;
-        try { bytes = File.ReadAllBytes(indexPath); }
+        try { bytes = WholeFile.Read(indexPath); }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             throw new MirException($"checkpoint '{prefix}': its index '{indexPath}' is not found");

@@ -82,6 +82,43 @@ public sealed class TfLoweringTests
         }
     }
 
+    /// <summary>
+    /// Item 8 of issue 12 on every real graph: transformed (tf-deploy, or fold_old_batch_norms alone), written back to
+    /// .pb, read again, lowered and run in ONNX Runtime, it gives the outputs of lowering the graph alone (≤ 1e-5).
+    /// </summary>
+    [SharedModelsTheory]
+    [MemberData(nameof(Graphs))]
+    public void TransformedWrittenBackAndLoweredGivesTheOutputsOfLoweringAlone(string relative, string cut, string shape, string outputShape, int transposes)
+    {
+        _ = (outputShape, transposes);
+        using var alone = new OrtRunner(ModelProbes.ToOnnxBytes(Lower(relative, cut, shape)), what: "lowered");
+        var inputs = RandomInputs.For(alone.Inputs, seed: 4);
+        var expected = alone.Run(inputs);
+        string dims = shape[(shape.IndexOf('=') + 1)..].Replace('x', ',');
+        foreach (var transforms in new[] { $"tf-deploy{{shape={dims}}}", "fold_old_batch_norms" })
+        {
+            var module = Import(relative, cut);
+            var pm = new PassManager { Services = TestRuntime.Services };
+            pm.Passes.AddRange(transforms.StartsWith("tf-", StringComparison.Ordinal) ? PipelineRegistry.Build(transforms) : Mopt.Passes.Tf.GttTransforms.Build(transforms));
+            pm.Run(module);
+            using var dir = new TempDir();
+            var pb = dir.File("transformed.pb");
+            using (var stream = File.Create(pb)) Mopt.Backend.Tf.TfExporter.Write(module, stream, pb);
+            var again = TfImporter.ImportFile(pb);
+            Assert.DoesNotContain(again.AllOperations(), o => transforms == "fold_old_batch_norms" && o.Name.StartsWith("tf.FusedBatchNorm", StringComparison.Ordinal));
+            var lowering = new PassManager { Services = TestRuntime.Services };
+            lowering.Passes.Add(PassRegistry.Create("set-input-shape", shape));
+            lowering.Passes.Add(PassRegistry.Create("convert-tf-to-onnx", null));
+            lowering.Run(again);
+            using var runner = new OrtRunner(ModelProbes.ToOnnxBytes(again), what: transforms);
+            foreach (var name in alone.OutputNames)
+            {
+                var d = OutputDifference.Compare(name, expected[name], runner.Run(inputs)[name]);
+                Assert.True(d.ShapesMatch && d.MaxRelDiff <= 1e-5, $"{relative} after {transforms}: '{name}' differs by {d.MaxRelDiff:E2}");
+            }
+        }
+    }
+
     /// <summary>A cut input of unknown shape lowers too (SAME as auto_pad = SAME_UPPER): the same outputs as exact pads.</summary>
     [SharedModelsFact]
     public void UnknownInputShapeGivesTheSameOutputs()
