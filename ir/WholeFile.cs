@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Mopt.Ir;
 
 /// <summary>Reads a whole file into one array.</summary>
@@ -10,16 +12,58 @@ public static class WholeFile
     public static byte[] Read(string path)
     {
         using var handle = File.OpenHandle(path);
+        var bytes = new byte[Length(handle, path)];
+        Fill(handle, bytes, path);
+        return bytes;
+    }
+
+    /// <summary>What a parser that copies out what it keeps (protobuf) makes of the file's bytes.</summary>
+    public delegate T SpanParser<out T>(ReadOnlySpan<byte> bytes);
+
+    /// <summary>
+    /// <paramref name="parse"/> of the file's bytes, read into a pooled buffer (files up to 64 MB): a process that reads
+    /// many files then reuses memory it has touched, where a fresh array costs a page fault per 4 KB (measured: 0.7 ms
+    /// of a 1.4 ms import of a 240 KB graph, in-process in bench/run.sh tf).
+    /// </summary>
+    public static T Parse<T>(string path, SpanParser<T> parse)
+    {
+        using var handle = File.OpenHandle(path);
+        long length = Length(handle, path);
+        if (length > PooledLimit)
+        {
+            var bytes = new byte[length];
+            Fill(handle, bytes, path);
+            return parse(bytes);
+        }
+        var buffer = ArrayPool<byte>.Shared.Rent((int)length);
+        try
+        {
+            Fill(handle, buffer.AsSpan(0, (int)length), path);
+            return parse(buffer.AsSpan(0, (int)length));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private const long PooledLimit = 64L << 20;
+
+    private static long Length(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string path)
+    {
         long length = RandomAccess.GetLength(handle);
         if (length > Array.MaxLength) throw new IOException($"'{path}' is larger than one array can hold ({length} bytes)");
-        var bytes = new byte[length];
+        return length;
+    }
+
+    private static void Fill(Microsoft.Win32.SafeHandles.SafeFileHandle handle, Span<byte> bytes, string path)
+    {
         int done = 0;
         while (done < bytes.Length)
         {
-            int n = RandomAccess.Read(handle, bytes.AsSpan(done), done);
+            int n = RandomAccess.Read(handle, bytes[done..], done);
             if (n == 0) throw new IOException($"'{path}' became shorter while it was read");
             done += n;
         }
-        return bytes;
     }
 }

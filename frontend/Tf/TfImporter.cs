@@ -32,16 +32,19 @@ public sealed class TfImporter
 
     public static MirModule ImportFile(string path, TfImportOptions? options = null)
     {
-        byte[] bytes;
-        try { bytes = WholeFile.Read(path); }
+        GraphDef graph;
+        try { graph = WholeFile.Parse(path, bytes => Parse(bytes, path)); }
         catch (FileNotFoundException) { throw new MirException($"cannot read '{path}': file not found"); }
         catch (DirectoryNotFoundException) { throw new MirException($"cannot read '{path}': no such folder"); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new MirException($"cannot read '{path}': {e.Message}"); }
-        return Import(Parse(bytes, path), path, options);
+        return Import(graph, path, options);
     }
 
     /// <summary>Parses a GraphDef's bytes, with a clear error for what is not one.</summary>
-    public static GraphDef Parse(byte[] bytes, string name)
+    public static GraphDef Parse(byte[] bytes, string name) => Parse(bytes.AsSpan(), name);
+
+    /// <summary>Parses a GraphDef's bytes (copying out what it keeps), with a clear error for what is not one.</summary>
+    public static GraphDef Parse(ReadOnlySpan<byte> bytes, string name)
     {
         if (bytes.Length == 0) throw new MirException($"'{name}': not a TensorFlow GraphDef: the file is empty");
         GraphDef graph;
