@@ -7,39 +7,14 @@ Usage: make_checkpoint.py <variables|resource> PREFIX [fault]
 fault: missing (no 'b' in the bundle), dtype (the kernel saved as double), shape (the kernel saved as [4]),
 badcrc (a data byte changed), truncdata, truncindex, noshard (no .data file), train (the output needs an Assign),
 twoshards (no fault: the tensors in two data shards)."""
+import os
 import struct
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from protowire import attr, field, node, shape, varint, vfield  # noqa: E402
+
 DT_FLOAT, DT_DOUBLE, DT_STRING = 1, 2, 7
-
-
-def varint(n):
-    n &= (1 << 64) - 1
-    out = b""
-    while n >= 0x80:
-        out += bytes([n & 0x7F | 0x80])
-        n >>= 7
-    return out + bytes([n])
-
-
-def field(num, data):  # length-delimited
-    return varint(num << 3 | 2) + varint(len(data)) + data
-
-
-def vfield(num, value):  # varint
-    return varint(num << 3) + varint(value)
-
-
-def shape(*dims):  # TensorShapeProto: dim = 2 { size = 1 }
-    return b"".join(field(2, vfield(1, d)) for d in dims)
-
-
-def attr(key, value):  # NodeDef.attr (5) entry: key = 1, value = 2
-    return field(5, field(1, key.encode()) + field(2, value))
-
-
-def node(name, op, inputs=(), attrs=b""):  # GraphDef.node (1): NodeDef name 1, op 2, input 3, attr 5
-    return field(1, field(1, name.encode()) + field(2, op.encode()) + b"".join(field(3, i.encode()) for i in inputs) + attrs)
 
 
 def TYPE(t):  # AttrValue.type = 6

@@ -2,43 +2,12 @@
 """Writes small TensorFlow GraphDefs for the lit tests, encoding the protobuf by hand (no TensorFlow, no protobuf
 package): field numbers as in tensorflow/core/framework/{graph,node_def,attr_value,tensor,tensor_shape}.proto.
 Usage: make_graphdef.py <tiny|missing|cycle|nodtype|truncated> out.pb"""
+import os
 import struct
 import sys
 
-
-def varint(n):
-    n &= (1 << 64) - 1
-    out = b""
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out += bytes([b | 0x80])
-        else:
-            return out + bytes([b])
-
-
-def field(num, data):  # length-delimited
-    return varint(num << 3 | 2) + varint(len(data)) + data
-
-
-def vfield(num, value):  # varint
-    return varint(num << 3) + varint(value)
-
-
-def shape(*dims):  # TensorShapeProto: dim = 2 { size = 1 }
-    return b"".join(field(2, vfield(1, d)) for d in dims)
-
-
-def attr(key, value):  # map<string, AttrValue> entry: key = 1, value = 2
-    return field(5, field(1, key.encode()) + field(2, value))
-
-
-def node(name, op, inputs=(), attrs=b"", device=""):  # NodeDef: name 1, op 2, input 3, device 4, attr 5
-    body = field(1, name.encode()) + field(2, op.encode()) + b"".join(field(3, i.encode()) for i in inputs)
-    if device:
-        body += field(4, device.encode())
-    return field(1, body + attrs)  # GraphDef.node = 1
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from protowire import attr, field, node, shape, varint, vfield  # noqa: E402
 
 
 DT_FLOAT, DT_INT32 = 1, 3

@@ -2,45 +2,14 @@
 """Small GraphDefs for the Graph Transform Tool transform tests (tests/lit/tf/transforms-*.mir), encoded by hand as
 make_graphdef.py does (field numbers from tensorflow/core/framework/*.proto). Weights are seeded random floats.
 Usage: make_transform_graphs.py <bn|shared|written|fold|nodes|big> out.pb"""
+import os
 import struct
 import sys
 
 import numpy as np
 
-
-def varint(n):
-    n &= (1 << 64) - 1
-    out = b""
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out += bytes([b | 0x80])
-        else:
-            return out + bytes([b])
-
-
-def field(num, data):
-    return varint(num << 3 | 2) + varint(len(data)) + data
-
-
-def vfield(num, value):
-    return varint(num << 3) + varint(value)
-
-
-def shape(*dims):
-    return b"".join(field(2, vfield(1, d)) for d in dims)
-
-
-def attr(key, value):
-    return field(5, field(1, key.encode()) + field(2, value))
-
-
-def node(name, op, inputs=(), attrs=b"", device=""):
-    body = field(1, name.encode()) + field(2, op.encode()) + b"".join(field(3, i.encode()) for i in inputs)
-    if device:
-        body += field(4, device.encode())
-    return field(1, body + attrs)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from protowire import attr, field, node, shape, varint, vfield  # noqa: E402
 
 
 DT_FLOAT, DT_INT32 = 1, 3

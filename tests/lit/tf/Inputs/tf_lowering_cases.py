@@ -11,26 +11,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-
-
-def varint(n):
-    n &= (1 << 64) - 1
-    out = b""
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out += bytes([b | 0x80])
-        else:
-            return out + bytes([b])
-
-
-def field(num, data):
-    return varint(num << 3 | 2) + varint(len(data)) + data
-
-
-def vfield(num, value):
-    return varint(num << 3) + varint(value)
+from protowire import field, varint, vfield  # noqa: E402
 
 
 DT = {np.float32: 1, np.int32: 3, np.int64: 9, np.bool_: 10}
