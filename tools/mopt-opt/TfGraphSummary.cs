@@ -88,6 +88,7 @@ public static class TfGraphSummary
         var (element, dims) = t switch
         {
             TensorType tt => ((MirType)tt.Element, tt.Shape),
+            OpaqueType { Spelling: var s } when s.StartsWith("!tf.Tensor<", StringComparison.Ordinal) && s.EndsWith('>') => OfTfTensor(s),
             OpaqueType o => (o, (IReadOnlyList<long>?)null),
             _ => (t, null),
         };
@@ -95,6 +96,16 @@ public static class TfGraphSummary
         var type = code is int c ? $"{TfDataTypes.NameOf(c)}({c})" : element.ToString() ?? "?";
         var shape = dims is null ? "unknown" : "[" + string.Join(",", dims.Select(d => d < 0 ? "?" : d.ToString(CultureInfo.InvariantCulture))) + "]";
         return (type, shape);
+    }
+
+    /// <summary>A dtype the IR has no element type for, as the importer spells it: <c>!tf.Tensor&lt;?x3xstring&gt;</c>, <c>!tf.Tensor&lt;*xstring&gt;</c>.</summary>
+    private static (MirType Element, IReadOnlyList<long>? Dims) OfTfTensor(string spelling)
+    {
+        var parts = spelling["!tf.Tensor<".Length..^1].Split('x');
+        MirType element = new OpaqueType("!tf." + parts[^1]);
+        if (parts.Length == 2 && parts[0] == "*") return (element, null);
+        var dims = parts[..^1].Select(d => d == "?" ? -1L : long.Parse(d, CultureInfo.InvariantCulture)).ToArray();
+        return (element, dims);
     }
 
     /// <summary>The length of a serialized TensorProto's tensor_content (field 4), 0 when it has none.</summary>
