@@ -106,7 +106,7 @@ internal sealed class MessageFiller(TextSource source)
         {
             if (item.Block is not { } block)
                 throw source.ErrorAt(item.Start, $"field '{field.Name}' of '{descriptor.FullName}' is a message ({field.MessageType.FullName}): " +
-                    $"write '{field.Name} {{ ... }}', not '{item.Scalar!.GetText()}'");
+                    $"write '{field.Name} {{ ... }}', not {Shown(item.Scalar!)}");
             var message = NewMessage(field.MessageType);
             Fill(message, block.field());
             return message;

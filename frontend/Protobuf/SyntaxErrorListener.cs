@@ -41,6 +41,7 @@ internal sealed class SyntaxErrorListener(TextSource source) : BaseErrorListener
         try { set = e?.GetExpectedTokens() ?? parser.GetExpectedTokens(); }
         catch (Exception) { return ""; }
         var names = set.ToList().Select(t => Pretty(parser.Vocabulary.GetDisplayName(t))).Distinct().ToList();
+        if (names.Contains("a string") && names.Contains("a number") && names.Contains("'{'")) return ", expected a value";
         if (names.Count == 0 || names.Count > 6) return "";
         return names.Count == 1 ? $", expected {names[0]}" : $", expected one of {string.Join(", ", names)}";
     }
