@@ -16,6 +16,9 @@ namespace Mopt.Frontend.Caffe;
 /// </summary>
 public sealed class CaffeImporter
 {
+    /// <summary>Bytes of the layer's own parameter message that its schema does not know (its fields are the op's attributes).</summary>
+    public const string ParamUnknownFieldsAttr = "caffe.param_unknown_fields";
+
     /// <summary>A top's type: Caffe computes in f32 and a NetParameter has no shapes but its inputs'.</summary>
     public static readonly TensorType Unknown = TensorType.Unranked(ElementType.F32);
 
@@ -223,7 +226,8 @@ public sealed class CaffeImporter
             if (field.Name == own)
             {
                 attrs.Add(new NamedAttr(CaffeDialect.ParamAttr, new StringAttr(own)));
-                attrs.AddRange(((DictionaryAttr)value).Entries);
+                // the parameter message's own unknown fields, apart from the layer's
+                attrs.AddRange(((DictionaryAttr)value).Entries.Select(e => e.Name == CaffeAttributes.UnknownFieldsAttr ? new NamedAttr(ParamUnknownFieldsAttr, e.Value) : e));
             }
             else attrs.Add(new NamedAttr(field.Name.EndsWith("_param", StringComparison.Ordinal) ? field.Name : "caffe." + field.Name, value));
         }
