@@ -20,7 +20,7 @@ public static class CaffeDialect
     public const string BlobsAttr = "caffe.blobs";
 
     /// <summary>The <c>*_param</c> message whose fields are the op's plain attributes (a string).</summary>
-    public const string ParamAttr = "caffe.param";
+    public const string ParamAttr = "caffe.param_field";
 
     // Layer type → (least, most) operands counting the blobs; null most: any number. Each has one result unless listed in Multi.
     private static readonly Dictionary<string, (int Min, int? Max)> Pure = new(StringComparer.Ordinal)

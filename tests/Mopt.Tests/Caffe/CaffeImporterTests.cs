@@ -131,6 +131,23 @@ public sealed class CaffeImporterTests
     }
 
     [Fact]
+    public void TheLayersOwnParameterFieldsArePlainAndItsOtherFieldsKeepTheirNames()
+    {
+        var net = Tiny();
+        net.Layer[0].Param.Add(new ParamSpec { LrMult = 2 });
+        net.Layer[0].ConvolutionParam.Pad.Add(1);
+        net.Layer[0].ConvolutionParam.KernelSize[0] = 3;
+        net.Layer[0].Blobs[0].Shape.Dim[2] = 3;
+        net.Layer[0].Blobs[0].Shape.Dim[3] = 3;
+        net.Layer[0].Blobs[0].Data.Add(Enumerable.Repeat(0f, 32));
+        var conv = Layers(CaffeImporter.Import(net, "tiny"))[0];
+        Assert.Equal("convolution_param", ((StringAttr)conv.GetAttr(CaffeDialect.ParamAttr)!).Value);
+        Assert.Equal([1L], ((ArrayAttr)conv.GetAttr("pad")!).Elements.Select(e => ((IntegerAttr)e).Value));
+        var spec = Assert.IsType<DictionaryAttr>(Assert.Single(((ArrayAttr)conv.GetAttr("caffe.param")!).Elements));
+        Assert.Equal(2.0, ((FloatAttr)spec.Get("lr_mult")!).Value);
+    }
+
+    [Fact]
     public void StructureAndWeightsFromTwoNetsMatchByNameAndExtraWeightLayersAreIgnored()
     {
         var weights = Tiny();
