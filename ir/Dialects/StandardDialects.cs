@@ -1,3 +1,4 @@
+using Mopt.Dialects.Caffe;
 using Mopt.Dialects.Func;
 using Mopt.Dialects.Mo;
 using Mopt.Dialects.Onnx;
@@ -13,5 +14,5 @@ namespace Mopt.Dialects;
 public static class StandardDialects
 {
     public static DialectRegistry Registry { get; } =
-        new([FuncDialect.Builtin, FuncDialect.Func, MoDialect.Dialect, OnnxDialect.Dialect, TfDialect.Dialect], MoResultNames.Instance);
+        new([FuncDialect.Builtin, FuncDialect.Func, MoDialect.Dialect, OnnxDialect.Dialect, TfDialect.Dialect, CaffeDialect.Dialect], MoResultNames.Instance);
 }

@@ -1,0 +1,160 @@
+using System.Runtime.InteropServices;
+using Mopt.Caffe.Proto;
+using Mopt.Ir;
+
+namespace Mopt.Frontend.Caffe;
+
+/// <summary>
+/// A layer's blobs: how many its type takes and of what shape (as Caffe's LayerSetUp checks them, so far as that can
+/// be told without the input shapes), and each blob's shape and bytes. A blob in the legacy num/channels/height/width
+/// form loses the leading 1s its layer does not have (an InnerProduct weight 1x1xNxK is NxK), as Caffe's LegacyShape does.
+/// </summary>
+internal static class CaffeBlobs
+{
+    /// <summary>A checked blob: its IR type and its values' little-endian bytes.</summary>
+    public sealed record Blob(TensorType Type, byte[] Bytes);
+
+    /// <summary>The blobs of <paramref name="layer"/> (type, parameters, bottoms from it; blobs from <paramref name="blobs"/>), checked.</summary>
+    public static List<Blob> Read(LayerParameter layer, IReadOnlyList<BlobProto> blobs, string what)
+    {
+        var rule = Rule(layer);
+        if (rule is { } r && blobs.Count != r.Ranks.Length)
+            throw new MirException(blobs.Count == 0
+                ? $"{what} has no blobs; a {layer.Type} layer like it takes {r.Ranks.Length}"
+                : $"{what} has {Count(blobs.Count)}; a {layer.Type} layer like it takes {(r.Ranks.Length == 0 ? "none" : r.Ranks.Length.ToString(System.Globalization.CultureInfo.InvariantCulture))}");
+        var result = new List<Blob>(blobs.Count);
+        for (int i = 0; i < blobs.Count; i++)
+            result.Add(ReadOne(blobs[i], rule is { } known ? known.Ranks[i] : -1, $"{what}: blob {i}"));
+        rule?.Check(result.Select(b => b.Type.Shape!.ToArray()).ToList(), $"{what}");
+        return result;
+    }
+
+    private static string Count(int n) => n == 1 ? "1 blob" : $"{n} blobs";
+
+    /// <summary>How many blobs a layer type takes and each one's rank (-1: any), with a check of their shapes.</summary>
+    private sealed record BlobRule(int[] Ranks, Action<List<long[]>, string> Check);
+
+    private static BlobRule? Rule(LayerParameter layer)
+    {
+        static void None(List<long[]> _, string __) { }
+        switch (layer.Type)
+        {
+            case "Convolution" or "Deconvolution":
+            {
+                var p = layer.ConvolutionParam ?? new ConvolutionParameter();
+                int spatial = p.KernelSize.Count > 1 ? p.KernelSize.Count : 2;
+                long[]? kernel = p.HasKernelH || p.HasKernelW ? [p.KernelH, p.KernelW]
+                    : p.KernelSize.Count == 1 ? Enumerable.Repeat((long)p.KernelSize[0], spatial).ToArray()
+                    : p.KernelSize.Count > 1 ? p.KernelSize.Select(k => (long)k).ToArray() : null;
+                bool deconv = layer.Type == "Deconvolution";
+                return new BlobRule(p.BiasTerm ? [spatial + 2, 1] : [spatial + 2], (shapes, what) =>
+                {
+                    var w = shapes[0];
+                    long outputs = deconv ? w[1] * p.Group : w[0];
+                    if (p.HasNumOutput && outputs != p.NumOutput)
+                        throw new MirException($"{what}: the weight blob {Text(w)} has {outputs} outputs, num_output is {p.NumOutput}");
+                    if (kernel is not null && !w.AsSpan(2).SequenceEqual(kernel))
+                        throw new MirException($"{what}: the weight blob {Text(w)} does not have the kernel {string.Join("x", kernel)}");
+                    if (shapes.Count > 1 && shapes[1][0] != outputs)
+                        throw new MirException($"{what}: the bias blob {Text(shapes[1])} does not have the {outputs} outputs of the weight");
+                });
+            }
+            case "InnerProduct":
+            {
+                var p = layer.InnerProductParam ?? new InnerProductParameter();
+                return new BlobRule(p.BiasTerm ? [2, 1] : [2], (shapes, what) =>
+                {
+                    long outputs = p.Transpose ? shapes[0][1] : shapes[0][0];
+                    if (p.HasNumOutput && outputs != p.NumOutput)
+                        throw new MirException($"{what}: the weight blob {Text(shapes[0])} has {outputs} outputs, num_output is {p.NumOutput}");
+                    if (shapes.Count > 1 && shapes[1][0] != outputs)
+                        throw new MirException($"{what}: the bias blob {Text(shapes[1])} does not have the {outputs} outputs of the weight");
+                });
+            }
+            case "Embed":
+            {
+                var p = layer.EmbedParam ?? new EmbedParameter();
+                return new BlobRule(p.BiasTerm ? [2, 1] : [2], None);
+            }
+            case "BatchNorm":
+                return new BlobRule([1, 1, 1], (shapes, what) =>
+                {
+                    if (shapes[0][0] != shapes[1][0])
+                        throw new MirException($"{what}: the mean {Text(shapes[0])} and variance {Text(shapes[1])} blobs differ in shape");
+                    if (shapes[2][0] != 1)
+                        throw new MirException($"{what}: the scale-factor blob {Text(shapes[2])} must hold one value");
+                });
+            case "Scale":
+            {
+                var p = layer.ScaleParam ?? new ScaleParameter();
+                int rank = p.NumAxes < 0 ? -1 : p.NumAxes;
+                int[] ranks = layer.Bottom.Count > 1 ? (p.BiasTerm ? [-1] : []) : (p.BiasTerm ? [rank, rank] : [rank]);
+                return new BlobRule(ranks, (shapes, what) =>
+                {
+                    if (shapes.Count == 2 && !shapes[0].SequenceEqual(shapes[1]))
+                        throw new MirException($"{what}: the scale {Text(shapes[0])} and bias {Text(shapes[1])} blobs differ in shape");
+                });
+            }
+            case "Bias":
+            {
+                var p = layer.BiasParam ?? new BiasParameter();
+                return new BlobRule(layer.Bottom.Count > 1 ? [] : [p.NumAxes < 0 ? -1 : p.NumAxes], None);
+            }
+            case "PReLU":
+            {
+                bool shared = layer.PreluParam?.ChannelShared ?? false;
+                return new BlobRule([shared ? 0 : 1], None);
+            }
+            case "Normalize":
+            {
+                bool shared = layer.NormParam?.ChannelShared ?? true;
+                return new BlobRule([shared ? 0 : 1], None);
+            }
+            case "ReLU" or "ELU" or "Sigmoid" or "TanH" or "AbsVal" or "BNLL" or "Exp" or "Log" or "Power" or "Threshold" or "Clip"
+                or "Swish" or "Pooling" or "LRN" or "MVN" or "Eltwise" or "Concat" or "Slice" or "Split" or "Flatten" or "Reshape"
+                or "Permute" or "Softmax" or "Dropout" or "Crop" or "ArgMax" or "Reduction" or "Tile" or "PriorBox"
+                or "DetectionOutput" or "Upsample" or "Interp" or "Input":
+                return new BlobRule([], None);
+            default:
+                return null;
+        }
+    }
+
+    private static Blob ReadOne(BlobProto b, int rank, string what)
+    {
+        long[] dims;
+        if (b.Shape is { } shape) dims = shape.Dim.ToArray();
+        else
+        {
+            // The legacy 4-D form: drop the leading 1s the layer's blob does not have.
+            dims = [b.Num, b.Channels, b.Height, b.Width];
+            int skip = 0;
+            while (rank >= 0 && dims.Length - skip > rank && dims[skip] == 1) skip++;
+            dims = dims[skip..];
+        }
+        if (dims.Any(d => d < 0)) throw new MirException($"{what}: shape {Text(dims)} has a negative dimension");
+        if (rank >= 0 && dims.Length != rank)
+            throw new MirException($"{what}: shape {Text(dims)} has {dims.Length} dimensions, the layer's needs {rank}");
+        long count = dims.Aggregate(1L, (a, d) => a * d);
+        bool isDouble = b.DoubleData.Count > 0 && b.Data.Count == 0;
+        long have = isDouble ? b.DoubleData.Count : b.Data.Count;
+        if (have != count)
+            throw new MirException($"{what}: it has {have} values, its shape {Text(dims)} needs {count}");
+        byte[] bytes;
+        if (isDouble)
+        {
+            var values = new double[count];
+            b.DoubleData.CopyTo(values, 0);
+            bytes = MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
+        }
+        else
+        {
+            bytes = new byte[count * sizeof(float)];
+            var values = MemoryMarshal.Cast<byte, float>(bytes.AsSpan());
+            for (int i = 0; i < values.Length; i++) values[i] = b.Data[i];
+        }
+        return new Blob(new TensorType(isDouble ? ElementType.F64 : ElementType.F32, dims), bytes);
+    }
+
+    public static string Text(long[] dims) => dims.Length == 0 ? "[]" : "[" + string.Join("x", dims) + "]";
+}

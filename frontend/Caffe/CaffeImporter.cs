@@ -1,0 +1,237 @@
+using Google.Protobuf;
+using Mopt.Caffe.Proto;
+using Mopt.Dialects.Caffe;
+using Mopt.Dialects.Mo;
+using Mopt.Ir;
+
+namespace Mopt.Frontend.Caffe;
+
+/// <summary>
+/// Caffe NetParameter → module (docs/formats/caffe.md). The structure comes from one net (a prototxt or a caffemodel),
+/// the blobs from the same net or from a second one (a caffemodel), matched by layer name. Every layer that the TEST
+/// phase keeps becomes <c>caffe.&lt;type&gt;</c> named by <c>loc("layer")</c>: its bottoms then its blobs
+/// (<c>onnx.Constant</c>s of resource bytes) as operands, its tops as fresh results (an in-place layer too),
+/// its parameter message's fields as attributes. <c>input</c>/<c>input_shape</c>/<c>input_dim</c> and Input layers
+/// become the function's arguments; the tops no layer reads are its results.
+/// </summary>
+public sealed class CaffeImporter
+{
+    /// <summary>Bytes of the layer's own parameter message that its schema does not know (its fields are the op's attributes).</summary>
+    public const string ParamUnknownFieldsAttr = "caffe.param_unknown_fields";
+
+    /// <summary>A top's type: Caffe computes in f32 and a NetParameter has no shapes but its inputs'.</summary>
+    public static readonly TensorType Unknown = TensorType.Unranked(ElementType.F32);
+
+    private readonly NetParameter _net;
+    private readonly string _name;
+    private readonly NetParameter? _weights;
+    private readonly string _weightsName;
+    private readonly MirModule _module = MirModule.Create();
+
+    private CaffeImporter(NetParameter net, string name, NetParameter? weights, string? weightsName)
+    {
+        _net = net;
+        _name = name;
+        _weights = weights;
+        _weightsName = weightsName ?? name;
+    }
+
+    /// <summary>A <c>.caffemodel</c> alone: structure and blobs from the one file.</summary>
+    public static MirModule ImportFile(string path) => Import(ReadFile(path), path);
+
+    /// <summary>The net <paramref name="net"/> (from <paramref name="name"/>), its blobs from <paramref name="weights"/> if given, else from itself.</summary>
+    public static MirModule Import(NetParameter net, string name, NetParameter? weights = null, string? weightsName = null) =>
+        new CaffeImporter(net, name, weights, weightsName).Run();
+
+    /// <summary>A binary NetParameter file (a <c>.caffemodel</c>), with clear errors for a missing, truncated or foreign file.</summary>
+    public static NetParameter ReadFile(string path)
+    {
+        try { return WholeFile.Parse(path, bytes => Parse(bytes, path)); }
+        catch (FileNotFoundException) { throw new MirException($"cannot read '{path}': file not found"); }
+        catch (DirectoryNotFoundException) { throw new MirException($"cannot read '{path}': no such folder"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new MirException($"cannot read '{path}': {e.Message}"); }
+    }
+
+    /// <summary>Parses a binary NetParameter, telling it from another protobuf that happened to parse as one.</summary>
+    public static NetParameter Parse(ReadOnlySpan<byte> bytes, string name)
+    {
+        if (bytes.Length == 0) throw new MirException($"'{name}': not a Caffe NetParameter: the file is empty");
+        NetParameter net;
+        try { net = NetParameter.Parser.ParseFrom(bytes); }
+        catch (InvalidProtocolBufferException e)
+        {
+            var why = e.Message.Contains("ended unexpectedly", StringComparison.Ordinal) || e.Message.Contains("truncated", StringComparison.Ordinal)
+                ? "the file is truncated" : "the file is not a protobuf NetParameter";
+            throw new MirException($"'{name}': not a Caffe NetParameter: {why}");
+        }
+        if (net.Layer.Count == 0 && net.Layers.Count == 0)
+            throw new MirException($"'{name}': not a Caffe NetParameter: it has no layers");
+        if (net.Layer.FirstOrDefault(l => l.Type.Length == 0) is { } bad)
+            throw new MirException($"'{name}': not a Caffe NetParameter (or a truncated one): layer '{bad.Name}' has no type");
+        return net;
+    }
+
+    private MirModule Run()
+    {
+        var m = _module.Op;
+        m.SetAttr("mo.source", new StringAttr("caffe"));
+        if (_net.HasName) m.SetAttr("caffe.name", new StringAttr(_net.Name));
+        if (_net.HasForceBackward) m.SetAttr("caffe.force_backward", _net.ForceBackward ? BoolAttr.True : BoolAttr.False);
+        if (_net.HasDebugInfo) m.SetAttr("caffe.debug_info", _net.DebugInfo ? BoolAttr.True : BoolAttr.False);
+        if (_net.State is { } state) m.SetAttr("caffe.state", CaffeAttributes.Message(state.ToByteArray(), NetState.Descriptor));
+
+        if (_net.Layer.Count > 0 && _net.Layers.Count > 0)
+            throw new MirException($"'{_name}': the net has both 'layer' and the legacy 'layers' (Caffe reads one or the other)");
+        var all = _net.Layer.Count > 0 ? _net.Layer.ToList() : _net.Layers.Select(CaffeV1Layers.Upgrade).ToList();
+        // A training snapshot (every layer saved with phase TRAIN) is imported as the net it is; any other net as TEST.
+        var phase = all.Count > 0 && all.All(l => l.HasPhase && l.Phase == Phase.Train) ? Phase.Train : Phase.Test;
+        if (phase == Phase.Train) m.SetAttr("caffe.phase", new StringAttr("TRAIN"));
+        var layers = all.Where(l => Included(l, phase)).ToList();
+
+        // Inputs: the net's input fields, then each Input layer's tops.
+        var inputs = NetInputs();
+        foreach (var layer in layers.Where(l => l.Type == "Input"))
+        {
+            var shapes = layer.InputParam?.Shape ?? [];
+            if (shapes.Count > 1 && shapes.Count != layer.Top.Count)
+                throw new MirException($"'{_name}': layer '{layer.Name}' (Input) has {layer.Top.Count} tops and {shapes.Count} shapes");
+            for (int i = 0; i < layer.Top.Count; i++)
+                inputs.Add((layer.Top[i], shapes.Count == 0 ? Unknown : new TensorType(ElementType.F32, shapes[shapes.Count == 1 ? 0 : i].Dim.ToArray()), layer.Name));
+        }
+        var func = _module.AddFunction("main", inputs.Select(i => (MirType)i.Type).ToList(), []);
+        var current = new Dictionary<string, Value>(StringComparer.Ordinal);
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            var attrs = new List<NamedAttr> { new(MoDialect.NameAttr, new StringAttr(inputs[i].Name)) };
+            if (inputs[i].Layer is { } layerName) attrs.Add(new NamedAttr("caffe.layer", new StringAttr(layerName)));
+            func.SetArgAttrs(i, DictionaryAttr.From(attrs));
+            current[inputs[i].Name] = func.Arguments[i];
+        }
+
+        var weights = _weights is null ? null : WeightsByLayer(_weights);
+        var builder = OpBuilder.AtEnd(func.Body);
+        var consumed = new HashSet<Value>();
+        var produced = new List<(Value Value, string Top)>();
+        foreach (var layer in layers)
+        {
+            if (layer.Type == "Input") continue;
+            var what = $"'{_name}': layer '{layer.Name}' ({layer.Type})";
+            var operands = new List<Value>();
+            foreach (var bottom in layer.Bottom)
+            {
+                if (!current.TryGetValue(bottom, out var value))
+                    throw new MirException($"{what}: bottom '{bottom}' is the top of no layer before it");
+                operands.Add(value);
+                consumed.Add(value);
+            }
+            var blobs = Blobs(layer, weights);
+            var location = layer.Name.Length > 0 ? Location.Named(layer.Name) : null;
+            for (int i = 0; i < blobs.Count; i++)
+                operands.Add(builder.ResourceConstant(_module, $"{layer.Name}_{i}", blobs[i].Type, blobs[i].Bytes, location));
+
+            var attrs = LayerAttrs(layer);
+            attrs.Add(new NamedAttr(MoDialect.OutputsAttr, ArrayAttr.OfStrings(layer.Top)));
+            if (blobs.Count > 0) attrs.Add(new NamedAttr(CaffeDialect.BlobsAttr, IntegerAttr.I64(blobs.Count)));
+            var op = builder.Create(CaffeDialect.Name + "." + layer.Type, operands, Enumerable.Repeat<MirType>(Unknown, layer.Top.Count).ToArray(), attrs, location);
+            for (int i = 0; i < layer.Top.Count; i++)
+            {
+                current[layer.Top[i]] = op.Results[i];
+                produced.Add((op.Results[i], layer.Top[i]));
+            }
+        }
+
+        var outputs = produced.Where(p => !consumed.Contains(p.Value)).ToList();
+        builder.Return(outputs.Select(o => o.Value).ToList());
+        func.UpdateType();
+        for (int i = 0; i < outputs.Count; i++)
+            func.SetResultAttrs(i, DictionaryAttr.From([new NamedAttr(MoDialect.NameAttr, new StringAttr(outputs[i].Top))]));
+        Verifier.Verify(_module, $"'{_name}'");
+        return _module;
+    }
+
+    /// <summary>The net's <c>input</c> blobs with their <c>input_shape</c> or 4 <c>input_dim</c>s each (or no shape).</summary>
+    private List<(string Name, TensorType Type, string? Layer)> NetInputs()
+    {
+        var inputs = new List<(string, TensorType, string?)>();
+        if (_net.InputShape.Count > 0 && _net.InputShape.Count != _net.Input.Count)
+            throw new MirException($"'{_name}': the net has {_net.Input.Count} inputs and {_net.InputShape.Count} input_shapes");
+        if (_net.InputDim.Count > 0 && _net.InputDim.Count != 4 * _net.Input.Count)
+            throw new MirException($"'{_name}': the net has {_net.Input.Count} inputs and {_net.InputDim.Count} input_dims (4 per input)");
+        for (int i = 0; i < _net.Input.Count; i++)
+        {
+            var type = _net.InputShape.Count > 0 ? new TensorType(ElementType.F32, _net.InputShape[i].Dim.ToArray())
+                : _net.InputDim.Count > 0 ? new TensorType(ElementType.F32, _net.InputDim.Skip(4 * i).Take(4).Select(d => (long)d).ToArray())
+                : Unknown;
+            inputs.Add((_net.Input[i], type, null));
+        }
+        if (_net.InputShape.Count > 0) _module.Op.SetAttr("caffe.input_form", new StringAttr("input_shape"));
+        else if (_net.InputDim.Count > 0) _module.Op.SetAttr("caffe.input_form", new StringAttr("input_dim"));
+        return inputs;
+    }
+
+    /// <summary>The blobs of each layer of the weights net by name (its structure is not used).</summary>
+    private static Dictionary<string, IReadOnlyList<BlobProto>> WeightsByLayer(NetParameter weights)
+    {
+        var byName = new Dictionary<string, IReadOnlyList<BlobProto>>(StringComparer.Ordinal);
+        foreach (var l in weights.Layer) byName[l.Name] = l.Blobs;
+        foreach (var l in weights.Layers) byName[l.Name] = l.Blobs;
+        return byName;
+    }
+
+    private List<CaffeBlobs.Blob> Blobs(LayerParameter layer, Dictionary<string, IReadOnlyList<BlobProto>>? weights)
+    {
+        IReadOnlyList<BlobProto> blobs = layer.Blobs;
+        var what = $"'{_name}': layer '{layer.Name}' ({layer.Type})";
+        if (weights is not null)
+        {
+            // The structure's own blobs (a caffemodel given as both) win; else the weights net's layer of that name.
+            if (blobs.Count == 0 && weights.TryGetValue(layer.Name, out var named)) blobs = named;
+            if (blobs.Count > 0 && layer.Blobs.Count == 0) what = $"'{_weightsName}': layer '{layer.Name}' ({layer.Type})";
+        }
+        return CaffeBlobs.Read(layer, blobs, what);
+    }
+
+    /// <summary>Whether <paramref name="phase"/> keeps the layer (Caffe's Net::FilterNet with the net's level and stages).</summary>
+    private bool Included(LayerParameter layer, Phase phase)
+    {
+        var state = _net.State ?? new NetState();
+        bool Meets(NetStateRule rule) =>
+            (!rule.HasPhase || rule.Phase == phase)
+            && (!rule.HasMinLevel || state.Level >= rule.MinLevel)
+            && (!rule.HasMaxLevel || state.Level <= rule.MaxLevel)
+            && rule.Stage.All(state.Stage.Contains)
+            && !rule.NotStage.Any(state.Stage.Contains);
+        if (layer.Include.Count > 0) return layer.Include.Any(Meets);
+        return !layer.Exclude.Any(Meets);
+    }
+
+    /// <summary>
+    /// The layer's fields as attributes: the fields of its own parameter message (<c>convolution_param</c> of a
+    /// Convolution) plain, named in <c>caffe.param_field</c>; any other <c>*_param</c> as a dictionary of that name;
+    /// the layer's other fields (phase, loss_weight, param, propagate_down, include, exclude) as <c>caffe.&lt;field&gt;</c>.
+    /// </summary>
+    private static List<NamedAttr> LayerAttrs(LayerParameter layer)
+    {
+        var fields = CaffeAttributes.Fields(layer.ToByteArray(), LayerParameter.Descriptor, out var unknown)
+            .Where(f => f.Field.FieldNumber is not (LayerParameter.NameFieldNumber or LayerParameter.TypeFieldNumber
+                or LayerParameter.BottomFieldNumber or LayerParameter.TopFieldNumber or LayerParameter.BlobsFieldNumber))
+            .ToList();
+        var paramFields = fields.Where(f => f.Field.Name.EndsWith("_param", StringComparison.Ordinal)).ToList();
+        var own = CaffeLayerParams.OwnParam(layer.Type) is { } ownName && paramFields.Any(f => f.Field.Name == ownName) ? ownName
+            : paramFields.Count(f => f.Field.Name is not ("transform_param" or "loss_param")) == 1
+                ? paramFields.First(f => f.Field.Name is not ("transform_param" or "loss_param")).Field.Name : null;
+        var attrs = new List<NamedAttr>();
+        foreach (var (field, value) in fields)
+        {
+            if (field.Name == own)
+            {
+                attrs.Add(new NamedAttr(CaffeDialect.ParamAttr, new StringAttr(own)));
+                // the parameter message's own unknown fields, apart from the layer's
+                attrs.AddRange(((DictionaryAttr)value).Entries.Select(e => e.Name == CaffeAttributes.UnknownFieldsAttr ? new NamedAttr(ParamUnknownFieldsAttr, e.Value) : e));
+            }
+            else attrs.Add(new NamedAttr(field.Name.EndsWith("_param", StringComparison.Ordinal) ? field.Name : "caffe." + field.Name, value));
+        }
+        if (unknown is not null) attrs.Add(new NamedAttr(CaffeAttributes.UnknownFieldsAttr, CaffeAttributes.Bytes(unknown)));
+        return attrs;
+    }
+}

@@ -1,0 +1,50 @@
+namespace Mopt.Frontend.Caffe;
+
+/// <summary>The parameter message of each layer type (the field of LayerParameter whose fields become the op's attributes).</summary>
+internal static class CaffeLayerParams
+{
+    public static string? OwnParam(string type) => type switch
+    {
+        "Convolution" or "Deconvolution" => "convolution_param",
+        "InnerProduct" => "inner_product_param",
+        "Pooling" => "pooling_param",
+        "BatchNorm" => "batch_norm_param",
+        "Scale" => "scale_param",
+        "Bias" => "bias_param",
+        "ReLU" => "relu_param",
+        "PReLU" => "prelu_param",
+        "ELU" => "elu_param",
+        "Sigmoid" => "sigmoid_param",
+        "TanH" => "tanh_param",
+        "Eltwise" => "eltwise_param",
+        "Concat" => "concat_param",
+        "Slice" => "slice_param",
+        "Flatten" => "flatten_param",
+        "Reshape" => "reshape_param",
+        "Permute" => "permute_param",
+        "Softmax" or "SoftmaxWithLoss" => "softmax_param",
+        "Dropout" => "dropout_param",
+        "Crop" => "crop_param",
+        "Power" => "power_param",
+        "Exp" => "exp_param",
+        "Log" => "log_param",
+        "LRN" => "lrn_param",
+        "MVN" => "mvn_param",
+        "Input" => "input_param",
+        "Normalize" => "norm_param",
+        "PriorBox" => "prior_box_param",
+        "DetectionOutput" => "detection_output_param",
+        "Upsample" => "upsample_param",
+        "ArgMax" => "argmax_param",
+        "Reduction" => "reduction_param",
+        "Tile" => "tile_param",
+        "Threshold" => "threshold_param",
+        "Clip" => "clip_param",
+        "Swish" => "swish_param",
+        "Embed" => "embed_param",
+        "Accuracy" => "accuracy_param",
+        "SPP" => "spp_param",
+        "Parameter" => "parameter_param",
+        _ => null,
+    };
+}
