@@ -35,7 +35,7 @@ public sealed class MirTextReader : IModelReader
 /// <summary>Picks the reader for an input path by its extension (or folder layout).</summary>
 public static class ModelReaders
 {
-    public static IReadOnlyList<IModelReader> All { get; } = [new MirTextReader(), new OnnxModelReader(), new TfMetaGraphReader(), new TfModelReader(), new CaffeModelReader()];
+    public static IReadOnlyList<IModelReader> All { get; } = [new MirTextReader(), new OnnxModelReader(), new TfMetaGraphReader(), new TfModelReader(), new CaffeModelReader(), new CaffePrototxtReader()];
 
     public static IModelReader For(string path) =>
         All.FirstOrDefault(r => r.CanRead(path))

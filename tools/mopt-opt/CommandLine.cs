@@ -45,6 +45,9 @@ public sealed class CommandLine
     /// <summary><c>--tf-checkpoint=PREFIX</c>: the checkpoint to freeze a MetaGraphDef with (its variables become constants).</summary>
     public string? TfCheckpoint { get; private set; }
 
+    /// <summary><c>--caffe-weights=FILE.caffemodel</c>: the blobs of a <c>.prototxt</c> input (default: the .caffemodel of its stem).</summary>
+    public string? CaffeWeights { get; private set; }
+
     /// <summary><c>--quant-report=FILE.json</c>: the report of every quantize-int8 pass in the pipeline.</summary>
     public string? QuantReport { get; private set; }
 
@@ -114,6 +117,7 @@ public sealed class CommandLine
                     cl.TfInputs.AddRange(Required(name, value).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
                     break;
                 case "tf-checkpoint": cl.TfCheckpoint = Required(name, value); break;
+                case "caffe-weights": cl.CaffeWeights = Required(name, value); break;
                 case "tf-transforms": cl.Passes.AddRange(Mopt.Passes.Tf.GttTransforms.Build(Required(name, value))); break;
                 case "tf-outputs":
                     cl.TfOutputs.AddRange(Required(name, value).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
@@ -192,6 +196,10 @@ public sealed class CommandLine
           --elide-constants-larger-than=N
                                       print constants of more than N elements as dense_resource<__elided__>
                                       (for reading; such a dump cannot be read back as a model)
+
+        Caffe input (.prototxt, .caffemodel):
+          --caffe-weights=FILE        the .caffemodel whose blobs a .prototxt net gets, matched by layer name
+                                      (default: the .caffemodel of the prototxt's stem, when there is one)
 
         TensorFlow input (.pb, .meta):
           --tf-outputs=A,B:1          the graph's outputs as tensor names (default: the nodes no one consumes)

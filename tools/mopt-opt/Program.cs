@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Mopt.Backend;
 using Mopt.Backend.Runtime;
 using Mopt.Frontend;
+using Mopt.Frontend.Caffe;
 using Mopt.Frontend.Tf;
 using Mopt.Ir;
 using Mopt.Ir.Printing;
@@ -63,6 +64,9 @@ namespace Mopt.Tools.Opt
                     _ => throw new PipelineException($"--tf-outputs and --tf-inputs apply to a TensorFlow .pb input (or .meta), not '{cl.Input}'"),
                 };
             }
+            if (cl.CaffeWeights is { } caffeWeights)
+                reader = reader is CaffePrototxtReader ? new CaffePrototxtReader(caffeWeights)
+                    : throw new PipelineException($"--caffe-weights gives the blobs of a Caffe .prototxt input, not of '{cl.Input}'");
             var module = reader.Read(cl.Input);
             DefinitionVerifier.Verify(module, Mopt.Dialects.StandardDialects.Registry); // operand counts and attribute kinds its op definitions declare
             timings.Add(("parse and verify input", clock.Elapsed));

@@ -60,6 +60,37 @@ public sealed class CaffeImporterTests
         Assert.Equal("prob", func.ResultName(0));
     }
 
+    /// <summary>
+    /// Every deploy prototxt in shared/models/caffe, read as text with the caffemodel of its stem (or LeNet's
+    /// snapshot), gets each layer's blobs byte for byte as the caffemodel stores them.
+    /// </summary>
+    [SharedModelsTheory]
+    [InlineData("lenet/lenet.prototxt", "lenet/lenet_iter_9000.caffemodel")]
+    [InlineData("mtcnn/det1.prototxt", "mtcnn/det1.caffemodel")]
+    [InlineData("mtcnn/det2.prototxt", "mtcnn/det2.caffemodel")]
+    [InlineData("mtcnn/det3.prototxt", "mtcnn/det3.caffemodel")]
+    [InlineData("landmark106/landmark106.prototxt", "landmark106/landmark106.caffemodel")]
+    [InlineData("yoloface_50k/yoloface-50k.prototxt", "yoloface_50k/yoloface-50k.caffemodel")]
+    public void PrototxtWithItsCaffemodelGetsTheBlobsAsStored(string prototxt, string caffemodel)
+    {
+        var weightsPath = Path.Combine(Models, caffemodel);
+        var module = new Mopt.Frontend.Caffe.CaffePrototxtReader(weightsPath).Read(Path.Combine(Models, prototxt));
+        var stored = CaffeImporter.ReadFile(weightsPath).Layer.Where(l => l.Blobs.Count > 0)
+            .GroupBy(l => l.Name).ToDictionary(g => g.Key, g => g.First());
+        int checkedBlobs = 0;
+        foreach (var layer in Layers(module).Where(l => l.GetAttr(CaffeDialect.BlobsAttr) is not null))
+        {
+            var name = layer.Location.FirstName!;
+            int blobs = (int)((IntegerAttr)layer.GetAttr(CaffeDialect.BlobsAttr)!).Value;
+            for (int i = 0; i < blobs; i++)
+            {
+                Assert.Equal(FloatBytes(stored[name].Blobs[i].Data), Bytes(module, layer.GetOperand(layer.OperandCount - blobs + i)));
+                checkedBlobs++;
+            }
+        }
+        Assert.True(checkedBlobs >= 4, $"{prototxt}: only {checkedBlobs} blobs checked");
+    }
+
     [SharedModelsFact]
     public void MtcnnStructureWithTheTrainingCaffemodelsBlobsMatchesByName()
     {
