@@ -60,8 +60,7 @@ public sealed class CaffeImporter
         try { net = NetParameter.Parser.ParseFrom(bytes); }
         catch (InvalidProtocolBufferException e)
         {
-            var why = e.Message.Contains("ended unexpectedly", StringComparison.Ordinal) || e.Message.Contains("truncated", StringComparison.Ordinal)
-                ? "the file is truncated" : "the file is not a protobuf NetParameter";
+            var why = ProtobufErrors.Why(e, "NetParameter");
             throw new MirException($"'{name}': not a Caffe NetParameter: {why}");
         }
         if (net.Layer.Count == 0 && net.Layers.Count == 0)

@@ -83,9 +83,7 @@ public sealed class OnnxImporter
         try { model = ModelProto.Parser.ParseFrom(bytes); }
         catch (InvalidProtocolBufferException e)
         {
-            var why = e.Message.Contains("ended unexpectedly", StringComparison.Ordinal) || e.Message.Contains("truncated", StringComparison.Ordinal)
-                ? "the file is truncated"
-                : "the file is not a protobuf ModelProto";
+            var why = ProtobufErrors.Why(e, "ModelProto");
             throw new MirException($"'{name}': not an ONNX model: {why}");
         }
         if (model.Graph is null || !model.HasIrVersion)

@@ -51,8 +51,7 @@ public sealed class TfImporter
         try { graph = GraphDef.Parser.ParseFrom(bytes); }
         catch (InvalidProtocolBufferException e)
         {
-            var why = e.Message.Contains("ended unexpectedly", StringComparison.Ordinal) || e.Message.Contains("truncated", StringComparison.Ordinal)
-                ? "the file is truncated" : "the file is not a protobuf GraphDef";
+            var why = ProtobufErrors.Why(e, "GraphDef");
             throw new MirException($"'{name}': not a TensorFlow GraphDef: {why}");
         }
         return Check(graph, name);

@@ -61,8 +61,7 @@ public sealed class TfMetaGraphReader(TfImportOptions? options = null) : IModelR
         }
         catch (InvalidProtocolBufferException e)
         {
-            var why = e.Message.Contains("ended unexpectedly", StringComparison.Ordinal) || e.Message.Contains("truncated", StringComparison.Ordinal)
-                ? "the file is truncated" : $"the file is not a protobuf {what}";
+            var why = ProtobufErrors.Why(e, what);
             throw new MirException($"'{name}': not a TensorFlow {what}: {why}");
         }
         // Another protobuf (a GraphDef, say) may parse as a MetaGraphDef with no graph in it.
