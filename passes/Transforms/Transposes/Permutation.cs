@@ -40,23 +40,8 @@ internal static class Permutation
         var inStrides = new long[rank];
         long stride = 1;
         for (int d = rank - 1; d >= 0; d--) { inStrides[d] = stride; stride *= shape[d]; }
-        var outShape = Apply(shape, perm);
-        // The input stride of each output axis, so the walk over the output is a counter.
-        var walk = perm.Select(p => inStrides[p]).ToArray();
-        var index = new long[rank];
-        long count = stride, source = 0;
-        for (long o = 0; o < count; o++)
-        {
-            data.Slice((int)(source * elementSize), elementSize).CopyTo(result.AsSpan((int)(o * elementSize), elementSize));
-            for (int d = rank - 1; d >= 0; d--)
-            {
-                index[d]++;
-                source += walk[d];
-                if (index[d] < outShape[d]) break;
-                source -= walk[d] * index[d];
-                index[d] = 0;
-            }
-        }
+        // The input stride of each output axis: the walk over the output is a strided copy.
+        StridedCopy.Copy(data, result, elementSize, Apply(shape, perm), perm.Select(p => inStrides[p]).ToArray(), 0);
         return result;
     }
 }

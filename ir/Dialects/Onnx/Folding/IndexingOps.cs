@@ -136,26 +136,8 @@ internal static class IndexingOps
     /// <summary>Output element i (of <paramref name="outShape"/>) reads input element offset + Σ index_d · strides_d.</summary>
     private static ConstantTensor Remap(FoldRequest r, ConstantTensor data, long[] outShape, long[] strides, long offset)
     {
-        var element = data.Type.Element;
-        var (type, bytes) = r.Allocate(element, outShape);
-        int size = element.ByteSize, rank = outShape.Length;
-        long n = Tensors.Count(outShape);
-        var index = new long[rank];
-        long at = offset;
-        var src = data.Bytes.Span;
-        for (long i = 0; i < n; i++)
-        {
-            src.Slice(checked((int)(at * size)), size).CopyTo(bytes.AsSpan((int)(i * size), size));
-            // Odometer: step the last axis, carrying into the ones before.
-            for (int d = rank - 1; d >= 0; d--)
-            {
-                index[d]++;
-                at += strides[d];
-                if (index[d] < outShape[d]) break;
-                at -= strides[d] * index[d];
-                index[d] = 0;
-            }
-        }
+        var (type, bytes) = r.Allocate(data.Type.Element, outShape);
+        StridedCopy.Copy(data.Bytes.Span, bytes, data.Type.Element.ByteSize, outShape, strides, offset);
         return new ConstantTensor(type, bytes);
     }
 }
