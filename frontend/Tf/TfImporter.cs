@@ -13,9 +13,6 @@ namespace Mopt.Frontend.Tf;
 /// </summary>
 public sealed class TfImporter
 {
-    /// <summary>A result whose type the GraphDef does not say (TensorFlow infers it when the graph runs).</summary>
-    public static readonly OpaqueType UnknownTensor = new("!tf.tensor");
-
     private readonly GraphDef _graph;
     private readonly string _name;
     private readonly TfImportOptions _options;
@@ -177,7 +174,7 @@ public sealed class TfImporter
             if (control.Count > 0) attrs.Add(new NamedAttr("tf.control_inputs", ArrayAttr.OfStrings(control)));
             if (!n.ExperimentalDebugInfo.IsEmpty) attrs.Add(new NamedAttr("tf.experimental_debug_info", Bytes(n.ExperimentalDebugInfo.Memory)));
             if (!n.ExperimentalType.IsEmpty) attrs.Add(new NamedAttr("tf.experimental_type", Bytes(n.ExperimentalType.Memory)));
-            var types = Enumerable.Repeat<MirType>(UnknownTensor, resultCount[n.Name]).ToArray();
+            var types = Enumerable.Repeat<MirType>(TfDialect.UnknownTensor, resultCount[n.Name]).ToArray();
             if (n.Op == "Const" && types.Length == 1 && attrs.FirstOrDefault(a => a.Name == "value")?.Value is DenseElementsAttr or DenseResourceAttr)
                 types[0] = attrs.First(a => a.Name == "value").Value switch { DenseElementsAttr d => d.Type, DenseResourceAttr r => r.Type, _ => types[0] };
             values[n.Name] = builder.Create("tf." + n.Op, operands, types, attrs, Location.Named(n.Name));

@@ -14,9 +14,6 @@ public static class TfGraph
     public const string DeviceAttr = "tf.device";
     public const string ArgAttrs = "tf.attrs";
 
-    /// <summary>The type of a tf op's result, which a GraphDef does not say (as the importer gives it).</summary>
-    public static readonly OpaqueType UnknownTensor = new("!tf.tensor");
-
     /// <summary>A module in tf.*: imported from TensorFlow or holding tf ops.</summary>
     public static bool IsTf(MirModule module) =>
         module.Op.GetString("mo.source") == "tf" || module.AllOperations().Any(o => o.Dialect == TfDialect.Name);

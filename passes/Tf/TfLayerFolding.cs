@@ -116,7 +116,7 @@ internal sealed record TfLayer(Operation Op, ConstantTensor Weight, long Channel
             var attrs = new List<NamedAttr>();
             if (Op.GetAttr("T") is { } t) attrs.Add(new NamedAttr("T", t));
             if (Op.OpType != "MatMul" && Op.GetAttr("data_format") is { } df) attrs.Add(new NamedAttr("data_format", df));
-            final = builder.Create("tf.BiasAdd", [Op.Result, offset.Result], [TfGraph.UnknownTensor], attrs, Location.Unknown);
+            final = builder.Create("tf.BiasAdd", [Op.Result, offset.Result], [TfDialect.UnknownTensor], attrs, Location.Unknown);
             if (Op.GetAttr(TfGraph.DeviceAttr) is { } device) final.SetAttr(TfGraph.DeviceAttr, device);
         }
 

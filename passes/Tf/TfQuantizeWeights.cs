@@ -53,7 +53,7 @@ public sealed class TfQuantizeWeights : Pass
 
             var builder = OpBuilder.Before(op);
             var proto = QuantizedTensorProto(value.Type.Shape!, q);
-            var quantized = builder.Create(TfDialect.ConstOp, [], [TfGraph.UnknownTensor],
+            var quantized = builder.Create(TfDialect.ConstOp, [], [TfDialect.UnknownTensor],
                 [new NamedAttr("dtype", new TypeAttr(TfDataTypes.TypeOf(QUInt8))),
                  new NamedAttr("value", DictionaryAttr.From([new NamedAttr("tensor_proto", new DenseElementsAttr(new TensorType(ElementType.UI8, [proto.Length]), proto, false))]))],
                 Location.Named(TfGraph.UniqueName(func, name + "_quantized_const")));
@@ -63,7 +63,7 @@ public sealed class TfQuantizeWeights : Pass
             var attrs = new List<NamedAttr> { new("T", new TypeAttr(TfDataTypes.TypeOf(QUInt8))), new("mode", new StringAttr("MIN_FIRST")) };
             foreach (var keep in new[] { TfGraph.DeviceAttr, TfGraph.ControlInputsAttr })
                 if (op.GetAttr(keep) is { } a) attrs.Add(new NamedAttr(keep, a));
-            var dequantize = builder.Create("tf.Dequantize", [quantized.Result, lo.Result, hi.Result], [TfGraph.UnknownTensor], attrs, Location.Named(name));
+            var dequantize = builder.Create("tf.Dequantize", [quantized.Result, lo.Result, hi.Result], [TfDialect.UnknownTensor], attrs, Location.Named(name));
             op.Result.ReplaceAllUsesWith(dequantize.Result);
             op.Erase();
             bytesBefore += value.Bytes.Length;

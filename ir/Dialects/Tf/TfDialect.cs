@@ -12,6 +12,9 @@ public static class TfDialect
     public const string Name = "tf";
     public const string ConstOp = "tf.Const";
 
+    /// <summary>The type of a node's result: a GraphDef does not say it (the lowering infers it).</summary>
+    public static readonly OpaqueType UnknownTensor = new("!tf.tensor");
+
     private static readonly string[] Pure =
     [
         "Const", "Identity", "IdentityN", "StopGradient", "Snapshot", "CheckNumerics", "PreventGradient",
