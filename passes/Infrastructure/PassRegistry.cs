@@ -26,6 +26,7 @@ public static class PassRegistry
         () => new CommonSubexpressionElimination(),
         () => new Quantization.QuantizeWeights(),
         () => new Conversion.ConvertTfToOnnx(),
+        () => new Conversion.ConvertCaffeToOnnx(),
         () => new OptimizeTransposes(),
         .. Tf.TfTransformPasses.Factories,
     ];

@@ -89,10 +89,9 @@ namespace Mopt.Tools.Opt
                 Services = OrtPassServices.Create(),
             };
             pm.Passes.AddRange(cl.Passes);
-            // A TensorFlow graph written as ONNX is lowered first, as if --convert-tf-to-onnx ended the pipeline.
-            if (cl.Output is { } onnxOut && Path.GetExtension(onnxOut).Equals(".onnx", StringComparison.OrdinalIgnoreCase)
-                && !cl.Passes.Any(p => p is Mopt.Passes.Conversion.ConvertTfToOnnx) && Mopt.Passes.Conversion.ConvertTfToOnnx.Needed(module))
-                pm.Passes.Add(new Mopt.Passes.Conversion.ConvertTfToOnnx());
+            // A TensorFlow or Caffe net written as ONNX is lowered first, as if --convert-tf-to-onnx (or -caffe-) ended the pipeline.
+            if (cl.Output is { } onnxOut && Path.GetExtension(onnxOut).Equals(".onnx", StringComparison.OrdinalIgnoreCase))
+                pm.Passes.AddRange(Mopt.Passes.Conversion.OnnxLowerings.Needed(module, cl.Passes));
             pm.BeforePass = (pass, m) =>
             {
                 if (cl.PrintBeforeAll || cl.PrintBefore.Contains(pass.Name)) PrintDump(stderr, $"IR Dump Before {pass.Describe()}", m, dumpOptions);

@@ -54,13 +54,10 @@ public static class Verification
             return new OrtRunner(path);
         }
         var module = ModelReaders.For(path).Read(path);
-        if (Mopt.Passes.Conversion.ConvertTfToOnnx.Needed(module))
-        {
-            // A TensorFlow original runs as its ONNX lowering.
-            var pm = new Mopt.Passes.PassManager();
-            pm.Passes.Add(new Mopt.Passes.Conversion.ConvertTfToOnnx());
-            pm.Run(module);
-        }
+        // A TensorFlow or Caffe original runs as its ONNX lowering.
+        var pm = new Mopt.Passes.PassManager();
+        pm.Passes.AddRange(Mopt.Passes.Conversion.OnnxLowerings.Needed(module));
+        if (pm.Passes.Count > 0) pm.Run(module);
         return new OrtRunner(ModelProbes.ToOnnxBytes(module), what: "original model");
     }
 

@@ -1,5 +1,5 @@
 using Mopt.Ir;
-using static Mopt.Passes.Conversion.TfLowering;
+using static Mopt.Passes.Conversion.OpLowering;
 
 namespace Mopt.Passes.Conversion;
 
@@ -45,7 +45,7 @@ internal static class ConcatPadLowerings
     }
 
     /// <summary>TF's paddings [[b0, e0], [b1, e1], ...] as ONNX's pads [b0, b1, ..., e0, e1, ...].</summary>
-    private static Value Pads(TfLowering l)
+    private static Value Pads(OpLowering l)
     {
         var p = l.ConstInts(1, "paddings");
         if (p.Length % 2 != 0) throw Blocked($"its paddings {Text(p)} are not pairs");

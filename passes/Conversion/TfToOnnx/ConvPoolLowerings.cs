@@ -1,5 +1,5 @@
 using Mopt.Ir;
-using static Mopt.Passes.Conversion.TfLowering;
+using static Mopt.Passes.Conversion.OpLowering;
 
 namespace Mopt.Passes.Conversion;
 
@@ -30,7 +30,7 @@ internal static class ConvPoolLowerings
         table["AvgPool"] = l => Pool(l, "AveragePool");
     }
 
-    private static IReadOnlyList<Value> Conv(TfLowering l, bool depthwise)
+    private static IReadOnlyList<Value> Conv(OpLowering l, bool depthwise)
     {
         var x = l.Input(0);
         var f = l.Input(1);
@@ -69,7 +69,7 @@ internal static class ConvPoolLowerings
         return [nhwc ? l.Transpose(conv, ToNhwc) : conv];
     }
 
-    private static IReadOnlyList<Value> Pool(TfLowering l, string onnxName)
+    private static IReadOnlyList<Value> Pool(OpLowering l, string onnxName)
     {
         var x = l.Input(0);
         bool nhwc = l.ChannelsLast();
@@ -90,7 +90,7 @@ internal static class ConvPoolLowerings
     }
 
     /// <summary>The H and W entries of a 4-entry attribute in data_format order (1, 1 when absent); N and C must be 1.</summary>
-    private static long[] Spatial(TfLowering l, string name, bool nhwc, bool required = false)
+    private static long[] Spatial(OpLowering l, string name, bool nhwc, bool required = false)
     {
         var values = l.Ints(name);
         if (values is null)
@@ -106,7 +106,7 @@ internal static class ConvPoolLowerings
 
     private static long ChannelDim(Value x, bool nhwc) => TypeOf(x).Shape is { Count: 4 } s ? s[nhwc ? 3 : 1] : -1;
 
-    private static NamedAttr Padding(TfLowering l, long[] kernel, long[] strides, long[] dilations, long[] inDims, bool nhwc)
+    private static NamedAttr Padding(OpLowering l, long[] kernel, long[] strides, long[] dilations, long[] inDims, bool nhwc)
     {
         var padding = l.Str("padding", "");
         switch (padding)

@@ -1,5 +1,5 @@
 using Mopt.Ir;
-using static Mopt.Passes.Conversion.TfLowering;
+using static Mopt.Passes.Conversion.OpLowering;
 
 namespace Mopt.Passes.Conversion;
 
@@ -36,7 +36,7 @@ internal static class ElementwiseLowerings
         table["BiasAddV1"] = BiasAdd;
     }
 
-    private static IReadOnlyList<Value> BiasAdd(TfLowering l)
+    private static IReadOnlyList<Value> BiasAdd(OpLowering l)
     {
         var x = l.Input(0);
         var b = l.Input(1);

@@ -1,5 +1,5 @@
 using Mopt.Ir;
-using static Mopt.Passes.Conversion.TfLowering;
+using static Mopt.Passes.Conversion.OpLowering;
 
 namespace Mopt.Passes.Conversion;
 
@@ -34,7 +34,7 @@ internal static class MatMulNormLowerings
         table["Softmax"] = l => [l.Emit("Softmax", [l.Input(0)], [Attr("axis", -1)])];
     }
 
-    private static IReadOnlyList<Value> BatchMatMul(TfLowering l)
+    private static IReadOnlyList<Value> BatchMatMul(OpLowering l)
     {
         var x = l.Input(0);
         var y = l.Input(1);
@@ -51,7 +51,7 @@ internal static class MatMulNormLowerings
         return perm;
     }
 
-    private static IReadOnlyList<Value> FusedBatchNorm(TfLowering l)
+    private static IReadOnlyList<Value> FusedBatchNorm(OpLowering l)
     {
         if (l.Bool("is_training", true)) throw Blocked("is_training is true (batch statistics); freeze the graph for inference (is_training = false)");
         for (int i = 1; i < l.Op.Results.Count; i++)

@@ -1,6 +1,6 @@
 using Mopt.Dialects.Onnx;
 using Mopt.Ir;
-using static Mopt.Passes.Conversion.TfLowering;
+using static Mopt.Passes.Conversion.OpLowering;
 
 namespace Mopt.Passes.Conversion;
 
@@ -23,7 +23,7 @@ internal static class ReductionLowerings
         table["ArgMin"] = l => ArgMax(l, "ArgMin");
     }
 
-    private static IReadOnlyList<Value> Reduce(TfLowering l, string onnx)
+    private static IReadOnlyList<Value> Reduce(OpLowering l, string onnx)
     {
         var x = l.Input(0);
         var axes = l.ConstInts(1, "reduction axes");
@@ -36,7 +36,7 @@ internal static class ReductionLowerings
             : [l.Emit(onnx, [x], [Attr("axes", axes), Attr("keepdims", keep)])];
     }
 
-    private static IReadOnlyList<Value> ArgMax(TfLowering l, string onnx)
+    private static IReadOnlyList<Value> ArgMax(OpLowering l, string onnx)
     {
         var axis = l.ConstInts(1, "dimension");
         if (axis.Length != 1) throw Blocked($"its dimension is {Text(axis)}, not one axis");

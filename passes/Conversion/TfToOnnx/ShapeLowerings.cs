@@ -1,6 +1,6 @@
 using Mopt.Dialects.Onnx;
 using Mopt.Ir;
-using static Mopt.Passes.Conversion.TfLowering;
+using static Mopt.Passes.Conversion.OpLowering;
 
 namespace Mopt.Passes.Conversion;
 
@@ -50,13 +50,13 @@ internal static class ShapeLowerings
         };
     }
 
-    public static Value Cast(TfLowering l, Value x, ElementType to)
+    public static Value Cast(OpLowering l, Value x, ElementType to)
     {
         var code = OnnxDataTypes.DataTypeOf(to) ?? throw Blocked($"ONNX has no element type {to}");
         return l.Emit("Cast", [x], [Attr("to", code)], to);
     }
 
-    private static IReadOnlyList<Value> Const(TfLowering l)
+    private static IReadOnlyList<Value> Const(OpLowering l)
     {
         var value = l.Op.GetAttr("value");
         if (value is not (DenseElementsAttr or DenseResourceAttr) || l.Op.Results.Count != 1 || l.Op.Result.Type is not TensorType type)
@@ -65,7 +65,7 @@ internal static class ShapeLowerings
         return [l.ConstAttr(value, type)];
     }
 
-    private static IReadOnlyList<Value> Reshape(TfLowering l)
+    private static IReadOnlyList<Value> Reshape(OpLowering l)
     {
         var x = l.Input(0);
         if (l.IsConst(1))

@@ -1,5 +1,5 @@
 using Mopt.Ir;
-using static Mopt.Passes.Conversion.TfLowering;
+using static Mopt.Passes.Conversion.OpLowering;
 
 namespace Mopt.Passes.Conversion;
 
@@ -18,7 +18,7 @@ internal static class StridedSliceLowering
 {
     public static void Register(Dictionary<string, Lowering> table) => table["StridedSlice"] = Lower;
 
-    private static IReadOnlyList<Value> Lower(TfLowering l)
+    private static IReadOnlyList<Value> Lower(OpLowering l)
     {
         var x = l.Input(0);
         var begin = l.ConstInts(1, "begin");

@@ -4,18 +4,18 @@ using Mopt.Ir;
 
 namespace Mopt.Passes.Conversion;
 
-/// <summary>Why one TensorFlow node cannot be lowered (a non-constant axis, an unknown rank, a mode ONNX lacks).</summary>
+/// <summary>Why one source node cannot be lowered (a non-constant axis, an unknown rank, a mode ONNX lacks).</summary>
 internal sealed class LoweringBlocked(string reason) : Exception(reason);
 
-/// <summary>Lowers one <c>tf.*</c> op: returns the values that replace its results (one per result).</summary>
-internal delegate IReadOnlyList<Value> Lowering(TfLowering l);
+/// <summary>Lowers one source op (<c>tf.*</c>, <c>caffe.*</c>): returns the values that replace its results (one per result).</summary>
+internal delegate IReadOnlyList<Value> Lowering(OpLowering l);
 
 /// <summary>
-/// What a lowering of one <c>tf.*</c> op works with: its attributes and inputs, constant inputs read as numbers, and
+/// What a lowering of one source-dialect op (<c>tf.*</c>, <c>caffe.*</c>) works with: its attributes and inputs, constant inputs read as numbers, and
 /// an emitter of <c>onnx.*</c> ops before it whose result types the onnx shape rules infer at once, so the next op
 /// sees typed inputs. Every op it makes goes through the <see cref="PatternRewriter"/>.
 /// </summary>
-internal sealed class TfLowering(Operation op, PatternRewriter rewriter, TypeInferenceContext types)
+internal sealed class OpLowering(Operation op, PatternRewriter rewriter, TypeInferenceContext types)
 {
     private readonly List<Operation> _created = new();
 
@@ -79,18 +79,6 @@ internal sealed class TfLowering(Operation op, PatternRewriter rewriter, TypeInf
         TypeAttr { Type: ElementType e } => e,
         var other => throw Blocked($"attribute '{name}' is {other}, a type ONNX has no element type for"),
     };
-
-    /// <summary>The data_format attribute: true for NHWC (TensorFlow's default), false for NCHW.</summary>
-    public bool ChannelsLast()
-    {
-        var format = Str("data_format", "NHWC");
-        return format switch
-        {
-            "NHWC" => true,
-            "NCHW" => false,
-            _ => throw Blocked($"data_format '{format}' is not NHWC or NCHW"),
-        };
-    }
 
     // ------------------------------------------------------------------ emitting onnx ops
 

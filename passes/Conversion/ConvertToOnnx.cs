@@ -1,0 +1,77 @@
+using Mopt.Ir;
+
+namespace Mopt.Passes.Conversion;
+
+/// <summary>
+/// What every lowering of a source dialect (<c>tf.*</c>, <c>caffe.*</c>) to <c>onnx.*</c> does the same way: ops are
+/// lowered in program order by a table of <see cref="Lowering"/>s keyed by op type, so each op's inputs already have ONNX
+/// types and the onnx shape rules type its results. An op with no lowering, or whose lowering needs what the graph does
+/// not give, is an error naming every such node and why, and nothing is written; no node is ever dropped. The module
+/// states opset <see cref="Opset"/> unless it states one.
+/// </summary>
+public abstract class ConvertToOnnx : Pass
+{
+    /// <summary>The opset a lowered module states (Softmax's single axis needs 13; 17 is what ONNX Runtime runs everywhere).</summary>
+    public const long Opset = 17;
+
+    /// <summary>The dialect lowered, with its dot (<c>"tf."</c>).</summary>
+    protected abstract string Prefix { get; }
+
+    /// <summary>The source's name in messages (<c>TensorFlow</c>).</summary>
+    protected abstract string SourceName { get; }
+
+    /// <summary>Op type (without the prefix) → its lowering.</summary>
+    private protected abstract IReadOnlyDictionary<string, Lowering> Table { get; }
+
+    /// <summary>Runs after every op is lowered and the functions retyped.</summary>
+    protected virtual void AfterLowering(MirModule module, PassContext context) { }
+
+    /// <summary>Runs before any op is lowered (a rewrite in the source dialect that the table relies on).</summary>
+    protected virtual void BeforeLowering(MirModule module, PassContext context) { }
+
+    /// <summary>True when the module has ops of <paramref name="prefix"/>: writing it as ONNX needs the pass first.</summary>
+    protected static bool Has(MirModule module, string prefix) => module.AllOperations().Any(op => op.Name.StartsWith(prefix, StringComparison.Ordinal));
+
+    private bool IsSource(Operation op) => op.Name.StartsWith(Prefix, StringComparison.Ordinal);
+
+    public override void Run(MirModule module, PassContext context)
+    {
+        if (!module.AllOperations().Any(IsSource)) return;
+        var unknown = module.AllOperations().Where(op => IsSource(op) && !Table.ContainsKey(op.OpType)).ToList();
+        if (unknown.Count > 0)
+            throw Failure(unknown.Select(op => $"{NodeText(op)}: no ONNX lowering for this op type"));
+
+        if (OnnxOpset.Stated(module) is { } stated && stated < 13)
+            throw new MirException($"cannot lower to ONNX opset {stated}: the {SourceName} lowering needs opset 13 or later");
+        module.Op.SetAttr(OnnxOpset.OpsetAttr, IntegerAttr.I64(OnnxOpset.Stated(module) ?? Opset));
+
+        BeforeLowering(module, context);
+        var sourceOps = module.AllOperations().Where(IsSource).ToList();
+        var blocked = new Dictionary<Operation, string>();
+        var types = new TypeInferenceContext(module, context.Dialects);
+        var statistic = $"{Prefix[..^1]} ops lowered";
+        var patterns = sourceOps.Select(op => op.Name).Distinct()
+            .Select(name => (RewritePattern)new LowerOp(name, statistic, Table[name[Prefix.Length..]], blocked, types)).ToList();
+        GreedyPatternRewriteDriver.Apply(module, patterns, context, Name);
+
+        var left = module.AllOperations().Where(IsSource).ToList();
+        if (left.Count > 0)
+            throw Failure(left.Select(op => $"{NodeText(op)}: " + (blocked.TryGetValue(op, out var why) ? why : WaitingFor(op))));
+        foreach (var func in module.Functions) func.UpdateType();
+        AfterLowering(module, context);
+    }
+
+    private static string NodeText(Operation op) => $"node '{op.Location.FirstName ?? "?"}' ({op.OpType})";
+
+    private string WaitingFor(Operation op) =>
+        op.Operands.FirstOrDefault(v => v.Type is not TensorType || v is OpResult r && IsSource(r.Owner)) is { } v
+            ? $"its input {LowerOp.Describe(v)} is not lowered" : "not lowered";
+
+    private static MirException Failure(IEnumerable<string> lines)
+    {
+        var list = lines.ToList();
+        return new MirException(list.Count == 1
+            ? $"cannot lower to ONNX: {list[0]}"
+            : $"cannot lower to ONNX ({list.Count} nodes):\n  " + string.Join("\n  ", list));
+    }
+}
