@@ -26,6 +26,7 @@ public sealed class ConvertCaffeToOnnx : ConvertToOnnx
         CaffeConvPoolLowerings.Register(table);
         CaffeElementwiseLowerings.Register(table);
         CaffeShapeLowerings.Register(table);
+        CaffeResizeLowerings.Register(table);
         CaffeDetectionLowerings.Register(table);
         return table;
     }
