@@ -11,9 +11,9 @@ public static class PipelineRegistry
     /// <summary>What <c>deploy</c> runs after the optional strip-unused, in order.</summary>
     public static readonly IReadOnlyList<string> DeployPasses =
     [
-        // Shapes first, so that shape computations (Shape -> Gather -> Concat -> Reshape) fold to constants. A BN that
+        // A Caffe or TensorFlow net is lowered first: the passes after it work on onnx.*. Shapes next, so that shape computations (Shape -> Gather -> Concat -> Reshape) fold to constants. A BN that
         // fold-bn leaves becomes Mul + Add only when fuse-conv-add-mul then folds both: one BN runs faster than the two.
-        "infer-shapes{on-conflict=keep}", "canonicalize", "fold-constants", "cse", "fuse-pad", "fold-bn", "bn-to-scale{only-if-fusable=true}",
+        "convert-to-onnx", "infer-shapes{on-conflict=keep}", "canonicalize", "fold-constants", "cse", "fuse-pad", "fold-bn", "bn-to-scale{only-if-fusable=true}",
         "fuse-conv-add-mul", "fuse-matmul-add", "dce", "sort-by-execution-order",
     ];
 

@@ -211,6 +211,9 @@ public sealed class CommandLine
                                       dropped (freeze_graph); needs --tf-outputs
           --convert-tf-to-onnx        lower the graph's tf.* ops to ONNX, NHWC ops as NCHW with the transposes left at the
                                       graph's edges; done anyway when -o names a .onnx file
+          --convert-caffe-to-onnx     lower the net's caffe.* layers to ONNX with Caffe's semantics; done anyway when -o
+                                      names a .onnx file (docs/formats/caffe.md)
+          --convert-to-onnx           lower whatever tf.* and caffe.* ops the module holds; --pipeline=deploy starts with it
           --tf-transforms='T1(k=v) T2'
                                       run the Graph Transform Tool's transforms, in its syntax: strip_unused_nodes,
                                       remove_nodes, fold_constants, fold_batch_norms, fold_old_batch_norms,
