@@ -91,7 +91,7 @@ public static class CaffeExporter
 
     /// <summary>Whether <paramref name="op"/> is a constant that only layers' blob operands read (written inside them).</summary>
     private static bool IsBlobConstant(Operation op) =>
-        op.Name == Constants.ConstantOp && op.Results.Count == 1 && op.Result.Users.Any()
+        op.Name == Constants.ConstantOp && op.Results.Count == 1
         && op.Result.Users.All(u => BlobCount(u) is int n && u.OperandSlots.Where(s => s.Value == op.Result).All(s => s.Index >= u.OperandCount - n));
 
     private static int? BlobCount(Operation op) =>

@@ -39,8 +39,8 @@ public sealed class MergeBatchNorm : Pass
 
     public override void Run(MirModule module, PassContext context)
     {
+        if (!module.AllOperations().Any(op => op.Name == BatchNormOp)) return;
         var func = module.MainFunction;
-        if (!func.Body.Operations.Any(op => op.Name == BatchNormOp)) return;
         context.Count("pairs merged", 0);
         bool trainNet = (module.Op.GetAttr("caffe.phase") as StringAttr)?.Value == "TRAIN";
         var rewriter = new PatternRewriter(module, context.Dialects);
