@@ -1,3 +1,4 @@
+using Mopt.Backend.Caffe;
 using Mopt.Backend.Onnx;
 using Mopt.Backend.Tf;
 using Mopt.Ir;
@@ -12,6 +13,9 @@ public interface IModelWriter
     bool CanWrite(string path);
     /// <summary>Writes the model to <paramref name="output"/> (a temporary file the caller renames when done).</summary>
     void Write(MirModule module, Stream output, string finalPath);
+
+    /// <summary>Writes the model to <paramref name="path"/> and any file that goes with it, each complete or not there.</summary>
+    void WriteFiles(MirModule module, string path) => AtomicFile.Write(path, stream => Write(module, stream, path));
 }
 
 public sealed class MirTextWriter(PrintOptions options) : IModelWriter
@@ -25,7 +29,7 @@ public static class ModelWriters
 {
     public static IModelWriter For(string path, PrintOptions printOptions)
     {
-        IModelWriter[] all = [new MirTextWriter(printOptions), new OnnxModelWriter(), new TfModelWriter()];
+        IModelWriter[] all = [new MirTextWriter(printOptions), new OnnxModelWriter(), new TfModelWriter(), new CaffeModelWriter()];
         return all.FirstOrDefault(w => w.CanWrite(path))
             ?? throw new MirException($"'{path}': unknown output format (mopt writes {string.Join(", ", all.Select(w => w.Format))}; chosen by extension)");
     }

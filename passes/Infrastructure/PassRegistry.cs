@@ -28,6 +28,7 @@ public static class PassRegistry
         () => new Conversion.ConvertTfToOnnx(),
         () => new Conversion.ConvertCaffeToOnnx(),
         () => new Conversion.ConvertAllToOnnx(),
+        () => new Caffe.MergeBatchNorm(),
         () => new OptimizeTransposes(),
         .. Tf.TfTransformPasses.Factories,
     ];

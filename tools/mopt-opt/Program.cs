@@ -108,7 +108,7 @@ namespace Mopt.Tools.Opt
             if (cl.Output is { } output)
             {
                 var writer = ModelWriters.For(output, outputOptions);
-                AtomicFile.Write(output, stream => writer.Write(module, stream, output));
+                writer.WriteFiles(module, output);
             }
             else if (cl.Summarize)
             {

@@ -1,0 +1,251 @@
+using System.Runtime.InteropServices;
+using Google.Protobuf;
+using Mopt.Caffe.Proto;
+using Mopt.Dialects.Caffe;
+using Mopt.Dialects.Mo;
+using Mopt.Ir;
+
+namespace Mopt.Backend.Caffe;
+
+/// <summary>
+/// Module in <c>caffe.*</c> → NetParameter, the inverse of the importer (docs/formats/caffe.md): op type → layer type,
+/// location → layer name, operands → bottoms (the producer's top, the argument's <c>mo.name</c>), results → tops
+/// (<c>mo.outputs</c>), the trailing <c>caffe.blobs</c> operands → blobs (the constants' bytes copied), plain attributes
+/// → the <c>caffe.param_field</c> message, <c>caffe.&lt;field&gt;</c> → the layer's field, other <c>*_param</c>
+/// dictionaries → those messages. Arguments go back as <c>input</c> + <c>input_shape</c>/<c>input_dim</c>, or as the
+/// Input layer named by their <c>caffe.layer</c>.
+/// </summary>
+public static class CaffeExporter
+{
+    /// <summary>The net with its blobs in each layer (what a <c>.caffemodel</c> holds); strip them for the prototxt.</summary>
+    public static NetParameter ToNet(MirModule module, string name)
+    {
+        var net = new NetParameter();
+        var m = module.Op;
+        if (m.GetAttr("caffe.name") is StringAttr netName) net.Name = netName.Value;
+        if (m.GetAttr("caffe.force_backward") is BoolAttr fb) net.ForceBackward = fb.Value;
+        if (m.GetAttr("caffe.debug_info") is BoolAttr di) net.DebugInfo = di.Value;
+        if (m.GetAttr("caffe.state") is DictionaryAttr state)
+            net.State = NetState.Parser.ParseFrom(CaffeMessageBytes.Encode(state, NetState.Descriptor, $"'{name}': caffe.state"));
+        var inputForm = (m.GetAttr("caffe.input_form") as StringAttr)?.Value;
+
+        var func = module.MainFunction;
+        var ops = func.Body.Operations.Where(op => op.Name != FuncOp.ReturnOpName).ToList();
+        var blobOperands = new HashSet<Operation>();
+        foreach (var op in ops)
+        {
+            if (IsBlobConstant(op)) continue;
+            if (!op.Name.StartsWith(CaffeDialect.Name + ".", StringComparison.Ordinal))
+                throw new MirException($"'{name}': cannot write a Caffe net: '{op.Name}' ({op.Location.FirstName ?? "unnamed"}) is not a Caffe layer (only a module in caffe.* can be written as .prototxt or .caffemodel)");
+        }
+
+        var tops = TopNames(func, ops);
+        var layerNames = new HashSet<string>(StringComparer.Ordinal);
+
+        // Inputs: the net's input fields (input_dim when the net had them and every input is 4-D, else input_shape),
+        // then one Input layer per run of arguments carrying its name.
+        var netInputs = func.Arguments.Where(a => func.ArgAttrs(a.Index).Get("caffe.layer") is null).ToList();
+        var shaped = netInputs.Select(a => a.Type as TensorType).Where(t => t is { IsRanked: true }).Select(t => t!).ToList();
+        if (shaped.Count > 0 && shaped.Count != netInputs.Count)
+            throw new MirException($"'{name}': cannot write a Caffe net: some inputs have a shape and some do not");
+        bool dims = inputForm == "input_dim" && shaped.All(t => t.Rank == 4);
+        foreach (var arg in netInputs) net.Input.Add(tops[arg]);
+        foreach (var t in shaped)
+        {
+            if (dims) net.InputDim.Add(t.Shape!.Select(d => checked((int)d)));
+            else net.InputShape.Add(Shape(t.Shape!));
+        }
+        for (int i = 0; i < func.Arguments.Count;)
+        {
+            var layerName = (func.ArgAttrs(i).Get("caffe.layer") as StringAttr)?.Value;
+            if (layerName is null) { i++; continue; }
+            var layer = new LayerParameter { Name = Unique(layerName, layerNames), Type = "Input" };
+            var types = new List<MirType>();
+            for (; i < func.Arguments.Count && (func.ArgAttrs(i).Get("caffe.layer") as StringAttr)?.Value == layerName; i++)
+            {
+                layer.Top.Add(tops[func.Arguments[i]]);
+                types.Add(func.Arguments[i].Type);
+            }
+            var ranked = types.OfType<TensorType>().Where(t => t.IsRanked).ToList();
+            if (ranked.Count == types.Count)
+            {
+                layer.InputParam = new InputParameter();
+                layer.InputParam.Shape.Add(ranked.Select(t => Shape(t.Shape!)));
+            }
+            else if (ranked.Count > 0)
+                throw new MirException($"'{name}': cannot write a Caffe net: Input layer '{layerName}' has tops with and without shapes");
+            net.Layer.Add(layer);
+        }
+
+        int index = 0;
+        foreach (var op in ops)
+        {
+            if (IsBlobConstant(op)) continue;
+            var type = op.Name[(CaffeDialect.Name.Length + 1)..];
+            var layerName = Unique(op.Location.FirstName ?? $"{type.ToLowerInvariant()}{index}", layerNames);
+            index++;
+            net.Layer.Add(Layer(op, type, layerName, tops, module, name));
+        }
+        return net;
+    }
+
+    /// <summary>Whether <paramref name="op"/> is a constant that only layers' blob operands read (written inside them).</summary>
+    private static bool IsBlobConstant(Operation op) =>
+        op.Name == Constants.ConstantOp && op.Results.Count == 1
+        && op.Result.Users.All(u => BlobCount(u) is int n && u.OperandSlots.Where(s => s.Value == op.Result).All(s => s.Index >= u.OperandCount - n));
+
+    private static int? BlobCount(Operation op) =>
+        op.Name.StartsWith(CaffeDialect.Name + ".", StringComparison.Ordinal) ? (int)(op.GetInt(CaffeDialect.BlobsAttr) ?? 0) : null;
+
+    private static LayerParameter Layer(Operation op, string type, string layerName, Dictionary<Value, string> tops, MirModule module, string name)
+    {
+        var what = $"'{name}': cannot write layer '{layerName}' ({type})";
+        int blobs = (int)(op.GetInt(CaffeDialect.BlobsAttr) ?? 0);
+        if (blobs < 0 || blobs > op.OperandCount) throw new MirException($"{what}: caffe.blobs = {blobs}, but it has {op.OperandCount} operands");
+
+        var layer = new CaffeMessageBytes.Builder(LayerParameter.Descriptor, what);
+        var fields = LayerParameter.Descriptor;
+        layer.Field(fields.FindFieldByNumber(LayerParameter.NameFieldNumber), new StringAttr(layerName));
+        layer.Field(fields.FindFieldByNumber(LayerParameter.TypeFieldNumber), new StringAttr(type));
+        for (int i = 0; i < op.OperandCount - blobs; i++)
+        {
+            var operand = op.GetOperand(i);
+            if (!tops.TryGetValue(operand, out var bottom))
+                throw new MirException($"{what}: bottom {i} is {Describe(operand)}, not the top of a layer or an input");
+            layer.Field(fields.FindFieldByNumber(LayerParameter.BottomFieldNumber), ArrayAttr.OfStrings([bottom]));
+        }
+        layer.Field(fields.FindFieldByNumber(LayerParameter.TopFieldNumber), ArrayAttr.OfStrings(op.Results.Select(r => tops[r])));
+
+        var own = (op.GetAttr(CaffeDialect.ParamAttr) as StringAttr)?.Value;
+        var ownField = own is null ? null : fields.FindFieldByName(own)
+            ?? throw new MirException($"{what}: caffe.param_field '{own}' is no field of LayerParameter");
+        if (ownField is { FieldType: not Google.Protobuf.Reflection.FieldType.Message })
+            throw new MirException($"{what}: caffe.param_field '{own}' is not a message field");
+        var param = ownField is null ? null : new CaffeMessageBytes.Builder(ownField.MessageType, $"{what}: {own}");
+
+        foreach (var attr in op.Attributes)
+        {
+            switch (attr.Name)
+            {
+                case MoDialect.OutputsAttr or CaffeDialect.BlobsAttr or CaffeDialect.ParamAttr:
+                    continue;
+                case "caffe.param_unknown_fields" when param is not null:
+                    param.Raw(CaffeMessageBytes.BytesOf(attr.Value) ?? throw new MirException($"{what}: caffe.param_unknown_fields is not bytes"));
+                    continue;
+                case CaffeMessageBytes.UnknownFieldsAttr:
+                    layer.Raw(CaffeMessageBytes.BytesOf(attr.Value) ?? throw new MirException($"{what}: {attr.Name} is not bytes"));
+                    continue;
+            }
+            if (attr.Name.StartsWith("mo.", StringComparison.Ordinal)) continue; // mopt's own notes (names, hints): not Caffe's
+            if (attr.Name.StartsWith("caffe.", StringComparison.Ordinal))
+            {
+                var field = fields.FindFieldByName(attr.Name["caffe.".Length..]);
+                if (field is null || field.FieldNumber is LayerParameter.NameFieldNumber or LayerParameter.TypeFieldNumber
+                    or LayerParameter.BottomFieldNumber or LayerParameter.TopFieldNumber or LayerParameter.BlobsFieldNumber)
+                    throw new MirException($"{what}: attribute '{attr.Name}' is no field of LayerParameter, so it cannot be written back");
+                layer.Field(field, attr.Value);
+                continue;
+            }
+            if (attr.Name.Contains('.'))
+                throw new MirException($"{what}: attribute '{attr.Name}' has no place in a Caffe layer");
+            if (param is not null && param.Descriptor.FindFieldByName(attr.Name) is { } paramField) param.Field(paramField, attr.Value);
+            else if (attr.Name.EndsWith("_param", StringComparison.Ordinal) && fields.FindFieldByName(attr.Name) is { } other) layer.Field(other, attr.Value);
+            else throw new MirException($"{what}: attribute '{attr.Name}' is no field of {(own ?? "any of its parameter messages")}, so it cannot be written back");
+        }
+        if (ownField is not null) layer.Message(ownField, param!.ToArray());
+
+        LayerParameter result;
+        try { result = LayerParameter.Parser.ParseFrom(layer.ToArray()); }
+        catch (InvalidProtocolBufferException e) { throw new MirException($"{what}: {e.Message}"); }
+        for (int i = op.OperandCount - blobs; i < op.OperandCount; i++)
+            result.Blobs.Add(Blob(op.GetOperand(i), module, $"{what}: blob {i - (op.OperandCount - blobs)}"));
+        return result;
+    }
+
+    /// <summary>A blob from the constant's bytes: f32 as <c>data</c>, f64 as <c>double_data</c>, with its shape.</summary>
+    private static BlobProto Blob(Value value, MirModule module, string what)
+    {
+        if (Constants.DefiningConstant(value) is null) throw new MirException($"{what} is {Describe(value)}, not a constant");
+        if (Constants.TryGet(value, module) is not { } tensor) throw new MirException($"{what}: its constant has no static shape or no bytes");
+        var blob = new BlobProto { Shape = Shape(tensor.Type.Shape!) };
+        if (tensor.Type.Element == ElementType.F32) blob.Data.Add(MemoryMarshal.Cast<byte, float>(tensor.Bytes.Span).ToArray());
+        else if (tensor.Type.Element == ElementType.F64) blob.DoubleData.Add(MemoryMarshal.Cast<byte, double>(tensor.Bytes.Span).ToArray());
+        else throw new MirException($"{what} is {tensor.Type}: Caffe blobs hold f32 or f64");
+        return blob;
+    }
+
+    private static BlobShape Shape(IReadOnlyList<long> dims)
+    {
+        var shape = new BlobShape();
+        shape.Dim.Add(dims);
+        return shape;
+    }
+
+    /// <summary>
+    /// The top name of every value: arguments' <c>mo.name</c>, results' <c>mo.outputs</c> (else the layer's name). Caffe
+    /// reads a bottom as the latest top of that name, so a value read after an in-place layer overwrote its name is
+    /// renamed (<c>name_1</c>, ...) and that layer stops being in place.
+    /// </summary>
+    private static Dictionary<Value, string> TopNames(FuncOp func, List<Operation> ops)
+    {
+        var names = new Dictionary<Value, string>();
+        var taken = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < func.Arguments.Count; i++)
+        {
+            names[func.Arguments[i]] = func.ArgName(i) ?? $"input{i}";
+            taken.Add(names[func.Arguments[i]]);
+        }
+        var returned = new Dictionary<Value, string>();
+        if (func.Return is { } ret)
+            for (int i = 0; i < ret.OperandCount; i++)
+                if (func.ResultName(i) is { } n) returned.TryAdd(ret.GetOperand(i), n);
+        int index = 0;
+        foreach (var op in ops)
+        {
+            if (IsBlobConstant(op)) continue;
+            var outputs = op.GetAttr(MoDialect.OutputsAttr) is ArrayAttr a && a.Elements.Count == op.Results.Count
+                ? a.Elements.Select(e => (e as StringAttr)?.Value).ToList() : null;
+            var layerName = op.Location.FirstName ?? $"{op.Name[(CaffeDialect.Name.Length + 1)..].ToLowerInvariant()}{index}";
+            index++;
+            for (int r = 0; r < op.Results.Count; r++)
+            {
+                var result = op.Results[r];
+                names[result] = outputs?[r] ?? (returned.TryGetValue(result, out var n) ? n : op.Results.Count == 1 ? layerName : $"{layerName}_{r}");
+                taken.Add(names[result]);
+            }
+        }
+
+        // Replay the net as Caffe reads it; a read of a name some later top took over gets a fresh name.
+        var current = new Dictionary<string, Value>(StringComparer.Ordinal);
+        foreach (var arg in func.Arguments) current[names[arg]] = arg;
+        void Read(Value v)
+        {
+            if (!names.TryGetValue(v, out var n) || current.GetValueOrDefault(n) == v) return;
+            var fresh = Unique(n, taken);
+            names[v] = fresh;
+            current[fresh] = v;
+        }
+        foreach (var op in ops)
+        {
+            if (IsBlobConstant(op)) continue;
+            foreach (var operand in op.Operands) Read(operand);
+            foreach (var result in op.Results) current[names[result]] = result;
+        }
+        if (func.Return is { } r2) foreach (var v in r2.Operands) Read(v);
+        return names;
+    }
+
+    private static string Unique(string name, HashSet<string> taken)
+    {
+        var candidate = name;
+        for (int k = 1; !taken.Add(candidate); k++) candidate = $"{name}_{k}";
+        return candidate;
+    }
+
+    private static string Describe(Value v) => v switch
+    {
+        OpResult r => $"a result of {r.Owner.Name}{(r.Owner.Location.FirstName is { } n ? $" '{n}'" : "")}",
+        BlockArgument a => $"argument #{a.Index}",
+        _ => "?",
+    };
+}

@@ -1,0 +1,149 @@
+using Google.Protobuf;
+using Google.Protobuf.Reflection;
+using Mopt.Ir;
+
+namespace Mopt.Backend.Caffe;
+
+/// <summary>
+/// Attributes back to a message's wire bytes through its descriptor: the inverse of the importer's flattening
+/// (frontend/Caffe/CaffeAttributes.cs). i64 → any integer field, f32/f64 → float/double, bool, string, an enum's name
+/// (or number), a dictionary → a nested message, an array → a repeated field, ui8 bytes → a bytes field;
+/// <c>caffe.unknown_fields</c> (bytes the schema did not know) go back as they were read.
+/// </summary>
+internal static class CaffeMessageBytes
+{
+    public const string UnknownFieldsAttr = "caffe.unknown_fields";
+
+    /// <summary>A writer of one message's bytes, field after field.</summary>
+    public sealed class Builder(MessageDescriptor descriptor, string what)
+    {
+        private readonly MemoryStream _bytes = new();
+
+        public MessageDescriptor Descriptor => descriptor;
+
+        /// <summary>The field named <paramref name="name"/> (a repeated one: every element of the array).</summary>
+        public void Field(string name, Attr value)
+        {
+            var field = descriptor.FindFieldByName(name)
+                ?? throw new MirException($"{what}: attribute '{name}' is no field of {descriptor.Name}, so it cannot be written back");
+            Field(field, value);
+        }
+
+        public void Field(FieldDescriptor field, Attr value)
+        {
+            var output = new CodedOutputStream(_bytes, leaveOpen: true);
+            if (field.IsRepeated)
+            {
+                if (value is not ArrayAttr array) throw new MirException($"{what}: '{field.Name}' is a repeated field of {descriptor.Name}, but its attribute {value} is not an array");
+                foreach (var element in array.Elements) One(output, field, element);
+            }
+            else One(output, field, value);
+            output.Flush();
+        }
+
+        /// <summary>Bytes written as they are (fields the schema does not know, or a nested message already encoded).</summary>
+        public void Raw(ReadOnlySpan<byte> bytes) => _bytes.Write(bytes);
+
+        /// <summary>A nested message field holding <paramref name="bytes"/>.</summary>
+        public void Message(FieldDescriptor field, byte[] bytes)
+        {
+            var output = new CodedOutputStream(_bytes, leaveOpen: true);
+            output.WriteTag(field.FieldNumber, WireFormat.WireType.LengthDelimited);
+            output.WriteBytes(ByteString.CopyFrom(bytes));
+            output.Flush();
+        }
+
+        public byte[] ToArray() => _bytes.ToArray();
+
+        private void One(CodedOutputStream o, FieldDescriptor field, Attr value)
+        {
+            string Bad() => $"{what}: attribute '{field.Name}' = {value} does not fit {descriptor.Name}.{field.Name} ({field.FieldType})";
+            int n = field.FieldNumber;
+            switch (field.FieldType)
+            {
+                case FieldType.Message or FieldType.Group:
+                {
+                    if (value is not DictionaryAttr dict) throw new MirException(Bad());
+                    o.WriteTag(n, WireFormat.WireType.LengthDelimited);
+                    o.WriteBytes(ByteString.CopyFrom(Encode(dict, field.MessageType, $"{what}: '{field.Name}'")));
+                    return;
+                }
+                case FieldType.String:
+                    o.WriteTag(n, WireFormat.WireType.LengthDelimited);
+                    o.WriteString(value is StringAttr s ? s.Value : throw new MirException(Bad()));
+                    return;
+                case FieldType.Bytes:
+                    o.WriteTag(n, WireFormat.WireType.LengthDelimited);
+                    o.WriteBytes(ByteString.CopyFrom(BytesOf(value) ?? throw new MirException(Bad())));
+                    return;
+                case FieldType.Float:
+                    o.WriteTag(n, WireFormat.WireType.Fixed32);
+                    o.WriteFloat((float)(Number(value) ?? throw new MirException(Bad())));
+                    return;
+                case FieldType.Double:
+                    o.WriteTag(n, WireFormat.WireType.Fixed64);
+                    o.WriteDouble(Number(value) ?? throw new MirException(Bad()));
+                    return;
+                case FieldType.Bool:
+                    o.WriteTag(n, WireFormat.WireType.Varint);
+                    o.WriteBool(value is BoolAttr b ? b.Value : throw new MirException(Bad()));
+                    return;
+                case FieldType.Enum:
+                {
+                    int number = value switch
+                    {
+                        StringAttr named when field.EnumType.FindValueByName(named.Value) is { } v => v.Number,
+                        IntegerAttr i => checked((int)i.Value),
+                        _ => throw new MirException(Bad()),
+                    };
+                    o.WriteTag(n, WireFormat.WireType.Varint);
+                    o.WriteEnum(number);
+                    return;
+                }
+            }
+            long x = value is IntegerAttr integer ? integer.Value : throw new MirException(Bad());
+            try
+            {
+                switch (field.FieldType)
+                {
+                    case FieldType.Int32: o.WriteTag(n, WireFormat.WireType.Varint); o.WriteInt32(checked((int)x)); break;
+                    case FieldType.Int64: o.WriteTag(n, WireFormat.WireType.Varint); o.WriteInt64(x); break;
+                    case FieldType.UInt32: o.WriteTag(n, WireFormat.WireType.Varint); o.WriteUInt32(checked((uint)x)); break;
+                    case FieldType.UInt64: o.WriteTag(n, WireFormat.WireType.Varint); o.WriteUInt64((ulong)x); break;
+                    case FieldType.SInt32: o.WriteTag(n, WireFormat.WireType.Varint); o.WriteSInt32(checked((int)x)); break;
+                    case FieldType.SInt64: o.WriteTag(n, WireFormat.WireType.Varint); o.WriteSInt64(x); break;
+                    case FieldType.Fixed32: o.WriteTag(n, WireFormat.WireType.Fixed32); o.WriteFixed32(checked((uint)x)); break;
+                    case FieldType.Fixed64: o.WriteTag(n, WireFormat.WireType.Fixed64); o.WriteFixed64((ulong)x); break;
+                    case FieldType.SFixed32: o.WriteTag(n, WireFormat.WireType.Fixed32); o.WriteSFixed32(checked((int)x)); break;
+                    case FieldType.SFixed64: o.WriteTag(n, WireFormat.WireType.Fixed64); o.WriteSFixed64(x); break;
+                    default: throw new MirException(Bad());
+                }
+            }
+            catch (OverflowException) { throw new MirException($"{Bad()}: out of range"); }
+        }
+    }
+
+    /// <summary>A dictionary as the bytes of a <paramref name="descriptor"/> message.</summary>
+    public static byte[] Encode(DictionaryAttr dict, MessageDescriptor descriptor, string what)
+    {
+        var builder = new Builder(descriptor, what);
+        foreach (var entry in dict.Entries)
+        {
+            if (entry.Name == UnknownFieldsAttr) builder.Raw(BytesOf(entry.Value) ?? throw new MirException($"{what}: '{UnknownFieldsAttr}' is not bytes"));
+            else builder.Field(entry.Name, entry.Value);
+        }
+        return builder.ToArray();
+    }
+
+    /// <summary>The bytes a <c>tensor&lt;Nxui8&gt;</c> dense attribute holds, or null.</summary>
+    public static byte[]? BytesOf(Attr value) => value is DenseElementsAttr { Type.Element: var e } d && (e == ElementType.UI8 || e == ElementType.I8)
+        ? (d.IsSplat ? d.ToFullBytes() : d.Data.ToArray())
+        : null;
+
+    private static double? Number(Attr value) => value switch
+    {
+        FloatAttr f => f.Value,
+        IntegerAttr i => i.Value,
+        _ => null,
+    };
+}

@@ -1,0 +1,65 @@
+using Google.Protobuf;
+using Mopt.Caffe.Proto;
+using Mopt.Ir;
+using Mopt.Protobuf;
+
+namespace Mopt.Backend.Caffe;
+
+/// <summary>
+/// Writes a module still in <c>caffe.*</c>: <c>-o net.prototxt</c> writes the net as protobuf text without blobs and
+/// <c>net.caffemodel</c> beside it (the same layers with their blobs, as Caffe snapshots them); <c>-o net.caffemodel</c>
+/// writes that binary alone. Both files are built in memory, written to temporaries, then renamed together.
+/// </summary>
+public sealed class CaffeModelWriter : IModelWriter
+{
+    public string Format => "Caffe net (.prototxt with the .caffemodel beside it, or .caffemodel alone)";
+
+    public bool CanWrite(string path) => IsPrototxt(path) || IsCaffeModel(path);
+
+    public void Write(MirModule module, Stream output, string finalPath)
+    {
+        var net = CaffeExporter.ToNet(module, finalPath);
+        if (IsCaffeModel(finalPath)) net.WriteTo(output);
+        else WriteText(Structure(net), output);
+    }
+
+    public void WriteFiles(MirModule module, string path)
+    {
+        var net = CaffeExporter.ToNet(module, path);
+        if (IsCaffeModel(path))
+        {
+            AtomicFile.Write(path, net.WriteTo);
+            return;
+        }
+        var text = Structure(net);
+        AtomicFile.WriteAll([(path, s => WriteText(text, s)), (Path.ChangeExtension(path, ".caffemodel"), net.WriteTo)]);
+    }
+
+    /// <summary>The net's text without its blobs (a deploy prototxt).</summary>
+    private static string Structure(NetParameter net)
+    {
+        var layers = net.Layer.Select(l => l.Blobs.Count == 0 ? l : WithoutBlobs(l)).ToList();
+        var copy = net.Clone();
+        copy.Layer.Clear();
+        copy.Layer.Add(layers);
+        return ProtoText.Format(copy);
+    }
+
+    private static LayerParameter WithoutBlobs(LayerParameter layer)
+    {
+        var blobs = layer.Blobs.ToList();
+        layer.Blobs.Clear();
+        var copy = layer.Clone();
+        layer.Blobs.Add(blobs);
+        return copy;
+    }
+
+    private static void WriteText(string text, Stream output)
+    {
+        var bytes = new System.Text.UTF8Encoding(false).GetBytes(text);
+        output.Write(bytes);
+    }
+
+    private static bool IsPrototxt(string path) => Path.GetExtension(path).Equals(".prototxt", StringComparison.OrdinalIgnoreCase);
+    private static bool IsCaffeModel(string path) => Path.GetExtension(path).Equals(".caffemodel", StringComparison.OrdinalIgnoreCase);
+}
