@@ -73,8 +73,11 @@ internal static class CaffeShapeLowerings
         int rank = l.Rank(x, "the input of a Slice");
         if (axis >= rank) throw Blocked($"slice_dim {axis} is out of range for an input of rank {rank}");
         long dim = TypeOf(x).Shape![(int)axis];
-        if (dim < 0) throw Blocked($"the sliced axis {axis} has no static size");
         var points = l.Ints("slice_point") ?? [];
+        var parts = Enumerable.Repeat(ElementOf(x), tops).ToArray();
+        // Without slice_point Caffe splits evenly, as ONNX's Split without sizes does, so an unknown size is fine.
+        if (dim < 0 && points.Length == 0) return tops == 1 ? [x] : l.EmitResults("Split", [x], parts, [Attr("axis", axis)]);
+        if (dim < 0) throw Blocked($"the sliced axis {axis} has no static size, and slice_point needs it");
         var sizes = new List<long>();
         if (points.Length > 0)
         {
@@ -93,7 +96,7 @@ internal static class CaffeShapeLowerings
             sizes.AddRange(Enumerable.Repeat(dim / tops, tops));
         }
         if (tops == 1) return [x];
-        return l.EmitResults("Split", [x, l.ConstI64(sizes, "split")], [.. Enumerable.Repeat(ElementOf(x), tops)], [Attr("axis", axis)]);
+        return l.EmitResults("Split", [x, l.ConstI64(sizes, "split")], parts, [Attr("axis", axis)]);
     }
 
     // flatten_layer.cpp: the axes [axis, end_axis] become one.
