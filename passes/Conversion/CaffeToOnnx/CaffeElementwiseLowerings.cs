@@ -5,7 +5,12 @@ namespace Mopt.Passes.Conversion;
 
 /// <summary>
 /// Caffe's activations and element-wise layers, with BVLC Caffe's formulas (a step whose constant makes it the identity
-/// is left out):
+/// is left out). Before / after:
+/// <code>
+/// %y = "caffe.Exp"(%x) {base = 2.0 : f32, scale = 0.5 : f32, shift = 1.0 : f32}
+/// %y = "onnx.Mul"("onnx.Exp"("onnx.Mul"(%x, 0.3466 : tensor&lt;f32&gt;)), 2.0 : tensor&lt;f32&gt;)     (2^1 · e^(0.5 ln 2 · x))
+/// </code>
+/// Every layer:
 /// <code>
 /// ReLU {negative_slope = 0}      → Relu(x)           ReLU {negative_slope = a ≠ 0} → LeakyRelu(x) {alpha = a}
 /// PReLU(x, slope [C] or [1])     → PRelu(x, slope as [C, 1, ..., 1])   (broadcast over axis 1 of x)

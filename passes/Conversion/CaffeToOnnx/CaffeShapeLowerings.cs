@@ -5,7 +5,12 @@ namespace Mopt.Passes.Conversion;
 
 /// <summary>
 /// Caffe's layers that move data, with BVLC Caffe's (and SSD's) shape rules; an axis is Caffe's canonical one
-/// (negative counts from the end), shapes are computed from the input's known shape:
+/// (negative counts from the end), shapes are computed from the input's known shape. Before / after:
+/// <code>
+/// %s:3 = "caffe.Slice"(%x) {slice_point = [1, 3]} : (tensor&lt;2x4x3xf32&gt;) -> (...)
+/// %s:3 = "onnx.Split"(%x, dense&lt;[1, 2, 1]&gt;) {axis = 1} : (...) -> (tensor&lt;2x1x3xf32&gt;, tensor&lt;2x2x3xf32&gt;, tensor&lt;2x1x3xf32&gt;)
+/// </code>
+/// Every layer:
 /// <code>
 /// Concat {axis = 1 | concat_dim}          → Concat {axis}
 /// Slice {axis = 1 | slice_dim, slice_point} → Split(x, sizes) {axis}   (sizes from the points, else equal parts per top)

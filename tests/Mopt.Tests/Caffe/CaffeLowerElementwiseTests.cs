@@ -41,7 +41,7 @@ public sealed class CaffeLowerElementwiseTests
     public void APositiveDomainActivationMatchesOpenCv(string type, string param) =>
         MatchesOpenCv($"layer {{ name: \"y\" type: \"{type}\" bottom: \"a\" top: \"y\" {param} }}", ["y"], [Nchw], low: 0.1f, high: 3);
 
-    /// <summary>OpenCV's Log layer ignores log_param: Caffe's log_base(shift + scale · x) is computed here.</summary>
+    /// <summary>OpenCV's Log layer ignores log_param's base: Caffe's log_base(shift + scale · x) is computed here.</summary>
     [Theory]
     [InlineData(10f, 2f, 0.5f)]
     [InlineData(2f, 1f, 0f)]
@@ -60,6 +60,17 @@ public sealed class CaffeLowerElementwiseTests
     public void LrnWithinChannelMatchesOpenCv(int size, float alpha, float beta) =>
         MatchesOpenCv($"layer {{ name: \"y\" type: \"LRN\" bottom: \"a\" top: \"y\" lrn_param {{ norm_region: WITHIN_CHANNEL local_size: {size} alpha: {alpha} beta: {beta} }} }}",
             ["y"], [Nchw]);
+
+    /// <summary>
+    /// LRN ACROSS_CHANNELS with k = 1 and alpha written, where OpenCV computes Caffe's formula (it ignores k, and without
+    /// an alpha in the prototxt it does not use Caffe's default 1): the formula test below covers k and the defaults.
+    /// </summary>
+    [Theory]
+    [InlineData("lrn_param { local_size: 5 alpha: 1 beta: 0.75 }")]
+    [InlineData("lrn_param { local_size: 5 alpha: 0.5 }")]
+    [InlineData("lrn_param { local_size: 3 alpha: 0.2 beta: 0.6 }")]
+    public void LrnAcrossChannelsMatchesOpenCv(string param) =>
+        MatchesOpenCv($"layer {{ name: \"y\" type: \"LRN\" bottom: \"a\" top: \"y\" {param} }}", ["y"], [[2, 8, 3, 4]]);
 
     /// <summary>LRN ACROSS_CHANNELS: x · (k + alpha/n · Σ x² over the n channels centred on c, clipped at the edges)^−beta.</summary>
     [Theory]

@@ -129,7 +129,7 @@ public sealed class CaffeLowerShapeTests
         AssertValues(y, [1, 1, 2, 2], [6, 7, 10, 11]);
     }
 
-    /// <summary>OpenCV's Caffe importer has no Tile layer: Caffe's rule is the block from `axis` on repeated `tiles` times.</summary>
+    /// <summary>Caffe's rule, computed here: the block from `axis` on repeated `tiles` times.</summary>
     [Fact]
     public void TileIsCaffesFormula()
     {
