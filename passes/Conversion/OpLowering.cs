@@ -96,6 +96,15 @@ internal sealed class OpLowering(Operation op, PatternRewriter rewriter, TypeInf
         return created.Result;
     }
 
+    /// <summary>Like <see cref="Emit"/>, for an op with one result per element type in <paramref name="elements"/> (Split, TopK), typed by the onnx shape rules.</summary>
+    public IReadOnlyList<Value> EmitResults(string name, IReadOnlyList<Value> operands, IReadOnlyList<ElementType> elements, IEnumerable<NamedAttr>? attributes = null)
+    {
+        var created = rewriter.Create("onnx." + name, operands, elements.Select(e => (MirType)TensorType.Unranked(e)), attributes, op.Location);
+        _created.Add(created);
+        TypeInference.Apply(created, types);
+        return created.Results;
+    }
+
     public Value Transpose(Value x, IReadOnlyList<long> perm) =>
         Emit("Transpose", [x], [new NamedAttr("perm", ArrayAttr.OfInts(perm))]);
 
