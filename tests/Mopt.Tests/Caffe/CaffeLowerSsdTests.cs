@@ -154,8 +154,8 @@ public sealed class CaffeLowerSsdTests
             input: "x"
             input_shape { dim: 1 dim: 2 dim: 2 dim: 2 }
             layer { name: "n1" type: "Normalize" bottom: "x" top: "y" norm_param { across_spatial: false channel_shared: false } }
-            layer { name: "n2" type: "Normalize" bottom: "y" top: "y" norm_param { across_spatial: true channel_shared: false } }
-            layer { name: "n3" type: "Normalize" bottom: "y" top: "z" norm_param { across_spatial: true channel_shared: false } }
+            layer { name: "n2" type: "Normalize" bottom: "y" top: "y" norm_param { across_spatial: false channel_shared: false eps: 0.5 } }
+            layer { name: "n3" type: "Normalize" bottom: "y" top: "z" norm_param { across_spatial: false channel_shared: false } }
             """, new Dictionary<string, BlobProto[]>
             {
                 ["n1"] = [CaffeTestNet.Blob([2f, 3f], 2)], ["n2"] = [CaffeTestNet.Blob([5f, 7f], 2)], ["n3"] = [CaffeTestNet.Blob([1f, 1f], 2)],
