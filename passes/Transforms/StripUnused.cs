@@ -10,7 +10,8 @@ namespace Mopt.Passes;
 /// Before: @main(%img "image", %mask "mask") ... -> (%y "logits", %aux "aux")
 /// After (inputs=image outputs=logits): @main(%img "image") ... -> (%y "logits")
 /// </code>
-/// A name is a graph input or output (<c>mo.name</c>) or a tensor inside the graph (<c>mo.outputs</c>). A named input
+/// A name is a graph input or output (<c>mo.name</c>) or a tensor inside the graph (<c>mo.outputs</c>; a name several
+/// ops write, as Caffe's in-place layers do, is the last one's value, the one Caffe's net holds after a forward pass). A named input
 /// that is a tensor inside the graph becomes a new graph input there (everything before it goes); a named output
 /// inside the graph becomes a graph output. Inputs nothing needs any more are removed. Without <c>inputs</c> the
 /// graph inputs stay; without <c>outputs</c> the graph outputs stay.
@@ -95,7 +96,8 @@ public sealed class StripUnused : Pass
         var ret = func.Return!;
         for (int i = 0; i < ret.OperandCount; i++)
             if (func.ResultName(i) == name) return ret.GetOperand(i);
-        foreach (var op in func.Body.Operations)
+        // The last writer of a name: Caffe's in-place layers (relu1 writing conv1) reuse their bottom's name.
+        foreach (var op in func.Body.Operations.Reverse())
             if (op.GetAttr(MoDialect.OutputsAttr) is ArrayAttr names)
                 for (int i = 0; i < names.Elements.Count && i < op.Results.Count; i++)
                     if (names.Elements[i] is StringAttr s && s.Value == name) return op.Results[i];
