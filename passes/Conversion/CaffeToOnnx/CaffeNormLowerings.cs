@@ -34,7 +34,8 @@ internal static class CaffeNormLowerings
     {
         if (CaffeParams.BottomCount(l) != 1 || CaffeParams.BlobCount(l) != 3) throw Blocked("a BatchNorm takes one bottom and 3 blobs (mean, variance, scale factor)");
         if (!UsesGlobalStats(l))
-            throw Blocked("use_global_stats is false: Caffe normalizes with the batch's own statistics, which a deployed net does not compute");
+            throw Blocked($"use_global_stats is false{(CaffeParams.Has(l, "use_global_stats") ? "" : " (its default in the TRAIN phase)")}: " +
+                "Caffe normalizes with the batch's own statistics, which a deployed net does not compute");
         var x = l.Input(0);
         var element = ElementOf(x);
         var mean = CaffeParams.Blob(l, 0);

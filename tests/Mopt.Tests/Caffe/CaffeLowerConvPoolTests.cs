@@ -112,6 +112,47 @@ public sealed class CaffeLowerConvPoolTests
         Assert.True(line.Contains("{dilations = [2, 2], group = 1 : i64, kernel_shape = [3, 2], mo.outputs = [\"deconv\"], pads = [1, 0, 1, 0], strides = [1, 3]} : (tensor<1x2x4x3xf32>, tensor<2x2x3x2xf32>, tensor<2xf32>) -> tensor<1x2x6x9xf32>", StringComparison.Ordinal), line);
     }
 
+    /// <summary>Caffe's Deconvolution (the convolution's backward data pass): y[o, ih·s − p + a·d, iw·s − p + b·d] += x[c, ih, iw]·W[c, o − g·M, a, b], plus b[o].</summary>
+    private static float[] CaffeDeconv(float[] x, int cin, int h, int w, float[] wt, int perGroup, int group, int[] k, int[] s, int[] p, int[] d, float[] bias, out int oh, out int ow)
+    {
+        oh = s[0] * (h - 1) + d[0] * (k[0] - 1) + 1 - 2 * p[0];
+        ow = s[1] * (w - 1) + d[1] * (k[1] - 1) + 1 - 2 * p[1];
+        int cout = perGroup * group, cinPerGroup = cin / group;
+        var y = new double[cout * oh * ow];
+        for (int c = 0; c < cin; c++)
+            for (int m = 0; m < perGroup; m++)
+            {
+                int o = c / cinPerGroup * perGroup + m;
+                for (int ih = 0; ih < h; ih++)
+                    for (int iw = 0; iw < w; iw++)
+                        for (int a = 0; a < k[0]; a++)
+                            for (int b = 0; b < k[1]; b++)
+                            {
+                                int yh = ih * s[0] - p[0] + a * d[0], yw = iw * s[1] - p[1] + b * d[1];
+                                if (yh >= 0 && yh < oh && yw >= 0 && yw < ow)
+                                    y[(o * oh + yh) * ow + yw] += x[(c * h + ih) * w + iw] * wt[((c * perGroup + m) * k[0] + a) * k[1] + b];
+                            }
+            }
+        int plane = oh * ow;
+        return y.Select((v, i) => (float)(v + bias[i / plane])).ToArray();
+    }
+
+    /// <summary>OpenCV's Deconvolution ignores dilation: against Caffe's loops, with Caffe's output size (in − 1)·s − 2p + d·(k − 1) + 1.</summary>
+    [Fact]
+    public void DilatedDeconvolutionEqualsCaffe()
+    {
+        var prototxt = Header(("data", [1, 2, 4, 3])) +
+            "layer { name: \"deconv\" type: \"Deconvolution\" bottom: \"data\" top: \"deconv\" convolution_param { num_output: 4 group: 2 kernel_h: 3 kernel_w: 2 stride_h: 1 stride_w: 3 pad_h: 1 dilation: 2 dilation: 3 } }\n";
+        var w = CaffeTestNet.Random(70, -1, 1, 2, 2, 3, 2);
+        var b = CaffeTestNet.Random(71, -1, 1, 4);
+        var input = Input("data", 72, 1, 2, 4, 3);
+        var (ort, _) = RunLowered(prototxt, new() { ["deconv"] = [w, b] }, [input], ["deconv"], openCv: false);
+        var expected = CaffeDeconv(input.Values, 2, 4, 3, [.. w.Data], 2, 2, [3, 2], [1, 3], [1, 0], [2, 3], [.. b.Data], out int oh, out int ow);
+        Assert.Equal([1, 4, oh, ow], ort[0].Shape);
+        Assert.Equal([6, 10], new[] { oh, ow });
+        AssertCaffeEqual(expected, ort[0].Values, "dilated deconvolution");
+    }
+
     [Fact]
     public void ConvolutionOnAnotherAxisIsAnErrorNamingTheLayer()
     {
