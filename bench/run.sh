@@ -29,8 +29,12 @@ benchmarks:
   tf            per graph in ../shared/models/tf: node count before and after tf-deploy, mopt's import + write .pb,
                 tf-deploy and lowering to .onnx, in process, against OpenCV's dnn importer on the same file (ratio,
                 target <= 1.0x); the lowered model in ONNX Runtime against OpenCV's outputs (max relative difference)
+  caffe         per net in ../shared/models/caffe: layers in, ONNX nodes after --pipeline=deploy, mopt's import,
+                import + deploy + write .onnx and --caffe-merge-bn + write Caffe, in process, against OpenCV's
+                ReadNetFromCaffe on the same files (ratio, target <= 1.0x); ONNX Runtime latency before and after
+                deploy; the deployed model and the merged net against OpenCV's outputs (max relative difference)
 
---mopt-build picks the mopt-opt that is timed (tf runs mopt in process, as a library: it takes no --mopt-build):
+--mopt-build picks the mopt-opt that is timed (tf and caffe run mopt in process, as a library: they take no --mopt-build):
   aot   artifacts/mopt-opt/mopt-opt, the command as scripts/setup.sh ships it (Native AOT) (default)
   r2r   dotnet publish -r linux-x64 -p:PublishReadyToRun=true -> artifacts/publish/mopt-opt-r2r/
   jit   artifacts/bin/mopt-opt/release/mopt-opt, the plain Release build
@@ -65,7 +69,7 @@ done
 case "$name" in ""|-h|--help|help|list) usage; exit 0 ;; esac
 
 mopt_args=()
-[ "$name" = tf ] && flavour=none # mopt runs in the benchmark's own process
+case "$name" in tf|caffe) flavour=none ;; esac # mopt runs in the benchmark's own process
 case "$flavour" in
     none) ;;
     jit) ;;
@@ -102,6 +106,10 @@ case "$name" in
     tf)
         build "$here/TfBench/TfBench.csproj"
         exec dotnet "$root/artifacts/bin/TfBench/release/TfBench.dll" "${args[@]}"
+        ;;
+    caffe)
+        build "$here/CaffeBench/CaffeBench.csproj"
+        exec dotnet "$root/artifacts/bin/CaffeBench/release/CaffeBench.dll" "${args[@]}"
         ;;
     ""|-h|--help|help|list)
         usage

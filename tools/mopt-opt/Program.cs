@@ -127,7 +127,9 @@ namespace Mopt.Tools.Opt
             if (cl.PassStatistics || cl.Timing) Reports.Statistics(stderr, runs);
             if (cl.VerifyAgainst is { } original)
             {
-                var settings = new Verification.Settings(original, cl.VerifyTolerance, cl.VerifyInputs, cl.VerifySeed);
+                // The input itself as the original is read as it was (with --caffe-weights, --tf-outputs, ...).
+                bool sameFile = cl.Input is { } input && input != "-" && Path.GetFullPath(original) == Path.GetFullPath(input);
+                var settings = new Verification.Settings(original, cl.VerifyTolerance, cl.VerifyInputs, cl.VerifySeed, sameFile ? reader : null);
                 if (!Verification.Run(module, settings, stderr)) return 1;
             }
             return 0;

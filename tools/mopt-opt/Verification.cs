@@ -11,12 +11,13 @@ namespace Mopt.Tools.Opt;
 /// </summary>
 public static class Verification
 {
-    public sealed record Settings(string Original, double Tolerance, string? InputsDir, int Seed);
+    /// <param name="Reader">how to read the original when it is not an .onnx file (null: by its extension, with no options)</param>
+    public sealed record Settings(string Original, double Tolerance, string? InputsDir, int Seed, IModelReader? Reader = null);
 
     /// <summary>Prints the report; returns false when an output differs by more than the tolerance.</summary>
     public static bool Run(MirModule result, Settings settings, TextWriter report)
     {
-        using var original = OpenOriginal(settings.Original);
+        using var original = OpenOriginal(settings.Original, settings.Reader);
         using var rewritten = new OrtRunner(ModelProbes.ToOnnxBytes(result), what: "rewritten model");
 
         var inputs = settings.InputsDir is { } dir ? ReadInputs(dir, original) : RandomInputs.For(original.Inputs, settings.Seed);
@@ -46,14 +47,14 @@ public static class Verification
         return ok;
     }
 
-    private static OrtRunner OpenOriginal(string path)
+    private static OrtRunner OpenOriginal(string path, IModelReader? reader)
     {
         if (Path.GetExtension(path).Equals(".onnx", StringComparison.OrdinalIgnoreCase))
         {
             if (!File.Exists(path)) throw new MirException($"--verify-against: '{path}' not found");
             return new OrtRunner(path);
         }
-        var module = ModelReaders.For(path).Read(path);
+        var module = (reader ?? ModelReaders.For(path)).Read(path);
         // A TensorFlow or Caffe original runs as its ONNX lowering.
         var pm = new Mopt.Passes.PassManager();
         pm.Passes.AddRange(Mopt.Passes.Conversion.OnnxLowerings.Needed(module));

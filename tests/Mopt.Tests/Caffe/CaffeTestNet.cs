@@ -46,9 +46,5 @@ public sealed record CaffeTestNet(string Prototxt, string CaffeModel)
         Blob(Values(seed, (int)dims.Aggregate(1L, (a, d) => a * d), low, high), dims);
 
     /// <summary><paramref name="count"/> values uniform in [<paramref name="low"/>, <paramref name="high"/>), the same for the same seed.</summary>
-    public static float[] Values(int seed, int count, float low = -1, float high = 1)
-    {
-        var random = new Random(seed);
-        return Enumerable.Range(0, count).Select(_ => low + (high - low) * (float)random.NextDouble()).ToArray();
-    }
+    public static float[] Values(int seed, int count, float low = -1, float high = 1) => SeededValues.Uniform(seed, count, low, high);
 }

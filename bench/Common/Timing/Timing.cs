@@ -1,4 +1,4 @@
-namespace Mopt.Bench.Tf;
+namespace Mopt.Bench;
 
 /// <summary>
 /// A measured step: its median wall and CPU milliseconds, or why there are none ("n/a" for a step mopt does not have yet).

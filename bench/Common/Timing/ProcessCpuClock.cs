@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Mopt.Bench.Tf;
+namespace Mopt.Bench;
 
 /// <summary>
 /// The CPU time of this process, all threads (clock_gettime CLOCK_PROCESS_CPUTIME_ID, ns resolution): on a loaded

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Mopt.Bench.Tf;
+namespace Mopt.Bench;
 
 /// <summary>
 /// One step to time: <c>prepare</c> (untimed: delete the last output) then <c>run</c>, which returns

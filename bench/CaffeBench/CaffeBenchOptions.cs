@@ -1,0 +1,65 @@
+namespace Mopt.Bench.Caffe;
+
+/// <summary>bench/run.sh caffe's options.</summary>
+public sealed class CaffeBenchOptions
+{
+    public int Runs { get; private set; } = 21;
+    public int Warmup { get; private set; } = 10;
+    public int LatencyRounds { get; private set; } = 15;
+    public string? Models { get; private set; }
+    public string? Dir { get; private set; }
+    public bool Keep { get; private set; }
+    public bool Strict { get; private set; }
+    public List<string> Only { get; } = [];
+
+    public const string Usage = """
+        usage: bench/run.sh caffe [options]
+
+        Per net in ../shared/models/caffe, in this one process after warm-up runs of each (median of --runs):
+          mopt import       read the prototxt and caffemodel and build and verify the IR (what OpenCV's read does)
+          ->onnx deploy     `mopt-opt net.prototxt --pipeline=deploy -o out.onnx`: import, lower, optimize, write
+          merge->caffe      `mopt-opt net.prototxt --caffe-merge-bn -o out.prototxt`: import, merge, write both files
+          OpenCV read       CvDnn.ReadNetFromCaffe(net.prototxt, net.caffemodel)
+        with layers in and ONNX nodes after deploy, the ratios mopt/OpenCV (target <= 1.0x, CPU time), ONNX Runtime
+        latency (1 thread, optimizations off) of the lowered model before and after deploy, and the max relative
+        difference (max|a-b| / max|b|) of the deployed model in ONNX Runtime, and of the merged net written back in
+        OpenCV, against OpenCV on the original.
+
+          --runs N        timed runs of each step, interleaved (default 21)
+          --warmup N      untimed runs of each first (default 10; no tiered compilation, as in the Native AOT mopt-opt)
+          --rounds N      ONNX Runtime latency rounds (default 15)
+          --only NAME     only this net (repeatable): lenet, mtcnn-det1, mtcnn-det2, mtcnn-det3, yoloface-50k, landmark106
+          --models DIR    the caffe models folder (default: ../shared/models/caffe beside the repository)
+          --dir DIR       work here (default: a new folder in /dev/shm, else in $TMPDIR; removed afterwards)
+          --keep          keep the work folder
+          --strict        exit 2 when a ratio misses 1.0x
+        """;
+
+    public static CaffeBenchOptions Parse(string[] args)
+    {
+        var o = new CaffeBenchOptions();
+        BenchOptions.ForEach(args, (arg, value) =>
+        {
+            switch (arg)
+            {
+                case "--runs": o.Runs = Positive(arg, value()); break;
+                case "--warmup": o.Warmup = Positive(arg, value()); break;
+                case "--rounds": o.LatencyRounds = Positive(arg, value()); break;
+                case "--only": o.Only.Add(value()); break;
+                case "--models": o.Models = value(); break;
+                case "--dir": o.Dir = value(); break;
+                case "--keep": o.Keep = true; break;
+                case "--strict": o.Strict = true; break;
+                case "-h" or "--help":
+                    Console.WriteLine(Usage);
+                    Environment.Exit(0);
+                    break;
+                default: throw new BenchException($"unknown option '{arg}' (see --help)");
+            }
+        });
+        return o;
+    }
+
+    private static int Positive(string arg, string text) =>
+        int.TryParse(text, out int n) && n > 0 ? n : throw new BenchException($"{arg} needs a positive number");
+}
