@@ -79,7 +79,7 @@ public static class CaffeBench
             foreach (var s in steps) s.Time();
 
         var feed = net.Feed(models);
-        var reference = CaffeReferee.RunOpenCv(prototxt, caffemodel, [feed], net.Outputs);
+        var reference = CaffeReferee.RunOpenCv(prototxt, caffemodel, [feed], CaffeReferee.OpenCvLayersFor(prototxt, net.Outputs));
         string deployNodes = "n/a", loweredMs = "n/a", deployedMs = "n/a", deployVsCv = "n/a", mergedVsCv = "n/a";
         if (deploy.Failure is null)
         {
@@ -91,7 +91,7 @@ public static class CaffeBench
         }
         if (merge.Failure is null)
             mergedVsCv = Try(() => Difference(
-                CaffeReferee.RunOpenCv(stem + ".merged.prototxt", stem + ".merged.caffemodel", [feed], net.Outputs), reference));
+                CaffeReferee.RunOpenCv(stem + ".merged.prototxt", stem + ".merged.caffemodel", [feed], CaffeReferee.OpenCvLayersFor(stem + ".merged.prototxt", net.Outputs)), reference));
         return new Row(net, layers, deployNodes, import.Result, deploy.Result, merge.Result, cv.Result, loweredMs, deployedMs, deployVsCv, mergedVsCv);
     }
 

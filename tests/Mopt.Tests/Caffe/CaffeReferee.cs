@@ -60,6 +60,17 @@ public static partial class CaffeReferee
         }
     }
 
+    /// <summary>
+    /// OpenCV's names for <paramref name="tops"/> of the net in <paramref name="prototxt"/>: OpenCV names a layer's output
+    /// after the layer, so a top that in-place layers rewrite is the last such layer's (landmark106's top bn6_3 is the
+    /// Scale bn6_3_scale's output; after --caffe-merge-bn, the InnerProduct's).
+    /// </summary>
+    public static IReadOnlyList<string> OpenCvLayersFor(string prototxt, IReadOnlyList<string> tops)
+    {
+        var net = Mopt.Protobuf.ProtoText.Parse<Mopt.Caffe.Proto.NetParameter>(File.ReadAllText(prototxt), prototxt);
+        return tops.Select(top => net.Layer.LastOrDefault(l => l.Top.Contains(top))?.Name ?? top).ToList();
+    }
+
     /// <summary>Runs an ONNX model in ONNX Runtime on <paramref name="inputs"/> (fed by name) and returns the named outputs.</summary>
     public static IReadOnlyList<OpenCvOutput> RunOrt(string onnx, IReadOnlyList<CaffeInput> inputs, IReadOnlyList<string> outputs)
     {
