@@ -15,7 +15,7 @@ internal static class CaffeBlobs
     public sealed record Blob(TensorType Type, byte[] Bytes);
 
     /// <summary>The blobs of <paramref name="layer"/> (type, parameters, bottoms from it; blobs from <paramref name="blobs"/>), checked.</summary>
-    public static List<Blob> Read(LayerParameter layer, IReadOnlyList<BlobProto> blobs, string what)
+    public static List<Blob> Read(LayerParameter layer, IReadOnlyList<CaffeRawBlob> blobs, string what)
     {
         var rule = Rule(layer);
         if (rule is { } r && blobs.Count != r.Ranks.Length)
@@ -120,14 +120,14 @@ internal static class CaffeBlobs
         }
     }
 
-    private static Blob ReadOne(BlobProto b, int rank, string what)
+    private static Blob ReadOne(CaffeRawBlob b, int rank, string what)
     {
         long[] dims;
-        if (b.Shape is { } shape) dims = shape.Dim.ToArray();
+        if (b.Shape is { } shape) dims = shape;
         else
         {
             // The legacy 4-D form: drop the leading 1s the layer's blob does not have.
-            dims = [b.Num, b.Channels, b.Height, b.Width];
+            dims = b.Legacy;
             int skip = 0;
             while (rank >= 0 && dims.Length - skip > rank && dims[skip] == 1) skip++;
             dims = dims[skip..];
@@ -136,24 +136,11 @@ internal static class CaffeBlobs
         if (rank >= 0 && dims.Length != rank)
             throw new MirException($"{what}: shape {Text(dims)} has {dims.Length} dimensions, the layer's needs {rank}");
         long count = dims.Aggregate(1L, (a, d) => a * d);
-        bool isDouble = b.DoubleData.Count > 0 && b.Data.Count == 0;
-        long have = isDouble ? b.DoubleData.Count : b.Data.Count;
+        bool isDouble = b.DoubleCount > 0 && b.FloatCount == 0;
+        long have = isDouble ? b.DoubleCount : b.FloatCount;
         if (have != count)
             throw new MirException($"{what}: it has {have} values, its shape {Text(dims)} needs {count}");
-        byte[] bytes;
-        if (isDouble)
-        {
-            var values = new double[count];
-            b.DoubleData.CopyTo(values, 0);
-            bytes = MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
-        }
-        else
-        {
-            bytes = new byte[count * sizeof(float)];
-            var values = MemoryMarshal.Cast<byte, float>(bytes.AsSpan());
-            for (int i = 0; i < values.Length; i++) values[i] = b.Data[i];
-        }
-        return new Blob(new TensorType(isDouble ? ElementType.F64 : ElementType.F32, dims), bytes);
+        return new Blob(new TensorType(isDouble ? ElementType.F64 : ElementType.F32, dims), isDouble ? b.Doubles : b.Floats);
     }
 
     public static string Text(long[] dims) => dims.Length == 0 ? "[]" : "[" + string.Join("x", dims) + "]";

@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Mopt.Caffe.Proto;
+using Mopt.Caffe.Proto.Weights;
 using Mopt.Dialects.Caffe;
 using Mopt.Dialects.Mo;
 using Mopt.Ir;
@@ -24,11 +25,11 @@ public sealed class CaffeImporter
 
     private readonly NetParameter _net;
     private readonly string _name;
-    private readonly NetParameter? _weights;
+    private readonly Dictionary<string, IReadOnlyList<CaffeRawBlob>>? _weights;
     private readonly string _weightsName;
     private readonly MirModule _module = MirModule.Create();
 
-    private CaffeImporter(NetParameter net, string name, NetParameter? weights, string? weightsName)
+    private CaffeImporter(NetParameter net, string name, Dictionary<string, IReadOnlyList<CaffeRawBlob>>? weights, string? weightsName)
     {
         _net = net;
         _name = name;
@@ -41,7 +42,44 @@ public sealed class CaffeImporter
 
     /// <summary>The net <paramref name="net"/> (from <paramref name="name"/>), its blobs from <paramref name="weights"/> if given, else from itself.</summary>
     public static MirModule Import(NetParameter net, string name, NetParameter? weights = null, string? weightsName = null) =>
-        new CaffeImporter(net, name, weights, weightsName).Run();
+        new CaffeImporter(net, name, weights is null ? null : WeightsByLayer(weights), weightsName).Run();
+
+    /// <summary>The net <paramref name="net"/> (from <paramref name="name"/>) with the blobs of the caffemodel at <paramref name="weightsPath"/>.</summary>
+    public static MirModule Import(NetParameter net, string name, string weightsPath) =>
+        new CaffeImporter(net, name, ReadWeightsFile(weightsPath), weightsPath).Run();
+
+    /// <summary>
+    /// The blobs of each layer of the caffemodel at <paramref name="path"/>, by layer name (its structure is not used),
+    /// read as byte runs (caffe_weights.proto); a caffemodel with unpacked values is read whole instead.
+    /// </summary>
+    private static Dictionary<string, IReadOnlyList<CaffeRawBlob>> ReadWeightsFile(string path)
+    {
+        try { return WholeFile.Parse(path, bytes => WeightsOf(bytes, path)); }
+        catch (FileNotFoundException) { throw new MirException($"cannot read '{path}': file not found"); }
+        catch (DirectoryNotFoundException) { throw new MirException($"cannot read '{path}': no such folder"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new MirException($"cannot read '{path}': {e.Message}"); }
+    }
+
+    private static Dictionary<string, IReadOnlyList<CaffeRawBlob>> WeightsOf(ReadOnlySpan<byte> bytes, string name)
+    {
+        if (bytes.Length == 0) throw new MirException($"'{name}': not a Caffe NetParameter: the file is empty");
+        WeightsNet net;
+        try { net = WeightsNet.Parser.ParseFrom(bytes); }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new MirException($"'{name}': not a Caffe NetParameter: {ProtobufErrors.Why(e, "NetParameter")}");
+        }
+        var blobs = net.Layer.SelectMany(l => l.Blobs).Concat(net.Layers.SelectMany(l => l.Blobs));
+        if (blobs.Any(CaffeRawBlob.Unpacked)) return WeightsByLayer(Parse(bytes, name));
+        if (net.Layer.Count == 0 && net.Layers.Count == 0)
+            throw new MirException($"'{name}': not a Caffe NetParameter: it has no layers");
+        if (net.Layer.FirstOrDefault(l => l.Type.Length == 0) is { } bad)
+            throw new MirException($"'{name}': not a Caffe NetParameter (or a truncated one): layer '{bad.Name}' has no type");
+        var byName = new Dictionary<string, IReadOnlyList<CaffeRawBlob>>(StringComparer.Ordinal);
+        foreach (var l in net.Layer) byName[l.Name] = l.Blobs.Select(CaffeRawBlob.From).ToList();
+        foreach (var l in net.Layers) byName[l.Name] = l.Blobs.Select(CaffeRawBlob.From).ToList();
+        return byName;
+    }
 
     /// <summary>A binary NetParameter file (a <c>.caffemodel</c>), with clear errors for a missing, truncated or foreign file.</summary>
     public static NetParameter ReadFile(string path)
@@ -107,7 +145,7 @@ public sealed class CaffeImporter
             current[inputs[i].Name] = func.Arguments[i];
         }
 
-        var weights = _weights is null ? null : WeightsByLayer(_weights);
+        var weights = _weights;
         var builder = OpBuilder.AtEnd(func.Body);
         var consumed = new HashSet<Value>();
         var produced = new List<(Value Value, string Top)>();
@@ -169,17 +207,17 @@ public sealed class CaffeImporter
     }
 
     /// <summary>The blobs of each layer of the weights net by name (its structure is not used).</summary>
-    private static Dictionary<string, IReadOnlyList<BlobProto>> WeightsByLayer(NetParameter weights)
+    private static Dictionary<string, IReadOnlyList<CaffeRawBlob>> WeightsByLayer(NetParameter weights)
     {
-        var byName = new Dictionary<string, IReadOnlyList<BlobProto>>(StringComparer.Ordinal);
-        foreach (var l in weights.Layer) byName[l.Name] = l.Blobs;
-        foreach (var l in weights.Layers) byName[l.Name] = l.Blobs;
+        var byName = new Dictionary<string, IReadOnlyList<CaffeRawBlob>>(StringComparer.Ordinal);
+        foreach (var l in weights.Layer) byName[l.Name] = l.Blobs.Select(CaffeRawBlob.From).ToList();
+        foreach (var l in weights.Layers) byName[l.Name] = l.Blobs.Select(CaffeRawBlob.From).ToList();
         return byName;
     }
 
-    private List<CaffeBlobs.Blob> Blobs(LayerParameter layer, Dictionary<string, IReadOnlyList<BlobProto>>? weights)
+    private List<CaffeBlobs.Blob> Blobs(LayerParameter layer, Dictionary<string, IReadOnlyList<CaffeRawBlob>>? weights)
     {
-        IReadOnlyList<BlobProto> blobs = layer.Blobs;
+        IReadOnlyList<CaffeRawBlob> blobs = layer.Blobs.Select(CaffeRawBlob.From).ToList();
         var what = $"'{_name}': layer '{layer.Name}' ({layer.Type})";
         if (weights is not null)
         {

@@ -17,7 +17,7 @@ public sealed class CaffePrototxtReader(string? weights = null) : IModelReader
     {
         var net = ParseText(path);
         var weightsPath = weights ?? SameStem(path);
-        if (weightsPath is not null) return CaffeImporter.Import(net, path, CaffeImporter.ReadFile(weightsPath), weightsPath);
+        if (weightsPath is not null) return CaffeImporter.Import(net, path, weightsPath);
         try { return CaffeImporter.Import(net, path); }
         catch (MirException e) when (e.Message.Contains("has no blobs", StringComparison.Ordinal))
         {

@@ -9,6 +9,7 @@ public static class OnnxLowerings
     public static IEnumerable<Pass> Needed(MirModule module, IEnumerable<Pass>? planned = null)
     {
         var have = planned?.ToList() ?? [];
+        if (have.Any(p => p is ConvertAllToOnnx)) yield break; // --pipeline=deploy lowers every dialect itself
         if (ConvertTfToOnnx.Needed(module) && !have.Any(p => p is ConvertTfToOnnx)) yield return new ConvertTfToOnnx();
         if (ConvertCaffeToOnnx.Needed(module) && !have.Any(p => p is ConvertCaffeToOnnx)) yield return new ConvertCaffeToOnnx();
     }

@@ -1,0 +1,57 @@
+using System.Runtime.InteropServices;
+using Google.Protobuf;
+using Mopt.Caffe.Proto;
+using Mopt.Caffe.Proto.Weights;
+
+namespace Mopt.Frontend.Caffe;
+
+/// <summary>
+/// One BlobProto as the importer checks it: its shape (BlobShape, or the legacy num/channels/height/width) and its
+/// values as little-endian bytes, floats or doubles. Read from a <see cref="WeightsBlob"/> the bytes are the file's run
+/// as protobuf copied it (no per-value work); from a <see cref="BlobProto"/> (a blob written in the prototxt itself,
+/// or a caffemodel read whole) they are copied out of its lists.
+/// </summary>
+internal sealed record CaffeRawBlob(long[]? Shape, long[] Legacy, byte[] Floats, byte[] Doubles)
+{
+    public long FloatCount => Floats.Length / sizeof(float);
+    public long DoubleCount => Doubles.Length / sizeof(double);
+
+    public static CaffeRawBlob From(BlobProto b)
+    {
+        var floats = new float[b.Data.Count];
+        b.Data.CopyTo(floats, 0);
+        var doubles = new double[b.DoubleData.Count];
+        b.DoubleData.CopyTo(doubles, 0);
+        return new CaffeRawBlob(b.Shape?.Dim.ToArray(), [b.Num, b.Channels, b.Height, b.Width],
+            MemoryMarshal.AsBytes(floats.AsSpan()).ToArray(), MemoryMarshal.AsBytes(doubles.AsSpan()).ToArray());
+    }
+
+    public static CaffeRawBlob From(WeightsBlob b) =>
+        new(b.Shape?.Dim.ToArray(), [b.Num, b.Channels, b.Height, b.Width], Join(b.Data), Join(b.DoubleData));
+
+    /// <summary>True when the blob declares values but holds no packed run (they were written one fixed32 each).</summary>
+    public static bool Unpacked(WeightsBlob b)
+    {
+        if (b.Data.Count > 0 || b.DoubleData.Count > 0) return false;
+        long[] dims = b.Shape is { } s ? [.. s.Dim] : [b.Num, b.Channels, b.Height, b.Width];
+        return (b.Shape is not null || dims.Any(d => d != 0)) && dims.Aggregate(1L, (a, d) => a * d) != 0;
+    }
+
+    // One run (what Caffe writes) is taken as is when protobuf gave it an array of its own: ByteString is immutable and
+    // the WeightsNet is dropped after the import, so the array is never shared with anything that could change it.
+    private static byte[] Join(IReadOnlyList<ByteString> runs)
+    {
+        if (runs.Count == 0) return [];
+        if (runs.Count == 1 && MemoryMarshal.TryGetArray(runs[0].Memory, out var segment)
+            && segment.Offset == 0 && segment.Count == segment.Array!.Length)
+            return segment.Array;
+        var bytes = new byte[runs.Sum(r => r.Length)];
+        int at = 0;
+        foreach (var run in runs)
+        {
+            run.Span.CopyTo(bytes.AsSpan(at));
+            at += run.Length;
+        }
+        return bytes;
+    }
+}
