@@ -28,8 +28,9 @@ internal sealed class MessageFiller(TextSource source)
     public void Fill(IMessage message, IReadOnlyList<FieldContext> fields)
     {
         var descriptor = message.Descriptor;
-        var given = new Dictionary<FieldDescriptor, IToken>();
-        var oneofs = new Dictionary<OneofDescriptor, (FieldDescriptor Field, IToken At)>();
+        // A message sets a handful of fields: lists scanned linearly cost less than two dictionaries per block.
+        var given = new List<(FieldDescriptor Field, IToken At)>();
+        List<(OneofDescriptor Oneof, FieldDescriptor Field, IToken At)>? oneofs = null;
         foreach (var f in fields)
         {
             var (field, name) = Resolve(descriptor, f);
@@ -38,10 +39,12 @@ internal sealed class MessageFiller(TextSource source)
                 CheckOnce(descriptor, field, name, given);
                 if (field.RealContainingOneof is { } oneof)
                 {
-                    if (oneofs.TryGetValue(oneof, out var other))
-                        throw source.ErrorAt(name, $"fields '{field.Name}' and '{other.Field.Name}' (at {At(other.At)}) of '{descriptor.FullName}' " +
-                            $"are both in oneof '{oneof.Name}': give only one");
-                    oneofs[oneof] = (field, name);
+                    oneofs ??= [];
+                    foreach (var other in oneofs)
+                        if (other.Oneof == oneof)
+                            throw source.ErrorAt(name, $"fields '{field.Name}' and '{other.Field.Name}' (at {At(other.At)}) of '{descriptor.FullName}' " +
+                                $"are both in oneof '{oneof.Name}': give only one");
+                    oneofs.Add((oneof, field, name));
                 }
             }
             var items = Items(descriptor, field, f);
@@ -78,11 +81,12 @@ internal sealed class MessageFiller(TextSource source)
         return (field, name);
     }
 
-    private void CheckOnce(MessageDescriptor descriptor, FieldDescriptor field, IToken name, Dictionary<FieldDescriptor, IToken> given)
+    private void CheckOnce(MessageDescriptor descriptor, FieldDescriptor field, IToken name, List<(FieldDescriptor Field, IToken At)> given)
     {
-        if (given.TryGetValue(field, out var first))
-            throw source.ErrorAt(name, $"field '{field.Name}' of '{descriptor.FullName}' is not repeated and is already given at {At(first)}");
-        given[field] = name;
+        foreach (var (f, first) in given)
+            if (f == field)
+                throw source.ErrorAt(name, $"field '{field.Name}' of '{descriptor.FullName}' is not repeated and is already given at {At(first)}");
+        given.Add((field, name));
     }
 
     /// <summary>What is written after a field's name: one value, or each value of a <c>[a, b]</c> list.</summary>
@@ -126,7 +130,7 @@ internal sealed class MessageFiller(TextSource source)
         var keyField = entry.FindFieldByNumber(1);
         var valueField = entry.FindFieldByNumber(2);
         object? key = null, value = null;
-        var given = new Dictionary<FieldDescriptor, IToken>();
+        var given = new List<(FieldDescriptor Field, IToken At)>();
         foreach (var f in block.field())
         {
             if (f.fieldName() is not PlainNameContext plain || entry.FindFieldByName(plain.IDENT().GetText()) is not { } field)
@@ -171,8 +175,9 @@ internal sealed class MessageFiller(TextSource source)
     {
         if (scalar is not StringScalarContext strings) throw WrongKind(descriptor, field, scalar, "a quoted string");
         _bytes.ResetWrittenCount();
-        foreach (var node in strings.STRING())
+        foreach (var child in strings.children)
         {
+            if (child is not Antlr4.Runtime.Tree.ITerminalNode node) continue;
             int bad = StringLiteral.Decode(node.Symbol.Text, _bytes, out var error);
             if (bad >= 0) throw source.ErrorAt(node.Symbol, error, bad);
         }
@@ -327,7 +332,7 @@ internal sealed class MessageFiller(TextSource source)
     /// <summary>A new, empty message of the type (through its parser: no reflection on the CLR type).</summary>
     internal static IMessage NewMessage(MessageDescriptor type) =>
         (type.Parser ?? throw new ArgumentException($"'{type.FullName}' has no parser (a map entry is not a message of its own)"))
-        .ParseFrom(ByteString.Empty);
+        .ParseFrom(ReadOnlySpan<byte>.Empty);
 
     /// <summary>The value a field holds when its text leaves it out (a map entry without key or value).</summary>
     private static object DefaultOf(FieldDescriptor field) => field.FieldType switch
