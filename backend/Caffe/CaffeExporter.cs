@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Mopt.Caffe.Proto;
+using Mopt.Caffe.Proto.Weights;
 using Mopt.Dialects.Caffe;
 using Mopt.Dialects.Mo;
 using Mopt.Ir;
@@ -17,10 +18,11 @@ namespace Mopt.Backend.Caffe;
 /// </summary>
 public static class CaffeExporter
 {
-    /// <summary>The net with its blobs in each layer (what a <c>.caffemodel</c> holds); strip them for the prototxt.</summary>
-    public static NetParameter ToNet(MirModule module, string name)
+    /// <summary>The net's structure (what the prototxt holds) and each layer's blobs (what the <c>.caffemodel</c> adds).</summary>
+    public static CaffeNet ToNet(MirModule module, string name)
     {
         var net = new NetParameter();
+        var layerBlobs = new List<IReadOnlyList<WeightsBlob>>();
         var m = module.Op;
         if (m.GetAttr("caffe.name") is StringAttr netName) net.Name = netName.Value;
         if (m.GetAttr("caffe.force_backward") is BoolAttr fb) net.ForceBackward = fb.Value;
@@ -75,6 +77,7 @@ public static class CaffeExporter
             else if (ranked.Count > 0)
                 throw new MirException($"'{name}': cannot write a Caffe net: Input layer '{layerName}' has tops with and without shapes");
             net.Layer.Add(layer);
+            layerBlobs.Add([]);
         }
 
         int index = 0;
@@ -84,9 +87,11 @@ public static class CaffeExporter
             var type = op.Name[(CaffeDialect.Name.Length + 1)..];
             var layerName = Unique(op.Location.FirstName ?? $"{type.ToLowerInvariant()}{index}", layerNames);
             index++;
-            net.Layer.Add(Layer(op, type, layerName, tops, module, name));
+            var (layer, blobs) = Layer(op, type, layerName, tops, module, name);
+            net.Layer.Add(layer);
+            layerBlobs.Add(blobs);
         }
-        return net;
+        return new CaffeNet(net, layerBlobs);
     }
 
     /// <summary>Whether <paramref name="op"/> is a constant that only layers' blob operands read (written inside them).</summary>
@@ -97,7 +102,7 @@ public static class CaffeExporter
     private static int? BlobCount(Operation op) =>
         op.Name.StartsWith(CaffeDialect.Name + ".", StringComparison.Ordinal) ? (int)(op.GetInt(CaffeDialect.BlobsAttr) ?? 0) : null;
 
-    private static LayerParameter Layer(Operation op, string type, string layerName, Dictionary<Value, string> tops, MirModule module, string name)
+    private static (LayerParameter Layer, List<WeightsBlob> Blobs) Layer(Operation op, string type, string layerName, Dictionary<Value, string> tops, MirModule module, string name)
     {
         var what = $"'{name}': cannot write layer '{layerName}' ({type})";
         int blobs = (int)(op.GetInt(CaffeDialect.BlobsAttr) ?? 0);
@@ -157,19 +162,21 @@ public static class CaffeExporter
         LayerParameter result;
         try { result = LayerParameter.Parser.ParseFrom(layer.ToArray()); }
         catch (InvalidProtocolBufferException e) { throw new MirException($"{what}: {e.Message}"); }
+        var blobList = new List<WeightsBlob>(blobs);
         for (int i = op.OperandCount - blobs; i < op.OperandCount; i++)
-            result.Blobs.Add(Blob(op.GetOperand(i), module, $"{what}: blob {i - (op.OperandCount - blobs)}"));
-        return result;
+            blobList.Add(Blob(op.GetOperand(i), module, $"{what}: blob {i - (op.OperandCount - blobs)}"));
+        return (result, blobList);
     }
 
     /// <summary>A blob from the constant's bytes: f32 as <c>data</c>, f64 as <c>double_data</c>, with its shape.</summary>
-    private static BlobProto Blob(Value value, MirModule module, string what)
+    private static WeightsBlob Blob(Value value, MirModule module, string what)
     {
         if (Constants.DefiningConstant(value) is null) throw new MirException($"{what} is {Describe(value)}, not a constant");
         if (Constants.TryGet(value, module) is not { } tensor) throw new MirException($"{what}: its constant has no static shape or no bytes");
-        var blob = new BlobProto { Shape = Shape(tensor.Type.Shape!) };
-        if (tensor.Type.Element == ElementType.F32) blob.Data.Add(MemoryMarshal.Cast<byte, float>(tensor.Bytes.Span).ToArray());
-        else if (tensor.Type.Element == ElementType.F64) blob.DoubleData.Add(MemoryMarshal.Cast<byte, double>(tensor.Bytes.Span).ToArray());
+        var blob = new WeightsBlob { Shape = Shape(tensor.Type.Shape!) };
+        // The IR's bytes are wrapped, not copied: the module is not changed while the file is written.
+        if (tensor.Type.Element == ElementType.F32) blob.Data.Add(UnsafeByteOperations.UnsafeWrap(tensor.Bytes));
+        else if (tensor.Type.Element == ElementType.F64) blob.DoubleData.Add(UnsafeByteOperations.UnsafeWrap(tensor.Bytes));
         else throw new MirException($"{what} is {tensor.Type}: Caffe blobs hold f32 or f64");
         return blob;
     }

@@ -19,8 +19,8 @@ public sealed class CaffeModelWriter : IModelWriter
     public void Write(MirModule module, Stream output, string finalPath)
     {
         var net = CaffeExporter.ToNet(module, finalPath);
-        if (IsCaffeModel(finalPath)) net.WriteTo(output);
-        else WriteText(Structure(net), output);
+        if (IsCaffeModel(finalPath)) net.WriteCaffeModel(output);
+        else WriteText(ProtoText.Format(net.Structure), output);
     }
 
     public void WriteFiles(MirModule module, string path)
@@ -28,30 +28,11 @@ public sealed class CaffeModelWriter : IModelWriter
         var net = CaffeExporter.ToNet(module, path);
         if (IsCaffeModel(path))
         {
-            AtomicFile.Write(path, net.WriteTo);
+            AtomicFile.Write(path, net.WriteCaffeModel);
             return;
         }
-        var text = Structure(net);
-        AtomicFile.WriteAll([(path, s => WriteText(text, s)), (Path.ChangeExtension(path, ".caffemodel"), net.WriteTo)]);
-    }
-
-    /// <summary>The net's text without its blobs (a deploy prototxt).</summary>
-    private static string Structure(NetParameter net)
-    {
-        var layers = net.Layer.Select(l => l.Blobs.Count == 0 ? l : WithoutBlobs(l)).ToList();
-        var copy = net.Clone();
-        copy.Layer.Clear();
-        copy.Layer.Add(layers);
-        return ProtoText.Format(copy);
-    }
-
-    private static LayerParameter WithoutBlobs(LayerParameter layer)
-    {
-        var blobs = layer.Blobs.ToList();
-        layer.Blobs.Clear();
-        var copy = layer.Clone();
-        layer.Blobs.Add(blobs);
-        return copy;
+        var text = ProtoText.Format(net.Structure);
+        AtomicFile.WriteAll([(path, s => WriteText(text, s)), (Path.ChangeExtension(path, ".caffemodel"), net.WriteCaffeModel)]);
     }
 
     private static void WriteText(string text, Stream output)
