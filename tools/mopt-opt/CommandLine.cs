@@ -214,6 +214,8 @@ public sealed class CommandLine
           --convert-caffe-to-onnx     lower the net's caffe.* layers to ONNX with Caffe's semantics; done anyway when -o
                                       names a .onnx file (docs/formats/caffe.md)
           --convert-to-onnx           lower whatever tf.* and caffe.* ops the module holds; --pipeline=deploy starts with it
+          --caffe-merge-bn            fold BatchNorm (+ Scale) into the convolution before it, in the caffe.* net; with
+                                      -o net.prototxt, net.caffemodel is written beside it
           --tf-transforms='T1(k=v) T2'
                                       run the Graph Transform Tool's transforms, in its syntax: strip_unused_nodes,
                                       remove_nodes, fold_constants, fold_batch_norms, fold_old_batch_norms,
