@@ -66,8 +66,8 @@ public static class CaffeBench
             DefinitionVerifier.Verify(module, Mopt.Dialects.StandardDialects.Registry);
             return null;
         });
-        var deploy = MoptStep("->onnx deploy", [.. input, "--pipeline=deploy", "-o", stem + ".deploy.onnx"], stem + ".deploy.onnx", notes);
-        var merge = MoptStep("merge->caffe", [.. input, "--caffe-merge-bn", "-o", stem + ".merged.prototxt"], stem + ".merged.prototxt", notes);
+        var deploy = MoptStep.Create("->onnx deploy", [.. input, "--pipeline=deploy", "-o", stem + ".deploy.onnx"], stem + ".deploy.onnx", notes);
+        var merge = MoptStep.Create("merge->caffe", [.. input, "--caffe-merge-bn", "-o", stem + ".merged.prototxt"], stem + ".merged.prototxt", notes);
         var cv = new TimedStep("OpenCV read", () => { }, () =>
         {
             using var cvNet = CvDnn.ReadNetFromCaffe(prototxt, caffemodel);
@@ -108,19 +108,6 @@ public static class CaffeBench
         return (before.MedianMs.ToString("F3"), after.MedianMs.ToString("F3"));
     }
 
-    /// <summary>mopt-opt in process; a step it does not have yet ("unknown option") is n/a.</summary>
-    private static TimedStep MoptStep(string name, string[] args, string output, SortedSet<string> notes) =>
-        new(name, () => File.Delete(output), () =>
-        {
-            var stderr = new StringWriter();
-            if (OptTool.Run(args, new StringWriter(), stderr) == 0) return null;
-            string first = stderr.ToString().Trim().Split('\n')[0];
-            bool missing = first.Contains("unknown pipeline", StringComparison.Ordinal) || first.Contains("unknown option", StringComparison.Ordinal)
-                || first.Contains("unknown pass", StringComparison.Ordinal);
-            notes.Add(missing ? $"{name}: n/a: {first}" : $"{name}: failed on {Path.GetFileName(args[0])}: {first}");
-            return missing ? "n/a" : "fail";
-        });
-
     private static string Difference(IReadOnlyList<OpenCvOutput> actual, IReadOnlyList<OpenCvOutput> reference) =>
         CaffeReferee.MaxDifference(actual, reference).ToString("G3");
 
@@ -159,12 +146,7 @@ public static class CaffeBench
             RatioCell(r.Import, r.OpenCv), RatioCell(r.Deploy, r.OpenCv), RatioCell(r.Merge, r.OpenCv),
             r.LoweredMs, r.DeployedMs, r.DeployVsOpenCv, r.MergedVsOpenCv, Verdict(r),
         }).ToList();
-        var widths = head.Select((h, i) => Math.Max(h.Length, cells.Max(c => c[i].Length))).ToArray();
-        string Line(string[] c) => string.Join("  ", c.Select((s, i) => i == 0 ? s.PadRight(widths[i]) : s.PadLeft(widths[i])));
-        Console.WriteLine();
-        Console.WriteLine(Line(head));
-        foreach (var c in cells) Console.WriteLine(Line(c));
-        Console.WriteLine();
+        TextTable.Print(head, cells);
         Console.WriteLine("layers: in the deploy prototxt; nodes after deploy: in the .onnx `mopt-opt net.prototxt --pipeline=deploy` writes.");
         Console.WriteLine("ms: median wall (CPU) milliseconds in this process (mopt-opt's OptTool.Run; CvDnn.ReadNetFromCaffe on the same two files).");
         Console.WriteLine("ratios: wall (CPU). target: import + deploy + write .onnx, and merge + write Caffe, each <= 1.0x OpenCV's read, in CPU time.");

@@ -73,9 +73,9 @@ public static class TfBench
             DefinitionVerifier.Verify(module, Mopt.Dialects.StandardDialects.Registry);
             return null;
         });
-        var pb = MoptStep("mopt pb->pb", [original, "-o", stem + ".pb"], stem + ".pb", notes);
-        var deploy = MoptStep("tf-deploy", [original, .. cut, $"--pipeline=tf-deploy{{shape={g.ShapeText}}}", "-o", stem + ".deploy.pb"], stem + ".deploy.pb", notes);
-        var onnx = MoptStep("->onnx", [original, .. cut, .. strip, "--convert-tf-to-onnx", "-o", stem + ".onnx"], stem + ".onnx", notes);
+        var pb = MoptStep.Create("mopt pb->pb", [original, "-o", stem + ".pb"], stem + ".pb", notes);
+        var deploy = MoptStep.Create("tf-deploy", [original, .. cut, $"--pipeline=tf-deploy{{shape={g.ShapeText}}}", "-o", stem + ".deploy.pb"], stem + ".deploy.pb", notes);
+        var onnx = MoptStep.Create("->onnx", [original, .. cut, .. strip, "--convert-tf-to-onnx", "-o", stem + ".onnx"], stem + ".onnx", notes);
         var cv = new TimedStep("OpenCV read", () => { }, () =>
         {
             using var net = CvDnn.ReadNetFromTensorflow(cvFile);
@@ -91,19 +91,6 @@ public static class TfBench
         string copyVsOriginal = g.OpenCvReadsOriginal && pb.Failure is null ? Try(() => Difference(Referee(g, models, stem + ".pb"), Referee(g, models, original))) : "-";
         return new Row(g, nodes, deployNodes, import.Result, pb.Result, deploy.Result, onnx.Result, cv.Result, cvWhich, ortVsCv, copyVsOriginal);
     }
-
-    /// <summary>mopt-opt in process; a step it does not have yet ("unknown pipeline", "unknown option") is n/a.</summary>
-    private static TimedStep MoptStep(string name, string[] args, string output, SortedSet<string> notes) =>
-        new(name, () => File.Delete(output), () =>
-        {
-            var stdout = new StringWriter();
-            var stderr = new StringWriter();
-            if (OptTool.Run(args, stdout, stderr) == 0) return null;
-            string first = stderr.ToString().Trim().Split('\n')[0];
-            bool missing = first.Contains("unknown pipeline", StringComparison.Ordinal) || first.Contains("unknown option", StringComparison.Ordinal);
-            notes.Add(missing ? $"{name}: n/a: {first}" : $"{name}: failed on {args[0]}: {first}");
-            return missing ? "n/a" : "fail";
-        });
 
     private static float[] Referee(OpenCvTfGraph g, string models, string file) =>
         OpenCvReferee.Run(file, g.Input, g.OpenCvBlobShape, g.ToOpenCvBlob(OpenCvTfGraphs.InputValues(g, models)), [g.OpenCvLayer]).Single().Values;
@@ -150,12 +137,7 @@ public static class TfBench
             TimeCell(r.OpenCv) + (r.OpenCvFile == "original" ? "" : "*"), RatioCell(r.Import, r.OpenCv), RatioCell(r.Pb, r.OpenCv), RatioCell(r.Deploy, r.OpenCv),
             r.OrtVsOpenCv, r.CopyVsOriginal, Ratio(r) is { } x ? (x <= 1.0 ? "PASS" : "FAIL") : "n/a",
         }).ToList();
-        var widths = head.Select((h, i) => Math.Max(h.Length, cells.Max(c => c[i].Length))).ToArray();
-        string Line(string[] c) => string.Join("  ", c.Select((s, i) => i == 0 ? s.PadRight(widths[i]) : s.PadLeft(widths[i])));
-        Console.WriteLine();
-        Console.WriteLine(Line(head));
-        foreach (var c in cells) Console.WriteLine(Line(c));
-        Console.WriteLine();
+        TextTable.Print(head, cells);
         Console.WriteLine("nodes: the original GraphDef; after tf-deploy: the .pb `--pipeline='tf-deploy{shape=...}'` writes (KWS cut at Reshape_1).");
         Console.WriteLine("ms: median wall (CPU) milliseconds in this process (mopt-opt's OptTool.Run; CvDnn.ReadNetFromTensorflow), * = OpenCV read mopt's copy.");
         Console.WriteLine("ratios: wall (CPU). target: mopt's import (read, parse, build and verify the IR) <= 1.0x OpenCV's import (read, parse, build");

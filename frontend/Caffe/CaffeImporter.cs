@@ -249,9 +249,15 @@ public sealed class CaffeImporter
     /// </summary>
     private static List<NamedAttr> LayerAttrs(LayerParameter layer)
     {
-        var fields = CaffeAttributes.Fields(layer.ToByteArray(), LayerParameter.Descriptor, out var unknown)
+        // The blobs are operands, not attributes: they are left out of the bytes walked, never decoded into numbers.
+        var blobs = layer.Blobs.ToArray();
+        layer.Blobs.Clear();
+        byte[] bytes;
+        try { bytes = layer.ToByteArray(); }
+        finally { layer.Blobs.Add(blobs); }
+        var fields = CaffeAttributes.Fields(bytes, LayerParameter.Descriptor, out var unknown)
             .Where(f => f.Field.FieldNumber is not (LayerParameter.NameFieldNumber or LayerParameter.TypeFieldNumber
-                or LayerParameter.BottomFieldNumber or LayerParameter.TopFieldNumber or LayerParameter.BlobsFieldNumber))
+                or LayerParameter.BottomFieldNumber or LayerParameter.TopFieldNumber))
             .ToList();
         var paramFields = fields.Where(f => f.Field.Name.EndsWith("_param", StringComparison.Ordinal)).ToList();
         var own = CaffeLayerParams.OwnParam(layer.Type) is { } ownName && paramFields.Any(f => f.Field.Name == ownName) ? ownName

@@ -1,6 +1,7 @@
 using Mopt.Dialects.Caffe;
 using Mopt.Dialects.Mo;
 using Mopt.Ir;
+using Mopt.Passes.BatchNorm;
 
 namespace Mopt.Passes.Caffe;
 
@@ -56,7 +57,7 @@ public sealed class MergeBatchNorm : Pass
 
     /// <summary>The layer, BatchNorm and (optional) Scale to merge, with the values read.</summary>
     private sealed record Merging(Operation Layer, Operation BatchNorm, Operation? Scale, ConstantTensor Weight, double[]? Bias,
-        long Channels, Func<long, long> ChannelOf, double[] Mean, double[] Variance, double Eps, double[] Gamma, double[] Beta);
+        long Channels, WeightChannels Axes, double[] Mean, double[] Variance, double Eps, double[] Gamma, double[] Beta);
 
     private static Merging? Plan(Operation bn, MirModule module, bool trainNet, PassContext context, out string why)
     {
@@ -78,24 +79,21 @@ public sealed class MergeBatchNorm : Pass
         if (blobs is < 1 or > 2) { why = $"{layerName} has {blobs} blobs"; return null; }
         if (Float(layer.GetOperand(1), module) is not { Type.Shape: { } ws } weight) { why = $"{layerName}'s weight is not a constant float blob"; return null; }
         long channels;
-        Func<long, long> channelOf;
-        long count = weight.ElementCount;
+        WeightChannels axes;
         switch (layer.Name[(CaffeDialect.Name.Length + 1)..])
         {
             case "Convolution" when ws.Count >= 2 && ws[0] > 0:
             {
-                long o = ws[0], inner = count / o;
-                channels = o;
-                channelOf = i => i / inner;
+                channels = ws[0];
+                axes = new WeightChannels(OutAxis: 0, InAxis: 1, Group: 1);
                 break;
             }
             case "Deconvolution" when ws.Count >= 2 && ws[1] > 0:
             {
                 long group = layer.ReadInt("group", 1), perGroup = ws[1];
                 if (group < 1 || ws[0] % group != 0) { why = $"{layerName}'s group {group} does not divide its {ws[0]} input channels"; return null; }
-                long inner = count / (ws[0] * perGroup), inputsPerGroup = ws[0] / group;
                 channels = perGroup * group;
-                channelOf = i => i / (inner * perGroup) / inputsPerGroup * perGroup + i / inner % perGroup;
+                axes = new WeightChannels(OutAxis: 1, InAxis: 0, Group: group);
                 break;
             }
             case "InnerProduct" when ws.Count == 2:
@@ -103,7 +101,7 @@ public sealed class MergeBatchNorm : Pass
                 bool transpose = layer.GetAttr("transpose") is BoolAttr { Value: true };
                 long rows = ws[0], cols = ws[1];
                 channels = transpose ? cols : rows;
-                channelOf = transpose ? i => i % cols : i => i / cols;
+                axes = transpose ? new WeightChannels(OutAxis: 1, InAxis: 0, Group: 1) : new WeightChannels(OutAxis: 0, InAxis: 1, Group: 1);
                 break;
             }
             default:
@@ -135,7 +133,7 @@ public sealed class MergeBatchNorm : Pass
             else { scale = user; gamma = g!; beta = bt ?? beta; }
         }
         why = "";
-        return new Merging(layer, bn, scale, weight, bias, channels, channelOf, mean, variance, eps, gamma, beta);
+        return new Merging(layer, bn, scale, weight, bias, channels, axes, mean, variance, eps, gamma, beta);
     }
 
     /// <summary>Why the Scale after the BatchNorm cannot merge with it, or null (and its γ, β).</summary>
@@ -163,16 +161,15 @@ public sealed class MergeBatchNorm : Pass
             a[c] = m.Gamma[c] / Math.Sqrt(m.Variance[c] + m.Eps);
             bias[c] = ((m.Bias?[c] ?? 0) - m.Mean[c]) * a[c] + m.Beta[c];
         }
-        var w = m.Weight.ToFloats();
-        var scaled = new double[w.Length];
-        for (long i = 0; i < w.Length; i++) scaled[i] = w[i] * a[m.ChannelOf(i)];
+        // The ONNX fold's scaling: float32 in and out in one pass, channels found by the blob's layout.
+        var scaled = LayerFolding.ScaleOutputChannels(m.Weight, m.Axes.OutAxis, m.Axes.InAxis, m.Channels, m.Axes.Group, a);
 
         var name = layer.Location.FirstName ?? "layer";
         var weightType = m.Weight.Type;
         var biasType = new TensorType(weightType.Element, [m.Channels]);
         rewriter.SetInsertionPointBefore(layer);
         var oldWeight = Constants.DefiningConstant(layer.GetOperand(1))!;
-        var newWeight = Constants.Create(rewriter.Builder, module, weightType, ElementCodec.EncodeFloats(scaled, weightType.Element), oldWeight.Location, name + "_0");
+        var newWeight = Constants.Create(rewriter.Builder, module, weightType, scaled, oldWeight.Location, name + "_0");
         var newBias = Constants.Create(rewriter.Builder, module, biasType, ElementCodec.EncodeFloats(bias, biasType.Element),
             Blobs(layer) == 2 ? Constants.DefiningConstant(layer.GetOperand(2))!.Location : layer.Location, name + "_1");
         var last = m.Scale ?? m.BatchNorm;
@@ -198,6 +195,9 @@ public sealed class MergeBatchNorm : Pass
         context.Count("pairs merged");
         if (m.Scale is not null) context.Count("Scales merged");
     }
+
+    /// <summary>Where a blob keeps its output channels (and, per group, its input channels).</summary>
+    private readonly record struct WeightChannels(int OutAxis, int InAxis, long Group);
 
     private static int Blobs(Operation op) => (int)(op.GetInt(CaffeDialect.BlobsAttr) ?? 0);
 

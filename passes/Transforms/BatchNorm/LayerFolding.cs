@@ -250,16 +250,23 @@ internal static class LayerFolding
     /// (ConvTranspose's [C, M/group, k...]), the group its input channel is in times the group's size plus that index.
     /// Each element is computed in double and rounded once to the weight's type.
     /// </summary>
-    public static byte[] ScaleWeight(Layer layer, double[] s)
+    public static byte[] ScaleWeight(Layer layer, double[] s) =>
+        ScaleOutputChannels(layer.Weight, layer.Axes.OutputAxis, layer.Axes.InputAxis, layer.Channels, layer.Group, s);
+
+    /// <summary>
+    /// <see cref="ScaleWeight"/> for any weight laid out with its output channels on <paramref name="outAxis"/> and its
+    /// input channels on <paramref name="inAxis"/> in <paramref name="group"/> groups (also Caffe's blobs, which
+    /// --caffe-merge-bn scales).
+    /// </summary>
+    public static byte[] ScaleOutputChannels(ConstantTensor weight, int outAxis, int inAxis, long channels, long group, double[] s)
     {
-        var shape = layer.WeightType.Shape!;
-        var element = layer.WeightType.Element;
-        int outAxis = layer.Axes.OutputAxis, inAxis = layer.Axes.InputAxis;
+        var shape = weight.Type.Shape!;
+        var element = weight.Type.Element;
         long outSize = shape[outAxis], outStride = Stride(shape, outAxis);
-        if (outSize == layer.Channels && element == ElementType.F32)
+        if (outSize == channels && element == ElementType.F32)
         {
             // The common case (every float32 Conv): float in, float out, no array of doubles for a large weight.
-            var from = MemoryMarshal.Cast<byte, float>(layer.Weight.Bytes.Span);
+            var from = MemoryMarshal.Cast<byte, float>(weight.Bytes.Span);
             var bytes = new byte[from.Length * sizeof(float)];
             var to = MemoryMarshal.Cast<byte, float>(bytes.AsSpan());
             long blocks = from.Length / outStride;
@@ -271,8 +278,8 @@ internal static class LayerFolding
             }
             return bytes;
         }
-        var w = layer.ReadWeight();
-        if (outSize == layer.Channels)
+        var w = FloatData.Read(weight);
+        if (outSize == channels)
         {
             // Blocks of outStride elements share a channel: one multiply per element, no index arithmetic.
             long blocks = w.Length / outStride;
@@ -285,7 +292,7 @@ internal static class LayerFolding
         }
         else
         {
-            long inSize = shape[inAxis], inPerGroup = inSize / layer.Group, inStride = Stride(shape, inAxis);
+            long inSize = shape[inAxis], inPerGroup = inSize / group, inStride = Stride(shape, inAxis);
             for (long i = 0; i < w.Length; i++)
                 w[i] *= s[i / inStride % inSize / inPerGroup * outSize + i / outStride % outSize];
         }

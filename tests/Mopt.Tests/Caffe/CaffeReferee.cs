@@ -33,31 +33,7 @@ public static partial class CaffeReferee
     public static IReadOnlyList<OpenCvOutput> RunOpenCv(string prototxt, string? caffeModel, IReadOnlyList<CaffeInput> inputs, IReadOnlyList<string> outputs)
     {
         using var net = Read(prototxt, caffeModel);
-        var blobs = new List<Mat>();
-        try
-        {
-            foreach (var input in inputs)
-            {
-                var blob = new Mat(input.Shape, MatType.CV_32FC1);
-                blobs.Add(blob);
-                Marshal.Copy(input.Values, 0, blob.Data, input.Values.Length);
-                net.SetInput(blob, input.Name);
-            }
-            var mats = outputs.Select(_ => new Mat()).ToArray();
-            try
-            {
-                net.Forward(mats, outputs);
-                return outputs.Select((name, k) => ToOutput(name, mats[k])).ToList();
-            }
-            finally
-            {
-                foreach (var m in mats) m.Dispose();
-            }
-        }
-        finally
-        {
-            foreach (var b in blobs) b.Dispose();
-        }
+        return OpenCvReferee.Forward(net, [.. inputs.Select(i => (i.Name, i.Shape, i.Values))], outputs);
     }
 
     /// <summary>
@@ -95,14 +71,5 @@ public static partial class CaffeReferee
             worst = Math.Max(worst, reference[k].Shape.SequenceEqual(actual[k].Shape)
                 ? OpenCvReferee.MaxRelativeDifference(actual[k].Values, reference[k].Values) : double.PositiveInfinity);
         return worst;
-    }
-
-    private static OpenCvOutput ToOutput(string name, Mat m)
-    {
-        if (m.Type() != MatType.CV_32FC1) throw new InvalidOperationException($"OpenCV output '{name}' is {m.Type()}, not float");
-        var shape = Enumerable.Range(0, m.Dims).Select(m.Size).ToArray();
-        var values = new float[m.Total()];
-        Marshal.Copy(m.Data, values, 0, values.Length);
-        return new OpenCvOutput(name, shape, values);
     }
 }

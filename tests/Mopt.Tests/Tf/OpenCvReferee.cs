@@ -32,22 +32,32 @@ public static class OpenCvReferee
     }
 
     /// <summary>Sets one input of <paramref name="net"/> and runs it to the named outputs.</summary>
-    public static IReadOnlyList<OpenCvOutput> Forward(Net net, string input, int[] blobShape, float[] values, IReadOnlyList<string> outputs)
+    public static IReadOnlyList<OpenCvOutput> Forward(Net net, string input, int[] blobShape, float[] values, IReadOnlyList<string> outputs) =>
+        Forward(net, [(input, blobShape, values)], outputs);
+
+    /// <summary>Sets each input of <paramref name="net"/> (a blob of its shape) and runs it to the named outputs.</summary>
+    public static IReadOnlyList<OpenCvOutput> Forward(Net net, IReadOnlyList<(string Name, int[] Shape, float[] Values)> inputs, IReadOnlyList<string> outputs)
     {
-        long count = blobShape.Aggregate(1L, (a, d) => a * d);
-        if (count != values.Length) throw new ArgumentException($"a blob of shape [{string.Join(",", blobShape)}] holds {count} values, not {values.Length}", nameof(values));
-        using var blob = new Mat(blobShape, MatType.CV_32FC1);
-        Marshal.Copy(values, 0, blob.Data, values.Length);
-        net.SetInput(blob, input);
+        var blobs = new List<Mat>();
         var mats = outputs.Select(_ => new Mat()).ToArray();
         try
         {
+            foreach (var (name, shape, values) in inputs)
+            {
+                long count = shape.Aggregate(1L, (a, d) => a * d);
+                if (count != values.Length) throw new ArgumentException($"a blob of shape [{string.Join(",", shape)}] holds {count} values, not {values.Length}", nameof(inputs));
+                var blob = new Mat(shape, MatType.CV_32FC1);
+                blobs.Add(blob);
+                Marshal.Copy(values, 0, blob.Data, values.Length);
+                net.SetInput(blob, name);
+            }
             net.Forward(mats, outputs);
             return outputs.Select((name, k) => ToOutput(name, mats[k])).ToList();
         }
         finally
         {
             foreach (var m in mats) m.Dispose();
+            foreach (var b in blobs) b.Dispose();
         }
     }
 

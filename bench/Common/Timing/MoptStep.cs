@@ -1,0 +1,23 @@
+using Mopt.Tools.Opt;
+
+namespace Mopt.Bench;
+
+/// <summary>A <see cref="TimedStep"/> that runs mopt-opt in process (its importer, passes and writer as a library).</summary>
+public static class MoptStep
+{
+    /// <summary>
+    /// <c>mopt-opt args</c>, deleting <paramref name="output"/> before each run; a step mopt does not have yet ("unknown
+    /// pipeline", "unknown option", "unknown pass") is n/a, any other failure "fail", each with its first line in <paramref name="notes"/>.
+    /// </summary>
+    public static TimedStep Create(string name, string[] args, string output, SortedSet<string> notes) =>
+        new(name, () => File.Delete(output), () =>
+        {
+            var stderr = new StringWriter();
+            if (OptTool.Run(args, new StringWriter(), stderr) == 0) return null;
+            string first = stderr.ToString().Trim().Split('\n')[0];
+            bool missing = first.Contains("unknown pipeline", StringComparison.Ordinal) || first.Contains("unknown option", StringComparison.Ordinal)
+                || first.Contains("unknown pass", StringComparison.Ordinal);
+            notes.Add(missing ? $"{name}: n/a: {first}" : $"{name}: failed on {Path.GetFileName(args[0])}: {first}");
+            return missing ? "n/a" : "fail";
+        });
+}
