@@ -2,38 +2,53 @@ using System.Buffers;
 using System.Collections;
 using System.Globalization;
 using System.Text;
-using Antlr4.Runtime;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
-using Mopt.Grammar;
-using static Mopt.Grammar.ProtoTextParser;
 
 namespace Mopt.Protobuf;
 
 /// <summary>
-/// Fills a message from the parse tree of its text, field by field through its descriptor: each name must be a field
-/// of the message, each value of the field's kind; a wrong one is an error at its place.
+/// Fills a message from its text in one pass over <see cref="TextScanner"/>'s tokens, field by field through its
+/// descriptor, following grammar/ProtoText.g4's rules (textMessage, field, value, block, list, scalar): each name must be
+/// a field of the message, each value of the field's kind; a wrong one is an error at its place. Text the grammar does
+/// not accept throws <see cref="TextNotInGrammarException"/>, for the generated parser to report.
 /// </summary>
 internal sealed class MessageFiller(TextSource source)
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    private readonly TextScanner _scan = new(source.Text);
     private readonly ArrayBufferWriter<byte> _bytes = new();
+    /// <summary>The string tokens of the scalar just read (adjacent strings concatenate).</summary>
+    private readonly List<(int Start, int End)> _strings = [];
+    /// <summary>Each message type's fields by name, looked up by the name's characters (no string per field read).</summary>
+    private readonly Dictionary<MessageDescriptor, Dictionary<string, FieldDescriptor>.AlternateLookup<ReadOnlySpan<char>>> _fields = [];
+    /// <summary>The non-repeated fields given so far in each open message, by nesting depth (reused: no lists per block).</summary>
+    private readonly List<List<(FieldDescriptor Field, int At)>> _given = [];
+    private int _depth;
 
-    /// <summary>One value written for a field: a scalar or a <c>{ ... }</c> block.</summary>
-    private readonly record struct Item(ScalarContext? Scalar, BlockContext? Block)
+    /// <summary>One scalar as the grammar reads it: its first character, a sign, and its (first) token.</summary>
+    private readonly record struct Scalar(TextTokenKind Kind, int Start, bool Negative, int TokenStart, int TokenEnd);
+
+    /// <summary>Fills <paramref name="message"/> from the whole text.</summary>
+    public void Fill(IMessage message)
     {
-        public IToken Start => Scalar?.Start ?? Block!.Start;
+        _scan.Next();
+        FillFields(message);
+        if (_scan.Kind != TextTokenKind.End) throw NotInGrammar();
     }
 
-    public void Fill(IMessage message, IReadOnlyList<FieldContext> fields)
+    /// <summary>The fields up to the end of the text or the block's closing bracket (not consumed).</summary>
+    private void FillFields(IMessage message)
     {
         var descriptor = message.Descriptor;
-        // A message sets a handful of fields: lists scanned linearly cost less than two dictionaries per block.
-        var given = new List<(FieldDescriptor Field, IToken At)>();
-        List<(OneofDescriptor Oneof, FieldDescriptor Field, IToken At)>? oneofs = null;
-        foreach (var f in fields)
+        if (_given.Count == _depth) _given.Add([]);
+        var given = _given[_depth++];
+        given.Clear();
+        // A message sets a handful of oneof members at most: a list scanned linearly.
+        List<(OneofDescriptor Oneof, FieldDescriptor Field, int At)>? oneofs = null;
+        while (_scan.Kind == TextTokenKind.Ident || _scan.Is('['))
         {
-            var (field, name) = Resolve(descriptor, f);
+            var (field, name) = Resolve(descriptor);
             if (!field.IsRepeated)
             {
                 CheckOnce(descriptor, field, name, given);
@@ -42,107 +57,217 @@ internal sealed class MessageFiller(TextSource source)
                     oneofs ??= [];
                     foreach (var other in oneofs)
                         if (other.Oneof == oneof)
-                            throw source.ErrorAt(name, $"fields '{field.Name}' and '{other.Field.Name}' (at {At(other.At)}) of '{descriptor.FullName}' " +
+                            throw source.ErrorAt(name, $"fields '{field.Name}' and '{other.Field.Name}' (at {source.At(other.At)}) of '{descriptor.FullName}' " +
                                 $"are both in oneof '{oneof.Name}': give only one");
                     oneofs.Add((oneof, field, name));
                 }
             }
-            var items = Items(descriptor, field, f);
-            if (field.IsMap)
+            ReadValues(message, descriptor, field);
+            if (_scan.Is(',') || _scan.Is(';')) _scan.Next();
+        }
+        _depth--;
+    }
+
+    /// <summary>What follows a field's name: <c>: value</c>, a block, or a list (each of its items).</summary>
+    private void ReadValues(IMessage message, MessageDescriptor descriptor, FieldDescriptor field)
+    {
+        bool colon = _scan.Is(':');
+        if (colon) _scan.Next();
+        if (_scan.Is('['))
+        {
+            if (!field.IsRepeated)
+                throw source.ErrorAt(_scan.Start, $"field '{field.Name}' of '{descriptor.FullName}' is not repeated: it takes one value, not a list");
+            _scan.Next();
+            if (!_scan.Is(']'))
             {
-                var map = (IDictionary)field.Accessor.GetValue(message);
-                foreach (var item in items) AddMapEntry(map, field, item);
+                Item(message, descriptor, field);
+                while (_scan.Is(','))
+                {
+                    _scan.Next();
+                    Item(message, descriptor, field);
+                }
             }
-            else if (field.IsRepeated)
-            {
-                var list = (IList)field.Accessor.GetValue(message);
-                foreach (var item in items) list.Add(ValueOf(descriptor, field, item));
-            }
-            else if (IsMessage(field) && items[0].Block is { } block && field.Accessor.GetValue(message) is IMessage existing)
-            {
-                Fill(existing, block.field()); // Merge into a message that already holds this field: C++'s merge semantics
-            }
-            else
-            {
-                field.Accessor.SetValue(message, ValueOf(descriptor, field, items[0]));
-            }
+            Expect(']');
+        }
+        else if (colon || IsBlockOpen())
+        {
+            Item(message, descriptor, field);
+        }
+        else
+        {
+            throw NotInGrammar();
         }
     }
 
-    /// <summary>The field a name stands for in <paramref name="descriptor"/>, and the name's token.</summary>
-    private (FieldDescriptor Field, IToken Name) Resolve(MessageDescriptor descriptor, FieldContext f)
+    /// <summary>One value (a scalar or a block) given for <paramref name="field"/>.</summary>
+    private void Item(IMessage message, MessageDescriptor descriptor, FieldDescriptor field)
     {
-        if (f.fieldName() is BracketedNameContext bracketed)
-            throw source.ErrorAt(bracketed.Start,
-                $"'{bracketed.GetText()}' in message '{descriptor.FullName}': extensions and Any expansions are not supported");
-        var name = ((PlainNameContext)f.fieldName()).IDENT().Symbol;
-        var field = descriptor.FindFieldByName(name.Text)
-            ?? throw source.ErrorAt(name, $"message '{descriptor.FullName}' has no field '{name.Text}'");
-        return (field, name);
+        if (field.IsMap)
+        {
+            if (!IsBlockOpen())
+                throw source.ErrorAt(ReadScalar().Start, $"field '{field.Name}' of '{field.ContainingType.FullName}' is a map: write each entry as " +
+                    $"'{field.Name} {{ key: ... value: ... }}'");
+            AddMapEntry((IDictionary)field.Accessor.GetValue(message), field);
+        }
+        else if (field.IsRepeated)
+        {
+            ((IList)field.Accessor.GetValue(message)).Add(ValueOf(descriptor, field));
+        }
+        else if (IsMessage(field) && IsBlockOpen() && field.Accessor.GetValue(message) is IMessage existing)
+        {
+            Block(existing); // Merge into a message that already holds this field: C++'s merge semantics
+        }
+        else
+        {
+            field.Accessor.SetValue(message, ValueOf(descriptor, field));
+        }
     }
 
-    private void CheckOnce(MessageDescriptor descriptor, FieldDescriptor field, IToken name, List<(FieldDescriptor Field, IToken At)> given)
+    /// <summary>The field a name stands for in <paramref name="descriptor"/>, and where the name is (consumed).</summary>
+    private (FieldDescriptor Field, int Name) Resolve(MessageDescriptor descriptor)
+    {
+        int at = _scan.Start;
+        if (_scan.Is('['))
+            throw source.ErrorAt(at, $"'{BracketedName()}' in message '{descriptor.FullName}': extensions and Any expansions are not supported");
+        var field = Lookup(descriptor, _scan.Span)
+            ?? throw source.ErrorAt(at, $"message '{descriptor.FullName}' has no field '{_scan.Span}'");
+        _scan.Next();
+        return (field, at);
+    }
+
+    private FieldDescriptor? Lookup(MessageDescriptor descriptor, ReadOnlySpan<char> name)
+    {
+        if (!_fields.TryGetValue(descriptor, out var byName))
+        {
+            var fields = new Dictionary<string, FieldDescriptor>(StringComparer.Ordinal);
+            foreach (var f in descriptor.Fields.InDeclarationOrder()) fields[f.Name] = f;
+            _fields[descriptor] = byName = fields.GetAlternateLookup<ReadOnlySpan<char>>();
+        }
+        return byName.TryGetValue(name, out var field) ? field : null;
+    }
+
+    /// <summary><c>[a.b.C]</c> or <c>[type.googleapis.com/a.B]</c> as written, without blanks (consumed).</summary>
+    private string BracketedName()
+    {
+        var text = new StringBuilder("[");
+        _scan.Next();
+        QualifiedName(text);
+        if (_scan.Is('/'))
+        {
+            text.Append('/');
+            _scan.Next();
+            QualifiedName(text);
+        }
+        if (!_scan.Is(']')) throw NotInGrammar();
+        _scan.Next();
+        return text.Append(']').ToString();
+    }
+
+    private void QualifiedName(StringBuilder text)
+    {
+        while (true)
+        {
+            if (_scan.Kind != TextTokenKind.Ident) throw NotInGrammar();
+            text.Append(_scan.Span);
+            _scan.Next();
+            if (!_scan.Is('.')) return;
+            text.Append('.');
+            _scan.Next();
+        }
+    }
+
+    private void CheckOnce(MessageDescriptor descriptor, FieldDescriptor field, int name, List<(FieldDescriptor Field, int At)> given)
     {
         foreach (var (f, first) in given)
             if (f == field)
-                throw source.ErrorAt(name, $"field '{field.Name}' of '{descriptor.FullName}' is not repeated and is already given at {At(first)}");
+                throw source.ErrorAt(name, $"field '{field.Name}' of '{descriptor.FullName}' is not repeated and is already given at {source.At(first)}");
         given.Add((field, name));
     }
 
-    /// <summary>What is written after a field's name: one value, or each value of a <c>[a, b]</c> list.</summary>
-    private List<Item> Items(MessageDescriptor descriptor, FieldDescriptor field, FieldContext f)
+    /// <summary>The value at the scanner as the CLR type the field's accessor takes (consumed).</summary>
+    private object ValueOf(MessageDescriptor descriptor, FieldDescriptor field)
     {
-        var list = f.list() ?? f.value()?.list();
-        if (list is null)
-        {
-            var block = f.block() ?? f.value()?.block();
-            return [new Item(block is null ? f.value()!.scalar() : null, block)];
-        }
-        if (!field.IsRepeated)
-            throw source.ErrorAt(list.Start, $"field '{field.Name}' of '{descriptor.FullName}' is not repeated: it takes one value, not a list");
-        return [.. list.listItem().Select(i => new Item(i.scalar(), i.block()))];
-    }
-
-    /// <summary>The value of <paramref name="item"/> as the CLR type the field's accessor takes.</summary>
-    private object ValueOf(MessageDescriptor descriptor, FieldDescriptor field, Item item)
-    {
+        bool block = IsBlockOpen();
         if (IsMessage(field))
         {
-            if (item.Block is not { } block)
-                throw source.ErrorAt(item.Start, $"field '{field.Name}' of '{descriptor.FullName}' is a message ({field.MessageType.FullName}): " +
-                    $"write '{field.Name} {{ ... }}', not {Shown(item.Scalar!)}");
+            if (!block)
+            {
+                var scalar = ReadScalar();
+                throw source.ErrorAt(scalar.Start, $"field '{field.Name}' of '{descriptor.FullName}' is a message ({field.MessageType.FullName}): " +
+                    $"write '{field.Name} {{ ... }}', not {Shown(scalar)}");
+            }
             var message = NewMessage(field.MessageType);
-            Fill(message, block.field());
+            Block(message);
             return message;
         }
-        if (item.Block is { } notMessage)
-            throw source.ErrorAt(notMessage.open, $"field '{field.Name}' of '{descriptor.FullName}' is {Kind(field)}, not a message: write '{field.Name}: value'");
-        return Scalar(descriptor, field, item.Scalar!);
+        if (block)
+            throw source.ErrorAt(_scan.Start, $"field '{field.Name}' of '{descriptor.FullName}' is {Kind(field)}, not a message: write '{field.Name}: value'");
+        return ScalarValue(descriptor, field, ReadScalar());
     }
 
-    private void AddMapEntry(IDictionary map, FieldDescriptor mapField, Item item)
+    /// <summary><c>{ fields }</c> or <c>&lt; fields &gt;</c> into <paramref name="message"/> (consumed).</summary>
+    private void Block(IMessage message)
+    {
+        char close = _scan.Is('{') ? '}' : '>';
+        _scan.Next();
+        FillFields(message);
+        Expect(close);
+    }
+
+    private void AddMapEntry(IDictionary map, FieldDescriptor mapField)
     {
         var owner = mapField.ContainingType;
-        if (item.Block is not { } block)
-            throw source.ErrorAt(item.Start, $"field '{mapField.Name}' of '{owner.FullName}' is a map: write each entry as " +
-                $"'{mapField.Name} {{ key: ... value: ... }}'");
         var entry = mapField.MessageType;
         var keyField = entry.FindFieldByNumber(1);
         var valueField = entry.FindFieldByNumber(2);
         object? key = null, value = null;
-        var given = new List<(FieldDescriptor Field, IToken At)>();
-        foreach (var f in block.field())
+        var given = new List<(FieldDescriptor Field, int At)>();
+        char close = _scan.Is('{') ? '}' : '>';
+        _scan.Next();
+        while (_scan.Kind == TextTokenKind.Ident || _scan.Is('['))
         {
-            if (f.fieldName() is not PlainNameContext plain || entry.FindFieldByName(plain.IDENT().GetText()) is not { } field)
-                throw source.ErrorAt(f.Start, $"an entry of map field '{mapField.Name}' of '{owner.FullName}' has only 'key' and 'value', not '{f.fieldName().GetText()}'");
-            CheckOnce(entry, field, f.Start, given);
-            var v = ValueOf(entry, field, Items(entry, field, f)[0]);
+            int at = _scan.Start;
+            var name = _scan.Is('[') ? BracketedName() : null;
+            if (name is not null || Lookup(entry, _scan.Span) is not { } field)
+                throw source.ErrorAt(at, $"an entry of map field '{mapField.Name}' of '{owner.FullName}' has only 'key' and 'value', not '{name ?? _scan.Span.ToString()}'");
+            _scan.Next();
+            CheckOnce(entry, field, at, given);
+            bool colon = _scan.Is(':');
+            if (colon) _scan.Next();
+            if (_scan.Is('['))
+                throw source.ErrorAt(_scan.Start, $"field '{field.Name}' of '{entry.FullName}' is not repeated: it takes one value, not a list");
+            if (!colon && !IsBlockOpen()) throw NotInGrammar();
+            var v = ValueOf(entry, field);
             if (field == keyField) key = v; else value = v;
+            if (_scan.Is(',') || _scan.Is(';')) _scan.Next();
         }
+        Expect(close);
         map[key ?? DefaultOf(keyField)] = value ?? DefaultOf(valueField);
     }
 
-    private object Scalar(MessageDescriptor descriptor, FieldDescriptor field, ScalarContext scalar)
+    /// <summary>The grammar's scalar: <c>STRING+</c>, <c>'-'? (INTEGER | FLOAT)</c> or <c>'-'? IDENT</c> (consumed).</summary>
+    private Scalar ReadScalar()
+    {
+        int start = _scan.Start;
+        if (_scan.Kind == TextTokenKind.String)
+        {
+            _strings.Clear();
+            while (_scan.Kind == TextTokenKind.String)
+            {
+                _strings.Add((_scan.Start, _scan.End));
+                _scan.Next();
+            }
+            return new Scalar(TextTokenKind.String, start, false, _strings[0].Start, _strings[0].End);
+        }
+        bool negative = _scan.Is('-');
+        if (negative) _scan.Next();
+        if (_scan.Kind is not (TextTokenKind.Integer or TextTokenKind.Float or TextTokenKind.Ident)) throw NotInGrammar();
+        var scalar = new Scalar(_scan.Kind, start, negative, _scan.Start, _scan.End);
+        _scan.Next();
+        return scalar;
+    }
+
+    private object ScalarValue(MessageDescriptor descriptor, FieldDescriptor field, Scalar scalar)
     {
         switch (field.FieldType)
         {
@@ -155,7 +280,8 @@ internal sealed class MessageFiller(TextSource source)
             case FieldType.Bytes:
                 return ByteString.CopyFrom(StringBytes(descriptor, field, scalar));
             case FieldType.Bool:
-                return scalar.GetText() switch
+                // The scalar's whole text: a sign or quotes make it no bool.
+                return scalar.Kind is TextTokenKind.String || scalar.Negative ? throw WrongKind(descriptor, field, scalar, "true or false") : Token(scalar) switch
                 {
                     "true" or "True" or "t" or "1" => true,
                     "false" or "False" or "f" or "0" => false,
@@ -171,153 +297,160 @@ internal sealed class MessageFiller(TextSource source)
     }
 
     /// <summary>The bytes of one or more adjacent quoted strings (valid until the next call).</summary>
-    private ReadOnlySpan<byte> StringBytes(MessageDescriptor descriptor, FieldDescriptor field, ScalarContext scalar)
+    private ReadOnlySpan<byte> StringBytes(MessageDescriptor descriptor, FieldDescriptor field, Scalar scalar)
     {
-        if (scalar is not StringScalarContext strings) throw WrongKind(descriptor, field, scalar, "a quoted string");
+        if (scalar.Kind != TextTokenKind.String) throw WrongKind(descriptor, field, scalar, "a quoted string");
         _bytes.ResetWrittenCount();
-        foreach (var child in strings.children)
+        foreach (var (start, end) in _strings)
         {
-            if (child is not Antlr4.Runtime.Tree.ITerminalNode node) continue;
-            int bad = StringLiteral.Decode(node.Symbol.Text, _bytes, out var error);
-            if (bad >= 0) throw source.ErrorAt(node.Symbol, error, bad);
+            int bad = StringLiteral.Decode(source.Text.AsSpan(start, end - start), _bytes, out var error);
+            if (bad >= 0) throw source.ErrorAt(start, error, bad);
         }
         return _bytes.WrittenSpan;
     }
 
-    private object Floating(MessageDescriptor descriptor, FieldDescriptor field, ScalarContext scalar)
+    private object Floating(MessageDescriptor descriptor, FieldDescriptor field, Scalar scalar)
     {
         bool isFloat = field.FieldType == FieldType.Float;
-        bool negative;
         double value;
-        if (scalar is IdentScalarContext ident)
+        if (scalar.Kind == TextTokenKind.Ident)
         {
-            negative = ident.sign is not null;
-            value = ident.IDENT().GetText().ToLowerInvariant() switch
+            value = Token(scalar).ToLowerInvariant() switch
             {
                 "inf" or "inff" or "infinity" or "infinityf" => double.PositiveInfinity,
                 "nan" or "nanf" => double.NaN,
                 _ => throw WrongKind(descriptor, field, scalar, "a number"),
             };
-            if (isFloat) return (float)(negative ? -value : value);
-            return negative ? -value : value;
+            if (isFloat) return (float)(scalar.Negative ? -value : value);
+            return scalar.Negative ? -value : value;
         }
-        if (scalar is not NumberScalarContext number) throw WrongKind(descriptor, field, scalar, "a number");
-        negative = number.sign is not null;
-        var text = number.number.Text;
+        if (scalar.Kind is not (TextTokenKind.Integer or TextTokenKind.Float)) throw WrongKind(descriptor, field, scalar, "a number");
+        var text = TokenSpan(scalar);
         if (text.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
         {
-            if (!ulong.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var hex))
+            if (!ulong.TryParse(text[2..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var hex))
                 throw OutOfRange(descriptor, field, scalar);
             value = hex;
-            if (isFloat) return (float)(negative ? -value : value);
-            return negative ? -value : value;
+            if (isFloat) return (float)(scalar.Negative ? -value : value);
+            return scalar.Negative ? -value : value;
         }
         // Parsed straight to the field's own type: a float's shortest text reads back to the very same float.
-        var digits = text.AsSpan().TrimEnd("fF");
+        var digits = text.TrimEnd("fF");
         if (isFloat)
         {
             float f = float.Parse(digits, NumberStyles.Float, CultureInfo.InvariantCulture);
-            return negative ? -f : f;
+            return scalar.Negative ? -f : f;
         }
         value = double.Parse(digits, NumberStyles.Float, CultureInfo.InvariantCulture);
-        return negative ? -value : value;
+        return scalar.Negative ? -value : value;
     }
 
-    private object EnumNumber(MessageDescriptor descriptor, FieldDescriptor field, ScalarContext scalar)
+    private object EnumNumber(MessageDescriptor descriptor, FieldDescriptor field, Scalar scalar)
     {
         var type = field.EnumType;
-        if (scalar is IdentScalarContext { sign: null } ident)
+        if (scalar is { Kind: TextTokenKind.Ident, Negative: false })
         {
-            var name = ident.IDENT().GetText();
+            var name = Token(scalar);
             return type.FindValueByName(name)?.Number
-                ?? throw source.ErrorAt(ident.Start, $"enum '{type.FullName}' (field '{field.Name}' of '{descriptor.FullName}') has no value '{name}'");
+                ?? throw source.ErrorAt(scalar.Start, $"enum '{type.FullName}' (field '{field.Name}' of '{descriptor.FullName}') has no value '{name}'");
         }
         // A number: open enums keep any int32, as the binary reader does.
-        if (scalar is not NumberScalarContext { number.Type: ProtoTextLexer.INTEGER } number)
-            throw WrongKind(descriptor, field, scalar, $"a value name of enum '{type.FullName}'");
-        long value = SignedMagnitude(descriptor, field, number);
+        if (scalar.Kind != TextTokenKind.Integer) throw WrongKind(descriptor, field, scalar, $"a value name of enum '{type.FullName}'");
+        long value = SignedMagnitude(descriptor, field, scalar);
         if (value is < int.MinValue or > int.MaxValue) throw OutOfRange(descriptor, field, scalar);
         return (int)value;
     }
 
-    private object Integer(MessageDescriptor descriptor, FieldDescriptor field, ScalarContext scalar)
+    private object Integer(MessageDescriptor descriptor, FieldDescriptor field, Scalar scalar)
     {
-        if (scalar is not NumberScalarContext { number.Type: ProtoTextLexer.INTEGER } number)
-            throw WrongKind(descriptor, field, scalar, "an integer");
+        if (scalar.Kind != TextTokenKind.Integer) throw WrongKind(descriptor, field, scalar, "an integer");
         switch (field.FieldType)
         {
             case FieldType.UInt32 or FieldType.Fixed32:
             {
-                ulong v = Magnitude(descriptor, field, number);
-                if (number.sign is not null && v != 0 || v > uint.MaxValue) throw OutOfRange(descriptor, field, scalar);
+                ulong v = Magnitude(descriptor, field, scalar);
+                if (scalar.Negative && v != 0 || v > uint.MaxValue) throw OutOfRange(descriptor, field, scalar);
                 return (uint)v;
             }
             case FieldType.UInt64 or FieldType.Fixed64:
             {
-                ulong v = Magnitude(descriptor, field, number);
-                if (number.sign is not null && v != 0) throw OutOfRange(descriptor, field, scalar);
+                ulong v = Magnitude(descriptor, field, scalar);
+                if (scalar.Negative && v != 0) throw OutOfRange(descriptor, field, scalar);
                 return v;
             }
             case FieldType.Int32 or FieldType.SInt32 or FieldType.SFixed32:
             {
-                long v = SignedMagnitude(descriptor, field, number);
+                long v = SignedMagnitude(descriptor, field, scalar);
                 if (v is < int.MinValue or > int.MaxValue) throw OutOfRange(descriptor, field, scalar);
                 return (int)v;
             }
             default:
-                return SignedMagnitude(descriptor, field, number);
+                return SignedMagnitude(descriptor, field, scalar);
         }
     }
 
     /// <summary>A signed integer as a long (the magnitude may be up to 2^63 when negative).</summary>
-    private long SignedMagnitude(MessageDescriptor descriptor, FieldDescriptor field, NumberScalarContext number)
+    private long SignedMagnitude(MessageDescriptor descriptor, FieldDescriptor field, Scalar scalar)
     {
-        ulong magnitude = Magnitude(descriptor, field, number);
-        if (number.sign is null)
-            return magnitude <= long.MaxValue ? (long)magnitude : throw OutOfRange(descriptor, field, number);
-        if (magnitude > (ulong)long.MaxValue + 1) throw OutOfRange(descriptor, field, number);
+        ulong magnitude = Magnitude(descriptor, field, scalar);
+        if (!scalar.Negative)
+            return magnitude <= long.MaxValue ? (long)magnitude : throw OutOfRange(descriptor, field, scalar);
+        if (magnitude > (ulong)long.MaxValue + 1) throw OutOfRange(descriptor, field, scalar);
         return unchecked((long)(0UL - magnitude));
     }
 
     /// <summary>The unsigned value of a decimal, hex (0x) or octal (leading 0) integer token.</summary>
-    private ulong Magnitude(MessageDescriptor descriptor, FieldDescriptor field, NumberScalarContext number)
+    private ulong Magnitude(MessageDescriptor descriptor, FieldDescriptor field, Scalar scalar)
     {
-        var text = number.number.Text;
+        var text = TokenSpan(scalar);
         ulong value;
         if (text.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
         {
-            if (!ulong.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value))
-                throw OutOfRange(descriptor, field, number);
+            if (!ulong.TryParse(text[2..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value))
+                throw OutOfRange(descriptor, field, scalar);
             return value;
         }
         if (text.Length > 1 && text[0] == '0')
         {
             value = 0;
-            foreach (char c in text.AsSpan(1))
+            foreach (char c in text[1..])
             {
                 if (c is < '0' or > '7')
-                    throw source.ErrorAt(number.number, $"'{text}' is not an octal number (an integer with a leading 0 is octal)");
-                if (value > ulong.MaxValue / 8) throw OutOfRange(descriptor, field, number);
+                    throw source.ErrorAt(scalar.TokenStart, $"'{text}' is not an octal number (an integer with a leading 0 is octal)");
+                if (value > ulong.MaxValue / 8) throw OutOfRange(descriptor, field, scalar);
                 value = value * 8 + (ulong)(c - '0');
             }
             return value;
         }
-        if (!ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value)) throw OutOfRange(descriptor, field, number);
+        if (!ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value)) throw OutOfRange(descriptor, field, scalar);
         return value;
     }
 
-    private ProtoTextException WrongKind(MessageDescriptor descriptor, FieldDescriptor field, ScalarContext scalar, string wants) =>
+    private ProtoTextException WrongKind(MessageDescriptor descriptor, FieldDescriptor field, Scalar scalar, string wants) =>
         source.ErrorAt(scalar.Start, $"field '{field.Name}' of '{descriptor.FullName}' is {Kind(field)}: it takes {wants}, not {Shown(scalar)}");
 
-    private ProtoTextException OutOfRange(MessageDescriptor descriptor, FieldDescriptor field, ScalarContext scalar) =>
+    private ProtoTextException OutOfRange(MessageDescriptor descriptor, FieldDescriptor field, Scalar scalar) =>
         source.ErrorAt(scalar.Start, $"{Shown(scalar)} is out of range for field '{field.Name}' of '{descriptor.FullName}' ({Kind(field)})");
 
-    /// <summary>A value as the error shows it (a long string is cut).</summary>
-    private static string Shown(ScalarContext scalar)
+    /// <summary>A value as the error shows it: a string with its quotes (the first, when adjacent ones join), else in quotes with its sign; a long one is cut.</summary>
+    private string Shown(Scalar scalar)
     {
-        var text = scalar is StringScalarContext ? scalar.Start.Text : scalar.GetText();
-        return text.Length > 40 ? $"{text[..37]}..." : (scalar is StringScalarContext ? text : $"'{text}'");
+        var text = scalar.Kind == TextTokenKind.String ? Token(scalar) : (scalar.Negative ? "-" : "") + Token(scalar);
+        return text.Length > 40 ? $"{text[..37]}..." : (scalar.Kind == TextTokenKind.String ? text : $"'{text}'");
     }
+
+    private ReadOnlySpan<char> TokenSpan(Scalar scalar) => source.Text.AsSpan(scalar.TokenStart, scalar.TokenEnd - scalar.TokenStart);
+    private string Token(Scalar scalar) => source.Text.Substring(scalar.TokenStart, scalar.TokenEnd - scalar.TokenStart);
+
+    private bool IsBlockOpen() => _scan.Is('{') || _scan.Is('<');
+
+    private void Expect(char c)
+    {
+        if (!_scan.Is(c)) throw NotInGrammar();
+        _scan.Next();
+    }
+
+    private TextNotInGrammarException NotInGrammar() => new(_scan.Start);
 
     /// <summary>The field's kind in words: "an int32", "a string", "an enum (tensorflow.DataType)".</summary>
     private static string Kind(FieldDescriptor field)
@@ -348,6 +481,4 @@ internal sealed class MessageFiller(TextSource source)
         FieldType.Bytes => ByteString.Empty,
         _ => NewMessage(field.MessageType),
     };
-
-    private static string At(IToken token) => $"{token.Line}:{token.Column + 1}";
 }

@@ -36,15 +36,33 @@ public static class ProtoText
     public static void Merge(IMessage message, string text, string fileName = "<string>")
     {
         var source = new TextSource(fileName, text);
-        var lexer = new ProtoTextLexer(CharStreams.fromString(text));
+        // One pass over the text fills the message; only bad text meets the generated parser, which reports a syntax
+        // error anywhere in the text before any error of meaning, as reading the whole parse tree first would.
+        try { new MessageFiller(source).Fill(message); }
+        catch (ProtoTextException)
+        {
+            CheckSyntax(source);
+            throw;
+        }
+        catch (TextNotInGrammarException e)
+        {
+            CheckSyntax(source);
+            var (line, column, _) = source.Position(e.Index);
+            throw new InvalidOperationException($"{fileName}:{line}:{column + 1}: the text format's scanner refused text its grammar accepts");
+        }
+    }
+
+    /// <summary>Runs grammar/ProtoText.g4's parser over the text: its first syntax error, if any, thrown at its place.</summary>
+    private static void CheckSyntax(TextSource source)
+    {
+        var lexer = new ProtoTextLexer(CharStreams.fromString(source.Text));
         lexer.RemoveErrorListeners();
-        var parser = new ProtoTextParser(new CommonTokenStream(lexer)) { BuildParseTree = true };
+        var parser = new ProtoTextParser(new CommonTokenStream(lexer));
         parser.RemoveErrorListeners();
         parser.AddErrorListener(new SyntaxErrorListener(source));
         // The grammar is LL(1): SLL prediction is exact for it and faster.
         parser.Interpreter.PredictionMode = PredictionMode.SLL;
-        var tree = parser.textMessage();
-        new MessageFiller(source).Fill(message, tree.field());
+        parser.textMessage();
     }
 
     /// <summary>

@@ -13,7 +13,7 @@ internal static class StringLiteral
     /// Appends the bytes of <paramref name="quoted"/> (with its quotes) to <paramref name="into"/>; on a bad escape returns
     /// its index in <paramref name="quoted"/> and why, else -1.
     /// </summary>
-    public static int Decode(string quoted, ArrayBufferWriter<byte> into, out string error)
+    public static int Decode(ReadOnlySpan<char> quoted, ArrayBufferWriter<byte> into, out string error)
     {
         error = "";
         int end = quoted.Length - 1; // the closing quote
@@ -24,7 +24,7 @@ internal static class StringLiteral
             while (run < end && quoted[run] != '\\') run++;
             if (run > i)
             {
-                var chars = quoted.AsSpan(i, run - i);
+                var chars = quoted.Slice(i, run - i);
                 int written = Encoding.UTF8.GetBytes(chars, into.GetSpan(Encoding.UTF8.GetMaxByteCount(chars.Length)));
                 into.Advance(written);
                 i = run;
@@ -50,7 +50,7 @@ internal static class StringLiteral
                 {
                     int value = c - '0';
                     for (int k = 0; k < 2 && i < end && quoted[i] is >= '0' and <= '7'; k++, i++) value = value * 8 + (quoted[i] - '0');
-                    if (value > 0xFF) { error = $"octal escape '{quoted[at..i]}' is over \\377 (a byte)"; return at; }
+                    if (value > 0xFF) { error = $"octal escape '{quoted[at..i].ToString()}' is over \\377 (a byte)"; return at; }
                     Put(into, (byte)value);
                     break;
                 }
@@ -75,7 +75,7 @@ internal static class StringLiteral
                     }
                     if (code > 0x10FFFF || code is >= 0xD800 and <= 0xDFFF)
                     {
-                        error = $"'{quoted[at..i]}' is not a Unicode code point";
+                        error = $"'{quoted[at..i].ToString()}' is not a Unicode code point";
                         return at;
                     }
                     var rune = new Rune((int)code);

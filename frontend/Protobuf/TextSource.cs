@@ -12,6 +12,38 @@ internal sealed class TextSource(string name, string text)
     public ProtoTextException ErrorAt(IToken token, string message, int extraColumns = 0) =>
         new(message, Name, token.Line, token.Column + 1 + extraColumns, Math.Max(0, token.StartIndex) + extraColumns, LineText(token.Line));
 
+    /// <summary>An error at character <paramref name="index"/> of the text, or <paramref name="extraColumns"/> characters after it.</summary>
+    public ProtoTextException ErrorAt(int index, string message, int extraColumns = 0)
+    {
+        var (line, column, offset) = Position(index);
+        return new(message, Name, line, column + 1 + extraColumns, offset + extraColumns, LineText(line));
+    }
+
+    /// <summary>
+    /// The 1-based line, 0-based column and 0-based offset of character <paramref name="index"/>, columns and offsets
+    /// in code points as the grammar's lexer counts them (a surrogate pair is one).
+    /// </summary>
+    public (int Line, int Column, int Offset) Position(int index)
+    {
+        int line = 1, column = 0, offset = 0;
+        for (int i = 0; i < index && i < Text.Length; i++)
+        {
+            char c = Text[i];
+            if (char.IsLowSurrogate(c) && i > 0 && char.IsHighSurrogate(Text[i - 1])) continue;
+            offset++;
+            if (c == '\n') { line++; column = 0; }
+            else column++;
+        }
+        return (line, column, offset);
+    }
+
+    /// <summary><c>line:col</c> (1-based) of character <paramref name="index"/>, as an error names an earlier place.</summary>
+    public string At(int index)
+    {
+        var (line, column, _) = Position(index);
+        return $"{line}:{column + 1}";
+    }
+
     /// <summary>The text of 1-based line <paramref name="line"/>, without its line break.</summary>
     public string LineText(int line)
     {

@@ -1,0 +1,132 @@
+namespace Mopt.Protobuf;
+
+/// <summary>
+/// The tokens of grammar/ProtoText.g4's lexer, read straight from the text one at a time, with no token objects: the
+/// reader's fast path. The rules are the grammar's (longest match, the first rule on a tie, whitespace and <c>#</c>
+/// comments skipped); ProtoTextScannerTests checks the two lexers agree. What the grammar's lexer makes an error token of
+/// (an unterminated string, a stray character) is <see cref="TextTokenKind.Bad"/>: the reader then lets the generated
+/// parser report it.
+/// </summary>
+internal sealed class TextScanner(string text)
+{
+    public string Text { get; } = text;
+    public TextTokenKind Kind { get; private set; }
+    /// <summary>The current token's first character (an index into <see cref="Text"/>).</summary>
+    public int Start { get; private set; }
+    /// <summary>One past its last character.</summary>
+    public int End { get; private set; }
+
+    public ReadOnlySpan<char> Span => Text.AsSpan(Start, End - Start);
+
+    /// <summary>Whether the current token is the punctuation <paramref name="c"/>.</summary>
+    public bool Is(char c) => Kind == TextTokenKind.Punct && Text[Start] == c;
+
+    /// <summary>Moves to the next token.</summary>
+    public void Next()
+    {
+        var s = Text;
+        int i = End;
+        while (i < s.Length)
+        {
+            char c = s[i];
+            if (c is ' ' or '\t' or '\r' or '\n' or '\f' or '\v' or '\uFEFF') i++;
+            else if (c == '#') { while (i < s.Length && s[i] is not ('\r' or '\n')) i++; }
+            else break;
+        }
+        Start = i;
+        if (i == s.Length) { Set(TextTokenKind.End, i); return; }
+        char first = s[i];
+        if (first is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or '_')
+        {
+            int j = i + 1;
+            while (j < s.Length && IsIdentPart(s[j])) j++;
+            Set(TextTokenKind.Ident, j);
+        }
+        else if (IsDigit(first) || first == '.' && i + 1 < s.Length && IsDigit(s[i + 1]))
+        {
+            Number(i);
+        }
+        else if (first is '"' or '\'')
+        {
+            int j = i + 1;
+            while (true)
+            {
+                if (j >= s.Length || s[j] is '\r' or '\n') { Set(TextTokenKind.Bad, j); return; }
+                char c = s[j];
+                if (c == first) { Set(TextTokenKind.String, j + 1); return; }
+                if (c == '\\')
+                {
+                    if (j + 1 >= s.Length || s[j + 1] is '\r' or '\n') { Set(TextTokenKind.Bad, j + 1); return; }
+                    j += 2;
+                }
+                else j++;
+            }
+        }
+        else if (first is ':' or ',' or ';' or '{' or '}' or '<' or '>' or '[' or ']' or '/' or '.' or '-')
+        {
+            Set(TextTokenKind.Punct, i + 1);
+        }
+        else
+        {
+            Set(TextTokenKind.Bad, i + 1);
+        }
+    }
+
+    /// <summary>INTEGER or FLOAT at <paramref name="i"/>, whichever is longer (INTEGER on a tie, as the grammar orders them).</summary>
+    private void Number(int i)
+    {
+        var s = Text;
+        // INTEGER : '0' [xX] HEX_DIGIT+ | DIGIT+
+        int integer = -1;
+        if (s[i] == '0' && i + 2 < s.Length && s[i + 1] is 'x' or 'X' && IsHex(s[i + 2]))
+        {
+            integer = i + 3;
+            while (integer < s.Length && IsHex(s[integer])) integer++;
+        }
+        int digits = Digits(i);
+        if (integer < 0 && digits > i) integer = digits;
+        // FLOAT : (DIGIT+ '.' DIGIT* EXPONENT? | '.' DIGIT+ EXPONENT? | DIGIT+ EXPONENT) [fF]? | DIGIT+ [fF]
+        int real = -1;
+        if (digits < s.Length && s[digits] == '.')
+        {
+            int fraction = Digits(digits + 1);
+            if (digits > i || fraction > digits + 1) real = Exponent(fraction);
+        }
+        else if (digits > i)
+        {
+            int exponent = Exponent(digits);
+            if (exponent > digits) real = exponent;
+            else if (digits < s.Length && s[digits] is 'f' or 'F') real = digits; // DIGIT+ [fF]: the suffix is added below
+        }
+        if (real >= 0 && real < s.Length && s[real] is 'f' or 'F') real++;
+        if (real > integer) Set(TextTokenKind.Float, real);
+        else Set(TextTokenKind.Integer, integer);
+    }
+
+    private int Digits(int i)
+    {
+        while (i < Text.Length && IsDigit(Text[i])) i++;
+        return i;
+    }
+
+    /// <summary>The end of <c>[eE] [+-]? DIGIT+</c> at <paramref name="i"/>, or <paramref name="i"/> when there is none.</summary>
+    private int Exponent(int i)
+    {
+        var s = Text;
+        if (i >= s.Length || s[i] is not ('e' or 'E')) return i;
+        int j = i + 1;
+        if (j < s.Length && s[j] is '+' or '-') j++;
+        int end = Digits(j);
+        return end > j ? end : i;
+    }
+
+    private void Set(TextTokenKind kind, int end)
+    {
+        Kind = kind;
+        End = end;
+    }
+
+    private static bool IsDigit(char c) => c is >= '0' and <= '9';
+    private static bool IsHex(char c) => c is (>= '0' and <= '9') or (>= 'a' and <= 'f') or (>= 'A' and <= 'F');
+    private static bool IsIdentPart(char c) => c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_';
+}
