@@ -32,13 +32,15 @@ public static class CaffeExporter
         var inputForm = (m.GetAttr("caffe.input_form") as StringAttr)?.Value;
 
         var func = module.MainFunction;
-        var ops = func.Body.Operations.Where(op => op.Name != FuncOp.ReturnOpName).ToList();
-        var blobOperands = new HashSet<Operation>();
-        foreach (var op in ops)
+        // The layers: every op but the return and the constants written inside layers as their blobs (asked once here:
+        // the question walks each constant's users).
+        var ops = new List<Operation>();
+        foreach (var op in func.Body.Operations)
         {
-            if (IsBlobConstant(op)) continue;
+            if (op.Name == FuncOp.ReturnOpName || IsBlobConstant(op)) continue;
             if (!op.Name.StartsWith(CaffeDialect.Name + ".", StringComparison.Ordinal))
                 throw new MirException($"'{name}': cannot write a Caffe net: '{op.Name}' ({op.Location.FirstName ?? "unnamed"}) is not a Caffe layer (only a module in caffe.* can be written as .prototxt or .caffemodel)");
+            ops.Add(op);
         }
 
         var tops = TopNames(func, ops);
@@ -83,7 +85,6 @@ public static class CaffeExporter
         int index = 0;
         foreach (var op in ops)
         {
-            if (IsBlobConstant(op)) continue;
             var type = op.Name[(CaffeDialect.Name.Length + 1)..];
             var layerName = Unique(op.Location.FirstName ?? $"{type.ToLowerInvariant()}{index}", layerNames);
             index++;
@@ -209,7 +210,6 @@ public static class CaffeExporter
         int index = 0;
         foreach (var op in ops)
         {
-            if (IsBlobConstant(op)) continue;
             var outputs = op.GetAttr(MoDialect.OutputsAttr) is ArrayAttr a && a.Elements.Count == op.Results.Count
                 ? a.Elements.Select(e => (e as StringAttr)?.Value).ToList() : null;
             var layerName = op.Location.FirstName ?? $"{op.Name[(CaffeDialect.Name.Length + 1)..].ToLowerInvariant()}{index}";
@@ -234,7 +234,6 @@ public static class CaffeExporter
         }
         foreach (var op in ops)
         {
-            if (IsBlobConstant(op)) continue;
             foreach (var operand in op.Operands) Read(operand);
             foreach (var result in op.Results) current[names[result]] = result;
         }

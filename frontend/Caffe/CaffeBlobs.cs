@@ -12,7 +12,7 @@ namespace Mopt.Frontend.Caffe;
 internal static class CaffeBlobs
 {
     /// <summary>A checked blob: its IR type and its values' little-endian bytes.</summary>
-    public sealed record Blob(TensorType Type, byte[] Bytes);
+    public sealed record Blob(TensorType Type, ReadOnlyMemory<byte> Bytes);
 
     /// <summary>The blobs of <paramref name="layer"/> (type, parameters, bottoms from it; blobs from <paramref name="blobs"/>), checked.</summary>
     public static List<Blob> Read(LayerParameter layer, IReadOnlyList<CaffeRawBlob> blobs, string what)

@@ -50,11 +50,17 @@ public sealed class CaffeImporter
 
     /// <summary>
     /// The blobs of each layer of the caffemodel at <paramref name="path"/>, by layer name (its structure is not used),
-    /// read as byte runs (caffe_weights.proto); a caffemodel with unpacked values is read whole instead.
+    /// each blob's values a slice of the file's one buffer (<see cref="CaffeWeightsWalk"/>), which the module's resource
+    /// blobs then keep; a file the walk does not read (unpacked values, or not a well-formed caffemodel) is read through
+    /// the generated parser instead, with its errors.
     /// </summary>
     private static Dictionary<string, IReadOnlyList<CaffeRawBlob>> ReadWeightsFile(string path)
     {
-        try { return WholeFile.Parse(path, bytes => WeightsOf(bytes, path)); }
+        try
+        {
+            var file = WholeFile.Read(path);
+            return CaffeWeightsWalk.TryRead(file) ?? WeightsOf(file, path);
+        }
         catch (FileNotFoundException) { throw new MirException($"cannot read '{path}': file not found"); }
         catch (DirectoryNotFoundException) { throw new MirException($"cannot read '{path}': no such folder"); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new MirException($"cannot read '{path}': {e.Message}"); }
