@@ -96,9 +96,13 @@ public static class CaffeExporter
     }
 
     /// <summary>Whether <paramref name="op"/> is a constant that only layers' blob operands read (written inside them).</summary>
-    private static bool IsBlobConstant(Operation op) =>
-        op.Name == Constants.ConstantOp && op.Results.Count == 1
-        && op.Result.Users.All(u => BlobCount(u) is int n && u.OperandSlots.Where(s => s.Value == op.Result).All(s => s.Index >= u.OperandCount - n));
+    private static bool IsBlobConstant(Operation op)
+    {
+        if (op.Name != Constants.ConstantOp || op.Results.Count != 1) return false;
+        foreach (var use in op.Result.Uses)
+            if (BlobCount(use.Owner) is not int n || use.Index < use.Owner.OperandCount - n) return false;
+        return true;
+    }
 
     private static int? BlobCount(Operation op) =>
         op.Name.StartsWith(CaffeDialect.Name + ".", StringComparison.Ordinal) ? (int)(op.GetInt(CaffeDialect.BlobsAttr) ?? 0) : null;
@@ -111,16 +115,16 @@ public static class CaffeExporter
 
         var layer = new CaffeMessageBytes.Builder(LayerParameter.Descriptor, what);
         var fields = LayerParameter.Descriptor;
-        layer.Field(fields.FindFieldByNumber(LayerParameter.NameFieldNumber), new StringAttr(layerName));
-        layer.Field(fields.FindFieldByNumber(LayerParameter.TypeFieldNumber), new StringAttr(type));
+        layer.String(LayerParameter.NameFieldNumber, layerName);
+        layer.String(LayerParameter.TypeFieldNumber, type);
         for (int i = 0; i < op.OperandCount - blobs; i++)
         {
             var operand = op.GetOperand(i);
             if (!tops.TryGetValue(operand, out var bottom))
                 throw new MirException($"{what}: bottom {i} is {Describe(operand)}, not the top of a layer or an input");
-            layer.Field(fields.FindFieldByNumber(LayerParameter.BottomFieldNumber), ArrayAttr.OfStrings([bottom]));
+            layer.String(LayerParameter.BottomFieldNumber, bottom);
         }
-        layer.Field(fields.FindFieldByNumber(LayerParameter.TopFieldNumber), ArrayAttr.OfStrings(op.Results.Select(r => tops[r])));
+        foreach (var top in op.Results) layer.String(LayerParameter.TopFieldNumber, tops[top]);
 
         var own = (op.GetAttr(CaffeDialect.ParamAttr) as StringAttr)?.Value;
         var ownField = own is null ? null : fields.FindFieldByName(own)

@@ -46,6 +46,13 @@ internal static class CaffeMessageBytes
             else One(output, field, value);
         }
 
+        /// <summary>The string field numbered <paramref name="number"/> (one element of it, if repeated).</summary>
+        public void String(int number, string value)
+        {
+            Output.WriteTag(number, WireFormat.WireType.LengthDelimited);
+            Output.WriteString(value);
+        }
+
         /// <summary>Bytes written as they are (fields the schema does not know, or a nested message already encoded).</summary>
         public void Raw(ReadOnlySpan<byte> bytes)
         {
