@@ -236,6 +236,8 @@ public sealed class CaffeImporter
     /// <summary>Whether <paramref name="phase"/> keeps the layer (Caffe's Net::FilterNet with the net's level and stages).</summary>
     private bool Included(LayerParameter layer, Phase phase)
     {
+        // Most layers have no rules: they are kept without building the rule check (a NetState and a closure each).
+        if (layer.Include.Count == 0 && layer.Exclude.Count == 0) return true;
         var state = _net.State ?? new NetState();
         bool Meets(NetStateRule rule) =>
             (!rule.HasPhase || rule.Phase == phase)
