@@ -1,3 +1,6 @@
+using System.Buffers;
+using Microsoft.Win32.SafeHandles;
+
 namespace Mopt.Ir;
 
 /// <summary>Writes a file so that it is either complete or not there: a temporary file, then a rename.</summary>
@@ -11,7 +14,7 @@ public static class AtomicFile
         var temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
         try
         {
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+            using (var stream = new TempFileStream(temp))
                 write(stream);
             File.Move(temp, full, overwrite: true);
         }
@@ -44,7 +47,7 @@ public static class AtomicFile
                 temps.Add((temp, full, path));
                 try
                 {
-                    using var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+                    using var stream = new TempFileStream(temp);
                     write(stream);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new MirException($"cannot write '{path}': {e.Message}"); }
@@ -60,5 +63,79 @@ public static class AtomicFile
             foreach (var (temp, _, _) in temps)
                 if (File.Exists(temp)) File.Delete(temp);
         }
+    }
+
+    /// <summary>
+    /// The temporary file as a write-only stream, buffered in 64 KB from the shared pool: a FileStream allocated a
+    /// fresh 64 KB buffer for every file (half of what writing mtcnn det1's merged net allocated). Writes at least as
+    /// large as the buffer (a model's weights) go to the file directly.
+    /// </summary>
+    private sealed class TempFileStream(string path) : Stream
+    {
+        private const int BufferSize = 1 << 16;
+        private readonly SafeFileHandle _handle = File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.None);
+        private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        private int _buffered;
+        private long _fileOffset;
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => _fileOffset + _buffered; set => throw new NotSupportedException(); }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void WriteByte(byte value) => Write([value]);
+
+        public override void Write(ReadOnlySpan<byte> bytes)
+        {
+            var buffer = _buffer ?? throw new ObjectDisposedException(nameof(TempFileStream));
+            if (_buffered + bytes.Length <= buffer.Length)
+            {
+                bytes.CopyTo(buffer.AsSpan(_buffered));
+                _buffered += bytes.Length;
+                return;
+            }
+            Flush();
+            if (bytes.Length >= buffer.Length) WriteToFile(bytes);
+            else
+            {
+                bytes.CopyTo(buffer);
+                _buffered = bytes.Length;
+            }
+        }
+
+        public override void Flush()
+        {
+            if (_buffered == 0 || _buffer is null) return;
+            WriteToFile(_buffer.AsSpan(0, _buffered));
+            _buffered = 0;
+        }
+
+        private void WriteToFile(ReadOnlySpan<byte> bytes)
+        {
+            RandomAccess.Write(_handle, bytes, _fileOffset);
+            _fileOffset += bytes.Length;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing && _buffer is { } buffer)
+            {
+                try { Flush(); }
+                finally
+                {
+                    _buffer = null;
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    _handle.Dispose();
+                }
+            }
+            base.Dispose(disposing);
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

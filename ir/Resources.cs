@@ -28,8 +28,13 @@ public sealed class ResourceTable
         _blobs[key] = blob;
     }
 
-    public static bool IsValidKey(string key) =>
-        key.Length > 0 && (char.IsAsciiLetter(key[0]) || key[0] == '_') && key.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '$');
+    public static bool IsValidKey(string key)
+    {
+        if (key.Length == 0 || !(char.IsAsciiLetter(key[0]) || key[0] == '_')) return false;
+        foreach (var c in key)
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '$')) return false;
+        return true;
+    }
     public bool Remove(string key) => _blobs.Remove(key);
 
     /// <summary>A key not yet in the table, built from <paramref name="hint"/> (made a valid bare identifier).</summary>
@@ -53,6 +58,7 @@ public sealed class ResourceTable
     public static string SanitizeKey(string hint)
     {
         if (hint.Length == 0) return "blob";
+        if (IsValidKey(hint)) return hint; // most hints (layer and tensor names) need no change: no copy
         var chars = hint.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '$' ? c : '_').ToArray();
         var s = new string(chars);
         return char.IsAsciiLetter(s[0]) || s[0] == '_' ? s : "_" + s;

@@ -32,13 +32,15 @@ public static class CaffeExporter
         var inputForm = (m.GetAttr("caffe.input_form") as StringAttr)?.Value;
 
         var func = module.MainFunction;
-        var ops = func.Body.Operations.Where(op => op.Name != FuncOp.ReturnOpName).ToList();
-        var blobOperands = new HashSet<Operation>();
-        foreach (var op in ops)
+        // The layers: every op but the return and the constants written inside layers as their blobs (asked once here:
+        // the question walks each constant's users).
+        var ops = new List<Operation>();
+        foreach (var op in func.Body.Operations)
         {
-            if (IsBlobConstant(op)) continue;
+            if (op.Name == FuncOp.ReturnOpName || IsBlobConstant(op)) continue;
             if (!op.Name.StartsWith(CaffeDialect.Name + ".", StringComparison.Ordinal))
                 throw new MirException($"'{name}': cannot write a Caffe net: '{op.Name}' ({op.Location.FirstName ?? "unnamed"}) is not a Caffe layer (only a module in caffe.* can be written as .prototxt or .caffemodel)");
+            ops.Add(op);
         }
 
         var tops = TopNames(func, ops);
@@ -83,7 +85,6 @@ public static class CaffeExporter
         int index = 0;
         foreach (var op in ops)
         {
-            if (IsBlobConstant(op)) continue;
             var type = op.Name[(CaffeDialect.Name.Length + 1)..];
             var layerName = Unique(op.Location.FirstName ?? $"{type.ToLowerInvariant()}{index}", layerNames);
             index++;
@@ -95,9 +96,13 @@ public static class CaffeExporter
     }
 
     /// <summary>Whether <paramref name="op"/> is a constant that only layers' blob operands read (written inside them).</summary>
-    private static bool IsBlobConstant(Operation op) =>
-        op.Name == Constants.ConstantOp && op.Results.Count == 1
-        && op.Result.Users.All(u => BlobCount(u) is int n && u.OperandSlots.Where(s => s.Value == op.Result).All(s => s.Index >= u.OperandCount - n));
+    private static bool IsBlobConstant(Operation op)
+    {
+        if (op.Name != Constants.ConstantOp || op.Results.Count != 1) return false;
+        foreach (var use in op.Result.Uses)
+            if (BlobCount(use.Owner) is not int n || use.Index < use.Owner.OperandCount - n) return false;
+        return true;
+    }
 
     private static int? BlobCount(Operation op) =>
         op.Name.StartsWith(CaffeDialect.Name + ".", StringComparison.Ordinal) ? (int)(op.GetInt(CaffeDialect.BlobsAttr) ?? 0) : null;
@@ -110,16 +115,16 @@ public static class CaffeExporter
 
         var layer = new CaffeMessageBytes.Builder(LayerParameter.Descriptor, what);
         var fields = LayerParameter.Descriptor;
-        layer.Field(fields.FindFieldByNumber(LayerParameter.NameFieldNumber), new StringAttr(layerName));
-        layer.Field(fields.FindFieldByNumber(LayerParameter.TypeFieldNumber), new StringAttr(type));
+        layer.String(LayerParameter.NameFieldNumber, layerName);
+        layer.String(LayerParameter.TypeFieldNumber, type);
         for (int i = 0; i < op.OperandCount - blobs; i++)
         {
             var operand = op.GetOperand(i);
             if (!tops.TryGetValue(operand, out var bottom))
                 throw new MirException($"{what}: bottom {i} is {Describe(operand)}, not the top of a layer or an input");
-            layer.Field(fields.FindFieldByNumber(LayerParameter.BottomFieldNumber), ArrayAttr.OfStrings([bottom]));
+            layer.String(LayerParameter.BottomFieldNumber, bottom);
         }
-        layer.Field(fields.FindFieldByNumber(LayerParameter.TopFieldNumber), ArrayAttr.OfStrings(op.Results.Select(r => tops[r])));
+        foreach (var top in op.Results) layer.String(LayerParameter.TopFieldNumber, tops[top]);
 
         var own = (op.GetAttr(CaffeDialect.ParamAttr) as StringAttr)?.Value;
         var ownField = own is null ? null : fields.FindFieldByName(own)
@@ -209,7 +214,6 @@ public static class CaffeExporter
         int index = 0;
         foreach (var op in ops)
         {
-            if (IsBlobConstant(op)) continue;
             var outputs = op.GetAttr(MoDialect.OutputsAttr) is ArrayAttr a && a.Elements.Count == op.Results.Count
                 ? a.Elements.Select(e => (e as StringAttr)?.Value).ToList() : null;
             var layerName = op.Location.FirstName ?? $"{op.Name[(CaffeDialect.Name.Length + 1)..].ToLowerInvariant()}{index}";
@@ -234,7 +238,6 @@ public static class CaffeExporter
         }
         foreach (var op in ops)
         {
-            if (IsBlobConstant(op)) continue;
             foreach (var operand in op.Operands) Read(operand);
             foreach (var result in op.Results) current[names[result]] = result;
         }

@@ -17,10 +17,12 @@ public sealed record CaffeNet(NetParameter Structure, IReadOnlyList<IReadOnlyLis
     /// </summary>
     public void WriteCaffeModel(Stream output)
     {
-        var head = Structure.Clone();
-        head.Layer.Clear();
         var cos = new CodedOutputStream(output, leaveOpen: true);
-        head.WriteTo(cos);
+        // The net's own fields: its layers are set aside while it is written (a clone without them cloned every layer).
+        var layers = Structure.Layer.ToArray();
+        Structure.Layer.Clear();
+        try { Structure.WriteTo(cos); }
+        finally { Structure.Layer.AddRange(layers); }
         for (int i = 0; i < Structure.Layer.Count; i++)
         {
             var layer = Structure.Layer[i];

@@ -17,48 +17,53 @@ internal static class CaffeAttributes
     /// <summary>The fields of <paramref name="bytes"/> (a <paramref name="descriptor"/> message) in the order they first appear.</summary>
     public static List<(FieldDescriptor Field, Attr Value)> Fields(ReadOnlySpan<byte> bytes, MessageDescriptor descriptor, out byte[]? unknown)
     {
-        var order = new List<FieldDescriptor>();
-        var values = new Dictionary<int, List<Attr>>();
-        using var unknownBuffer = new MemoryStream();
-        var input = new CodedInputStream(bytes.ToArray());
-        uint tag;
-        while ((tag = input.ReadTag()) != 0)
+        // A message has a handful of fields: a list searched in order is cheaper than a dictionary by number.
+        var order = new List<(FieldDescriptor Field, List<Attr> Values)>();
+        List<byte>? unknownBytes = null;
+        var input = new WireReader(bytes);
+        while (!input.AtEnd)
         {
+            int start = input.Position;
+            uint tag = input.Tag();
             int number = WireFormat.GetTagFieldNumber(tag);
             var wire = WireFormat.GetTagWireType(tag);
             var field = descriptor.FindFieldByNumber(number);
             if (field is null)
             {
-                var start = input.Position - CodedOutputStream.ComputeRawVarint32Size(tag);
-                input.SkipLastField();
-                unknownBuffer.Write(bytes[(int)start..(int)input.Position]);
+                input.Skip(wire);
+                (unknownBytes ??= []).AddRange(bytes[start..input.Position]);
                 continue;
             }
-            if (!values.TryGetValue(number, out var list)) { values[number] = list = []; order.Add(field); }
+            List<Attr>? list = null;
+            foreach (var (f, values) in order)
+                if (f.FieldNumber == number) { list = values; break; }
+            if (list is null) order.Add((field, list = []));
             if (!field.IsRepeated) list.Clear();
             if (wire == WireFormat.WireType.LengthDelimited && IsScalar(field.FieldType))
             {
                 // packed repeated scalars
-                var packed = input.ReadBytes();
-                var inner = new CodedInputStream(packed.ToByteArray());
-                while (!inner.IsAtEnd) list.Add(Scalar(inner, field));
+                var packed = new WireReader(input.LengthDelimited());
+                while (!packed.AtEnd) list.Add(Scalar(ref packed, field));
             }
             else list.Add(field.FieldType switch
             {
-                FieldType.Message or FieldType.Group when wire == WireFormat.WireType.LengthDelimited => Message(input.ReadBytes().Span, field.MessageType),
-                _ when wire == ExpectedWire(field.FieldType) => Scalar(input, field),
+                FieldType.Message or FieldType.Group when wire == WireFormat.WireType.LengthDelimited => Message(input.LengthDelimited(), field.MessageType),
+                _ when wire == ExpectedWire(field.FieldType) => Scalar(ref input, field),
                 _ => throw new MirException($"{descriptor.Name}.{field.Name} has the wrong wire type ({wire})"),
             });
         }
-        unknown = unknownBuffer.Length > 0 ? unknownBuffer.ToArray() : null;
-        return order.Select(f => (f, f.IsRepeated ? (Attr)ArrayAttr.Of(values[f.FieldNumber]) : values[f.FieldNumber][^1])).ToList();
+        unknown = unknownBytes?.ToArray();
+        var result = new List<(FieldDescriptor, Attr)>(order.Count);
+        foreach (var (f, values) in order) result.Add((f, f.IsRepeated ? ArrayAttr.Of(values) : values[^1]));
+        return result;
     }
 
     /// <summary>A nested message as a dictionary of its set fields.</summary>
     public static DictionaryAttr Message(ReadOnlySpan<byte> bytes, MessageDescriptor descriptor)
     {
         var fields = Fields(bytes, descriptor, out var unknown);
-        var attrs = fields.Select(f => new NamedAttr(f.Field.Name, f.Value)).ToList();
+        var attrs = new List<NamedAttr>(fields.Count + 1);
+        foreach (var (field, value) in fields) attrs.Add(new NamedAttr(field.Name, value));
         if (unknown is not null) attrs.Add(new NamedAttr(UnknownFieldsAttr, Bytes(unknown)));
         return DictionaryAttr.From(attrs);
     }
@@ -75,24 +80,98 @@ internal static class CaffeAttributes
         _ => WireFormat.WireType.Varint,
     };
 
-    private static Attr Scalar(CodedInputStream input, FieldDescriptor field) => field.FieldType switch
+    private static Attr Scalar(ref WireReader input, FieldDescriptor field) => field.FieldType switch
     {
-        FieldType.Float => FloatAttr.F32(input.ReadFloat()),
-        FieldType.Double => new FloatAttr(input.ReadDouble(), ElementType.F64),
-        FieldType.Bool => input.ReadBool() ? BoolAttr.True : BoolAttr.False,
-        FieldType.Int32 => IntegerAttr.I64(input.ReadInt32()),
-        FieldType.Int64 => IntegerAttr.I64(input.ReadInt64()),
-        FieldType.UInt32 => IntegerAttr.I64(input.ReadUInt32()),
-        FieldType.UInt64 => IntegerAttr.I64((long)input.ReadUInt64()),
-        FieldType.SInt32 => IntegerAttr.I64(input.ReadSInt32()),
-        FieldType.SInt64 => IntegerAttr.I64(input.ReadSInt64()),
-        FieldType.Fixed32 => IntegerAttr.I64(input.ReadFixed32()),
-        FieldType.Fixed64 => IntegerAttr.I64((long)input.ReadFixed64()),
-        FieldType.SFixed32 => IntegerAttr.I64(input.ReadSFixed32()),
-        FieldType.SFixed64 => IntegerAttr.I64(input.ReadSFixed64()),
-        FieldType.Enum => input.ReadEnum() is var n && field.EnumType.FindValueByNumber(n) is { } v ? new StringAttr(v.Name) : IntegerAttr.I64(n),
-        FieldType.String => new StringAttr(input.ReadString()),
-        FieldType.Bytes => Bytes(input.ReadBytes().ToByteArray()),
+        FieldType.Float => FloatAttr.F32(BitConverter.Int32BitsToSingle((int)input.Fixed32())),
+        FieldType.Double => new FloatAttr(BitConverter.Int64BitsToDouble((long)input.Fixed64()), ElementType.F64),
+        FieldType.Bool => input.Varint() != 0 ? BoolAttr.True : BoolAttr.False,
+        FieldType.Int32 => IntegerAttr.I64((int)input.Varint()),
+        FieldType.Int64 => IntegerAttr.I64((long)input.Varint()),
+        FieldType.UInt32 => IntegerAttr.I64((uint)input.Varint()),
+        FieldType.UInt64 => IntegerAttr.I64((long)input.Varint()),
+        FieldType.SInt32 => IntegerAttr.I64(ZigZag32((uint)input.Varint())),
+        FieldType.SInt64 => IntegerAttr.I64(ZigZag64(input.Varint())),
+        FieldType.Fixed32 => IntegerAttr.I64(input.Fixed32()),
+        FieldType.Fixed64 => IntegerAttr.I64((long)input.Fixed64()),
+        FieldType.SFixed32 => IntegerAttr.I64((int)input.Fixed32()),
+        FieldType.SFixed64 => IntegerAttr.I64((long)input.Fixed64()),
+        FieldType.Enum => (int)input.Varint() is var n && field.EnumType.FindValueByNumber(n) is { } v ? new StringAttr(v.Name) : IntegerAttr.I64(n),
+        FieldType.String => new StringAttr(System.Text.Encoding.UTF8.GetString(input.LengthDelimited())),
+        FieldType.Bytes => Bytes(input.LengthDelimited().ToArray()),
         _ => throw new MirException($"field '{field.Name}': unexpected type {field.FieldType}"),
     };
+
+    private static int ZigZag32(uint n) => (int)(n >> 1) ^ -(int)(n & 1);
+    private static long ZigZag64(ulong n) => (long)(n >> 1) ^ -(long)(n & 1);
+
+    /// <summary>
+    /// A cursor over a message's wire bytes. The bytes are always protobuf's own encoding of a parsed message
+    /// (ToByteArray), so they are well-formed; reading them in place spares CodedInputStream's copies of every
+    /// nested message and packed run (a per-layer cost of the import).
+    /// </summary>
+    private ref struct WireReader(ReadOnlySpan<byte> bytes)
+    {
+        private readonly ReadOnlySpan<byte> _bytes = bytes;
+        public int Position { get; private set; }
+        public readonly bool AtEnd => Position >= _bytes.Length;
+
+        public uint Tag() => (uint)Varint();
+
+        public ulong Varint()
+        {
+            ulong value = 0;
+            for (int shift = 0; ; shift += 7)
+            {
+                if (shift >= 64) throw new MirException("malformed message bytes: a varint longer than 10 bytes");
+                byte b = _bytes[Position++];
+                value |= (ulong)(b & 0x7f) << shift;
+                if (b < 0x80) return value;
+            }
+        }
+
+        public uint Fixed32()
+        {
+            uint value = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(_bytes.Slice(Position, 4));
+            Position += 4;
+            return value;
+        }
+
+        public ulong Fixed64()
+        {
+            ulong value = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(_bytes.Slice(Position, 8));
+            Position += 8;
+            return value;
+        }
+
+        public ReadOnlySpan<byte> LengthDelimited()
+        {
+            int length = checked((int)Varint());
+            var value = _bytes.Slice(Position, length);
+            Position += length;
+            return value;
+        }
+
+        public void Skip(WireFormat.WireType wire)
+        {
+            switch (wire)
+            {
+                case WireFormat.WireType.Varint: Varint(); break;
+                case WireFormat.WireType.Fixed64: Position += 8; break;
+                case WireFormat.WireType.LengthDelimited: LengthDelimited(); break;
+                case WireFormat.WireType.Fixed32: Position += 4; break;
+                case WireFormat.WireType.StartGroup: SkipGroup(); break;
+                default: throw new MirException($"malformed message bytes: unexpected wire type {wire}");
+            }
+        }
+
+        private void SkipGroup()
+        {
+            while (true)
+            {
+                var wire = WireFormat.GetTagWireType(Tag());
+                if (wire == WireFormat.WireType.EndGroup) return;
+                Skip(wire);
+            }
+        }
+    }
 }

@@ -12,10 +12,10 @@ namespace Mopt.Frontend.Caffe;
 internal static class CaffeBlobs
 {
     /// <summary>A checked blob: its IR type and its values' little-endian bytes.</summary>
-    public sealed record Blob(TensorType Type, byte[] Bytes);
+    public sealed record Blob(TensorType Type, ReadOnlyMemory<byte> Bytes);
 
     /// <summary>The blobs of <paramref name="layer"/> (type, parameters, bottoms from it; blobs from <paramref name="blobs"/>), checked.</summary>
-    public static List<Blob> Read(LayerParameter layer, IReadOnlyList<CaffeRawBlob> blobs, string what)
+    public static List<Blob> Read(LayerParameter layer, IReadOnlyList<CaffeRawBlob> blobs, CaffeLayerWhat what)
     {
         var rule = Rule(layer);
         if (rule is { } r && blobs.Count != r.Ranks.Length)
@@ -24,19 +24,24 @@ internal static class CaffeBlobs
                 : $"{what} has {Count(blobs.Count)}; a {layer.Type} layer like it takes {(r.Ranks.Length == 0 ? "none" : r.Ranks.Length.ToString(System.Globalization.CultureInfo.InvariantCulture))}");
         var result = new List<Blob>(blobs.Count);
         for (int i = 0; i < blobs.Count; i++)
-            result.Add(ReadOne(blobs[i], rule is { } known ? known.Ranks[i] : -1, $"{what}: blob {i}"));
-        rule?.Check(result.Select(b => b.Type.Shape!.ToArray()).ToList(), $"{what}");
+            result.Add(ReadOne(blobs[i], rule is { } known ? known.Ranks[i] : -1, what, i));
+        if (rule is not null && result.Count > 0)
+        {
+            var shapes = new List<long[]>(result.Count);
+            foreach (var b in result) shapes.Add(b.Type.Shape!.ToArray());
+            rule.Check(shapes, what);
+        }
         return result;
     }
 
     private static string Count(int n) => n == 1 ? "1 blob" : $"{n} blobs";
 
     /// <summary>How many blobs a layer type takes and each one's rank (-1: any), with a check of their shapes.</summary>
-    private sealed record BlobRule(int[] Ranks, Action<List<long[]>, string> Check);
+    private sealed record BlobRule(int[] Ranks, Action<List<long[]>, CaffeLayerWhat> Check);
 
     private static BlobRule? Rule(LayerParameter layer)
     {
-        static void None(List<long[]> _, string __) { }
+        static void None(List<long[]> _, CaffeLayerWhat __) { }
         switch (layer.Type)
         {
             case "Convolution" or "Deconvolution":
@@ -120,8 +125,9 @@ internal static class CaffeBlobs
         }
     }
 
-    private static Blob ReadOne(CaffeRawBlob b, int rank, string what)
+    private static Blob ReadOne(CaffeRawBlob b, int rank, CaffeLayerWhat layer, int index)
     {
+        string what() => $"{layer}: blob {index}";
         long[] dims;
         if (b.Shape is { } shape) dims = shape;
         else
@@ -132,14 +138,18 @@ internal static class CaffeBlobs
             while (rank >= 0 && dims.Length - skip > rank && dims[skip] == 1) skip++;
             dims = dims[skip..];
         }
-        if (dims.Any(d => d < 0)) throw new MirException($"{what}: shape {Text(dims)} has a negative dimension");
+        long count = 1;
+        foreach (var d in dims)
+        {
+            if (d < 0) throw new MirException($"{what()}: shape {Text(dims)} has a negative dimension");
+            count *= d;
+        }
         if (rank >= 0 && dims.Length != rank)
-            throw new MirException($"{what}: shape {Text(dims)} has {dims.Length} dimensions, the layer's needs {rank}");
-        long count = dims.Aggregate(1L, (a, d) => a * d);
+            throw new MirException($"{what()}: shape {Text(dims)} has {dims.Length} dimensions, the layer's needs {rank}");
         bool isDouble = b.DoubleCount > 0 && b.FloatCount == 0;
         long have = isDouble ? b.DoubleCount : b.FloatCount;
         if (have != count)
-            throw new MirException($"{what}: it has {have} values, its shape {Text(dims)} needs {count}");
+            throw new MirException($"{what()}: it has {have} values, its shape {Text(dims)} needs {count}");
         return new Blob(new TensorType(isDouble ? ElementType.F64 : ElementType.F32, dims), isDouble ? b.Doubles : b.Floats);
     }
 

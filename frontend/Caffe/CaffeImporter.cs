@@ -50,11 +50,17 @@ public sealed class CaffeImporter
 
     /// <summary>
     /// The blobs of each layer of the caffemodel at <paramref name="path"/>, by layer name (its structure is not used),
-    /// read as byte runs (caffe_weights.proto); a caffemodel with unpacked values is read whole instead.
+    /// each blob's values a slice of the file's one buffer (<see cref="CaffeWeightsWalk"/>), which the module's resource
+    /// blobs then keep; a file the walk does not read (unpacked values, or not a well-formed caffemodel) is read through
+    /// the generated parser instead, with its errors.
     /// </summary>
     private static Dictionary<string, IReadOnlyList<CaffeRawBlob>> ReadWeightsFile(string path)
     {
-        try { return WholeFile.Parse(path, bytes => WeightsOf(bytes, path)); }
+        try
+        {
+            var file = WholeFile.Read(path);
+            return CaffeWeightsWalk.TryRead(file) ?? WeightsOf(file, path);
+        }
         catch (FileNotFoundException) { throw new MirException($"cannot read '{path}': file not found"); }
         catch (DirectoryNotFoundException) { throw new MirException($"cannot read '{path}': no such folder"); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new MirException($"cannot read '{path}': {e.Message}"); }
@@ -152,12 +158,11 @@ public sealed class CaffeImporter
         foreach (var layer in layers)
         {
             if (layer.Type == "Input") continue;
-            var what = $"'{_name}': layer '{layer.Name}' ({layer.Type})";
-            var operands = new List<Value>();
+            var operands = new List<Value>(layer.Bottom.Count + layer.Blobs.Count + 2);
             foreach (var bottom in layer.Bottom)
             {
                 if (!current.TryGetValue(bottom, out var value))
-                    throw new MirException($"{what}: bottom '{bottom}' is the top of no layer before it");
+                    throw new MirException($"{new CaffeLayerWhat(_name, layer)}: bottom '{bottom}' is the top of no layer before it");
                 operands.Add(value);
                 consumed.Add(value);
             }
@@ -217,13 +222,13 @@ public sealed class CaffeImporter
 
     private List<CaffeBlobs.Blob> Blobs(LayerParameter layer, Dictionary<string, IReadOnlyList<CaffeRawBlob>>? weights)
     {
-        IReadOnlyList<CaffeRawBlob> blobs = layer.Blobs.Select(CaffeRawBlob.From).ToList();
-        var what = $"'{_name}': layer '{layer.Name}' ({layer.Type})";
+        IReadOnlyList<CaffeRawBlob> blobs = layer.Blobs.Count == 0 ? [] : layer.Blobs.Select(CaffeRawBlob.From).ToList();
+        var what = new CaffeLayerWhat(_name, layer);
         if (weights is not null)
         {
             // The structure's own blobs (a caffemodel given as both) win; else the weights net's layer of that name.
             if (blobs.Count == 0 && weights.TryGetValue(layer.Name, out var named)) blobs = named;
-            if (blobs.Count > 0 && layer.Blobs.Count == 0) what = $"'{_weightsName}': layer '{layer.Name}' ({layer.Type})";
+            if (blobs.Count > 0 && layer.Blobs.Count == 0) what = new CaffeLayerWhat(_weightsName, layer);
         }
         return CaffeBlobs.Read(layer, blobs, what);
     }
@@ -231,6 +236,8 @@ public sealed class CaffeImporter
     /// <summary>Whether <paramref name="phase"/> keeps the layer (Caffe's Net::FilterNet with the net's level and stages).</summary>
     private bool Included(LayerParameter layer, Phase phase)
     {
+        // Most layers have no rules: they are kept without building the rule check (a NetState and a closure each).
+        if (layer.Include.Count == 0 && layer.Exclude.Count == 0) return true;
         var state = _net.State ?? new NetState();
         bool Meets(NetStateRule rule) =>
             (!rule.HasPhase || rule.Phase == phase)
@@ -242,6 +249,11 @@ public sealed class CaffeImporter
         return !layer.Exclude.Any(Meets);
     }
 
+    /// <summary>Fields that are the layer's place in the net (name, type, bottoms, tops), not attributes.</summary>
+    private static bool IsStructure(Google.Protobuf.Reflection.FieldDescriptor field) =>
+        field.FieldNumber is LayerParameter.NameFieldNumber or LayerParameter.TypeFieldNumber
+            or LayerParameter.BottomFieldNumber or LayerParameter.TopFieldNumber;
+
     /// <summary>
     /// The layer's fields as attributes: the fields of its own parameter message (<c>convolution_param</c> of a
     /// Convolution) plain, named in <c>caffe.param_field</c>; any other <c>*_param</c> as a dictionary of that name;
@@ -250,27 +262,41 @@ public sealed class CaffeImporter
     private static List<NamedAttr> LayerAttrs(LayerParameter layer)
     {
         // The blobs are operands, not attributes: they are left out of the bytes walked, never decoded into numbers.
-        var blobs = layer.Blobs.ToArray();
-        layer.Blobs.Clear();
         byte[] bytes;
-        try { bytes = layer.ToByteArray(); }
-        finally { layer.Blobs.Add(blobs); }
-        var fields = CaffeAttributes.Fields(bytes, LayerParameter.Descriptor, out var unknown)
-            .Where(f => f.Field.FieldNumber is not (LayerParameter.NameFieldNumber or LayerParameter.TypeFieldNumber
-                or LayerParameter.BottomFieldNumber or LayerParameter.TopFieldNumber))
-            .ToList();
-        var paramFields = fields.Where(f => f.Field.Name.EndsWith("_param", StringComparison.Ordinal)).ToList();
-        var own = CaffeLayerParams.OwnParam(layer.Type) is { } ownName && paramFields.Any(f => f.Field.Name == ownName) ? ownName
-            : paramFields.Count(f => f.Field.Name is not ("transform_param" or "loss_param")) == 1
-                ? paramFields.First(f => f.Field.Name is not ("transform_param" or "loss_param")).Field.Name : null;
-        var attrs = new List<NamedAttr>();
+        if (layer.Blobs.Count == 0) bytes = layer.ToByteArray();
+        else
+        {
+            var blobs = layer.Blobs.ToArray();
+            layer.Blobs.Clear();
+            try { bytes = layer.ToByteArray(); }
+            finally { layer.Blobs.Add(blobs); }
+        }
+        var fields = CaffeAttributes.Fields(bytes, LayerParameter.Descriptor, out var unknown);
+        // The parameter message whose fields are the op's own: the type's, else the one *_param the layer has (apart
+        // from transform_param and loss_param, which any layer may carry).
+        var ownName = CaffeLayerParams.OwnParam(layer.Type);
+        bool hasOwn = false;
+        string? onlyOther = null;
+        int others = 0;
+        foreach (var (field, _) in fields)
+        {
+            if (IsStructure(field) || !field.Name.EndsWith("_param", StringComparison.Ordinal)) continue;
+            hasOwn |= field.Name == ownName;
+            if (field.Name is "transform_param" or "loss_param") continue;
+            others++;
+            onlyOther ??= field.Name;
+        }
+        var own = hasOwn ? ownName : others == 1 ? onlyOther : null;
+        var attrs = new List<NamedAttr>(fields.Count + 3);
         foreach (var (field, value) in fields)
         {
+            if (IsStructure(field)) continue;
             if (field.Name == own)
             {
                 attrs.Add(new NamedAttr(CaffeDialect.ParamAttr, new StringAttr(own)));
                 // the parameter message's own unknown fields, apart from the layer's
-                attrs.AddRange(((DictionaryAttr)value).Entries.Select(e => e.Name == CaffeAttributes.UnknownFieldsAttr ? new NamedAttr(ParamUnknownFieldsAttr, e.Value) : e));
+                foreach (var e in ((DictionaryAttr)value).Entries)
+                    attrs.Add(e.Name == CaffeAttributes.UnknownFieldsAttr ? new NamedAttr(ParamUnknownFieldsAttr, e.Value) : e);
             }
             else attrs.Add(new NamedAttr(field.Name.EndsWith("_param", StringComparison.Ordinal) ? field.Name : "caffe." + field.Name, value));
         }

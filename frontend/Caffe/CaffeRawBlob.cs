@@ -7,11 +7,11 @@ namespace Mopt.Frontend.Caffe;
 
 /// <summary>
 /// One BlobProto as the importer checks it: its shape (BlobShape, or the legacy num/channels/height/width) and its
-/// values as little-endian bytes, floats or doubles. Read from a <see cref="WeightsBlob"/> the bytes are the file's run
-/// as protobuf copied it (no per-value work); from a <see cref="BlobProto"/> (a blob written in the prototxt itself,
+/// values as little-endian bytes, floats or doubles. Read by <see cref="CaffeWeightsWalk"/> they are a slice of the
+/// file's buffer; from a <see cref="WeightsBlob"/> the file's run as protobuf copied it (no per-value work); from a <see cref="BlobProto"/> (a blob written in the prototxt itself,
 /// or a caffemodel read whole) they are copied out of its lists.
 /// </summary>
-internal sealed record CaffeRawBlob(long[]? Shape, long[] Legacy, byte[] Floats, byte[] Doubles)
+internal sealed record CaffeRawBlob(long[]? Shape, long[] Legacy, ReadOnlyMemory<byte> Floats, ReadOnlyMemory<byte> Doubles)
 {
     public long FloatCount => Floats.Length / sizeof(float);
     public long DoubleCount => Doubles.Length / sizeof(double);
@@ -33,8 +33,17 @@ internal sealed record CaffeRawBlob(long[]? Shape, long[] Legacy, byte[] Floats,
     public static bool Unpacked(WeightsBlob b)
     {
         if (b.Data.Count > 0 || b.DoubleData.Count > 0) return false;
-        long[] dims = b.Shape is { } s ? [.. s.Dim] : [b.Num, b.Channels, b.Height, b.Width];
-        return (b.Shape is not null || dims.Any(d => d != 0)) && dims.Aggregate(1L, (a, d) => a * d) != 0;
+        return DeclaresValues(b.Shape is { } s ? [.. s.Dim] : null, [b.Num, b.Channels, b.Height, b.Width]);
+    }
+
+    /// <summary>True when a blob of this shape (or, with none, this legacy 4-D form) holds at least one value.</summary>
+    public static bool DeclaresValues(long[]? shape, long[] legacy)
+    {
+        var dims = shape ?? legacy;
+        if (shape is null && Array.TrueForAll(legacy, d => d == 0)) return false;
+        long count = 1;
+        foreach (var d in dims) count *= d;
+        return count != 0;
     }
 
     // One run (what Caffe writes) is taken as is when protobuf gave it an array of its own: ByteString is immutable and
