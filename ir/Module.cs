@@ -81,8 +81,7 @@ public sealed class MirModule
     {
         var used = new HashSet<string>(StringComparer.Ordinal);
         foreach (var op in Op.Walk())
-            if (op.AttributeCount > 0)
-                foreach (var value in op.AttributeValues) value.AddResourceKeysTo(used);
+            for (int i = 0; i < op.AttributeCount; i++) op.Attributes[i].Value.AddResourceKeysTo(used);
         return used;
     }
 

@@ -9,7 +9,9 @@ public sealed class Operation
     private readonly List<OpOperand> _operands = new();
     private readonly List<OpResult> _results = new();
     private readonly List<Region> _regions = new();
-    private readonly SortedDictionary<string, Attr> _attributes = new(StringComparer.Ordinal);
+    // Sorted by name (ordinal), as MLIR prints them. An op has a few attributes: a sorted list found by binary search
+    // costs one array, where a tree costs a node per attribute and an allocating enumerator per walk.
+    private readonly List<NamedAttr> _attributes = new();
 
     public Operation(string name, IEnumerable<Value> operands, IEnumerable<MirType> resultTypes,
         IEnumerable<NamedAttr>? attributes = null, Location? location = null)
@@ -18,7 +20,7 @@ public sealed class Operation
         foreach (var v in operands) _operands.Add(new OpOperand(this, _operands.Count, v));
         foreach (var t in resultTypes) _results.Add(new OpResult(this, _results.Count, t));
         if (attributes is not null)
-            foreach (var a in attributes) _attributes[a.Name] = a.Value;
+            foreach (var a in attributes) SetAttr(a);
         Location = location ?? Location.Unknown;
     }
 
@@ -77,21 +79,57 @@ public sealed class Operation
 
     // ---- attributes (kept sorted by name, as MLIR prints them)
 
-    public IEnumerable<NamedAttr> Attributes => _attributes.Select(kv => new NamedAttr(kv.Key, kv.Value));
+    /// <summary>The attributes, sorted by name.</summary>
+    public IReadOnlyList<NamedAttr> Attributes => _attributes;
     public int AttributeCount => _attributes.Count;
-    /// <summary>The attribute values alone (no name pairs made): for walks that only look for resource references.</summary>
-    public SortedDictionary<string, Attr>.ValueCollection AttributeValues => _attributes.Values;
-    public Attr? GetAttr(string name) => _attributes.GetValueOrDefault(name);
-    public T? GetAttr<T>(string name) where T : Attr => _attributes.GetValueOrDefault(name) as T;
-    public void SetAttr(string name, Attr value) => _attributes[name] = value;
-    public bool RemoveAttr(string name) => _attributes.Remove(name);
+    public Attr? GetAttr(string name) => IndexOfAttr(name) is var i and >= 0 ? _attributes[i].Value : null;
+    public T? GetAttr<T>(string name) where T : Attr => GetAttr(name) as T;
+    public void SetAttr(string name, Attr value) => SetAttr(new NamedAttr(name, value));
+
+    public bool RemoveAttr(string name)
+    {
+        int i = IndexOfAttr(name);
+        if (i < 0) return false;
+        _attributes.RemoveAt(i);
+        return true;
+    }
+
+    private void SetAttr(NamedAttr attr)
+    {
+        int i = IndexOfAttr(attr.Name);
+        if (i >= 0) _attributes[i] = attr;
+        else _attributes.Insert(~i, attr);
+    }
+
+    /// <summary>The attribute's index in the sorted list, or the bitwise complement of where it would go.</summary>
+    private int IndexOfAttr(string name)
+    {
+        int lo = 0, hi = _attributes.Count - 1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            int c = string.CompareOrdinal(_attributes[mid].Name, name);
+            if (c == 0) return mid;
+            if (c < 0) lo = mid + 1;
+            else hi = mid - 1;
+        }
+        return ~lo;
+    }
 
     public long? GetInt(string name) => GetAttr(name) is IntegerAttr i ? i.Value : null;
     public double? GetFloat(string name) => GetAttr(name) switch { FloatAttr f => f.Value, IntegerAttr i => i.Value, _ => null };
     public string? GetString(string name) => (GetAttr(name) as StringAttr)?.Value;
 
     /// <summary>True when nothing reads any result.</summary>
-    public bool IsUnused => _results.All(r => !r.HasUses);
+    public bool IsUnused
+    {
+        get
+        {
+            foreach (var r in _results)
+                if (r.HasUses) return false;
+            return true;
+        }
+    }
 
     /// <summary>Detaches this operation from its block and drops its operand uses. Results must be unused.</summary>
     public void Erase()

@@ -237,8 +237,7 @@ public sealed class PatternRewriter
         if (!op.IsUnused) throw new InvalidOperationException($"cannot erase {op.Name} at {op.Location}: its results are still used");
         Listener?.OperationErased(op);
         foreach (var inner in op.Walk())
-            if (inner.AttributeCount > 0)
-                foreach (var value in inner.AttributeValues) value.AddResourceKeysTo(_releasedBlobKeys);
+            for (int i = 0; i < inner.AttributeCount; i++) inner.Attributes[i].Value.AddResourceKeysTo(_releasedBlobKeys);
         _createdInRewrite.Remove(op);
         op.Erase();
         ErasedCount++;

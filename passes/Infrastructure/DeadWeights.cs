@@ -51,8 +51,8 @@ public static class DeadWeights
             dead.Add(parent);
             return;
         }
-        if (referenced is not null && parent.AttributeCount > 0)
-            foreach (var value in parent.AttributeValues) value.AddResourceKeysTo(referenced);
+        if (referenced is not null)
+            for (int i = 0; i < parent.AttributeCount; i++) parent.Attributes[i].Value.AddResourceKeysTo(referenced);
         foreach (var region in parent.Regions)
             foreach (var block in region.Blocks)
                 foreach (var op in block.Operations)
