@@ -32,6 +32,24 @@ public sealed class ResourceTable
         key.Length > 0 && (char.IsAsciiLetter(key[0]) || key[0] == '_') && key.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '$');
     public bool Remove(string key) => _blobs.Remove(key);
 
+    /// <summary>
+    /// Removes the blobs under <paramref name="keys"/> in one sweep, the others keeping their order; returns how many
+    /// went. (Removing one entry of an ordered table shifts every entry after it, so many removals one by one cost
+    /// the table's size each.)
+    /// </summary>
+    public int RemoveAll(IReadOnlySet<string> keys)
+    {
+        if (keys.Count == 0) return 0;
+        var kept = new List<KeyValuePair<string, ResourceBlob>>(_blobs.Count);
+        foreach (var entry in _blobs)
+            if (!keys.Contains(entry.Key)) kept.Add(entry);
+        int removed = _blobs.Count - kept.Count;
+        if (removed == 0) return 0;
+        _blobs.Clear();
+        foreach (var (key, blob) in kept) _blobs.Add(key, blob);
+        return removed;
+    }
+
     /// <summary>A key not yet in the table, built from <paramref name="hint"/> (made a valid bare identifier).</summary>
     public string UniqueKey(string hint)
     {
