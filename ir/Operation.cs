@@ -156,8 +156,16 @@ public sealed class Operation
         foreach (var region in _regions)
             foreach (var block in region.Blocks)
                 foreach (var op in block.Operations.ToArray())
+                {
+                    // Most operations have no regions: yielded directly, without an iterator of their own.
+                    if (op._regions.Count == 0)
+                    {
+                        yield return op;
+                        continue;
+                    }
                     foreach (var inner in op.Walk())
                         yield return inner;
+                }
     }
 
     public override string ToString() => $"{Name} {Location}";
