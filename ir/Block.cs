@@ -15,6 +15,9 @@ public sealed class Block
     public string? Label { get; set; }
     public IReadOnlyList<Operation> Operations => _operations;
     public IReadOnlyList<BlockArgument> Arguments => _arguments;
+    // The lists themselves, for the verifier's walk after every pass: no interface call per element.
+    internal List<Operation> OperationList => _operations;
+    internal List<BlockArgument> ArgumentList => _arguments;
 
     public BlockArgument AddArgument(MirType type, Location? location = null)
     {
@@ -109,6 +112,7 @@ public sealed class Region
     internal Region(Operation parent) => Parent = parent;
     public Operation Parent { get; }
     public IReadOnlyList<Block> Blocks => _blocks;
+    internal List<Block> BlockList => _blocks;
     public Block AddBlock()
     {
         var b = new Block(this);

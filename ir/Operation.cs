@@ -38,6 +38,11 @@ public sealed class Operation
     public Block? Parent { get; internal set; }
 
     public IReadOnlyList<OpOperand> OperandSlots => _operands;
+    // The lists themselves, for the verifier's walk after every pass: no interface call per element.
+    internal List<OpOperand> OperandList => _operands;
+    internal List<OpResult> ResultList => _results;
+    internal List<Region> RegionList => _regions;
+    internal List<NamedAttr> AttributeList => _attributes;
     public IReadOnlyList<OpResult> Results => _results;
     public IReadOnlyList<Region> Regions => _regions;
     public IEnumerable<Value> Operands => _operands.Select(o => o.Value);

@@ -28,8 +28,15 @@ public sealed class ResourceTable
         _blobs[key] = blob;
     }
 
-    public static bool IsValidKey(string key) =>
-        key.Length > 0 && (char.IsAsciiLetter(key[0]) || key[0] == '_') && key.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '$');
+    public static bool IsValidKey(string key)
+    {
+        if (key.Length == 0 || !(char.IsAsciiLetter(key[0]) || key[0] == '_')) return false;
+        foreach (char c in key)
+            if (!IsKeyChar(c)) return false;
+        return true;
+    }
+
+    private static bool IsKeyChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '$';
     public bool Remove(string key) => _blobs.Remove(key);
 
     /// <summary>
@@ -71,7 +78,8 @@ public sealed class ResourceTable
     public static string SanitizeKey(string hint)
     {
         if (hint.Length == 0) return "blob";
-        var chars = hint.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '$' ? c : '_').ToArray();
+        if (IsValidKey(hint)) return hint; // what the rest would give back, without copying it
+        var chars = hint.Select(c => IsKeyChar(c) ? c : '_').ToArray();
         var s = new string(chars);
         return char.IsAsciiLetter(s[0]) || s[0] == '_' ? s : "_" + s;
     }

@@ -34,25 +34,25 @@ public static class Verifier
         return errors;
     }
 
-    // Index loops over the IR's lists throughout: the verifier runs after every pass, and a foreach over an
-    // IReadOnlyList allocates an enumerator per list.
+    // The verifier runs after every pass: it loops by index over the IR's own lists (a foreach over an
+    // IReadOnlyList allocates an enumerator, and each element read through the interface is a dispatched call).
     private static void CheckRegionOps(Operation parent, MirModule module, DialectRegistry? dialects, HashSet<Value> visible,
         List<(Operation?, string)> errors)
     {
         bool isFunction = parent.Name == FuncOp.OpName;
-        var regions = parent.Regions;
+        var regions = parent.RegionList;
         for (int r = 0; r < regions.Count; r++)
         {
             var region = regions[r];
             // A function's body sees nothing from outside; other regions see their parent's values.
             var scope = isFunction ? new HashSet<Value>() : new HashSet<Value>(visible);
-            var blocks = region.Blocks;
+            var blocks = region.BlockList;
             for (int b = 0; b < blocks.Count; b++)
             {
                 var block = blocks[b];
-                var arguments = block.Arguments;
+                var arguments = block.ArgumentList;
                 for (int i = 0; i < arguments.Count; i++) scope.Add(arguments[i]);
-                var ops = block.Operations;
+                var ops = block.OperationList;
                 var last = ops.Count > 0 ? ops[^1] : null;
                 for (int i = 0; i < ops.Count; i++)
                 {
@@ -63,8 +63,8 @@ public static class Verifier
                     if (op != last && IsTerminator(op, dialects))
                         errors.Add((op, "must be the last operation in the parent block (as mlir-opt requires)"));
                     CheckOperation(op, module, scope, errors);
-                    if (op.Regions.Count > 0) CheckRegionOps(op, module, dialects, scope, errors);
-                    var results = op.Results;
+                    if (op.RegionList.Count > 0) CheckRegionOps(op, module, dialects, scope, errors);
+                    var results = op.ResultList;
                     for (int k = 0; k < results.Count; k++) scope.Add(results[k]);
                 }
             }
@@ -78,7 +78,7 @@ public static class Verifier
 
     private static void CheckOperation(Operation op, MirModule module, HashSet<Value> scope, List<(Operation?, string)> errors)
     {
-        var slots = op.OperandSlots;
+        var slots = op.OperandList;
         for (int i = 0; i < slots.Count; i++)
         {
             var slot = slots[i];
@@ -86,24 +86,24 @@ public static class Verifier
             if (!scope.Contains(slot.Value)) errors.Add((op, $"operand #{i} is not defined before this use (or not in scope)"));
             if (!HasUse(slot.Value, slot)) errors.Add((op, $"operand #{i} is missing from its value's use list"));
         }
-        var results = op.Results;
+        var results = op.ResultList;
         for (int r = 0; r < results.Count; r++)
         {
-            var uses = results[r].Uses;
+            var uses = results[r].UseList;
             for (int u = 0; u < uses.Count; u++)
             {
                 var use = uses[u];
-                if (use.Owner.OperandSlots.Count <= use.Index || use.Owner.OperandSlots[use.Index] != use)
+                if (use.Owner.OperandList.Count <= use.Index || use.Owner.OperandList[use.Index] != use)
                     errors.Add((op, $"result #{r} has a use that its user no longer holds"));
             }
         }
-        var attributes = op.Attributes;
+        var attributes = op.AttributeList;
         for (int i = 0; i < attributes.Count; i++) CheckAttr(op, attributes[i].Name, attributes[i].Value, module, errors);
     }
 
     private static bool HasUse(Value value, OpOperand slot)
     {
-        var uses = value.Uses;
+        var uses = value.UseList;
         for (int i = 0; i < uses.Count; i++)
             if (uses[i] == slot) return true;
         return false;
