@@ -17,10 +17,16 @@ public sealed class Operation
         IEnumerable<NamedAttr>? attributes = null, Location? location = null)
     {
         Name = name;
+        // Sized once when the counts are known (most operations have one result and a few operands).
+        if (operands.TryGetNonEnumeratedCount(out int operandCount) && operandCount > 0) _operands.Capacity = operandCount;
+        if (resultTypes.TryGetNonEnumeratedCount(out int resultCount) && resultCount > 0) _results.Capacity = resultCount;
         foreach (var v in operands) _operands.Add(new OpOperand(this, _operands.Count, v));
         foreach (var t in resultTypes) _results.Add(new OpResult(this, _results.Count, t));
         if (attributes is not null)
+        {
+            if (attributes.TryGetNonEnumeratedCount(out int attributeCount) && attributeCount > 0) _attributes.Capacity = attributeCount;
             foreach (var a in attributes) SetAttr(a);
+        }
         Location = location ?? Location.Unknown;
     }
 
