@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Mopt.Ir;
 
 /// <summary>A list of operations with arguments; a function body is one block.</summary>
@@ -13,6 +15,9 @@ public sealed class Block
     public string? Label { get; set; }
     public IReadOnlyList<Operation> Operations => _operations;
     public IReadOnlyList<BlockArgument> Arguments => _arguments;
+    // The lists themselves, for the verifier's walk after every pass: no interface call per element.
+    internal List<Operation> OperationList => _operations;
+    internal List<BlockArgument> ArgumentList => _arguments;
 
     public BlockArgument AddArgument(MirType type, Location? location = null)
     {
@@ -28,7 +33,7 @@ public sealed class Block
         for (int i = index; i < _arguments.Count; i++) _arguments[i].Index = i;
     }
 
-    public int IndexOf(Operation op) => _operations.IndexOf(op);
+    public int IndexOf(Operation op) => IndexOfReference(op);
 
     public void Append(Operation op) => Insert(_operations.Count, op);
 
@@ -44,7 +49,22 @@ public sealed class Block
 
     internal void Remove(Operation op)
     {
-        if (_operations.Remove(op)) op.Parent = null;
+        int i = IndexOfReference(op);
+        if (i < 0) return;
+        _operations.RemoveAt(i);
+        op.Parent = null;
+    }
+
+    /// <summary>
+    /// Where <paramref name="op"/> is, by reference (operations are equal only to themselves): a plain scan, where
+    /// List.IndexOf makes a virtual Equals call per operation, and rewrites ask on every insert and erase.
+    /// </summary>
+    private int IndexOfReference(Operation op)
+    {
+        var ops = CollectionsMarshal.AsSpan(_operations);
+        for (int i = 0; i < ops.Length; i++)
+            if (ReferenceEquals(ops[i], op)) return i;
+        return -1;
     }
 
     /// <summary>Removes every operation matching <paramref name="predicate"/> in one sweep (each must be unused).</summary>
@@ -80,7 +100,7 @@ public sealed class Block
 
     private int IndexOfOrThrow(Operation anchor)
     {
-        int i = _operations.IndexOf(anchor);
+        int i = IndexOfReference(anchor);
         return i >= 0 ? i : throw new InvalidOperationException($"{anchor.Name} is not in this block");
     }
 }
@@ -92,6 +112,7 @@ public sealed class Region
     internal Region(Operation parent) => Parent = parent;
     public Operation Parent { get; }
     public IReadOnlyList<Block> Blocks => _blocks;
+    internal List<Block> BlockList => _blocks;
     public Block AddBlock()
     {
         var b = new Block(this);

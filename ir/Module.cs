@@ -80,10 +80,23 @@ public sealed class MirModule
     public HashSet<string> ReferencedResourceKeys()
     {
         var used = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var op in Op.Walk())
-            if (op.AttributeCount > 0)
-                foreach (var value in op.AttributeValues) value.AddResourceKeysTo(used);
+        AddResourceKeys(Op, used);
         return used;
+    }
+
+    // A recursive walk by index: this runs once per rewrite pass, and Walk's iterators cost one per operation.
+    private static void AddResourceKeys(Operation op, HashSet<string> keys)
+    {
+        for (int i = 0; i < op.AttributeCount; i++) op.Attributes[i].Value.AddResourceKeysTo(keys);
+        for (int r = 0; r < op.Regions.Count; r++)
+        {
+            var blocks = op.Regions[r].Blocks;
+            for (int b = 0; b < blocks.Count; b++)
+            {
+                var ops = blocks[b].Operations;
+                for (int i = 0; i < ops.Count; i++) AddResourceKeys(ops[i], keys);
+            }
+        }
     }
 
     /// <summary>Removes the blobs among <paramref name="candidates"/> (every blob when null) that nothing points at; returns them.</summary>
@@ -93,8 +106,10 @@ public sealed class MirModule
         var removed = new List<KeyValuePair<string, ResourceBlob>>();
         if (keys.Count == 0) return removed;
         var used = ReferencedResourceKeys();
+        var doomed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var key in keys)
-            if (!used.Contains(key) && Resources.Get(key) is { } blob && Resources.Remove(key)) removed.Add(new(key, blob));
+            if (!used.Contains(key) && Resources.Get(key) is { } blob && doomed.Add(key)) removed.Add(new(key, blob));
+        Resources.RemoveAll(doomed);
         return removed;
     }
 

@@ -9,16 +9,24 @@ public sealed class Operation
     private readonly List<OpOperand> _operands = new();
     private readonly List<OpResult> _results = new();
     private readonly List<Region> _regions = new();
-    private readonly SortedDictionary<string, Attr> _attributes = new(StringComparer.Ordinal);
+    // Sorted by name (ordinal), as MLIR prints them. An op has a few attributes: a sorted list found by binary search
+    // costs one array, where a tree costs a node per attribute and an allocating enumerator per walk.
+    private readonly List<NamedAttr> _attributes = new();
 
     public Operation(string name, IEnumerable<Value> operands, IEnumerable<MirType> resultTypes,
         IEnumerable<NamedAttr>? attributes = null, Location? location = null)
     {
         Name = name;
+        // Sized once when the counts are known (most operations have one result and a few operands).
+        if (operands.TryGetNonEnumeratedCount(out int operandCount) && operandCount > 0) _operands.Capacity = operandCount;
+        if (resultTypes.TryGetNonEnumeratedCount(out int resultCount) && resultCount > 0) _results.Capacity = resultCount;
         foreach (var v in operands) _operands.Add(new OpOperand(this, _operands.Count, v));
         foreach (var t in resultTypes) _results.Add(new OpResult(this, _results.Count, t));
         if (attributes is not null)
-            foreach (var a in attributes) _attributes[a.Name] = a.Value;
+        {
+            if (attributes.TryGetNonEnumeratedCount(out int attributeCount) && attributeCount > 0) _attributes.Capacity = attributeCount;
+            foreach (var a in attributes) SetAttr(a);
+        }
         Location = location ?? Location.Unknown;
     }
 
@@ -36,6 +44,11 @@ public sealed class Operation
     public Block? Parent { get; internal set; }
 
     public IReadOnlyList<OpOperand> OperandSlots => _operands;
+    // The lists themselves, for the verifier's walk after every pass: no interface call per element.
+    internal List<OpOperand> OperandList => _operands;
+    internal List<OpResult> ResultList => _results;
+    internal List<Region> RegionList => _regions;
+    internal List<NamedAttr> AttributeList => _attributes;
     public IReadOnlyList<OpResult> Results => _results;
     public IReadOnlyList<Region> Regions => _regions;
     public IEnumerable<Value> Operands => _operands.Select(o => o.Value);
@@ -77,21 +90,57 @@ public sealed class Operation
 
     // ---- attributes (kept sorted by name, as MLIR prints them)
 
-    public IEnumerable<NamedAttr> Attributes => _attributes.Select(kv => new NamedAttr(kv.Key, kv.Value));
+    /// <summary>The attributes, sorted by name.</summary>
+    public IReadOnlyList<NamedAttr> Attributes => _attributes;
     public int AttributeCount => _attributes.Count;
-    /// <summary>The attribute values alone (no name pairs made): for walks that only look for resource references.</summary>
-    public SortedDictionary<string, Attr>.ValueCollection AttributeValues => _attributes.Values;
-    public Attr? GetAttr(string name) => _attributes.GetValueOrDefault(name);
-    public T? GetAttr<T>(string name) where T : Attr => _attributes.GetValueOrDefault(name) as T;
-    public void SetAttr(string name, Attr value) => _attributes[name] = value;
-    public bool RemoveAttr(string name) => _attributes.Remove(name);
+    public Attr? GetAttr(string name) => IndexOfAttr(name) is var i and >= 0 ? _attributes[i].Value : null;
+    public T? GetAttr<T>(string name) where T : Attr => GetAttr(name) as T;
+    public void SetAttr(string name, Attr value) => SetAttr(new NamedAttr(name, value));
+
+    public bool RemoveAttr(string name)
+    {
+        int i = IndexOfAttr(name);
+        if (i < 0) return false;
+        _attributes.RemoveAt(i);
+        return true;
+    }
+
+    private void SetAttr(NamedAttr attr)
+    {
+        int i = IndexOfAttr(attr.Name);
+        if (i >= 0) _attributes[i] = attr;
+        else _attributes.Insert(~i, attr);
+    }
+
+    /// <summary>The attribute's index in the sorted list, or the bitwise complement of where it would go.</summary>
+    private int IndexOfAttr(string name)
+    {
+        int lo = 0, hi = _attributes.Count - 1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            int c = string.CompareOrdinal(_attributes[mid].Name, name);
+            if (c == 0) return mid;
+            if (c < 0) lo = mid + 1;
+            else hi = mid - 1;
+        }
+        return ~lo;
+    }
 
     public long? GetInt(string name) => GetAttr(name) is IntegerAttr i ? i.Value : null;
     public double? GetFloat(string name) => GetAttr(name) switch { FloatAttr f => f.Value, IntegerAttr i => i.Value, _ => null };
     public string? GetString(string name) => (GetAttr(name) as StringAttr)?.Value;
 
     /// <summary>True when nothing reads any result.</summary>
-    public bool IsUnused => _results.All(r => !r.HasUses);
+    public bool IsUnused
+    {
+        get
+        {
+            foreach (var r in _results)
+                if (r.HasUses) return false;
+            return true;
+        }
+    }
 
     /// <summary>Detaches this operation from its block and drops its operand uses. Results must be unused.</summary>
     public void Erase()
@@ -118,8 +167,16 @@ public sealed class Operation
         foreach (var region in _regions)
             foreach (var block in region.Blocks)
                 foreach (var op in block.Operations.ToArray())
+                {
+                    // Most operations have no regions: yielded directly, without an iterator of their own.
+                    if (op._regions.Count == 0)
+                    {
+                        yield return op;
+                        continue;
+                    }
                     foreach (var inner in op.Walk())
                         yield return inner;
+                }
     }
 
     public override string ToString() => $"{Name} {Location}";

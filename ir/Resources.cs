@@ -31,11 +31,31 @@ public sealed class ResourceTable
     public static bool IsValidKey(string key)
     {
         if (key.Length == 0 || !(char.IsAsciiLetter(key[0]) || key[0] == '_')) return false;
-        foreach (var c in key)
-            if (!(char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '$')) return false;
+        foreach (char c in key)
+            if (!IsKeyChar(c)) return false;
         return true;
     }
+
+    private static bool IsKeyChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '$';
     public bool Remove(string key) => _blobs.Remove(key);
+
+    /// <summary>
+    /// Removes the blobs under <paramref name="keys"/> in one sweep, the others keeping their order; returns how many
+    /// went. (Removing one entry of an ordered table shifts every entry after it, so many removals one by one cost
+    /// the table's size each.)
+    /// </summary>
+    public int RemoveAll(IReadOnlySet<string> keys)
+    {
+        if (keys.Count == 0) return 0;
+        var kept = new List<KeyValuePair<string, ResourceBlob>>(_blobs.Count);
+        foreach (var entry in _blobs)
+            if (!keys.Contains(entry.Key)) kept.Add(entry);
+        int removed = _blobs.Count - kept.Count;
+        if (removed == 0) return 0;
+        _blobs.Clear();
+        foreach (var (key, blob) in kept) _blobs.Add(key, blob);
+        return removed;
+    }
 
     /// <summary>A key not yet in the table, built from <paramref name="hint"/> (made a valid bare identifier).</summary>
     public string UniqueKey(string hint)
@@ -58,8 +78,8 @@ public sealed class ResourceTable
     public static string SanitizeKey(string hint)
     {
         if (hint.Length == 0) return "blob";
-        if (IsValidKey(hint)) return hint; // most hints (layer and tensor names) need no change: no copy
-        var chars = hint.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '$' ? c : '_').ToArray();
+        if (IsValidKey(hint)) return hint; // what the rest would give back, without copying it
+        var chars = hint.Select(c => IsKeyChar(c) ? c : '_').ToArray();
         var s = new string(chars);
         return char.IsAsciiLetter(s[0]) || s[0] == '_' ? s : "_" + s;
     }

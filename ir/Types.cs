@@ -81,12 +81,14 @@ public sealed class TensorType : MirType
     public const long Dynamic = -1;
 
     public ElementType Element { get; }
-    public IReadOnlyList<long>? Shape { get; }
+    public IReadOnlyList<long>? Shape => _dims;
+    // The shape's own copy, read directly by the size queries the verifier asks of every constant after every pass.
+    private readonly long[]? _dims;
 
     public TensorType(ElementType element, IReadOnlyList<long>? shape)
     {
         Element = element;
-        Shape = shape?.ToArray();
+        _dims = shape?.ToArray();
     }
 
     public static TensorType Unranked(ElementType element) => new(element, null);
@@ -96,7 +98,7 @@ public sealed class TensorType : MirType
 
     public bool IsRanked => Shape is not null;
     public int Rank => Shape?.Count ?? throw new InvalidOperationException($"{Text} has no rank");
-    public bool HasStaticShape => Shape is not null && Shape.All(d => d >= 0);
+    public bool HasStaticShape => _dims is not null && Array.TrueForAll(_dims, d => d >= 0);
 
     /// <summary>Number of elements, or null when a dimension is not known.</summary>
     public long? ElementCount
@@ -105,7 +107,7 @@ public sealed class TensorType : MirType
         {
             if (!HasStaticShape) return null;
             long n = 1;
-            foreach (var d in Shape!) n = checked(n * d);
+            foreach (var d in _dims!) n = checked(n * d);
             return n;
         }
     }

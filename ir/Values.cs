@@ -10,6 +10,7 @@ public abstract class Value
     public MirType Type { get; set; }
 
     public IReadOnlyList<OpOperand> Uses => _uses;
+    internal List<OpOperand> UseList => _uses;
     public bool HasUses => _uses.Count > 0;
 
     /// <summary>Every operation that reads this value (an operation appears once per operand slot).</summary>

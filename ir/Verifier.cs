@@ -34,30 +34,41 @@ public static class Verifier
         return errors;
     }
 
+    // The verifier runs after every pass: it loops by index over the IR's own lists (a foreach over an
+    // IReadOnlyList allocates an enumerator, and each element read through the interface is a dispatched call).
     private static void CheckRegionOps(Operation parent, MirModule module, DialectRegistry? dialects, HashSet<Value> visible,
         List<(Operation?, string)> errors)
     {
-        foreach (var region in parent.Regions)
+        bool isFunction = parent.Name == FuncOp.OpName;
+        var regions = parent.RegionList;
+        for (int r = 0; r < regions.Count; r++)
         {
+            var region = regions[r];
             // A function's body sees nothing from outside; other regions see their parent's values.
-            var scope = parent.Name == FuncOp.OpName ? new HashSet<Value>() : new HashSet<Value>(visible);
-            foreach (var block in region.Blocks)
+            var scope = isFunction ? new HashSet<Value>() : new HashSet<Value>(visible);
+            var blocks = region.BlockList;
+            for (int b = 0; b < blocks.Count; b++)
             {
-                foreach (var arg in block.Arguments) scope.Add(arg);
-                var last = block.Operations.Count > 0 ? block.Operations[^1] : null;
-                foreach (var op in block.Operations)
+                var block = blocks[b];
+                var arguments = block.ArgumentList;
+                for (int i = 0; i < arguments.Count; i++) scope.Add(arguments[i]);
+                var ops = block.OperationList;
+                var last = ops.Count > 0 ? ops[^1] : null;
+                for (int i = 0; i < ops.Count; i++)
                 {
+                    var op = ops[i];
                     if (op.Parent != block) errors.Add((op, "its parent link does not point at the block that holds it"));
-                    if (op.Name == FuncOp.ReturnOpName && parent.Name != FuncOp.OpName)
+                    if (op.Name == FuncOp.ReturnOpName && !isFunction)
                         errors.Add((op, $"must be directly inside a func.func, not in '{parent.Name}' (as mlir-opt requires)"));
                     if (op != last && IsTerminator(op, dialects))
                         errors.Add((op, "must be the last operation in the parent block (as mlir-opt requires)"));
                     CheckOperation(op, module, scope, errors);
-                    CheckRegionOps(op, module, dialects, scope, errors);
-                    foreach (var r in op.Results) scope.Add(r);
+                    if (op.RegionList.Count > 0) CheckRegionOps(op, module, dialects, scope, errors);
+                    var results = op.ResultList;
+                    for (int k = 0; k < results.Count; k++) scope.Add(results[k]);
                 }
             }
-            if (parent.Name == FuncOp.OpName && region.Blocks.Count > 0) CheckFunction(new FuncOp(parent), errors);
+            if (isFunction && blocks.Count > 0) CheckFunction(new FuncOp(parent), errors);
         }
     }
 
@@ -67,18 +78,35 @@ public static class Verifier
 
     private static void CheckOperation(Operation op, MirModule module, HashSet<Value> scope, List<(Operation?, string)> errors)
     {
-        for (int i = 0; i < op.OperandSlots.Count; i++)
+        var slots = op.OperandList;
+        for (int i = 0; i < slots.Count; i++)
         {
-            var slot = op.OperandSlots[i];
+            var slot = slots[i];
             if (slot.Index != i) errors.Add((op, $"operand #{i} has a stale index"));
             if (!scope.Contains(slot.Value)) errors.Add((op, $"operand #{i} is not defined before this use (or not in scope)"));
-            if (!slot.Value.Uses.Contains(slot)) errors.Add((op, $"operand #{i} is missing from its value's use list"));
+            if (!HasUse(slot.Value, slot)) errors.Add((op, $"operand #{i} is missing from its value's use list"));
         }
-        foreach (var r in op.Results)
-            foreach (var use in r.Uses)
-                if (use.Owner.OperandSlots.Count <= use.Index || use.Owner.OperandSlots[use.Index] != use)
-                    errors.Add((op, $"result #{r.Index} has a use that its user no longer holds"));
-        foreach (var attr in op.Attributes) CheckAttr(op, attr.Name, attr.Value, module, errors);
+        var results = op.ResultList;
+        for (int r = 0; r < results.Count; r++)
+        {
+            var uses = results[r].UseList;
+            for (int u = 0; u < uses.Count; u++)
+            {
+                var use = uses[u];
+                if (use.Owner.OperandList.Count <= use.Index || use.Owner.OperandList[use.Index] != use)
+                    errors.Add((op, $"result #{r} has a use that its user no longer holds"));
+            }
+        }
+        var attributes = op.AttributeList;
+        for (int i = 0; i < attributes.Count; i++) CheckAttr(op, attributes[i].Name, attributes[i].Value, module, errors);
+    }
+
+    private static bool HasUse(Value value, OpOperand slot)
+    {
+        var uses = value.UseList;
+        for (int i = 0; i < uses.Count; i++)
+            if (uses[i] == slot) return true;
+        return false;
     }
 
     private static void CheckFunction(FuncOp func, List<(Operation?, string)> errors)
@@ -124,10 +152,10 @@ public static class Verifier
                     errors.Add((op, $"attribute '{name}' holds {dense.Data.Length} bytes but {dense.Type} needs {expect}"));
                 break;
             case ArrayAttr arr:
-                foreach (var e in arr.Elements) CheckAttr(op, name, e, module, errors);
+                for (int i = 0; i < arr.Elements.Count; i++) CheckAttr(op, name, arr.Elements[i], module, errors);
                 break;
             case DictionaryAttr dict:
-                foreach (var e in dict.Entries) CheckAttr(op, name, e.Value, module, errors);
+                for (int i = 0; i < dict.Entries.Count; i++) CheckAttr(op, name, dict.Entries[i].Value, module, errors);
                 break;
         }
     }

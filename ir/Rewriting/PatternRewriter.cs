@@ -13,6 +13,8 @@ public sealed class PatternRewriter
 {
     private readonly HashSet<Operation> _createdInRewrite = new();
     private readonly HashSet<string> _releasedBlobKeys = new(StringComparer.Ordinal);
+    // Scratch for ReplaceAllUsesWith (the users told of a change), kept to allocate no set per replacement.
+    private readonly HashSet<Operation> _notified = new();
     private Block? _block;
     private Operation? _before;
 
@@ -146,7 +148,9 @@ public sealed class PatternRewriter
         if (replacement.Count != op.Results.Count)
             throw new ArgumentException($"{op.Name} has {op.Results.Count} results but {replacement.Count} replacements were given");
         Listener?.OperationReplaced(op, replacement);
-        bool carriedOn = _createdInRewrite.Any(c => c.Name == op.Name && c.Location == op.Location);
+        bool carriedOn = false;
+        foreach (var c in _createdInRewrite)
+            if (c.Name == op.Name && c.Location == op.Location) { carriedOn = true; break; }
         for (int i = 0; i < replacement.Count; i++)
         {
             var from = op.Results[i];
@@ -161,14 +165,22 @@ public sealed class PatternRewriter
         EraseOp(op);
     }
 
-    public void ReplaceOp(Operation op, Operation replacement) => ReplaceOp(op, replacement.Results.Cast<Value>().ToList());
+    public void ReplaceOp(Operation op, Operation replacement) => ReplaceOp(op, (IReadOnlyList<Value>)replacement.Results);
 
     public void ReplaceOp(Operation op, Value replacement) => ReplaceOp(op, [replacement]);
 
     /// <summary>Moves the uses of <paramref name="from"/> to <paramref name="to"/> (the users are told they changed).</summary>
     public void ReplaceAllUsesWith(Value from, Value to)
     {
-        foreach (var user in from.Users.Distinct().ToList()) Listener?.OperationModified(user);
+        if (Listener is { } listener)
+        {
+            // Each user once, in the order of its first use.
+            var uses = from.Uses;
+            _notified.Clear();
+            for (int i = 0; i < uses.Count; i++)
+                if (_notified.Add(uses[i].Owner)) listener.OperationModified(uses[i].Owner);
+            _notified.Clear();
+        }
         from.ReplaceAllUsesWith(to);
     }
 
@@ -205,7 +217,14 @@ public sealed class PatternRewriter
             if (p != op) EraseIfDead(p);
     }
 
-    private static List<Operation> Producers(Operation op) => op.Operands.OfType<OpResult>().Select(r => r.Owner).Distinct().ToList();
+    /// <summary>The operations defining <paramref name="op"/>'s operands, each once, in operand order.</summary>
+    private static List<Operation> Producers(Operation op)
+    {
+        var producers = new List<Operation>(op.OperandCount);
+        for (int i = 0; i < op.OperandCount; i++)
+            if (op.GetOperand(i) is OpResult r && !producers.Contains(r.Owner)) producers.Add(r.Owner);
+        return producers;
+    }
 
     /// <summary>Sets <paramref name="op"/>'s location to include <paramref name="other"/> (a fused location of both).</summary>
     public static void FuseLocation(Operation op, Location other)
@@ -232,13 +251,18 @@ public sealed class PatternRewriter
         return new ReleasedBlobs(count, bytes);
     }
 
+    private void ReleaseBlobKeysOf(Operation op)
+    {
+        for (int i = 0; i < op.AttributeCount; i++) op.Attributes[i].Value.AddResourceKeysTo(_releasedBlobKeys);
+    }
+
     private void EraseOne(Operation op)
     {
         if (!op.IsUnused) throw new InvalidOperationException($"cannot erase {op.Name} at {op.Location}: its results are still used");
         Listener?.OperationErased(op);
-        foreach (var inner in op.Walk())
-            if (inner.AttributeCount > 0)
-                foreach (var value in inner.AttributeValues) value.AddResourceKeysTo(_releasedBlobKeys);
+        if (op.Regions.Count == 0) ReleaseBlobKeysOf(op);
+        else
+            foreach (var inner in op.Walk()) ReleaseBlobKeysOf(inner);
         _createdInRewrite.Remove(op);
         op.Erase();
         ErasedCount++;

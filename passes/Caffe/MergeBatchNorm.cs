@@ -205,8 +205,14 @@ public sealed class MergeBatchNorm : Pass
         Constants.TryGet(v, module) is { Type.Element.IsFloat: true, Type.Shape: not null } t ? t : null;
 
     /// <summary>A constant float blob of exactly <paramref name="length"/> values (any shape), as doubles; else null.</summary>
-    private static double[]? Vector(Value v, long length, MirModule module) =>
-        Float(v, module) is { } t && t.ElementCount == length ? t.ToFloats().Select(x => (double)x).ToArray() : null;
+    private static double[]? Vector(Value v, long length, MirModule module)
+    {
+        if (Float(v, module) is not { } t || t.ElementCount != length) return null;
+        var floats = t.ToFloats();
+        var values = new double[floats.Length];
+        for (int i = 0; i < floats.Length; i++) values[i] = floats[i];
+        return values;
+    }
 
     private static string Describe(Operation op) => $"{op.Name[(CaffeDialect.Name.Length + 1)..]} '{op.Location.FirstName ?? "unnamed"}'";
 

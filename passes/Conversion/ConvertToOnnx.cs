@@ -36,8 +36,9 @@ public abstract class ConvertToOnnx : Pass
 
     public override void Run(MirModule module, PassContext context)
     {
-        if (!module.AllOperations().Any(IsSource)) return;
-        var unknown = module.AllOperations().Where(op => IsSource(op) && !Table.ContainsKey(op.OpType)).ToList();
+        var found = module.AllOperations().Where(IsSource).ToList();
+        if (found.Count == 0) return;
+        var unknown = found.Where(op => !Table.ContainsKey(op.OpType)).ToList();
         if (unknown.Count > 0)
             throw Failure(unknown.Select(op => $"{NodeText(op)}: no ONNX lowering for this op type"));
 

@@ -15,8 +15,9 @@ internal sealed class LowerOp(string opName, string statistic, Lowering lowering
 
     public override bool MatchAndRewrite(Operation op, PatternRewriter rewriter)
     {
-        if (op.Operands.FirstOrDefault(v => v.Type is not TensorType || IsSource(v)) is { } pending)
-            return rewriter.NotifyMatchFailure(op, $"waits for its input {Describe(pending)} to be lowered");
+        for (int i = 0; i < op.OperandCount; i++)
+            if (op.GetOperand(i) is var pending && (pending.Type is not TensorType || IsSource(pending)))
+                return rewriter.NotifyMatchFailure(op, $"waits for its input {Describe(pending)} to be lowered");
         var l = new OpLowering(op, rewriter, types);
         IReadOnlyList<Value> results;
         try

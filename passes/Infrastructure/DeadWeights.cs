@@ -27,17 +27,16 @@ public static class DeadWeights
         if (referenced is null) return;
 
         long blobs = 0, bytes = 0;
-        List<string>? unreferenced = null;
-        foreach (var (key, _) in module.Resources.Blobs)
-            if (!referenced.Contains(key)) (unreferenced ??= new()).Add(key);
-        if (unreferenced is null) return;
-        foreach (var key in unreferenced)
+        HashSet<string>? unreferenced = null;
+        foreach (var (key, blob) in module.Resources.Blobs)
         {
-            if (module.Resources.Get(key) is not { } blob || !module.Resources.Remove(key)) continue;
+            if (referenced.Contains(key)) continue;
+            (unreferenced ??= new(StringComparer.Ordinal)).Add(key);
             blobs++;
             bytes += blob.Data.Length;
         }
-        if (blobs == 0) return;
+        if (unreferenced is null) return;
+        module.Resources.RemoveAll(unreferenced); // in one sweep: one by one, each removal shifts the rest of the table
         context.Count("blobs removed", blobs);
         context.Count("blob bytes freed", bytes);
     }
@@ -51,11 +50,17 @@ public static class DeadWeights
             dead.Add(parent);
             return;
         }
-        if (referenced is not null && parent.AttributeCount > 0)
-            foreach (var value in parent.AttributeValues) value.AddResourceKeysTo(referenced);
-        foreach (var region in parent.Regions)
-            foreach (var block in region.Blocks)
-                foreach (var op in block.Operations)
-                    Collect(op, registry, dead, referenced);
+        if (referenced is not null)
+            for (int i = 0; i < parent.AttributeCount; i++) parent.Attributes[i].Value.AddResourceKeysTo(referenced);
+        var regions = parent.Regions;
+        for (int r = 0; r < regions.Count; r++)
+        {
+            var blocks = regions[r].Blocks;
+            for (int b = 0; b < blocks.Count; b++)
+            {
+                var ops = blocks[b].Operations;
+                for (int i = 0; i < ops.Count; i++) Collect(ops[i], registry, dead, referenced);
+            }
+        }
     }
 }

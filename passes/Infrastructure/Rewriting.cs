@@ -70,7 +70,8 @@ public static class GreedyPatternRewriteDriver
 
         public long Run(string name, long? maxRewrites)
         {
-            var seed = _module.AllOperations().Where(HasPatterns).ToList();
+            var seed = new List<Operation>();
+            CollectOperations(_module.Op, seed, withPatternsOnly: true);
             long limit = maxRewrites ?? Math.Max(1000, (long)seed.Count * RewritesPerOperation);
             for (int i = seed.Count - 1; i >= 0; i--) Push(seed[i]);
 
@@ -91,8 +92,12 @@ public static class GreedyPatternRewriteDriver
 
             // A reason is reported only for an operation still there: one rewritten some other way was not skipped.
             if (_failures.Count > 0)
-                foreach (var op in _module.AllOperations())
+            {
+                var remaining = new List<Operation>();
+                CollectOperations(_module.Op, remaining, withPatternsOnly: false);
+                foreach (var op in remaining)
                     if (_failures.TryGetValue(op, out var failure)) _context.Skip(failure.Target, failure.Reason);
+            }
 
             var released = _rewriter.RemoveReleasedBlobs();
             if (released.Count > 0)
@@ -101,6 +106,29 @@ public static class GreedyPatternRewriteDriver
                 _context.Count("blob bytes freed", released.Bytes);
             }
             return rewrites;
+        }
+
+        /// <summary>
+        /// Adds the operations nested in <paramref name="parent"/>, outermost first, as <see cref="MirModule.AllOperations"/>
+        /// lists them (functions left out), into one list: no iterator per operation.
+        /// </summary>
+        private void CollectOperations(Operation parent, List<Operation> into, bool withPatternsOnly)
+        {
+            var regions = parent.Regions;
+            for (int r = 0; r < regions.Count; r++)
+            {
+                var blocks = regions[r].Blocks;
+                for (int b = 0; b < blocks.Count; b++)
+                {
+                    var ops = blocks[b].Operations;
+                    for (int i = 0; i < ops.Count; i++)
+                    {
+                        var op = ops[i];
+                        if (op.Name != FuncOp.OpName && (!withPatternsOnly || HasPatterns(op))) into.Add(op);
+                        if (op.Regions.Count > 0) CollectOperations(op, into, withPatternsOnly);
+                    }
+                }
+            }
         }
 
         private bool TryPatterns(Operation op)
@@ -150,15 +178,17 @@ public static class GreedyPatternRewriteDriver
 
         public void OperationInserted(Operation op)
         {
-            foreach (var inner in op.Walk()) Push(inner);
+            if (op.Regions.Count == 0) Push(op);
+            else
+                foreach (var inner in op.Walk()) Push(inner);
         }
 
         public void OperationErased(Operation op)
         {
             _failures.Remove(op);
             // A producer that lost a reader may now match (a value read once), or be dead: try it again.
-            foreach (var operand in op.Operands)
-                if (operand is OpResult r) Push(r.Owner);
+            for (int i = 0; i < op.OperandCount; i++)
+                if (op.GetOperand(i) is OpResult r) Push(r.Owner);
         }
 
         public void OperationModified(Operation op) => Push(op);
@@ -166,7 +196,10 @@ public static class GreedyPatternRewriteDriver
         public void OperationReplaced(Operation op, IReadOnlyList<Value> replacement)
         {
             foreach (var result in op.Results)
-                foreach (var user in result.Users) Push(user);
+            {
+                var uses = result.Uses;
+                for (int i = 0; i < uses.Count; i++) Push(uses[i].Owner);
+            }
         }
     }
 }

@@ -151,7 +151,7 @@ public static class TfGraph
             outputs ??= OutputNodes(func);
             if (outputs.Contains(op) || NodeName(op) is { } n && targets.Contains(n)) continue;
             var inputs = op.Operands.ToList();
-            var keys = op.AttributeValues.SelectMany(a => a.ResourceKeys()).ToList();
+            var keys = op.Attributes.SelectMany(a => a.Value.ResourceKeys()).ToList();
             op.Erase();
             if (keys.Count > 0) module.RemoveUnreferencedBlobs(keys);
             foreach (var v in inputs) work.Push(v);

@@ -52,8 +52,10 @@ public sealed class CommonSubexpressionElimination : Pass
                 }
                 scope.Add(key, op);
             }
-            foreach (var inner in op.Regions.SelectMany(r => r.Blocks))
-                Walk(inner, scope.Nested(), dialects, ref merged);
+            if (op.Regions.Count == 0) continue;
+            foreach (var region in op.Regions)
+                foreach (var inner in region.Blocks)
+                    Walk(inner, scope.Nested(), dialects, ref merged);
         }
     }
 
@@ -74,7 +76,7 @@ public sealed class CommonSubexpressionElimination : Pass
             _attrs = op.Attributes.Where(a => names?.IsBookkeeping(a.Name) != true).ToArray();
             var h = new HashCode();
             h.Add(op.Name);
-            foreach (var v in op.Operands) h.Add(v);
+            for (int i = 0; i < op.OperandCount; i++) h.Add(op.GetOperand(i));
             foreach (var a in _attrs) { h.Add(a.Name); h.Add(a.Value); }
             foreach (var r in op.Results) h.Add(r.Type);
             _hash = h.ToHashCode();

@@ -26,6 +26,15 @@ public sealed class InferShapes : Pass
 
     public override IReadOnlyList<PassOption> Options => [_onConflict];
 
+    // Asked twice of every op: a loop, where LINQ's All would allocate an enumerator each time.
+    private static bool AllResults(Operation op, Func<MirType, bool> holds)
+    {
+        var results = op.Results;
+        for (int i = 0; i < results.Count; i++)
+            if (!holds(results[i].Type)) return false;
+        return true;
+    }
+
     public override void Run(MirModule module, PassContext context)
     {
         var ctx = new TypeInferenceContext(module, context.Dialects);
@@ -33,7 +42,7 @@ public sealed class InferShapes : Pass
         {
             foreach (var op in func.Op.Walk().Skip(1).ToList())
             {
-                if (op.Results.All(r => r.Type == ElementType.None)) continue; // nothing to type: a terminator, an absent value
+                if (AllResults(op, static t => t == ElementType.None)) continue; // nothing to type: a terminator, an absent value
                 int changed;
                 try { changed = TypeInference.Apply(op, ctx); }
                 catch (MirException e) when (_onConflict.Value == "keep")
@@ -43,9 +52,9 @@ public sealed class InferShapes : Pass
                     continue;
                 }
                 if (changed > 0) context.Count("results refined", changed);
-                if (op.Results.All(r => r.Type is not TensorType t || t.HasStaticShape)) continue;
+                if (AllResults(op, static t => t is not TensorType tensor || tensor.HasStaticShape)) continue;
                 if (changed < 0) context.Skip(op, ctx.Reason ?? "not inferred");
-                else context.Log($"{TypeInference.Describe(op)}: {string.Join(", ", op.Results.Select(r => r.Type.Text))} (not fully static)");
+                else if (context.Debug is not null) context.Log($"{TypeInference.Describe(op)}: {string.Join(", ", op.Results.Select(r => r.Type.Text))} (not fully static)");
             }
             if (func.Return is { } ret && !ret.Operands.Select(v => v.Type).SequenceEqual(func.Type.Results))
             {

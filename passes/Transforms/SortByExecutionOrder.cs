@@ -20,8 +20,9 @@ public sealed class SortByExecutionOrder : Pass
     public override void Run(MirModule module, PassContext context)
     {
         foreach (var func in module.Op.Walk().Where(o => o.Name == FuncOp.OpName).ToList())
-            foreach (var block in func.Regions.SelectMany(r => r.Blocks))
-                SortBlock(block, context);
+            foreach (var region in func.Regions)
+                foreach (var block in region.Blocks)
+                    SortBlock(block, context);
     }
 
     private static void SortBlock(Block block, PassContext context)
@@ -33,19 +34,27 @@ public sealed class SortByExecutionOrder : Pass
         var position = new Dictionary<Operation, int>();
         for (int i = 0; i < ops.Count; i++) position[ops[i]] = i;
 
-        // Producers in this block, including values read inside nested regions.
-        var rank = new Dictionary<Operation, int>();
+        // Producers in this block, including values read inside nested regions; each producer once per user.
         var remaining = new int[ops.Count];
-        var users = new List<int>[ops.Count];
-        for (int i = 0; i < ops.Count; i++) users[i] = new List<int>();
+        var users = new List<int>?[ops.Count];
         for (int i = 0; i < ops.Count; i++)
         {
-            foreach (var producer in ProducersInBlock(ops[i], block).Distinct())
-            {
-                if (!position.TryGetValue(producer, out int p)) continue;
-                users[p].Add(i);
-                remaining[i]++;
-            }
+            var op = ops[i];
+            if (op.Regions.Count == 0)
+                for (int k = 0; k < op.OperandCount; k++) AddEdge(op.GetOperand(k), i);
+            else
+                foreach (var nested in op.Walk())
+                    for (int k = 0; k < nested.OperandCount; k++) AddEdge(nested.GetOperand(k), i);
+        }
+
+        void AddEdge(Value v, int user)
+        {
+            if (v is not OpResult { Owner: var producer } || producer.Parent != block || !position.TryGetValue(producer, out int p)) return;
+            var list = users[p] ??= new List<int>();
+            // Users are visited in order, so a producer already counted for this user is its list's last entry.
+            if (list.Count > 0 && list[^1] == user) return;
+            list.Add(user);
+            remaining[user]++;
         }
 
         // Kahn's algorithm by levels: a level is every op whose producers are all in earlier levels.
@@ -57,8 +66,9 @@ public sealed class SortByExecutionOrder : Pass
             foreach (int i in level)
             {
                 order.Add(ops[i]);
-                foreach (int u in users[i])
-                    if (--remaining[u] == 0) next.Add(u);
+                if (users[i] is { } readers)
+                    foreach (int u in readers)
+                        if (--remaining[u] == 0) next.Add(u);
             }
             next.Sort();
             level = next;
@@ -72,12 +82,5 @@ public sealed class SortByExecutionOrder : Pass
         bool changed = !order.SequenceEqual(block.Operations);
         block.Reorder(order);
         if (changed) context.Count("blocks reordered");
-    }
-
-    private static IEnumerable<Operation> ProducersInBlock(Operation op, Block block)
-    {
-        foreach (var nested in op.Walk())
-            foreach (var v in nested.Operands)
-                if (v is OpResult { Owner: var producer } && producer.Parent == block) yield return producer;
     }
 }

@@ -68,8 +68,23 @@ public static class TypeInference
                 shape = merged;
             }
         }
-        var result = new TensorType(element, shape);
-        return result == d ? declared : result;
+        // Most often the inputs prove nothing new: then no new type (and no text of it to compare) is made.
+        if (PrintsAs(d, element, shape)) return declared;
+        return new TensorType(element, shape);
+    }
+
+    /// <summary>
+    /// Whether a tensor of <paramref name="element"/> and <paramref name="shape"/> is written as <paramref name="type"/> is
+    /// (types compare by their text, where every dynamic dim is <c>?</c>).
+    /// </summary>
+    private static bool PrintsAs(TensorType type, ElementType element, IReadOnlyList<long>? shape)
+    {
+        if (element != type.Element) return false;
+        if (type.Shape is not { } own) return shape is null;
+        if (shape is null || shape.Count != own.Count) return false;
+        for (int k = 0; k < own.Count; k++)
+            if (own[k] != shape[k] && (own[k] >= 0 || shape[k] >= 0)) return false;
+        return true;
     }
 
     /// <summary>
