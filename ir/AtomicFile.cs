@@ -68,9 +68,10 @@ public static class AtomicFile
     /// <summary>
     /// The temporary file as a write-only stream, buffered in 64 KB from the shared pool: a FileStream allocated a
     /// fresh 64 KB buffer for every file (half of what writing mtcnn det1's merged net allocated). Writes at least as
-    /// large as the buffer (a model's weights) go to the file directly.
+    /// large as the buffer (a model's weights) go to the file directly. As an <see cref="IBufferWriter{T}"/> it lets a
+    /// serializer (protobuf) write into that buffer itself, instead of into its own buffer that is then copied here.
     /// </summary>
-    private sealed class TempFileStream(string path) : Stream
+    private sealed class TempFileStream(string path) : Stream, IBufferWriter<byte>
     {
         private const int BufferSize = 1 << 16;
         private readonly SafeFileHandle _handle = File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.None);
@@ -104,6 +105,31 @@ public static class AtomicFile
                 bytes.CopyTo(buffer);
                 _buffered = bytes.Length;
             }
+        }
+
+        public Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
+
+        public Memory<byte> GetMemory(int sizeHint = 0)
+        {
+            var buffer = _buffer ?? throw new ObjectDisposedException(nameof(TempFileStream));
+            int wanted = Math.Max(sizeHint, 1);
+            if (buffer.Length - _buffered < wanted)
+            {
+                Flush();
+                if (buffer.Length < wanted)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    _buffer = buffer = ArrayPool<byte>.Shared.Rent(wanted);
+                }
+            }
+            return buffer.AsMemory(_buffered);
+        }
+
+        public void Advance(int count)
+        {
+            var buffer = _buffer ?? throw new ObjectDisposedException(nameof(TempFileStream));
+            if (count < 0 || _buffered + count > buffer.Length) throw new ArgumentOutOfRangeException(nameof(count));
+            _buffered += count;
         }
 
         public override void Flush()
