@@ -12,11 +12,13 @@ public static class AtomicFile
         var dir = Path.GetDirectoryName(full)!;
         if (!Directory.Exists(dir)) throw new MirException($"cannot write '{path}': folder '{dir}' does not exist");
         var temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
+        bool moved = false;
         try
         {
             using (var stream = new TempFileStream(temp))
                 write(stream);
             File.Move(temp, full, overwrite: true);
+            moved = true;
         }
         catch (IOException e)
         {
@@ -28,7 +30,8 @@ public static class AtomicFile
         }
         finally
         {
-            if (File.Exists(temp)) File.Delete(temp);
+            // Once renamed the temporary is gone: no need to ask the file system again.
+            if (!moved && File.Exists(temp)) File.Delete(temp);
         }
     }
 
@@ -36,6 +39,7 @@ public static class AtomicFile
     public static void WriteAll(IReadOnlyList<(string Path, Action<Stream> Write)> files)
     {
         var temps = new List<(string Temp, string Full, string Path)>();
+        bool moved = false;
         try
         {
             foreach (var (path, write) in files)
@@ -57,11 +61,14 @@ public static class AtomicFile
                 try { File.Move(temp, full, overwrite: true); }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new MirException($"cannot write '{path}': {e.Message}"); }
             }
+            moved = true;
         }
         finally
         {
-            foreach (var (temp, _, _) in temps)
-                if (File.Exists(temp)) File.Delete(temp);
+            // After every rename no temporary is left; on an error the ones written (or half-renamed) go.
+            if (!moved)
+                foreach (var (temp, _, _) in temps)
+                    if (File.Exists(temp)) File.Delete(temp);
         }
     }
 
