@@ -12,11 +12,13 @@ public static class AtomicFile
         var dir = Path.GetDirectoryName(full)!;
         if (!Directory.Exists(dir)) throw new MirException($"cannot write '{path}': folder '{dir}' does not exist");
         var temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
+        bool moved = false;
         try
         {
             using (var stream = new TempFileStream(temp))
                 write(stream);
             File.Move(temp, full, overwrite: true);
+            moved = true;
         }
         catch (IOException e)
         {
@@ -28,7 +30,8 @@ public static class AtomicFile
         }
         finally
         {
-            if (File.Exists(temp)) File.Delete(temp);
+            // Once renamed the temporary is gone: no need to ask the file system again.
+            if (!moved && File.Exists(temp)) File.Delete(temp);
         }
     }
 
@@ -36,6 +39,7 @@ public static class AtomicFile
     public static void WriteAll(IReadOnlyList<(string Path, Action<Stream> Write)> files)
     {
         var temps = new List<(string Temp, string Full, string Path)>();
+        bool moved = false;
         try
         {
             foreach (var (path, write) in files)
@@ -57,20 +61,24 @@ public static class AtomicFile
                 try { File.Move(temp, full, overwrite: true); }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new MirException($"cannot write '{path}': {e.Message}"); }
             }
+            moved = true;
         }
         finally
         {
-            foreach (var (temp, _, _) in temps)
-                if (File.Exists(temp)) File.Delete(temp);
+            // After every rename no temporary is left; on an error the ones written (or half-renamed) go.
+            if (!moved)
+                foreach (var (temp, _, _) in temps)
+                    if (File.Exists(temp)) File.Delete(temp);
         }
     }
 
     /// <summary>
     /// The temporary file as a write-only stream, buffered in 64 KB from the shared pool: a FileStream allocated a
     /// fresh 64 KB buffer for every file (half of what writing mtcnn det1's merged net allocated). Writes at least as
-    /// large as the buffer (a model's weights) go to the file directly.
+    /// large as the buffer (a model's weights) go to the file directly. As an <see cref="IBufferWriter{T}"/> it lets a
+    /// serializer (protobuf) write into that buffer itself, instead of into its own buffer that is then copied here.
     /// </summary>
-    private sealed class TempFileStream(string path) : Stream
+    private sealed class TempFileStream(string path) : Stream, IBufferWriter<byte>
     {
         private const int BufferSize = 1 << 16;
         private readonly SafeFileHandle _handle = File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.None);
@@ -104,6 +112,31 @@ public static class AtomicFile
                 bytes.CopyTo(buffer);
                 _buffered = bytes.Length;
             }
+        }
+
+        public Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
+
+        public Memory<byte> GetMemory(int sizeHint = 0)
+        {
+            var buffer = _buffer ?? throw new ObjectDisposedException(nameof(TempFileStream));
+            int wanted = Math.Max(sizeHint, 1);
+            if (buffer.Length - _buffered < wanted)
+            {
+                Flush();
+                if (buffer.Length < wanted)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    _buffer = buffer = ArrayPool<byte>.Shared.Rent(wanted);
+                }
+            }
+            return buffer.AsMemory(_buffered);
+        }
+
+        public void Advance(int count)
+        {
+            var buffer = _buffer ?? throw new ObjectDisposedException(nameof(TempFileStream));
+            if (count < 0 || _buffered + count > buffer.Length) throw new ArgumentOutOfRangeException(nameof(count));
+            _buffered += count;
         }
 
         public override void Flush()

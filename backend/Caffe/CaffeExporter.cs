@@ -165,24 +165,28 @@ public static class CaffeExporter
         if (ownField is not null) layer.Message(ownField, param!.ToArray());
 
         LayerParameter result;
-        try { result = LayerParameter.Parser.ParseFrom(layer.ToArray()); }
+        try { result = LayerParameter.Parser.ParseFrom(layer.WrittenSpan()); }
         catch (InvalidProtocolBufferException e) { throw new MirException($"{what}: {e.Message}"); }
         var blobList = new List<WeightsBlob>(blobs);
         for (int i = op.OperandCount - blobs; i < op.OperandCount; i++)
-            blobList.Add(Blob(op.GetOperand(i), module, $"{what}: blob {i - (op.OperandCount - blobs)}"));
+            blobList.Add(Blob(op.GetOperand(i), module, what, i - (op.OperandCount - blobs)));
         return (result, blobList);
     }
 
     /// <summary>A blob from the constant's bytes: f32 as <c>data</c>, f64 as <c>double_data</c>, with its shape.</summary>
-    private static WeightsBlob Blob(Value value, MirModule module, string what)
+    private static WeightsBlob Blob(Value value, MirModule module, string layerWhat, int index)
     {
-        if (Constants.DefiningConstant(value) is null) throw new MirException($"{what} is {Describe(value)}, not a constant");
-        if (Constants.TryGet(value, module) is not { } tensor) throw new MirException($"{what}: its constant has no static shape or no bytes");
+        // The message is built only for an error; the constant's attribute is looked up once (each look-up asks the
+        // dialect registry for the op's definition).
+        string What() => $"{layerWhat}: blob {index}";
+        var attr = value is OpResult { Owner: var op } ? Constants.ValueAttribute(op) : null;
+        if (attr is null) throw new MirException($"{What()} is {Describe(value)}, not a constant");
+        if (Constants.TryGet(attr, module) is not { } tensor) throw new MirException($"{What()}: its constant has no static shape or no bytes");
         var blob = new WeightsBlob { Shape = Shape(tensor.Type.Shape!) };
         // The IR's bytes are wrapped, not copied: the module is not changed while the file is written.
         if (tensor.Type.Element == ElementType.F32) blob.Data.Add(UnsafeByteOperations.UnsafeWrap(tensor.Bytes));
         else if (tensor.Type.Element == ElementType.F64) blob.DoubleData.Add(UnsafeByteOperations.UnsafeWrap(tensor.Bytes));
-        else throw new MirException($"{what} is {tensor.Type}: Caffe blobs hold f32 or f64");
+        else throw new MirException($"{What()} is {tensor.Type}: Caffe blobs hold f32 or f64");
         return blob;
     }
 

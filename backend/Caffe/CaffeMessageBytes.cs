@@ -68,6 +68,13 @@ internal static class CaffeMessageBytes
             output.WriteBytes(UnsafeByteOperations.UnsafeWrap(bytes)); // the builder's own fresh array, never changed
         }
 
+        /// <summary>The bytes written so far, in the builder's own buffer (valid until the next write): to parse without a copy.</summary>
+        public ReadOnlySpan<byte> WrittenSpan()
+        {
+            _output?.Flush();
+            return _bytes.GetBuffer().AsSpan(0, (int)_bytes.Length);
+        }
+
         public byte[] ToArray()
         {
             _output?.Flush();

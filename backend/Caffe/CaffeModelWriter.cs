@@ -37,8 +37,16 @@ public sealed class CaffeModelWriter : IModelWriter
 
     private static void WriteText(string text, Stream output)
     {
-        var bytes = new System.Text.UTF8Encoding(false).GetBytes(text);
-        output.Write(bytes);
+        var utf8 = new System.Text.UTF8Encoding(false);
+        if (output is System.Buffers.IBufferWriter<byte> writer)
+        {
+            // Encoded straight into the stream's buffer (AtomicFile's) instead of into an array of its own first.
+            int length = utf8.GetByteCount(text);
+            utf8.GetBytes(text, writer.GetSpan(length));
+            writer.Advance(length);
+            return;
+        }
+        output.Write(utf8.GetBytes(text));
     }
 
     private static bool IsPrototxt(string path) => Path.GetExtension(path).Equals(".prototxt", StringComparison.OrdinalIgnoreCase);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using Google.Protobuf;
 using Mopt.Dialects.Onnx;
@@ -54,6 +55,9 @@ public sealed class OnnxExporter
     private readonly HashSet<string> _assignedNodeNames = new(StringComparer.Ordinal);
     private readonly HashSet<string> _usedDomains = new(StringComparer.Ordinal);
     private readonly List<TensorProto> _initializers = new();
+    private readonly List<AttributeProto> _nodeAttributes = new();
+    // One TypeProto per distinct type (a message may sit in several parents: it is only written, never changed).
+    private readonly Dictionary<MirType, TypeProto?> _typeProtos = new();
     private int _nextNodeName;
 
     private OnnxExporter(MirModule module) => _module = module;
@@ -90,6 +94,12 @@ public sealed class OnnxExporter
         if (!external && total > options.AutoExternalAbove)
             throw new MirException($"cannot write '{finalPath}': its {total} bytes of weights do not fit one protobuf file (2 GiB); allow external data");
         if (external) exporter.MoveToExternalData(finalPath, options);
+        if (output is IBufferWriter<byte> buffered)
+        {
+            // Straight into the stream's buffer (AtomicFile's): no buffer of protobuf's own to fill and copy out.
+            model.WriteTo(buffered);
+            return;
+        }
         var coded = new CodedOutputStream(output, leaveOpen: true);
         model.WriteTo(coded);
         coded.Flush();
@@ -379,9 +389,15 @@ public sealed class OnnxExporter
                 throw new MirException($"cannot write ONNX: '{op.Name}'{Where(op)} has no ONNX form (only onnx.* operations do; lower it first)");
             g.Node.Add(ExportNode(op));
             foreach (var r in op.Results)
-                if (r.Type is TensorType { IsRanked: true } && _names[r].Length > 0 && OnnxTypeProtos.ToTypeProto(r.Type) is { } tp && !IsGraphOutput(g, _names[r]))
-                    g.ValueInfo.Add(new ValueInfoProto { Name = _names[r], Type = tp });
+                if (r.Type is TensorType { IsRanked: true } && _names[r] is { Length: > 0 } name && TypeProtoOf(r.Type) is { } tp && !IsGraphOutput(g, name))
+                    g.ValueInfo.Add(new ValueInfoProto { Name = name, Type = tp });
         }
+    }
+
+    private TypeProto? TypeProtoOf(MirType type)
+    {
+        if (!_typeProtos.TryGetValue(type, out var tp)) _typeProtos[type] = tp = OnnxTypeProtos.ToTypeProto(type);
+        return tp;
     }
 
     private static bool IsGraphOutput(GraphProto g, string name)
@@ -390,16 +406,21 @@ public sealed class OnnxExporter
         return false;
     }
 
-    private void NameResults(Operation op, string fallbackBase)
+    /// <summary>
+    /// Names each result from <c>mo.outputs</c>, else <paramref name="fallbackBase"/> + <paramref name="fallbackSuffix"/>
+    /// (concatenated only when a result needs it: most results carry their name).
+    /// </summary>
+    private void NameResults(Operation op, string fallbackBase, string fallbackSuffix = "")
     {
-        var outputs = StringList(op.GetAttr("mo.outputs"));
+        var outputs = op.GetAttr("mo.outputs") as ArrayAttr;
         for (int i = 0; i < op.Results.Count; i++)
         {
             var r = op.Results[i];
             if (_names.ContainsKey(r)) continue;
             if (r.Type == ElementType.None) { _names[r] = ""; continue; }
-            var preferred = outputs is not null && i < outputs.Count && outputs[i].Length > 0 ? outputs[i]
-                : op.Results.Count == 1 ? fallbackBase : $"{fallbackBase}_{i}";
+            var listed = outputs is not null && i < outputs.Elements.Count ? (outputs.Elements[i] as StringAttr)?.Value ?? "" : "";
+            var preferred = listed.Length > 0 ? listed
+                : op.Results.Count == 1 ? fallbackBase + fallbackSuffix : $"{fallbackBase}{fallbackSuffix}_{i}";
             _names[r] = ClaimTensorName(preferred);
         }
     }
@@ -420,15 +441,18 @@ public sealed class OnnxExporter
             return;
         }
         var value = op.GetAttr("value") ?? throw new MirException($"cannot write ONNX: 'onnx.Constant'{Where(op)} has no value attribute");
-        var tensor = Tensor(value, $"constant '{name}'");
+        var tensor = Tensor(value, name, isConstant: true);
         tensor.Name = name;
         g.Initializer.Add(tensor);
         _initializers.Add(tensor);
     }
 
     /// <summary>A TensorProto of a dense or dense_resource attribute; the bytes are wrapped, not copied.</summary>
-    private TensorProto Tensor(Attr attr, string what)
+    /// <param name="subject">The constant's name (<paramref name="isConstant"/>) or the attribute's description, for errors.</param>
+    private TensorProto Tensor(Attr attr, string subject, bool isConstant = false)
     {
+        // The description is built only for an error: every weight passes here.
+        string What() => isConstant ? $"constant '{subject}'" : subject;
         TensorType type;
         ReadOnlyMemory<byte> bytes;
         switch (attr)
@@ -440,16 +464,17 @@ public sealed class OnnxExporter
             case DenseResourceAttr res:
                 type = res.Type;
                 if (res.Key == DenseResourceAttr.ElidedKey)
-                    throw new MirException($"cannot write ONNX: {what} was elided (the input is a dump made with --elide-constants-larger-than)");
-                bytes = (_module.Resources.Get(res.Key) ?? throw new MirException($"cannot write ONNX: {what} points at resource '{res.Key}', which the module does not have")).Data;
+                    throw new MirException($"cannot write ONNX: {What()} was elided (the input is a dump made with --elide-constants-larger-than)");
+                bytes = (_module.Resources.Get(res.Key) ?? throw new MirException($"cannot write ONNX: {What()} points at resource '{res.Key}', which the module does not have")).Data;
                 break;
             default:
-                throw new MirException($"cannot write ONNX: {what} is not a dense or dense_resource constant");
+                throw new MirException($"cannot write ONNX: {What()} is not a dense or dense_resource constant");
         }
-        if (!type.HasStaticShape) throw new MirException($"cannot write ONNX: {what} has type {type}, which has no static shape");
-        var dataType = OnnxDataTypes.DataTypeOf(type.Element) ?? throw new MirException($"cannot write ONNX: {what} has element type {type.Element}, which ONNX lacks");
+        if (!type.HasStaticShape) throw new MirException($"cannot write ONNX: {What()} has type {type}, which has no static shape");
+        var dataType = OnnxDataTypes.DataTypeOf(type.Element) ?? throw new MirException($"cannot write ONNX: {What()} has element type {type.Element}, which ONNX lacks");
         var t = new TensorProto { DataType = dataType, RawData = UnsafeByteOperations.UnsafeWrap(bytes) };
-        foreach (var d in type.Shape!) t.Dims.Add(d);
+        var shape = type.Shape!;
+        for (int i = 0; i < shape.Count; i++) t.Dims.Add(shape[i]);
         return t;
     }
 
@@ -469,9 +494,11 @@ public sealed class OnnxExporter
         for (int i = 0; i < op.OperandCount; i++) node.Input.Add(NameOf(op.GetOperand(i), op));
 
         // The outputs are named before the subgraphs, so that their names win over names inside them.
-        NameResults(op, $"{node.Name}_output");
+        NameResults(op, node.Name, "_output");
 
-        var attributes = new List<AttributeProto>();
+        // A node with regions exports its subgraphs (and their nodes) while its own list is open, so it takes a fresh one.
+        var attributes = op.Regions.Count > 0 ? new List<AttributeProto>() : _nodeAttributes;
+        attributes.Clear();
         foreach (var a in op.Attributes)
         {
             switch (a.Name)
@@ -499,8 +526,9 @@ public sealed class OnnxExporter
                 attributes.Add(new AttributeProto { Name = regionNames[i], Type = AttrType.Graph, G = ExportSubgraph(op.Regions[i], graphName, op) });
             }
         }
-        attributes.Sort((x, y) => string.CompareOrdinal(x.Name, y.Name));
-        node.Attribute.AddRange(attributes);
+        if (attributes.Count > 1) attributes.Sort(static (x, y) => string.CompareOrdinal(x.Name, y.Name));
+        foreach (var a in attributes) node.Attribute.Add(a);
+        attributes.Clear();
 
         foreach (var r in op.Results) node.Output.Add(_names[r]);
         return node;
@@ -509,7 +537,8 @@ public sealed class OnnxExporter
     private AttributeProto Attribute(string name, Attr value, Operation op, string nodeName)
     {
         var a = new AttributeProto { Name = name };
-        string What() => $"attribute '{name}' of '{op.Name}' at \"{nodeName}\"";
+        // Built only for an error or a tensor's message (a local function passed as a delegate would cost a closure per attribute).
+        string What() => AttributeWhat(name, op, nodeName);
         switch (value)
         {
             case IntegerAttr i: a.Type = AttrType.Int; a.I = i.Value; break;
@@ -525,7 +554,7 @@ public sealed class OnnxExporter
                 foreach (var v in da.Ints) a.Ints.Add(v);
                 break;
             case ArrayAttr arr:
-                FillList(a, arr, What);
+                FillList(a, arr, name, op, nodeName);
                 break;
             case DenseElementsAttr or DenseResourceAttr:
                 a.Type = AttrType.Tensor;
@@ -541,8 +570,11 @@ public sealed class OnnxExporter
         return a;
     }
 
-    private void FillList(AttributeProto a, ArrayAttr arr, Func<string> what)
+    private static string AttributeWhat(string name, Operation op, string nodeName) => $"attribute '{name}' of '{op.Name}' at \"{nodeName}\"";
+
+    private void FillList(AttributeProto a, ArrayAttr arr, string name, Operation op, string nodeName)
     {
+        string what() => AttributeWhat(name, op, nodeName);
         var e = arr.Elements;
         bool allInts = true, allNumbers = true, allStrings = true, allTensors = true;
         foreach (var x in e)

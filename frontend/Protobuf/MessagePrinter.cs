@@ -17,6 +17,9 @@ internal sealed class MessagePrinter(StringBuilder output)
     {
         foreach (var field in message.Descriptor.Fields.InFieldNumberOrder())
         {
+            // An unset field with presence is skipped before its value is read: reading boxes a scalar, and a Caffe
+            // layer has dozens of fields of which a few are set.
+            if (field.HasPresence && !field.IsRepeated && !field.IsMap && !field.Accessor.HasValue(message)) continue;
             var value = field.Accessor.GetValue(message);
             if (field.IsMap)
             {
@@ -70,7 +73,8 @@ internal sealed class MessagePrinter(StringBuilder output)
         switch (field.FieldType)
         {
             case FieldType.String:
-                AppendQuoted(Encoding.UTF8.GetBytes((string)value));
+                if (IsPlainAscii((string)value)) output.Append('"').Append((string)value).Append('"');
+                else AppendQuoted(Encoding.UTF8.GetBytes((string)value));
                 break;
             case FieldType.Bytes:
                 AppendQuoted(((ByteString)value).Span);
@@ -79,10 +83,12 @@ internal sealed class MessagePrinter(StringBuilder output)
                 output.Append((bool)value ? "true" : "false");
                 break;
             case FieldType.Float:
-                output.Append(FloatText((float)value));
+                if (float.IsFinite((float)value)) AppendRoundTrip((float)value);
+                else output.Append(FloatText((float)value));
                 break;
             case FieldType.Double:
-                output.Append(DoubleText((double)value));
+                if (double.IsFinite((double)value)) AppendRoundTrip((double)value);
+                else output.Append(DoubleText((double)value));
                 break;
             case FieldType.Enum:
             {
@@ -92,9 +98,36 @@ internal sealed class MessagePrinter(StringBuilder output)
                 break;
             }
             default:
-                output.Append(((IFormattable)value).ToString(null, CultureInfo.InvariantCulture));
+            {
+                // Integers, formatted in place (no string per number).
+                Span<char> text = stackalloc char[32];
+                if (((ISpanFormattable)value).TryFormat(text, out int length, default, CultureInfo.InvariantCulture)) output.Append(text[..length]);
+                else output.Append(((IFormattable)value).ToString(null, CultureInfo.InvariantCulture));
                 break;
+            }
         }
+    }
+
+    /// <summary>Whether the string is printable ASCII that CEscape leaves as it is (so it is written without encoding it).</summary>
+    private static bool IsPlainAscii(string s)
+    {
+        foreach (char c in s)
+            if (c is < ' ' or >= (char)0x7F or '"' or '\\' or '\'') return false;
+        return true;
+    }
+
+    /// <summary><see cref="FloatText"/> of a finite value, formatted in place.</summary>
+    private void AppendRoundTrip<T>(T value) where T : ISpanFormattable
+    {
+        Span<char> text = stackalloc char[64];
+        if (!value.TryFormat(text, out int length, "R", CultureInfo.InvariantCulture))
+        {
+            output.Append(value.ToString("R", CultureInfo.InvariantCulture).Replace('E', 'e'));
+            return;
+        }
+        var written = text[..length];
+        written.Replace('E', 'e');
+        output.Append(written);
     }
 
     /// <summary>The shortest text that reads back to <paramref name="value"/>; inf, -inf and nan as protobuf writes them.</summary>
