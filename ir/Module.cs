@@ -79,7 +79,8 @@ public sealed class MirModule
     /// <summary>Every resource key a <c>dense_resource</c> anywhere in the module points at.</summary>
     public HashSet<string> ReferencedResourceKeys()
     {
-        var used = new HashSet<string>(StringComparer.Ordinal);
+        // Sized for every blob at once: most are referenced, and growing the set rehashes every key at each doubling.
+        var used = new HashSet<string>(Resources.Count, StringComparer.Ordinal);
         AddResourceKeys(Op, used);
         return used;
     }

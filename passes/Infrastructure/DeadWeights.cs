@@ -15,7 +15,7 @@ public static class DeadWeights
         var registry = context.Dialects;
         var dead = new List<Operation>();
         // Only the keys of live ops count: a constant reads nothing, so erasing one leaves nothing else dead.
-        var referenced = module.Resources.Count > 0 ? new HashSet<string>(StringComparer.Ordinal) : null;
+        var referenced = module.Resources.Count > 0 ? new HashSet<string>(module.Resources.Count, StringComparer.Ordinal) : null;
         Collect(module.Op, registry, dead, referenced);
 
         foreach (var op in dead)
