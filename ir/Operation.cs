@@ -52,6 +52,8 @@ public sealed class Operation
     internal List<NamedAttr> AttributeList => _attributes;
     public IReadOnlyList<OpResult> Results => _results;
     public IReadOnlyList<Region> Regions => (IReadOnlyList<Region>?)_regions ?? [];
+    /// <summary>How many regions the operation has (no call through an interface: walks after every pass ask it of every op).</summary>
+    public int RegionCount => _regions?.Count ?? 0;
     public IEnumerable<Value> Operands => _operands.Select(o => o.Value);
     public int OperandCount => _operands.Count;
     public Value GetOperand(int i) => _operands[i].Value;

@@ -195,7 +195,7 @@ public sealed class PatternRewriter
     /// <summary>Erases <paramref name="op"/> and, recursively, its operands' producers when nothing reads them and they are removable.</summary>
     public bool EraseIfDead(Operation op)
     {
-        if (op.Parent is null || !op.IsUnused || op.Results.Count == 0 || op.Regions.Count > 0 || !Registry.IsRemovableWhenUnused(op)) return false;
+        if (op.Parent is null || !op.IsUnused || op.Results.Count == 0 || op.RegionCount > 0 || !Registry.IsRemovableWhenUnused(op)) return false;
         EraseOp(op);
         return true;
     }
@@ -260,7 +260,7 @@ public sealed class PatternRewriter
     {
         if (!op.IsUnused) throw new InvalidOperationException($"cannot erase {op.Name} at {op.Location}: its results are still used");
         Listener?.OperationErased(op);
-        if (op.Regions.Count == 0) ReleaseBlobKeysOf(op);
+        if (op.RegionCount == 0) ReleaseBlobKeysOf(op);
         else
             foreach (var inner in op.Walk()) ReleaseBlobKeysOf(inner);
         _createdInRewrite.Remove(op);

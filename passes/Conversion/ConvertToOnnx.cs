@@ -66,7 +66,7 @@ public abstract class ConvertToOnnx : Pass
                         into.Add(op);
                         any = true;
                     }
-                    if (op.Regions.Count > 0 && Collect(op, prefix, into))
+                    if (op.RegionCount > 0 && Collect(op, prefix, into))
                     {
                         if (into is null) return true;
                         any = true;

@@ -125,7 +125,7 @@ public static class GreedyPatternRewriteDriver
                     {
                         var op = ops[i];
                         if (op.Name != FuncOp.OpName && (!withPatternsOnly || HasPatterns(op))) into.Add(op);
-                        if (op.Regions.Count > 0) CollectOperations(op, into, withPatternsOnly);
+                        if (op.RegionCount > 0) CollectOperations(op, into, withPatternsOnly);
                     }
                 }
             }
@@ -178,7 +178,7 @@ public static class GreedyPatternRewriteDriver
 
         public void OperationInserted(Operation op)
         {
-            if (op.Regions.Count == 0) Push(op);
+            if (op.RegionCount == 0) Push(op);
             else
                 foreach (var inner in op.Walk()) Push(inner);
         }
