@@ -40,6 +40,9 @@ public sealed class PatternRewriter
     /// <summary>A line for <c>--debug</c>: what a rewrite did.</summary>
     public void Log(string message) => LogSink?.Invoke(message);
 
+    /// <summary>Whether <see cref="Log"/> goes anywhere: a pattern builds a costly line (names of what it folded) only then.</summary>
+    public bool IsLogging => LogSink is not null;
+
     /// <summary>Counts something a rewrite did beyond the pattern's own success (e.g. "constants sliced").</summary>
     public void Count(string what, long by = 1) => StatisticSink?.Invoke(what, by);
 

@@ -63,7 +63,8 @@ public static class GreedyPatternRewriteDriver
             foreach (var (root, list) in byRoot) _byRoot[root] = list;
             _rewriter = new PatternRewriter(module, context.Dialects, this)
             {
-                LogSink = context.Log,
+                // No sink without --debug: patterns then skip building their lines.
+                LogSink = context.Debug is null ? null : context.Log,
                 StatisticSink = (what, by) => context.Count(what, by),
             };
         }
