@@ -164,9 +164,10 @@ public static class AttrResources
 {
     /// <summary>
     /// Adds the resource keys <paramref name="attr"/> points at (inside arrays and dictionaries too) to
-    /// <paramref name="keys"/>; allocates nothing (asked for every attribute of every op after every pass).
+    /// <paramref name="keys"/>; allocates nothing (asked for every attribute of every op after every pass). A
+    /// <see cref="HashSet{T}"/>, not an <see cref="ISet{T}"/>: no call through an interface per key.
     /// </summary>
-    public static void AddResourceKeysTo(this Attr attr, ISet<string> keys)
+    public static void AddResourceKeysTo(this Attr attr, HashSet<string> keys)
     {
         switch (attr)
         {

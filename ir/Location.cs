@@ -16,16 +16,22 @@ public abstract record Location
     /// </summary>
     public static Location Fuse(IEnumerable<Location> locations, Attr? metadata)
     {
-        var parts = new List<Location>();
+        // Every rewrite that absorbs an op fuses locations: no array per location and no enumerator per fused one.
+        var parts = new List<Location>(locations.TryGetNonEnumeratedCount(out int count) ? count + 1 : 4);
         foreach (var loc in locations)
         {
-            IEnumerable<Location> items = loc is FusedLoc f && Equals(f.Metadata, metadata) ? f.Locations : [loc];
-            foreach (var item in items)
-                if (item is not UnknownLoc && !parts.Contains(item)) parts.Add(item);
+            if (loc is FusedLoc f && Equals(f.Metadata, metadata))
+                for (int i = 0; i < f.Locations.Count; i++) AddPart(parts, f.Locations[i]);
+            else AddPart(parts, loc);
         }
         if (parts.Count == 0) return metadata is null ? Unknown : new FusedLoc(ValueList.Of(Unknown), metadata);
         if (parts.Count == 1 && metadata is null) return parts[0];
         return new FusedLoc(parts.ToValueList(), metadata);
+    }
+
+    private static void AddPart(List<Location> parts, Location item)
+    {
+        if (item is not UnknownLoc && !parts.Contains(item)) parts.Add(item);
     }
 
     /// <summary>The first name this location carries, if any (what an exporter uses as a node name).</summary>

@@ -7,7 +7,7 @@ public sealed class MirModule
 
     public MirModule(Operation op, ResourceTable resources)
     {
-        if (op.Name != ModuleOpName || op.Regions.Count != 1 || op.Regions[0].Blocks.Count != 1)
+        if (op.Name != ModuleOpName || op.RegionCount != 1 || op.Regions[0].Blocks.Count != 1)
             throw new ArgumentException("a module is a builtin.module operation with one region of one block");
         Op = op;
         Resources = resources;
@@ -79,7 +79,8 @@ public sealed class MirModule
     /// <summary>Every resource key a <c>dense_resource</c> anywhere in the module points at.</summary>
     public HashSet<string> ReferencedResourceKeys()
     {
-        var used = new HashSet<string>(StringComparer.Ordinal);
+        // Sized for every blob at once: most are referenced, and growing the set rehashes every key at each doubling.
+        var used = new HashSet<string>(Resources.Count, StringComparer.Ordinal);
         AddResourceKeys(Op, used);
         return used;
     }
@@ -88,7 +89,7 @@ public sealed class MirModule
     private static void AddResourceKeys(Operation op, HashSet<string> keys)
     {
         for (int i = 0; i < op.AttributeCount; i++) op.Attributes[i].Value.AddResourceKeysTo(keys);
-        for (int r = 0; r < op.Regions.Count; r++)
+        for (int r = 0; r < op.RegionCount; r++)
         {
             var blocks = op.Regions[r].Blocks;
             for (int b = 0; b < blocks.Count; b++)

@@ -8,7 +8,8 @@ public sealed class Operation
 {
     private readonly List<OpOperand> _operands = new();
     private readonly List<OpResult> _results = new();
-    private readonly List<Region> _regions = new();
+    // Most operations have no regions: the list is made by the first AddRegion (one list fewer per operation).
+    private List<Region>? _regions;
     // Sorted by name (ordinal), as MLIR prints them. An op has a few attributes: a sorted list found by binary search
     // costs one array, where a tree costs a node per attribute and an allocating enumerator per walk.
     private readonly List<NamedAttr> _attributes = new();
@@ -47,10 +48,12 @@ public sealed class Operation
     // The lists themselves, for the verifier's walk after every pass: no interface call per element.
     internal List<OpOperand> OperandList => _operands;
     internal List<OpResult> ResultList => _results;
-    internal List<Region> RegionList => _regions;
+    internal List<Region>? RegionList => _regions;
     internal List<NamedAttr> AttributeList => _attributes;
     public IReadOnlyList<OpResult> Results => _results;
-    public IReadOnlyList<Region> Regions => _regions;
+    public IReadOnlyList<Region> Regions => (IReadOnlyList<Region>?)_regions ?? [];
+    /// <summary>How many regions the operation has (no call through an interface: walks after every pass ask it of every op).</summary>
+    public int RegionCount => _regions?.Count ?? 0;
     public IEnumerable<Value> Operands => _operands.Select(o => o.Value);
     public int OperandCount => _operands.Count;
     public Value GetOperand(int i) => _operands[i].Value;
@@ -84,7 +87,7 @@ public sealed class Operation
     public Region AddRegion()
     {
         var r = new Region(this);
-        _regions.Add(r);
+        (_regions ??= new()).Add(r);
         return r;
     }
 
@@ -155,6 +158,7 @@ public sealed class Operation
     {
         foreach (var o in _operands) o.Drop();
         _operands.Clear();
+        if (_regions is null) return;
         foreach (var region in _regions)
             foreach (var block in region.Blocks)
                 foreach (var op in block.Operations) op.DropAllReferences();
@@ -164,12 +168,13 @@ public sealed class Operation
     public IEnumerable<Operation> Walk()
     {
         yield return this;
+        if (_regions is null) yield break;
         foreach (var region in _regions)
             foreach (var block in region.Blocks)
                 foreach (var op in block.Operations.ToArray())
                 {
                     // Most operations have no regions: yielded directly, without an iterator of their own.
-                    if (op._regions.Count == 0)
+                    if (op._regions is not { Count: > 0 })
                     {
                         yield return op;
                         continue;

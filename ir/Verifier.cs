@@ -41,12 +41,13 @@ public static class Verifier
     {
         bool isFunction = parent.Name == FuncOp.OpName;
         var regions = parent.RegionList;
+        if (regions is null) return;
         for (int r = 0; r < regions.Count; r++)
         {
             var region = regions[r];
             // A function's body sees nothing from outside; other regions see their parent's values.
-            var scope = isFunction ? new HashSet<Value>() : new HashSet<Value>(visible);
             var blocks = region.BlockList;
+            var scope = isFunction ? new HashSet<Value>(ValueCount(blocks)) : new HashSet<Value>(visible);
             for (int b = 0; b < blocks.Count; b++)
             {
                 var block = blocks[b];
@@ -63,13 +64,22 @@ public static class Verifier
                     if (op != last && IsTerminator(op, dialects))
                         errors.Add((op, "must be the last operation in the parent block (as mlir-opt requires)"));
                     CheckOperation(op, module, scope, errors);
-                    if (op.RegionList.Count > 0) CheckRegionOps(op, module, dialects, scope, errors);
+                    if (op.RegionList is { Count: > 0 }) CheckRegionOps(op, module, dialects, scope, errors);
                     var results = op.ResultList;
                     for (int k = 0; k < results.Count; k++) scope.Add(results[k]);
                 }
             }
             if (isFunction && blocks.Count > 0) CheckFunction(new FuncOp(parent), errors);
         }
+    }
+
+    // An upper bound of the values a function body defines (its arguments and one result per operation, most
+    // have one), so its scope set is sized once instead of growing through a rehash at every doubling.
+    private static int ValueCount(List<Block> blocks)
+    {
+        int count = 0;
+        for (int b = 0; b < blocks.Count; b++) count += blocks[b].ArgumentList.Count + blocks[b].OperationList.Count;
+        return count;
     }
 
     // func.return is the core's own terminator; any other op is one only if its registered definition says so.

@@ -68,7 +68,7 @@ public sealed class DialectRegistry
         return null;
     }
 
-    private bool RegionsAreRemovable(Operation op) => op.Regions.Count == 0 || FirstEffectInRegions(op) is null;
+    private bool RegionsAreRemovable(Operation op) => op.RegionCount == 0 || FirstEffectInRegions(op) is null;
 
     public bool IsPure(Operation op) => TraitsOf(op).IsPure();
 }

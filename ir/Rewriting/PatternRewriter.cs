@@ -40,6 +40,9 @@ public sealed class PatternRewriter
     /// <summary>A line for <c>--debug</c>: what a rewrite did.</summary>
     public void Log(string message) => LogSink?.Invoke(message);
 
+    /// <summary>Whether <see cref="Log"/> goes anywhere: a pattern builds a costly line (names of what it folded) only then.</summary>
+    public bool IsLogging => LogSink is not null;
+
     /// <summary>Counts something a rewrite did beyond the pattern's own success (e.g. "constants sliced").</summary>
     public void Count(string what, long by = 1) => StatisticSink?.Invoke(what, by);
 
@@ -195,7 +198,7 @@ public sealed class PatternRewriter
     /// <summary>Erases <paramref name="op"/> and, recursively, its operands' producers when nothing reads them and they are removable.</summary>
     public bool EraseIfDead(Operation op)
     {
-        if (op.Parent is null || !op.IsUnused || op.Results.Count == 0 || op.Regions.Count > 0 || !Registry.IsRemovableWhenUnused(op)) return false;
+        if (op.Parent is null || !op.IsUnused || op.Results.Count == 0 || op.RegionCount > 0 || !Registry.IsRemovableWhenUnused(op)) return false;
         EraseOp(op);
         return true;
     }
@@ -260,7 +263,7 @@ public sealed class PatternRewriter
     {
         if (!op.IsUnused) throw new InvalidOperationException($"cannot erase {op.Name} at {op.Location}: its results are still used");
         Listener?.OperationErased(op);
-        if (op.Regions.Count == 0) ReleaseBlobKeysOf(op);
+        if (op.RegionCount == 0) ReleaseBlobKeysOf(op);
         else
             foreach (var inner in op.Walk()) ReleaseBlobKeysOf(inner);
         _createdInRewrite.Remove(op);

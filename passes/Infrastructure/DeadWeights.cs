@@ -15,7 +15,7 @@ public static class DeadWeights
         var registry = context.Dialects;
         var dead = new List<Operation>();
         // Only the keys of live ops count: a constant reads nothing, so erasing one leaves nothing else dead.
-        var referenced = module.Resources.Count > 0 ? new HashSet<string>(StringComparer.Ordinal) : null;
+        var referenced = module.Resources.Count > 0 ? new HashSet<string>(module.Resources.Count, StringComparer.Ordinal) : null;
         Collect(module.Op, registry, dead, referenced);
 
         foreach (var op in dead)
@@ -44,7 +44,7 @@ public static class DeadWeights
     /// <summary>Adds the unused removable constants under <paramref name="parent"/> to <paramref name="dead"/> and the keys the others point at to <paramref name="referenced"/>.</summary>
     private static void Collect(Operation parent, DialectRegistry registry, List<Operation> dead, HashSet<string>? referenced)
     {
-        if (parent.OperandCount == 0 && parent.Regions.Count == 0 && parent.Results.Count > 0 && parent.IsUnused
+        if (parent.OperandCount == 0 && parent.RegionCount == 0 && parent.Results.Count > 0 && parent.IsUnused
             && registry.Has(parent, OpTraits.ConstantLike) && registry.IsRemovableWhenUnused(parent))
         {
             dead.Add(parent);

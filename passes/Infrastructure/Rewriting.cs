@@ -63,7 +63,8 @@ public static class GreedyPatternRewriteDriver
             foreach (var (root, list) in byRoot) _byRoot[root] = list;
             _rewriter = new PatternRewriter(module, context.Dialects, this)
             {
-                LogSink = context.Log,
+                // No sink without --debug: patterns then skip building their lines.
+                LogSink = context.Debug is null ? null : context.Log,
                 StatisticSink = (what, by) => context.Count(what, by),
             };
         }
@@ -125,7 +126,7 @@ public static class GreedyPatternRewriteDriver
                     {
                         var op = ops[i];
                         if (op.Name != FuncOp.OpName && (!withPatternsOnly || HasPatterns(op))) into.Add(op);
-                        if (op.Regions.Count > 0) CollectOperations(op, into, withPatternsOnly);
+                        if (op.RegionCount > 0) CollectOperations(op, into, withPatternsOnly);
                     }
                 }
             }
@@ -178,7 +179,7 @@ public static class GreedyPatternRewriteDriver
 
         public void OperationInserted(Operation op)
         {
-            if (op.Regions.Count == 0) Push(op);
+            if (op.RegionCount == 0) Push(op);
             else
                 foreach (var inner in op.Walk()) Push(inner);
         }

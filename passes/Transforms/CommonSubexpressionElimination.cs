@@ -52,7 +52,7 @@ public sealed class CommonSubexpressionElimination : Pass
                 }
                 scope.Add(key, op);
             }
-            if (op.Regions.Count == 0) continue;
+            if (op.RegionCount == 0) continue;
             foreach (var region in op.Regions)
                 foreach (var inner in region.Blocks)
                     Walk(inner, scope.Nested(), dialects, ref merged);
@@ -61,7 +61,7 @@ public sealed class CommonSubexpressionElimination : Pass
 
     /// <summary>Whether two instances of <paramref name="op"/> with equal operands and attributes may be merged.</summary>
     public static bool IsCandidate(Operation op, DialectRegistry dialects) =>
-        op.Results.Count > 0 && op.Regions.Count == 0 && dialects.IsPure(op) && !dialects.Has(op, OpTraits.ConstantLike);
+        op.Results.Count > 0 && op.RegionCount == 0 && dialects.IsPure(op) && !dialects.Has(op, OpTraits.ConstantLike);
 
     /// <summary>What makes two operations compute the same: name, operands, attributes, result types.</summary>
     private sealed class Key : IEquatable<Key>

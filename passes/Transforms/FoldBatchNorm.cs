@@ -138,11 +138,12 @@ public sealed class FoldBatchNorm : Pass
                 rewriter.Count("layers duplicated");
             }
 
-            var names = string.Join(", ", consumers.Select(FloatData.NameOf));
+            // Named before the fold erases them; only for --debug.
+            var names = rewriter.IsLogging ? string.Join(", ", consumers.Select(FloatData.NameOf)) : null;
             LayerFolding.Fold(layer, affine, consumers, rewriter);
             // The driver counts this BN; the identical ones folded with it count too.
             if (consumers.Count > 1) rewriter.Count("folded", consumers.Count - 1);
-            rewriter.Log($"folded {names} into {producer.Name} {layer.Name}{(copy ? " (a copy of it)" : "")}");
+            if (names is not null) rewriter.Log($"folded {names} into {producer.Name} {layer.Name}{(copy ? " (a copy of it)" : "")}");
             return true;
         }
 
@@ -192,7 +193,7 @@ public sealed class FoldBatchNorm : Pass
                     if (conv.OperandCount > 2) conv.SetOperand(2, newBias);
                     else conv.AddOperand(newBias);
                 }, absorbs: bn);
-                rewriter.Log($"folded {bnName} into the {conv.Name} {plan.Conv.Name} after it");
+                if (rewriter.IsLogging) rewriter.Log($"folded {bnName} into the {conv.Name} {plan.Conv.Name} after it");
             }
             return true;
         }

@@ -102,7 +102,7 @@ public sealed class FuseConvAddMul : Pass
             var name = FloatData.NameOf(op);
             var opName = op.Name;
             LayerFolding.Fold(layer, affine, [op], rewriter);
-            rewriter.Log($"folded {opName} {name} into {producer.Name} {layer.Name}");
+            if (rewriter.IsLogging) rewriter.Log($"folded {opName} {name} into {producer.Name} {layer.Name}");
             return true;
         }
     }

@@ -40,7 +40,7 @@ public sealed class SortByExecutionOrder : Pass
         for (int i = 0; i < ops.Count; i++)
         {
             var op = ops[i];
-            if (op.Regions.Count == 0)
+            if (op.RegionCount == 0)
                 for (int k = 0; k < op.OperandCount; k++) AddEdge(op.GetOperand(k), i);
             else
                 foreach (var nested in op.Walk())

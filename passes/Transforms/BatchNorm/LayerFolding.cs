@@ -147,7 +147,8 @@ internal static class LayerFolding
         if (affine.Channels != layer.Channels) throw new ArgumentException($"{affine.Channels} channels for a layer with {layer.Channels}");
         var module = rewriter.Module;
         var op = layer.Op;
-        var absorbed = consumers.Select(c => c.Location).ToArray();
+        var absorbed = new Location[consumers.Count];
+        for (int i = 0; i < absorbed.Length; i++) absorbed[i] = consumers[i].Location;
         // A copy of a layer that stays (its output has other readers) is named after what it absorbed first, so
         // the two do not share a name (ONNX node names are unique), and has no result names of its own.
         bool copy = OtherUser(layer, consumers) is not null;
@@ -158,8 +159,9 @@ internal static class LayerFolding
         int m = layer.Channels;
 
         // Weight (kept as it is when nothing scales it: a pure shift only changes the bias).
-        var operands = op.Operands.ToList();
-        if (s.Any(v => v != 1))
+        var operands = new List<Value>(op.OperandCount + 1);
+        for (int i = 0; i < op.OperandCount; i++) operands.Add(op.GetOperand(i));
+        if (ScalesAnything(s))
         {
             var weightOp = Constants.DefiningConstant(op.GetOperand(layer.WeightIndex))!;
             var weightLoc = Location.Fuse([weightOp.Location, .. absorbed], null);
@@ -168,7 +170,10 @@ internal static class LayerFolding
         }
 
         var names = rewriter.Registry.ResultNames;
-        var attrs = op.Attributes.Where(a => !copy || names is null || !names.IsResultNames(a.Name)).ToDictionary(a => a.Name, a => a.Value);
+        // The fused op sorts its attributes by name, so their order here does not matter.
+        var attrs = new List<NamedAttr>(op.AttributeCount + 1);
+        for (int i = 0; i < op.AttributeCount; i++)
+            if (!copy || names is null || !names.IsResultNames(op.Attributes[i].Name)) attrs.Add(op.Attributes[i]);
         var resultType = consumers[0].Result.Type;
 
         // Bias.
@@ -196,12 +201,12 @@ internal static class LayerFolding
                             c1[i * m + n] = layer.Beta * c0[i * cols + (cols == 1 ? 0 : n)] * s[n] + t[n];
                     var type = new TensorType(layer.BiasType.Element, cs.Count == 2 ? [rows, m] : [m]);
                     biasValue = CreateBias(rewriter, op, biasIndex, type, c1, absorbed, layer.Name);
-                    attrs["beta"] = FloatAttr.F32(1);
+                    SetAttr(attrs, "beta", FloatAttr.F32(1));
                 }
                 else if (affine.HasShift)
                 {
                     biasValue = CreateBias(rewriter, op, biasIndex, new TensorType(layer.WeightType.Element, [m]), t, absorbed, layer.Name);
-                    attrs["beta"] = FloatAttr.F32(1);
+                    SetAttr(attrs, "beta", FloatAttr.F32(1));
                 }
                 break;
         }
@@ -212,23 +217,40 @@ internal static class LayerFolding
         }
 
         Operation fused;
-        var namedAttrs = attrs.Select(kv => new NamedAttr(kv.Key, kv.Value)).ToList();
         if (layer.Kind == LayerKind.MatMul && affine.HasShift)
         {
             // MatMul has no bias: the shift becomes an Add after it, shaped to broadcast along the channel axis. The
             // MatMul absorbs the scale (and keeps the layer's name), the Add is the absorbed op's shift (and takes its place).
-            var matmul = rewriter.Create(op.Name, operands, [op.Result.Type], namedAttrs, copy ? location : Location.Fuse([op.Location, .. absorbed], null));
+            var matmul = rewriter.Create(op.Name, operands, [op.Result.Type], attrs, copy ? location : Location.Fuse([op.Location, .. absorbed], null));
             var shiftType = new TensorType(layer.WeightType.Element, layer.FeatureAxis == layer.OutputRank - 1 ? [m] : [m, 1]);
             var shift = CreateBias(rewriter, op, -1, shiftType, t, absorbed, layer.Name);
             fused = rewriter.Create("onnx.Add", [matmul.Result, shift], [resultType]);
         }
         else
         {
-            fused = rewriter.Create(op.Name, operands, [resultType], namedAttrs, location);
+            fused = rewriter.Create(op.Name, operands, [resultType], attrs, location);
         }
 
         foreach (var consumer in consumers) rewriter.ReplaceOp(consumer, fused);
         return fused;
+    }
+
+    private static bool ScalesAnything(double[] s)
+    {
+        foreach (var v in s)
+            if (v != 1) return true;
+        return false;
+    }
+
+    private static void SetAttr(List<NamedAttr> attrs, string name, Attr value)
+    {
+        for (int i = 0; i < attrs.Count; i++)
+            if (attrs[i].Name == name)
+            {
+                attrs[i] = new NamedAttr(name, value);
+                return;
+            }
+        attrs.Add(new NamedAttr(name, value));
     }
 
     private static Value CreateBias(PatternRewriter rewriter, Operation op, int index, TensorType type, double[] values,
