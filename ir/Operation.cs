@@ -164,6 +164,30 @@ public sealed class Operation
                 foreach (var op in block.Operations) op.DropAllReferences();
     }
 
+    /// <summary>
+    /// Adds the operations nested in this one that <paramref name="include"/> takes to <paramref name="into"/>, outermost
+    /// first as <see cref="Walk"/> yields them (this one left out); an excluded operation's own nested ones are still
+    /// visited. A loop by index for the passes that look at every op: no iterator, no copy of a block.
+    /// </summary>
+    public void AddNested(List<Operation> into, Func<Operation, bool> include)
+    {
+        if (_regions is null) return;
+        for (int r = 0; r < _regions.Count; r++)
+        {
+            var blocks = _regions[r].Blocks;
+            for (int b = 0; b < blocks.Count; b++)
+            {
+                var ops = blocks[b].Operations;
+                for (int i = 0; i < ops.Count; i++)
+                {
+                    var op = ops[i];
+                    if (include(op)) into.Add(op);
+                    op.AddNested(into, include);
+                }
+            }
+        }
+    }
+
     /// <summary>This operation and every operation nested in its regions, outermost first.</summary>
     public IEnumerable<Operation> Walk()
     {

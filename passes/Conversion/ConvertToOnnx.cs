@@ -30,51 +30,17 @@ public abstract class ConvertToOnnx : Pass
     protected virtual void BeforeLowering(MirModule module, PassContext context) { }
 
     /// <summary>True when the module has ops of <paramref name="prefix"/>: writing it as ONNX needs the pass first.</summary>
-    protected static bool Has(MirModule module, string prefix) => Collect(module.Op, prefix, null);
+    protected static bool Has(MirModule module, string prefix) => SourceOps(module, prefix).Count > 0;
 
     private bool IsSource(Operation op) => op.Name.StartsWith(Prefix, StringComparison.Ordinal);
 
     /// <summary>The operations named <paramref name="prefix"/>* in the module, in program order (as <see cref="MirModule.AllOperations"/> lists them).</summary>
     private static List<Operation> SourceOps(MirModule module, string prefix)
     {
+        // Runs on every lowering and on every write of a module as ONNX: one loop by index, no iterators.
         var found = new List<Operation>();
-        Collect(module.Op, prefix, found);
+        module.Op.AddNested(found, op => op.Name.StartsWith(prefix, StringComparison.Ordinal));
         return found;
-    }
-
-    /// <summary>
-    /// Adds the operations under <paramref name="parent"/> named <paramref name="prefix"/>*, outermost first, to
-    /// <paramref name="into"/>; with none, stops at the first. Returns whether there is one. A loop by index: this
-    /// runs on every lowering (and on every write of a module as ONNX), and Walk's iterators copy every block.
-    /// </summary>
-    private static bool Collect(Operation parent, string prefix, List<Operation>? into)
-    {
-        bool any = false;
-        var regions = parent.Regions;
-        for (int r = 0; r < regions.Count; r++)
-        {
-            var blocks = regions[r].Blocks;
-            for (int b = 0; b < blocks.Count; b++)
-            {
-                var ops = blocks[b].Operations;
-                for (int i = 0; i < ops.Count; i++)
-                {
-                    var op = ops[i];
-                    if (op.Name.StartsWith(prefix, StringComparison.Ordinal))
-                    {
-                        if (into is null) return true;
-                        into.Add(op);
-                        any = true;
-                    }
-                    if (op.RegionCount > 0 && Collect(op, prefix, into))
-                    {
-                        if (into is null) return true;
-                        any = true;
-                    }
-                }
-            }
-        }
-        return any;
     }
 
     public override void Run(MirModule module, PassContext context)

@@ -72,7 +72,7 @@ public static class GreedyPatternRewriteDriver
         public long Run(string name, long? maxRewrites)
         {
             var seed = new List<Operation>();
-            CollectOperations(_module.Op, seed, withPatternsOnly: true);
+            _module.Op.AddNested(seed, op => op.Name != FuncOp.OpName && HasPatterns(op));
             long limit = maxRewrites ?? Math.Max(1000, (long)seed.Count * RewritesPerOperation);
             for (int i = seed.Count - 1; i >= 0; i--) Push(seed[i]);
 
@@ -95,7 +95,7 @@ public static class GreedyPatternRewriteDriver
             if (_failures.Count > 0)
             {
                 var remaining = new List<Operation>();
-                CollectOperations(_module.Op, remaining, withPatternsOnly: false);
+                _module.Op.AddNested(remaining, op => op.Name != FuncOp.OpName);
                 foreach (var op in remaining)
                     if (_failures.TryGetValue(op, out var failure)) _context.Skip(failure.Target, failure.Reason);
             }
@@ -107,29 +107,6 @@ public static class GreedyPatternRewriteDriver
                 _context.Count("blob bytes freed", released.Bytes);
             }
             return rewrites;
-        }
-
-        /// <summary>
-        /// Adds the operations nested in <paramref name="parent"/>, outermost first, as <see cref="MirModule.AllOperations"/>
-        /// lists them (functions left out), into one list: no iterator per operation.
-        /// </summary>
-        private void CollectOperations(Operation parent, List<Operation> into, bool withPatternsOnly)
-        {
-            var regions = parent.Regions;
-            for (int r = 0; r < regions.Count; r++)
-            {
-                var blocks = regions[r].Blocks;
-                for (int b = 0; b < blocks.Count; b++)
-                {
-                    var ops = blocks[b].Operations;
-                    for (int i = 0; i < ops.Count; i++)
-                    {
-                        var op = ops[i];
-                        if (op.Name != FuncOp.OpName && (!withPatternsOnly || HasPatterns(op))) into.Add(op);
-                        if (op.RegionCount > 0) CollectOperations(op, into, withPatternsOnly);
-                    }
-                }
-            }
         }
 
         private bool TryPatterns(Operation op)

@@ -84,19 +84,7 @@ public sealed class CaffeWeightsReadTests
             b.WriteFloat(v);
         }
         b.Flush();
-        var layer = Structure().Layer[0];
-        var layerBytes = new MemoryStream();
-        var l = new CodedOutputStream(layerBytes);
-        layer.WriteTo(l);
-        l.WriteTag(LayerParameter.BlobsFieldNumber, WireFormat.WireType.LengthDelimited);
-        l.WriteBytes(ByteString.CopyFrom(blob.ToArray()));
-        l.Flush();
-        var net = new MemoryStream();
-        var n = new CodedOutputStream(net);
-        n.WriteTag(NetParameter.LayerFieldNumber, WireFormat.WireType.LengthDelimited);
-        n.WriteBytes(ByteString.CopyFrom(layerBytes.ToArray()));
-        n.Flush();
-        return net.ToArray();
+        return LayerWithBlob(Structure().Layer[0], blob.ToArray());
     }
 
     /// <summary>The blob bytes of the import through the walk equal those of the full NetParameter read of the same file.</summary>
