@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using Mopt.Ir;
@@ -17,8 +18,9 @@ internal static class CaffeAttributes
     /// <summary>The fields of <paramref name="bytes"/> (a <paramref name="descriptor"/> message) in the order they first appear.</summary>
     public static List<(FieldDescriptor Field, Attr Value)> Fields(ReadOnlySpan<byte> bytes, MessageDescriptor descriptor, out byte[]? unknown)
     {
-        // A message has a handful of fields: a list searched in order is cheaper than a dictionary by number.
-        var order = new List<(FieldDescriptor Field, List<Attr> Values)>();
+        // A message has a handful of fields: a list searched in order is cheaper than a dictionary by number. A
+        // singular field keeps its last value in place; only a repeated one needs a list of its values.
+        var order = new List<FieldValues>();
         List<byte>? unknownBytes = null;
         var input = new WireReader(bytes);
         while (!input.AtEnd)
@@ -34,18 +36,18 @@ internal static class CaffeAttributes
                 (unknownBytes ??= []).AddRange(bytes[start..input.Position]);
                 continue;
             }
-            List<Attr>? list = null;
-            foreach (var (f, values) in order)
-                if (f.FieldNumber == number) { list = values; break; }
-            if (list is null) order.Add((field, list = []));
-            if (!field.IsRepeated) list.Clear();
+            int index = order.Count;
+            for (int i = 0; i < order.Count; i++)
+                if (order[i].Field.FieldNumber == number) { index = i; break; }
+            if (index == order.Count) order.Add(new FieldValues(field));
+            ref var entry = ref CollectionsMarshal.AsSpan(order)[index];
             if (wire == WireFormat.WireType.LengthDelimited && IsScalar(field.FieldType))
             {
                 // packed repeated scalars
                 var packed = new WireReader(input.LengthDelimited());
-                while (!packed.AtEnd) list.Add(Scalar(ref packed, field));
+                while (!packed.AtEnd) entry.Add(Scalar(ref packed, field));
             }
-            else list.Add(field.FieldType switch
+            else entry.Add(field.FieldType switch
             {
                 FieldType.Message or FieldType.Group when wire == WireFormat.WireType.LengthDelimited => Message(input.LengthDelimited(), field.MessageType),
                 _ when wire == ExpectedWire(field.FieldType) => Scalar(ref input, field),
@@ -54,8 +56,22 @@ internal static class CaffeAttributes
         }
         unknown = unknownBytes?.ToArray();
         var result = new List<(FieldDescriptor, Attr)>(order.Count);
-        foreach (var (f, values) in order) result.Add((f, f.IsRepeated ? ArrayAttr.Of(values) : values[^1]));
+        foreach (var entry in order) result.Add((entry.Field, entry.Field.IsRepeated ? ArrayAttr.Of(entry.Values ?? []) : entry.Last!));
         return result;
+    }
+
+    /// <summary>A field's values as read so far: a singular field's last one, or all of a repeated field's.</summary>
+    private struct FieldValues(FieldDescriptor field)
+    {
+        public readonly FieldDescriptor Field = field;
+        public Attr? Last;
+        public List<Attr>? Values;
+
+        public void Add(Attr value)
+        {
+            if (Field.IsRepeated) (Values ??= []).Add(value);
+            else Last = value;
+        }
     }
 
     /// <summary>A nested message as a dictionary of its set fields.</summary>

@@ -174,7 +174,9 @@ public sealed class CaffeImporter
             var attrs = LayerAttrs(layer);
             attrs.Add(new NamedAttr(MoDialect.OutputsAttr, ArrayAttr.OfStrings(layer.Top)));
             if (blobs.Count > 0) attrs.Add(new NamedAttr(CaffeDialect.BlobsAttr, IntegerAttr.I64(blobs.Count)));
-            var op = builder.Create(CaffeDialect.Name + "." + layer.Type, operands, Enumerable.Repeat<MirType>(Unknown, layer.Top.Count).ToArray(), attrs, location);
+            var resultTypes = new MirType[layer.Top.Count];
+            Array.Fill(resultTypes, Unknown);
+            var op = builder.Create(CaffeDialect.Name + "." + layer.Type, operands, resultTypes, attrs, location);
             for (int i = 0; i < layer.Top.Count; i++)
             {
                 current[layer.Top[i]] = op.Results[i];
