@@ -21,8 +21,15 @@ public sealed class Operation
         // Sized once when the counts are known (most operations have one result and a few operands).
         if (operands.TryGetNonEnumeratedCount(out int operandCount) && operandCount > 0) _operands.Capacity = operandCount;
         if (resultTypes.TryGetNonEnumeratedCount(out int resultCount) && resultCount > 0) _results.Capacity = resultCount;
-        foreach (var v in operands) _operands.Add(new OpOperand(this, _operands.Count, v));
-        foreach (var t in resultTypes) _results.Add(new OpResult(this, _results.Count, t));
+        // Lists (what callers pass almost always) by index: foreach over the interface allocates an enumerator per op.
+        if (operands is IReadOnlyList<Value> operandList)
+            for (int i = 0; i < operandList.Count; i++) _operands.Add(new OpOperand(this, i, operandList[i]));
+        else
+            foreach (var v in operands) _operands.Add(new OpOperand(this, _operands.Count, v));
+        if (resultTypes is IReadOnlyList<MirType> typeList)
+            for (int i = 0; i < typeList.Count; i++) _results.Add(new OpResult(this, i, typeList[i]));
+        else
+            foreach (var t in resultTypes) _results.Add(new OpResult(this, _results.Count, t));
         if (attributes is not null)
         {
             if (attributes.TryGetNonEnumeratedCount(out int attributeCount) && attributeCount > 0) _attributes.Capacity = attributeCount;

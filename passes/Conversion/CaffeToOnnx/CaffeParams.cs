@@ -23,10 +23,19 @@ internal static class CaffeParams
     {
         null => [],
         IntegerAttr i => [i.Value],
-        ArrayAttr a => a.Elements.Select(e => e is IntegerAttr v ? v.Value : throw OpLowering.Blocked($"'{name}' holds {e}, not integers")).ToArray(),
+        ArrayAttr a => IntElements(a, name),
         DenseArrayAttr d when !d.Type.IsFloat => d.Ints.ToArray(),
         var other => throw OpLowering.Blocked($"'{name}' is {other}, not integers"),
     };
+
+    // A loop, not Select/ToArray: read for every conv and pool layer's kernel, stride and pad.
+    private static long[] IntElements(ArrayAttr a, string name)
+    {
+        var values = new long[a.Elements.Count];
+        for (int k = 0; k < values.Length; k++)
+            values[k] = a.Elements[k] is IntegerAttr v ? v.Value : throw OpLowering.Blocked($"'{name}' holds {a.Elements[k]}, not integers");
+        return values;
+    }
 
     public static float Float(OpLowering l, string name, float defaultValue) => l.Op.GetAttr(name) switch
     {
@@ -88,11 +97,18 @@ internal static class CaffeParams
         var values = Ints(l, name);
         return values.Length switch
         {
-            0 when defaultValue is { } d => Enumerable.Repeat(d, axes).ToArray(),
+            0 when defaultValue is { } d => Filled(d, axes),
             0 => throw OpLowering.Blocked($"it has no {name}"),
-            1 => Enumerable.Repeat(values[0], axes).ToArray(),
+            1 => Filled(values[0], axes),
             _ when values.Length == axes => values,
             _ => throw OpLowering.Blocked($"{name} has {values.Length} values for {axes} spatial axes"),
         };
+    }
+
+    private static long[] Filled(long value, int count)
+    {
+        var values = new long[count];
+        Array.Fill(values, value);
+        return values;
     }
 }
