@@ -42,9 +42,9 @@ public sealed class CaffeBenchOptions
         {
             switch (arg)
             {
-                case "--runs": o.Runs = Positive(arg, value()); break;
-                case "--warmup": o.Warmup = Positive(arg, value()); break;
-                case "--rounds": o.LatencyRounds = Positive(arg, value()); break;
+                case "--runs": o.Runs = BenchOptions.Positive(arg, value()); break;
+                case "--warmup": o.Warmup = BenchOptions.Positive(arg, value()); break;
+                case "--rounds": o.LatencyRounds = BenchOptions.Positive(arg, value()); break;
                 case "--only": o.Only.Add(value()); break;
                 case "--models": o.Models = value(); break;
                 case "--dir": o.Dir = value(); break;
@@ -59,7 +59,4 @@ public sealed class CaffeBenchOptions
         });
         return o;
     }
-
-    private static int Positive(string arg, string text) =>
-        int.TryParse(text, out int n) && n > 0 ? n : throw new BenchException($"{arg} needs a positive number");
 }

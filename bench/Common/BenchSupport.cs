@@ -146,6 +146,11 @@ public sealed class ToolOptions
 
 public static class BenchOptions
 {
+    /// <summary>The value of option <paramref name="arg"/> as a positive integer, else an error naming the option.</summary>
+    public static int Positive(string arg, string text) =>
+        int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) && n > 0
+            ? n : throw new BenchException($"{arg} needs a positive number");
+
     /// <summary>Calls <paramref name="handle"/> per option, with its value read from <c>--k=v</c> or the next argument.</summary>
     public static void ForEach(string[] args, Action<string, Func<string>> handle)
     {

@@ -67,8 +67,7 @@ public sealed class Options
         var o = new Options();
         BenchOptions.ForEach(args, (arg, Value) =>
         {
-            int Positive() => int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0
-                ? n : throw new BenchException($"{arg} needs a positive number");
+            int Positive() => BenchOptions.Positive(arg, Value());
             switch (arg)
             {
                 case "-h" or "--help": Console.WriteLine(Usage); Environment.Exit(0); break;

@@ -74,8 +74,7 @@ public sealed class Options
         var o = new Options();
         BenchOptions.ForEach(args, (arg, Value) =>
         {
-            int Positive() => int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0
-                ? n : throw new BenchException($"{arg} needs a positive number");
+            int Positive() => BenchOptions.Positive(arg, Value());
             List<string> List() => Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
             switch (arg)
             {

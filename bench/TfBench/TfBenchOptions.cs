@@ -39,12 +39,8 @@ public sealed class TfBenchOptions
         {
             switch (arg)
             {
-                case "--runs":
-                    o.Runs = int.TryParse(value(), out int n) && n > 0 ? n : throw new BenchException("--runs needs a positive number");
-                    break;
-                case "--warmup":
-                    o.Warmup = int.TryParse(value(), out int w) && w > 0 ? w : throw new BenchException("--warmup needs a positive number");
-                    break;
+                case "--runs": o.Runs = BenchOptions.Positive(arg, value()); break;
+                case "--warmup": o.Warmup = BenchOptions.Positive(arg, value()); break;
                 case "--only": o.Only.Add(value()); break;
                 case "--models": o.Models = value(); break;
                 case "--dir": o.Dir = value(); break;
