@@ -9,13 +9,11 @@ public static class AtomicFile
     public static void Write(string path, Action<Stream> write)
     {
         var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full)!;
-        if (!Directory.Exists(dir)) throw new MirException($"cannot write '{path}': folder '{dir}' does not exist");
-        var temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
+        var temp = TempPath(full);
         bool moved = false;
         try
         {
-            using (var stream = new TempFileStream(temp))
+            using (var stream = CreateTemp(path, temp))
                 write(stream);
             File.Move(temp, full, overwrite: true);
             moved = true;
@@ -45,13 +43,11 @@ public static class AtomicFile
             foreach (var (path, write) in files)
             {
                 var full = Path.GetFullPath(path);
-                var dir = Path.GetDirectoryName(full)!;
-                if (!Directory.Exists(dir)) throw new MirException($"cannot write '{path}': folder '{dir}' does not exist");
-                var temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
-                temps.Add((temp, full, path));
+                var temp = TempPath(full);
                 try
                 {
-                    using var stream = new TempFileStream(temp);
+                    using var stream = CreateTemp(path, temp);
+                    temps.Add((temp, full, path));
                     write(stream);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new MirException($"cannot write '{path}': {e.Message}"); }
@@ -69,6 +65,22 @@ public static class AtomicFile
             if (!moved)
                 foreach (var (temp, _, _) in temps)
                     if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
+    private static string TempPath(string full) =>
+        Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
+
+    /// <summary>
+    /// Creates the temporary file. Whether its folder exists is asked only when that fails (to say so): asking first
+    /// cost a system call on every write.
+    /// </summary>
+    private static TempFileStream CreateTemp(string path, string temp)
+    {
+        try { return new TempFileStream(temp); }
+        catch (IOException) when (Path.GetDirectoryName(temp) is { } dir && !Directory.Exists(dir))
+        {
+            throw new MirException($"cannot write '{path}': folder '{dir}' does not exist");
         }
     }
 

@@ -58,12 +58,16 @@ public sealed class OnnxExporter
     private readonly List<AttributeProto> _nodeAttributes = new();
     // One TypeProto per distinct type (a message may sit in several parents: it is only written, never changed).
     private readonly Dictionary<MirType, TypeProto?> _typeProtos = new();
+    // The main graph's value_info, kept as names and types: written straight to the wire (OnnxModelMessage) with each
+    // distinct type encoded once, or made into ValueInfoProtos for ToModel.
+    private readonly List<(string Name, MirType Type)> _mainValueInfos = new();
+    private readonly Dictionary<MirType, ByteString> _typeBytes = new();
     private int _nextNodeName;
 
     private OnnxExporter(MirModule module) => _module = module;
 
     /// <summary>The model, with every initializer's data inline.</summary>
-    public static ModelProto ToModel(MirModule module) => new OnnxExporter(module).Build();
+    public static ModelProto ToModel(MirModule module) => new OnnxExporter(module).BuildWhole();
 
     /// <summary>
     /// The model, and the ONNX tensor name each value was written under (subgraph values included): what a caller
@@ -72,7 +76,7 @@ public sealed class OnnxExporter
     public static ModelProto ToModel(MirModule module, out IReadOnlyDictionary<Value, string> names)
     {
         var exporter = new OnnxExporter(module);
-        var model = exporter.Build();
+        var model = exporter.BuildWhole();
         names = exporter._names.Where(kv => kv.Value.Length > 0).ToDictionary(kv => kv.Key, kv => kv.Value);
         return model;
     }
@@ -82,7 +86,7 @@ public sealed class OnnxExporter
     {
         options ??= OnnxExportOptions.Default;
         var exporter = new OnnxExporter(module);
-        var model = exporter.Build();
+        var model = exporter.Build(out var graph);
         long total = 0;
         foreach (var t in exporter._initializers) total += t.RawData.Length;
         bool external = options.ExternalData switch
@@ -94,14 +98,15 @@ public sealed class OnnxExporter
         if (!external && total > options.AutoExternalAbove)
             throw new MirException($"cannot write '{finalPath}': its {total} bytes of weights do not fit one protobuf file (2 GiB); allow external data");
         if (external) exporter.MoveToExternalData(finalPath, options);
+        var message = new OnnxModelMessage(model, graph, exporter.MainValueInfoBytes());
         if (output is IBufferWriter<byte> buffered)
         {
             // Straight into the stream's buffer (AtomicFile's): no buffer of protobuf's own to fill and copy out.
-            model.WriteTo(buffered);
+            message.WriteTo(buffered);
             return;
         }
         var coded = new CodedOutputStream(output, leaveOpen: true);
-        model.WriteTo(coded);
+        coded.WriteRawMessage(message);
         coded.Flush();
     }
 
@@ -146,7 +151,32 @@ public sealed class OnnxExporter
 
     // ------------------------------------------------------------------ model
 
-    private ModelProto Build()
+    /// <summary>The whole ModelProto, its graph's value_info included.</summary>
+    private ModelProto BuildWhole()
+    {
+        var model = Build(out var graph);
+        foreach (var (name, type) in _mainValueInfos) graph.ValueInfo.Add(new ValueInfoProto { Name = name, Type = TypeProtoOf(type) });
+        model.Graph = graph;
+        return model;
+    }
+
+    /// <summary>The main graph's value_info as (name, the type's encoded TypeProto).</summary>
+    private List<(string Name, ByteString Type)> MainValueInfoBytes()
+    {
+        var infos = new List<(string, ByteString)>(_mainValueInfos.Count);
+        foreach (var (name, type) in _mainValueInfos)
+        {
+            if (!_typeBytes.TryGetValue(type, out var bytes)) _typeBytes[type] = bytes = TypeProtoOf(type)!.ToByteString();
+            infos.Add((name, bytes));
+        }
+        return infos;
+    }
+
+    /// <summary>
+    /// The model without its graph, and the graph without its value_info (<see cref="_mainValueInfos"/>): the two are
+    /// put together by <see cref="BuildWhole"/>, or written together by <see cref="OnnxModelMessage"/>.
+    /// </summary>
+    private ModelProto Build(out GraphProto graph)
     {
         var functions = _module.Functions.ToList();
         if (functions.Count == 0) throw new MirException("cannot write ONNX: the module has no function");
@@ -158,12 +188,11 @@ public sealed class OnnxExporter
 
         var m = _module.Op;
         var model = new ModelProto();
-        var graph = ExportMain(func);
+        graph = ExportMain(func);
         graph.Name = _module.Name ?? "main";
         if (m.GetString("onnx.graph_doc_string") is { } gdoc) graph.DocString = gdoc;
         AddProps(graph.MetadataProps, m.GetAttr("onnx.graph_metadata_props"));
         foreach (var bytes in BytesList(m, "onnx.quantization_annotation")) graph.QuantizationAnnotation.Add(TensorAnnotation.Parser.ParseFrom(bytes.Span));
-        model.Graph = graph;
 
         // Opsets: the imported ones, the default domain at onnx.opset, and any domain an op uses.
         long? opset = m.GetInt("onnx.opset");
@@ -282,7 +311,7 @@ public sealed class OnnxExporter
         }
         var ret = func.Return ?? throw new MirException($"cannot write ONNX: @{func.Name} does not end with a return");
         var identities = ClaimOutputs(ret, i => func.ResultName(i) ?? $"output_{i}", func.Body, g, i => func.ResultAttrs(i));
-        ExportOps(func.Body, g);
+        ExportOps(func.Body, g, _mainValueInfos);
         AddIdentities(identities, g);
         if (_module.Op.GetAttr("onnx.initializers_as_inputs") is not null)
             foreach (var t in g.Initializer)
@@ -365,12 +394,13 @@ public sealed class OnnxExporter
             : throw new MirException($"cannot write ONNX: a region of '{owner.Name}'{Where(owner)} does not end with mo.yield");
         var names = StringList(yield.GetAttr("mo.names"));
         var identities = ClaimOutputs(yield, i => names is not null && i < names.Count && names[i].Length > 0 ? names[i] : $"{graphName}_output_{i}", block, g, null);
-        ExportOps(block, g);
+        ExportOps(block, g, null);
         AddIdentities(identities, g);
         return g;
     }
 
-    private void ExportOps(Block block, GraphProto g)
+    /// <param name="valueInfos">Where the value_info of the results goes (the main graph's), or null: into <paramref name="g"/>.</param>
+    private void ExportOps(Block block, GraphProto g, List<(string Name, MirType Type)>? valueInfos)
     {
         foreach (var op in block.Operations)
         {
@@ -390,7 +420,10 @@ public sealed class OnnxExporter
             g.Node.Add(ExportNode(op));
             foreach (var r in op.Results)
                 if (r.Type is TensorType { IsRanked: true } && _names[r] is { Length: > 0 } name && TypeProtoOf(r.Type) is { } tp && !IsGraphOutput(g, name))
-                    g.ValueInfo.Add(new ValueInfoProto { Name = name, Type = tp });
+                {
+                    if (valueInfos is not null) valueInfos.Add((name, r.Type));
+                    else g.ValueInfo.Add(new ValueInfoProto { Name = name, Type = tp });
+                }
         }
     }
 
