@@ -36,9 +36,51 @@ public sealed record CaffeNet(NetParameter Structure, IReadOnlyList<IReadOnlyLis
             foreach (var b in blobs)
             {
                 cos.WriteTag(LayerParameter.BlobsFieldNumber, WireFormat.WireType.LengthDelimited);
-                cos.WriteMessage(b);
+                cos.WriteLength(b.CalculateSize());
+                WriteBlob(cos, output, b);
             }
         }
         cos.Flush();
     }
+
+    /// <summary>
+    /// A blob's fields in number order, as its generated code writes them, except that data larger than the coded
+    /// stream's buffer goes to <paramref name="output"/> as it is: protobuf copied it through its 4 KB buffer into the
+    /// file's (AtomicFile's writes a span of 64 KB or more straight to the file).
+    /// </summary>
+    private static void WriteBlob(CodedOutputStream cos, Stream output, WeightsBlob blob)
+    {
+        if (blob.HasNum || blob.HasChannels || blob.HasHeight || blob.HasWidth)
+        {
+            cos.WriteRawMessage(blob); // the legacy 4-D shape: not what CaffeExporter makes
+            return;
+        }
+        WriteBytes(cos, output, WeightsBlob.DataFieldNumber, blob.Data);
+        if (blob.Shape is not null)
+        {
+            cos.WriteTag(WeightsBlob.ShapeFieldNumber, WireFormat.WireType.LengthDelimited);
+            cos.WriteMessage(blob.Shape);
+        }
+        WriteBytes(cos, output, WeightsBlob.DoubleDataFieldNumber, blob.DoubleData);
+    }
+
+    private static void WriteBytes(CodedOutputStream cos, Stream output, int field, IReadOnlyList<ByteString> values)
+    {
+        for (int i = 0; i < values.Count; i++) // by index: an enumerator through the interface is an object per blob
+        {
+            var value = values[i];
+            cos.WriteTag(field, WireFormat.WireType.LengthDelimited);
+            if (value.Length < CodedStreamBuffer)
+            {
+                cos.WriteBytes(value);
+                continue;
+            }
+            cos.WriteLength(value.Length);
+            cos.Flush();
+            output.Write(value.Span);
+        }
+    }
+
+    /// <summary>The buffer of a <see cref="CodedOutputStream"/> made on a stream (protobuf's default).</summary>
+    private const int CodedStreamBuffer = 4096;
 }
