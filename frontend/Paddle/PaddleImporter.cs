@@ -94,7 +94,8 @@ public sealed class PaddleImporter
         var what = $"{_name}: op {index} ({op.Type}{(MainOutput(op) is { } o ? $" -> '{o}'" : "")})";
         var operands = new List<Value>();
         var inputSlots = new List<NamedAttr>(op.Inputs.Count);
-        foreach (var slot in op.Inputs)
+        // Slots in name order, as Paddle itself writes them (a std::map): the dictionary below lists them in that order too.
+        foreach (var slot in BySlot(op.Inputs, what))
         {
             foreach (var argument in slot.Arguments)
             {
@@ -104,7 +105,7 @@ public sealed class PaddleImporter
         }
         var outputSlots = new List<NamedAttr>(op.Outputs.Count);
         var outputNames = new List<string>();
-        foreach (var slot in op.Outputs)
+        foreach (var slot in BySlot(op.Outputs, what))
         {
             if (slot.Parameter == XShapeSlot) continue;
             outputNames.AddRange(slot.Arguments);
@@ -136,6 +137,14 @@ public sealed class PaddleImporter
         foreach (var slot in op.Outputs)
             if (slot.Parameter is "Out" or "Output" or "Y" && slot.Arguments.Count > 0) return slot.Arguments[0];
         return op.Outputs.Where(s => s.Parameter != XShapeSlot).SelectMany(s => s.Arguments).FirstOrDefault();
+    }
+
+    private static List<OpDesc.Types.Var> BySlot(IEnumerable<OpDesc.Types.Var> slots, string what)
+    {
+        var sorted = slots.OrderBy(s => s.Parameter, StringComparer.Ordinal).ToList();
+        for (int i = 1; i < sorted.Count; i++)
+            if (sorted[i].Parameter == sorted[i - 1].Parameter) throw new MirException($"{what}: slot {sorted[i].Parameter} is listed twice");
+        return sorted;
     }
 
     /// <summary>The one argument of slot <paramref name="slot"/> (a feed's Out, a fetch's X).</summary>
