@@ -56,7 +56,7 @@ public sealed class PaddleImporter
         var func = _module.AddFunction("main", inputs.Select(i => (MirType)TypeOf(i)).ToList(), []);
         for (int i = 0; i < inputs.Count; i++)
         {
-            func.SetArgAttrs(i, DictionaryAttr.From([new NamedAttr(MoDialect.NameAttr, new StringAttr(inputs[i]))]));
+            func.SetArgAttrs(i, DictionaryAttr.From([new NamedAttr(MoDialect.NameAttr, new StringAttr(inputs[i])), .. FeedFetchAttrs(feeds[i], "paddle.feed")]));
             _current[inputs[i]] = func.Arguments[i];
         }
 
@@ -84,7 +84,7 @@ public sealed class PaddleImporter
         builder.Return(results);
         func.UpdateType();
         for (int i = 0; i < fetches.Count; i++)
-            func.SetResultAttrs(i, DictionaryAttr.From([new NamedAttr(MoDialect.NameAttr, new StringAttr(Single(fetches[i], fetches[i].Inputs, "X")))]));
+            func.SetResultAttrs(i, DictionaryAttr.From([new NamedAttr(MoDialect.NameAttr, new StringAttr(Single(fetches[i], fetches[i].Inputs, "X"))), .. FeedFetchAttrs(fetches[i], "paddle.fetch")]));
         Verifier.Verify(_module, _name);
         return _module;
     }
@@ -105,16 +105,19 @@ public sealed class PaddleImporter
         }
         var outputSlots = new List<NamedAttr>(op.Outputs.Count);
         var outputNames = new List<string>();
+        var withoutLod = new List<string>();
         foreach (var slot in BySlot(op.Outputs, what))
         {
             if (slot.Parameter == XShapeSlot) continue;
             outputNames.AddRange(slot.Arguments);
             outputSlots.Add(new NamedAttr(slot.Parameter, new IntegerAttr(slot.Arguments.Count, ElementType.I32)));
+            if (slot.Arguments.Count > 0 && slot.Arguments.All(WithoutLodLevel)) withoutLod.Add(slot.Parameter);
         }
         var attrs = PaddleAttributes.Of(op, what);
         attrs.Add(new NamedAttr(PaddleDialect.InputsAttr, new DictionaryAttr(inputSlots.ToValueList())));
         attrs.Add(new NamedAttr(PaddleDialect.OutputsAttr, new DictionaryAttr(outputSlots.ToValueList())));
         attrs.Add(new NamedAttr(MoDialect.OutputsAttr, ArrayAttr.OfStrings(outputNames)));
+        if (withoutLod.Count > 0) attrs.Add(new NamedAttr(PaddleDialect.OutputsWithoutLodAttr, ArrayAttr.OfStrings(withoutLod)));
         if (op.HasIsTarget) attrs.Add(new NamedAttr("paddle.is_target", op.IsTarget ? BoolAttr.True : BoolAttr.False));
         var location = MainOutput(op) is { } main ? Location.Named(main) : null;
         var created = builder.Create(PaddleDialect.Name + "." + op.Type, operands, outputNames.Select(n => (MirType)TypeOf(n)).ToList(), attrs, location);
@@ -123,6 +126,10 @@ public sealed class PaddleImporter
 
     /// <summary>The value var <paramref name="name"/> holds now: what the last op that wrote it made, a feed, or its parameter.</summary>
     private Value? Read(string name) => _current.TryGetValue(name, out var v) ? v : _parameters.GetValueOrDefault(name);
+
+    /// <summary>An activation var whose LoD level Paddle never set (its op's InferShape shares no LoD to it, as batch_norm's SavedMean).</summary>
+    private bool WithoutLodLevel(string var) =>
+        _vars.TryGetValue(var, out var desc) && !desc.Persistable && desc.Type?.LodTensor is { HasLodLevel: false };
 
     private TensorType TypeOf(string var)
     {
@@ -153,6 +160,14 @@ public sealed class PaddleImporter
         var args = slots.Where(s => s.Parameter == slot).SelectMany(s => s.Arguments).ToList();
         if (args.Count != 1) throw new MirException($"{_name}: {op.Type} (col {Col(op)}) has {args.Count} '{slot}' arguments; Paddle writes one");
         return args[0];
+    }
+
+    /// <summary>A feed or fetch op's attributes other than col (op_role, op_device, ...), kept for the writer: none when it has none.</summary>
+    private List<NamedAttr> FeedFetchAttrs(OpDesc op, string name)
+    {
+        var attrs = PaddleAttributes.Of(op, $"{_name}: {op.Type} (col {Col(op)})");
+        attrs.RemoveAll(a => a.Name == "col");
+        return attrs.Count == 0 ? [] : [new NamedAttr(name, DictionaryAttr.From(attrs))];
     }
 
     private static long Col(OpDesc op) => op.Attrs.FirstOrDefault(a => a.Name == "col") is { } col ? col.I : -1;

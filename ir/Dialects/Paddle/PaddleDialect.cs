@@ -20,6 +20,12 @@ public static class PaddleDialect
     /// <summary>The op's output slots and how many results each has, in result order.</summary>
     public const string OutputsAttr = "paddle.outputs";
 
+    /// <summary>
+    /// Output slots whose vars the program declares without a LoD level (Paddle sets it only where an op's InferShape
+    /// shares the input's LoD: batch_norm's SavedMean has none, its Y has 0); kept so the writer declares them the same.
+    /// </summary>
+    public const string OutputsWithoutLodAttr = "paddle.outputs_without_lod";
+
     /// <summary>The operators mopt lowers (issue 14's set) and their spellings in other Paddle versions.</summary>
     private static readonly string[] Pure =
     [
