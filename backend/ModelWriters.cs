@@ -1,5 +1,6 @@
 using Mopt.Backend.Caffe;
 using Mopt.Backend.Onnx;
+using Mopt.Backend.Paddle;
 using Mopt.Backend.Tf;
 using Mopt.Ir;
 using Mopt.Ir.Printing;
@@ -29,7 +30,7 @@ public static class ModelWriters
 {
     public static IModelWriter For(string path, PrintOptions printOptions)
     {
-        IModelWriter[] all = [new MirTextWriter(printOptions), new OnnxModelWriter(), new TfModelWriter(), new CaffeModelWriter()];
+        IModelWriter[] all = [new MirTextWriter(printOptions), new OnnxModelWriter(), new TfModelWriter(), new CaffeModelWriter(), new PaddleModelWriter()];
         return all.FirstOrDefault(w => w.CanWrite(path))
             ?? throw new MirException($"'{path}': unknown output format (mopt writes {string.Join(", ", all.Select(w => w.Format))}; chosen by extension)");
     }

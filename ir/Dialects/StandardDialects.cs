@@ -2,6 +2,7 @@ using Mopt.Dialects.Caffe;
 using Mopt.Dialects.Func;
 using Mopt.Dialects.Mo;
 using Mopt.Dialects.Onnx;
+using Mopt.Dialects.Paddle;
 using Mopt.Dialects.Tf;
 using Mopt.Ir;
 
@@ -14,5 +15,5 @@ namespace Mopt.Dialects;
 public static class StandardDialects
 {
     public static DialectRegistry Registry { get; } =
-        new([FuncDialect.Builtin, FuncDialect.Func, MoDialect.Dialect, OnnxDialect.Dialect, TfDialect.Dialect, CaffeDialect.Dialect], MoResultNames.Instance);
+        new([FuncDialect.Builtin, FuncDialect.Func, MoDialect.Dialect, OnnxDialect.Dialect, TfDialect.Dialect, CaffeDialect.Dialect, PaddleDialect.Dialect], MoResultNames.Instance);
 }

@@ -12,5 +12,6 @@ public static class OnnxLowerings
         if (have.Any(p => p is ConvertAllToOnnx)) yield break; // --pipeline=deploy lowers every dialect itself
         if (ConvertTfToOnnx.Needed(module) && !have.Any(p => p is ConvertTfToOnnx)) yield return new ConvertTfToOnnx();
         if (ConvertCaffeToOnnx.Needed(module) && !have.Any(p => p is ConvertCaffeToOnnx)) yield return new ConvertCaffeToOnnx();
+        if (ConvertPaddleToOnnx.Needed(module) && !have.Any(p => p is ConvertPaddleToOnnx)) yield return new ConvertPaddleToOnnx();
     }
 }

@@ -27,6 +27,7 @@ public static class PassRegistry
         () => new Quantization.QuantizeWeights(),
         () => new Conversion.ConvertTfToOnnx(),
         () => new Conversion.ConvertCaffeToOnnx(),
+        () => new Conversion.ConvertPaddleToOnnx(),
         () => new Conversion.ConvertAllToOnnx(),
         () => new Caffe.MergeBatchNorm(),
         () => new OptimizeTransposes(),

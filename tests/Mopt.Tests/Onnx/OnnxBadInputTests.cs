@@ -202,18 +202,18 @@ public sealed class OnnxBadInputTests
         File.WriteAllText(mir, """
             module {
               func.func @main(%x: tensor<2xf32> {mo.name = "x"}) -> (tensor<2xf32> {mo.name = "y"}) {
-                %0 = "paddle.relu"(%x) : (tensor<2xf32>) -> tensor<2xf32> loc("relu")
+                %0 = "mxnet.Activation"(%x) : (tensor<2xf32>) -> tensor<2xf32> loc("relu")
                 return %0 : tensor<2xf32>
               }
             }
             """);
-        Assert.Contains("cannot write ONNX: 'paddle.relu' at \"relu\" has no ONNX form", Fails(tmp, mir));
-        // tf.* and caffe.* are lowered on the way (--convert-tf-to-onnx, --convert-caffe-to-onnx); an op with no lowering is named.
+        Assert.Contains("cannot write ONNX: 'mxnet.Activation' at \"relu\" has no ONNX form", Fails(tmp, mir));
+        // tf.*, caffe.* and paddle.* are lowered on the way (--convert-tf-to-onnx, ...); an op with no lowering is named.
         var tf = tmp.File("tf.mir");
-        File.WriteAllText(tf, File.ReadAllText(mir).Replace("paddle.relu", "tf.FFT", StringComparison.Ordinal));
+        File.WriteAllText(tf, File.ReadAllText(mir).Replace("mxnet.Activation", "tf.FFT", StringComparison.Ordinal));
         Assert.Contains("cannot lower to ONNX: node 'relu' (FFT): no ONNX lowering for this op type", Fails(tmp, tf));
         var caffe = tmp.File("caffe2.mir");
-        File.WriteAllText(caffe, File.ReadAllText(mir).Replace("paddle.relu", "caffe.SPP", StringComparison.Ordinal));
+        File.WriteAllText(caffe, File.ReadAllText(mir).Replace("mxnet.Activation", "caffe.SPP", StringComparison.Ordinal));
         Assert.Contains("cannot lower to ONNX: node 'relu' (SPP): no ONNX lowering for this op type", Fails(tmp, caffe));
     }
 }
