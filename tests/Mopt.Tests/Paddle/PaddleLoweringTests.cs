@@ -95,7 +95,7 @@ public sealed class PaddleLoweringTests
     // ------------------------------------------------------------------ conv2d
 
     /// <summary>A direct NCHW convolution with explicit pads [top, bottom, left, right].</summary>
-    private static float[] DirectConv(float[] x, int c, int h, int wd, float[] f, int o, int k, int s, int d, int[] pads, int groups, out int oh, out int ow)
+    internal static float[] DirectConv(float[] x, int c, int h, int wd, float[] f, int o, int k, int s, int d, int[] pads, int groups, out int oh, out int ow)
     {
         oh = (h + pads[0] + pads[1] - (d * (k - 1) + 1)) / s + 1;
         ow = (wd + pads[2] + pads[3] - (d * (k - 1) + 1)) / s + 1;

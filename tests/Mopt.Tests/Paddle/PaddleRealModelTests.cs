@@ -145,28 +145,13 @@ public sealed class PaddleRealModelTests
         {
             var (s, xv) = x;
             var (fs, fv) = f;
-            long n = s[0], c = s[1], h = s[2], w = s[3], o = fs[0], k = fs[2];
-            int ph = paddings[0], pw = paddings.Length == 2 ? paddings[1] : paddings[2];
-            long oh = (h + 2 * ph - k) / stride + 1, ow = (w + 2 * pw - k) / stride + 1, cg = c / groups, og = o / groups;
-            var y = new float[n * o * oh * ow];
-            for (long b = 0; b < n; b++)
-                for (long oc = 0; oc < o; oc++)
-                    for (long i = 0; i < oh; i++)
-                        for (long j = 0; j < ow; j++)
-                        {
-                            double acc = 0;
-                            long g = oc / og;
-                            for (long ic = 0; ic < cg; ic++)
-                                for (long a = 0; a < k; a++)
-                                    for (long e = 0; e < k; e++)
-                                    {
-                                        long yy = i * stride - ph + a, xx = j * stride - pw + e;
-                                        if (yy < 0 || yy >= h || xx < 0 || xx >= w) continue;
-                                        acc += xv[((b * c + g * cg + ic) * h + yy) * w + xx] * fv[((oc * cg + ic) * k + a) * k + e];
-                                    }
-                            y[((b * o + oc) * oh + i) * ow + j] = (float)acc;
-                        }
-            return ([n, o, oh, ow], y);
+            int n = (int)s[0], c = (int)s[1], h = (int)s[2], w = (int)s[3], o = (int)fs[0], k = (int)fs[2];
+            int[] pads = paddings.Length == 2 ? [paddings[0], paddings[0], paddings[1], paddings[1]] : paddings;
+            var y = new List<float>();
+            int oh = 0, ow = 0;
+            for (int b = 0; b < n; b++)
+                y.AddRange(PaddleLoweringTests.DirectConv(xv[(b * c * h * w)..((b + 1) * c * h * w)], c, h, w, fv, o, k, stride, 1, pads, groups, out oh, out ow));
+            return ([n, o, oh, ow], y.ToArray());
         }
     }
 }
