@@ -42,9 +42,13 @@ public sealed class FoldBatchNorm : Pass
 
     public override void Run(MirModule module, PassContext context)
     {
-        if (!module.AllOperations().Any(IsBatchNorm)) return;
+        if (!module.AllOperations().Any(IsBatchNorm))
+        {
+            context.MarkAllPreserved();
+            return;
+        }
         context.Count("folded", 0);
-        GreedyPatternRewriteDriver.Apply(module, [new FoldIntoLayer(_duplicateShared.Value)], context, Name);
+        if (GreedyPatternRewriteDriver.Apply(module, [new FoldIntoLayer(_duplicateShared.Value)], context, Name) == 0) context.MarkAllPreserved();
     }
 
     private static bool IsBatchNorm(Operation op) => op.Name == BatchNormParams.OpName;
