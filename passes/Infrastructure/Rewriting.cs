@@ -187,9 +187,10 @@ public static class GreedyPatternRewriteDriver
         public void OperationReplaced(Operation op, IReadOnlyList<Value> replacement)
         {
             _changes++;
-            foreach (var result in op.Results)
+            var results = op.Results;
+            for (int r = 0; r < results.Count; r++)
             {
-                var uses = result.Uses;
+                var uses = results[r].Uses;
                 for (int i = 0; i < uses.Count; i++) Push(uses[i].Owner);
             }
         }
