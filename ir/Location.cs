@@ -38,10 +38,18 @@ public abstract record Location
     public string? FirstName => this switch
     {
         NameLoc n => n.Name,
-        FusedLoc f => f.Locations.Select(l => l.FirstName).FirstOrDefault(n => n is not null),
+        FusedLoc f => FirstNameOf(f.Locations),
         CallSiteLoc c => c.Callee.FirstName,
         _ => null,
     };
+
+    // Asked of every fused location a writer names a node after and every skip reason: a loop, no iterators.
+    private static string? FirstNameOf(ValueList<Location> locations)
+    {
+        for (int i = 0; i < locations.Count; i++)
+            if (locations[i].FirstName is { } name) return name;
+        return null;
+    }
 }
 
 public sealed record UnknownLoc : Location;

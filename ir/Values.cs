@@ -20,7 +20,13 @@ public abstract class Value
     public void ReplaceAllUsesWith(Value replacement)
     {
         if (ReferenceEquals(replacement, this)) return;
-        foreach (var use in _uses.ToArray()) use.Set(replacement);
+        // Each Set takes its use out of this list: walk a snapshot, from a pool (rewrites replace values all the time).
+        int count = _uses.Count;
+        var snapshot = System.Buffers.ArrayPool<OpOperand>.Shared.Rent(count);
+        _uses.CopyTo(snapshot);
+        for (int i = 0; i < count; i++) snapshot[i].Set(replacement);
+        Array.Clear(snapshot, 0, count);
+        System.Buffers.ArrayPool<OpOperand>.Shared.Return(snapshot);
     }
 
     internal void AddUse(OpOperand use) => _uses.Add(use);

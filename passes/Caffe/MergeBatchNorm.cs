@@ -208,7 +208,8 @@ public sealed class MergeBatchNorm : Pass
     private static double[]? Vector(Value v, long length, MirModule module)
     {
         if (Float(v, module) is not { } t || t.ElementCount != length) return null;
-        var floats = t.ToFloats();
+        // float32 blobs (all of Caffe's) are read in place; others go through float as Caffe's reader takes them.
+        var floats = t.Type.Element == ElementType.F32 ? FloatData.Floats(t) : t.ToFloats();
         var values = new double[floats.Length];
         for (int i = 0; i < floats.Length; i++) values[i] = floats[i];
         return values;

@@ -46,7 +46,11 @@ public abstract class ConvertToOnnx : Pass
     public override void Run(MirModule module, PassContext context)
     {
         var found = SourceOps(module, Prefix);
-        if (found.Count == 0) return;
+        if (found.Count == 0)
+        {
+            context.MarkAllPreserved();
+            return;
+        }
         var unknown = found.Where(op => !Table.ContainsKey(op.OpType)).ToList();
         if (unknown.Count > 0)
             throw Failure(unknown.Select(op => $"{NodeText(op)}: no ONNX lowering for this op type"));

@@ -10,7 +10,8 @@ namespace Mopt.Passes;
 /// </summary>
 public static class DeadWeights
 {
-    public static void Erase(MirModule module, PassContext context)
+    /// <summary>Erases the unused constants and unreferenced blobs; returns whether there were any.</summary>
+    public static bool Erase(MirModule module, PassContext context)
     {
         var registry = context.Dialects;
         var dead = new List<Operation>();
@@ -24,7 +25,7 @@ public static class DeadWeights
             op.Erase();
         }
         if (dead.Count > 0) context.Count("dead constants erased", dead.Count);
-        if (referenced is null) return;
+        if (referenced is null) return dead.Count > 0;
 
         long blobs = 0, bytes = 0;
         HashSet<string>? unreferenced = null;
@@ -35,10 +36,11 @@ public static class DeadWeights
             blobs++;
             bytes += blob.Data.Length;
         }
-        if (unreferenced is null) return;
+        if (unreferenced is null) return dead.Count > 0;
         module.Resources.RemoveAll(unreferenced); // in one sweep: one by one, each removal shifts the rest of the table
         context.Count("blobs removed", blobs);
         context.Count("blob bytes freed", bytes);
+        return true;
     }
 
     /// <summary>Adds the unused removable constants under <paramref name="parent"/> to <paramref name="dead"/> and the keys the others point at to <paramref name="referenced"/>.</summary>

@@ -77,6 +77,19 @@ public sealed class PassContext
         StatisticsWanted = statisticsWanted || debug is not null;
     }
 
+    /// <summary>
+    /// Whether the pass said it left the module exactly as it found it (<see cref="MarkAllPreserved"/>). Off unless the
+    /// pass says so: a pass that does not is treated as having changed the module.
+    /// </summary>
+    public bool PreservedAll { get; private set; }
+
+    /// <summary>
+    /// Says the pass changed nothing (MLIR's <c>markAllAnalysesPreserved</c>): the pass manager then neither verifies
+    /// the module again nor sweeps it for dead weights, since it is the module the last check passed. Call it only
+    /// when nothing at all was changed (the greedy driver's passes: when no pattern applied).
+    /// </summary>
+    public void MarkAllPreserved() => PreservedAll = true;
+
     /// <summary>The dialects whose op definitions (traits, interfaces) the pass asks; mopt's standard ones unless given.</summary>
     public DialectRegistry Dialects { get; }
 

@@ -3,8 +3,11 @@ using Mopt.Ir;
 
 namespace Mopt.Passes;
 
-/// <summary>What one pass run did and how long it took.</summary>
-public sealed record PassRun(Pass Pass, TimeSpan Elapsed, TimeSpan VerifyElapsed, PassContext Context);
+/// <summary>
+/// What one pass run did and how long it took; <paramref name="Verified"/> says whether the module was verified after
+/// it (not when verify-each is off, nor after a pass that changed nothing).
+/// </summary>
+public sealed record PassRun(Pass Pass, TimeSpan Elapsed, TimeSpan VerifyElapsed, PassContext Context, bool Verified = false);
 
 /// <summary>Runs passes in order, verifying the IR after each, with hooks to print or dump it around them.</summary>
 public sealed class PassManager
@@ -40,16 +43,27 @@ public sealed class PassManager
     public List<PassRun> Run(MirModule module)
     {
         var runs = new List<PassRun>();
+        // A pass that changed nothing leaves the module as the last dead-weight sweep and verification left it: it
+        // needs neither again (as mlir-opt skips verifying after a pass that preserved everything). The input has had
+        // neither here, so the first pass always gets both.
+        bool swept = false, verified = false;
         foreach (var pass in Passes)
         {
             BeforePass?.Invoke(pass, module);
             Debug?.WriteLine($"[{pass.Name}] running {pass.Describe()}");
             var context = new PassContext(Debug, Notes, NotesIsTerminal, DeferFiles ? PendingFiles.Add : null, CollectStatistics, Dialects, Services);
             var clock = Stopwatch.StartNew();
+            bool changed;
             try
             {
                 pass.Run(module, context);
-                DeadWeights.Erase(module, context); // no pass leaves unused weights behind
+                changed = !context.PreservedAll;
+                if (changed || !swept)
+                {
+                    // no pass leaves unused weights behind
+                    if (DeadWeights.Erase(module, context)) changed = true;
+                    swept = true;
+                }
             }
             catch (MirException) { throw; }
             catch (Exception e) when (e is InvalidOperationException or ArgumentException or NotSupportedException or InvalidDataException)
@@ -59,10 +73,16 @@ public sealed class PassManager
             }
             var elapsed = clock.Elapsed;
             clock.Restart();
-            if (VerifyEach) Verifier.Verify(module, $"the IR is broken after pass '{pass.Name}'");
+            if (changed) verified = false;
+            bool verifiedNow = VerifyEach && !verified;
+            if (verifiedNow)
+            {
+                Verifier.Verify(module, $"the IR is broken after pass '{pass.Name}'");
+                verified = true;
+            }
             var verifyElapsed = clock.Elapsed;
             Debug?.WriteLine($"[{pass.Name}] {context.Summarize()}");
-            runs.Add(new PassRun(pass, elapsed, verifyElapsed, context));
+            runs.Add(new PassRun(pass, elapsed, verifyElapsed, context, verifiedNow));
             AfterPass?.Invoke(pass, module);
         }
         return runs;

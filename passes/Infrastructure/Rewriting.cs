@@ -19,7 +19,9 @@ public static class GreedyPatternRewriteDriver
     public const int RewritesPerOperation = 10;
 
     /// <summary>
-    /// Runs <paramref name="patterns"/> over <paramref name="module"/>; returns the number of rewrites made.
+    /// Runs <paramref name="patterns"/> over <paramref name="module"/>; returns the number of rewrites made. None
+    /// means the module is as it was (a pattern that changes the IR and reports no rewrite is an error), so the pass
+    /// may say it preserved everything (<see cref="PassContext.MarkAllPreserved"/>).
     /// <paramref name="name"/> (the pass) names the note given when <paramref name="maxRewrites"/> is reached.
     /// </summary>
     public static long Apply(MirModule module, IReadOnlyList<RewritePattern> patterns, PassContext context, string name = "rewrite",
@@ -46,6 +48,9 @@ public static class GreedyPatternRewriteDriver
         private readonly List<Operation> _worklist = new();
         private readonly HashSet<Operation> _queued = new();
         private readonly Dictionary<Operation, RewriteFailure> _failures = new();
+        // Changes the listener heard of: a pattern that reports no rewrite must have made none (so that a run with no
+        // rewrite left the module as it was, and its pass may say so).
+        private long _changes;
 
         public Driver(MirModule module, IReadOnlyList<RewritePattern> patterns, Func<string, IReadOnlyList<RewritePattern>>? patternsFor,
             PassContext context)
@@ -119,6 +124,7 @@ public static class GreedyPatternRewriteDriver
                 _rewriter.BeginRewrite();
                 _rewriter.SetInsertionPointBefore(op);
                 _rewriter.TakeMatchFailure();
+                long changesBefore = _changes;
                 if (pattern.MatchAndRewrite(op, _rewriter))
                 {
                     _context.Count(pattern.Name);
@@ -128,6 +134,7 @@ public static class GreedyPatternRewriteDriver
                     return true;
                 }
                 if (op.Parent is null) throw new InvalidOperationException($"pattern '{pattern.Name}' erased {op.Name} but reported no rewrite");
+                if (_changes != changesBefore) throw new InvalidOperationException($"pattern '{pattern.Name}' changed the IR at {op.Name} but reported no rewrite");
                 last = _rewriter.TakeMatchFailure() ?? last;
             }
             if (last is not null) _failures[op] = last;
@@ -156,6 +163,7 @@ public static class GreedyPatternRewriteDriver
 
         public void OperationInserted(Operation op)
         {
+            _changes++;
             if (op.RegionCount == 0) Push(op);
             else
                 foreach (var inner in op.Walk()) Push(inner);
@@ -163,19 +171,26 @@ public static class GreedyPatternRewriteDriver
 
         public void OperationErased(Operation op)
         {
+            _changes++;
             _failures.Remove(op);
             // A producer that lost a reader may now match (a value read once), or be dead: try it again.
             for (int i = 0; i < op.OperandCount; i++)
                 if (op.GetOperand(i) is OpResult r) Push(r.Owner);
         }
 
-        public void OperationModified(Operation op) => Push(op);
+        public void OperationModified(Operation op)
+        {
+            _changes++;
+            Push(op);
+        }
 
         public void OperationReplaced(Operation op, IReadOnlyList<Value> replacement)
         {
-            foreach (var result in op.Results)
+            _changes++;
+            var results = op.Results;
+            for (int r = 0; r < results.Count; r++)
             {
-                var uses = result.Uses;
+                var uses = results[r].Uses;
                 for (int i = 0; i < uses.Count; i++) Push(uses[i].Owner);
             }
         }

@@ -76,6 +76,7 @@ public sealed class BatchNormToScale : Pass
                 candidates.Add(new Candidate(bn, affine, rank));
         }
         if (_onlyIfFusable.Value && candidates.Count > 0) candidates = Fusable(module, candidates, context);
+        if (candidates.Count == 0) context.MarkAllPreserved();
         foreach (var c in candidates)
         {
             Replace(c, module, context.Dialects);

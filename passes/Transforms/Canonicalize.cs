@@ -30,8 +30,10 @@ public sealed class Canonicalize : Pass
     public override string Name => "canonicalize";
     public override string Summary => "Remove no-op operations (onnx.Identity) and apply small local simplifications (Dropout, Reshape, Transpose, Cast, Pad, Slice, Constant nodes)";
 
-    public override void Run(MirModule module, PassContext context) =>
-        GreedyPatternRewriteDriver.Apply(module, opName => PatternsOf(context.Dialects, opName), context, Name);
+    public override void Run(MirModule module, PassContext context)
+    {
+        if (GreedyPatternRewriteDriver.Apply(module, opName => PatternsOf(context.Dialects, opName), context, Name) == 0) context.MarkAllPreserved();
+    }
 
     /// <summary>The canonicalization patterns the definition of <paramref name="opName"/> declares (rooted at it).</summary>
     public static IReadOnlyList<RewritePattern> PatternsOf(DialectRegistry registry, string opName) =>

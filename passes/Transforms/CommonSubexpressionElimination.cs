@@ -33,6 +33,7 @@ public sealed class CommonSubexpressionElimination : Pass
             foreach (var block in func.Regions.SelectMany(r => r.Blocks))
                 Walk(block, new ScopedTable<Key>(null), context.Dialects, ref merged);
         if (merged > 0) context.Count("operations merged", merged);
+        else context.MarkAllPreserved();
     }
 
     private static void Walk(Block block, ScopedTable<Key> scope, DialectRegistry dialects, ref long merged)

@@ -26,24 +26,29 @@ public sealed class DeadCodeElimination : Pass
 
     public override void Run(MirModule module, PassContext context)
     {
+        long removed = 0;
         foreach (var func in module.Op.Walk().Where(o => o.Name == FuncOp.OpName).ToList())
             foreach (var block in func.Regions.SelectMany(r => r.Blocks))
-                SweepBlock(block, context);
+                removed += SweepBlock(block, context);
 
         foreach (var (_, blob) in module.RemoveUnreferencedBlobs())
         {
+            removed++;
             context.Count("blobs removed");
             context.Count("blob bytes freed", blob.Data.Length);
         }
+        if (removed == 0) context.MarkAllPreserved();
     }
 
-    private static void SweepBlock(Block block, PassContext context)
+    /// <summary>Erases the unused removable operations of <paramref name="block"/> (and blocks nested in it); returns how many.</summary>
+    private static long SweepBlock(Block block, PassContext context)
     {
+        long removed = 0;
         // Users come after their producers: one backward sweep removes whole dead chains.
         for (int i = block.Operations.Count - 1; i >= 0; i--)
         {
             var op = block.Operations[i];
-            foreach (var inner in op.Regions.SelectMany(r => r.Blocks)) SweepBlock(inner, context);
+            foreach (var inner in op.Regions.SelectMany(r => r.Blocks)) removed += SweepBlock(inner, context);
             if (!op.IsUnused || op.Results.Count == 0) continue;
             if (!context.Dialects.IsRemovableWhenUnused(op))
             {
@@ -51,8 +56,10 @@ public sealed class DeadCodeElimination : Pass
                 continue;
             }
             op.Erase();
+            removed++;
             context.Count("operations removed");
         }
+        return removed;
     }
 
     /// <summary>Why the registry does not let <paramref name="op"/> go, for <c>--debug</c>.</summary>

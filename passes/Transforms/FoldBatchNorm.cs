@@ -42,9 +42,13 @@ public sealed class FoldBatchNorm : Pass
 
     public override void Run(MirModule module, PassContext context)
     {
-        if (!module.AllOperations().Any(IsBatchNorm)) return;
+        if (!module.AllOperations().Any(IsBatchNorm))
+        {
+            context.MarkAllPreserved();
+            return;
+        }
         context.Count("folded", 0);
-        GreedyPatternRewriteDriver.Apply(module, [new FoldIntoLayer(_duplicateShared.Value)], context, Name);
+        if (GreedyPatternRewriteDriver.Apply(module, [new FoldIntoLayer(_duplicateShared.Value)], context, Name) == 0) context.MarkAllPreserved();
     }
 
     private static bool IsBatchNorm(Operation op) => op.Name == BatchNormParams.OpName;
@@ -119,9 +123,11 @@ public sealed class FoldBatchNorm : Pass
             // Readers of the layer's output other than this BN see the output unchanged only if they compute the same
             // map too (a BN applied twice to the same tensor); else the layer is copied (option) or the BN stays.
             var consumers = new List<Operation> { bn };
-            foreach (var user in producer.Result.Users.Distinct())
+            var uses = producer.Result.Uses;
+            for (int i = 0; i < uses.Count; i++)
             {
-                if (user == bn) continue;
+                var user = uses[i].Owner;
+                if (consumers.Contains(user)) continue; // a user reading it twice is looked at once
                 if (IsBatchNorm(user) && user.GetOperand(0) == producer.Result && user.Result.Type == bn.Result.Type
                     && BatchNormParams.TryRead(user, module, out _) is { } other && other.SameAs(affine))
                     consumers.Add(user);

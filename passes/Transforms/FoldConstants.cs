@@ -84,6 +84,8 @@ public sealed class FoldConstants : Pass
         private readonly HashSet<Operation> _created = new();
         private readonly HashSet<string> _createdKeys = new(StringComparer.Ordinal);
         private long _folded, _byFallback, _removed;
+        // Every change made (operations created, erased, modified): none means the pass may say it preserved everything.
+        private long _changes;
 
         public FoldRun(FoldConstants pass, MirModule module, PassContext context, FallbackEvaluator? fallback)
         {
@@ -109,6 +111,7 @@ public sealed class FoldConstants : Pass
             if (_removed > 0) _context.Count("constants removed", _removed);
             if (blobs > 0) _context.Count("blobs removed", blobs);
             foreach (var (op, reason) in _skips) _context.Skip(op, reason);
+            if (_changes == 0 && _folded == 0 && _functionsToRetype.Count == 0 && blobs == 0) _context.MarkAllPreserved();
         }
 
         private void FoldBlock(Block block)
@@ -287,6 +290,7 @@ public sealed class FoldConstants : Pass
             }
             var constant = builder.Create(Constants.ConstantOp, [], [type], [new NamedAttr("value", attr)], location);
             _created.Add(constant);
+            _changes++;
             return constant.Result;
         }
 
@@ -302,12 +306,13 @@ public sealed class FoldConstants : Pass
 
         public void OperationErased(Operation op)
         {
+            _changes++;
             if (!_created.Remove(op) && _dialects.Has(op, OpTraits.ConstantLike)) _removed++;
         }
 
-        public void OperationInserted(Operation op) { }
-        public void OperationModified(Operation op) { }
-        public void OperationReplaced(Operation op, IReadOnlyList<Value> replacement) { }
+        public void OperationInserted(Operation op) => _changes++;
+        public void OperationModified(Operation op) => _changes++;
+        public void OperationReplaced(Operation op, IReadOnlyList<Value> replacement) => _changes++;
 
         /// <summary>Removes the blobs of erased constants that nothing else points at; counts those the input had.</summary>
         private long RemoveFreedBlobs()

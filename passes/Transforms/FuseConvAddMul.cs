@@ -37,7 +37,7 @@ public sealed class FuseConvAddMul : Pass
         // "0 folded" next to the skips when there was something to fold and nothing folded.
         if (module.AllOperations().Any(op => Roots.Contains(op.Name) && CandidateLayer(op, context.Dialects) is not null))
             context.Count("folded", 0);
-        GreedyPatternRewriteDriver.Apply(module, Roots.Select(r => new FoldIntoLayer(r)).ToList(), context, Name);
+        if (GreedyPatternRewriteDriver.Apply(module, Roots.Select(r => new FoldIntoLayer(r)).ToList(), context, Name) == 0) context.MarkAllPreserved();
     }
 
     /// <summary>The operand index of the layer output <paramref name="op"/> reads with a constant, or null when it is not a candidate at all.</summary>

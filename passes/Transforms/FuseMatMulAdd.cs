@@ -28,8 +28,10 @@ public sealed class FuseMatMulAdd : Pass
     public override string Name => "fuse-matmul-add";
     public override string Summary => "Fuse MatMul + Add of a constant bias into Gemm when the MatMul is 2-D";
 
-    public override void Run(MirModule module, PassContext context) =>
-        GreedyPatternRewriteDriver.Apply(module, [new MatMulAddToGemm()], context, Name);
+    public override void Run(MirModule module, PassContext context)
+    {
+        if (GreedyPatternRewriteDriver.Apply(module, [new MatMulAddToGemm()], context, Name) == 0) context.MarkAllPreserved();
+    }
 
     private sealed class MatMulAddToGemm : RewritePattern
     {

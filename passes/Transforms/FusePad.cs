@@ -28,8 +28,10 @@ public sealed class FusePad : Pass
     public override string Name => "fuse-pad";
     public override string Summary => "Fold a constant-zero Pad into the following Conv or AveragePool (a -inf Pad into MaxPool)";
 
-    public override void Run(MirModule module, PassContext context) =>
-        GreedyPatternRewriteDriver.Apply(module, [new FoldPadIntoConsumer()], context, Name);
+    public override void Run(MirModule module, PassContext context)
+    {
+        if (GreedyPatternRewriteDriver.Apply(module, [new FoldPadIntoConsumer()], context, Name) == 0) context.MarkAllPreserved();
+    }
 
     private static readonly HashSet<string> Consumers = new(StringComparer.Ordinal) { "onnx.Conv", "onnx.AveragePool", "onnx.MaxPool" };
 

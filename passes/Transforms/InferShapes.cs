@@ -38,6 +38,7 @@ public sealed class InferShapes : Pass
     public override void Run(MirModule module, PassContext context)
     {
         var ctx = new TypeInferenceContext(module, context.Dialects);
+        long refined = 0;
         foreach (var func in module.Functions.ToList())
         {
             foreach (var op in func.Op.Walk().Skip(1).ToList())
@@ -51,7 +52,11 @@ public sealed class InferShapes : Pass
                     context.Skip(op, e.Message);
                     continue;
                 }
-                if (changed > 0) context.Count("results refined", changed);
+                if (changed > 0)
+                {
+                    refined += changed;
+                    context.Count("results refined", changed);
+                }
                 if (AllResults(op, static t => t is not TensorType tensor || tensor.HasStaticShape)) continue;
                 if (changed < 0) context.Skip(op, ctx.Reason ?? "not inferred");
                 else if (context.Debug is not null) context.Log($"{TypeInference.Describe(op)}: {string.Join(", ", op.Results.Select(r => r.Type.Text))} (not fully static)");
@@ -59,8 +64,10 @@ public sealed class InferShapes : Pass
             if (func.Return is { } ret && !ret.Operands.Select(v => v.Type).SequenceEqual(func.Type.Results))
             {
                 func.UpdateType();
+                refined++;
                 context.Count("function types updated");
             }
         }
+        if (refined == 0) context.MarkAllPreserved();
     }
 }

@@ -36,6 +36,8 @@ public sealed class OptimizeTransposes : Pass
     public override string Name => "optimize-transposes";
     public override string Summary => "Move Transposes through layout-agnostic ops until they cancel (NHWC/NCHW pairs), fold them into constants";
 
-    public override void Run(MirModule module, PassContext context) =>
-        GreedyPatternRewriteDriver.Apply(module, TransposePushing.Patterns(), context, Name);
+    public override void Run(MirModule module, PassContext context)
+    {
+        if (GreedyPatternRewriteDriver.Apply(module, TransposePushing.Patterns(), context, Name) == 0) context.MarkAllPreserved();
+    }
 }

@@ -47,8 +47,10 @@ public sealed class ReorderSlices : Pass
 
     private static readonly HashSet<string> PerChannelBinary = new(StringComparer.Ordinal) { "Add", "Sub", "Mul", "Div", "Pow", "PRelu" };
 
-    public override void Run(MirModule module, PassContext context) =>
-        GreedyPatternRewriteDriver.Apply(module, [new MoveSliceUp()], context, Name);
+    public override void Run(MirModule module, PassContext context)
+    {
+        if (GreedyPatternRewriteDriver.Apply(module, [new MoveSliceUp()], context, Name) == 0) context.MarkAllPreserved();
+    }
 
     /// <summary>Moves one Slice above its input's producer; the new Slice is tried again by the driver.</summary>
     private sealed class MoveSliceUp : RewritePattern

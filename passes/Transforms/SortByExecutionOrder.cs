@@ -19,13 +19,16 @@ public sealed class SortByExecutionOrder : Pass
 
     public override void Run(MirModule module, PassContext context)
     {
+        bool reordered = false;
         foreach (var func in module.Op.Walk().Where(o => o.Name == FuncOp.OpName).ToList())
             foreach (var region in func.Regions)
                 foreach (var block in region.Blocks)
-                    SortBlock(block, context);
+                    reordered |= SortBlock(block, context);
+        if (!reordered) context.MarkAllPreserved();
     }
 
-    private static void SortBlock(Block block, PassContext context)
+    /// <summary>Sorts <paramref name="block"/>; returns whether its order changed.</summary>
+    private static bool SortBlock(Block block, PassContext context)
     {
         var ops = block.Operations.ToList();
         var terminator = ops.Count > 0 && context.Dialects.Has(ops[^1], OpTraits.Terminator) ? ops[^1] : null;
@@ -76,11 +79,12 @@ public sealed class SortByExecutionOrder : Pass
         if (order.Count != ops.Count)
         {
             context.Log("left a block unsorted: its operations form a cycle");
-            return;
+            return false;
         }
         if (terminator is not null) order.Add(terminator);
         bool changed = !order.SequenceEqual(block.Operations);
         block.Reorder(order);
         if (changed) context.Count("blocks reordered");
+        return changed;
     }
 }

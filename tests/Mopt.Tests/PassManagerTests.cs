@@ -151,6 +151,80 @@ public sealed class PassManagerTests
     }
 
     [Fact]
+    public void APassThatChangedNothingIsNotVerifiedAgain()
+    {
+        var m = Mir.Parse(IdentityChain);
+        var pm = new PassManager();
+        pm.Passes.Add(PassRegistry.Create("canonicalize")); // removes the Identities: verified
+        pm.Passes.Add(new PreservingPass());                // changes nothing: the module is the one just verified
+        pm.Passes.Add(PassRegistry.Create("canonicalize")); // nothing left to apply: says so, not verified either
+        pm.Passes.Add(new RecordingPass("counts", [])); // says nothing: verified, as every pass was before
+        var runs = pm.Run(m);
+        Assert.Equal([true, false, false, true], runs.Select(r => r.Verified));
+        Assert.False(runs[0].Context.PreservedAll);
+        Assert.True(runs[2].Context.PreservedAll);
+    }
+
+    [Fact]
+    public void TheFirstPassIsVerifiedEvenWhenItChangedNothing()
+    {
+        // The input has not been verified by the pass manager: a pass that changed nothing does not vouch for it.
+        var m = Mir.Parse(IdentityChain);
+        m.MainFunction.Return!.GetOperand(0).Type = new TensorType(ElementType.F64, [99]);
+        var pm = new PassManager();
+        pm.Passes.Add(new PreservingPass());
+        var e = Assert.Throws<MirException>(() => pm.Run(m));
+        Assert.StartsWith("the IR is broken after pass 'test-preserve': ", e.Message);
+    }
+
+    [Fact]
+    public void APassThatChangedSomethingAfterOneThatDidNotIsVerified()
+    {
+        var m = Mir.Parse(IdentityChain);
+        var pm = new PassManager();
+        pm.Passes.Add(new PreservingPass());
+        pm.Passes.Add(new BreakIrPass());
+        var e = Assert.Throws<MirException>(() => pm.Run(m));
+        Assert.StartsWith("the IR is broken after pass 'test-break-ir': ", e.Message);
+    }
+
+    [Fact]
+    public void ABrokenRewriteIsStillCaught()
+    {
+        // The pattern reports its rewrite: the pass does not say it preserved everything, and the verifier sees the break.
+        var m = Mir.Parse(IdentityChain);
+        var pm = new PassManager();
+        pm.Passes.Add(new PreservingPass());
+        pm.Passes.Add(new DriverPass(new BreakReluPattern(reportRewrite: true)));
+        var e = Assert.Throws<MirException>(() => pm.Run(m));
+        Assert.StartsWith("the IR is broken after pass 'test-driver': ", e.Message);
+    }
+
+    [Fact]
+    public void APatternThatChangesTheIrButReportsNoRewriteIsAnError()
+    {
+        // Else its pass would say it preserved everything and the change would go unverified.
+        var m = Mir.Parse(IdentityChain);
+        var pm = new PassManager();
+        pm.Passes.Add(new DriverPass(new BreakReluPattern(reportRewrite: false)));
+        var e = Assert.Throws<MirException>(() => pm.Run(m));
+        Assert.Equal("pass 'test-driver' failed: pattern 'Relu broken' changed the IR at onnx.Relu but reported no rewrite", e.Message);
+    }
+
+    [Fact]
+    public void APassThatSaysItChangedNothingIsTakenAtItsWord()
+    {
+        // What the opt-in means: a pass that says so wrongly is not verified (the default, saying nothing, always is).
+        var m = Mir.Parse(IdentityChain);
+        var pm = new PassManager();
+        pm.Passes.Add(new RecordingPass("first", []));
+        pm.Passes.Add(new PreservingPass(breakIt: true));
+        var runs = pm.Run(m);
+        Assert.Equal([true, false], runs.Select(r => r.Verified));
+        Assert.Throws<MirException>(() => Verifier.Verify(m));
+    }
+
+    [Fact]
     public void PassContextSummary()
     {
         var c = new PassContext();

@@ -17,6 +17,48 @@ public sealed class BreakIrPass : Pass
     }
 }
 
+/// <summary>
+/// A test-only pass that changes nothing and says so (<see cref="PassContext.MarkAllPreserved"/>); with
+/// <paramref name="breakIt"/>, it breaks the IR as <see cref="BreakIrPass"/> does and still says so (a lying pass).
+/// </summary>
+public sealed class PreservingPass(bool breakIt = false) : Pass
+{
+    public override string Name => "test-preserve";
+    public override string Summary => "Changes nothing and says so (test only)";
+
+    public override void Run(MirModule module, PassContext context)
+    {
+        if (breakIt) module.MainFunction.Return!.GetOperand(0).Type = new TensorType(ElementType.F64, [99]);
+        context.MarkAllPreserved();
+    }
+}
+
+/// <summary>A test-only pattern that changes a Relu's result type through the rewriter: the IR it leaves is broken.</summary>
+public sealed class BreakReluPattern(bool reportRewrite) : RewritePattern
+{
+    public override string Name => "Relu broken";
+    public override string? Root => "onnx.Relu";
+
+    public override bool MatchAndRewrite(Operation op, PatternRewriter rewriter)
+    {
+        if (op.Result.Type is TensorType { Element: var e } && e == ElementType.F64) return false;
+        rewriter.ModifyInPlace(op, () => op.Result.Type = new TensorType(ElementType.F64, [99]));
+        return reportRewrite;
+    }
+}
+
+/// <summary>A test-only pass that runs one pattern with the greedy driver, saying it preserved everything when nothing applied.</summary>
+public sealed class DriverPass(RewritePattern pattern) : Pass
+{
+    public override string Name => "test-driver";
+    public override string Summary => "Runs one pattern (test only)";
+
+    public override void Run(MirModule module, PassContext context)
+    {
+        if (GreedyPatternRewriteDriver.Apply(module, [pattern], context, Name) == 0) context.MarkAllPreserved();
+    }
+}
+
 /// <summary>A test-only pass that gives up with an exception of the given kind.</summary>
 public sealed class ThrowingPass(Exception toThrow) : Pass
 {

@@ -61,21 +61,29 @@ internal static class BatchNormParams
             return null;
         }
 
-        var values = new double[4][];
+        // The parameters stay bytes: only s and t, computed from them below, are arrays.
+        ConstantTensor scaleT = null!, biasT = null!, meanT = null!, varT = null!;
         for (int i = 0; i < 4; i++)
         {
-            if (FloatData.TryRead(bn.GetOperand(i + 1), module, ParamNames[i], out _, out var why) is not { } v)
+            if (FloatData.TryGet(bn.GetOperand(i + 1), module, ParamNames[i], out var why) is not { } tensor)
             {
                 reason = why!;
                 return null;
             }
-            values[i] = v;
-        }
-        int channels = values[0].Length;
-        for (int i = 1; i < 4; i++)
-            if (values[i].Length != channels)
+            switch (i)
             {
-                reason = $"{ParamNames[i]} has {values[i].Length} elements but scale has {channels}";
+                case 0: scaleT = tensor; break;
+                case 1: biasT = tensor; break;
+                case 2: meanT = tensor; break;
+                default: varT = tensor; break;
+            }
+        }
+        int channels = checked((int)scaleT.ElementCount);
+        ConstantTensor[] others = [biasT, meanT, varT];
+        for (int i = 1; i < 4; i++)
+            if (others[i - 1].ElementCount != channels)
+            {
+                reason = $"{ParamNames[i]} has {others[i - 1].ElementCount} elements but scale has {channels}";
                 return null;
             }
         if (xt.IsRanked && xt.Shape![1] >= 0 && xt.Shape[1] != channels)
@@ -85,20 +93,32 @@ internal static class BatchNormParams
         }
 
         double epsilon = bn.ReadFloat("epsilon") ?? DefaultEpsilon;
-        var (scale, bias, mean, variance) = (values[0], values[1], values[2], values[3]);
         var s = new double[channels];
         var t = new double[channels];
-        for (int c = 0; c < channels; c++)
+        // float32 parameters (every model's) are read in place; others are widened to double first.
+        bool ok = scaleT.Type.Element == ElementType.F32 && biasT.Type.Element == ElementType.F32
+                  && meanT.Type.Element == ElementType.F32 && varT.Type.Element == ElementType.F32
+            ? Compute(FloatData.Floats(scaleT), FloatData.Floats(biasT), FloatData.Floats(meanT), FloatData.Floats(varT), epsilon, s, t, out reason)
+            : Compute<double>(FloatData.Read(scaleT), FloatData.Read(biasT), FloatData.Read(meanT), FloatData.Read(varT), epsilon, s, t, out reason);
+        return ok ? new ChannelAffine(s, t) : null;
+    }
+
+    /// <summary>s and t per channel, in double (each parameter widened exactly); false with the reason for a bad variance.</summary>
+    private static bool Compute<T>(ReadOnlySpan<T> scale, ReadOnlySpan<T> bias, ReadOnlySpan<T> mean, ReadOnlySpan<T> variance, double epsilon,
+        Span<double> s, Span<double> t, out string reason) where T : System.Numerics.IFloatingPoint<T>
+    {
+        for (int c = 0; c < s.Length; c++)
         {
-            double denominator = variance[c] + epsilon;
+            double denominator = double.CreateTruncating(variance[c]) + epsilon;
             if (!(denominator > 0) || double.IsInfinity(denominator))
             {
                 reason = $"var + epsilon = {denominator} for channel {c} is not a positive number";
-                return null;
+                return false;
             }
-            s[c] = scale[c] / Math.Sqrt(denominator);
-            t[c] = bias[c] - mean[c] * s[c];
+            s[c] = double.CreateTruncating(scale[c]) / Math.Sqrt(denominator);
+            t[c] = double.CreateTruncating(bias[c]) - double.CreateTruncating(mean[c]) * s[c];
         }
-        return new ChannelAffine(s, t);
+        reason = "";
+        return true;
     }
 }

@@ -23,6 +23,12 @@ internal static class FloatData
         return result;
     }
 
+    /// <summary>A float32 tensor's values, in place (no copy).</summary>
+    public static ReadOnlySpan<float> Floats(ConstantTensor tensor) =>
+        tensor.Type.Element == ElementType.F32
+            ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(tensor.Bytes.Span)
+            : throw new ArgumentException($"{tensor.Type} is not a float32 tensor");
+
     /// <summary>A float constant's values, or null (with why) when the value is not a constant float tensor.</summary>
     public static double[]? TryRead(Value value, MirModule module, string what, out ConstantTensor? tensor, out string? reason)
     {

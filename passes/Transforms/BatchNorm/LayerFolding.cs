@@ -133,8 +133,18 @@ internal static class LayerFolding
     }
 
     /// <summary>The first user of the layer's output that is not one of <paramref name="consumers"/> (a return counts).</summary>
-    public static Operation? OtherUser(Layer layer, IReadOnlyCollection<Operation> consumers) =>
-        layer.Op.Result.Users.FirstOrDefault(u => !consumers.Contains(u));
+    public static Operation? OtherUser(Layer layer, IReadOnlyList<Operation> consumers)
+    {
+        var uses = layer.Op.Result.Uses;
+        for (int i = 0; i < uses.Count; i++)
+        {
+            var user = uses[i].Owner;
+            bool isConsumer = false;
+            for (int k = 0; k < consumers.Count && !isConsumer; k++) isConsumer = consumers[k] == user;
+            if (!isConsumer) return user;
+        }
+        return null;
+    }
 
     /// <summary>
     /// Replaces <c>affine(layer(x))</c>, computed by <paramref name="consumers"/> (all reading the layer's output
@@ -184,10 +194,8 @@ internal static class LayerFolding
             case LayerKind.Conv or LayerKind.ConvTranspose:
                 if (layer.Bias is not null || affine.HasShift)
                 {
-                    var bias = new double[m];
-                    for (int c = 0; c < m; c++) bias[c] = (layer.Bias is { } old ? old[c] * s[c] : 0) + t[c];
                     var type = layer.BiasType ?? new TensorType(layer.WeightType.Element, [m]);
-                    biasValue = CreateBias(rewriter, op, biasIndex, type, bias, absorbed, layer.Name);
+                    biasValue = CreateBias(rewriter, op, biasIndex, type, ConvBias(layer.Bias, s, t, type.Element), absorbed, layer.Name);
                 }
                 break;
             case LayerKind.Gemm:
@@ -253,13 +261,35 @@ internal static class LayerFolding
         attrs.Add(new NamedAttr(name, value));
     }
 
+    /// <summary>
+    /// <c>b'[c] = b[c] * s[c] + t[c]</c> (b = 0 when absent), in double, written straight into the bytes of the new
+    /// bias, each rounded once to <paramref name="element"/> (as <see cref="ElementCodec.EncodeFloats(ReadOnlySpan{double}, ElementType)"/> would).
+    /// </summary>
+    private static byte[] ConvBias(double[]? old, double[] s, double[] t, ElementType element)
+    {
+        int m = s.Length, size = element.ByteSize;
+        var bytes = GC.AllocateUninitializedArray<byte>(m * size);
+        if (element == ElementType.F32)
+        {
+            var to = MemoryMarshal.Cast<byte, float>(bytes.AsSpan());
+            for (int c = 0; c < m; c++) to[c] = (float)((old is not null ? old[c] * s[c] : 0) + t[c]);
+            return bytes;
+        }
+        for (int c = 0; c < m; c++) ElementCodec.WriteFloat(bytes.AsSpan(c * size, size), element, (old is not null ? old[c] * s[c] : 0) + t[c]);
+        return bytes;
+    }
+
     private static Value CreateBias(PatternRewriter rewriter, Operation op, int index, TensorType type, double[] values,
+        Location[] absorbed, string layerName) =>
+        CreateBias(rewriter, op, index, type, ElementCodec.EncodeFloats(values, type.Element), absorbed, layerName);
+
+    private static Value CreateBias(PatternRewriter rewriter, Operation op, int index, TensorType type, byte[] bytes,
         Location[] absorbed, string layerName)
     {
         var oldOp = index >= 0 && index < op.OperandCount ? Constants.DefiningConstant(op.GetOperand(index)) : null;
         var baseLoc = oldOp?.Location is { } l && l is not UnknownLoc ? l : Location.Named(layerName + ".bias");
         var loc = Location.Fuse([baseLoc, .. absorbed], null);
-        return Constants.Create(rewriter.Builder, rewriter.Module, type, ElementCodec.EncodeFloats(values, type.Element), loc,
+        return Constants.Create(rewriter.Builder, rewriter.Module, type, bytes, loc,
             oldOp is not null ? BlobHint(oldOp, layerName + ".bias") : layerName + ".bias");
     }
 
