@@ -49,8 +49,10 @@ public static class GreedyPatternRewriteDriver
         private readonly HashSet<Operation> _queued = new();
         private readonly Dictionary<Operation, RewriteFailure> _failures = new();
         // Changes the listener heard of: a pattern that reports no rewrite must have made none (so that a run with no
-        // rewrite left the module as it was, and its pass may say so).
+        // rewrite left the module as it was, and its pass may say so). An op a pattern made and erased again in the same
+        // attempt (a lowering that gave up and took back what it had emitted) is no change.
         private long _changes;
+        private readonly HashSet<Operation> _insertedThisAttempt = new();
 
         public Driver(MirModule module, IReadOnlyList<RewritePattern> patterns, Func<string, IReadOnlyList<RewritePattern>>? patternsFor,
             PassContext context)
@@ -125,6 +127,7 @@ public static class GreedyPatternRewriteDriver
                 _rewriter.SetInsertionPointBefore(op);
                 _rewriter.TakeMatchFailure();
                 long changesBefore = _changes;
+                _insertedThisAttempt.Clear();
                 if (pattern.MatchAndRewrite(op, _rewriter))
                 {
                     _context.Count(pattern.Name);
@@ -164,6 +167,7 @@ public static class GreedyPatternRewriteDriver
         public void OperationInserted(Operation op)
         {
             _changes++;
+            _insertedThisAttempt.Add(op);
             if (op.RegionCount == 0) Push(op);
             else
                 foreach (var inner in op.Walk()) Push(inner);
@@ -171,7 +175,7 @@ public static class GreedyPatternRewriteDriver
 
         public void OperationErased(Operation op)
         {
-            _changes++;
+            _changes += _insertedThisAttempt.Remove(op) ? -1 : 1;
             _failures.Remove(op);
             // A producer that lost a reader may now match (a value read once), or be dead: try it again.
             for (int i = 0; i < op.OperandCount; i++)

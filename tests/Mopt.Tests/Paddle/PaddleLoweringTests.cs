@@ -337,5 +337,9 @@ public sealed class PaddleLoweringTests
         var tensorScale = new PaddleTestProgram().Feed("x", [2, 3]).Feed("s", [1]).Var("y", [2, 3])
             .Add("scale", [("X", ["x"]), ("ScaleTensor", ["s"])], [("Out", ["y"])]).Fetch("y");
         Assert.Contains("its scale comes from a ScaleTensor input", Error(tensorScale));
+        // a lowering that gives up after emitting ops (Flatten, MatMul) takes them back: the error is its reason, not the driver's
+        var twoUnknown = new PaddleTestProgram().Feed("x", [-1, -1, 4]).Parameter("w", [4, 5], new float[20]).Var("y", [-1, -1, 5])
+            .Add("mul", [("X", ["x"]), ("Y", ["w"])], [("Out", ["y"])], A.Int("x_num_col_dims", 2), A.Int("y_num_col_dims", 1)).Fetch("y");
+        Assert.Contains("node 'y' (mul): the output shape [-1, -1, 5] has more than one unknown size", Error(twoUnknown));
     }
 }
