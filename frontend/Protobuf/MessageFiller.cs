@@ -294,6 +294,7 @@ internal sealed class MessageFiller(TextSource source)
         {
             case FieldType.String:
             {
+                if (PlainString(scalar) is { } plain) return plain;
                 var bytes = StringBytes(descriptor, field, scalar);
                 try { return StrictUtf8.GetString(bytes); }
                 catch (DecoderFallbackException) { throw source.ErrorAt(scalar.Start, $"string field '{field.Name}' of '{descriptor.FullName}' is given bytes that are not UTF-8"); }
@@ -315,6 +316,19 @@ internal sealed class MessageFiller(TextSource source)
             default:
                 return Integer(descriptor, field, scalar);
         }
+    }
+
+    /// <summary>
+    /// A single quoted string without escapes or surrogates as it is written, or null: its UTF-8 bytes would decode back
+    /// to the very same characters, so they are not made (most of a prototxt's strings: names, types, tops).
+    /// </summary>
+    private string? PlainString(Scalar scalar)
+    {
+        if (scalar.Kind != TextTokenKind.String || _strings.Count != 1) return null;
+        var (start, end) = _strings[0];
+        var content = source.Text.AsSpan(start + 1, end - start - 2);
+        if (content.Contains('\\') || content.ContainsAnyInRange('\uD800', '\uDFFF')) return null;
+        return content.ToString();
     }
 
     /// <summary>The bytes of one or more adjacent quoted strings (valid until the next call).</summary>
