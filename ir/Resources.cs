@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Mopt.Ir;
 
 /// <summary>A weight's bytes, as in the <c>dialect_resources</c> trailer: the alignment, then the raw data.</summary>
@@ -28,15 +30,12 @@ public sealed class ResourceTable
         _blobs[key] = blob;
     }
 
-    public static bool IsValidKey(string key)
-    {
-        if (key.Length == 0 || !(char.IsAsciiLetter(key[0]) || key[0] == '_')) return false;
-        foreach (char c in key)
-            if (!IsKeyChar(c)) return false;
-        return true;
-    }
+    public static bool IsValidKey(string key) =>
+        key.Length > 0 && (char.IsAsciiLetter(key[0]) || key[0] == '_') && !key.AsSpan().ContainsAnyExcept(KeyChars);
 
-    private static bool IsKeyChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '$';
+    /// <summary>The characters of a bare identifier, searched a vector at a time (a key is checked for each blob added).</summary>
+    private static readonly SearchValues<char> KeyChars =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.$");
     public bool Remove(string key) => _blobs.Remove(key);
 
     /// <summary>
@@ -69,8 +68,11 @@ public sealed class ResourceTable
     /// <summary>Adds a blob under a fresh key derived from <paramref name="hint"/> and returns the key.</summary>
     public string Add(string hint, ResourceBlob blob)
     {
-        var key = UniqueKey(hint);
-        _blobs[key] = blob;
+        var baseKey = SanitizeKey(hint);
+        // one lookup for a key not yet taken (the usual case), as UniqueKey then Set would take two
+        if (_blobs.TryAdd(baseKey, blob)) return baseKey;
+        var key = UniqueKey(baseKey);
+        _blobs.Add(key, blob);
         return key;
     }
 
@@ -79,7 +81,9 @@ public sealed class ResourceTable
     {
         if (hint.Length == 0) return "blob";
         if (IsValidKey(hint)) return hint; // what the rest would give back, without copying it
-        var chars = hint.Select(c => IsKeyChar(c) ? c : '_').ToArray();
+        var chars = hint.ToCharArray();
+        for (int i = 0; i < chars.Length; i++)
+            if (!KeyChars.Contains(chars[i])) chars[i] = '_';
         var s = new string(chars);
         return char.IsAsciiLetter(s[0]) || s[0] == '_' ? s : "_" + s;
     }

@@ -15,8 +15,12 @@ internal static class CaffeAttributes
 {
     public const string UnknownFieldsAttr = "caffe.unknown_fields";
 
-    /// <summary>The fields of <paramref name="bytes"/> (a <paramref name="descriptor"/> message) in the order they first appear.</summary>
-    public static List<(FieldDescriptor Field, Attr Value)> Fields(ReadOnlySpan<byte> bytes, MessageDescriptor descriptor, out byte[]? unknown)
+    /// <summary>
+    /// The fields of <paramref name="bytes"/> (a <paramref name="descriptor"/> message) in the order they first appear,
+    /// but for those <paramref name="leftOut"/> names, which are skipped unread.
+    /// </summary>
+    public static List<(FieldDescriptor Field, Attr Value)> Fields(ReadOnlySpan<byte> bytes, MessageDescriptor descriptor, CaffeFieldNumbers numbers,
+        out byte[]? unknown, Func<FieldDescriptor, bool>? leftOut = null)
     {
         // A message has a handful of fields: a list searched in order is cheaper than a dictionary by number. A
         // singular field keeps its last value in place; only a repeated one needs a list of its values.
@@ -29,11 +33,16 @@ internal static class CaffeAttributes
             uint tag = input.Tag();
             int number = WireFormat.GetTagFieldNumber(tag);
             var wire = WireFormat.GetTagWireType(tag);
-            var field = descriptor.FindFieldByNumber(number);
+            var field = numbers.Find(descriptor, number);
             if (field is null)
             {
                 input.Skip(wire);
                 (unknownBytes ??= []).AddRange(bytes[start..input.Position]);
+                continue;
+            }
+            if (leftOut is not null && leftOut(field))
+            {
+                input.Skip(wire);
                 continue;
             }
             int index = order.Count;
@@ -49,7 +58,7 @@ internal static class CaffeAttributes
             }
             else entry.Add(field.FieldType switch
             {
-                FieldType.Message or FieldType.Group when wire == WireFormat.WireType.LengthDelimited => Message(input.LengthDelimited(), field.MessageType),
+                FieldType.Message or FieldType.Group when wire == WireFormat.WireType.LengthDelimited => Message(input.LengthDelimited(), field.MessageType, numbers),
                 _ when wire == ExpectedWire(field.FieldType) => Scalar(ref input, field),
                 _ => throw new MirException($"{descriptor.Name}.{field.Name} has the wrong wire type ({wire})"),
             });
@@ -75,9 +84,9 @@ internal static class CaffeAttributes
     }
 
     /// <summary>A nested message as a dictionary of its set fields.</summary>
-    public static DictionaryAttr Message(ReadOnlySpan<byte> bytes, MessageDescriptor descriptor)
+    public static DictionaryAttr Message(ReadOnlySpan<byte> bytes, MessageDescriptor descriptor, CaffeFieldNumbers numbers)
     {
-        var fields = Fields(bytes, descriptor, out var unknown);
+        var fields = Fields(bytes, descriptor, numbers, out var unknown);
         var attrs = new List<NamedAttr>(fields.Count + 1);
         foreach (var (field, value) in fields) attrs.Add(new NamedAttr(field.Name, value));
         if (unknown is not null) attrs.Add(new NamedAttr(UnknownFieldsAttr, Bytes(unknown)));

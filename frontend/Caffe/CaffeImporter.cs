@@ -28,6 +28,7 @@ public sealed class CaffeImporter
     private readonly Dictionary<string, IReadOnlyList<CaffeRawBlob>>? _weights;
     private readonly string _weightsName;
     private readonly MirModule _module = MirModule.Create();
+    private readonly CaffeFieldNumbers _fieldNumbers = new();
 
     private CaffeImporter(NetParameter net, string name, Dictionary<string, IReadOnlyList<CaffeRawBlob>>? weights, string? weightsName)
     {
@@ -121,7 +122,7 @@ public sealed class CaffeImporter
         if (_net.HasName) m.SetAttr("caffe.name", new StringAttr(_net.Name));
         if (_net.HasForceBackward) m.SetAttr("caffe.force_backward", _net.ForceBackward ? BoolAttr.True : BoolAttr.False);
         if (_net.HasDebugInfo) m.SetAttr("caffe.debug_info", _net.DebugInfo ? BoolAttr.True : BoolAttr.False);
-        if (_net.State is { } state) m.SetAttr("caffe.state", CaffeAttributes.Message(state.ToByteArray(), NetState.Descriptor));
+        if (_net.State is { } state) m.SetAttr("caffe.state", CaffeAttributes.Message(state.ToByteArray(), NetState.Descriptor, _fieldNumbers));
 
         if (_net.Layer.Count > 0 && _net.Layers.Count > 0)
             throw new MirException($"'{_name}': the net has both 'layer' and the legacy 'layers' (Caffe reads one or the other)");
@@ -257,23 +258,40 @@ public sealed class CaffeImporter
             or LayerParameter.BottomFieldNumber or LayerParameter.TopFieldNumber;
 
     /// <summary>
+    /// The layer's fields but its place in the net, read from its encoding, written into a pooled buffer (Fields copies
+    /// out what it keeps): no array per layer.
+    /// </summary>
+    private List<(Google.Protobuf.Reflection.FieldDescriptor Field, Attr Value)> Fields(LayerParameter layer, out byte[]? unknown)
+    {
+        int size = layer.CalculateSize();
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            var bytes = buffer.AsSpan(0, size);
+            layer.WriteTo(bytes);
+            return CaffeAttributes.Fields(bytes, LayerParameter.Descriptor, _fieldNumbers, out unknown, IsStructure);
+        }
+        finally { System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
+    }
+
+    /// <summary>
     /// The layer's fields as attributes: the fields of its own parameter message (<c>convolution_param</c> of a
     /// Convolution) plain, named in <c>caffe.param_field</c>; any other <c>*_param</c> as a dictionary of that name;
     /// the layer's other fields (phase, loss_weight, param, propagate_down, include, exclude) as <c>caffe.&lt;field&gt;</c>.
     /// </summary>
-    private static List<NamedAttr> LayerAttrs(LayerParameter layer)
+    private List<NamedAttr> LayerAttrs(LayerParameter layer)
     {
         // The blobs are operands, not attributes: they are left out of the bytes walked, never decoded into numbers.
-        byte[] bytes;
-        if (layer.Blobs.Count == 0) bytes = layer.ToByteArray();
+        List<(Google.Protobuf.Reflection.FieldDescriptor Field, Attr Value)> fields;
+        byte[]? unknown;
+        if (layer.Blobs.Count == 0) fields = Fields(layer, out unknown);
         else
         {
             var blobs = layer.Blobs.ToArray();
             layer.Blobs.Clear();
-            try { bytes = layer.ToByteArray(); }
+            try { fields = Fields(layer, out unknown); }
             finally { layer.Blobs.Add(blobs); }
         }
-        var fields = CaffeAttributes.Fields(bytes, LayerParameter.Descriptor, out var unknown);
         // The parameter message whose fields are the op's own: the type's, else the one *_param the layer has (apart
         // from transform_param and loss_param, which any layer may carry).
         var ownName = CaffeLayerParams.OwnParam(layer.Type);

@@ -29,7 +29,7 @@ public sealed class CaffePrototxtReader(string? weights = null) : IModelReader
     public static NetParameter ParseText(string path)
     {
         string text;
-        try { text = File.ReadAllText(path); }
+        try { text = WholeFile.ReadText(path); }
         catch (FileNotFoundException) { throw new MirException($"cannot read '{path}': file not found"); }
         catch (DirectoryNotFoundException) { throw new MirException($"cannot read '{path}': no such folder"); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new MirException($"cannot read '{path}': {e.Message}"); }
