@@ -75,7 +75,7 @@ public static class PaddleExporter
                 continue;
             }
             if (!op.Name.StartsWith(PaddleDialect.Name + ".", StringComparison.Ordinal))
-                throw new MirException($"{what} is not a Paddle op: writing Paddle takes a module in paddle.* (lowering onnx.* to paddle.* is not done yet)");
+                throw new MirException($"{what} is not a Paddle op: writing Paddle takes a module in paddle.* (mopt-opt lowers onnx.*, tf.* and caffe.* to it on the way)");
             block.Ops.Add(Operation(op, op.Name[(PaddleDialect.Name.Length + 1)..], names, (var, type, lod) => Declare(var, type, persistable: false, what, lod), what, ref unnamed));
         }
 

@@ -28,6 +28,7 @@ public static class PassRegistry
         () => new Conversion.ConvertTfToOnnx(),
         () => new Conversion.ConvertCaffeToOnnx(),
         () => new Conversion.ConvertPaddleToOnnx(),
+        () => new Conversion.ConvertOnnxToPaddle(),
         () => new Conversion.ConvertAllToOnnx(),
         () => new Caffe.MergeBatchNorm(),
         () => new OptimizeTransposes(),

@@ -92,6 +92,16 @@ namespace Mopt.Tools.Opt
             // A TensorFlow or Caffe net written as ONNX is lowered first, as if --convert-tf-to-onnx (or -caffe-) ended the pipeline.
             if (cl.Output is { } onnxOut && Path.GetExtension(onnxOut).Equals(".onnx", StringComparison.OrdinalIgnoreCase))
                 pm.Passes.AddRange(Mopt.Passes.Conversion.OnnxLowerings.Needed(module, cl.Passes));
+            // Anything else written as Paddle: TensorFlow and Caffe to ONNX first, then ONNX to Paddle (a paddle.* module is left as it is).
+            if (cl.Output is { } paddleOut && new Mopt.Backend.Paddle.PaddleModelWriter().CanWrite(paddleOut))
+            {
+                pm.Passes.AddRange(Mopt.Passes.Conversion.OnnxLowerings.Needed(module, cl.Passes).Where(p => p is not Mopt.Passes.Conversion.ConvertPaddleToOnnx));
+                if (!cl.Passes.Any(p => p is Mopt.Passes.Conversion.ConvertOnnxToPaddle))
+                {
+                    pm.Passes.Add(new Mopt.Passes.InferShapes()); // Paddle's vars are typed; the lowering reads ranks and sizes
+                    pm.Passes.Add(new Mopt.Passes.Conversion.ConvertOnnxToPaddle());
+                }
+            }
             pm.BeforePass = (pass, m) =>
             {
                 if (cl.PrintBeforeAll || cl.PrintBefore.Contains(pass.Name)) PrintDump(stderr, $"IR Dump Before {pass.Describe()}", m, dumpOptions);

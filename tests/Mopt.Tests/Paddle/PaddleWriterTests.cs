@@ -93,13 +93,21 @@ public sealed class PaddleWriterTests
     }
 
     [Fact]
-    public void OnnxModuleIsNotWrittenAsPaddleYet()
+    public void OpOfAnotherDialectIsNotWritten()
     {
         using var dir = new TempDir();
+        var mir = dir.Write("m.mir", """
+            module {
+              func.func @main(%x: tensor<2xf32> {mo.name = "x"}) -> (tensor<2xf32> {mo.name = "y"}) {
+                %0 = "mxnet.Activation"(%x) : (tensor<2xf32>) -> tensor<2xf32> loc("act")
+                return %0 : tensor<2xf32>
+              }
+            }
+            """);
         var output = dir.File("m.pdmodel");
-        var (exit, _, stderr) = Mir.Opt([Mir.ExamplePath, "-o", output]);
+        var (exit, _, stderr) = Mir.Opt([mir, "-o", output]);
         Assert.Equal(1, exit);
-        Assert.Contains("is not a Paddle op: writing Paddle takes a module in paddle.*", stderr);
+        Assert.Contains("mxnet.Activation (act) is not a Paddle op: writing Paddle takes a module in paddle.*", stderr);
         Assert.False(File.Exists(output));
         Assert.False(File.Exists(dir.File("m.pdiparams")));
     }

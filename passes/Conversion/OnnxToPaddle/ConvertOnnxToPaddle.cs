@@ -1,0 +1,52 @@
+using Mopt.Dialects.Mo;
+using Mopt.Dialects.Paddle;
+using Mopt.Ir;
+
+namespace Mopt.Passes.Conversion;
+
+/// <summary>
+/// <c>--convert-onnx-to-paddle</c> (and, implicitly, writing a module that is not in <c>paddle.*</c> as a Paddle model):
+/// each <c>onnx.*</c> op becomes the <c>paddle.*</c> op(s) Paddle's own programs use for it, with Paddle's slots and
+/// attribute types (docs/formats/paddle.md lists the table); constants stay <c>onnx.Constant</c>s, which the Paddle
+/// writer makes parameters, and those only read as an attribute (a Reshape's shape) go. An op with no Paddle form, or
+/// with options Paddle computes differently, is one error naming every such node; nothing is written.
+/// </summary>
+public sealed class ConvertOnnxToPaddle : Pass
+{
+    public override string Name => "convert-onnx-to-paddle";
+    public override string Summary => "Lower ONNX ops (onnx.*) to Paddle operators (paddle.*), to write a Paddle model";
+
+    public override void Run(MirModule module, PassContext context)
+    {
+        var ops = new List<Operation>();
+        module.Op.AddNested(ops, op => op.Name.StartsWith("onnx.", StringComparison.Ordinal) && op.Name != Constants.ConstantOp);
+        if (ops.Count == 0)
+        {
+            context.MarkAllPreserved();
+            return;
+        }
+        var failures = new List<string>();
+        var consumed = new HashSet<Operation>();
+        foreach (var op in ops)
+        {
+            try
+            {
+                var l = new OnnxToPaddleOp(op, module, consumed);
+                var results = OnnxToPaddleTable.Lower(l);
+                for (int i = 0; i < op.Results.Count; i++) op.Results[i].ReplaceAllUsesWith(results[i]);
+                op.Erase();
+                context.Count("onnx ops lowered to paddle");
+            }
+            catch (LoweringBlocked e)
+            {
+                failures.Add($"node '{op.Location.FirstName ?? "?"}' ({op.OpType}): {e.Message}");
+            }
+        }
+        if (failures.Count > 0)
+            throw new MirException($"cannot write Paddle ({failures.Count} node{(failures.Count == 1 ? "" : "s")}):\n  " + string.Join("\n  ", failures));
+        // the constants read as attributes (shapes, axes), now unread
+        foreach (var c in consumed)
+            if (c.Parent is not null && !c.Result.HasUses) c.Erase();
+        DeadWeights.Erase(module, context);
+    }
+}
