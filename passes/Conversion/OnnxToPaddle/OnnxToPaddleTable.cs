@@ -28,6 +28,7 @@ internal static class OnnxToPaddleTable
         "Clip" => [Clip(l)],
         "PRelu" => [PRelu(l)],
         "Add" or "Sub" or "Mul" or "Div" or "Max" or "Min" or "Pow" => [Elementwise(l, l.Op.OpType.ToLowerInvariant(), l.Input(0), l.Input(1))],
+        "Sum" => [Sum(l)],
         "MaxPool" or "AveragePool" => [Pool(l)],
         "GlobalAveragePool" or "GlobalMaxPool" => [l.Unary("pool2d", l.Input(0), Text("pooling_type", l.Op.OpType == "GlobalMaxPool" ? "max" : "avg"),
             I32s("ksize", [1, 1]), Bool("global_pooling", true), I32s("strides", [1, 1]), I32s("paddings", [0, 0]), Text("data_format", "NCHW"))],
@@ -96,6 +97,15 @@ internal static class OnnxToPaddleTable
 
     private static Value Elementwise(OnnxToPaddleOp l, string kind, Value x, Value y, long axis = -1) =>
         l.Paddle("elementwise_" + kind, [("X", [x]), ("Y", [y])], [("Out", [l.Op.Results[0].Type])], [I32("axis", axis)]).Result;
+
+    /// <summary>Sum of n inputs: a chain of elementwise_add (numpy broadcasting, as Sum's).</summary>
+    private static Value Sum(OnnxToPaddleOp l)
+    {
+        if (l.Op.OperandCount == 1) return l.Unary("assign", l.Input(0));
+        var total = l.Input(0);
+        for (int i = 1; i < l.Op.OperandCount; i++) total = Elementwise(l, "add", total, l.Input(i));
+        return total;
+    }
 
     private static Value Clip(OnnxToPaddleOp l)
     {

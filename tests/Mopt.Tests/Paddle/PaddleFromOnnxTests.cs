@@ -50,6 +50,25 @@ public sealed class PaddleFromOnnxTests
         }
     }
 
+    public static TheoryData<string> CaffeNets() => new(Caffe.CaffeRealNets.All.Select(n => n.Name));
+
+    /// <summary>Caffe → Paddle (through ONNX, after deploy) → ONNX: the outputs of Caffe → ONNX, in ONNX Runtime.</summary>
+    [SharedModelsTheory]
+    [MemberData(nameof(CaffeNets))]
+    public void CaffeNetsWrittenAsPaddleKeepTheirOutputs(string name)
+    {
+        var net = Caffe.CaffeRealNets.Named(name);
+        var models = Caffe.CaffeRealNets.Models;
+        using var dir = new TempDir();
+        Opt([.. net.MoptInput(models), "--pipeline=deploy", "-o", dir.File("direct.onnx")]);
+        Opt([.. net.MoptInput(models), "--pipeline=deploy", "-o", dir.File("m.pdmodel")]);
+        Opt(dir.File("m.pdmodel"), "-o", dir.File("back.onnx"));
+        var input = net.Feed(models);
+        var expected = Caffe.CaffeReferee.RunOrt(dir.File("direct.onnx"), [input], net.Outputs);
+        var actual = Caffe.CaffeReferee.RunOrt(dir.File("back.onnx"), [input], net.Outputs);
+        Assert.True(Caffe.CaffeReferee.MaxDifference(actual, expected) <= 1e-6, $"{name}: {Caffe.CaffeReferee.MaxDifference(actual, expected):E2}");
+    }
+
     [Fact]
     public void BatchNormGemmAndGlobalPoolOfTheExampleKeepTheirOutputs()
     {
