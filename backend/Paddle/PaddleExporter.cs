@@ -157,7 +157,9 @@ public static class PaddleExporter
         if (type is not TensorType tensor) throw new MirException($"{what}: type {type} is not a tensor");
         var code = PaddleDataTypes.Code(tensor.Element) ?? throw new MirException($"{what}: Paddle has no element type for {tensor.Element}");
         var desc = new VarType.Types.TensorDesc { DataType = (VarType.Types.Type)code };
-        if (tensor.Shape is { } shape) desc.Dims.AddRange(shape.Select(d => d < 0 ? -1 : d));
+        // Paddle's dims [] are a scalar: a var of unknown rank has no faithful form
+        var shape = tensor.Shape ?? throw new MirException($"{what}: its rank is not known, and a Paddle var declares one (give the input's shape with --set-input-shape)");
+        desc.Dims.AddRange(shape.Select(d => d < 0 ? -1 : d));
         var lodTensor = new VarType.Types.LoDTensorDesc { Tensor = desc };
         if (lod) lodTensor.LodLevel = 0;
         return new VarType { Type = VarType.Types.Type.LodTensor, LodTensor = lodTensor };

@@ -35,7 +35,7 @@ public static class PaddleDialect
         "pool2d", "mul", "matmul", "matmul_v2", "fc", "softmax", "reshape", "reshape2", "transpose", "transpose2",
         "flatten", "flatten2", "flatten_contiguous_range", "squeeze", "squeeze2", "unsqueeze", "unsqueeze2", "concat",
         "split", "slice", "scale", "dropout", "shuffle_channel", "fill_constant", "shape", "cast", "bilinear_interp",
-        "nearest_interp", "bilinear_interp_v2", "nearest_interp_v2", "arg_max", "exp", "sqrt", "abs", "assign",
+        "nearest_interp", "bilinear_interp_v2", "nearest_interp_v2", "arg_max", "exp", "sqrt", "abs", "reciprocal", "assign",
     ];
 
     public static Dialect Dialect { get; } = new(Name, "Paddle operators as a ProgramDesc has them (__model__, .pdmodel)",

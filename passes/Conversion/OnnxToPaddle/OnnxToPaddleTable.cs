@@ -29,6 +29,8 @@ internal static class OnnxToPaddleTable
         "PRelu" => [PRelu(l)],
         "Add" or "Sub" or "Mul" or "Div" or "Max" or "Min" or "Pow" => [Elementwise(l, l.Op.OpType.ToLowerInvariant(), l.Input(0), l.Input(1))],
         "Sum" => [Sum(l)],
+        "Reciprocal" => [l.Unary("reciprocal", l.Input(0))],
+        "ArgMax" => [ArgMax(l)],
         "MaxPool" or "AveragePool" => [Pool(l)],
         "GlobalAveragePool" or "GlobalMaxPool" => [l.Unary("pool2d", l.Input(0), Text("pooling_type", l.Op.OpType == "GlobalMaxPool" ? "max" : "avg"),
             I32s("ksize", [1, 1]), Bool("global_pooling", true), I32s("strides", [1, 1]), I32s("paddings", [0, 0]), Text("data_format", "NCHW"))],
@@ -97,6 +99,13 @@ internal static class OnnxToPaddleTable
 
     private static Value Elementwise(OnnxToPaddleOp l, string kind, Value x, Value y, long axis = -1) =>
         l.Paddle("elementwise_" + kind, [("X", [x]), ("Y", [y])], [("Out", [l.Op.Results[0].Type])], [I32("axis", axis)]).Result;
+
+    private static Value ArgMax(OnnxToPaddleOp l)
+    {
+        if (l.Int("select_last_index", 0) != 0) throw Blocked("select_last_index: Paddle's arg_max takes the first");
+        return l.Paddle("arg_max", [("X", [l.Input(0)])], [("Out", [l.Op.Result.Type])],
+            [new NamedAttr("axis", IntegerAttr.I64(l.Int("axis", 0))), Bool("keepdims", l.Int("keepdims", 1) != 0), Bool("flatten", false), I32("dtype", 3)]).Result;
+    }
 
     /// <summary>Sum of n inputs: a chain of elementwise_add (numpy broadcasting, as Sum's).</summary>
     private static Value Sum(OnnxToPaddleOp l)

@@ -23,7 +23,7 @@ internal static class PaddleElementwiseLowerings
     {
         foreach (var (paddle, onnx) in new[] { ("add", "Add"), ("sub", "Sub"), ("mul", "Mul"), ("div", "Div"), ("max", "Max"), ("min", "Min"), ("pow", "Pow") })
             table["elementwise_" + paddle] = l => Elementwise(l, onnx);
-        foreach (var (paddle, onnx) in new[] { ("relu", "Relu"), ("sigmoid", "Sigmoid"), ("tanh", "Tanh"), ("exp", "Exp"), ("sqrt", "Sqrt"), ("abs", "Abs"), ("assign", "Identity") })
+        foreach (var (paddle, onnx) in new[] { ("relu", "Relu"), ("sigmoid", "Sigmoid"), ("tanh", "Tanh"), ("exp", "Exp"), ("sqrt", "Sqrt"), ("abs", "Abs"), ("reciprocal", "Reciprocal"), ("assign", "Identity") })
             table[paddle] = l => Results(l, ("Out", l.Emit(onnx, [Input(l, "X")])));
         table["relu6"] = l => Results(l, ("Out", Clip(l, Input(l, "X"), 0, Float(l, "threshold", 6))));
         table["leaky_relu"] = l => Results(l, ("Out", l.Emit("LeakyRelu", [Input(l, "X")], [Attr("alpha", (float)Float(l, "alpha", 0.02))])));

@@ -69,6 +69,40 @@ public sealed class PaddleFromOnnxTests
         Assert.True(Caffe.CaffeReferee.MaxDifference(actual, expected) <= 1e-6, $"{name}: {Caffe.CaffeReferee.MaxDifference(actual, expected):E2}");
     }
 
+    public static TheoryData<string> TfGraphs() => new(Tf.OpenCvTfGraphs.All.Select(g => g.Name));
+
+    /// <summary>TensorFlow → Paddle (through ONNX) → ONNX: the outputs of TensorFlow → ONNX, in ONNX Runtime.</summary>
+    [SharedModelsTheory]
+    [MemberData(nameof(TfGraphs))]
+    public void TfGraphsWrittenAsPaddleKeepTheirOutputs(string name)
+    {
+        var graph = Tf.OpenCvTfGraphs.Named(name);
+        var tfModels = Path.Combine(TestPaths.SharedModels, "tf");
+        using var dir = new TempDir();
+        string[] args = [Path.Combine(tfModels, graph.File), "--tf-outputs=" + graph.Output,
+            .. graph.CutAt.Count > 0 ? new[] { "--tf-inputs=" + string.Join(",", graph.CutAt) } : [],
+            $"--set-input-shape={graph.Input}={string.Join("x", graph.InputShape)}"];
+        Opt([.. args, "-o", dir.File("direct.onnx")]);
+        Opt([.. args, "-o", dir.File("m.pdmodel")]);
+        Opt(dir.File("m.pdmodel"), "-o", dir.File("back.onnx"));
+        var values = Tf.OpenCvTfGraphs.InputValues(graph, tfModels);
+        // the one input and the one output, by place (the ONNX names of a TF graph's tensors carry their ':0')
+        float[] Run(string onnx)
+        {
+            using var ort = new Mopt.Backend.Runtime.OrtRunner(File.ReadAllBytes(onnx));
+            var feed = new Dictionary<string, Mopt.Backend.Runtime.NpyArray>
+            {
+                [ort.InputNames.Single()] = new(Mopt.Ir.ElementType.F32, [.. graph.InputShape.Select(d => (long)d)], values.SelectMany(BitConverter.GetBytes).ToArray()),
+            };
+            return System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(ort.Run(feed).Values.Single().Data).ToArray();
+        }
+        var expected = Run(dir.File("direct.onnx"));
+        var actual = Run(dir.File("back.onnx"));
+        Assert.Equal(expected.Length, actual.Length);
+        double scale = expected.Max(v => Math.Abs(v)), worst = expected.Zip(actual, (a, b) => Math.Abs(a - b)).Max();
+        Assert.True(worst <= 1e-6 * Math.Max(scale, 1e-12), $"{name}: max |a-b| {worst:E2} against max |a| {scale:E2}");
+    }
+
     [Fact]
     public void BatchNormGemmAndGlobalPoolOfTheExampleKeepTheirOutputs()
     {
@@ -99,5 +133,16 @@ public sealed class PaddleFromOnnxTests
         Assert.Contains("node 'Gather_76' (Gather): no Paddle form for this op type", stderr);
         Assert.False(File.Exists(output));
         Assert.False(File.Exists(dir.File("m.pdiparams")));
+    }
+
+    [SharedModelsFact]
+    public void InputOfUnknownRankIsNamed()
+    {
+        using var dir = new TempDir();
+        var output = dir.File("m.pdmodel");
+        var (exit, _, stderr) = Mir.Opt([Path.Combine(TestPaths.SharedModels, "tf", "ml_kws_cnn_s", "CNN_S.pb"), "--tf-inputs=Reshape_1", "--tf-outputs=labels_softmax", "-o", output]);
+        Assert.Equal(1, exit);
+        Assert.Contains("input Reshape_1: its rank is not known, and a Paddle var declares one (give the input's shape with --set-input-shape)", stderr);
+        Assert.False(File.Exists(output));
     }
 }
