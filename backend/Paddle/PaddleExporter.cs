@@ -76,7 +76,7 @@ public static class PaddleExporter
             }
             if (!op.Name.StartsWith(PaddleDialect.Name + ".", StringComparison.Ordinal))
                 throw new MirException($"{what} is not a Paddle op: writing Paddle takes a module in paddle.* (mopt-opt lowers onnx.*, tf.* and caffe.* to it on the way)");
-            block.Ops.Add(Operation(op, op.Name[(PaddleDialect.Name.Length + 1)..], names, (var, type, lod) => Declare(var, type, persistable: false, what, lod), what, ref unnamed));
+            block.Ops.Add(OpDescOf(op, op.Name[(PaddleDialect.Name.Length + 1)..], names, (var, type, lod) => Declare(var, type, persistable: false, what, lod), what, ref unnamed));
         }
 
         var results = func.Body.Operations[^1].Operands.ToList();
@@ -88,7 +88,7 @@ public static class PaddleExporter
         return new PaddleProgram(program, parameters);
     }
 
-    private static OpDesc Operation(Operation op, string type, Dictionary<Value, string> names, Action<string, MirType, bool> declare, string what, ref int unnamed)
+    private static OpDesc OpDescOf(Operation op, string type, Dictionary<Value, string> names, Action<string, MirType, bool> declare, string what, ref int unnamed)
     {
         var inputs = Slots(op, PaddleDialect.InputsAttr, op.OperandCount, what);
         var outputs = Slots(op, PaddleDialect.OutputsAttr, op.Results.Count, what);
@@ -155,14 +155,20 @@ public static class PaddleExporter
     private static VarType TensorVar(MirType type, bool lod, string what)
     {
         if (type is not TensorType tensor) throw new MirException($"{what}: type {type} is not a tensor");
+        var lodTensor = new VarType.Types.LoDTensorDesc { Tensor = TensorDesc(tensor, what) };
+        if (lod) lodTensor.LodLevel = 0;
+        return new VarType { Type = VarType.Types.Type.LodTensor, LodTensor = lodTensor };
+    }
+
+    /// <summary>A tensor's element type and dims as Paddle declares them (a var's, and each saved parameter's header).</summary>
+    public static VarType.Types.TensorDesc TensorDesc(TensorType tensor, string what)
+    {
         var code = PaddleDataTypes.Code(tensor.Element) ?? throw new MirException($"{what}: Paddle has no element type for {tensor.Element}");
         var desc = new VarType.Types.TensorDesc { DataType = (VarType.Types.Type)code };
         // Paddle's dims [] are a scalar: a var of unknown rank has no faithful form
         var shape = tensor.Shape ?? throw new MirException($"{what}: its rank is not known, and a Paddle var declares one (give the input's shape with --set-input-shape)");
         desc.Dims.AddRange(shape.Select(d => d < 0 ? -1 : d));
-        var lodTensor = new VarType.Types.LoDTensorDesc { Tensor = desc };
-        if (lod) lodTensor.LodLevel = 0;
-        return new VarType { Type = VarType.Types.Type.LodTensor, LodTensor = lodTensor };
+        return desc;
     }
 
     /// <summary>The feed or fetch op's other attributes, as the importer kept them.</summary>

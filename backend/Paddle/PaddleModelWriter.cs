@@ -39,8 +39,7 @@ public sealed class PaddleModelWriter : IModelWriter
         Span<byte> header = stackalloc byte[20];
         foreach (var (name, tensor) in program.Parameters)
         {
-            var var = program.Program.Blocks[0].Vars.First(v => v.Name == name);
-            var desc = var.Type.LodTensor.Tensor.ToByteArray();
+            var desc = PaddleExporter.TensorDesc(tensor.Type, $"parameter '{name}'").ToByteArray();
             header.Clear();
             BinaryPrimitives.WriteInt32LittleEndian(header[16..], desc.Length);
             output.Write(header);

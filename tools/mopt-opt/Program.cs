@@ -94,14 +94,7 @@ namespace Mopt.Tools.Opt
                 pm.Passes.AddRange(Mopt.Passes.Conversion.OnnxLowerings.Needed(module, cl.Passes));
             // Anything else written as Paddle: TensorFlow and Caffe to ONNX first, then ONNX to Paddle (a paddle.* module is left as it is).
             if (cl.Output is { } paddleOut && new Mopt.Backend.Paddle.PaddleModelWriter().CanWrite(paddleOut))
-            {
-                pm.Passes.AddRange(Mopt.Passes.Conversion.OnnxLowerings.Needed(module, cl.Passes).Where(p => p is not Mopt.Passes.Conversion.ConvertPaddleToOnnx));
-                if (!cl.Passes.Any(p => p is Mopt.Passes.Conversion.ConvertOnnxToPaddle))
-                {
-                    pm.Passes.Add(new Mopt.Passes.InferShapes()); // Paddle's vars are typed; the lowering reads ranks and sizes
-                    pm.Passes.Add(new Mopt.Passes.Conversion.ConvertOnnxToPaddle());
-                }
-            }
+                pm.Passes.AddRange(Mopt.Passes.Conversion.PaddleLowerings.Needed(module, cl.Passes));
             pm.BeforePass = (pass, m) =>
             {
                 if (cl.PrintBeforeAll || cl.PrintBefore.Contains(pass.Name)) PrintDump(stderr, $"IR Dump Before {pass.Describe()}", m, dumpOptions);

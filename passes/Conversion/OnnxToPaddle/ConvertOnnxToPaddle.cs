@@ -1,5 +1,3 @@
-using Mopt.Dialects.Mo;
-using Mopt.Dialects.Paddle;
 using Mopt.Ir;
 
 namespace Mopt.Passes.Conversion;
@@ -8,7 +6,8 @@ namespace Mopt.Passes.Conversion;
 /// <c>--convert-onnx-to-paddle</c> (and, implicitly, writing a module that is not in <c>paddle.*</c> as a Paddle model):
 /// each <c>onnx.*</c> op becomes the <c>paddle.*</c> op(s) Paddle's own programs use for it, with Paddle's slots and
 /// attribute types (docs/formats/paddle.md lists the table); constants stay <c>onnx.Constant</c>s, which the Paddle
-/// writer makes parameters, and those only read as an attribute (a Reshape's shape) go. An op with no Paddle form, or
+/// writer makes parameters; those only read as an attribute (a Reshape's shape) are left unread, for the pass
+/// manager's dead-weight sweep. An op with no Paddle form, or
 /// with options Paddle computes differently, is one error naming every such node; nothing is written.
 /// </summary>
 public sealed class ConvertOnnxToPaddle : Pass
@@ -26,12 +25,11 @@ public sealed class ConvertOnnxToPaddle : Pass
             return;
         }
         var failures = new List<string>();
-        var consumed = new HashSet<Operation>();
         foreach (var op in ops)
         {
             try
             {
-                var l = new OnnxToPaddleOp(op, module, consumed);
+                var l = new OnnxToPaddleOp(op, module);
                 var results = OnnxToPaddleTable.Lower(l);
                 for (int i = 0; i < op.Results.Count; i++) op.Results[i].ReplaceAllUsesWith(results[i]);
                 op.Erase();
@@ -44,9 +42,5 @@ public sealed class ConvertOnnxToPaddle : Pass
         }
         if (failures.Count > 0)
             throw new MirException($"cannot write Paddle ({failures.Count} node{(failures.Count == 1 ? "" : "s")}):\n  " + string.Join("\n  ", failures));
-        // the constants read as attributes (shapes, axes), now unread
-        foreach (var c in consumed)
-            if (c.Parent is not null && !c.Result.HasUses) c.Erase();
-        DeadWeights.Erase(module, context);
     }
 }

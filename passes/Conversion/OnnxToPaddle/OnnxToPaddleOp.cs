@@ -6,11 +6,11 @@ namespace Mopt.Passes.Conversion;
 
 /// <summary>
 /// What a lowering of one <c>onnx.*</c> op to <c>paddle.*</c> works with: its attributes with ONNX's defaults, constant
-/// inputs read as integers or floats (the constants are then no longer needed, and go if nothing else reads them), and
+/// inputs read as integers or floats (a constant nothing else reads then goes in the pass manager's sweep), and
 /// a maker of <c>paddle.*</c> ops before it, with slots (<c>paddle.inputs</c>/<c>paddle.outputs</c>) and Paddle's
 /// attribute forms (<c>: i32</c> for INT, <c>array&lt;i32&gt;</c> for INTS, ...).
 /// </summary>
-internal sealed class OnnxToPaddleOp(Operation op, MirModule module, HashSet<Operation> consumed)
+internal sealed class OnnxToPaddleOp(Operation op, MirModule module)
 {
     private readonly OpBuilder _builder = OpBuilder.Before(op);
 
@@ -25,13 +25,12 @@ internal sealed class OnnxToPaddleOp(Operation op, MirModule module, HashSet<Ope
     public double Float(string name, double defaultValue) => op.ReadFloat(name) ?? defaultValue;
     public string Str(string name, string defaultValue) => op.ReadString(name) ?? defaultValue;
 
-    /// <summary>Input <paramref name="i"/> as integers: a constant, which this lowering consumes.</summary>
+    /// <summary>Input <paramref name="i"/> as integers: it must be a constant.</summary>
     public long[] ConstInts(int i, string what)
     {
         var v = Input(i);
         var c = Constants.TryGet(v, module) ?? throw OpLowering.Blocked($"its {what} (input {i}) is not a constant; Paddle takes it as an attribute");
         if (!c.Type.Element.IsInteger) throw OpLowering.Blocked($"its {what} is {c.Type.Element}, not integers");
-        if (Constants.DefiningConstant(v) is { } producer) consumed.Add(producer);
         return c.ToInt64s();
     }
 
@@ -41,7 +40,6 @@ internal sealed class OnnxToPaddleOp(Operation op, MirModule module, HashSet<Ope
         if (Optional(i) is not { } v) return null;
         var c = Constants.TryGet(v, module) ?? throw OpLowering.Blocked($"its {what} (input {i}) is not a constant");
         if (c.ElementCount != 1) throw OpLowering.Blocked($"its {what} has {c.ElementCount} values, not one");
-        if (Constants.DefiningConstant(v) is { } producer) consumed.Add(producer);
         return c.ToFloats()[0];
     }
 
@@ -66,15 +64,20 @@ internal sealed class OnnxToPaddleOp(Operation op, MirModule module, HashSet<Ope
     /// <summary>An op with one input slot X and one output Out of the onnx op's result type.</summary>
     public Value Unary(string type, Value x, params NamedAttr[] attrs) => Paddle(type, [("X", [x])], [("Out", [op.Results[0].Type])], attrs).Result;
 
-    /// <summary>A constant with the bytes of <paramref name="v"/> (a constant) under another shape: the same blob, reshaped.</summary>
+    /// <summary>
+    /// <paramref name="v"/> (a constant) under another shape: a blob's bytes are shared (the same key, a new type), a
+    /// dense value's copied; row-major order is the same in ONNX and Paddle.
+    /// </summary>
     public Value Reshaped(Value v, long[] shape, string what)
     {
-        var c = Constants.TryGet(v, module) ?? throw OpLowering.Blocked($"its {what} is not a constant");
+        var attr = Constants.DefiningConstant(v) is { } producer ? Constants.ValueAttribute(producer) : null;
+        var c = Constants.TryGet(attr, module) ?? throw OpLowering.Blocked($"its {what} is not a constant");
         var type = new TensorType(c.Type.Element, shape);
         if (type.ElementCount != c.Type.ElementCount) throw OpLowering.Blocked($"its {what} has {c.Type.ElementCount} values, not {type.ElementCount}");
-        if (Constants.DefiningConstant(v) is { } producer) consumed.Add(producer);
-        var name = v is OpResult { Owner.Location.FirstName: { } n } ? n : $"{op.Location.FirstName}_{what}";
-        return Constants.Create(_builder, module, type, c.Bytes.ToArray(), Location.Named(name), name);
+        var location = v is OpResult { Owner.Location: var l } ? l : op.Location;
+        return attr is DenseResourceAttr resource
+            ? _builder.Constant(new DenseResourceAttr(type, resource.Key), type, location)
+            : _builder.Constant(DenseElementsAttr.Create(type, c.Bytes.ToArray()), type, location);
     }
 
     public static NamedAttr I32(string name, long v) => new(name, new IntegerAttr(checked((int)v), ElementType.I32));

@@ -72,53 +72,14 @@ internal static class PaddleParams
         return null;
     }
 
-    public static long Int(OpLowering l, string name, long defaultValue) => l.Op.GetAttr(name) switch
-    {
-        null => defaultValue,
-        IntegerAttr i => i.Value,
-        BoolAttr b => b.Value ? 1 : 0,
-        var other => throw OpLowering.Blocked($"attribute '{name}' is {other}, not an integer"),
-    };
-
-    public static long[] Ints(OpLowering l, string name, long[] defaultValue) => l.Op.GetAttr(name) switch
-    {
-        null => defaultValue,
-        DenseArrayAttr d when !d.Type.IsFloat => d.Ints.ToArray(),
-        ArrayAttr a => a.Elements.Select(e => e is IntegerAttr i ? i.Value : throw OpLowering.Blocked($"attribute '{name}' holds {e}, not integers")).ToArray(),
-        IntegerAttr i => [i.Value],
-        var other => throw OpLowering.Blocked($"attribute '{name}' is {other}, not integers"),
-    };
-
-    public static double Float(OpLowering l, string name, double defaultValue) => l.Op.GetAttr(name) switch
-    {
-        null => defaultValue,
-        FloatAttr f => f.Value,
-        IntegerAttr i => i.Value,
-        var other => throw OpLowering.Blocked($"attribute '{name}' is {other}, not a float"),
-    };
-
-    public static double[] Floats(OpLowering l, string name) => l.Op.GetAttr(name) switch
-    {
-        null => [],
-        DenseArrayAttr d => d.Floats.ToArray(),
-        FloatAttr f => [f.Value],
-        var other => throw OpLowering.Blocked($"attribute '{name}' is {other}, not floats"),
-    };
-
-    public static bool Bool(OpLowering l, string name, bool defaultValue) => l.Op.GetAttr(name) switch
-    {
-        null => defaultValue,
-        BoolAttr b => b.Value,
-        IntegerAttr i => i.Value != 0,
-        var other => throw OpLowering.Blocked($"attribute '{name}' is {other}, not a bool"),
-    };
-
-    public static string Str(OpLowering l, string name, string defaultValue) => l.Op.GetAttr(name) switch
-    {
-        null => defaultValue,
-        StringAttr s => s.Value,
-        var other => throw OpLowering.Blocked($"attribute '{name}' is {other}, not a string"),
-    };
+    // Attributes through the IR's AttrReader (an attribute of the wrong kind is an error naming the op); a BOOLEAN may
+    // also be an INT in Paddle's files (relu's is_test), which ReadInt reads alike.
+    public static long Int(OpLowering l, string name, long defaultValue) => l.Op.ReadInt(name, defaultValue);
+    public static long[] Ints(OpLowering l, string name, long[] defaultValue) => l.Op.ReadInts(name) ?? defaultValue;
+    public static double Float(OpLowering l, string name, double defaultValue) => l.Op.ReadFloat(name, defaultValue);
+    public static double[] Floats(OpLowering l, string name) => l.Op.ReadFloats(name) ?? [];
+    public static bool Bool(OpLowering l, string name, bool defaultValue) => l.Op.ReadInt(name) is long v ? v != 0 : defaultValue;
+    public static string Str(OpLowering l, string name, string defaultValue) => l.Op.ReadString(name, defaultValue);
 
     /// <summary>A layout attribute: NCHW (or AnyLayout, which Paddle reads as NCHW) is lowered, NHWC is not yet.</summary>
     public static void RequireNchw(OpLowering l, string name)

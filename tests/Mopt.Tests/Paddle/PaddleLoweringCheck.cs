@@ -40,11 +40,7 @@ internal static class PaddleLoweringCheck
         return stderr;
     }
 
-    public static float[] Values(int seed, long count, float low = -2, float high = 2)
-    {
-        var random = new Random(seed);
-        return Enumerable.Range(0, (int)count).Select(_ => (float)(low + (high - low) * random.NextDouble())).ToArray();
-    }
+    public static float[] Values(int seed, long count, float low = -2, float high = 2) => Caffe.SeededValues.Uniform(seed, checked((int)count), low, high);
 
     public static void Close(Tensor actual, long[] shape, float[] expected, double tolerance = 1e-5)
     {
