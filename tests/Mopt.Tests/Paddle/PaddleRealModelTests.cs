@@ -9,7 +9,7 @@ namespace Mopt.Tests.Paddle;
 /// <summary>
 /// Issue 14 item 7 on the real models in shared/models/paddle: each imports, lowers and runs in ONNX Runtime, and gives
 /// what a small interpreter of the same ProgramDesc (Paddle's ops as the tests transcribe them, over the parameters as
-/// read from the files) gives; --pipeline=deploy keeps the outputs.
+/// read from the files) gives; --pipeline=deploy keeps the outputs; written back as Paddle and re-imported, the same outputs.
 /// </summary>
 public sealed class PaddleRealModelTests
 {
@@ -46,6 +46,41 @@ public sealed class PaddleRealModelTests
             for (int i = 0; i < actual.Length; i++) worst = Math.Max(worst, Math.Abs(actual[i] - reference.Values[i]) / Math.Max(scale, 1e-12));
             Assert.True(worst <= 1e-5, $"{name} {stem}: ONNX Runtime differs from the interpreter by {worst:E2} (relative to the largest output)");
         }
+    }
+
+    /// <summary>Written back as Paddle (as read, and after deploy) and re-imported: the same outputs, bit for bit as read.</summary>
+    [SharedModelsTheory]
+    [MemberData(nameof(Nets))]
+    public void WrittenBackAsPaddleGivesIdenticalOutputs(string name, long[] inputShape)
+    {
+        var path = Path.Combine(Models, name);
+        var input = PaddleLoweringCheck.Values(22, inputShape.Aggregate(1L, (a, d) => a * d), -1, 1);
+        var feedName = PaddleModelFiles.Read(path).Program.Blocks[0].Ops.First(o => o.Type == "feed").Outputs[0].Arguments[0];
+        using var dir = new TempDir();
+        float[] Run(string model, string stem, params string[] extra)
+        {
+            var onnx = dir.File(stem + ".onnx");
+            var (exit, _, stderr) = Mir.Opt([model, .. extra, "-o", onnx]);
+            Assert.True(exit == 0, stderr);
+            using var ort = new OrtRunner(File.ReadAllBytes(onnx));
+            var outputs = ort.Run(new Dictionary<string, NpyArray> { [feedName] = new(ElementType.F32, inputShape, MemoryMarshal.AsBytes(input.AsSpan()).ToArray()) });
+            return MemoryMarshal.Cast<byte, float>(outputs.Values.Single().Data).ToArray();
+        }
+        void Write(string model, string output, params string[] extra)
+        {
+            var (exit, _, stderr) = Mir.Opt([model, .. extra, "-o", output]);
+            Assert.True(exit == 0, stderr);
+        }
+
+        var original = Run(path, "original");
+        Write(path, dir.File("asread.pdmodel"));
+        Assert.Equal(original, Run(dir.File("asread.pdmodel"), "asread"));
+
+        Write(path, dir.File("deployed.pdmodel"), "--pipeline=deploy");
+        var deployed = Run(dir.File("deployed.pdmodel"), "deployed");
+        double worst = 0, scale = original.Max(v => Math.Abs(v));
+        for (int i = 0; i < original.Length; i++) worst = Math.Max(worst, Math.Abs(deployed[i] - original[i]) / Math.Max(scale, 1e-12));
+        Assert.True(worst <= 1e-5, $"{name}: deployed and written as Paddle differs by {worst:E2} (relative to the largest output)");
     }
 
     /// <summary>Paddle's ops as the three real models use them, one float tensor per var, NCHW.</summary>
