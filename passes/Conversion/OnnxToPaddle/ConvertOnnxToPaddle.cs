@@ -42,5 +42,6 @@ public sealed class ConvertOnnxToPaddle : Pass
         }
         if (failures.Count > 0)
             throw new MirException($"cannot write Paddle ({failures.Count} node{(failures.Count == 1 ? "" : "s")}):\n  " + string.Join("\n  ", failures));
+        if (ScalarConstantsToFill.Run(module) is var filled and > 0) context.Count("constant scalars made fill_constant", filled);
     }
 }
