@@ -123,6 +123,7 @@ internal static class OnnxToPaddleTensorOps
         {
             number = ElementCodec.ReadFloat(one, element);
             text = double.IsNaN(number) ? "nan" : double.IsPositiveInfinity(number) ? "inf" : double.IsNegativeInfinity(number) ? "-inf"
+                : element.BitWidth <= 32 ? ((float)number).ToString("R", System.Globalization.CultureInfo.InvariantCulture)
                 : number.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         }
         else
