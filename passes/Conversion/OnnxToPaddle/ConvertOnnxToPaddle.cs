@@ -1,3 +1,4 @@
+using Mopt.Dialects.Onnx;
 using Mopt.Ir;
 
 namespace Mopt.Passes.Conversion;
@@ -18,7 +19,7 @@ public sealed class ConvertOnnxToPaddle : Pass
     public override void Run(MirModule module, PassContext context)
     {
         var ops = new List<Operation>();
-        module.Op.AddNested(ops, op => op.Name.StartsWith("onnx.", StringComparison.Ordinal) && op.Name != Constants.ConstantOp);
+        module.Op.AddNested(ops, op => op.Name.StartsWith("onnx.", StringComparison.Ordinal) && op.Name is not (Constants.ConstantOp or OnnxDialect.NoValueOp));
         if (ops.Count == 0)
         {
             context.MarkAllPreserved();
@@ -42,5 +43,10 @@ public sealed class ConvertOnnxToPaddle : Pass
         }
         if (failures.Count > 0)
             throw new MirException($"cannot write Paddle ({failures.Count} node{(failures.Count == 1 ? "" : "s")}):\n  " + string.Join("\n  ", failures));
+        // an absent optional input (Resize's roi) is read by nothing once its reader is lowered
+        var absent = new List<Operation>();
+        module.Op.AddNested(absent, op => op.Name == OnnxDialect.NoValueOp);
+        foreach (var op in absent.Where(op => !op.Results[0].HasUses)) op.Erase();
+        if (ScalarConstantsToFill.Run(module) is var filled and > 0) context.Count("constant scalars made fill_constant", filled);
     }
 }

@@ -56,8 +56,13 @@ internal sealed class OnnxToPaddleOp(Operation op, MirModule module)
         all.Add(new NamedAttr(PaddleDialect.InputsAttr, DictionaryAttr.From(ins.Select(i => new NamedAttr(i.Slot, new IntegerAttr(i.Values.Length, ElementType.I32))))));
         all.Add(new NamedAttr(PaddleDialect.OutputsAttr, DictionaryAttr.From(outs.Select(o => new NamedAttr(o.Slot, new IntegerAttr(o.Types.Length, ElementType.I32))))));
         if (noLod is { Length: > 0 }) all.Add(new NamedAttr(PaddleDialect.OutputsWithoutLodAttr, ArrayAttr.OfStrings(noLod)));
-        if (named && op.GetAttr(MoDialect.OutputsAttr) is ArrayAttr { Elements.Count: > 0 } names && outs.Length == 1 && outs[0].Types.Length == 1)
-            all.Add(new NamedAttr(MoDialect.OutputsAttr, ArrayAttr.Of([names.Elements[0]])));
+        if (named && op.GetAttr(MoDialect.OutputsAttr) is ArrayAttr { Elements.Count: > 0 } names)
+        {
+            int count = outs.Sum(o => o.Types.Length);
+            if (count == 1) all.Add(new NamedAttr(MoDialect.OutputsAttr, ArrayAttr.Of([names.Elements[0]])));
+            // a split: its results are the onnx op's, one for one
+            else if (count == op.Results.Count && count == names.Elements.Count) all.Add(new NamedAttr(MoDialect.OutputsAttr, names));
+        }
         return _builder.Create(PaddleDialect.Name + "." + type, ins.SelectMany(i => i.Values), outs.SelectMany(o => o.Types), all, op.Location);
     }
 
@@ -80,8 +85,17 @@ internal sealed class OnnxToPaddleOp(Operation op, MirModule module)
             : _builder.Constant(DenseElementsAttr.Create(type, c.Bytes.ToArray()), type, location);
     }
 
+    /// <summary>A new int64 constant before the op, named <c>node/hint</c> (the Paddle writer makes it a parameter of that name).</summary>
+    public Value Int64Constant(long[] values, long[] shape, string hint)
+    {
+        var name = $"{op.Location.FirstName ?? op.OpType}/{hint}";
+        return Constants.Create(_builder, module, new TensorType(ElementType.I64, shape), System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray(), Location.Named(name), name);
+    }
+
     public static NamedAttr I32(string name, long v) => new(name, new IntegerAttr(checked((int)v), ElementType.I32));
     public static NamedAttr I32s(string name, IEnumerable<long> v) => new(name, DenseArrayAttr.OfInts(ElementType.I32, v));
+    public static NamedAttr I64s(string name, IEnumerable<long> v) => new(name, DenseArrayAttr.OfInts(ElementType.I64, v));
+    public static NamedAttr F32s(string name, IEnumerable<double> v) => new(name, DenseArrayAttr.OfFloats(ElementType.F32, v));
     public static NamedAttr F32(string name, double v) => new(name, new FloatAttr((float)v, ElementType.F32));
     public static NamedAttr Bool(string name, bool v) => new(name, v ? BoolAttr.True : BoolAttr.False);
     public static NamedAttr Text(string name, string v) => new(name, new StringAttr(v));

@@ -27,7 +27,7 @@ internal static class OnnxToPaddleTable
         "LeakyRelu" => [l.Unary("leaky_relu", l.Input(0), F32("alpha", l.Float("alpha", 0.01)))],
         "Clip" => [Clip(l)],
         "PRelu" => [PRelu(l)],
-        "Add" or "Sub" or "Mul" or "Div" or "Max" or "Min" or "Pow" => [Elementwise(l, l.Op.OpType.ToLowerInvariant(), l.Input(0), l.Input(1))],
+        "Add" or "Sub" or "Mul" or "Div" or "Max" or "Min" or "Pow" => [Elementwise(l, l.Op.OpType.ToLowerInvariant(), l.Input(0), l.Input(1), LegacyAxis(l))],
         "Sum" => [Sum(l)],
         "Reciprocal" => [l.Unary("reciprocal", l.Input(0))],
         "ArgMax" => [ArgMax(l)],
@@ -45,6 +45,14 @@ internal static class OnnxToPaddleTable
         "Unsqueeze" => [Unsqueeze(l)],
         "Squeeze" => [l.Unary("squeeze2", l.Input(0), I32s("axes", l.Op.OperandCount > 1 ? l.ConstInts(1, "axes") : l.Ints("axes", [])))],
         "Slice" => [Slice(l)],
+        "HardSwish" => [l.Unary("hard_swish", l.Input(0), F32("threshold", 6), F32("scale", 6), F32("offset", 3))],
+        "HardSigmoid" => [l.Unary("hard_sigmoid", l.Input(0), F32("slope", l.Float("alpha", 0.2)), F32("offset", l.Float("beta", 0.5)))],
+        "Split" => OnnxToPaddleTensorOps.Split(l),
+        "Cast" => [OnnxToPaddleTensorOps.Cast(l)],
+        "Shape" => [OnnxToPaddleTensorOps.Shape(l)],
+        "ConstantOfShape" => [OnnxToPaddleTensorOps.ConstantOfShape(l)],
+        "Gather" => [OnnxToPaddleTensorOps.Gather(l)],
+        "Resize" => [OnnxToPaddleResize.Resize(l)],
         _ => throw Blocked("no Paddle form for this op type"),
     };
 
@@ -99,6 +107,13 @@ internal static class OnnxToPaddleTable
 
     private static Value Elementwise(OnnxToPaddleOp l, string kind, Value x, Value y, long axis = -1) =>
         l.Paddle("elementwise_" + kind, [("X", [x]), ("Y", [y])], [("Out", [l.Op.Results[0].Type])], [I32("axis", axis)]).Result;
+
+    /// <summary>
+    /// Before opset 7, Add, Sub, Mul and Div broadcast B onto A only with broadcast = 1, placing B's dims at <c>axis</c>
+    /// (at the end when it is absent): Paddle's elementwise axis rule, which the Caffe2-era ONNX took over.
+    /// </summary>
+    private static long LegacyAxis(OnnxToPaddleOp l) =>
+        OnnxOpset.Of(l.Module) < 7 && l.Int("broadcast", 0) != 0 ? l.Int("axis", -1) : -1;
 
     private static Value ArgMax(OnnxToPaddleOp l)
     {
@@ -169,6 +184,7 @@ internal static class OnnxToPaddleTable
     private static Value BatchNorm(OnnxToPaddleOp l)
     {
         if (l.Op.Results.Skip(1).Any(r => r.HasUses)) throw Blocked("its training outputs are read");
+        if (l.Int("spatial", 1) == 0) throw Blocked("spatial = 0 (statistics per element, before opset 9): Paddle's batch_norm has one per channel");
         var mean = l.Input(3).Type;
         var variance = l.Input(4).Type;
         var bn = l.Paddle("batch_norm",
@@ -201,6 +217,7 @@ internal static class OnnxToPaddleTable
     private static Value Reshape(OnnxToPaddleOp l)
     {
         if (l.Int("allowzero", 0) != 0) throw Blocked("allowzero: Paddle's 0 always copies the input's dim");
+        if (!Constants.IsConstant(l.Input(1))) return OnnxToPaddleTensorOps.ComputedReshape(l);
         return l.Unary("reshape2", l.Input(0), I32s("shape", l.ConstInts(1, "shape")));
     }
 

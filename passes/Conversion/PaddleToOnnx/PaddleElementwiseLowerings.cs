@@ -38,7 +38,7 @@ internal static class PaddleElementwiseLowerings
         table["cast"] = Cast;
         table["arg_max"] = ArgMax;
         table["fill_constant"] = FillConstant;
-        table["shape"] = l => Results(l, ("Out", l.Emit("Cast", [l.Emit("Shape", [Input(l, "Input")])], [Attr("to", (long)OnnxDataTypes.DataTypeOf(ElementType.I32)!)], ElementType.I32)));
+        table["shape"] = l => Results(l, ("Out", l.Emit("Cast", [l.Emit("Shape", [Input(l, "Input")], element: ElementType.I64)], [Attr("to", (long)OnnxDataTypes.DataTypeOf(ElementType.I32)!)], ElementType.I32)));
     }
 
     private static IReadOnlyList<Value> Elementwise(OpLowering l, string onnx)
@@ -170,19 +170,45 @@ internal static class PaddleElementwiseLowerings
 
     private static IReadOnlyList<Value> FillConstant(OpLowering l)
     {
-        if (Optional(l, "ShapeTensor") is not null || Slot(l, "ShapeTensorList").Count > 0 || Optional(l, "ValueTensor") is not null)
-            throw Blocked("its shape or value comes from an input; only attributes are lowered");
+        if (Slot(l, "ShapeTensorList").Count > 0 || Optional(l, "ValueTensor") is not null)
+            throw Blocked("its shape list or value comes from an input; only the value attribute and a ShapeTensor are lowered");
         var element = Element(Int(l, "dtype", 5), "dtype");
+        var one = new byte[element.ByteSize];
+        var text = Str(l, "str_value", "");
+        if (element == ElementType.I64 && text.Length > 0) ElementCodec.WriteInteger(one, element, ParseInt64(text));
+        else
+        {
+            double value = text.Length > 0 ? ParseDouble(text) : Float(l, "value", 0);
+            if (element.IsFloat) ElementCodec.WriteFloat(one, element, value);
+            else ElementCodec.WriteInteger(one, element, (long)value);
+        }
+        if (Optional(l, "ShapeTensor") is { } shapeTensor)
+        {
+            // the shape known only at run time: ConstantOfShape of it (an int32 shape cast to ONNX's int64)
+            var dims = ElementOf(shapeTensor) == ElementType.I64 ? shapeTensor
+                : l.Emit("Cast", [shapeTensor], [Attr("to", (long)OnnxDataTypes.DataTypeOf(ElementType.I64)!)], ElementType.I64);
+            var valueAttr = new NamedAttr("value", DenseElementsAttr.Create(new TensorType(element, [1]), one));
+            return Results(l, ("Out", l.Emit("ConstantOfShape", [dims], [valueAttr], element)));
+        }
         var shape = Ints(l, "shape", []);
         if (shape.Any(d => d < 0)) throw Blocked($"shape {Text(shape)} has an unknown size");
-        var text = Str(l, "str_value", "");
-        double value = text.Length > 0 ? double.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : Float(l, "value", 0);
         long count = shape.Aggregate(1L, (a, d) => a * d);
-        var one = new byte[element.ByteSize];
-        if (element.IsFloat) ElementCodec.WriteFloat(one, element, value);
-        else ElementCodec.WriteInteger(one, element, (long)value);
         var bytes = new byte[count * one.Length];
         for (long i = 0; i < count; i++) one.CopyTo(bytes, i * one.Length);
         return Results(l, ("Out", l.Const(new TensorType(element, shape), bytes, "value")));
     }
+
+    // str_value as Paddle's kernel reads it: inf, -inf and nan by name; for int64 an integer, else a double
+    private static double ParseDouble(string text) => text switch
+    {
+        "inf" => double.PositiveInfinity,
+        "-inf" => double.NegativeInfinity,
+        "nan" => double.NaN,
+        _ => double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v
+            : throw Blocked($"str_value '{text}' is not a number"),
+    };
+
+    private static long ParseInt64(string text) =>
+        long.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v
+            : (long)ParseDouble(text);
 }

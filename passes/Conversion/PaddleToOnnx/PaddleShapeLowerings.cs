@@ -7,7 +7,7 @@ namespace Mopt.Passes.Conversion;
 
 /// <summary>
 /// Paddle's matrix products (mul, matmul, matmul_v2, fc) and shape ops (reshape, transpose, flatten, squeeze,
-/// unsqueeze, concat, split, slice, shuffle_channel), v1 and v2 spellings alike (the v2 ops' XShape is not imported).
+/// unsqueeze, concat, split, slice, shuffle_channel, gather), v1 and v2 spellings alike (the v2 ops' XShape is not imported).
 /// <code>
 /// Before: %y = "paddle.mul"(%x, %w) {x_num_col_dims = 1 : i32, y_num_col_dims = 1 : i32}     x: [N, 64, 1, 1], w: [64, 10]
 /// After:  %f = "onnx.Flatten"(%x) {axis = 1}; %y = "onnx.MatMul"(%f, %w)
@@ -39,6 +39,7 @@ internal static class PaddleShapeLowerings
         table["split"] = Split;
         table["slice"] = Slice;
         table["shuffle_channel"] = ShuffleChannel;
+        table["gather"] = Gather;
     }
 
     private static IReadOnlyList<Value> Mul(OpLowering l)
@@ -246,5 +247,20 @@ internal static class PaddleShapeLowerings
         var grouped = l.Emit("Reshape", [x, l.ConstI64([0, group, c / group, h, w], "grouped")]);
         var swapped = l.Transpose(grouped, [0, 2, 1, 3, 4]);
         return Results(l, ("Out", l.Emit("Reshape", [swapped, l.ConstI64([0, c, h, w], "shape")])));
+    }
+
+    /// <summary>
+    /// gather: ONNX's Gather on <c>axis</c>. A 1-D index replaces the axis by its length, a 0-D one (Paddle 2.5 on) drops
+    /// it, as in ONNX; an index of shape [N, 1] is taken as [N], as Paddle's GatherInferMeta does.
+    /// </summary>
+    private static IReadOnlyList<Value> Gather(OpLowering l)
+    {
+        if (Optional(l, "Axis") is not null) throw Blocked("its axis comes from the Axis input; only the axis attribute is lowered");
+        var x = Input(l, "X");
+        var index = Input(l, "Index");
+        var indexShape = Shape(index, "its Index");
+        if (indexShape.Count == 2 && indexShape[1] == 1) index = l.Emit("Reshape", [index, l.ConstI64([-1], "index_shape")]);
+        else if (indexShape.Count > 1) throw Blocked($"its Index has rank {indexShape.Count}; Paddle's gather takes 0-D, 1-D or [N, 1]");
+        return Results(l, ("Out", l.Emit("Gather", [x, index], [Attr("axis", Int(l, "axis", 0))])));
     }
 }
