@@ -37,8 +37,8 @@ public sealed class PirImporter
     private int _dataSeen;
     private int _opIndex;
 
-    /// <summary>A constant <c>full</c> (one value, a shape) or <c>full_int_array</c> (a list) result, kept to fold into the attributes it feeds.</summary>
-    private sealed record PirConstant(double? Value, long[]? Ints);
+    /// <summary>A constant <c>full</c> (one value, <paramref name="Count"/> times) or <c>full_int_array</c> (a list) result, kept to fold into the attributes it feeds.</summary>
+    private sealed record PirConstant(double? Value, long[]? Ints, long Count = 1);
 
     private PirImporter(string path) => _path = path;
 
@@ -291,7 +291,7 @@ public sealed class PirImporter
         };
         var created = CreateLegacy(builder, "fill_constant", [], [("Out", [(result.Id, ValueName("full", result.Id), type)])], attrs);
         _constantOps.Add(created);
-        _constants[result.Id] = new PirConstant(value, null);
+        _constants[result.Id] = new PirConstant(value, null, shape.Aggregate(1L, (a, d) => a * d));
     }
 
     /// <summary><c>full_int_array</c> has no legacy op: a constant tensor of its values (as parameters are), which a use as an attribute folds away.</summary>
@@ -432,14 +432,14 @@ public sealed class PirImporter
         switch (mutable.Kind)
         {
             case PirAttrKind.Ints32:
-                var ints = c.Ints ?? (c.Value is { } one ? [(long)one] : []);
+                var ints = c.Ints ?? (c.Value is { } one ? Enumerable.Repeat((long)one, checked((int)c.Count)).ToArray() : []);
                 return DenseArrayAttr.OfInts(ElementType.I32, ints.Select(v => (long)checked((int)v)));
             case PirAttrKind.Int32 or PirAttrKind.Int64:
-                var scalar = c.Value is { } v ? (long)v : c.Ints is [var only] ? only
-                    : throw new MirException($"{what}: its {mutable.Pir} is a list of {c.Ints!.Length}, not one value");
+                var scalar = c.Value is { } v && c.Count == 1 ? (long)v : c.Ints is [var only] ? only
+                    : throw new MirException($"{what}: its {mutable.Pir} is a list of {c.Ints?.Length ?? c.Count}, not one value");
                 return mutable.Kind == PirAttrKind.Int32 ? new IntegerAttr(checked((int)scalar), ElementType.I32) : IntegerAttr.I64(scalar);
             default:
-                var f = c.Value ?? (c.Ints is [var single] ? single : throw new MirException($"{what}: its {mutable.Pir} is a list, not one value"));
+                var f = c.Value is { } d && c.Count == 1 ? d : c.Ints is [var single] ? single : throw new MirException($"{what}: its {mutable.Pir} is a list, not one value");
                 return new FloatAttr((float)f, ElementType.F32);
         }
     }

@@ -191,6 +191,49 @@ public sealed class PirImporterTests
         Assert.Equal(a == 1 ? 5 * b : b, result["second"].Values.Single());
     }
 
+    /// <summary>
+    /// IntArray operands: reshape's shape from a full_int_array, transpose's perm an attribute, concat's vector from
+    /// builtin.combine with its axis from a full, split's vector handed out by builtin.split.
+    /// </summary>
+    [Fact]
+    public void ReshapeTransposeConcatSplitAreTheLegacyOps()
+    {
+        var p = new P();
+        long x = p.Data("x", "t_f32", [2, 6]);
+        var reshaped = p.Op("1.reshape", [x, p.FullIntArray(3, 4)], [], P.Type("t_f32", 3, 4), P.Type("t_f32", 0, 2, 6));
+        long t = p.Op("1.transpose", [reshaped[0]], [P.A.Ints32("perm", 1, 0)], P.Type("t_f32", 4, 3))[0];
+        long both = p.Op("0.combine", [t, t], [], new System.Text.Json.Nodes.JsonObject
+        {
+            ["#"] = "0.t_vec", ["D"] = new System.Text.Json.Nodes.JsonArray(P.Type("t_f32", 4, 3), P.Type("t_f32", 4, 3)),
+        })[0];
+        long cat = p.Op("1.concat", [both, p.Full([1], 1, "int32", "t_i32")], [], P.Type("t_f32", 4, 6))[0];
+        long parts = p.Op("1.split", [cat, p.FullIntArray(2, 4), p.Full([1], 1, "int32", "t_i32")], [], new System.Text.Json.Nodes.JsonObject
+        {
+            ["#"] = "0.t_vec", ["D"] = new System.Text.Json.Nodes.JsonArray(P.Type("t_f32", 4, 2), P.Type("t_f32", 4, 4)),
+        })[0];
+        var pieces = p.Op("0.split", [parts], [], P.Type("t_f32", 4, 2), P.Type("t_f32", 4, 4));
+        p.Fetch(pieces[0], 0, "a", "t_f32", 4, 2);
+        p.Fetch(pieces[1], 1, "b", "t_f32", 4, 4);
+        using var dir = new TempDir();
+        var json = p.Write(dir.Path);
+        var text = Mir.Print(ModelReaders.For(json).Read(json));
+        Assert.Contains("\"paddle.reshape2\"(%arg0) {mo.outputs = [\"reshape_", text);
+        Assert.Contains("shape = array<i32: 3, 4>", text);
+        var concat = text.Split('\n').Single(l => l.Contains("\"paddle.concat\""));
+        Assert.Contains("axis = 1 : i32", concat); // the full operand
+        Assert.Contains("paddle.inputs = {X = 2 : i32}", concat); // the combined vector
+        Assert.Contains("sections = array<i32: 2, 4>", text);
+        var x0 = PaddleLoweringCheck.Values(21, 12);
+        var result = RunOnnx(json, dir, ("x", [2, 6], x0));
+        // x as 3x4, transposed to 4x3 (t[i][j] = x[j*4+i]), concatenated with itself to 4x6, split into columns 0-1 and 2-5
+        for (int i = 0; i < 4; i++)
+        {
+            float T(int j) => x0[(j % 3) * 4 + i];
+            Assert.Equal([T(0), T(1)], result["a"].Values.Skip(i * 2).Take(2).Select(v => (float)v));
+            Assert.Equal([T(2), T(3), T(4), T(5)], result["b"].Values.Skip(i * 4).Take(4).Select(v => (float)v));
+        }
+    }
+
     private static long Scale(P p, long x, double factor) =>
         p.Op("1.scale", [x, p.Full([1], factor)], [P.A.F32("bias", 0), P.A.Bool("bias_after_scale", true)], P.Type("t_i64"))[0];
 
