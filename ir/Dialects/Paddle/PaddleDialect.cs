@@ -37,6 +37,8 @@ public static class PaddleDialect
         "split", "slice", "scale", "dropout", "shuffle_channel", "fill_constant", "shape", "cast", "bilinear_interp",
         "nearest_interp", "bilinear_interp_v2", "nearest_interp_v2", "arg_max", "exp", "sqrt", "abs", "reciprocal", "assign",
         "gather",
+        // PIR programs' ops with a legacy twin that issue 14's set lacked (frontend/Paddle/Pir)
+        "thresholded_relu", "equal",
     ];
 
     public static Dialect Dialect { get; } = new(Name, "Paddle operators as a ProgramDesc has them (__model__, .pdmodel)",

@@ -25,8 +25,12 @@ public sealed class ConvertPaddleToOnnx : ConvertToOnnx
         PaddleElementwiseLowerings.Register(table);
         PaddleShapeLowerings.Register(table);
         PaddleResizeLowerings.Register(table);
+        PaddlePirLowerings.Register(table);
         return table;
     }
+
+    /// <summary>A PIR program's ifs keep their blocks: renamed onnx.If in place before the ops in them are lowered.</summary>
+    protected override void BeforeLowering(MirModule module, PassContext context) => PaddlePirLowerings.RenameIfs(module);
 
     /// <summary>The Paddle op types this pass lowers.</summary>
     public static IEnumerable<string> LoweredOps => Ops.Keys;

@@ -14,7 +14,8 @@ namespace Mopt.Passes.Conversion;
 /// </code>
 /// elementwise_*'s <c>axis</c> is where Y's dims start in X's (-1: at the end, numpy's rule); Y's trailing 1s are
 /// ignored, as Paddle's docs say. dropout at inference: downgrade_in_infer (the default) scales by 1 - dropout_prob,
-/// upscale_in_train is the identity. scale: scale * x + bias, or scale * (x + bias) when bias_after_scale is false.
+/// upscale_in_train is the identity. scale: scale * x + bias, or scale * (x + bias) when bias_after_scale is false (on
+/// integers both truncated to the element type first, as Paddle's kernel does).
 /// hard_swish is ONNX's HardSwish only with Paddle's default threshold 6, scale 6, offset 3; else it is written out.
 /// </summary>
 internal static class PaddleElementwiseLowerings
@@ -117,11 +118,24 @@ internal static class PaddleElementwiseLowerings
         double scale = Float(l, "scale", 1), bias = Float(l, "bias", 0);
         bool after = Bool(l, "bias_after_scale", true);
         var e = ElementOf(x);
-        if (!e.IsFloat) throw Blocked($"its input is {e}; scale is lowered for floats");
+        if (!e.IsFloat && !e.IsInteger) throw Blocked($"its input is {e}; scale is lowered for floats and integers");
+        if (!e.IsFloat)
+        {
+            // Paddle's ScaleKernel computes in the element type: scale.to<T>() and static_cast<T>(bias) truncate.
+            scale = Math.Truncate(scale);
+            bias = Math.Truncate(bias);
+        }
+        Value Scalar(double v, string hint)
+        {
+            if (e.IsFloat) return l.ScalarFloat(e, v, hint);
+            var one = new byte[e.ByteSize];
+            ElementCodec.WriteInteger(one, e, (long)v);
+            return l.Const(new TensorType(e, []), one, hint);
+        }
         Value y = x;
-        if (!after && bias != 0) y = l.Emit("Add", [y, l.ScalarFloat(e, bias, "bias")]);
-        if (scale != 1) y = l.Emit("Mul", [y, l.ScalarFloat(e, scale, "scale")]);
-        if (after && bias != 0) y = l.Emit("Add", [y, l.ScalarFloat(e, bias, "bias")]);
+        if (!after && bias != 0) y = l.Emit("Add", [y, Scalar(bias, "bias")]);
+        if (scale != 1) y = l.Emit("Mul", [y, Scalar(scale, "scale")]);
+        if (after && bias != 0) y = l.Emit("Add", [y, Scalar(bias, "bias")]);
         if (ReferenceEquals(y, x)) y = l.Emit("Identity", [x]);
         return Results(l, ("Out", y));
     }
