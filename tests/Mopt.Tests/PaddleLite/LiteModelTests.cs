@@ -102,6 +102,33 @@ public sealed class LiteModelTests
         Assert.True(OnnxTestSupport.MaxAbsDiff(expected[0].Value, actual[0].Value) <= 1e-6f);
     }
 
+    [Fact]
+    public void MetaVersionOneReadsItsCombinedParameters()
+    {
+        using var dir = new TempDir();
+        var file = Example(dir);
+        // the same topology and parameters, the parameters as one CombinedParamsDesc (what opt wrote under PADDLE_LITE_MODEL_VERSION1)
+        var b = new FlatBufferBuilder(1 << 16);
+        var parameters = file.Frames.Select(f =>
+        {
+            var tensor = Fbs.ParamDesc.GetRootAsParamDesc(new ByteBuffer(file.ParamBytes(f))).Variable<Fbs.ParamDesc_.LoDTensorDesc>()!.Value;
+            var data = Fbs.ParamDesc_.LoDTensorDesc.CreateDataVector(b, tensor.GetDataArray());
+            var dims = Fbs.ParamDesc_.LoDTensorDesc.CreateDimVector(b, tensor.GetDimArray());
+            var variable = Fbs.ParamDesc_.LoDTensorDesc.CreateLoDTensorDesc(b, 0, default, dims, tensor.DataType, data);
+            return Fbs.ParamDesc.CreateParamDesc(b, default, b.CreateString(f.Name), Fbs.ParamDesc_.VariableDesc.LoDTensorDesc, variable.Value);
+        }).ToArray();
+        b.Finish(Fbs.CombinedParamsDesc.CreateCombinedParamsDesc(b, Fbs.CombinedParamsDesc.CreateParamsVector(b, parameters)).Value);
+        byte[] v1 = [.. file.Bytes[..file.TopologyEnd], .. b.SizedByteArray()];
+        v1[0] = 1;
+        File.WriteAllBytes(dir.File("v1.nb"), v1);
+        var read = LiteModelFile.Read(dir.File("v1.nb"));
+        var v2 = LiteModelFile.Read(dir.File("m.nb"));
+        Assert.Equal(v2.Parameters.Keys.Order(StringComparer.Ordinal), read.Parameters.Keys.Order(StringComparer.Ordinal));
+        foreach (var (name, record) in v2.Parameters) Assert.Equal(record.Data.ToArray(), read.Parameters[name].Data.ToArray());
+        Assert.Equal(Opt(dir.File("m.nb")), Opt(dir.File("v1.nb")));
+        Fails(With(v1, x => BinaryPrimitives.WriteUInt32LittleEndian(x.AsSpan(file.TopologyEnd), 0x7FFF_0000)), "the parameters (CombinedParamsDesc at byte");
+    }
+
     private static LiteTestFile Example(TempDir dir)
     {
         Opt(Mir.ExamplePath, "-o", dir.File("m.nb"));
