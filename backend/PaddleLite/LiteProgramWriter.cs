@@ -10,9 +10,9 @@ namespace Mopt.Backend.PaddleLite;
 /// <summary>
 /// A framework.proto ProgramDesc → the framework.fbs ProgramDesc flatbuffer of a .nb's topology (the flatc-generated
 /// builders of frontend/Schemas/PaddleLite), field for field: a field is written exactly where the message has it (so a
-/// LoD level 0 or an is_target false stays, as the importer tells them from absent ones). The vectors the schema keys
-/// (vars, each op's input and output slots and attributes, the op_version_map) are sorted by name, byte-wise, as
-/// flatbuffers' <c>LookupByKey</c> (Paddle-Lite's way to find a slot or an attribute) needs. What framework.fbs cannot
+/// LoD level 0 or an is_target false stays, as the importer tells them from absent ones). Each op's input and output
+/// slots and attributes, and the op_version_map, are sorted by name, byte-wise, as flatbuffers' <c>LookupByKey</c>
+/// (Paddle-Lite's way to find a slot or an attribute) needs; the vars keep their order, as opt's do. What framework.fbs cannot
 /// hold is an error naming it: SCALAR, SCALARS, VAR and VARS attributes, and element types past INT8 (BF16, ...).
 /// </summary>
 public static class LiteProgramWriter
@@ -51,8 +51,8 @@ public static class LiteProgramWriter
 
     private static Offset<Fbs.BlockDesc> Block(FlatBufferBuilder builder, BlockDesc block, string what)
     {
-        var keyOrder = Comparer<string>.Create(CompareKeys);
-        var vars = block.Vars.OrderBy(v => v.Name, keyOrder).Select(v => Var(builder, v, $"{what}: var '{v.Name}'")).ToArray();
+        // vars in program order, as opt writes them (Lite reads them by index; the six real files' are not sorted)
+        var vars = block.Vars.Select(v => Var(builder, v, $"{what}: var '{v.Name}'")).ToArray();
         var varsVector = Fbs.BlockDesc.CreateVarsVector(builder, vars);
         var ops = block.Ops.Select((op, i) => Op(builder, op, $"{what}: block {block.Idx} op {i} ({op.Type})")).ToArray();
         var opsVector = Fbs.BlockDesc.CreateOpsVector(builder, ops);

@@ -61,8 +61,7 @@ public sealed class LiteModelTests
                 Assert.Equal((int)attr.Type, (int)op.AttrsByKey(attr.Name)!.Value.Type);
             for (int a = 1; a < op.AttrsLength; a++) Assert.True(Compare(op.Attrs(a - 1)!.Value.Name, op.Attrs(a)!.Value.Name) < 0);
         }
-        for (int v = 1; v < block.VarsLength; v++) Assert.True(Compare(block.Vars(v - 1)!.Value.Name, block.Vars(v)!.Value.Name) < 0);
-        Assert.Equal(expected.Vars.Count, block.VarsLength);
+        Assert.Equal(expected.Vars.Select(v => v.Name), Enumerable.Range(0, block.VarsLength).Select(v => block.Vars(v)!.Value.Name));
 
         // the parameters: every persistable var, sorted byte-wise, framed as Paddle-Lite's ParamSerializer frames them
         Assert.Equal(pd.Parameters.Keys.Order(StringComparer.Ordinal), file.Frames.Select(f => f.Name));
@@ -90,9 +89,9 @@ public sealed class LiteModelTests
         Opt(Mir.ExamplePath, "-o", dir.File("m.nb"));
         Opt(Mir.ExamplePath, "-o", dir.File("m.pdmodel"));
         Assert.Equal(Opt(dir.File("m.pdmodel")), Opt(dir.File("m.nb")));
-        // written again from its own import: the same bytes
+        // written again from its own import: the same IR (the vars may come in another order: the constants are first now)
         Opt(dir.File("m.nb"), "-o", dir.File("again.nb"));
-        Assert.Equal(File.ReadAllBytes(dir.File("m.nb")), File.ReadAllBytes(dir.File("again.nb")));
+        Assert.Equal(Opt(dir.File("m.nb")), Opt(dir.File("again.nb")));
 
         Opt(Mir.ExamplePath, "-o", dir.File("original.onnx"));
         Opt(dir.File("m.nb"), "-o", dir.File("back.onnx"));
