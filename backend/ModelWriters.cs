@@ -1,6 +1,7 @@
 using Mopt.Backend.Caffe;
 using Mopt.Backend.Onnx;
 using Mopt.Backend.Paddle;
+using Mopt.Backend.PaddleLite;
 using Mopt.Backend.Tf;
 using Mopt.Ir;
 using Mopt.Ir.Printing;
@@ -30,7 +31,7 @@ public static class ModelWriters
 {
     public static IModelWriter For(string path, PrintOptions printOptions)
     {
-        IModelWriter[] all = [new MirTextWriter(printOptions), new OnnxModelWriter(), new TfModelWriter(), new CaffeModelWriter(), new PaddleModelWriter()];
+        IModelWriter[] all = [new MirTextWriter(printOptions), new OnnxModelWriter(), new TfModelWriter(), new CaffeModelWriter(), new PaddleModelWriter(), new LiteModelWriter()];
         return all.FirstOrDefault(w => w.CanWrite(path))
             ?? throw new MirException($"'{path}': unknown output format (mopt writes {string.Join(", ", all.Select(w => w.Format))}; chosen by extension)");
     }

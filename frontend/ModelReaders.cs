@@ -2,6 +2,7 @@ using Mopt.Frontend.Caffe;
 using Mopt.Frontend.Onnx;
 using Mopt.Frontend.Paddle;
 using Mopt.Frontend.Paddle.Pir;
+using Mopt.Frontend.PaddleLite;
 using Mopt.Frontend.Tf;
 using Mopt.Ir;
 using Mopt.Ir.Parsing;
@@ -37,7 +38,7 @@ public sealed class MirTextReader : IModelReader
 /// <summary>Picks the reader for an input path by its extension (or folder layout).</summary>
 public static class ModelReaders
 {
-    public static IReadOnlyList<IModelReader> All { get; } = [new MirTextReader(), new OnnxModelReader(), new TfMetaGraphReader(), new TfModelReader(), new CaffeModelReader(), new CaffePrototxtReader(), new PaddleModelReader(), new PirModelReader()];
+    public static IReadOnlyList<IModelReader> All { get; } = [new MirTextReader(), new OnnxModelReader(), new TfMetaGraphReader(), new TfModelReader(), new CaffeModelReader(), new CaffePrototxtReader(), new PaddleModelReader(), new PirModelReader(), new PaddleLiteModelReader()];
 
     public static IModelReader For(string path) =>
         All.FirstOrDefault(r => r.CanRead(path))

