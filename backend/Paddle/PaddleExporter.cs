@@ -51,6 +51,18 @@ public static class PaddleExporter
             block.Vars.Add(desc);
         }
 
+        // An output takes its name unless another var has it; it may write over one of its own op's inputs of the
+        // same type (batch_norm's MeanOut is its Mean, an in-place activation), never over a parameter or value it
+        // does not read: Paddle would run the op into that var (a parameter's weights overwritten after one run).
+        string DeclareOutput(string wanted, MirType type, bool lod, IReadOnlySet<string> inputs, string what)
+        {
+            if (declared.TryGetValue(wanted, out var existing)
+                && !(inputs.Contains(wanted) && type is TensorType tensor && existing.Type.LodTensor?.Tensor is { } held && held.Equals(TensorDesc(tensor, what))))
+                wanted = UniqueVar(wanted, declared);
+            Declare(wanted, type, persistable: false, what, lod);
+            return wanted;
+        }
+
         for (int i = func.Arguments.Count - 1; i >= 0; i--)
         {
             var arg = func.Arguments[i];
@@ -60,6 +72,14 @@ public static class PaddleExporter
             block.Ops.Add(Op("feed", [("X", ["feed"])], [("Out", [argName])], [Col(i), .. Extra(func.ArgAttrs(i), "paddle.feed", $"'{name}': feed {i}")]));
         }
 
+        // Which ops write each output name: a parameter gives way to them, since outputs' names are what users fetch.
+        var writers = new Dictionary<string, List<(Operation Op, Value Result)>>(StringComparer.Ordinal);
+        foreach (var op in func.Body.Operations)
+            if (op.GetAttr(MoDialect.OutputsAttr) is ArrayAttr outs)
+                for (int i = 0; i < outs.Elements.Count && i < op.Results.Count; i++)
+                    if (outs.Elements[i] is StringAttr { Value: var written })
+                        (writers.TryGetValue(written, out var list) ? list : writers[written] = []).Add((op, op.Results[i]));
+
         int unnamed = 0;
         foreach (var op in func.Body.Operations)
         {
@@ -68,7 +88,7 @@ public static class PaddleExporter
             if (op.Name == Constants.ConstantOp)
             {
                 var tensor = Constants.TryGet(Constants.ValueAttribute(op), module) ?? throw new MirException($"{what}: a constant with no static shape or no bytes");
-                var var = UniqueParameter(op.Location.FirstName ?? $"param_{unnamed++}", declared);
+                var var = UniqueVar(op.Location.FirstName ?? $"param_{unnamed++}", declared, WrittenByOthers(op, writers));
                 names[op.Result] = var;
                 Declare(var, tensor.Type, persistable: true, what);
                 parameters[var] = tensor;
@@ -76,7 +96,7 @@ public static class PaddleExporter
             }
             if (!op.Name.StartsWith(PaddleDialect.Name + ".", StringComparison.Ordinal))
                 throw new MirException($"{what} is not a Paddle op: writing Paddle takes a module in paddle.* (mopt-opt lowers onnx.*, tf.* and caffe.* to it on the way)");
-            block.Ops.Add(OpDescOf(op, op.Name[(PaddleDialect.Name.Length + 1)..], names, (var, type, lod) => Declare(var, type, persistable: false, what, lod), what, ref unnamed));
+            block.Ops.Add(OpDescOf(op, op.Name[(PaddleDialect.Name.Length + 1)..], names, (var, type, lod, inputs) => DeclareOutput(var, type, lod, inputs, what), what, ref unnamed));
         }
 
         var results = func.Body.Operations[^1].Operands.ToList();
@@ -88,7 +108,7 @@ public static class PaddleExporter
         return new PaddleProgram(program, parameters);
     }
 
-    private static OpDesc OpDescOf(Operation op, string type, Dictionary<Value, string> names, Action<string, MirType, bool> declare, string what, ref int unnamed)
+    private static OpDesc OpDescOf(Operation op, string type, Dictionary<Value, string> names, Func<string, MirType, bool, IReadOnlySet<string>, string> declare, string what, ref int unnamed)
     {
         var inputs = Slots(op, PaddleDialect.InputsAttr, op.OperandCount, what);
         var outputs = Slots(op, PaddleDialect.OutputsAttr, op.Results.Count, what);
@@ -104,6 +124,7 @@ public static class PaddleExporter
             desc.Inputs.Add(v);
         }
         at = 0;
+        var inputNames = desc.Inputs.SelectMany(v => v.Arguments).ToHashSet(StringComparer.Ordinal);
         var outputSlots = new List<OpDesc.Types.Var>();
         foreach (var (slot, count) in outputs)
         {
@@ -111,9 +132,8 @@ public static class PaddleExporter
             for (int i = 0; i < count; i++, at++)
             {
                 var result = op.Results[at];
-                var var = at < outputNames.Count ? outputNames[at] : $"{type}_{unnamed++}.tmp_{at}";
+                var var = declare(at < outputNames.Count ? outputNames[at] : $"{type}_{unnamed++}.tmp_{at}", result.Type, !withoutLod.Contains(slot), inputNames);
                 names[result] = var;
-                declare(var, result.Type, !withoutLod.Contains(slot));
                 v.Arguments.Add(var);
             }
             outputSlots.Add(v);
@@ -123,7 +143,7 @@ public static class PaddleExporter
             var main = outputSlots.SelectMany(s => s.Arguments).FirstOrDefault() ?? $"{type}_{unnamed++}";
             var xshape = main + ".xshape";
             var x = op.GetOperand(0).Type as TensorType;
-            declare(xshape, x?.Shape is { } s ? new TensorType(x.Element, [0, .. s]) : op.GetOperand(0).Type, true);
+            xshape = declare(xshape, x?.Shape is { } s ? new TensorType(x.Element, [0, .. s]) : op.GetOperand(0).Type, true, inputNames);
             outputSlots.Add(new OpDesc.Types.Var { Parameter = "XShape", Arguments = { xshape } });
         }
         desc.Outputs.Add(outputSlots.OrderBy(s => s.Parameter, StringComparer.Ordinal));
@@ -145,11 +165,20 @@ public static class PaddleExporter
         return list;
     }
 
-    private static string UniqueParameter(string wanted, Dictionary<string, VarDesc> declared)
+    /// <summary>
+    /// The names ops write other than in place over <paramref name="constant"/> (an op that reads it and writes a value
+    /// of its type under its name, as batch_norm's MeanOut is its Mean).
+    /// </summary>
+    private static Func<string, bool> WrittenByOthers(Operation constant, Dictionary<string, List<(Operation Op, Value Result)>> writers) =>
+        name => writers.TryGetValue(name, out var outputs)
+            && outputs.Any(w => !w.Op.Operands.Contains(constant.Result) || !w.Result.Type.Equals(constant.Result.Type));
+
+    private static string UniqueVar(string wanted, Dictionary<string, VarDesc> declared, Func<string, bool>? taken = null)
     {
-        if (!declared.ContainsKey(wanted)) return wanted;
+        bool Free(string name) => !declared.ContainsKey(name) && taken?.Invoke(name) != true;
+        if (Free(wanted)) return wanted;
         for (int i = 1; ; i++)
-            if (!declared.ContainsKey($"{wanted}_{i}")) return $"{wanted}_{i}";
+            if (Free($"{wanted}_{i}")) return $"{wanted}_{i}";
     }
 
     private static VarType TensorVar(MirType type, bool lod, string what)

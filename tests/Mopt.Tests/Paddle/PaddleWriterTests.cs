@@ -92,6 +92,50 @@ public sealed class PaddleWriterTests
         Assert.Equal([0L, -1, 6], xshape.Type.LodTensor.Tensor.Dims);
     }
 
+    /// <summary>
+    /// A Caffe layer names its weights and its output alike (mtcnn's conv1): the parameter takes another name, since
+    /// Paddle would run the op into the parameter's var; each var is declared with the type its writer gives it.
+    /// </summary>
+    [Fact]
+    public void AnOutputNeverWritesOverAVarItDoesNotRead()
+    {
+        using var dir = new TempDir();
+        var mir = dir.Write("m.mir", """
+            module {
+              func.func @main(%x: tensor<1x2xf32> {mo.name = "x"}) -> (tensor<1x3xf32> {mo.name = "y"}) {
+                %w = "onnx.Constant"() {value = dense<[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]> : tensor<2x3xf32>} : () -> tensor<2x3xf32> loc("fc")
+                %0 = "onnx.MatMul"(%x, %w) {mo.outputs = ["fc"]} : (tensor<1x2xf32>, tensor<2x3xf32>) -> tensor<1x3xf32> loc("fc")
+                %1 = "onnx.Relu"(%0) {mo.outputs = ["fc"]} : (tensor<1x3xf32>) -> tensor<1x3xf32> loc("relu")
+                return %1 : tensor<1x3xf32>
+              }
+            }
+            """);
+        Opt(mir, "-o", dir.File("m.pdmodel"));
+        var block = PaddleModelFiles.Read(dir.File("m.pdmodel")).Program.Blocks[0];
+        var vars = block.Vars.ToDictionary(v => v.Name);
+        // the weights give way: the outputs keep the names users fetch
+        var weights = block.Ops.Single(o => o.Type == "matmul_v2").Inputs.Single(v => v.Parameter == "Y").Arguments.Single();
+        Assert.Equal("fc_1", weights);
+        Assert.Equal([2L, 3], vars[weights].Type.LodTensor.Tensor.Dims);
+        Assert.True(vars[weights].Persistable);
+        foreach (var op in block.Ops.Where(o => o.Type is not ("feed" or "fetch")))
+        {
+            var reads = op.Inputs.SelectMany(v => v.Arguments).ToHashSet();
+            foreach (var output in op.Outputs.SelectMany(v => v.Arguments))
+                Assert.False(vars[output].Persistable && !reads.Contains(output), $"{op.Type} writes parameter '{output}'");
+        }
+        var matmul = block.Ops.Single(o => o.Type == "matmul_v2").Outputs.Single().Arguments.Single();
+        Assert.Equal("fc", matmul);
+        Assert.Equal([1L, 3], vars[matmul].Type.LodTensor.Tensor.Dims);
+        // the relu writes in place over its own input, of the same type, as Caffe's in-place layers do
+        Assert.Equal(matmul, block.Ops.Single(o => o.Type == "relu").Outputs.Single().Arguments.Single());
+        var onnx = dir.File("back.onnx");
+        Opt(dir.File("m.pdmodel"), "-o", onnx);
+        using var ort = new Mopt.Backend.Runtime.OrtRunner(File.ReadAllBytes(onnx));
+        var y = ort.Run(new Dictionary<string, Mopt.Backend.Runtime.NpyArray> { ["x"] = new(Mopt.Ir.ElementType.F32, [1, 2], System.Runtime.InteropServices.MemoryMarshal.AsBytes(new float[] { 2, -0.25f }.AsSpan()).ToArray()) });
+        Assert.Equal(new float[] { 1, 2.75f, 4.5f }, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(y.Values.Single().Data).ToArray());
+    }
+
     [Fact]
     public void OpOfAnotherDialectIsNotWritten()
     {
