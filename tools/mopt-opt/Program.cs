@@ -89,15 +89,17 @@ namespace Mopt.Tools.Opt
                 Services = OrtPassServices.Create(),
             };
             pm.Passes.AddRange(cl.Passes);
-            // fold-bn folds onnx.BatchNormalization: a TensorFlow, Caffe or Paddle model is lowered just before it (`in.pdmodel --fold-bn -o out.pdmodel`).
+            bool writesOnnx = cl.Output is { } onnxOut && Path.GetExtension(onnxOut).Equals(".onnx", StringComparison.OrdinalIgnoreCase);
+            bool writesPaddle = cl.Output is { } paddleOut && new Mopt.Backend.Paddle.PaddleModelWriter().CanWrite(paddleOut);
+            // fold-bn folds onnx.BatchNormalization: a model written as ONNX or Paddle is lowered just before it instead of at the end (`in.pdmodel --fold-bn -o out.pdmodel`).
             int foldBn = pm.Passes.FindIndex(p => p is FoldBatchNorm);
-            if (foldBn >= 0 && Mopt.Passes.Conversion.OnnxLowerings.Needed(module, pm.Passes.Take(foldBn)).Any())
+            if ((writesOnnx || writesPaddle) && foldBn >= 0 && Mopt.Passes.Conversion.OnnxLowerings.Needed(module, pm.Passes.Take(foldBn)).Any())
                 pm.Passes.Insert(foldBn, new Mopt.Passes.Conversion.ConvertAllToOnnx());
             // A TensorFlow or Caffe net written as ONNX is lowered first, as if --convert-tf-to-onnx (or -caffe-) ended the pipeline.
-            if (cl.Output is { } onnxOut && Path.GetExtension(onnxOut).Equals(".onnx", StringComparison.OrdinalIgnoreCase))
+            if (writesOnnx)
                 pm.Passes.AddRange(Mopt.Passes.Conversion.OnnxLowerings.Needed(module, pm.Passes.ToList()));
             // Anything else written as Paddle: TensorFlow and Caffe to ONNX first, then ONNX to Paddle (a paddle.* module is left as it is).
-            if (cl.Output is { } paddleOut && new Mopt.Backend.Paddle.PaddleModelWriter().CanWrite(paddleOut))
+            if (writesPaddle)
                 pm.Passes.AddRange(Mopt.Passes.Conversion.PaddleLowerings.Needed(module, pm.Passes.ToList()));
             pm.BeforePass = (pass, m) =>
             {
