@@ -33,8 +33,12 @@ benchmarks:
                 import + deploy + write .onnx and --caffe-merge-bn + write Caffe, in process, against OpenCV's
                 ReadNetFromCaffe on the same files (ratio, target <= 1.0x); ONNX Runtime latency before and after
                 deploy; the deployed model and the merged net against OpenCV's outputs (max relative difference)
+  paddle        per Paddle model (the three real ones, and Caffe and ONNX models written as Paddle with their batch norms):
+                mopt's import -> --pipeline=deploy -> write Paddle, in process, against ONNX Runtime creating a session on
+                the lowered model (ratio); sizes plain and gzip -9 with and without --round-weights; ONNX Runtime latency
+                of the lowered model vs --fold-bn vs deploy (optimizations default and off, 1 and default threads)
 
---mopt-build picks the mopt-opt that is timed (tf and caffe run mopt in process, as a library: they take no --mopt-build):
+--mopt-build picks the mopt-opt that is timed (tf, caffe and paddle run mopt in process, as a library: they take no --mopt-build):
   aot   artifacts/mopt-opt/mopt-opt, the command as scripts/setup.sh ships it (Native AOT) (default)
   r2r   dotnet publish -r linux-x64 -p:PublishReadyToRun=true -> artifacts/publish/mopt-opt-r2r/
   jit   artifacts/bin/mopt-opt/release/mopt-opt, the plain Release build
@@ -69,7 +73,7 @@ done
 case "$name" in ""|-h|--help|help|list) usage; exit 0 ;; esac
 
 mopt_args=()
-case "$name" in tf|caffe) flavour=none ;; esac # mopt runs in the benchmark's own process
+case "$name" in tf|caffe|paddle) flavour=none ;; esac # mopt runs in the benchmark's own process
 case "$flavour" in
     none) ;;
     jit) ;;
@@ -110,6 +114,10 @@ case "$name" in
     caffe)
         build "$here/CaffeBench/CaffeBench.csproj"
         exec dotnet "$root/artifacts/bin/CaffeBench/release/CaffeBench.dll" "${args[@]}"
+        ;;
+    paddle)
+        build "$here/PaddleBench/PaddleBench.csproj"
+        exec dotnet "$root/artifacts/bin/PaddleBench/release/PaddleBench.dll" "${args[@]}"
         ;;
     ""|-h|--help|help|list)
         usage

@@ -89,12 +89,18 @@ namespace Mopt.Tools.Opt
                 Services = OrtPassServices.Create(),
             };
             pm.Passes.AddRange(cl.Passes);
+            bool writesOnnx = cl.Output is { } onnxOut && Path.GetExtension(onnxOut).Equals(".onnx", StringComparison.OrdinalIgnoreCase);
+            bool writesPaddle = cl.Output is { } paddleOut && (new Mopt.Backend.Paddle.PaddleModelWriter().CanWrite(paddleOut) || new Mopt.Backend.PaddleLite.LiteModelWriter().CanWrite(paddleOut));
+            // fold-bn folds onnx.BatchNormalization: a model written as ONNX or Paddle is lowered just before it instead of at the end (`in.pdmodel --fold-bn -o out.pdmodel`).
+            int foldBn = pm.Passes.FindIndex(p => p is FoldBatchNorm);
+            if ((writesOnnx || writesPaddle) && foldBn >= 0 && Mopt.Passes.Conversion.OnnxLowerings.Needed(module, pm.Passes.Take(foldBn)).Any())
+                pm.Passes.Insert(foldBn, new Mopt.Passes.Conversion.ConvertAllToOnnx());
             // A TensorFlow or Caffe net written as ONNX is lowered first, as if --convert-tf-to-onnx (or -caffe-) ended the pipeline.
-            if (cl.Output is { } onnxOut && Path.GetExtension(onnxOut).Equals(".onnx", StringComparison.OrdinalIgnoreCase))
-                pm.Passes.AddRange(Mopt.Passes.Conversion.OnnxLowerings.Needed(module, cl.Passes));
+            if (writesOnnx)
+                pm.Passes.AddRange(Mopt.Passes.Conversion.OnnxLowerings.Needed(module, pm.Passes.ToList()));
             // Anything else written as Paddle (or Paddle-Lite's .nb): TensorFlow and Caffe to ONNX first, then ONNX to Paddle (a paddle.* module is left as it is).
-            if (cl.Output is { } paddleOut && (new Mopt.Backend.Paddle.PaddleModelWriter().CanWrite(paddleOut) || new Mopt.Backend.PaddleLite.LiteModelWriter().CanWrite(paddleOut)))
-                pm.Passes.AddRange(Mopt.Passes.Conversion.PaddleLowerings.Needed(module, cl.Passes));
+            if (writesPaddle)
+                pm.Passes.AddRange(Mopt.Passes.Conversion.PaddleLowerings.Needed(module, pm.Passes.ToList()));
             pm.BeforePass = (pass, m) =>
             {
                 if (cl.PrintBeforeAll || cl.PrintBefore.Contains(pass.Name)) PrintDump(stderr, $"IR Dump Before {pass.Describe()}", m, dumpOptions);

@@ -34,8 +34,8 @@ public static partial class ThreadCpu
 }
 
 /// <summary>
-/// One model in ONNX Runtime as its latency is measured: the given optimization level, one intra-op and one inter-op
-/// thread, sequential execution; the input tensors made once, each run's wall and thread-CPU time around
+/// One model in ONNX Runtime as its latency is measured: the given optimization level, one intra-op thread (or
+/// <c>intraOpThreads</c>; 0 is ORT's default, one per physical core) and one inter-op thread, sequential execution; the input tensors made once, each run's wall and thread-CPU time around
 /// <c>InferenceSession.Run</c>. With <c>keepFirstOutputs</c> the first run's outputs are kept for comparisons.
 /// </summary>
 public sealed class TimedSession : IDisposable
@@ -57,14 +57,14 @@ public sealed class TimedSession : IDisposable
 
     /// <param name="feedOrder">When given, an input whose name the feeds lack takes the feed at its position (an optimizer renamed it).</param>
     public TimedSession(string name, string path, IReadOnlyDictionary<string, NpyArray> feeds, GraphOptimizationLevel optimization,
-        IReadOnlyList<string>? feedOrder = null, bool keepFirstOutputs = false)
+        IReadOnlyList<string>? feedOrder = null, bool keepFirstOutputs = false, int intraOpThreads = 1)
     {
         Name = name;
         _keepFirstOutputs = keepFirstOutputs;
         using var so = new SessionOptions
         {
             GraphOptimizationLevel = optimization,
-            IntraOpNumThreads = 1,
+            IntraOpNumThreads = intraOpThreads,
             InterOpNumThreads = 1,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
