@@ -1,18 +1,13 @@
 namespace Mopt.Bench.Caffe;
 
 /// <summary>bench/run.sh caffe's options.</summary>
-public sealed class CaffeBenchOptions
+public sealed class CaffeBenchOptions : ModelBenchOptions
 {
-    public int Runs { get; private set; } = 21;
-    public int Warmup { get; private set; } = 10;
-    public int LatencyRounds { get; private set; } = 15;
-    public string? Models { get; private set; }
-    public string? Dir { get; private set; }
-    public bool Keep { get; private set; }
-    public bool Strict { get; private set; }
-    public List<string> Only { get; } = [];
+    private CaffeBenchOptions() : base(runs: 21, warmup: 10, latencyRounds: 15) { }
 
-    public const string Usage = """
+    protected override string Usage => UsageText;
+
+    public const string UsageText = """
         usage: bench/run.sh caffe [options]
 
         Per net in ../shared/models/caffe, in this one process after warm-up runs of each (median of --runs):
@@ -38,25 +33,7 @@ public sealed class CaffeBenchOptions
     public static CaffeBenchOptions Parse(string[] args)
     {
         var o = new CaffeBenchOptions();
-        BenchOptions.ForEach(args, (arg, value) =>
-        {
-            switch (arg)
-            {
-                case "--runs": o.Runs = BenchOptions.Positive(arg, value()); break;
-                case "--warmup": o.Warmup = BenchOptions.Positive(arg, value()); break;
-                case "--rounds": o.LatencyRounds = BenchOptions.Positive(arg, value()); break;
-                case "--only": o.Only.Add(value()); break;
-                case "--models": o.Models = value(); break;
-                case "--dir": o.Dir = value(); break;
-                case "--keep": o.Keep = true; break;
-                case "--strict": o.Strict = true; break;
-                case "-h" or "--help":
-                    Console.WriteLine(Usage);
-                    Environment.Exit(0);
-                    break;
-                default: throw new BenchException($"unknown option '{arg}' (see --help)");
-            }
-        });
+        o.ParseArgs(args);
         return o;
     }
 }

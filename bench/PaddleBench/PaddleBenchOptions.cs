@@ -1,17 +1,14 @@
 namespace Mopt.Bench.Paddle;
 
 /// <summary>bench/run.sh paddle's options.</summary>
-public sealed class PaddleBenchOptions
+public sealed class PaddleBenchOptions : ModelBenchOptions
 {
-    public int Runs { get; private set; } = 15;
-    public int Warmup { get; private set; } = 5;
-    public int LatencyRounds { get; private set; } = 15;
-    public string? Models { get; private set; }
-    public string? Dir { get; private set; }
-    public bool Keep { get; private set; }
-    public List<string> Only { get; } = [];
+    private PaddleBenchOptions() : base(runs: 15, warmup: 5, latencyRounds: 15) { }
 
-    public const string Usage = """
+    protected override string Usage => UsageText;
+    protected override bool TakesStrict => false;
+
+    public const string UsageText = """
         usage: bench/run.sh paddle [options]
 
         Per Paddle model (the three in ../shared/models/paddle, and Caffe and ONNX models written as Paddle by mopt with
@@ -37,24 +34,7 @@ public sealed class PaddleBenchOptions
     public static PaddleBenchOptions Parse(string[] args)
     {
         var o = new PaddleBenchOptions();
-        BenchOptions.ForEach(args, (arg, value) =>
-        {
-            switch (arg)
-            {
-                case "--runs": o.Runs = BenchOptions.Positive(arg, value()); break;
-                case "--warmup": o.Warmup = BenchOptions.Positive(arg, value()); break;
-                case "--rounds": o.LatencyRounds = BenchOptions.Positive(arg, value()); break;
-                case "--only": o.Only.Add(value()); break;
-                case "--models": o.Models = value(); break;
-                case "--dir": o.Dir = value(); break;
-                case "--keep": o.Keep = true; break;
-                case "-h" or "--help":
-                    Console.WriteLine(Usage);
-                    Environment.Exit(0);
-                    break;
-                default: throw new BenchException($"unknown option '{arg}' (see --help)");
-            }
-        });
+        o.ParseArgs(args);
         return o;
     }
 }

@@ -1,17 +1,14 @@
 namespace Mopt.Bench.Tf;
 
 /// <summary>bench/run.sh tf's options.</summary>
-public sealed class TfBenchOptions
+public sealed class TfBenchOptions : ModelBenchOptions
 {
-    public int Runs { get; private set; } = 21;
-    public int Warmup { get; private set; } = 10;
-    public string? Models { get; private set; }
-    public string? Dir { get; private set; }
-    public bool Keep { get; private set; }
-    public bool Strict { get; private set; }
-    public List<string> Only { get; } = [];
+    private TfBenchOptions() : base(runs: 21, warmup: 10, latencyRounds: 15) { }
 
-    public const string Usage = """
+    protected override string Usage => UsageText;
+    protected override bool TakesRounds => false;
+
+    public const string UsageText = """
         usage: bench/run.sh tf [options]
 
         Per graph in ../shared/models/tf, in this one process after warm-up runs of each (median of --runs):
@@ -35,24 +32,7 @@ public sealed class TfBenchOptions
     public static TfBenchOptions Parse(string[] args)
     {
         var o = new TfBenchOptions();
-        BenchOptions.ForEach(args, (arg, value) =>
-        {
-            switch (arg)
-            {
-                case "--runs": o.Runs = BenchOptions.Positive(arg, value()); break;
-                case "--warmup": o.Warmup = BenchOptions.Positive(arg, value()); break;
-                case "--only": o.Only.Add(value()); break;
-                case "--models": o.Models = value(); break;
-                case "--dir": o.Dir = value(); break;
-                case "--keep": o.Keep = true; break;
-                case "--strict": o.Strict = true; break;
-                case "-h" or "--help":
-                    Console.WriteLine(Usage);
-                    Environment.Exit(0);
-                    break;
-                default: throw new BenchException($"unknown option '{arg}' (see --help)");
-            }
-        });
+        o.ParseArgs(args);
         return o;
     }
 }
