@@ -6,7 +6,7 @@ namespace Mopt.Tests.PaddleLite;
 /// </summary>
 public sealed class LiteExtraModelsFactAttribute : FactAttribute
 {
-    public LiteExtraModelsFactAttribute() => Skip = Folder is null ? "MOPT_EXTRA_MODELS is not set (the real .nb files are fetched by hand: /work/extra-models/nb/SOURCES.md)" : null;
+    public LiteExtraModelsFactAttribute() => Skip = Folder is null ? "MOPT_EXTRA_MODELS is not set (the real .nb files are fetched by hand: tests/extra-models.md)" : null;
 
     /// <summary>The folder of the real .nb files, or null.</summary>
     public static string? Folder =>
