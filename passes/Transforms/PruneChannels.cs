@@ -53,7 +53,7 @@ public sealed class PruneChannels : Pass
         try { _ = new Regex(_params.Value, RegexOptions.CultureInvariant); }
         catch (RegexParseException e)
         {
-            throw new PipelineException($"pass 'prune-channels': params='{_params.Value}' is not a valid regular expression: {e.Message}");
+            throw new PipelineException($"pass 'prune-channels': params='{_params.Value}' is not a valid regular expression: {Words(e.Error.ToString())} at offset {e.Offset}");
         }
         var regex = new Regex("^(?:" + _params.Value + ")$", RegexOptions.CultureInvariant);
 
@@ -90,6 +90,9 @@ public sealed class PruneChannels : Pass
         var (paramsAfter, flopsAfter) = Measure(module, context);
         context.Note(Report(rows, paramsBefore, paramsAfter, flopsBefore, flopsAfter));
     }
+
+    /// <summary>"InsufficientClosingParentheses" as "insufficient closing parentheses" (AOT builds carry no .NET message texts).</summary>
+    private static string Words(string name) => Regex.Replace(name, "(?<=[a-z])(?=[A-Z])", " ").ToLowerInvariant();
 
     private static string? WeightName(Operation conv) =>
         conv.OperandCount > 1 ? Constants.DefiningConstant(conv.GetOperand(1))?.Location.FirstName : null;

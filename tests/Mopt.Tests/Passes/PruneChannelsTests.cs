@@ -99,7 +99,7 @@ public sealed class PruneChannelsTests
     }
 
     [Theory]
-    [InlineData("params=conv( ratio=0.5", "is not a valid regular expression")]
+    [InlineData("params=conv( ratio=0.5", "is not a valid regular expression: insufficient closing parentheses at offset 5")]
     [InlineData("params=nothing", "matches no Conv weight; Conv weights are named e.g. 'conv1.weight', 'conv2.weight.z'")]
     [InlineData("params=conv.* ratio=1", "ratio=1 is outside [0, 1)")]
     [InlineData("params=conv.* ratio=-0.1", "ratio=-0.1 is outside [0, 1)")]
