@@ -38,10 +38,14 @@ public sealed class PruneChannels : Pass
     private readonly PassOption<double> _ratio = new("ratio", "fraction of each matched Conv's output channels to remove, in [0, 1)", 0.3);
     private readonly PassOption<string> _criterion = new("criterion", "how channels are ranked", "l1_norm",
         valid: c => Criteria.Contains(c), allowed: "l1_norm, geometry_median or bn_scale");
+    private readonly PassOption<string> _report = new("report", "write the report as JSON to this file (mopt-opt's --prune-report)", "");
 
     public override string Name => "prune-channels";
     public override string Summary => "Remove the least important output channels of Convs whose weight names match a regex (PaddleSlim-style; no training)";
-    public override IReadOnlyList<PassOption> Options => [_params, _ratio, _criterion];
+    public override IReadOnlyList<PassOption> Options => [_params, _ratio, _criterion, _report];
+
+    /// <summary>Sets where the JSON report goes (mopt-opt's <c>--prune-report=FILE.json</c>).</summary>
+    public void SetReport(string path) => _report.Parse(path);
 
     public override void Run(MirModule module, PassContext context)
     {
@@ -82,13 +86,14 @@ public sealed class PruneChannels : Pass
             rows.Add((FloatName(conv), plan.Channels, plan.Kept.Length));
             context.Log($"pruned {FloatName(conv)}: {plan.Channels} -> {plan.Kept.Length} channels (removed {string.Join(", ", plan.Removed)})");
         }
-        if (rows.Count == 0)
+        var (paramsAfter, flopsAfter) = rows.Count == 0 ? (paramsBefore, flopsBefore) : Measure(module, context);
+        if (rows.Count > 0) context.Note(Report(rows, paramsBefore, paramsAfter, flopsBefore, flopsAfter));
+        if (_report.Value.Length > 0)
         {
-            context.MarkAllPreserved();
-            return;
+            var skips = context.Skips.ToList();
+            context.WriteFile(_report.Value, stream => WriteJson(stream, rows, skips, paramsBefore, paramsAfter, flopsBefore, flopsAfter), "prune-channels report");
         }
-        var (paramsAfter, flopsAfter) = Measure(module, context);
-        context.Note(Report(rows, paramsBefore, paramsAfter, flopsBefore, flopsAfter));
+        if (rows.Count == 0) context.MarkAllPreserved();
     }
 
     /// <summary>"InsufficientClosingParentheses" as "insufficient closing parentheses" (AOT builds carry no .NET message texts).</summary>
@@ -109,6 +114,35 @@ public sealed class PruneChannels : Pass
         sb.AppendLine($"  parameters: {pb} -> {pa} ({Percent(pb, pa)})");
         sb.Append($"  multiply-adds: {fb} -> {fa} ({Percent(fb, fa)})");
         return sb.ToString();
+    }
+
+    /// <summary>The report as JSON, written by hand (no reflection: mopt-opt is AOT-compiled).</summary>
+    private void WriteJson(Stream stream, List<(string Layer, long Before, long After)> rows, List<string> skips, long pb, long pa, long fb, long fa)
+    {
+        using var json = new System.Text.Json.Utf8JsonWriter(stream, new System.Text.Json.JsonWriterOptions { Indented = true });
+        json.WriteStartObject();
+        json.WriteString("params", _params.Value);
+        json.WriteNumber("ratio", _ratio.Value);
+        json.WriteString("criterion", _criterion.Value);
+        json.WriteStartArray("layers");
+        foreach (var (layer, before, after) in rows)
+        {
+            json.WriteStartObject();
+            json.WriteString("name", layer);
+            json.WriteNumber("channels_before", before);
+            json.WriteNumber("channels_after", after);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteStartArray("skipped");
+        foreach (var skip in skips) json.WriteStringValue(skip);
+        json.WriteEndArray();
+        json.WriteNumber("parameters_before", pb);
+        json.WriteNumber("parameters_after", pa);
+        json.WriteNumber("multiply_adds_before", fb);
+        json.WriteNumber("multiply_adds_after", fa);
+        json.WriteString("note", "mopt does not train: accuracy usually needs fine-tuning after pruning");
+        json.WriteEndObject();
     }
 
     private static string Percent(long before, long after) =>
