@@ -52,7 +52,13 @@ public sealed class PruneChannels : Pass
         double ratio = _ratio.Value;
         if (!(ratio >= 0 && ratio < 1))
             throw new PipelineException($"pass 'prune-channels': ratio={ratio.ToString(CultureInfo.InvariantCulture)} is outside [0, 1)");
-        if (_params.Value.Length == 0) throw new PipelineException("pass 'prune-channels': params=REGEX is required (a regular expression over Conv weight names)");
+        // Without params nothing is chosen: the pass runs with its defaults as every pass must (a no-op).
+        if (_params.Value.Length == 0)
+        {
+            context.Log("no params=REGEX given: nothing to prune");
+            context.MarkAllPreserved();
+            return;
+        }
         // Compiled alone first, so the error's offset is in the user's own text.
         try { _ = new Regex(_params.Value, RegexOptions.CultureInvariant); }
         catch (RegexParseException e)
