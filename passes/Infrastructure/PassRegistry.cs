@@ -20,6 +20,7 @@ public static class PassRegistry
         () => new FuseMatMulAdd(),
         () => new ReorderSlices(),
         () => new RoundWeights(),
+        () => new PruneChannels(),
         () => new Quantization.QuantizeInt8(),
         () => new FoldConstants(),
         () => new DedupeConstants(),

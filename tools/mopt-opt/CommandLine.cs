@@ -51,6 +51,9 @@ public sealed class CommandLine
     /// <summary><c>--quant-report=FILE.json</c>: the report of every quantize-int8 pass in the pipeline.</summary>
     public string? QuantReport { get; private set; }
 
+    /// <summary><c>--prune-report=FILE.json</c>: the report of every prune-channels pass in the pipeline.</summary>
+    public string? PruneReport { get; private set; }
+
     /// <summary>Flags mlir-opt users type out of habit; accepted and ignored (mopt always allows unregistered dialects and prints locations).</summary>
     private static readonly HashSet<string> Accepted = new(StringComparer.Ordinal)
     {
@@ -112,6 +115,7 @@ public sealed class CommandLine
                 case "verify-against": cl.VerifyAgainst = Required(name, value); break;
                 case "verify-inputs": cl.VerifyInputs = Required(name, value); break;
                 case "quant-report": cl.QuantReport = Required(name, value); break;
+                case "prune-report": cl.PruneReport = Required(name, value); break;
                 case "calibration-table": cl.CalibrationTable = Required(name, value); break;
                 case "tf-inputs":
                     cl.TfInputs.AddRange(Required(name, value).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
@@ -143,6 +147,12 @@ public sealed class CommandLine
             var quantizers = cl.Passes.OfType<Mopt.Passes.Quantization.QuantizeInt8>().ToList();
             if (quantizers.Count == 0) throw new PipelineException("--quant-report needs a --quantize-int8 pass to report on");
             foreach (var q in quantizers) q.SetReport(report);
+        }
+        if (cl.PruneReport is { } pruneReport)
+        {
+            var pruners = cl.Passes.OfType<Mopt.Passes.PruneChannels>().ToList();
+            if (pruners.Count == 0) throw new PipelineException("--prune-report needs a --prune-channels pass to report on");
+            foreach (var p in pruners) p.SetReport(pruneReport);
         }
         if (cl.CalibrationTable is { } table)
         {
@@ -243,6 +253,8 @@ public sealed class CommandLine
           --verify-each=false         do not verify the IR after every pass
           --quant-report=FILE.json    what --quantize-int8 chose (ranges, scales, zero points) and each layer's
                                       error, as JSON, and a table of the worst layers on standard error
+          --prune-report=FILE.json    what --prune-channels removed (channels per layer, parameters and multiply-adds
+                                      before and after) as JSON
           --calibration-table=FILE    the ranges --quantize-int8 calibrated, as TensorRT's calibration cache
                                       (trtexec --calib=FILE), or ncnn's int8 scale table when FILE ends in .table
           --summarize                 inputs, outputs, op histogram, parameters by element type (after the passes; no IR printed unless -o)
