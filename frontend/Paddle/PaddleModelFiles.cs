@@ -88,22 +88,32 @@ public sealed record PaddleModelFiles(string ProgramPath, ProgramDesc Program, I
         return vars;
     }
 
-    private static Dictionary<string, PaddleTensorRecord> ReadCombined(string path, SortedDictionary<string, VarDesc> vars)
+    private static Dictionary<string, PaddleTensorRecord> ReadCombined(string path, SortedDictionary<string, VarDesc> vars) =>
+        ReadCombined(path, vars, Check, "model");
+
+    /// <summary>
+    /// A combined parameters file (<c>__params__</c>, <c>.pdiparams</c>, a PIR program's too): the records of
+    /// <paramref name="declared"/> in its sorted-name order, back to back, no names, to the file's last byte; each record
+    /// checked by <paramref name="check"/> (name, declaration, record, file name). <paramref name="owner"/> names what
+    /// declares them in the errors.
+    /// </summary>
+    internal static Dictionary<string, PaddleTensorRecord> ReadCombined<T>(string path, SortedDictionary<string, T> declared,
+        Action<string, T, PaddleTensorRecord, string> check, string owner)
     {
         ReadOnlyMemory<byte> bytes = WholeFile.Read(path);
         var file = Path.GetFileName(path);
-        var result = new Dictionary<string, PaddleTensorRecord>(vars.Count, StringComparer.Ordinal);
+        var result = new Dictionary<string, PaddleTensorRecord>(declared.Count, StringComparer.Ordinal);
         int offset = 0;
-        foreach (var (name, desc) in vars)
+        foreach (var (name, declaration) in declared)
         {
             if (offset == bytes.Length)
-                throw new MirException($"{path}: the file ends after {result.Count} of the model's {vars.Count} parameters; '{name}' (and any after it in sorted order) is missing (truncated)");
+                throw new MirException($"{path}: the file ends after {result.Count} of the {owner}'s {declared.Count} parameters; '{name}' (and any after it in sorted order) is missing (truncated)");
             var record = PaddleTensorRecord.Read(bytes, ref offset, $"'{name}' in {file}");
-            Check(name, desc, record, file);
+            check(name, declaration, record, file);
             result.Add(name, record);
         }
         if (offset != bytes.Length)
-            throw new MirException($"{path}: {bytes.Length - offset} bytes remain after the model's {vars.Count} parameters (a file of another model?)");
+            throw new MirException($"{path}: {bytes.Length - offset} bytes remain after the {owner}'s {declared.Count} parameters (a file of another model?)");
         return result;
     }
 

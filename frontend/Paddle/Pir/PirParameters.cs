@@ -12,26 +12,15 @@ public static class PirParameters
     /// <summary>The parameters by name; none (and no file needed) when <paramref name="declared"/> is empty.</summary>
     public static Dictionary<string, PaddleTensorRecord> Read(string jsonPath, SortedDictionary<string, TensorType> declared)
     {
-        var result = new Dictionary<string, PaddleTensorRecord>(declared.Count, StringComparer.Ordinal);
-        if (declared.Count == 0) return result;
+        if (declared.Count == 0) return new Dictionary<string, PaddleTensorRecord>(StringComparer.Ordinal);
         var path = ParamsPath(jsonPath);
         if (!File.Exists(path))
             throw new MirException($"{jsonPath}: the program has {declared.Count} parameters ('{declared.Keys.First()}' first) but there is no {Path.GetFileName(path)} beside it");
-        ReadOnlyMemory<byte> bytes = WholeFile.Read(path);
-        var file = Path.GetFileName(path);
-        int offset = 0;
-        foreach (var (name, type) in declared)
+        return PaddleModelFiles.ReadCombined(path, declared, (name, type, record, file) =>
         {
-            if (offset == bytes.Length)
-                throw new MirException($"{path}: the file ends after {result.Count} of the program's {declared.Count} parameters; '{name}' (and any after it in sorted order) is missing (truncated)");
-            var record = PaddleTensorRecord.Read(bytes, ref offset, $"'{name}' in {file}");
             if (!SameType(record.Type, type))
                 throw new MirException($"parameter '{name}' in {file} is {record.Type}, but the program declares it {type}");
-            result.Add(name, record);
-        }
-        if (offset != bytes.Length)
-            throw new MirException($"{path}: {bytes.Length - offset} bytes remain after the program's {declared.Count} parameters (a file of another model?)");
-        return result;
+        }, "program");
     }
 
     /// <summary><c>NAME.pdiparams</c> for <c>NAME.json</c>.</summary>
