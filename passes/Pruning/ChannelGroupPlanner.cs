@@ -168,6 +168,14 @@ internal sealed class ChannelGroupPlanner
             _done.Add((user, AsProducer));
             return Add(user.Result, map with { Offset = map.Offset + offset }, user);
         }
+        if (user.Name == "onnx.Squeeze" && index == 0 && user.Results.Count == 1)
+        {
+            // Squeezing spatial axes (GAP's 1x1) leaves the channels on axis 1.
+            var axes = user.ReadInts("axes") ?? (user.OperandCount > 1 ? Constants.TryGet(user.GetOperand(1), _module)?.ToInt64s() : null);
+            if (axes is null || axes.Any(a => (a < 0 ? a + vt.Rank : a) < 2)) return $"its channels reach {Who(user)}, which does not squeeze only axes 2 and after";
+            _done.Add((user, AsProducer));
+            return Add(user.Result, map, user);
+        }
         if (user.Name == "onnx.Flatten" && index == 0 && (user.ReadInt("axis") ?? 1) == 1)
         {
             long block = 1;

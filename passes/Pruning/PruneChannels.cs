@@ -24,7 +24,7 @@ namespace Mopt.Passes;
 /// Conditions (<see cref="ChannelGroupPlanner"/>): the channels are followed through the Conv's bias,
 /// BatchNormalization, per-channel constant Mul/Add/Sub/Div and PRelu, element-wise activations and pools, depthwise
 /// Convs (group == input channels: weight axis 0 in blocks of the multiplier, bias and <c>group</c> shrink, their output
-/// carries the channels on), Concat on axis 1 (the channels continue at their offset), into the input channels of
+/// carries the channels on), Concat on axis 1 (the channels continue at their offset), Squeeze of spatial axes, into the input channels of
 /// group-1 Convs, and through Flatten(axis 1) into the rows of a Gemm/MatMul weight. A non-constant Add/Sub/Mul of two
 /// same-shaped tensors is a residual join: every group-1 Conv producing either side (back through the ops above) loses
 /// the same channels, chosen once by the first matched Conv of the group (model order) with its criterion and ratio,

@@ -197,6 +197,20 @@ public sealed class PruneChannelsGroupTests
         Assert.Equal([-1, 8], ((TensorType)Op(r.After, "flatten").Result.Type).Shape!.ToArray());
     }
 
+    [Fact]
+    public void ASqueezeOfThePooledAxesFeedsTheMatMul()
+    {
+        // GlobalAveragePool → Squeeze(axes 2, 3) → MatMul, as TensorFlow's SpatialSqueeze lowers.
+        var n = new TestNet(12, ("x", [1, 2, 3, 3]));
+        var c = n.Op("Conv", "conv", [n[0], n.Const("conv.w", [4, 2, 1, 1], i => i is 2 or 3 or 6 or 7 ? 0 : i + 1)], [1, 4, 3, 3], Ints("kernel_shape", 1, 1));
+        var pool = n.Op("GlobalAveragePool", "pool", [c], [1, 4, 1, 1]);
+        var squeeze = n.Op("Squeeze", "squeeze", [pool, n.Int64s("axes", 2, -1)], [1, 4]);
+        var mm = n.Op("MatMul", "fc", [squeeze, n.Random("fc.w", [4, 3])], [1, 3]);
+        var r = Numerics.AssertPreserves(n.Finish(mm), "prune-channels{params=conv\\.w ratio=0.5}", 1e-6);
+        Assert.Equal([2, 3], WeightShape(r.After, "fc"));
+        Assert.Equal([1, 2], ((TensorType)Op(r.After, "squeeze").Result.Type).Shape!.ToArray());
+    }
+
     [Theory]
     [InlineData(0.5, 2)] // round(2.5) = 2: half to even, not 3
     [InlineData(0.3, 2)] // round(1.5) = 2
