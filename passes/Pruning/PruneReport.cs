@@ -19,6 +19,8 @@ internal sealed record PruneReport(string Params, double Ratio, string Criterion
         sb.AppendLine($"  {"layer".PadRight(width)}  channels before  after");
         foreach (var l in Layers)
             sb.AppendLine($"  {l.Name.PadRight(width)}  {l.Before,15}  {l.After,5}" + (l.PrunedWith is { } m ? $"  (with {m})" : ""));
+        if (Layers.Any(l => l.PrunedWith is not null))
+            sb.AppendLine("  (with X): its channels are tied to X's (residual join or depthwise lockstep), so X's choice removed them, whether or not params matches it");
         sb.AppendLine($"  parameters: {Before.Parameters} -> {After.Parameters} ({Percent(Before.Parameters, After.Parameters)})");
         sb.Append($"  multiply-adds: {Before.MultiplyAdds} -> {After.MultiplyAdds} ({Percent(Before.MultiplyAdds, After.MultiplyAdds)})");
         return sb.ToString();
