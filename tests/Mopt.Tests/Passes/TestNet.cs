@@ -36,6 +36,13 @@ internal sealed class TestNet
         return _b.Constant(DenseElementsAttr.FromFloats(type, values), type, Location.Named(name));
     }
 
+    /// <summary>A 1-D int64 constant (axes, shapes).</summary>
+    public Value Int64s(string name, params long[] values)
+    {
+        var type = new TensorType(ElementType.I64, [values.Length]);
+        return _b.Constant(DenseElementsAttr.FromInt64s(type, values), type, Location.Named(name));
+    }
+
     /// <summary>Gaussian values times <paramref name="scale"/>.</summary>
     public Value Random(string name, long[] shape, double scale = 0.5) => Const(name, shape, _ => Gaussian() * scale);
 
