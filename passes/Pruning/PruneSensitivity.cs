@@ -98,6 +98,8 @@ public sealed class PruneSensitivity : Pass
             reused += ratios.Count - missing.Count;
             if (missing.Count > 0) work.Add((layer, missing));
         }
+        // Every counter now, in one order: the workers would otherwise add them in whatever order they finish.
+        foreach (var counter in new[] { "points measured", "points reused", "points unpruned", "layers skipped" }) context.Count(counter, 0);
         context.Count("points reused", reused);
         context.Log($"{work.Sum(w => w.Ratios.Count)} points to measure on {work.Count} layers, {reused} reused from {_report.Value}");
 
@@ -371,7 +373,7 @@ public sealed class PruneSensitivity : Pass
         if (old.Metric != fresh.Metric) differences.Add($"metric {old.Metric}, not {fresh.Metric}");
         if (old.Criterion != fresh.Criterion) differences.Add($"criterion {old.Criterion}, not {fresh.Criterion}");
         if (old.Samples != fresh.Samples) differences.Add($"{old.Samples} samples, not {fresh.Samples}");
-        else if (Math.Abs(old.Baseline - fresh.Baseline) > 1e-12) differences.Add($"baseline {Number(old.Baseline)}, not {Number(fresh.Baseline)} (another model or other data)");
+        else if (differences.Count == 0 && Math.Abs(old.Baseline - fresh.Baseline) > 1e-12) differences.Add($"baseline {Number(old.Baseline)}, not {Number(fresh.Baseline)} (another model or other data)");
         if (differences.Count > 0)
             throw new MirException($"prune-sensitivity: report {path} was measured with {string.Join(", ", differences)}: it cannot be resumed; delete it or give another report=FILE to start over");
         return old;
@@ -412,8 +414,8 @@ public sealed class PruneSensitivity : Pass
             var measured = table.Points(layer).Where(p => !p.Unpruned).ToList();
             if (measured.Count > 0) series.Add(new LineSeries(layer, measured.Select(p => p.Ratio).ToList(), measured.Select(p => p.Loss!.Value).ToList()));
         }
-        var what = table.Metric == SensitivityTable.Top1 ? "top-1 accuracy" : "top-1 agreement with the unpruned model";
-        return new LineChart($"Sensitivity: loss of {what} when one layer is pruned ({table.Criterion})", "pruning ratio",
-            "loss = (baseline - pruned) / baseline", series);
+        var what = table.Metric == SensitivityTable.Top1 ? "top-1 accuracy" : "top-1 agreement";
+        return new LineChart($"Pruning sensitivity ({table.Criterion}, {table.Samples} samples)", "pruning ratio",
+            $"loss of {what}: (baseline - pruned) / baseline", series);
     }
 }
