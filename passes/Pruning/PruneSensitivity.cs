@@ -44,7 +44,7 @@ public sealed class PruneSensitivity : Pass
 
     /// <summary>What the run needs, fixed before the workers start.</summary>
     private sealed record Setup(MirModule Module, IModelRunner Runner, CalibrationSource Source, string Criterion, long ChannelsBefore,
-        Reference Reference, double Baseline, DialectRegistry Dialects);
+        Reference Reference, long BaselineCorrect, DialectRegistry Dialects);
 
     /// <summary>What a pruned model's argmax is compared with: per prediction the label (or the unpruned model's argmax), and where each sample's rows start.</summary>
     private sealed record Reference(long[] Expected, int[] SampleStart, int SampleCount);
@@ -83,8 +83,9 @@ public sealed class PruneSensitivity : Pass
             throw new MirException($"prune-sensitivity: labels '{_labels.Value}' has {labels.Length} labels but data={_data.Value} has {predictions.Length} samples" +
                                    (samples != predictions.Length ? $" ({samples} runs of the model, {predictions.Length} rows of its output)" : ""));
         string metric = labels is null ? SensitivityTable.Agreement : SensitivityTable.Top1;
-        double baseline = labels is null ? 1.0 : (double)predictions.Zip(labels).Count(p => p.First == p.Second) / predictions.Length;
-        if (baseline == 0)
+        long baselineCorrect = labels is null ? predictions.Length : predictions.Zip(labels).Count(p => p.First == p.Second);
+        double baseline = (double)baselineCorrect / predictions.Length;
+        if (baselineCorrect == 0)
             throw new MirException($"prune-sensitivity: the unpruned model gets no sample of data={_data.Value} right against labels '{_labels.Value}': a loss relative to it means nothing; check the labels");
 
         var fresh = new SensitivityTable(metric, baseline, predictions.Length, _criterion.Value);
@@ -103,7 +104,7 @@ public sealed class PruneSensitivity : Pass
         context.Count("points reused", reused);
         context.Log($"{work.Sum(w => w.Ratios.Count)} points to measure on {work.Count} layers, {reused} reused from {_report.Value}");
 
-        var setup = new Setup(module, runner, source, _criterion.Value, OutputChannels(module), new Reference(labels ?? predictions, sampleStart, samples), baseline, context.Dialects);
+        var setup = new Setup(module, runner, source, _criterion.Value, OutputChannels(module), new Reference(labels ?? predictions, sampleStart, samples), baselineCorrect, context.Dialects);
         Measure(setup, work, workers, table, reportFormat, context);
 
         if (reportFormat is not null) WriteTable(table, reportFormat);
@@ -358,11 +359,9 @@ public sealed class PruneSensitivity : Pass
         return new LayerResult(layer, [.. points, .. pruned.Select((p, m) => Point(p.Ratio, correct[m], reference.Expected.Length, setup))], null);
     }
 
-    private static SensitivityPoint Point(double ratio, long correct, int total, Setup setup)
-    {
-        double value = (double)correct / total;
-        return new SensitivityPoint(ratio, (setup.Baseline - value) / setup.Baseline, value);
-    }
+    /// <summary>(baseline - pruned) / baseline from the counts, (b - c) / b: the same number without the rounding of the two divisions.</summary>
+    private static SensitivityPoint Point(double ratio, long correct, int total, Setup setup) =>
+        new(ratio, (double)(setup.BaselineCorrect - correct) / setup.BaselineCorrect, (double)correct / total);
 
     // ------------------------------------------------------------------ the table
 
