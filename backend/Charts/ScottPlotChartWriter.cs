@@ -15,8 +15,16 @@ public sealed class ScottPlotChartWriter : ILineChartWriter
 
     private static readonly ScottPlot.Palettes.Category10 Palette = new();
 
+    public void CheckAvailable()
+    {
+        // Skia's dependency-free build finds fonts by scanning the font folders; without any, every label would be silently blank.
+        if (SkiaSharp.SKTypeface.Default.GlyphCount == 0)
+            throw new MirException("cannot draw charts here: no fonts are installed for their text (Debian: apt-get install fonts-dejavu-core)");
+    }
+
     public void Write(LineChart chart, string format, Stream output)
     {
+        CheckAvailable();
         var plot = new ScottPlot.Plot();
         for (int i = 0; i < chart.Series.Count; i++)
         {

@@ -172,6 +172,8 @@ public sealed class PruneSensitivity : Pass
         if (!writer.Formats.Contains(format))
             throw new PipelineException($"pass 'prune-sensitivity': chart={path}: charts are drawn as {string.Join(" or ", writer.Formats.Select(f => "." + f))}, not '.{format}'");
         CheckFolder(path, "chart");
+        try { writer.CheckAvailable(); }
+        catch (MirException e) { throw new MirException($"prune-sensitivity: chart={path}: {e.Message}"); }
         return format;
     }
 
