@@ -11,6 +11,8 @@ need_apt=()
 command -v python3 >/dev/null || need_apt+=(python3)
 /usr/bin/python3 -c "import numpy, scipy" 2>/dev/null || need_apt+=(python3-numpy python3-scipy) # the lit referees (entropy calibration)
 command -v npm >/dev/null || need_apt+=(nodejs npm)
+# The charts (ScottPlot on SkiaSharp's dependency-free native build, which scans the font folders) need a font for their text
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
 # OpenCV's native library (NuGet OpenCvSharp4.official.runtime.linux-x64, the tests' TensorFlow referee) links GTK 3 (with
 # pango, cairo, atk, gdk-pixbuf, glib, freetype, harfbuzz, X11), libdrm and libatomic
 for lib in libgtk-3.so.0:libgtk-3-0 libdrm.so.2:libdrm2 libatomic.so.1:libatomic1; do

@@ -13,6 +13,8 @@ public sealed class OrtModelRunner(OrtOptions? options = null) : IModelRunner
     /// <summary>Calibration runs many samples: let ONNX Runtime use the cores (a last-bit difference in a sum moves no range).</summary>
     private readonly OrtOptions _options = options ?? new OrtOptions { IntraOpThreads = Math.Clamp(Environment.ProcessorCount, 1, 8) };
 
+    public IModelRunner WithThreads(int threads) => new OrtModelRunner(_options with { IntraOpThreads = Math.Max(1, threads) });
+
     public int Run(IReadOnlyList<ProbedModel> models, CalibrationSource source,
         Action<int, IReadOnlyList<IReadOnlyList<float[]>>> observe, Action<int, int>? progress = null, int? maxSamples = null)
     {

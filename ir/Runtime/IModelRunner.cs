@@ -17,4 +17,10 @@ public interface IModelRunner
     /// </summary>
     int Run(IReadOnlyList<ProbedModel> models, CalibrationSource source,
         Action<int, IReadOnlyList<IReadOnlyList<float[]>>> observe, Action<int, int>? progress = null, int? maxSamples = null);
+
+    /// <summary>
+    /// The same runner with each model's session limited to <paramref name="threads"/> threads: a pass that runs
+    /// several models at once on its own workers (prune-sensitivity) asks for 1, so the workers do not fight over the cores.
+    /// </summary>
+    IModelRunner WithThreads(int threads);
 }

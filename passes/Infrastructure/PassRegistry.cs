@@ -21,6 +21,7 @@ public static class PassRegistry
         () => new ReorderSlices(),
         () => new RoundWeights(),
         () => new PruneChannels(),
+        () => new Pruning.PruneSensitivity(),
         () => new Quantization.QuantizeInt8(),
         () => new FoldConstants(),
         () => new DedupeConstants(),

@@ -22,4 +22,10 @@ public sealed record PassServices
     /// such operations are not folded, and are reported as skipped.
     /// </summary>
     public OpEvaluator? FallbackEvaluator { get; init; }
+
+    /// <summary>Reads a NumPy <c>.npy</c> file as a tensor (prune-sensitivity's <c>labels=FILE.npy</c>); null: .npy labels are an error.</summary>
+    public Func<string, DenseElementsAttr>? ReadArray { get; init; }
+
+    /// <summary>Draws charts (prune-sensitivity's <c>chart=FILE.svg</c>); null: asking for a chart is an error.</summary>
+    public ILineChartWriter? ChartWriter { get; init; }
 }

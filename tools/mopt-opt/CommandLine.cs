@@ -255,6 +255,10 @@ public sealed class CommandLine
                                       error, as JSON, and a table of the worst layers on standard error
           --prune-report=FILE.json    what --prune-channels removed (channels per layer, parameters and multiply-adds
                                       before and after) as JSON
+          --prune-sensitivity='data=DIR labels=FILE ratios=0.1,0.2 report=sens.json chart=sens.svg'
+                                      prune each Conv alone at each ratio and measure top-1 (or agreement with
+                                      the unpruned model) in ONNX Runtime: a table (.json or .csv, resumed when it
+                                      exists) and a chart (.svg or .png); the model is unchanged
           --calibration-table=FILE    the ranges --quantize-int8 calibrated, as TensorRT's calibration cache
                                       (trtexec --calib=FILE), or ncnn's int8 scale table when FILE ends in .table
           --summarize                 inputs, outputs, op histogram, parameters by element type (after the passes; no IR printed unless -o)
