@@ -20,7 +20,7 @@ public static class PassRegistry
         () => new FuseMatMulAdd(),
         () => new ReorderSlices(),
         () => new RoundWeights(),
-        () => new PruneChannels(),
+        () => new Pruning.PruneChannels(),
         () => new Pruning.PruneSensitivity(),
         () => new Quantization.QuantizeInt8(),
         () => new FoldConstants(),

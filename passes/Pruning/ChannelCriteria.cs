@@ -1,7 +1,7 @@
 using Mopt.Dialects.Onnx;
 using Mopt.Ir;
 
-namespace Mopt.Passes;
+namespace Mopt.Passes.Pruning;
 
 /// <summary>
 /// Ranks a Conv's output channels; the lowest scores go (PaddleSlim's criteria, computed in double):

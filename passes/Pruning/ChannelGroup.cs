@@ -1,6 +1,6 @@
 using Mopt.Ir;
 
-namespace Mopt.Passes;
+namespace Mopt.Passes.Pruning;
 
 /// <summary>
 /// Channels that must lose the same indices together: the group-1 Convs that produce them (the master first, then

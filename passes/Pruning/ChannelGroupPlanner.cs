@@ -1,7 +1,7 @@
 using Mopt.Dialects.Onnx;
 using Mopt.Ir;
 
-namespace Mopt.Passes;
+namespace Mopt.Passes.Pruning;
 
 /// <summary>
 /// Finds every place a Conv's output channels flow, and every other Conv that must lose the same channels, by walking

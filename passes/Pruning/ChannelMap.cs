@@ -1,4 +1,4 @@
-namespace Mopt.Passes;
+namespace Mopt.Passes.Pruning;
 
 /// <summary>
 /// Where a group's channels sit on one axis of a tensor: group channel <c>i</c> occupies positions

@@ -1,7 +1,7 @@
 using Mopt.Dialects.Onnx;
 using Mopt.Ir;
 
-namespace Mopt.Passes;
+namespace Mopt.Passes.Pruning;
 
 /// <summary>
 /// Removes a group's chosen channels from the model: each sliced constant becomes a new constant holding the kept

@@ -1,6 +1,6 @@
 using Mopt.Ir;
 
-namespace Mopt.Passes;
+namespace Mopt.Passes.Pruning;
 
 /// <summary>A model's size and work: parameters (elements of float constants) and multiply-adds.</summary>
 internal readonly record struct ModelCost(long Parameters, long MultiplyAdds)

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using Mopt.Dialects.Onnx;
 using Mopt.Ir;
 
-namespace Mopt.Passes;
+namespace Mopt.Passes.Pruning;
 
 /// <summary>
 /// <c>--prune-channels='params=REGEX ratio=0.3 ratios=NAME:R,... criterion=l1_norm'</c>: removes the least important
@@ -36,7 +36,10 @@ namespace Mopt.Passes;
 public sealed class PruneChannels : Pass
 {
     private readonly PassOption<string> _params = new("params", "regular expression over Conv weight names (matched in full)", "");
-    private readonly PassOption<double> _ratio = new("ratio", "fraction of each matched Conv's output channels to remove, in [0, 1)", 0.3);
+    private readonly PassOption<string> _ratio = new("ratio", "fraction of each matched Conv's output channels to remove, in [0, 1), or auto (per layer from sensitivities=)", "0.3",
+        valid: r => r == "auto" || TryRatio(r, out _), allowed: "a number or auto");
+    private readonly PassOption<double> _maxLoss = new("max-loss", "with ratio=auto: the largest accuracy loss a layer's ratio may cost, as in the sensitivity table", 0.01);
+    private readonly PassOption<string> _sensitivities = new("sensitivities", "with ratio=auto: the table --prune-sensitivity wrote (JSON or CSV)", "");
     private readonly PassOption<string> _ratios = new("ratios", "per-layer ratios overriding ratio: WEIGHT:R,WEIGHT:R (exact weight names)", "");
     private readonly PassOption<string> _criterion = new("criterion", "how channels are ranked", "l1_norm",
         valid: c => ChannelCriteria.Names.Contains(c), allowed: "l1_norm, geometry_median or bn_scale");
@@ -45,7 +48,7 @@ public sealed class PruneChannels : Pass
 
     public override string Name => "prune-channels";
     public override string Summary => "Remove the least important output channels of Convs whose weight names match a regex (PaddleSlim-style; no training)";
-    public override IReadOnlyList<PassOption> Options => [_params, _ratio, _ratios, _criterion, _report];
+    public override IReadOnlyList<PassOption> Options => [_params, _ratio, _ratios, _maxLoss, _sensitivities, _criterion, _report];
 
     /// <summary>Sets where the JSON report goes (mopt-opt's <c>--prune-report=FILE.json</c>).</summary>
     public void SetReport(string path) => _report.Parse(path);
@@ -58,7 +61,13 @@ public sealed class PruneChannels : Pass
 
     public override void Run(MirModule module, PassContext context)
     {
-        CheckRatio(_ratio.Value, "ratio");
+        bool auto = _ratio.Value == "auto";
+        double ratio = auto ? 0 : Ratio(_ratio.Value);
+        CheckRatio(ratio, "ratio");
+        if (auto && _sensitivities.Value.Length == 0)
+            throw new PipelineException("pass 'prune-channels': ratio=auto needs sensitivities=FILE, the table --prune-sensitivity wrote");
+        if (auto && !(_maxLoss.Value >= 0 && _maxLoss.Value < 1))
+            throw new PipelineException($"pass 'prune-channels': max-loss={_maxLoss.Value.ToString(CultureInfo.InvariantCulture)} is outside [0, 1)");
         // Without params nothing is chosen: the pass runs with its defaults as every pass must (a no-op).
         if (_params.Value.Length == 0)
         {
@@ -83,7 +92,9 @@ public sealed class PruneChannels : Pass
                 : "Conv weights are named e.g. " + string.Join(", ", names.Take(5).Select(n => $"'{n}'")) + (names.Count > 5 ? $" ({names.Count} in all)" : "");
             throw new PipelineException($"pass 'prune-channels': params='{_params.Value}' matches no Conv weight; {few}");
         }
-        var ratios = LayerRatios(matched.Select(c => WeightName(c)!).ToHashSet());
+        var matchedWeights = matched.Select(c => WeightName(c)!).ToHashSet();
+        if (auto) _layerRatios = AutoRatios(matchedWeights, context);
+        var ratios = LayerRatios(matchedWeights);
 
         var before = ModelCost.Of(module, context.Dialects);
         var rows = new List<PrunedLayer>();
@@ -94,7 +105,7 @@ public sealed class PruneChannels : Pass
             if (ChannelGroupPlanner.Plan(conv, module, out var reason) is not { } group) { context.Skip(conv, reason); continue; }
             pruned.UnionWith(group.Producers);
             pruned.UnionWith(group.Depthwise);
-            int count = PruneCount.Removed(group.Channels, ratios.GetValueOrDefault(WeightName(conv)!, _ratio.Value));
+            int count = PruneCount.Removed(group.Channels, ratios.GetValueOrDefault(WeightName(conv)!, ratio));
             if (count == 0) continue;
             if (ChannelCriteria.Score(conv, module, _criterion.Value, out reason) is not { } scores) { context.Skip(conv, reason); continue; }
             var removed = ChannelCriteria.Lowest(scores, count);
@@ -111,11 +122,39 @@ public sealed class PruneChannels : Pass
                 + (group.Producers.Count + depthwise.Count > 1 ? $"; with it {string.Join(", ", group.Producers.Where(p => p != conv).Concat(group.Depthwise).Select(FloatName))}" : ""));
         }
         var after = rows.Count == 0 ? before : ModelCost.Of(module, context.Dialects);
-        var report = new PruneReport(_params.Value, _ratio.Value, _criterion.Value, rows, context.Skips.ToList(), before, after);
+        var report = new PruneReport(_params.Value, _ratio.Value, auto ? ratios : null, _criterion.Value, rows, context.Skips.ToList(), before, after);
         if (rows.Count > 0) context.Note(report.Table());
         if (_report.Value.Length > 0) context.WriteFile(_report.Value, report.WriteJson, "prune-channels report");
         if (rows.Count == 0) context.MarkAllPreserved();
     }
+
+    /// <summary>
+    /// <c>ratio=auto</c>: each matched layer's ratio from the sensitivity table, the largest whose loss stays within
+    /// <c>max-loss</c> (PaddleSlim's get_ratios_by_loss, <see cref="SensitivityTable.RatiosByLoss"/>); a matched layer the
+    /// table does not have is not pruned (said under --debug), and a table with none of them is an error.
+    /// </summary>
+    private Dictionary<string, double> AutoRatios(HashSet<string> matchedWeights, PassContext context)
+    {
+        SensitivityTable table;
+        try { table = SensitivityTableFile.Read(_sensitivities.Value); }
+        catch (MirException e) { throw new PipelineException($"pass 'prune-channels': {e.Message}"); }
+        var byLoss = table.RatiosByLoss(_maxLoss.Value);
+        var chosen = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var name in matchedWeights)
+        {
+            if (byLoss.TryGetValue(name, out double r)) chosen[name] = r;
+            else { chosen[name] = 0; context.Log($"ratio=auto: {name} is not in {_sensitivities.Value}: not pruned"); }
+        }
+        if (!matchedWeights.Any(byLoss.ContainsKey))
+            throw new PipelineException($"pass 'prune-channels': {_sensitivities.Value} measures none of the Convs params='{_params.Value}' matches (it has "
+                + string.Join(", ", byLoss.Keys.Take(5).Select(k => $"'{k}'")) + (byLoss.Count > 5 ? $", {byLoss.Count} in all" : "") + ")");
+        foreach (var (name, r) in chosen) context.Log($"ratio=auto max-loss={_maxLoss.Value.ToString(CultureInfo.InvariantCulture)}: {name} at {r.ToString("0.####", CultureInfo.InvariantCulture)}");
+        return chosen;
+    }
+
+    private static bool TryRatio(string text, out double ratio) => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out ratio);
+
+    private static double Ratio(string text) => TryRatio(text, out double r) ? r : throw new PipelineException($"pass 'prune-channels': ratio='{text}' is not a number");
 
     /// <summary><c>ratios=</c> and <see cref="SetLayerRatios"/> merged (the latter wins), every name a matched Conv weight.</summary>
     private Dictionary<string, double> LayerRatios(HashSet<string> matchedWeights)

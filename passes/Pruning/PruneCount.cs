@@ -1,4 +1,4 @@
-namespace Mopt.Passes;
+namespace Mopt.Passes.Pruning;
 
 /// <summary>How many of a layer's channels go at a ratio, as PaddleSlim counts them.</summary>
 internal static class PruneCount

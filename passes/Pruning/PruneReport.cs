@@ -2,10 +2,10 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
-namespace Mopt.Passes;
+namespace Mopt.Passes.Pruning;
 
 /// <summary>What --prune-channels did: the pruned Convs by group, the skipped ones and why, and the model's cost before and after.</summary>
-internal sealed record PruneReport(string Params, double Ratio, string Criterion, IReadOnlyList<PrunedLayer> Layers,
+internal sealed record PruneReport(string Params, string Ratio, IReadOnlyDictionary<string, double>? AutoRatios, string Criterion, IReadOnlyList<PrunedLayer> Layers,
     IReadOnlyList<string> Skipped, ModelCost Before, ModelCost After)
 {
     public const string NoTraining = "mopt does not train: accuracy usually needs fine-tuning after pruning";
@@ -32,7 +32,14 @@ internal sealed record PruneReport(string Params, double Ratio, string Criterion
         using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
         json.WriteStartObject();
         json.WriteString("params", Params);
-        json.WriteNumber("ratio", Ratio);
+        if (double.TryParse(Ratio, System.Globalization.NumberStyles.Float, CultureInfo.InvariantCulture, out double ratio)) json.WriteNumber("ratio", ratio);
+        else json.WriteString("ratio", Ratio);
+        if (AutoRatios is not null)
+        {
+            json.WriteStartObject("ratios");
+            foreach (var (name, r) in AutoRatios.OrderBy(kv => kv.Key, StringComparer.Ordinal)) json.WriteNumber(name, r);
+            json.WriteEndObject();
+        }
         json.WriteString("criterion", Criterion);
         json.WriteStartArray("layers");
         foreach (var l in Layers)

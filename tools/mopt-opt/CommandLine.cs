@@ -150,7 +150,7 @@ public sealed class CommandLine
         }
         if (cl.PruneReport is { } pruneReport)
         {
-            var pruners = cl.Passes.OfType<Mopt.Passes.PruneChannels>().ToList();
+            var pruners = cl.Passes.OfType<Mopt.Passes.Pruning.PruneChannels>().ToList();
             if (pruners.Count == 0) throw new PipelineException("--prune-report needs a --prune-channels pass to report on");
             foreach (var p in pruners) p.SetReport(pruneReport);
         }

@@ -1,6 +1,7 @@
 using Mopt.Dialects.Onnx;
 using Mopt.Ir;
 using Mopt.Passes;
+using Mopt.Passes.Pruning;
 using Mopt.Tests.Numeric;
 using static Mopt.Tests.Passes.TestNet;
 
