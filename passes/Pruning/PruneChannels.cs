@@ -84,6 +84,9 @@ public sealed class PruneChannels : Pass
         var regex = new Regex("^(?:" + _params.Value + ")$", RegexOptions.CultureInvariant);
 
         var convs = module.AllOperations().Where(o => o.Name == "onnx.Conv").ToList();
+        // The walk needs each tensor's channel axis: an imported model without value_info gets its types inferred first.
+        long typed = convs.Any(c => c.Result.Type is not TensorType { IsRanked: true }) ? InferShapes.Infer(module, context, keepConflicts: true, quiet: true) : 0;
+        if (typed > 0) { context.Count("types inferred first", typed); context.Log($"{typed} result types inferred first (as --infer-shapes)"); }
         var names = convs.Select(WeightName).Where(n => n is not null).Select(n => n!).ToList();
         var matched = convs.Where(c => WeightName(c) is { } n && regex.IsMatch(n)).ToList();
         if (matched.Count == 0)
@@ -125,7 +128,7 @@ public sealed class PruneChannels : Pass
         var report = new PruneReport(_params.Value, _ratio.Value, auto ? ratios : null, _criterion.Value, rows, context.Skips.ToList(), before, after);
         if (rows.Count > 0) context.Note(report.Table());
         if (_report.Value.Length > 0) context.WriteFile(_report.Value, report.WriteJson, "prune-channels report");
-        if (rows.Count == 0) context.MarkAllPreserved();
+        if (rows.Count == 0 && typed == 0) context.MarkAllPreserved();
     }
 
     /// <summary>

@@ -37,6 +37,15 @@ public sealed class InferShapes : Pass
 
     public override void Run(MirModule module, PassContext context)
     {
+        if (Infer(module, context, keepConflicts: _onConflict.Value == "keep", quiet: false) == 0) context.MarkAllPreserved();
+    }
+
+    /// <summary>
+    /// The pass's work, for passes that need ranked types to do theirs (prune-channels); <paramref name="quiet"/>: no
+    /// statistics or skips of its own in <paramref name="context"/>. Returns the number of types refined.
+    /// </summary>
+    public static long Infer(MirModule module, PassContext context, bool keepConflicts, bool quiet)
+    {
         var ctx = new TypeInferenceContext(module, context.Dialects);
         long refined = 0;
         foreach (var func in module.Functions.ToList())
@@ -46,18 +55,19 @@ public sealed class InferShapes : Pass
                 if (AllResults(op, static t => t == ElementType.None)) continue; // nothing to type: a terminator, an absent value
                 int changed;
                 try { changed = TypeInference.Apply(op, ctx); }
-                catch (MirException e) when (_onConflict.Value == "keep")
+                catch (MirException e) when (keepConflicts)
                 {
                     // In a pipeline: the model is what it is; leave this op's types as declared and say so.
-                    context.Skip(op, e.Message);
+                    if (!quiet) context.Skip(op, e.Message);
                     continue;
                 }
                 if (changed > 0)
                 {
                     refined += changed;
-                    context.Count("results refined", changed);
+                    if (!quiet) context.Count("results refined", changed);
                 }
                 if (AllResults(op, static t => t is not TensorType tensor || tensor.HasStaticShape)) continue;
+                if (quiet) continue;
                 if (changed < 0) context.Skip(op, ctx.Reason ?? "not inferred");
                 else if (context.Debug is not null) context.Log($"{TypeInference.Describe(op)}: {string.Join(", ", op.Results.Select(r => r.Type.Text))} (not fully static)");
             }
@@ -65,9 +75,9 @@ public sealed class InferShapes : Pass
             {
                 func.UpdateType();
                 refined++;
-                context.Count("function types updated");
+                if (!quiet) context.Count("function types updated");
             }
         }
-        if (refined == 0) context.MarkAllPreserved();
+        return refined;
     }
 }
