@@ -170,7 +170,7 @@ namespace Mopt.Bench.Prune
             Console.WriteLine($"    sensitivity: {timings[0].Command}");
             Console.WriteLine($"      on {net.Images.Count} held-out digits with labels, ratios {Sensitivity.Ratios}; median of {o.SensitivityRuns} run(s), the report deleted before each");
             foreach (var t in timings)
-                Console.WriteLine($"      workers={t.Workers}: {t.Seconds:F2} s{(t.Points >= 0 ? $" ({t.Points} points)" : "")}" +
+                Console.WriteLine($"      workers={t.Workers}: {t.Seconds:F2} s{(t.Measured.Points >= 0 ? $" ({t.Measured.Layers} layers, {t.Measured.Points} points)" : "")}" +
                                   (t.Workers != 1 ? $"   speed-up {timings[0].Seconds / t.Seconds:F2}x" : ""));
         }
 

@@ -2,8 +2,8 @@ using Mopt.Passes;
 
 namespace Mopt.Bench.Prune;
 
-/// <summary>One timed sensitivity analysis setting: the worker count, the median wall seconds and the layers x ratios it measured.</summary>
-public sealed record SensitivityTiming(int Workers, double Seconds, int Points, string Command);
+/// <summary>One timed sensitivity analysis setting: the worker count, the median wall seconds, the layers and (layer, ratio) points its report holds.</summary>
+public sealed record SensitivityTiming(int Workers, double Seconds, (int Layers, int Points) Measured, string Command);
 
 /// <summary>
 /// mopt-opt's --prune-sensitivity (issue 15, part 4), timed with 1 and 2 workers on the held-out digits with their labels.
@@ -40,23 +40,17 @@ public static class Sensitivity
         return timings;
     }
 
-    /// <summary>How many (layer, ratio) points the JSON report holds, for the output; -1 when it cannot be told.</summary>
-    private static int CountPoints(string report)
+    /// <summary>(layers, points) in the JSON report (<c>"layers": {name: {ratio: loss}}</c>), for the output; (-1, -1) when it cannot be told.</summary>
+    private static (int Layers, int Points) CountPoints(string report)
     {
-        if (!File.Exists(report)) return -1;
+        if (!File.Exists(report)) return (-1, -1);
         try
         {
             using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(report));
-            return Count(doc.RootElement);
+            if (!doc.RootElement.TryGetProperty("layers", out var layers) || layers.ValueKind != System.Text.Json.JsonValueKind.Object) return (-1, -1);
+            var each = layers.EnumerateObject().Select(l => l.Value.ValueKind == System.Text.Json.JsonValueKind.Object ? l.Value.EnumerateObject().Count() : 0).ToList();
+            return (each.Count, each.Sum());
         }
-        catch (System.Text.Json.JsonException) { return -1; }
+        catch (System.Text.Json.JsonException) { return (-1, -1); }
     }
-
-    /// <summary>The measured points: objects that carry a "ratio" (the report's layout is the pass's; counted without assuming more).</summary>
-    private static int Count(System.Text.Json.JsonElement e) => e.ValueKind switch
-    {
-        System.Text.Json.JsonValueKind.Object => (e.TryGetProperty("ratio", out _) ? 1 : 0) + e.EnumerateObject().Sum(p => Count(p.Value)),
-        System.Text.Json.JsonValueKind.Array => e.EnumerateArray().Sum(Count),
-        _ => 0,
-    };
 }
