@@ -37,6 +37,11 @@ benchmarks:
                 mopt's import -> --pipeline=deploy -> write Paddle, in process, against ONNX Runtime creating a session on
                 the lowered model (ratio); sizes plain and gzip -9 with and without --round-weights; ONNX Runtime latency
                 of the lowered model vs --fold-bn vs deploy (optimizations default and off, 1 and default threads)
+  prune         mopt-opt --prune-channels at ratios 0.25 and 0.5 on a MobileNetV2-like and a ResNet-like net trained here on
+                scikit-learn's digits (bench/digits/train_digits_prune.py, cached in bench/out/prune): multiply-adds and
+                parameters, convs pruned and skipped, top-1 on the held-out digits (no fine-tuning), ONNX Runtime latency
+                (1 thread, optimizations default and off) against the unpruned model, time to prune, and the sensitivity
+                analysis's time with 1 and 2 workers (when the build has --prune-sensitivity)
 
 --mopt-build picks the mopt-opt that is timed (tf, caffe and paddle run mopt in process, as a library: they take no --mopt-build):
   aot   artifacts/mopt-opt/mopt-opt, the command as scripts/setup.sh ships it (Native AOT) (default)
@@ -48,6 +53,14 @@ TXT
 build() {
     # the benchmark's project references the tools it runs, so this builds them too
     dotnet build "$1" -c Release -nologo -v quiet -clp:ErrorsOnly >&2
+}
+
+need_torch() { # need_torch WHAT: Debian's PyTorch and scikit-learn, to train WHAT on scikit-learn's digits
+    if ! /usr/bin/python3 -c "import torch, sklearn" 2>/dev/null; then
+        echo "bench/run.sh: installing python3-torch python3-sklearn (to train $1)" >&2
+        SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+        $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-torch python3-sklearn >/dev/null
+    fi
 }
 
 publish() { # publish FLAVOUR DIR FLAGS...
@@ -99,13 +112,15 @@ case "$name" in
         ;;
     quantize)
         # the digits CNN is trained here (bench/digits/train_digits_cnn.py): Debian's PyTorch and scikit-learn
-        if ! /usr/bin/python3 -c "import torch, sklearn" 2>/dev/null; then
-            echo "bench/run.sh: installing python3-torch python3-sklearn (to train the digits CNN)" >&2
-            SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-            $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-torch python3-sklearn >/dev/null
-        fi
+        need_torch "the digits CNN"
         build "$here/Quantize/Quantize.csproj"
         exec dotnet "$root/artifacts/bin/Quantize/release/Quantize.dll" "${mopt_args[@]}" "${args[@]}"
+        ;;
+    prune)
+        # the two nets are trained here (bench/digits/train_digits_prune.py) and cached in the work folder
+        need_torch "the pruning benchmark's nets"
+        build "$here/Prune/Prune.csproj"
+        exec dotnet "$root/artifacts/bin/Prune/release/Prune.dll" "${mopt_args[@]}" "${args[@]}"
         ;;
     tf)
         build "$here/TfBench/TfBench.csproj"
