@@ -62,20 +62,22 @@ namespace Mopt.Bench.Prune
                 Console.WriteLine();
                 Console.WriteLine($"=== {net.Name}: {net.Description}");
                 Console.WriteLine($"    pruned: params={net.Params}   (PyTorch top-1 after training: {100 * net.TorchTop1:F2}%)");
-                var rows = MeasureNet(o, mopt, net, runs);
+                // the analysis first: its table (workers=1) gives the ratio=auto rows
+                var timings = Sensitivity.Available ? Sensitivity.Measure(mopt, net, Prepare, runs, o.SensitivityRuns, [1, 2]) : null;
+                var rows = MeasureNet(o, mopt, net, runs, timings?[0].Report);
                 noneRemoved |= rows.Any(r => r.Report is { } rep && rep.MultiplyAddsAfter >= rep.MultiplyAddsBefore);
                 PrintNet(net, rows);
-                PrintSensitivity(o, mopt, net, rows[0].ModelPath, runs);
+                PrintSensitivity(o, net, timings);
             }
             Console.WriteLine();
             Console.WriteLine($"load average after the runs: {LoadAverage()}; the benchmark took {clock.Elapsed.TotalSeconds:F0} s; files in {dir}");
             return o.Tool.Strict && noneRemoved ? 2 : 0;
         }
 
-        private static List<RowResult> MeasureNet(Options o, string mopt, DigitsNet net, string runs)
+        private static List<RowResult> MeasureNet(Options o, string mopt, DigitsNet net, string runs, string? sensitivities)
         {
             var rows = new List<RowResult>();
-            foreach (var setting in PruneSetting.For(net, o.Ratios))
+            foreach (var setting in PruneSetting.For(net, o.Ratios, sensitivities, MaxLosses))
             {
                 string stem = Path.Combine(runs, $"{net.Name}.{setting.Label.Replace(' ', '_')}");
                 string output = stem + ".onnx";
@@ -159,14 +161,16 @@ namespace Mopt.Bench.Prune
             }
         }
 
-        private static void PrintSensitivity(Options o, string mopt, DigitsNet net, string unpruned, string runs)
+        /// <summary>The ratio=auto rows' loss budgets: relative top-1 loss per layer, as the sensitivity table measures it.</summary>
+        private static readonly double[] MaxLosses = [0.01, 0.05];
+
+        private static void PrintSensitivity(Options o, DigitsNet net, List<SensitivityTiming>? timings)
         {
-            if (!Sensitivity.Available)
+            if (timings is null)
             {
                 Console.WriteLine($"    sensitivity: not available in this build (no {Sensitivity.PassName} pass registered)");
                 return;
             }
-            var timings = Sensitivity.Measure(mopt, net, unpruned, runs, o.SensitivityRuns, [1, 2]);
             Console.WriteLine($"    sensitivity: {timings[0].Command}");
             Console.WriteLine($"      on {net.Images.Count} held-out digits with labels, ratios {Sensitivity.Ratios}; median of {o.SensitivityRuns} run(s), the report deleted before each");
             foreach (var t in timings)

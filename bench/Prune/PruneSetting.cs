@@ -8,17 +8,13 @@ public sealed record PruneSetting(string Label, string? PassOptions)
     public static readonly PruneSetting Unpruned = new("unpruned", null);
 
     /// <summary>The rows: unpruned, then one per ratio, then the per-layer ratios the sensitivity analysis picks.</summary>
-    public static List<PruneSetting> For(DigitsNet net, IEnumerable<double> ratios)
+    public static List<PruneSetting> For(DigitsNet net, IEnumerable<double> ratios, string? sensitivities, IEnumerable<double> maxLosses)
     {
         var rows = new List<PruneSetting> { Unpruned };
         rows.AddRange(ratios.Select(r => new PruneSetting($"ratio {r:0.###}", $"params={net.Params} ratio={r:0.###}")));
-        if (Auto(net) is { } auto) rows.Add(auto);
+        // ratio=auto: each layer's ratio from the sensitivity table the analysis wrote (PaddleSlim's get_ratios_by_loss)
+        if (sensitivities is not null)
+            rows.AddRange(maxLosses.Select(l => new PruneSetting($"auto {l:0.###}", $"params={net.Params} ratio=auto max-loss={l:0.###} sensitivities={sensitivities}")));
         return rows;
     }
-
-    /// <summary>
-    /// The hook for `ratio=auto max-loss=...` (issue 15, part 4: per-layer ratios picked from the sensitivity table):
-    /// return its row here once prune-channels takes it; every column then follows for free.
-    /// </summary>
-    private static PruneSetting? Auto(DigitsNet net) => null;
 }

@@ -3,7 +3,7 @@ using Mopt.Passes;
 namespace Mopt.Bench.Prune;
 
 /// <summary>One timed sensitivity analysis setting: the worker count, the median wall seconds, the layers and (layer, ratio) points its report holds.</summary>
-public sealed record SensitivityTiming(int Workers, double Seconds, (int Layers, int Points) Measured, string Command);
+public sealed record SensitivityTiming(int Workers, double Seconds, (int Layers, int Points) Measured, string Command, string Report);
 
 /// <summary>
 /// mopt-opt's --prune-sensitivity (issue 15, part 4), timed with 1 and 2 workers on the held-out digits with their labels.
@@ -16,7 +16,7 @@ public static class Sensitivity
 
     public static bool Available => PassRegistry.Find(PassName) is not null;
 
-    public static List<SensitivityTiming> Measure(string mopt, DigitsNet net, string unpruned, string dir, int runs, int[] workers)
+    public static List<SensitivityTiming> Measure(string mopt, DigitsNet net, IReadOnlyList<string> prepare, string dir, int runs, int[] workers)
     {
         var timings = new List<SensitivityTiming>();
         string output = Path.Combine(dir, $"{net.Name}.sensitivity.onnx");
@@ -25,7 +25,7 @@ public static class Sensitivity
             string report = Path.Combine(dir, $"{net.Name}.sensitivity.w{w}.json");
             string options = $"params={net.Params} data={Path.Combine(net.EvalDir, "data")} labels={Path.Combine(net.EvalDir, "labels.npy")} " +
                              $"ratios={Ratios} workers={w} report={report}";
-            string[] args = [unpruned, "--infer-shapes", $"--{PassName}={options}", "-o", output];
+            string[] args = [net.ModelPath, .. prepare, $"--{PassName}={options}", "-o", output];
             var seconds = new List<double>();
             for (int r = 0; r < runs; r++)
             {
@@ -35,7 +35,7 @@ public static class Sensitivity
                 seconds.Add(BenchSupport.RunTool(mopt, args, [], $"mopt-opt --{PassName} (workers={w})").Wall);
             }
             timings.Add(new SensitivityTiming(w, BenchSupport.Median(seconds), CountPoints(report),
-                $"mopt-opt UNPRUNED --infer-shapes --{PassName}='params={net.Params} data=DIR labels=FILE ratios={Ratios} workers={w} report=X.json'"));
+                $"mopt-opt NET.onnx {string.Join(' ', prepare)} --{PassName}='params={net.Params} data=DIR labels=FILE ratios={Ratios} workers={w} report=X.json'", report));
         }
         return timings;
     }
