@@ -15,6 +15,9 @@ public sealed class ScottPlotChartWriter : ILineChartWriter
 
     private static readonly ScottPlot.Palettes.Category10 Palette = new();
 
+    private static readonly ScottPlot.MarkerShape[] Shapes =
+        [ScottPlot.MarkerShape.FilledCircle, ScottPlot.MarkerShape.FilledSquare, ScottPlot.MarkerShape.FilledTriangleUp, ScottPlot.MarkerShape.FilledDiamond];
+
     public void CheckAvailable()
     {
         // Skia's dependency-free build finds fonts by scanning the font folders; without any, every label would be silently blank.
@@ -33,6 +36,9 @@ public sealed class ScottPlotChartWriter : ILineChartWriter
             line.LegendText = series.Name;
             line.LineWidth = 1.5f;
             line.MarkerSize = 5;
+            // The palette has 10 colours: past them, another marker and dash pattern keep each line apart.
+            line.MarkerShape = Shapes[i / 10 % Shapes.Length];
+            line.LinePattern = i / 10 % 2 == 1 ? ScottPlot.LinePattern.Dashed : ScottPlot.LinePattern.Solid;
         }
         plot.Title(chart.Title);
         plot.XLabel(chart.XLabel);
