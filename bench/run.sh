@@ -42,8 +42,13 @@ benchmarks:
                 parameters, convs pruned and skipped, top-1 on the held-out digits (no fine-tuning), ONNX Runtime latency
                 (1 thread, optimizations default and off) against the unpruned model, time to prune, and the sensitivity
                 analysis's time with 1 and 2 workers (when the build has --prune-sensitivity)
+  conformance   the ONNX backend test suite (Debian's libonnx-testdata, installed when missing): every test in ONNX Runtime,
+                then, on those ONNX Runtime passes, mopt in process: .onnx -> .onnx, .onnx -> .mir -> .onnx, --pipeline=deploy,
+                and the inputs as initializers through --fold-constants --dce, each result in ONNX Runtime against the
+                expected outputs (rtol 1e-3, atol 1e-7); counts and failure categories per stage, graphs folded away
+                entirely against ONNX Runtime's basic optimizer (--filter S, --stage LIST, --list-failures)
 
---mopt-build picks the mopt-opt that is timed (tf, caffe and paddle run mopt in process, as a library: they take no --mopt-build):
+--mopt-build picks the mopt-opt that is timed (tf, caffe, paddle and conformance run mopt in process, as a library: they take no --mopt-build):
   aot   artifacts/mopt-opt/mopt-opt, the command as scripts/setup.sh ships it (Native AOT) (default)
   r2r   dotnet publish -r linux-x64 -p:PublishReadyToRun=true -> artifacts/publish/mopt-opt-r2r/
   jit   artifacts/bin/mopt-opt/release/mopt-opt, the plain Release build
@@ -60,6 +65,14 @@ need_torch() { # need_torch WHAT: Debian's PyTorch and scikit-learn, to train WH
         echo "bench/run.sh: installing python3-torch python3-sklearn (to train $1)" >&2
         SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
         $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-torch python3-sklearn >/dev/null
+    fi
+}
+
+need_testdata() { # the ONNX backend test suite: Debian's libonnx-testdata (~21 MB)
+    if [ ! -d /usr/share/libonnx-testdata/data ]; then
+        echo "bench/run.sh: installing libonnx-testdata (the ONNX backend test suite)" >&2
+        SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+        $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libonnx-testdata >/dev/null
     fi
 }
 
@@ -86,7 +99,7 @@ done
 case "$name" in ""|-h|--help|help|list) usage; exit 0 ;; esac
 
 mopt_args=()
-case "$name" in tf|caffe|paddle) flavour=none ;; esac # mopt runs in the benchmark's own process
+case "$name" in tf|caffe|paddle|conformance) flavour=none ;; esac # mopt runs in the benchmark's own process
 case "$flavour" in
     none) ;;
     jit) ;;
@@ -133,6 +146,11 @@ case "$name" in
     paddle)
         build "$here/PaddleBench/PaddleBench.csproj"
         exec dotnet "$root/artifacts/bin/PaddleBench/release/PaddleBench.dll" "${args[@]}"
+        ;;
+    conformance)
+        need_testdata
+        build "$here/Conformance/Conformance.csproj"
+        exec dotnet "$root/artifacts/bin/Conformance/release/Conformance.dll" "${args[@]}"
         ;;
     ""|-h|--help|help|list)
         usage
