@@ -15,6 +15,9 @@ public sealed class ConformanceReport(List<ConformanceTest> tests, ConformanceRu
             + string.Join(", ", tests.GroupBy(t => t.Suite).Select(g => $"{g.Key} {g.Count()}")) + $", {elapsed.TotalSeconds:F0} s");
         w.WriteLine($"  ONNX Runtime: {ortPass} pass, {ortFail} fail (left out of mopt's counts), {skipped.Count} skipped (runner feeds tensors only)");
         Top(w, ort.Where(r => !r.Passed).ToList());
+        w.WriteLine("  ONNX Runtime passes by the opset of the default domain: "
+            + string.Join(", ", runner.OrtPassOpsets.Values.GroupBy(v => v < 7 ? $"opset {v}" : "opsets 7 and up").OrderBy(g => g.Min())
+                .Select(g => $"{g.Key}: {g.Count()}")));
         w.WriteLine();
         w.WriteLine($"{"stage",-10} {"tests",6} {"pass",6} {"fail",6}");
         foreach (var stage in ConformanceOptions.AllStages.Where(options.Stages.Contains))
@@ -34,11 +37,21 @@ public sealed class ConformanceReport(List<ConformanceTest> tests, ConformanceRu
         {
             w.WriteLine();
             w.WriteLine($"fold away entirely (only Constant nodes left), of {runner.FoldCompared} tests mopt folds correctly: "
-                + $"mopt --fold-constants --dce {runner.MoptFoldedAway}, ONNX Runtime ORT_ENABLE_BASIC {runner.OrtFoldedAway}");
+                + $"mopt --fold-constants --dce {runner.MoptFoldedAway.Count}, ONNX Runtime ORT_ENABLE_BASIC {runner.OrtFoldedAway.Count}");
         }
 
         string failures = Path.Combine(options.OutDir, "failures.txt"), tsv = Path.Combine(options.OutDir, "results.tsv");
-        using (var f = new StreamWriter(failures)) Full(f, results);
+        using (var f = new StreamWriter(failures))
+        {
+            Full(f, results);
+            var mopt = runner.MoptFoldedAway.ToHashSet(StringComparer.Ordinal);
+            var ortOnly = runner.OrtFoldedAway.Where(t => !mopt.Contains(t)).ToList();
+            var moptOnly = runner.MoptFoldedAway.Where(t => !runner.OrtFoldedAway.Contains(t)).ToList();
+            f.WriteLine($"== fold away: {ortOnly.Count} tests ONNX Runtime basic folds to constants and mopt does not");
+            foreach (var t in ortOnly) f.WriteLine("   " + t);
+            f.WriteLine($"== fold away: {moptOnly.Count} tests mopt folds to constants and ONNX Runtime basic does not");
+            foreach (var t in moptOnly) f.WriteLine("   " + t);
+        }
         File.WriteAllLines(tsv, results.Select(r => $"{r.Test}\t{r.Stage}\t{(r.Passed ? "pass" : "fail")}\t{r.Category}\t{r.Error}").Prepend("test\tstage\tstatus\tcategory\terror"));
         if (options.ListFailures) { w.WriteLine(); Full(w, results); }
         w.WriteLine();

@@ -10,9 +10,12 @@ public sealed class ConformanceRunner(ConformanceOptions options, string workDir
     public List<StageResult> Results { get; } = new();
 
     /// <summary>Tests whose constant-input model folds to constants only: in mopt (fold stage) and in ONNX Runtime basic.</summary>
-    public int MoptFoldedAway { get; private set; }
-    public int OrtFoldedAway { get; private set; }
+    public List<string> MoptFoldedAway { get; } = new();
+    public List<string> OrtFoldedAway { get; } = new();
     public int FoldCompared { get; private set; }
+
+    /// <summary>Per test ONNX Runtime passes: the opset of the default ONNX domain it imports.</summary>
+    public Dictionary<string, long> OrtPassOpsets { get; } = new(StringComparer.Ordinal);
 
     public void Run(ConformanceTest test)
     {
@@ -33,6 +36,7 @@ public sealed class ConformanceRunner(ConformanceOptions options, string workDir
         catch (Mopt.Ir.MirException e) { Add("ort", test, "runner: test data: " + FirstLine(e.Message)); return; }
 
         if (!Add("ort", test, Check(test.Model, sets))) return;
+        OrtPassOpsets[test.Id] = model.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").Select(o => o.Version).DefaultIfEmpty(1).Max();
         string? Mopt(string[] args) => RunMopt(args)?.Replace(dir + "/", "");
 
         if (options.Stages.Contains("roundtrip"))
@@ -68,11 +72,11 @@ public sealed class ConformanceRunner(ConformanceOptions options, string workDir
             if (s != 0 || error is not null) continue;
             string ortBasic = Path.Combine(dir, "ort-basic.onnx");
             FoldCompared++;
-            if (OnlyConstants(folded)) MoptFoldedAway++;
+            if (OnlyConstants(folded)) MoptFoldedAway.Add(test.Id);
             try
             {
                 Ort.OptimizeBasic(constant, ortBasic);
-                if (OnlyConstants(ortBasic)) OrtFoldedAway++;
+                if (OnlyConstants(ortBasic)) OrtFoldedAway.Add(test.Id);
             }
             catch (Exception e) when (e is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or InvalidProtocolBufferException) { }
         }
