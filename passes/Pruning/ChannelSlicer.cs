@@ -47,15 +47,8 @@ internal static class ChannelSlicer
         long outer = 1, inner = elementSize;
         for (int i = 0; i < axis; i++) outer *= shape[i];
         for (int i = axis + 1; i < shape.Length; i++) inner *= shape[i];
-        long row = shape[axis] * inner;
         var bytes = new byte[outer * kept.Length * inner];
-        long at = 0;
-        for (long o = 0; o < outer; o++)
-            foreach (var k in kept)
-            {
-                src.Slice(checked((int)(o * row + k * inner)), checked((int)inner)).CopyTo(bytes.AsSpan(checked((int)at)));
-                at += inner;
-            }
+        AxisTake.Copy(src, outer, shape[axis], checked((int)inner), kept.Select(k => (long)k).ToArray(), bytes);
         return bytes;
     }
 }

@@ -75,27 +75,15 @@ public sealed class PruneChannels : Pass
             context.MarkAllPreserved();
             return;
         }
-        // Compiled alone first, so the error's offset is in the user's own text.
-        try { _ = new Regex(_params.Value, RegexOptions.CultureInvariant); }
-        catch (RegexParseException e)
-        {
-            throw new PipelineException($"pass 'prune-channels': params='{_params.Value}' is not a valid regular expression: {Words(e.Error.ToString())} at offset {e.Offset}");
-        }
-        var regex = new Regex("^(?:" + _params.Value + ")$", RegexOptions.CultureInvariant);
+        var regex = ConvWeights.Params(Name, _params.Value);
 
         var convs = module.AllOperations().Where(o => o.Name == "onnx.Conv").ToList();
         // The walk needs each tensor's channel axis: an imported model without value_info gets its types inferred first.
         long typed = convs.Any(c => c.Result.Type is not TensorType { IsRanked: true }) ? InferShapes.Infer(module, context, keepConflicts: true, quiet: true) : 0;
         if (typed > 0) { context.Count("types inferred first", typed); context.Log($"{typed} result types inferred first (as --infer-shapes)"); }
-        var names = convs.Select(WeightName).Where(n => n is not null).Select(n => n!).ToList();
-        var matched = convs.Where(c => WeightName(c) is { } n && regex.IsMatch(n)).ToList();
-        if (matched.Count == 0)
-        {
-            var few = names.Count == 0 ? "the model has no onnx.Conv with a named constant weight (the pass runs on onnx.*: lower the model first, e.g. --pipeline=deploy)"
-                : "Conv weights are named e.g. " + string.Join(", ", names.Take(5).Select(n => $"'{n}'")) + (names.Count > 5 ? $" ({names.Count} in all)" : "");
-            throw new PipelineException($"pass 'prune-channels': params='{_params.Value}' matches no Conv weight; {few}");
-        }
-        var matchedWeights = matched.Select(c => WeightName(c)!).ToHashSet();
+        var matched = convs.Where(c => ConvWeights.NameOf(c) is { } n && regex.IsMatch(n)).ToList();
+        if (matched.Count == 0) throw ConvWeights.NoMatch(Name, _params.Value, convs.Select(ConvWeights.NameOf).OfType<string>().ToList());
+        var matchedWeights = matched.Select(c => ConvWeights.NameOf(c)!).ToHashSet();
         if (auto) _layerRatios = AutoRatios(matchedWeights, context);
         var ratios = LayerRatios(matchedWeights);
 
@@ -108,7 +96,7 @@ public sealed class PruneChannels : Pass
             if (ChannelGroupPlanner.Plan(conv, module, out var reason) is not { } group) { context.Skip(conv, reason); continue; }
             pruned.UnionWith(group.Producers);
             pruned.UnionWith(group.Depthwise);
-            int count = PruneCount.Removed(group.Channels, ratios.GetValueOrDefault(WeightName(conv)!, ratio));
+            int count = PruneCount.Removed(group.Channels, ratios.GetValueOrDefault(ConvWeights.NameOf(conv)!, ratio));
             if (count == 0) continue;
             if (ChannelCriteria.Score(conv, module, _criterion.Value, out reason) is not { } scores) { context.Skip(conv, reason); continue; }
             var removed = ChannelCriteria.Lowest(scores, count);
@@ -186,11 +174,7 @@ public sealed class PruneChannels : Pass
             throw new PipelineException($"pass 'prune-channels': {what}{(what.EndsWith(':') ? " " : "=")}{ratio.ToString(CultureInfo.InvariantCulture)} is outside [0, 1)");
     }
 
-    /// <summary>"InsufficientClosingParentheses" as "insufficient closing parentheses" (AOT builds carry no .NET message texts).</summary>
-    private static string Words(string name) => Regex.Replace(name, "(?<=[a-z])(?=[A-Z])", " ").ToLowerInvariant();
 
-    private static string? WeightName(Operation conv) =>
-        conv.OperandCount > 1 ? Constants.DefiningConstant(conv.GetOperand(1))?.Location.FirstName : null;
 
     private static string FloatName(Operation op) => op.Location.FirstName ?? op.Name;
 }

@@ -59,7 +59,7 @@ public sealed class PruneSensitivity : Pass
             return;
         }
         var ratios = ParseRatios(_ratios.Value);
-        var regex = ParamsRegex(_params.Value);
+        var regex = _params.Value.Length == 0 ? null : ConvWeights.Params(Name, _params.Value);
         CheckCriterion(_criterion.Value);
         int workers = _workers.Value == 0 ? Environment.ProcessorCount : _workers.Value;
         string? reportFormat = _report.Value.Length > 0 ? SensitivityTableFile.FormatOf(_report.Value) : null;
@@ -73,7 +73,7 @@ public sealed class PruneSensitivity : Pass
             throw new MirException($"prune-sensitivity: data folder '{folder.Path}' does not exist");
         var runner = (context.Services.ModelRunner ?? throw new MirException("prune-sensitivity: measuring needs ONNX Runtime, which is not available here")).WithThreads(1);
 
-        var layers = Layers(module, regex);
+        var layers = Layers(module, regex, _params.Value);
         var labels = _labels.Value.Length > 0 ? SampleLabels.Read(_labels.Value, context.Services) : null;
         var output = OutputOf(module);
 
@@ -132,19 +132,6 @@ public sealed class PruneSensitivity : Pass
         return ratios.ToList();
     }
 
-    private static Regex? ParamsRegex(string pattern)
-    {
-        if (pattern.Length == 0) return null;
-        // Compiled alone first, so the error's offset is in the user's own text.
-        try { _ = new Regex(pattern, RegexOptions.CultureInvariant); }
-        catch (RegexParseException e)
-        {
-            var words = Regex.Replace(e.Error.ToString(), "(?<=[a-z])(?=[A-Z])", " ").ToLowerInvariant();
-            throw new PipelineException($"pass 'prune-sensitivity': params='{pattern}' is not a valid regular expression: {words} at offset {e.Offset}");
-        }
-        return new Regex("^(?:" + pattern + ")$", RegexOptions.CultureInvariant);
-    }
-
     /// <summary>prune-channels is the judge of its own criteria: asked now, so a typo fails before any work.</summary>
     private static void CheckCriterion(string criterion)
     {
@@ -180,26 +167,20 @@ public sealed class PruneSensitivity : Pass
     // ------------------------------------------------------------------ the model
 
     /// <summary>The Conv weight names to measure, in model order: those matching params, or every group-1 Conv's.</summary>
-    private static List<string> Layers(MirModule module, Regex? regex)
+    private static List<string> Layers(MirModule module, Regex? regex, string pattern)
     {
         var convs = module.AllOperations().Where(o => o.Name == "onnx.Conv").ToList();
         var names = new List<string>();
         foreach (var conv in convs)
         {
-            if (WeightName(conv) is not { } name || names.Contains(name)) continue;
+            if (ConvWeights.NameOf(conv) is not { } name || names.Contains(name)) continue;
             if (regex is null ? (conv.ReadInt("group") ?? 1) == 1 : regex.IsMatch(name)) names.Add(name);
         }
         if (names.Count > 0) return names;
-        var all = convs.Select(WeightName).OfType<string>().Distinct().ToList();
-        if (all.Count == 0)
-            throw new MirException("prune-sensitivity: the model has no onnx.Conv with a named constant weight (the pass runs on onnx.*: lower the model first, e.g. --pipeline=deploy)");
-        throw new PipelineException(regex is null ? "pass 'prune-sensitivity': the model has no group-1 Conv to measure"
-            : $"pass 'prune-sensitivity': params='{regex.ToString()[4..^2]}' matches no Conv weight; Conv weights are named e.g. " +
-              string.Join(", ", all.Take(5).Select(n => $"'{n}'")) + (all.Count > 5 ? $" ({all.Count} in all)" : ""));
+        var all = convs.Select(ConvWeights.NameOf).OfType<string>().Distinct().ToList();
+        if (regex is null && all.Count > 0) throw new PipelineException("pass 'prune-sensitivity': the model has no group-1 Conv to measure");
+        throw ConvWeights.NoMatch("prune-sensitivity", pattern, all);
     }
-
-    private static string? WeightName(Operation conv) =>
-        conv.OperandCount > 1 ? Constants.DefiningConstant(conv.GetOperand(1))?.Location.FirstName : null;
 
     /// <summary>Every Conv's output channels added up: what a prune-channels run lowers when it removes anything.</summary>
     private static long OutputChannels(MirModule module) =>

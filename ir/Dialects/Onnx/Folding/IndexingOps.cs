@@ -17,16 +17,14 @@ internal static class IndexingOps
         var (type, bytes) = r.Allocate(data.Type.Element, outShape);
         long outer = Tensors.Count(shape[..axis]);
         int chunk = checked((int)(Tensors.Count(shape[(axis + 1)..]) * data.Type.Element.ByteSize));
-        var src = data.Bytes.Span;
-        int at = 0;
-        for (long o = 0; o < outer; o++)
-            foreach (var raw in indices)
-            {
-                long k = raw < 0 ? raw + dim : raw;
-                if (k < 0 || k >= dim) throw new FoldException($"index {raw} is out of range for a dimension of {dim}");
-                src.Slice(checked((int)((o * dim + k) * chunk)), chunk).CopyTo(bytes.AsSpan(at, chunk));
-                at += chunk;
-            }
+        var resolved = new long[indices.Length];
+        for (int i = 0; i < indices.Length; i++)
+        {
+            long raw = indices[i], k = raw < 0 ? raw + dim : raw;
+            if (k < 0 || k >= dim) throw new FoldException($"index {raw} is out of range for a dimension of {dim}");
+            resolved[i] = k;
+        }
+        AxisTake.Copy(data.Bytes.Span, outer, dim, chunk, resolved, bytes);
         return new ConstantTensor(type, bytes);
     }
 
