@@ -43,7 +43,7 @@ public sealed class LiteModelWriter : IModelWriter
     /// <summary>uint16 version 0, uint16 meta_size 0, uint16 header_size 6, uint16 params_size, uint32 max_tensor_size; then each parameter as uint32 total_size, uint32 offset 4, its ParamDesc.</summary>
     private static void WriteParameters(PaddleProgram program, Stream output, string what)
     {
-        var parameters = program.Parameters.OrderBy(p => p.Key, Comparer<string>.Create(LiteProgramWriter.CompareKeys)).ToList();
+        var parameters = program.Parameters.OrderBy(p => p.Key, Utf8Order.Instance).ToList();
         if (parameters.Count > ushort.MaxValue)
             throw new MirException($"{what}: {parameters.Count} parameters; a .nb counts them in a uint16 (at most {ushort.MaxValue})");
         long maxTensorSize = parameters.Count == 0 ? 0 : parameters.Max(p => (long)p.Value.Bytes.Length);

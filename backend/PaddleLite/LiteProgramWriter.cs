@@ -20,9 +20,6 @@ public static class LiteProgramWriter
     /// <summary>The element codes framework.fbs's VarType_.Type has (the same numbers as framework.proto's).</summary>
     public static bool IsLiteElement(int code) => code is >= 0 and <= 6 or 20 or 21;
 
-    /// <summary>Byte-wise order of UTF-8 names, as flatbuffers compares keys (strcmp).</summary>
-    public static int CompareKeys(string a, string b) => Encoding.UTF8.GetBytes(a).AsSpan().SequenceCompareTo(Encoding.UTF8.GetBytes(b));
-
     public static byte[] Write(ProgramDesc program, string what)
     {
         var builder = new FlatBufferBuilder(64 * 1024) { ForceDefaults = true };
@@ -33,7 +30,7 @@ public static class LiteProgramWriter
         Offset<Fbs.OpVersionMap> map = default;
         if (program.OpVersionMap is { } m)
         {
-            var pairs = m.Pair.OrderBy(p => p.OpName, Comparer<string>.Create(CompareKeys)).Select(p =>
+            var pairs = m.Pair.OrderBy(p => p.OpName, Utf8Order.Instance).Select(p =>
             {
                 var name = builder.CreateString(p.OpName);
                 var opVersion = Fbs.OpVersion.CreateOpVersion(builder, p.OpVersion?.Version ?? 0);
@@ -130,7 +127,7 @@ public static class LiteProgramWriter
         var type = builder.CreateString(op.Type);
         var inputs = Fbs.OpDesc.CreateInputsVector(builder, Slots(builder, op.Inputs, what));
         var outputs = Fbs.OpDesc.CreateOutputsVector(builder, Slots(builder, op.Outputs, what));
-        var attrs = Fbs.OpDesc.CreateAttrsVector(builder, op.Attrs.OrderBy(a => a.Name, Comparer<string>.Create(CompareKeys)).Select(a => Attr(builder, a, what)).ToArray());
+        var attrs = Fbs.OpDesc.CreateAttrsVector(builder, op.Attrs.OrderBy(a => a.Name, Utf8Order.Instance).Select(a => Attr(builder, a, what)).ToArray());
         Fbs.OpDesc.StartOpDesc(builder);
         Fbs.OpDesc.AddType(builder, type);
         Fbs.OpDesc.AddInputs(builder, inputs);
@@ -142,7 +139,7 @@ public static class LiteProgramWriter
 
     private static Offset<Fbs.OpDesc_.Var>[] Slots(FlatBufferBuilder builder, IEnumerable<OpDesc.Types.Var> slots, string what)
     {
-        var sorted = slots.OrderBy(s => s.Parameter, Comparer<string>.Create(CompareKeys)).ToList();
+        var sorted = slots.OrderBy(s => s.Parameter, Utf8Order.Instance).ToList();
         for (int i = 1; i < sorted.Count; i++)
             if (sorted[i].Parameter == sorted[i - 1].Parameter) throw new MirException($"{what}: slot {sorted[i].Parameter} is listed twice");
         return sorted.Select(s =>
@@ -159,21 +156,14 @@ public static class LiteProgramWriter
             throw new MirException($"{what}: attribute '{a.Name}' is a {a.Type} attribute, which framework.fbs (the .nb schema) cannot hold");
         var name = builder.CreateString(a.Name);
         StringOffset s = a.HasS ? builder.CreateString(a.S) : default;
-        VectorOffset ints = a.Ints.Count > 0 ? Fbs.OpDesc_.Attr.CreateIntsVector(builder, a.Ints.ToArray()) : default;
-        VectorOffset floats = a.Floats.Count > 0 ? Fbs.OpDesc_.Attr.CreateFloatsVector(builder, a.Floats.ToArray()) : default;
-        VectorOffset strings = a.Strings.Count > 0 ? Fbs.OpDesc_.Attr.CreateStringsVector(builder, a.Strings.Select(builder.CreateString).ToArray()) : default;
-        VectorOffset bools = a.Bools.Count > 0 ? Fbs.OpDesc_.Attr.CreateBoolsVector(builder, a.Bools.ToArray()) : default;
-        VectorOffset blocks = a.BlocksIdx.Count > 0 ? Fbs.OpDesc_.Attr.CreateBlocksIdxVector(builder, a.BlocksIdx.ToArray()) : default;
-        VectorOffset longs = a.Longs.Count > 0 ? Fbs.OpDesc_.Attr.CreateLongsVector(builder, a.Longs.ToArray()) : default;
-        VectorOffset doubles = a.Float64S.Count > 0 ? Fbs.OpDesc_.Attr.CreateFloat64sVector(builder, a.Float64S.ToArray()) : default;
         // a list attribute always has its vector, even an empty one: Paddle-Lite reads the vector of the attribute's type
-        if (a.Type == AttrType.Ints && a.Ints.Count == 0) ints = Fbs.OpDesc_.Attr.CreateIntsVector(builder, []);
-        if (a.Type == AttrType.Floats && a.Floats.Count == 0) floats = Fbs.OpDesc_.Attr.CreateFloatsVector(builder, []);
-        if (a.Type == AttrType.Strings && a.Strings.Count == 0) strings = Fbs.OpDesc_.Attr.CreateStringsVector(builder, []);
-        if (a.Type == AttrType.Booleans && a.Bools.Count == 0) bools = Fbs.OpDesc_.Attr.CreateBoolsVector(builder, []);
-        if (a.Type == AttrType.Longs && a.Longs.Count == 0) longs = Fbs.OpDesc_.Attr.CreateLongsVector(builder, []);
-        if (a.Type == AttrType.Float64S && a.Float64S.Count == 0) doubles = Fbs.OpDesc_.Attr.CreateFloat64sVector(builder, []);
-        if (a.Type == AttrType.Blocks && a.BlocksIdx.Count == 0) blocks = Fbs.OpDesc_.Attr.CreateBlocksIdxVector(builder, []);
+        VectorOffset ints = a.Ints.Count > 0 || a.Type == AttrType.Ints ? Fbs.OpDesc_.Attr.CreateIntsVector(builder, a.Ints.ToArray()) : default;
+        VectorOffset floats = a.Floats.Count > 0 || a.Type == AttrType.Floats ? Fbs.OpDesc_.Attr.CreateFloatsVector(builder, a.Floats.ToArray()) : default;
+        VectorOffset strings = a.Strings.Count > 0 || a.Type == AttrType.Strings ? Fbs.OpDesc_.Attr.CreateStringsVector(builder, a.Strings.Select(builder.CreateString).ToArray()) : default;
+        VectorOffset bools = a.Bools.Count > 0 || a.Type == AttrType.Booleans ? Fbs.OpDesc_.Attr.CreateBoolsVector(builder, a.Bools.ToArray()) : default;
+        VectorOffset blocks = a.BlocksIdx.Count > 0 || a.Type == AttrType.Blocks ? Fbs.OpDesc_.Attr.CreateBlocksIdxVector(builder, a.BlocksIdx.ToArray()) : default;
+        VectorOffset longs = a.Longs.Count > 0 || a.Type == AttrType.Longs ? Fbs.OpDesc_.Attr.CreateLongsVector(builder, a.Longs.ToArray()) : default;
+        VectorOffset doubles = a.Float64S.Count > 0 || a.Type == AttrType.Float64S ? Fbs.OpDesc_.Attr.CreateFloat64sVector(builder, a.Float64S.ToArray()) : default;
         Fbs.OpDesc_.Attr.StartAttr(builder);
         Fbs.OpDesc_.Attr.AddName(builder, name);
         Fbs.OpDesc_.Attr.AddType(builder, (Fbs.AttrType)(int)a.Type);

@@ -30,7 +30,7 @@ public readonly struct FlatTable(byte[] bytes, int position)
 
     public bool Has(int slot) => FieldPos(slot) != 0;
 
-    public int Int32(int slot, int otherwise = 0) => FieldPos(slot) is var p and not 0 ? BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(p)) : otherwise;
+    public int Int32(int slot) => FieldPos(slot) is var p and not 0 ? BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(p)) : 0;
     public long Int64(int slot) => FieldPos(slot) is var p and not 0 ? BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(p)) : 0;
     public float Float32(int slot) => FieldPos(slot) is var p and not 0 ? BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(p)) : 0;
     public double Float64(int slot) => FieldPos(slot) is var p and not 0 ? BinaryPrimitives.ReadDoubleLittleEndian(bytes.AsSpan(p)) : 0;

@@ -147,7 +147,7 @@ public static class LiteModelFile
     {
         if (previous is not null)
         {
-            int order = Encoding.UTF8.GetBytes(previous).AsSpan().SequenceCompareTo(Encoding.UTF8.GetBytes(name));
+            int order = Utf8Order.Instance.Compare(previous, name);
             if (order == 0) throw new MirException($"{path}: parameter '{name}' is stored twice");
             if (order > 0) throw new MirException($"{path}: parameter '{name}' comes after '{previous}'; Paddle-Lite writes the parameters in sorted name order");
         }

@@ -1,4 +1,5 @@
 using System.Text;
+using Mopt.Dialects.Paddle;
 using Mopt.Ir;
 using Mopt.Paddle.Proto;
 
@@ -150,7 +151,7 @@ public static class LiteProgramReader
     /// <summary>Keys of a (key) vector in strictly increasing byte order, as flatbuffers' binary search needs them.</summary>
     private static void Sorted(string before, string after, string what)
     {
-        int order = Encoding.UTF8.GetBytes(before).AsSpan().SequenceCompareTo(Encoding.UTF8.GetBytes(after));
+        int order = Utf8Order.Instance.Compare(before, after);
         if (order == 0) throw new MirException($"{what}: '{after}' is listed twice");
         if (order > 0) throw new MirException($"{what}: '{after}' comes after '{before}'; Paddle-Lite finds them by binary search, so they must be sorted by name");
     }

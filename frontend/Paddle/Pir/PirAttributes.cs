@@ -82,14 +82,7 @@ public static class PirAttributes
     /// <summary>A float attribute: its D, or its VD spelling of NaN and the infinities.</summary>
     private static double Float(JsonElement attr, string what)
     {
-        if (attr.TryGetProperty(PirSchema.VoidData, out var special))
-            return PirSchema.String(special, what, "VD") switch
-            {
-                "NaN" => QuietNaN,
-                "INF" => double.PositiveInfinity,
-                "-INF" => double.NegativeInfinity,
-                var other => throw new MirException($"{what}: VD '{other}' is not NaN, INF or -INF"),
-            };
+        if (attr.TryGetProperty(PirSchema.VoidData, out var special)) return Special(PirSchema.String(special, what, "VD"), what);
         return Number(Data(attr, what), what);
     }
 

@@ -12,7 +12,6 @@ public static class PirTypes
 {
     public const string DenseTensor = "0.t_dtensor";
     public const string Vector = "0.t_vec";
-    public const string Null = "NULL";
 
     private static readonly (string Pir, string DType, ElementType Element)[] Elements =
     [
