@@ -79,6 +79,14 @@ public static class BenchSupport
 
     public static string Trim(string s) => s.Length > 2000 ? s[..2000] + "…" : s.Trim();
 
+    /// <summary>The size of <paramref name="data"/> after gzip at level 9 (<c>gzip -9</c>: zlib's best compression).</summary>
+    public static long GzipSize(Stream data)
+    {
+        using var output = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.SmallestSize, leaveOpen: true)) data.CopyTo(gzip);
+        return output.Length;
+    }
+
     public static double Median(IEnumerable<double> values)
     {
         var v = values.OrderBy(x => x).ToArray();

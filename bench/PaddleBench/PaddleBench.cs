@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 using Mopt.Backend.Runtime;
@@ -143,11 +142,10 @@ public static class PaddleBench
                 yield return new SizeRow(model.Name, format, null, null, "n/a");
                 continue;
             }
-            var (plainFiles, roundedFiles) = (WrittenFiles(plain), WrittenFiles(rounded));
-            yield return new SizeRow(model.Name, format,
-                [new FileInfo(plainFiles[^1]).Length, Gzip9(plainFiles[^1]), new FileInfo(roundedFiles[^1]).Length, Gzip9(roundedFiles[^1])],
-                [plainFiles.Sum(f => new FileInfo(f).Length), plainFiles.Sum(Gzip9), roundedFiles.Sum(f => new FileInfo(f).Length), roundedFiles.Sum(Gzip9)],
-                "");
+            // Each file's size and gzip -9 size once; the parameters (or the merged file) are the last file.
+            var (p, r) = (WrittenFiles(plain).Select(Sizes).ToArray(), WrittenFiles(rounded).Select(Sizes).ToArray());
+            yield return new SizeRow(model.Name, format, [p[^1].Plain, p[^1].Gzip, r[^1].Plain, r[^1].Gzip],
+                [p.Sum(f => f.Plain), p.Sum(f => f.Gzip), r.Sum(f => f.Plain), r.Sum(f => f.Gzip)], "");
         }
     }
 
@@ -155,14 +153,10 @@ public static class PaddleBench
     private static string[] WrittenFiles(string path) =>
         Path.GetExtension(path) == ".pdmodel" ? [path, Path.ChangeExtension(path, ".pdiparams")] : [path];
 
-    /// <summary>The file's size after gzip at level 9 (<c>gzip -9</c>: zlib's best compression).</summary>
-    private static long Gzip9(string path)
+    private static (long Plain, long Gzip) Sizes(string path)
     {
-        using var output = new MemoryStream();
-        using (var gzip = new GZipStream(output, CompressionLevel.SmallestSize, leaveOpen: true))
-        using (var input = File.OpenRead(path))
-            input.CopyTo(gzip);
-        return output.Length;
+        using var input = File.OpenRead(path);
+        return (input.Length, BenchSupport.GzipSize(input));
     }
 
     /// <summary>

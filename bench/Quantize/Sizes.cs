@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using Google.Protobuf;
 using Mopt.Onnx.Proto;
 
@@ -23,10 +22,5 @@ public sealed record FileSizes(long Bytes, long Gzip, long WeightBytes, long Wei
         return new FileSizes(bytes.LongLength, GzipSize(bytes), weights.Length, GzipSize(weights.ToArray()));
     }
 
-    public static long GzipSize(byte[] data)
-    {
-        using var output = new MemoryStream();
-        using (var gzip = new GZipStream(output, CompressionLevel.SmallestSize, leaveOpen: true)) gzip.Write(data);
-        return output.Length;
-    }
+    public static long GzipSize(byte[] data) => BenchSupport.GzipSize(new MemoryStream(data, writable: false));
 }
