@@ -9,12 +9,12 @@ namespace Mopt.Bench.LargeModel;
 
 /// <summary>
 /// Writes the benchmark's model without holding it: <c>layers</c> x (Gemm with a width x width weight (transB=1) and a
-/// bias, BatchNormalization, Relu) on an input [1, width], every initializer in <c>NAME.data</c> (ONNX external data,
+/// bias, BatchNormalization unless <c>batchNorm</c> is false, Relu) on an input [1, width], every initializer in <c>NAME.data</c> (ONNX external data,
 /// 64 KiB-aligned as onnx's writer may place them), one weight buffer reused. Values are seeded: the same model every run.
 /// </summary>
 public static class LargeModelFile
 {
-    public static long Write(string path, int layers, int width, Action<int>? progress = null)
+    public static long Write(string path, int layers, int width, bool batchNorm = true, Action<int>? progress = null)
     {
         var model = new ModelProto { IrVersion = 8, ProducerName = "mopt bench/LargeModel", Graph = new GraphProto { Name = "large" } };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 17 });
@@ -43,22 +43,26 @@ public static class LargeModelFile
             }
 
             string x = "X";
-            float a = MathF.Sqrt(3f / width);
+            // Without BatchNormalization, He's initialization keeps the activations' scale through hundreds of Relus.
+            float a = MathF.Sqrt((batchNorm ? 3f : 6f) / width);
             for (int l = 0; l < layers; l++)
             {
                 var random = new Random(1000 + l);
                 Fill(random, weight, -a, a);
                 Initializer($"w{l}", [width, width], weight);
                 Fill(random, vector, -0.05f, 0.05f); Initializer($"b{l}", [width], vector);
-                Fill(random, vector, 0.5f, 1.5f); Initializer($"gamma{l}", [width], vector);
-                Fill(random, vector, -0.1f, 0.1f); Initializer($"beta{l}", [width], vector);
-                Fill(random, vector, -0.1f, 0.1f); Initializer($"mean{l}", [width], vector);
-                Fill(random, vector, 0.5f, 1.5f); Initializer($"var{l}", [width], vector);
                 string gemm = $"gemm{l}", bn = $"bn{l}", relu = l == layers - 1 ? "Y" : $"relu{l}";
                 g.Node.Add(Node("Gemm", $"Gemm_{l}", [x, $"w{l}", $"b{l}"], gemm, new AttributeProto { Name = "transB", I = 1, Type = AttributeProto.Types.AttributeType.Int }));
-                g.Node.Add(Node("BatchNormalization", $"BatchNormalization_{l}", [gemm, $"gamma{l}", $"beta{l}", $"mean{l}", $"var{l}"], bn,
-                    new AttributeProto { Name = "epsilon", F = 1e-5f, Type = AttributeProto.Types.AttributeType.Float }));
-                g.Node.Add(Node("Relu", $"Relu_{l}", [bn], relu));
+                if (batchNorm)
+                {
+                    Fill(random, vector, 0.5f, 1.5f); Initializer($"gamma{l}", [width], vector);
+                    Fill(random, vector, -0.1f, 0.1f); Initializer($"beta{l}", [width], vector);
+                    Fill(random, vector, -0.1f, 0.1f); Initializer($"mean{l}", [width], vector);
+                    Fill(random, vector, 0.5f, 1.5f); Initializer($"var{l}", [width], vector);
+                    g.Node.Add(Node("BatchNormalization", $"BatchNormalization_{l}", [gemm, $"gamma{l}", $"beta{l}", $"mean{l}", $"var{l}"], bn,
+                        new AttributeProto { Name = "epsilon", F = 1e-5f, Type = AttributeProto.Types.AttributeType.Float }));
+                }
+                g.Node.Add(Node("Relu", $"Relu_{l}", [batchNorm ? bn : gemm], relu));
                 x = relu;
                 progress?.Invoke(l);
             }

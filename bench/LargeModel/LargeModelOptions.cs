@@ -25,8 +25,9 @@ public sealed class LargeModelOptions
           --width W      the Gemm's size (default 5120)
           --runs N       timed runs of each (default 3; medians)
           --no-check     skip running the outputs in ONNX Runtime
-          --huge         instead: a ~30 GB model (290 layers unless --layers), larger than this machine's memory,
-                         written to --dir (required, on a disk with 70 GB free); mopt-opt round-trips it and runs
+          --huge         instead: a ~30 GB model of Gemm + Relu layers (290 unless --layers; no BatchNormalization, as
+                         a large language model), larger than this machine's memory, written to --dir (required,
+                         on a disk with 70 GB free); mopt-opt round-trips it and runs
                          --pipeline=quantize-weights on it (wall, peak RSS, sizes); every file is deleted afterwards
           --dir DIR      work here (default: a new folder in $TMPDIR; removed afterwards)
           --keep         keep the work folder
