@@ -20,6 +20,10 @@ public static class HugeModelBench
         if (!File.Exists(mopt)) throw new BenchException($"'{mopt}' not found");
         string dir = Directory.CreateDirectory(o.Tool.Dir!).FullName;
         string model = Path.Combine(dir, "huge.onnx"), rt = Path.Combine(dir, "huge.rt.onnx"), q = Path.Combine(dir, "huge.q8.onnx");
+        // The model and its round trip are on the disk together (then the round trip goes, and the 4x smaller quantized one comes).
+        long needed = 2 * (long)o.Layers * ((long)o.Width * o.Width + o.Width) * sizeof(float) + (2L << 30);
+        long free = new DriveInfo(dir).AvailableFreeSpace;
+        if (free < needed) throw new BenchException($"'{dir}' has {free / 1e9:F1} GB free; the model and its round trip need {needed / 1e9:F1} GB (try --layers)");
         try
         {
             var clock = Stopwatch.StartNew();

@@ -25,9 +25,9 @@ public sealed class LargeModelOptions
           --width W      the Gemm's size (default 5120)
           --runs N       timed runs of each (default 3; medians)
           --no-check     skip running the outputs in ONNX Runtime
-          --huge         instead: a ~30 GB model of Gemm + Relu layers (290 unless --layers; no BatchNormalization, as
+          --huge         instead: a 27 GB model of Gemm + Relu layers (260 unless --layers; no BatchNormalization, as
                          a large language model), larger than this machine's memory, written to --dir (required,
-                         on a disk with 70 GB free); mopt-opt round-trips it and runs
+                         on a disk with twice the model's size free, checked first); mopt-opt round-trips it and runs
                          --pipeline=quantize-weights on it (wall, peak RSS, sizes); every file is deleted afterwards
           --dir DIR      work here (default: a new folder in $TMPDIR; removed afterwards)
           --keep         keep the work folder
@@ -56,8 +56,8 @@ public sealed class LargeModelOptions
                     break;
             }
         });
-        if (o.Huge && !layersGiven) o.Layers = 290;
-        if (o.Huge && o.Tool.Dir is null) throw new BenchException("--huge needs --dir DIR on a disk with 70 GB free (not tmpfs)");
+        if (o.Huge && !layersGiven) o.Layers = 260;
+        if (o.Huge && o.Tool.Dir is null) throw new BenchException("--huge needs --dir DIR on a disk with twice the model's size free (not tmpfs)");
         return o;
     }
 }
