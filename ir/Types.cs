@@ -10,7 +10,11 @@ public abstract class MirType : IEquatable<MirType>
 
     protected abstract string Format();
 
-    public bool Equals(MirType? other) => other is not null && other.Text == Text;
+    // Two tensor types are compared by their parts, which is what their text says (a dynamic dim prints as '?' whatever
+    // its negative value): no text is made for a type that inference creates and compares once.
+    public bool Equals(MirType? other) =>
+        other is not null && (ReferenceEquals(this, other)
+            || (this is TensorType a && other is TensorType b ? a.SameShapeAndElement(b) : other.Text == Text));
     public override bool Equals(object? obj) => obj is MirType t && Equals(t);
     public override int GetHashCode() => Text.GetHashCode(StringComparison.Ordinal);
     public override string ToString() => Text;
@@ -92,6 +96,17 @@ public sealed class TensorType : MirType
     }
 
     public static TensorType Unranked(ElementType element) => new(element, null);
+
+    /// <summary>Whether the two print the same: the same element type (one object per name) and dims, dynamic ones alike.</summary>
+    internal bool SameShapeAndElement(TensorType other)
+    {
+        if (!ReferenceEquals(Element, other.Element)) return false;
+        if (_dims is null || other._dims is null) return _dims is null && other._dims is null;
+        if (_dims.Length != other._dims.Length) return false;
+        for (int i = 0; i < _dims.Length; i++)
+            if (_dims[i] != other._dims[i] && (_dims[i] >= 0 || other._dims[i] >= 0)) return false;
+        return true;
+    }
 
     /// <summary>The same shape (or none) with another element type.</summary>
     public TensorType WithElement(ElementType element) => new(element, Shape);
