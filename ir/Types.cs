@@ -10,11 +10,18 @@ public abstract class MirType : IEquatable<MirType>
 
     protected abstract string Format();
 
-    // Two tensor types are compared by their parts, which is what their text says (a dynamic dim prints as '?' whatever
-    // its negative value): no text is made for a type that inference creates and compares once.
-    public bool Equals(MirType? other) =>
-        other is not null && (ReferenceEquals(this, other)
-            || (this is TensorType a && other is TensorType b ? a.SameShapeAndElement(b) : other.Text == Text));
+    // Without making text where the answer is known: two tensor types compare by their parts, which is what their text
+    // says (a dynamic dim prints as '?' whatever its negative value), and types of two different kinds print differently
+    // (tensor<...>, (...) -> ..., an element type's name) unless one is opaque, which may spell anything. A type that
+    // inference creates is compared once or twice (`v.Type == ElementType.None` asks it of every shape rule's inputs).
+    public bool Equals(MirType? other)
+    {
+        if (other is null) return false;
+        if (ReferenceEquals(this, other)) return true;
+        if (this is TensorType a && other is TensorType b) return a.SameShapeAndElement(b);
+        if (GetType() != other.GetType() && this is not OpaqueType && other is not OpaqueType) return false;
+        return other.Text == Text;
+    }
     public override bool Equals(object? obj) => obj is MirType t && Equals(t);
     public override int GetHashCode() => Text.GetHashCode(StringComparison.Ordinal);
     public override string ToString() => Text;
