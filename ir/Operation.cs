@@ -40,6 +40,13 @@ public sealed class Operation
 
     /// <summary>The full name, e.g. <c>onnx.Conv</c>.</summary>
     public string Name { get; set; }
+
+    /// <summary>
+    /// The definition a registry last found for this op (<see cref="DialectRegistry.Find(Operation)"/>): every pass asks
+    /// each op's traits, and the name's two hashed look-ups were a few percent of a small net's run. One object, so a
+    /// reader on another thread sees the registry, the name and the definition together.
+    /// </summary>
+    internal FoundDefinition? FoundDefinition;
     public string Dialect => Name.IndexOf('.') is var i and > 0 ? Name[..i] : "";
     /// <summary>The name without its dialect, e.g. <c>Conv</c>.</summary>
     public string OpType => Name.IndexOf('.') is var i and > 0 ? Name[(i + 1)..] : Name;

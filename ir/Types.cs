@@ -10,7 +10,18 @@ public abstract class MirType : IEquatable<MirType>
 
     protected abstract string Format();
 
-    public bool Equals(MirType? other) => other is not null && other.Text == Text;
+    // Without making text where the answer is known: two tensor types compare by their parts, which is what their text
+    // says (a dynamic dim prints as '?' whatever its negative value), and types of two different kinds print differently
+    // (tensor<...>, (...) -> ..., an element type's name) unless one is opaque, which may spell anything. A type that
+    // inference creates is compared once or twice (`v.Type == ElementType.None` asks it of every shape rule's inputs).
+    public bool Equals(MirType? other)
+    {
+        if (other is null) return false;
+        if (ReferenceEquals(this, other)) return true;
+        if (this is TensorType a && other is TensorType b) return a.SameShapeAndElement(b);
+        if (GetType() != other.GetType() && this is not OpaqueType && other is not OpaqueType) return false;
+        return other.Text == Text;
+    }
     public override bool Equals(object? obj) => obj is MirType t && Equals(t);
     public override int GetHashCode() => Text.GetHashCode(StringComparison.Ordinal);
     public override string ToString() => Text;
@@ -92,6 +103,17 @@ public sealed class TensorType : MirType
     }
 
     public static TensorType Unranked(ElementType element) => new(element, null);
+
+    /// <summary>Whether the two print the same: the same element type (one object per name) and dims, dynamic ones alike.</summary>
+    internal bool SameShapeAndElement(TensorType other)
+    {
+        if (!ReferenceEquals(Element, other.Element)) return false;
+        if (_dims is null || other._dims is null) return _dims is null && other._dims is null;
+        if (_dims.Length != other._dims.Length) return false;
+        for (int i = 0; i < _dims.Length; i++)
+            if (_dims[i] != other._dims[i] && (_dims[i] >= 0 || other._dims[i] >= 0)) return false;
+        return true;
+    }
 
     /// <summary>The same shape (or none) with another element type.</summary>
     public TensorType WithElement(ElementType element) => new(element, Shape);

@@ -37,7 +37,7 @@ public static class CaffeBench
         Cv2.SetLogLevel(OpenCvSharp.LogLevel.SILENT);
         try
         {
-            Console.WriteLine($"caffe: {nets.Count} nets in {models}; median of {o.Runs} runs after {o.Warmup} warm-up runs, in one process; load average {BenchSupport.LoadAverage()}");
+            Console.WriteLine($"caffe: {nets.Count} nets in {models}; median of {o.Runs} runs after {o.Warmup} warm-up runs, in one process{(Environment.GetEnvironmentVariable("DOTNET_ReadyToRun") == "0" ? "" : " (framework code precompiled: run through bench/run.sh, which sets DOTNET_ReadyToRun=0)")}; load average {BenchSupport.LoadAverage()}");
             var rows = nets.Select(n => Measure(n, models, dir, o, notes)).ToList();
             Print(rows, notes);
             bool missed = rows.Any(r => Ratio(r.Deploy, r.OpenCv) is { } x && x > 1.0 || Ratio(r.Merge, r.OpenCv) is { } y && y > 1.0);

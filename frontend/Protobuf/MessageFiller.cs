@@ -161,10 +161,26 @@ internal sealed class MessageFiller(TextSource source)
     {
         if (!ReferenceEquals(descriptor, _lastType))
         {
-            _lastFields = Fields.GetValue(descriptor, static d => new FieldsByName(d));
+            _lastFields = FieldsOf(descriptor);
             _lastType = descriptor;
         }
         return _lastFields!.Lookup.TryGetValue(name, out var field) ? field : null;
+    }
+
+    /// <summary>
+    /// The types this parse met and their fields, searched in order before the process-wide table: a prototxt nests a few
+    /// types (a layer, its parameter, a filler) and moves between them at every block, and each table look-up reads a
+    /// dependent handle through the runtime.
+    /// </summary>
+    private readonly List<(MessageDescriptor Type, FieldsByName Fields)> _met = [];
+
+    private FieldsByName FieldsOf(MessageDescriptor descriptor)
+    {
+        foreach (var (type, fields) in _met)
+            if (ReferenceEquals(type, descriptor)) return fields;
+        var found = Fields.GetValue(descriptor, static d => new FieldsByName(d));
+        _met.Add((descriptor, found));
+        return found;
     }
 
     /// <summary><c>[a.b.C]</c> or <c>[type.googleapis.com/a.B]</c> as written, without blanks (consumed).</summary>

@@ -32,16 +32,37 @@ public static class DefinitionVerifier
     public static List<(Operation Op, string Message)> Check(MirModule module, DialectRegistry dialects)
     {
         var errors = new List<(Operation, string)>();
-        foreach (var op in module.Op.Walk())
-        {
-            if (dialects.Find(op) is not { } def) continue;
-            var counts = def.OperandCounts;
-            if (!counts.Contains(op.OperandCount))
-                errors.Add((op, $"{Describe(op)}: takes {counts} operand{(counts is { Min: 1, Max: 1 } ? "" : "s")}, but has {op.OperandCount}"));
-            foreach (var attr in def.Attributes)
-                if (op.GetAttr(attr.Name) is not null && KindError(op, attr) is { } problem) errors.Add((op, problem));
-        }
+        CheckNested(module.Op, dialects, errors);
         return errors;
+    }
+
+    // Outermost first, as Walk would give them, but by index over the IR's own lists (Walk copies each block's list and
+    // makes an iterator per operation with regions): tools run this on every module they load.
+    private static void CheckNested(Operation op, DialectRegistry dialects, List<(Operation, string)> errors)
+    {
+        CheckOne(op, dialects, errors);
+        var regions = op.RegionList;
+        if (regions is null) return;
+        for (int r = 0; r < regions.Count; r++)
+        {
+            var blocks = regions[r].BlockList;
+            for (int b = 0; b < blocks.Count; b++)
+            {
+                var ops = blocks[b].OperationList;
+                for (int i = 0; i < ops.Count; i++) CheckNested(ops[i], dialects, errors);
+            }
+        }
+    }
+
+    private static void CheckOne(Operation op, DialectRegistry dialects, List<(Operation, string)> errors)
+    {
+        if (dialects.Find(op) is not { } def) return;
+        var counts = def.OperandCounts;
+        if (!counts.Contains(op.OperandCount))
+            errors.Add((op, $"{Describe(op)}: takes {counts} operand{(counts is { Min: 1, Max: 1 } ? "" : "s")}, but has {op.OperandCount}"));
+        if (op.AttributeCount == 0) return;
+        foreach (var attr in def.Attributes)
+            if (op.GetAttr(attr.Name) is not null && KindError(op, attr) is { } problem) errors.Add((op, problem));
     }
 
     /// <summary>Null when the attribute reads as its declared kind (or its former one), else the reader's error.</summary>

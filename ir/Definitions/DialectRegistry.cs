@@ -37,15 +37,23 @@ public sealed class DialectRegistry
         return dot > 0 && _byPrefix.TryGetValue(opName.AsSpan(0, dot), out var d) ? d.Find(opName) : null;
     }
 
-    public OpDefinition? Find(Operation op) => Find(op.Name);
+    /// <summary>The definition of <paramref name="op"/>, kept on the op for the next question (a registry's answers do not change).</summary>
+    public OpDefinition? Find(Operation op)
+    {
+        var name = op.Name;
+        if (op.FoundDefinition is { } found && ReferenceEquals(found.Registry, this) && ReferenceEquals(found.Name, name)) return found.Definition;
+        var definition = Find(name);
+        op.FoundDefinition = new FoundDefinition(this, name, definition);
+        return definition;
+    }
 
-    public OpTraits TraitsOf(Operation op) => Find(op.Name)?.Traits ?? OpTraits.None;
+    public OpTraits TraitsOf(Operation op) => Find(op)?.Traits ?? OpTraits.None;
 
     /// <summary>True when <paramref name="op"/> has every trait in <paramref name="traits"/>.</summary>
     public bool Has(Operation op, OpTraits traits) => (TraitsOf(op) & traits) == traits;
 
     /// <summary>Interface <typeparamref name="T"/> of <paramref name="op"/>'s definition, or null.</summary>
-    public T? Interface<T>(Operation op) where T : class => Find(op.Name)?.Interface<T>();
+    public T? Interface<T>(Operation op) where T : class => Find(op)?.Interface<T>();
 
     /// <summary>
     /// True when <paramref name="op"/> may be erased once nothing reads it: its definition says pure or merely random,
