@@ -157,7 +157,7 @@ internal sealed class ChannelGroupPlanner
         }
         if (user.Name == "onnx.Concat" && user.Results.Count == 1)
         {
-            long axis = user.ReadInt("axis") ?? 0;
+            if (OnnxLegacy.ConcatAxis(user, OnnxOpset.Stated(_module)) is not long axis) return $"{Who(user)} has no axis";
             if (axis != 1 && axis != 1 - vt.Rank) return $"its channels reach {Who(user)} on axis {axis}, not the channel axis";
             long offset = 0;
             for (int i = 0; i < index; i++)
