@@ -141,13 +141,16 @@ public sealed class OnnxRealModelTests
     }
 
     [SharedModelsFact]
-    public void OldOpsetModelsAreRefusedByDefault()
+    public void OldOpsetModelsAreReadByDefaultAndKeepTheirOpset()
     {
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(OnnxModels, "onnx_pytorch_converted"), "model.onnx", SearchOption.AllDirectories))
+        var files = Directory.EnumerateFiles(Path.Combine(OnnxModels, "onnx_pytorch_converted"), "model.onnx", SearchOption.AllDirectories).ToList();
+        Assert.NotEmpty(files);
+        foreach (var file in files)
         {
-            var e = Assert.Throws<MirException>(() => OnnxImporter.ImportFile(file));
-            Assert.Contains("opset 6 of the default ONNX domain is not supported", e.Message);
-            Assert.Contains(file, e.Message);
+            var module = OnnxImporter.ImportFile(file);
+            Assert.Equal(6L, module.Op.GetInt("onnx.opset"));
+            var written = Mopt.Backend.Onnx.OnnxExporter.ToModel(module);
+            Assert.Equal(6L, written.OpsetImport.Single(o => o.Domain.Length == 0).Version);
         }
     }
 
