@@ -42,6 +42,11 @@ benchmarks:
                 parameters, convs pruned and skipped, top-1 on the held-out digits (no fine-tuning), ONNX Runtime latency
                 (1 thread, optimizations default and off) against the unpruned model, time to prune, and the sensitivity
                 analysis's time with 1 and 2 workers (when the build has --prune-sensitivity)
+  large-model   a 2.5 GB external-data ONNX model (24 Gemm 5120x5120 + BatchNormalization + Relu): `mopt-opt m.onnx -o out.onnx`
+                and `--pipeline=deploy` against ONNX Runtime's basic optimizer saving it (C API), each its own process: wall
+                and peak RSS, peak / model size, wall ratio; PASS/FAIL (round trip peak <= 0.3x; deploy peak <= 1.1x, wall
+                <= 1.5x ORT); outputs checked in ONNX Runtime. --huge --dir DIR: a ~30 GB model (larger than memory)
+                round-tripped and quantized (--pipeline=quantize-weights), then deleted
   conformance   the ONNX backend test suite (Debian's libonnx-testdata, installed when missing): every test in ONNX Runtime,
                 then, on those ONNX Runtime passes, mopt in process: .onnx -> .onnx, .onnx -> .mir -> .onnx, --pipeline=deploy,
                 and the inputs as initializers through --fold-constants --dce, each result in ONNX Runtime against the
@@ -146,6 +151,10 @@ case "$name" in
     paddle)
         build "$here/PaddleBench/PaddleBench.csproj"
         exec dotnet "$root/artifacts/bin/PaddleBench/release/PaddleBench.dll" "${args[@]}"
+        ;;
+    large-model)
+        build "$here/LargeModel/LargeModel.csproj"
+        exec dotnet "$root/artifacts/bin/LargeModel/release/LargeModel.dll" "${mopt_args[@]}" "${args[@]}"
         ;;
     conformance)
         need_testdata

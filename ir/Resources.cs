@@ -27,6 +27,7 @@ public sealed class ResourceTable
     public void Set(string key, ResourceBlob blob)
     {
         if (!IsValidKey(key)) throw new ArgumentException($"resource key '{key}' is not a bare identifier; use Add or UniqueKey");
+        if (_blobs.TryGetValue(key, out var old)) MappedMemory.Release(old.Data);
         _blobs[key] = blob;
     }
 
@@ -36,7 +37,13 @@ public sealed class ResourceTable
     /// <summary>The characters of a bare identifier, searched a vector at a time (a key is checked for each blob added).</summary>
     private static readonly SearchValues<char> KeyChars =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.$");
-    public bool Remove(string key) => _blobs.Remove(key);
+    /// <summary>Removes the blob under <paramref name="key"/>; mapped bytes it held leave the process (<see cref="MappedMemory.Release"/>).</summary>
+    public bool Remove(string key)
+    {
+        if (!_blobs.Remove(key, out var old)) return false;
+        MappedMemory.Release(old.Data);
+        return true;
+    }
 
     /// <summary>
     /// Removes the blobs under <paramref name="keys"/> in one sweep, the others keeping their order; returns how many
@@ -49,6 +56,7 @@ public sealed class ResourceTable
         var kept = new List<KeyValuePair<string, ResourceBlob>>(_blobs.Count);
         foreach (var entry in _blobs)
             if (!keys.Contains(entry.Key)) kept.Add(entry);
+            else MappedMemory.Release(entry.Value.Data);
         int removed = _blobs.Count - kept.Count;
         if (removed == 0) return 0;
         _blobs.Clear();

@@ -144,6 +144,7 @@ public sealed class OnnxExporter
             {
                 if (start > at) stream.Write(zeros, 0, (int)(start - at));
                 stream.Write(data.Span);
+                MappedMemory.Release(data.Memory); // written: a mapped weight's pages leave the process
                 at = start + data.Length;
             }
         });

@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
+using Mopt.Ir;
 using Mopt.Onnx.Proto;
 
 namespace Mopt.Backend.Onnx;
@@ -110,7 +111,13 @@ internal sealed class OnnxModelMessage(ModelProto model, GraphProto graph, IRead
             ((IBufferMessage)graph.Node[i]).InternalWriteTo(ref ctx);
         }
         if (graph.HasName) WriteString(ref ctx, GraphProto.NameFieldNumber, graph.Name);
-        WriteMessages(ref ctx, GraphProto.InitializerFieldNumber, graph.Initializer);
+        foreach (var t in graph.Initializer)
+        {
+            ctx.WriteTag(GraphProto.InitializerFieldNumber, WireFormat.WireType.LengthDelimited);
+            ctx.WriteMessage(t);
+            // Written: a weight read from a mapped file leaves the process (the page cache keeps it).
+            MappedMemory.Release(t.RawData.Memory);
+        }
         if (graph.HasDocString) WriteString(ref ctx, GraphProto.DocStringFieldNumber, graph.DocString);
         WriteMessages(ref ctx, GraphProto.InputFieldNumber, graph.Input);
         WriteMessages(ref ctx, GraphProto.OutputFieldNumber, graph.Output);

@@ -44,24 +44,48 @@ public sealed class OnnxImporter
     private readonly Dictionary<NodeProto, string> _nodeNames = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<GraphProto, HashSet<string>> _freeNames = new(ReferenceEqualityComparer.Instance);
 
-    private OnnxImporter(ModelProto model, string? modelDir, string name, OnnxImportOptions options)
+    private OnnxImporter(ModelProto model, string? modelDir, string name, OnnxImportOptions options,
+        IReadOnlyDictionary<TensorProto, ReadOnlyMemory<byte>>? mapped)
     {
         _model = model;
         _name = name;
         _options = options;
-        _tensors = new OnnxTensorReader(modelDir, name);
+        _tensors = new OnnxTensorReader(modelDir, name, mapped);
         _module = MirModule.Create(model.Graph.Name.Length > 0 ? model.Graph.Name : null);
     }
 
     /// <summary>Reads and imports an ONNX file; every problem is a one-line <see cref="MirException"/> naming the file.</summary>
+    /// <remarks>
+    /// The file is memory-mapped: the main graph's initializers' raw_data and external data stay the files' pages
+    /// (<see cref="MappedFile"/>) until a pass changes them; protobuf parses only the rest (<see cref="OnnxFileSkeleton"/>).
+    /// </remarks>
     public static MirModule ImportFile(string path, OnnxImportOptions? options = null)
     {
         ModelProto model;
+        Dictionary<TensorProto, ReadOnlyMemory<byte>>? mapped = null;
         try
         {
-            using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
-            // The file is read in windows as the parser goes: each tensor is copied once, the file never whole.
-            model = Parse(FileWindowSequence.Open(file, RandomAccess.GetLength(file)), path);
+            var file = MapModel(path);
+            if (file is null)
+            {
+                using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
+                // Not mappable: read in windows as the parser goes, each tensor copied once, the file never whole.
+                model = Parse(FileWindowSequence.Open(handle, RandomAccess.GetLength(handle)), path);
+            }
+            else
+            {
+                var whole = file.Slice(0, (int)file.Length);
+                if (OnnxFileSkeleton.Build(whole.Span) is { } skeleton)
+                {
+                    model = Parse(skeleton.Skeleton, path);
+                    mapped = new Dictionary<TensorProto, ReadOnlyMemory<byte>>(ReferenceEqualityComparer.Instance);
+                    foreach (var raw in skeleton.Raw)
+                        mapped[model.Graph.Initializer[raw.Initializer]] = file.Slice(raw.Offset, raw.Length);
+                }
+                else model = Parse(new System.Buffers.ReadOnlySequence<byte>(whole), path);
+                // The pages the parser read (nodes, small tensors) are copied out: they leave the process.
+                MappedMemory.Release(whole);
+            }
         }
         catch (FileNotFoundException) { throw new MirException($"cannot read '{path}': file not found"); }
         catch (DirectoryNotFoundException) { throw new MirException($"cannot read '{path}': no such folder"); }
@@ -69,7 +93,19 @@ public sealed class OnnxImporter
         {
             throw new MirException($"cannot read '{path}': {e.Message}");
         }
-        return Import(model, Path.GetDirectoryName(Path.GetFullPath(path)), path, options);
+        return Import(model, Path.GetDirectoryName(Path.GetFullPath(path)), path, options, mapped);
+    }
+
+    /// <summary>The model file mapped, or null when it is empty or larger than one protobuf message can be.</summary>
+    private static MappedFile? MapModel(string path)
+    {
+        MappedFile? file;
+        try { file = MappedFile.Open(path); }
+        catch (Exception e) when (e is IOException and not FileNotFoundException and not DirectoryNotFoundException)
+        {
+            return null; // a pipe or a device: read as a stream
+        }
+        return file is not null && file.Length <= int.MaxValue ? file : null;
     }
 
     /// <summary>Parses the bytes of an ONNX file, with a clear error for what is not one.</summary>
@@ -92,10 +128,15 @@ public sealed class OnnxImporter
     }
 
     /// <summary>Imports a parsed model. <paramref name="modelDir"/> is where external data files are looked for.</summary>
-    public static MirModule Import(ModelProto model, string? modelDir, string name, OnnxImportOptions? options = null)
+    public static MirModule Import(ModelProto model, string? modelDir, string name, OnnxImportOptions? options = null) =>
+        Import(model, modelDir, name, options, null);
+
+    /// <param name="mapped">The bytes of initializers whose raw_data the parsed model lacks (left in the mapped file).</param>
+    private static MirModule Import(ModelProto model, string? modelDir, string name, OnnxImportOptions? options,
+        IReadOnlyDictionary<TensorProto, ReadOnlyMemory<byte>>? mapped)
     {
         if (model.Graph is null) throw new MirException($"'{name}': the model has no graph");
-        var importer = new OnnxImporter(model, modelDir, name, options ?? OnnxImportOptions.Default);
+        var importer = new OnnxImporter(model, modelDir, name, options ?? OnnxImportOptions.Default, mapped);
         try { return importer.Run(); }
         finally { importer._tensors.Dispose(); }
     }
@@ -112,6 +153,7 @@ public sealed class OnnxImporter
         foreach (var os in _model.OpsetImport)
         {
             var domain = IsDefaultDomain(os.Domain) ? "" : os.Domain;
+            CheckDomainVersion(domain, os.Version);
             if (domain.Length == 0) defaultOpset = os.Version;
             opsets[domain.Length == 0 ? "ai.onnx" : domain] = os.Version;
         }
@@ -149,6 +191,24 @@ public sealed class OnnxImporter
     }
 
     private static bool IsDefaultDomain(string domain) => domain.Length == 0 || domain == "ai.onnx";
+
+    /// <summary>The newest opset of the ONNX domains besides the default one (ONNX 1.17+, as ONNX Runtime knows them).</summary>
+    private static readonly Dictionary<string, long> NewestDomainVersions = new(StringComparer.Ordinal)
+    {
+        ["ai.onnx.ml"] = 5,
+        ["ai.onnx.training"] = 1,
+        ["ai.onnx.preview.training"] = 1,
+    };
+
+    /// <summary>An opset import of a version that does not exist is refused (ONNX Runtime refuses it too).</summary>
+    private void CheckDomainVersion(string domain, long version)
+    {
+        string name = domain.Length == 0 ? "the default ONNX domain" : $"domain '{domain}'";
+        if (version < 1)
+            throw new MirException($"'{_name}': the opset import of {name} has version {version}; versions start at 1");
+        if (NewestDomainVersions.TryGetValue(domain, out long newest) && version > newest)
+            throw new MirException($"'{_name}': the opset import of {name} has version {version}, which does not exist (the newest is {newest})");
+    }
 
     private static NodeProto? FirstDefaultDomainNode(GraphProto g)
     {

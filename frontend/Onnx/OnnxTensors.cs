@@ -11,8 +11,8 @@ namespace Mopt.Frontend.Onnx;
 
 /// <summary>
 /// A tensor's bytes as the IR keeps them: little-endian, row-major, one byte per bool, int4/uint4 packed two to a
-/// byte, low nibble first (as ONNX stores them). Bytes from
-/// <c>raw_data</c> are not copied (the protobuf parser's buffer is used as is).
+/// byte, low nibble first (as ONNX stores them). Bytes from <c>raw_data</c> are not copied: they are the mapped
+/// file's (<see cref="MappedFile"/>) or the protobuf parser's buffer; external data is mapped.
 /// </summary>
 public readonly record struct TensorData(TensorType Type, ReadOnlyMemory<byte> Bytes);
 
@@ -21,21 +21,21 @@ public sealed class OnnxTensorReader : IDisposable
 {
     private readonly string? _modelDir;
     private readonly string _modelName;
-    private readonly Dictionary<string, SafeFileHandle> _files = new(StringComparer.Ordinal);
+    private readonly IReadOnlyDictionary<TensorProto, ReadOnlyMemory<byte>>? _mappedRawData;
+    // The mappings live on in the tensors' bytes; only the table of them goes with the reader.
+    private readonly Dictionary<string, MappedFile> _files = new(StringComparer.Ordinal);
 
     /// <param name="modelDir">The folder external data paths are relative to (null: external data is an error).</param>
     /// <param name="modelName">The model file, for messages.</param>
-    public OnnxTensorReader(string? modelDir, string modelName)
+    /// <param name="mappedRawData">raw_data the parsed tensors lack, left in the mapped model file (<see cref="OnnxFileSkeleton"/>).</param>
+    public OnnxTensorReader(string? modelDir, string modelName, IReadOnlyDictionary<TensorProto, ReadOnlyMemory<byte>>? mappedRawData = null)
     {
         _modelDir = modelDir;
         _modelName = modelName;
+        _mappedRawData = mappedRawData;
     }
 
-    public void Dispose()
-    {
-        foreach (var f in _files.Values) f.Dispose();
-        _files.Clear();
-    }
+    public void Dispose() => _files.Clear();
 
     /// <summary>The tensor's type and bytes; <paramref name="what"/> names it in errors (e.g. "initializer 'w'").</summary>
     public TensorData Read(TensorProto tensor, string what)
@@ -61,7 +61,7 @@ public sealed class OnnxTensorReader : IDisposable
 
         if (tensor.HasRawData)
         {
-            var raw = tensor.RawData.Memory;
+            var raw = _mappedRawData is not null && _mappedRawData.TryGetValue(tensor, out var mapped) ? mapped : tensor.RawData.Memory;
             if (raw.Length != size)
                 throw new MirException($"'{_modelName}': {what} has {raw.Length} bytes of raw_data but {type} needs {size}");
             return new TensorData(type, raw);
@@ -149,30 +149,28 @@ public sealed class OnnxTensorReader : IDisposable
         if (length < 0) length = size;
         if (length != size)
             throw new MirException($"'{_modelName}': {what} has {length} bytes of external data but {size} are needed");
+        if (length > Array.MaxLength)
+            throw new MirException($"'{_modelName}': {what} has {length} bytes, more than mopt holds in one tensor ({Array.MaxLength})");
         var path = Path.Combine(_modelDir, location);
-        if (!_files.TryGetValue(path, out var handle))
+        if (!_files.TryGetValue(path, out var file))
         {
             if (!File.Exists(path))
                 throw new MirException($"'{_modelName}': external data file '{location}' of {what} does not exist (looked for '{path}')");
-            try { handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read); }
+            try { file = MappedFile.Open(path); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 throw new MirException($"'{_modelName}': cannot read external data file '{location}': {e.Message}");
             }
-            _files[path] = handle;
+            if (file is null)
+            {
+                if (length == 0) return ReadOnlyMemory<byte>.Empty;
+                throw new MirException($"'{_modelName}': {what} needs bytes {offset}..{offset + length} of '{location}', which is empty");
+            }
+            _files[path] = file;
         }
-        long fileLength = RandomAccess.GetLength(handle);
-        if (offset + length > fileLength)
-            throw new MirException($"'{_modelName}': {what} needs bytes {offset}..{offset + length} of '{location}', which has only {fileLength}");
-        var bytes = GC.AllocateUninitializedArray<byte>(checked((int)length));
-        int done = 0;
-        while (done < bytes.Length)
-        {
-            int got = RandomAccess.Read(handle, bytes.AsSpan(done), offset + done);
-            if (got <= 0) throw new MirException($"'{_modelName}': '{location}' ended early while reading {what}");
-            done += got;
-        }
-        return bytes;
+        if (offset + length > file.Length)
+            throw new MirException($"'{_modelName}': {what} needs bytes {offset}..{offset + length} of '{location}', which has only {file.Length}");
+        return file.Slice(offset, (int)length);
     }
 
     /// <summary>Reads a TensorProto file (the <c>input_0.pb</c> of ONNX test data sets).</summary>

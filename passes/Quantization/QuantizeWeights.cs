@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Mopt.Dialects.Mo;
 using Mopt.Ir;
 
@@ -134,15 +135,22 @@ public sealed class QuantizeWeights : Pass
         {
             var (candidate, form) = (candidates[k], forms[k]);
             var tensor = Constants.TryGet(candidate.Constant.Result, module)!;
-            var values = tensor.ToFloats();
-            if (values.Any(v => !float.IsFinite(v))) { context.Skip(candidate.Constant, "holds inf or nan"); continue; }
+            // A float32 weight is read in place (a mapped file's pages), others widened to floats once.
+            ReadOnlySpan<float> values = tensor.Type.Element == ElementType.F32 ? MemoryMarshal.Cast<byte, float>(tensor.Bytes.Span) : tensor.ToFloats();
+            if (!AllFinite(values)) { context.Skip(candidate.Constant, "holds inf or nan"); continue; }
             var shape = candidate.Type.Shape!;
-            if (form.TransposeGemmB) (values, shape) = (Transpose2D(values, shape[0], shape[1]), [shape[1], shape[0]]);
+            if (form.TransposeGemmB)
+            {
+                values = Transpose2D(values, shape[0], shape[1]);
+                shape = [shape[1], shape[0]];
+            }
             var (parameters, data) = form.BlockSize > 0
                 ? QuantMath.QuantizeBlocked(values, shape, form.Axis!.Value, form.BlockSize, form.Type, _symmetric.Value)
                 : QuantMath.QuantizeTensor(values, shape, form.Axis, form.Type, _symmetric.Value);
             if (candidate.Type.Element != ElementType.F32)
                 (parameters, data) = RequantizeWithScalesOf(new TensorType(candidate.Type.Element, shape), form, values, parameters);
+            // Read: a weight of a mapped file leaves the process (a model larger than memory streams through).
+            MappedMemory.Release(tensor.Bytes);
             if (parameters.Any(p => p.Scale == 0 || !float.IsFinite(p.Scale)))
             {
                 context.Skip(candidate.Constant, "its values are too small for a float scale");
@@ -312,11 +320,11 @@ public sealed class QuantizeWeights : Pass
     /// An f16/bf16 weight's scales are stored in its own type: the values are quantized again with the rounded scales,
     /// so that dequantizing gives what QuantizeLinear with those scales would have given.
     /// </summary>
-    private static (QuantParams[], byte[]) RequantizeWithScalesOf(TensorType type, Form form, float[] values, QuantParams[] parameters)
+    private static (QuantParams[], byte[]) RequantizeWithScalesOf(TensorType type, Form form, ReadOnlySpan<float> values, QuantParams[] parameters)
     {
         var rounded = parameters.Select(p => p with { Scale = (float)ElementCodec.RoundTo(type.Element, p.Scale) }).ToArray();
         var data = new byte[values.Length];
-        for (long i = 0; i < values.Length; i++)
+        for (int i = 0; i < values.Length; i++)
         {
             var p = rounded[QuantMath.ParamsIndex(i, type.Shape!, form.Axis, form.BlockSize)];
             data[i] = unchecked((byte)QuantMath.Quantize(values[i], p, form.Type));
@@ -324,11 +332,18 @@ public sealed class QuantizeWeights : Pass
         return (rounded, QuantMath.Store(data, form.Type));
     }
 
-    private static float[] Transpose2D(float[] values, long rows, long columns)
+    private static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        foreach (var v in values)
+            if (!float.IsFinite(v)) return false;
+        return true;
+    }
+
+    private static float[] Transpose2D(ReadOnlySpan<float> values, long rows, long columns)
     {
         var t = new float[values.Length];
         for (long r = 0; r < rows; r++)
-            for (long c = 0; c < columns; c++) t[c * rows + r] = values[r * columns + c];
+            for (long c = 0; c < columns; c++) t[c * rows + r] = values[(int)(r * columns + c)];
         return t;
     }
 

@@ -331,6 +331,9 @@ internal static class LayerFolding
                 ScaleFloats(from.Slice(start, stride), to.Slice(start, stride), s[channel]);
                 if (++channel == outSize) channel = 0;
             }
+            // The old weight is read: when it is a mapped file's, its pages leave the process (a folded model then holds
+            // each weight once, not its old and new bytes).
+            MappedMemory.Release(weight.Bytes);
             return bytes;
         }
         var w = FloatData.Read(weight);
@@ -351,6 +354,7 @@ internal static class LayerFolding
             for (long i = 0; i < w.Length; i++)
                 w[i] *= s[i / inStride % inSize / inPerGroup * outSize + i / outStride % outSize];
         }
+        MappedMemory.Release(weight.Bytes);
         return ElementCodec.EncodeFloats(w, element);
     }
 

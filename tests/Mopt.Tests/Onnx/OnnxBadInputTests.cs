@@ -208,4 +208,68 @@ public sealed class OnnxBadInputTests
         File.WriteAllText(caffe, File.ReadAllText(mir).Replace("mxnet.Activation", "caffe.SPP", StringComparison.Ordinal));
         Assert.Contains("cannot lower to ONNX: node 'relu' (SPP): no ONNX lowering for this op type", Fails(tmp, caffe));
     }
+
+    private static TensorProto External(string name, long[] dims, string location, long? offset = null, long? length = null)
+    {
+        var w = new TensorProto { Name = name, DataType = (int)DataType.Float, DataLocation = TensorProto.Types.DataLocation.External };
+        w.Dims.AddRange(dims);
+        w.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = location });
+        if (offset is long o) w.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = o.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        if (length is long l) w.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = l.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        return w;
+    }
+
+    private static ModelProto AddModel(TensorProto w, long n) =>
+        Model(Graph("g", [Node("Add", ["x", w.Name], ["y"], "add")], [Vi("x", DataType.Float, n)], [Vi("y", DataType.Float, n)], [w]));
+
+    [Theory]
+    [InlineData("../weights.bin")]
+    [InlineData("sub/../../weights.bin")]
+    [InlineData("/etc/hostname")]
+    public void ExternalDataOutsideTheModelsFolderIsRefused(string location)
+    {
+        using var tmp = new TempDir();
+        File.WriteAllBytes(Path.Combine(Path.GetDirectoryName(tmp.Path)!, "weights.bin"), new byte[8]);
+        var path = Write(tmp, AddModel(External("w", [2], location), 2));
+        Assert.Contains($"'{path}': initializer 'w' keeps its data in '{location}', outside the model's folder", Fails(tmp, path));
+    }
+
+    [Fact]
+    public void ExternalDataOfAnOffsetPastTheEndOfTheFile()
+    {
+        using var tmp = new TempDir();
+        File.WriteAllBytes(tmp.File("weights.bin"), new byte[12]);
+        var path = Write(tmp, AddModel(External("w", [2], "weights.bin", offset: 8, length: 8), 2));
+        Assert.Contains("initializer 'w' needs bytes 8..16 of 'weights.bin', which has only 12", Fails(tmp, path));
+    }
+
+    [Fact]
+    public void ExternalDataLengthNotMatchingTheShape()
+    {
+        using var tmp = new TempDir();
+        File.WriteAllBytes(tmp.File("weights.bin"), new byte[64]);
+        var path = Write(tmp, AddModel(External("w", [2], "weights.bin", offset: 0, length: 12), 2));
+        Assert.Contains("initializer 'w' has 12 bytes of external data but 8 are needed", Fails(tmp, path));
+    }
+
+    /// <summary>A raw_data large enough to stay in the mapped file (OnnxFileSkeleton) is checked as a parsed one is.</summary>
+    [Fact]
+    public void MappedRawDataOfTheWrongSize()
+    {
+        using var tmp = new TempDir();
+        var w = new TensorProto { Name = "w", DataType = (int)DataType.Float, Dims = { 1100 }, RawData = ByteString.CopyFrom(new byte[4800]) };
+        var path = Write(tmp, AddModel(w, 1100));
+        Assert.Contains("initializer 'w' has 4800 bytes of raw_data but tensor<1100xf32> needs 4400", Fails(tmp, path));
+    }
+
+    [Theory]
+    [InlineData("ai.onnx.ml", 99, "has version 99, which does not exist (the newest is 5)")]
+    [InlineData("ai.onnx.ml", 0, "has version 0; versions start at 1")]
+    [InlineData("com.example", -1, "has version -1; versions start at 1")]
+    public void OpsetImportOfAVersionThatDoesNotExist(string domain, long version, string why)
+    {
+        using var tmp = new TempDir();
+        var path = Write(tmp, Model(Graph("g", [Node("Relu", ["x"], ["y"], "relu")], [Vi("x", DataType.Float, 2)], [Vi("y", DataType.Float, 2)]), 17, 8, (domain, version)));
+        Assert.Contains($"'{path}': the opset import of domain '{domain}' {why}", Fails(tmp, path));
+    }
 }
