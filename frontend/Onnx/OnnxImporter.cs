@@ -13,7 +13,7 @@ public sealed record OnnxImportOptions
     /// <summary>The lowest opset of the default domain that is accepted (1: every opset ONNX Runtime runs; the op definitions say what old ones mean).</summary>
     public int MinOpset { get; init; } = 1;
     /// <summary>The highest opset of the default domain that is accepted.</summary>
-    public int MaxOpset { get; init; } = 21;
+    public int MaxOpset { get; init; } = 26; // the newest ONNX Runtime 1.31 runs (OnnxLegacy.NewestKnownOpset says what passes rewrite)
 
     public static readonly OnnxImportOptions Default = new();
 }

@@ -9,7 +9,7 @@ public sealed record RealModelFile(string Name, string Path, string RelativePath
 
 public static class RealModels
 {
-    public const int MinOpset = 1, MaxOpset = 21; // what mopt's ONNX importer reads
+    public const int MinOpset = 1, MaxOpset = 26; // what mopt's ONNX importer reads
 
     /// <summary>
     /// Every .onnx under the folder, named by its folder relative to it; those outside mopt's opsets, and those ONNX

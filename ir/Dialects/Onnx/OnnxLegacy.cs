@@ -26,9 +26,13 @@ public static class OnnxLegacy
         "Add", "Sub", "Mul", "Div", "Pow", "And", "Or", "Xor", "Equal", "Greater", "Less",
     };
 
-    /// <summary>The operators <see cref="Differs"/> has a rule for (the others mean at every opset what they mean now).</summary>
-    public static bool HasRules(string opType) => LegacyBroadcastOps.Contains(opType) || opType is "PRelu" or "BatchNormalization"
-        or "Dropout" or "Tile" or "Softmax" or "LogSoftmax" or "Hardmax" or "Upsample" or "Resize";
+    /// <summary>
+    /// The newest opset whose changes mopt's op definitions account for. Opsets 22 to 25 (ONNX 1.17 to 1.20) changed
+    /// existing operators only by the element types they take (bfloat16, float4, float8e8m0, int2) and added operators
+    /// (Attention, RMSNormalization, RotaryEmbedding, Swish, TensorScatter), which mopt keeps as they are; at a newer
+    /// opset (26 is the newest ONNX Runtime 1.31 runs) every operator is left as it is by rewrites (<see cref="Differs"/>).
+    /// </summary>
+    public const long NewestKnownOpset = 25;
 
     /// <summary>The interface form of <see cref="Differs"/>, with the module's stated opset (none stated: the current form).</summary>
     public static readonly IVersionedSemantics Semantics = new OnnxOpsetSemantics();
@@ -40,6 +44,7 @@ public static class OnnxLegacy
     public static string? Differs(Operation op, long opset)
     {
         var type = op.OpType;
+        if (opset > NewestKnownOpset) return $"mopt's op definitions go to opset {NewestKnownOpset}, and {type} may mean something else at opset {opset}";
         if (LegacyBroadcastOps.Contains(type)) return opset < 7 ? BroadcastDiffers(op) : null;
         return type switch
         {
