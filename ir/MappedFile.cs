@@ -63,7 +63,7 @@ public sealed unsafe partial class MappedFile
     /// <summary>Lets the kernel take the whole pages of bytes <paramref name="offset"/>..+<paramref name="length"/> out of this process.</summary>
     internal void DropPages(long offset, long length)
     {
-        if (!OperatingSystem.IsLinux()) return;
+        if (!CanDropPages.Value) return;
         long page = Environment.SystemPageSize;
         long first = ((long)(_start + offset) + page - 1) / page * page;
         long end = ((long)(_start + offset) + length) / page * page;
@@ -72,6 +72,14 @@ public sealed unsafe partial class MappedFile
     }
 
     private const int MadviseDontNeed = 4;
+
+    /// <summary>Whether madvise can be called here (Linux, and libc found): dropping pages is a hint, never required.</summary>
+    private static readonly Lazy<bool> CanDropPages = new(() =>
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        try { return madvise(0, 0, MadviseDontNeed) is 0 or -1; }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return false; }
+    });
 
     [LibraryImport("libc", SetLastError = false)]
     private static partial int madvise(nint address, nuint length, int advice);

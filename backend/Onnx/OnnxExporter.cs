@@ -476,6 +476,14 @@ public sealed class OnnxExporter
             g.SparseInitializer.Add(sparse);
             return;
         }
+        if (op.GetAttr("onnx.string_initializer") is DenseElementsAttr stringBytes)
+        {
+            // A string tensor, held as the TensorProto it was read as (docs/formats/onnx.md).
+            var strings = TensorProto.Parser.ParseFrom(stringBytes.Data.Span);
+            strings.Name = name;
+            g.Initializer.Add(strings);
+            return;
+        }
         var value = op.GetAttr("value") ?? throw new MirException($"cannot write ONNX: 'onnx.Constant'{Where(op)} has no value attribute");
         var tensor = Tensor(value, name, isConstant: true);
         tensor.Name = name;

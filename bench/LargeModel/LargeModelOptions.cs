@@ -16,7 +16,7 @@ public sealed class LargeModelOptions
         then times, each as its own process under /usr/bin/time, interleaved:
           mopt-opt model.onnx -o rt.onnx                      (round trip)
           mopt-opt model.onnx --pipeline=deploy -o dep.onnx   (folds each BatchNormalization into its Gemm)
-          ort-basic model.onnx ort.onnx                       (ONNX Runtime alone, C API, ORT_ENABLE_BASIC, saved)
+          ort-optimize basic model.onnx ort.onnx external-data (ONNX Runtime alone, C API, ORT_ENABLE_BASIC, saved)
         and prints wall and peak RSS, peak as a share of the model's size, and wall against ONNX Runtime's. Targets:
         round trip peak <= 0.3x the model's size; deploy peak <= 1.1x and wall <= 1.5x ONNX Runtime basic's.
         Then each output runs in ONNX Runtime on the same input against the original (max relative difference).

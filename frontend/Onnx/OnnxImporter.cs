@@ -10,10 +10,10 @@ namespace Mopt.Frontend.Onnx;
 
 public sealed record OnnxImportOptions
 {
-    /// <summary>The lowest opset of the default domain that is accepted.</summary>
-    public int MinOpset { get; init; } = 7;
+    /// <summary>The lowest opset of the default domain that is accepted (1: every opset ONNX Runtime runs; the op definitions say what old ones mean).</summary>
+    public int MinOpset { get; init; } = 1;
     /// <summary>The highest opset of the default domain that is accepted.</summary>
-    public int MaxOpset { get; init; } = 21;
+    public int MaxOpset { get; init; } = 26; // the newest ONNX Runtime 1.31 runs (OnnxLegacy.NewestKnownOpset says what passes rewrite)
 
     public static readonly OnnxImportOptions Default = new();
 }
@@ -369,6 +369,11 @@ public sealed class OnnxImporter
         foreach (var t in g.Initializer)
         {
             var what = $"initializer '{t.Name}'";
+            if (t.DataType == OnnxDataTypes.String)
+            {
+                scope.Values[t.Name] = StringInitializer(builder, t);
+                continue;
+            }
             var data = _tensors.Read(t, what);
             uint align = (uint)Math.Max(4, data.Type.Element.ByteSize);
             var key = _module.Resources.Add(t.Name, new ResourceBlob(align, data.Bytes));
@@ -387,6 +392,25 @@ public sealed class OnnxImporter
         foreach (var node in SortNodes(g, scope))
             ImportNode(node, scope);
     }
+
+    /// <summary>
+    /// A string initializer has no IR element type: an <c>onnx.Constant</c> of type <c>!onnx.Tensor&lt;string&gt;</c>
+    /// holding its TensorProto (as a sparse initializer is held), written back as it was read.
+    /// </summary>
+    private Value StringInitializer(OpBuilder builder, TensorProto t)
+    {
+        if (t.HasDataLocation && t.DataLocation == TensorProto.Types.DataLocation.External)
+            throw new MirException($"'{_name}': initializer '{t.Name}' is a string tensor in external data, which ONNX does not allow");
+        long count = 1;
+        foreach (var d in t.Dims) count = d < 0 ? throw new MirException($"'{_name}': initializer '{t.Name}' has a negative dimension ({d})") : count * d;
+        if (t.StringData.Count != count)
+            throw new MirException($"'{_name}': initializer '{t.Name}' has {t.StringData.Count} strings but its shape needs {count}");
+        var type = OnnxTypes.TensorOf(OnnxDataTypes.String, t.Dims.ToArray());
+        return builder.Create("onnx.Constant", [], [type], [new NamedAttr(StringInitializerAttr, Bytes(t.ToByteArray()))], Location.Named(t.Name)).Result;
+    }
+
+    /// <summary>The attribute of an <c>onnx.Constant</c> holding a string initializer's TensorProto bytes.</summary>
+    public const string StringInitializerAttr = "onnx.string_initializer";
 
     // ------------------------------------------------------------------ nodes
 

@@ -118,6 +118,11 @@ public static class GreedyPatternRewriteDriver
 
         private bool TryPatterns(Operation op)
         {
+            if (VersionedDifference(op) is { } legacy)
+            {
+                _failures[op] = legacy;
+                return false;
+            }
             RewriteFailure? last = null;
             var rooted = RootedAt(op.Name);
             for (int i = 0; i < rooted.Count + _anyRoot.Count; i++)
@@ -144,6 +149,22 @@ public static class GreedyPatternRewriteDriver
             else _failures.Remove(op);
             return false;
         }
+
+        /// <summary>
+        /// Patterns are written for operations' current meaning: an operation, or a producer of one of its operands,
+        /// that means something else at the module's version (an ONNX operator of an old opset, <see cref="IVersionedSemantics"/>)
+        /// is not rewritten there.
+        /// </summary>
+        private RewriteFailure? VersionedDifference(Operation op)
+        {
+            if (Differs(op) is { } own) return new RewriteFailure(op, own);
+            foreach (var operand in op.Operands)
+                if (operand is OpResult { Owner: var producer } && Differs(producer) is { } reason)
+                    return new RewriteFailure(op, $"its input from {producer.Location.FirstName ?? producer.Name} ({producer.OpType}) is of an older form: {reason}");
+            return null;
+        }
+
+        private string? Differs(Operation op) => _context.Dialects.Interface<IVersionedSemantics>(op)?.Differs(op, _module);
 
         /// <summary>The patterns rooted at operations named <paramref name="opName"/> (asked of the provider once).</summary>
         private IReadOnlyList<RewritePattern> RootedAt(string opName)

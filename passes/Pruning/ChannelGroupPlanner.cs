@@ -107,6 +107,7 @@ internal sealed class ChannelGroupPlanner
     private string? Backward(Operation op, Value v, ChannelMap map)
     {
         _done.Add((op, AsProducer));
+        if (OnnxOpset.Stated(_module) is long opset && OnnxLegacy.Differs(op, opset) is { } legacy) return $"{Who(op)} joins the channels: {legacy}";
         if (op.Name == "onnx.Conv" && v == op.Result && (op.ReadInt("group") ?? 1) == 1) return Producer(op, map);
         if (op.Name == "onnx.Conv" && IsDepthwise(op, out long m))
         {
@@ -134,6 +135,8 @@ internal sealed class ChannelGroupPlanner
         var vt = (TensorType)v.Type;
         long length = vt.Shape![1];
         if (user.Name == "func.return") return "its channels reach a graph output, whose shape would change";
+        // The channel rules below read operators as their current opset defines them (legacy broadcasting would slice the wrong axis).
+        if (OnnxOpset.Stated(_module) is long opset && OnnxLegacy.Differs(user, opset) is { } legacy) return $"its channels reach {Who(user)}: {legacy}";
         if (user.Name == "onnx.Conv" && index == 0)
         {
             if (IsDepthwise(user, out long m))
@@ -157,7 +160,7 @@ internal sealed class ChannelGroupPlanner
         }
         if (user.Name == "onnx.Concat" && user.Results.Count == 1)
         {
-            long axis = user.ReadInt("axis") ?? 0;
+            if (OnnxLegacy.ConcatAxis(user, OnnxOpset.Stated(_module)) is not long axis) return $"{Who(user)} has no axis";
             if (axis != 1 && axis != 1 - vt.Rank) return $"its channels reach {Who(user)} on axis {axis}, not the channel axis";
             long offset = 0;
             for (int i = 0; i < index; i++)

@@ -3,9 +3,9 @@ using Mopt.Ir;
 namespace Mopt.Passes.Quantization;
 
 /// <summary>
-/// Raises a module's <c>ai.onnx</c> opset (from 7 or later) to at least a given version, up to 21, so that a pass
+/// Raises a module's <c>ai.onnx</c> opset (from 1 or later) to at least a given version, up to 21, so that a pass
 /// can use newer operators (DequantizeLinear needs 10, its per-channel <c>axis</c> 13, int4/uint4 and
-/// <c>block_size</c> 21).
+/// <c>block_size</c> 21, numpy broadcasting 7), as onnx's version_converter does for the operators it knows.
 /// <code>
 /// Before (opset 11):  %y = "onnx.Unsqueeze"(%x) {axes = [0]}
 /// After  (opset 13):  %a = "onnx.Constant"() {value = dense&lt;0&gt; : tensor&lt;1xi64&gt;}
@@ -14,6 +14,13 @@ namespace Mopt.Passes.Quantization;
 /// After  (opset 21):  %a = "onnx.Constant"() {value = dense&lt;[2, 3]&gt; : tensor&lt;2xi64&gt;}
 ///                     %m = "onnx.ReduceMean"(%x, %a) {keepdims = 1}
 /// </code>
+/// From opsets 1 to 6 (<see cref="PlanLegacy"/>): <c>consumed_inputs</c> is dropped (6); Add, Sub, Mul, Div, Pow,
+/// And, Or, Xor, Equal, Greater and Less lose <c>broadcast</c>/<c>axis</c> (7; a B aligned at an axis before A's
+/// last dimensions is reshaped with trailing ones first); Gemm loses <c>broadcast</c> (7); BatchNormalization and
+/// Dropout lose <c>is_test = 1</c> (7; training mode is refused); Reshape's <c>shape</c> becomes an input (5);
+/// Concat without <c>axis</c> gets 1 (4); Cast-1's type name becomes its code (6); Pad-1's <c>paddings</c> becomes
+/// <c>pads</c> (2); LpPool's and GlobalLpPool's float <c>p</c> becomes an integer (2); Upsample-1's height and width
+/// scales become <c>scales</c> (7); Tile-1 and PRelu's slope of another rank are refused.
 /// Every default-domain operation is checked against each version between the old and the new opset at which its
 /// schema changed (onnx/docs/Changelog.md):
 /// <list type="bullet">
@@ -46,7 +53,7 @@ public static class OpsetUpgrade
     public const int HighestTarget = 21;
 
     /// <summary>The lowest opset it starts from (the ONNX importer's lowest).</summary>
-    public const int LowestSource = 7;
+    public const int LowestSource = 1;
 
     /// <summary>The default-domain opset of the module (17, the exporter's default, when the module names none).</summary>
     public static int CurrentOpset(MirModule module) => (int)OnnxOpset.Of(module);
@@ -72,9 +79,9 @@ public static class OpsetUpgrade
             return false;
         }
 
-        if (from < 13 && minimumOpset >= 13 && module.AllOperations().Any(NeedsRank))
+        if (module.AllOperations().Any(op => NeedsRank(op, from, minimumOpset)))
         {
-            // Softmax's check needs its input's rank: shape inference only refines types, so it is safe to run.
+            // Softmax's and legacy broadcasting's checks need ranks: shape inference only refines types, so it is safe to run.
             var infer = new InferShapes();
             infer.SetOptions("on-conflict=keep");
             infer.Run(module, new PassContext());
@@ -100,8 +107,14 @@ public static class OpsetUpgrade
         return true;
     }
 
-    private static bool NeedsRank(Operation op) =>
-        (SoftmaxOp.Is(op) || LogSoftmaxOp.Is(op) || HardmaxOp.Is(op)) && op.OperandCount > 0 && op.GetOperand(0).Type is not TensorType { Shape: not null };
+    private static bool NeedsRank(Operation op, int from, int to)
+    {
+        static bool Unranked(Value v) => v.Type is not TensorType { Shape: not null };
+        if (from < 13 && to >= 13 && (SoftmaxOp.Is(op) || LogSoftmaxOp.Is(op) || HardmaxOp.Is(op)))
+            return op.OperandCount > 0 && Unranked(op.GetOperand(0));
+        return from < 7 && to >= 7 && op.Dialect == OnnxDialect.Name && OnnxLegacy.LegacyBroadcastOps.Contains(op.OpType)
+               && op.OperandCount == 2 && op.GetAttr("axis") is not null && op.Operands.Any(Unranked);
+    }
 
     private static void SetOpset(MirModule module, int opset)
     {
@@ -137,6 +150,7 @@ public static class OpsetUpgrade
         var type = op.OpType;
         if (type.Contains('.')) return null; // another domain (com.microsoft.*): not versioned by ai.onnx
         bool Crosses(int version) => from < version && to >= version;
+        if (from < 7 && PlanLegacy(op, from, to, module, rewrites) is { } legacy) return legacy;
 
         switch (type)
         {
@@ -239,6 +253,93 @@ public static class OpsetUpgrade
         "HammingWindow", "STFT", "MelWeightMatrix", "Optional", "OptionalGetElement", "OptionalHasElement",
     };
 
+    /// <summary>The changes of opsets 2 to 7 (the operators' first standard forms): adds the rewrites, or returns why one cannot be made.</summary>
+    private static string? PlanLegacy(Operation op, int from, int to, MirModule module, List<Action> rewrites)
+    {
+        bool Crosses(int version) => from < version && to >= version;
+        var type = op.OpType;
+        // consumed_inputs went at 6 (an opset-6 model that still has it is read the same: it never changed results).
+        if (to >= 6 && op.GetAttr("consumed_inputs") is not null) rewrites.Add(() => op.RemoveAttr("consumed_inputs"));
+        if (OnnxLegacy.LegacyBroadcastOps.Contains(type) && Crosses(7)) return BroadcastToNumpy(op, module, rewrites);
+        switch (type)
+        {
+            case "Gemm" when Crosses(7):
+                // Gemm-7 broadcasts C unidirectionally, which is what broadcast = 1 meant; without it C had the full shape.
+                rewrites.Add(() => op.RemoveAttr("broadcast"));
+                return null;
+            case "PRelu" when Crosses(7):
+                return OnnxLegacy.Differs(op, from);
+            case "BatchNormalization" or "Dropout" when Crosses(7):
+                if (op.ReadInt("is_test") != 1) return "without is_test = 1 it is in training mode, which has no equivalent from opset 7";
+                if (type == "Dropout" && op.Results.Count > 1 && op.Results[1].HasUses) return "its mask output is used";
+                rewrites.Add(() => op.RemoveAttr("is_test"));
+                return null;
+            case "Reshape" when Crosses(5):
+                if (op.OperandCount > 1) return null;
+                if (op.ReadInts("shape") is not { } shape) return "it has no shape attribute";
+                rewrites.Add(() => { op.RemoveAttr("shape"); op.AddOperand(Int64s(op, module, shape, "shape")); });
+                return null;
+            case "Concat" when Crosses(4):
+                if (op.GetAttr("axis") is null) rewrites.Add(() => op.SetAttr("axis", IntegerAttr.I64(1)));
+                return null;
+            case "Cast" when Crosses(6):
+                if (op.GetAttr("to") is not StringAttr name) return null;
+                if (OnnxLegacy.DataTypeNamed(name.Value) is not long code) return $"its target type '{name.Value}' is not an ONNX data type";
+                rewrites.Add(() => op.SetAttr("to", IntegerAttr.I64(code)));
+                return null;
+            case "Pad" when Crosses(2):
+                if (op.ReadInts("paddings") is not { } paddings) return "it has no paddings attribute";
+                if (!Crosses(11)) rewrites.Add(() => { op.RemoveAttr("paddings"); op.SetAttr("pads", ArrayAttr.OfInts(paddings)); });
+                return null; // PadToInputs reads paddings when it also crosses 11
+            case "LpPool" or "GlobalLpPool" when Crosses(2):
+                if (op.ReadFloat("p") is not double p) return null;
+                if (p != Math.Floor(p)) return $"its p = {p} is not an integer, as from opset 2";
+                rewrites.Add(() => op.SetAttr("p", IntegerAttr.I64((long)p)));
+                return null;
+            case "Split" when Crosses(2) && op.OperandCount > 1:
+                // Split-1's split input is Split-13's again; the attribute form between is not written.
+                return to >= 13 ? null : "its split input has no form between opsets 2 and 12";
+            case "Upsample" when Crosses(7):
+                if (Crosses(9)) return "Upsample-1 is converted only to Upsample-7 (scales attribute)";
+                if (OnnxLegacy.UpsampleScales(op) is not { } scales) return "it has no height_scale and width_scale";
+                rewrites.Add(() =>
+                {
+                    op.RemoveAttr("height_scale");
+                    op.RemoveAttr("width_scale");
+                    op.SetAttr("scales", ArrayAttr.OfFloats(scales.Select(v => (float)v)));
+                });
+                return null;
+            case "Tile" when Crosses(6):
+                return "Tile-1 (a tile count and an axis) is not converted to Tile-6 (one repeat per axis)";
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// A legacy binary operator to numpy broadcasting (7): without <c>broadcast = 1</c> the shapes were equal; with it
+    /// and B aligned at A's last dimensions numpy means the same; aligned earlier, B is reshaped with trailing ones
+    /// (a dynamic dimension kept by Reshape's 0).
+    /// </summary>
+    private static string? BroadcastToNumpy(Operation op, MirModule module, List<Action> rewrites)
+    {
+        if (op.ReadInt("broadcast") == 1 && op.GetAttr("axis") is not null)
+        {
+            if (OnnxLegacy.SecondOperandShape(op, 6) is not { } aligned) return $"broadcast = 1 aligns B at axis {op.ReadInt("axis")} and the ranks are not known";
+            var b = op.GetOperand(1);
+            var bType = (TensorType)b.Type;
+            if (aligned.Length != bType.Shape!.Count)
+                rewrites.Add(() =>
+                {
+                    var shape = Int64s(op, module, aligned.Select(d => d < 0 ? 0 : d).ToArray(), "aligned_shape");
+                    var reshaped = OpBuilder.Before(op).Create("onnx.Reshape", [b, shape], [new TensorType(bType.Element, aligned)], null,
+                        ConstantLocation(op, "aligned")).Result;
+                    op.SetOperand(1, reshaped);
+                });
+        }
+        rewrites.Add(() => { op.RemoveAttr("broadcast"); op.RemoveAttr("axis"); });
+        return null;
+    }
+
     /// <summary>Softmax before 13 flattens to 2-D at <c>axis</c> (default 1); from 13 it works on <c>axis</c> alone (default -1).</summary>
     private static string? LastAxisOnly(Operation op, List<Action> rewrites)
     {
@@ -308,13 +409,14 @@ public static class OpsetUpgrade
     {
         if (op.OperandCount > 1) return "it already has a pads input";
         var pad = new PadOp(op);
-        if (pad.PadsAttribute is not { } pads) return "it has no pads attribute";
+        if ((pad.PadsAttribute ?? op.ReadInts("paddings")) is not { } pads) return "it has no pads attribute"; // paddings: Pad-1
         double value = pad.Value;
         if (value != 0 && op.GetOperand(0).Type is not TensorType { Element.IsFloat: true })
             return "its pad value needs the data's element type, which is not a known float type";
         rewrites.Add(() =>
         {
             op.RemoveAttr("pads");
+            op.RemoveAttr("paddings");
             op.RemoveAttr("value");
             op.AddOperand(Int64s(op, module, pads, "pads"));
             if (value != 0) op.AddOperand(Scalar(op, module, ((TensorType)op.GetOperand(0).Type).Element, value, "value"));

@@ -122,7 +122,9 @@ public sealed class BatchNormToScale : Pass
         var (bn, affine, rank) = c;
         var x = bn.GetOperand(0);
         var xt = (TensorType)x.Type;
-        var shape = new long[rank - 1];
+        // Before opset 7 Mul and Add broadcast only with broadcast = 1, aligning a [C] operand at axis 1 (the opset is kept).
+        bool legacy = OnnxOpset.Of(module) < 7;
+        var shape = new long[legacy ? 1 : rank - 1];
         Array.Fill(shape, 1L);
         shape[0] = affine.Channels;
         var type = new TensorType(xt.Element, shape);
@@ -133,8 +135,9 @@ public sealed class BatchNormToScale : Pass
         var t = Constants.Create(builder, module, type, ElementCodec.EncodeFloats(affine.Shift, type.Element),
             Location.Named(name + ".offset"), name + ".offset");
         // The Add takes over the BN's name and output name; the Mul is named apart (ONNX node names are unique).
-        var mul = builder.Create("onnx.Mul", [x, s], [bn.Result.Type], null, Location.Named(name + ".mul"));
-        var addAttrs = bn.GetAttr("mo.outputs") is { } names ? new[] { new NamedAttr("mo.outputs", names) } : null;
+        NamedAttr[] broadcast = legacy ? [new NamedAttr("broadcast", IntegerAttr.I64(1)), new NamedAttr("axis", IntegerAttr.I64(1))] : [];
+        var mul = builder.Create("onnx.Mul", [x, s], [bn.Result.Type], broadcast, Location.Named(name + ".mul"));
+        var addAttrs = bn.GetAttr("mo.outputs") is { } names ? broadcast.Append(new NamedAttr("mo.outputs", names)).ToArray() : broadcast;
         var add = builder.Create("onnx.Add", [mul.Result, t], [bn.Result.Type], addAttrs, bn.Location);
         // Through the rewriter, so the BN's scale, bias, mean and variance go with it; their blobs go in the pass
         // manager's sweep after the pass (once, not one walk of the module per BN).

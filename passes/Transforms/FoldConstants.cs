@@ -139,6 +139,9 @@ public sealed class FoldConstants : Pass
             var folder = definition?.Interface<IFolder>();
             // The native folders read one element per ByteSize: packed i4/ui4 tensors go to the fallback evaluator.
             if (folder is not null && TouchesPackedTypes(op)) folder = null;
+            // The native folders compute the current meaning; an older opset's (legacy broadcasting, ...) is left to the fallback, which runs the module's opset.
+            string? legacy = definition?.Interface<IVersionedSemantics>()?.Differs(op, _module);
+            if (legacy is not null) folder = null;
             var request = new FoldRequest(op, _module, _dialects, _maxSize);
             bool allConstant = request.AllConstant;
             if (!allConstant && folder is null) return; // not constant: nothing to fold
@@ -175,10 +178,10 @@ public sealed class FoldConstants : Pass
             bool byFallback = false;
             if (results is null)
             {
-                var notNative = folderReason ?? $"no native evaluator for {op.OpType}";
+                var notNative = folderReason ?? legacy ?? $"no native evaluator for {op.OpType}";
                 if (_fallback is null) { Skip(op, notNative + ", and the ONNX Runtime fallback is off"); return; }
                 if (!_fallback.CanEvaluate(op)) { Skip(op, notNative + ", and the fallback evaluator does not run it"); return; }
-                if (Evaluate(op, request) is not { } evaluated) return;
+                if (Evaluate(op, request, legacy) is not { } evaluated) return;
                 results = evaluated;
                 byFallback = true;
             }
@@ -194,7 +197,7 @@ public sealed class FoldConstants : Pass
             op.Operands.Any(v => v.Type is TensorType { Element.IsPacked: true }) || op.Results.Any(r => r.Type is TensorType { Element.IsPacked: true });
 
         /// <summary>The fallback's results, or null (skipped) when an input cannot be read or the evaluator refuses.</summary>
-        private IReadOnlyList<ConstantTensor>? Evaluate(Operation op, FoldRequest request)
+        private IReadOnlyList<ConstantTensor>? Evaluate(Operation op, FoldRequest request, string? notNative)
         {
             var inputs = new DenseElementsAttr?[op.OperandCount];
             try
@@ -210,7 +213,7 @@ public sealed class FoldConstants : Pass
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                Skip(op, $"ONNX Runtime could not evaluate it: {e.Message}");
+                Skip(op, (notNative is null ? "" : notNative + "; ") + $"ONNX Runtime could not evaluate it: {e.Message}");
                 return null;
             }
         }

@@ -153,9 +153,7 @@ public sealed class ReorderSlices : Pass
         private bool MoveAboveBatchNorm(TensorType sliceType)
         {
             if (_producer.OperandCount != 5) return false;
-            if (_producer.ReadInt("training_mode") is long t && t != 0) return Skip("training_mode = 1");
-            if (_producer.ReadInt("spatial") == 0) return Skip("spatial = 0 (per-activation statistics)");
-            if (OnnxOpset.Of(_module) < 7 && _producer.ReadInt("is_test") != 1) return Skip("before opset 7 it needs is_test = 1 to be in inference mode");
+            if (OnnxLegacy.BatchNormTraining(_producer, OnnxOpset.Of(_module)) is { } training) return Skip(training);
             var x = _producer.GetOperand(0);
             if (x.Type is not TensorType { Shape: { Count: >= 2 } xShape } xType) return Skip("the input rank is unknown");
             if (SliceFacts.ReadAxes(slice, _module) is not { } rawAxes) return Skip("the sliced axes are not known");

@@ -55,6 +55,25 @@ public sealed class SharedModelsTheoryAttribute : TheoryAttribute
     public SharedModelsTheoryAttribute() => Skip = SharedModels.SkipReason;
 }
 
+/// <summary>
+/// The ONNX backend test suite as Debian's libonnx-testdata installs it (scripts/setup.sh installs the package; bench/run.sh
+/// conformance too): tests that read it are skipped, with the reason, when it is missing and not required (as <see cref="SharedModels"/>).
+/// </summary>
+public static class ConformanceData
+{
+    public const string Root = "/usr/share/libonnx-testdata/data";
+
+    public static string? SkipReason => Directory.Exists(Root) || SharedModels.Required
+        ? null
+        : $"needs the ONNX backend test suite at {Root} (Debian's libonnx-testdata, which scripts/setup.sh installs)";
+}
+
+/// <summary>A theory that reads the ONNX backend test suite; skipped as a whole when it is missing and not required.</summary>
+public sealed class ConformanceDataTheoryAttribute : TheoryAttribute
+{
+    public ConformanceDataTheoryAttribute() => Skip = ConformanceData.SkipReason;
+}
+
 /// <summary>Runs upstream mlir-opt (with --allow-unregistered-dialect).</summary>
 public static class MlirOpt
 {

@@ -9,13 +9,17 @@ public sealed record RealModelFile(string Name, string Path, string RelativePath
 
 public static class RealModels
 {
-    public const int MinOpset = 7, MaxOpset = 21; // what mopt's ONNX importer reads
+    public const int MinOpset = 1, MaxOpset = 26; // what mopt's ONNX importer reads
 
-    /// <summary>Every .onnx under the folder, named by its folder relative to it; those outside mopt's opsets are listed apart.</summary>
-    public static (List<RealModelFile> Usable, List<(string Name, int Opset)> Skipped) Find(string modelsDir)
+    /// <summary>
+    /// Every .onnx under the folder, named by its folder relative to it; those outside mopt's opsets, and those ONNX
+    /// Runtime cannot load (the benchmarks compare with it: it has no opset-6 Gemm, BatchNormalization or PRelu kernel),
+    /// are listed apart with the reason.
+    /// </summary>
+    public static (List<RealModelFile> Usable, List<(string Name, int Opset, string Why)> Skipped) Find(string modelsDir)
     {
         var usable = new List<RealModelFile>();
-        var skipped = new List<(string, int)>();
+        var skipped = new List<(string, int, string)>();
         if (!Directory.Exists(modelsDir)) return (usable, skipped);
         foreach (var file in Directory.EnumerateFiles(modelsDir, "*.onnx", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
@@ -33,7 +37,8 @@ public static class RealModels
                 Console.WriteLine($"note: skipping {file}: {e.Message}");
                 continue;
             }
-            if (opset < MinOpset || opset > MaxOpset) { skipped.Add((name, opset)); continue; }
+            if (opset < MinOpset || opset > MaxOpset) { skipped.Add((name, opset, $"mopt reads opsets {MinOpset}-{MaxOpset}")); continue; }
+            if (OrtCannotLoad(file) is { } why) { skipped.Add((name, opset, why)); continue; }
             usable.Add(new RealModelFile(name, file, System.IO.Path.GetRelativePath(modelsDir, file), opset));
         }
         return (usable, skipped);
@@ -57,16 +62,30 @@ public static class RealModels
                 if (!Directory.Exists(modelsDir)) Console.WriteLine($"note: no real models: '{modelsDir}' does not exist");
                 foreach (var f in usable) Add(real(f));
                 if (skipped.Count > 0)
-                    Console.WriteLine($"skipped {skipped.Count} real model(s) that mopt does not import (it reads opsets {MinOpset}-{MaxOpset}): " +
-                                      string.Join(", ", skipped.Select(s => $"{s.Name} (opset {s.Opset})")));
+                    Console.WriteLine($"skipped {skipped.Count} real model(s): " +
+                                      string.Join(", ", skipped.Select(s => $"{s.Name} (opset {s.Opset}: {s.Why})")));
             }
             else if (usable.FirstOrDefault(r => r.Name == n) is { } one) Add(real(one));
             else if (skipped.FindIndex(s => s.Name == n) is int k and >= 0)
-                throw new BenchException($"--models: '{n}' has opset {skipped[k].Opset}; mopt imports opsets {MinOpset}-{MaxOpset}");
+                throw new BenchException($"--models: '{n}' (opset {skipped[k].Opset}) is not benchmarked: {skipped[k].Why}");
             else
                 throw new BenchException($"--models: unknown model '{n}' (zoo: {string.Join(", ", zooAll)}; real, under {modelsDir}: " +
                                          $"{(usable.Count == 0 ? "none" : string.Join(", ", usable.Select(r => r.Name)))})");
         }
         return result;
+    }
+
+    /// <summary>Why ONNX Runtime cannot load the model (its first line), or null when it can.</summary>
+    private static string? OrtCannotLoad(string file)
+    {
+        try
+        {
+            using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(file);
+            return null;
+        }
+        catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException e)
+        {
+            return "ONNX Runtime cannot load it: " + e.Message.Split('\n')[0];
+        }
     }
 }

@@ -42,11 +42,11 @@ public static class Constants
     /// A new onnx.Constant at the builder's insertion point: small ones inline (<c>dense</c>), large ones as a new
     /// resource blob named after <paramref name="nameHint"/>.
     /// </summary>
-    public static Value Create(OpBuilder builder, MirModule module, TensorType type, byte[] bytes, Location location, string nameHint)
+    public static Value Create(OpBuilder builder, MirModule module, TensorType type, ReadOnlyMemory<byte> bytes, Location location, string nameHint)
     {
         if (type.ByteSize != bytes.Length) throw new ArgumentException($"{bytes.Length} bytes do not make a {type}");
         Attr value = bytes.Length <= InlineLimit
-            ? DenseElementsAttr.Create(type, bytes)
+            ? DenseElementsAttr.Create(type, bytes.ToArray())
             : new DenseResourceAttr(type, module.Resources.Add(nameHint, ResourceBlob.Of(bytes)));
         return builder.Create(ConstantOp, [], [type], [new NamedAttr("value", value)], location).Result;
     }

@@ -71,6 +71,9 @@ internal static partial class OnnxOps
         def = Interfaces(OnnxShapeRules.Attach(OnnxFolders.Attach(def))); // result-type rules (ShapeInference/), folders (Folding/)
         // Canonicalization patterns, declared with the op (Canonicalization/OnnxCanonicalization.cs).
         if (OnnxCanonicalization.For(def.OpType) is { } patterns) def = def.Implement<ICanonicalizationPatterns>(patterns);
+        // What the operator meant at older opsets, and opsets newer than mopt knows (OnnxLegacy): the rewrite driver and
+        // folding ask before rewriting it.
+        def = def.Implement<IVersionedSemantics>(OnnxLegacy.Semantics);
         return def;
     }
 

@@ -33,19 +33,10 @@ internal static class BatchNormParams
             reason = $"training mode: {bn.Results.Count} outputs (running or saved statistics)";
             return null;
         }
-        if (bn.ReadInt("training_mode") is long tm && tm != 0)
+        // Training mode, by the module's opset (is_test before 7, spatial before 9, training_mode from 14).
+        if (OnnxLegacy.BatchNormTraining(bn, OnnxOpset.Of(module)) is { } training)
         {
-            reason = "training mode (training_mode = 1) normalizes with the batch's statistics";
-            return null;
-        }
-        if (bn.ReadInt("is_test") is 0)
-        {
-            reason = "training mode (is_test = 0) normalizes with the batch's statistics";
-            return null;
-        }
-        if (bn.ReadInt("spatial") is 0)
-        {
-            reason = "spatial = 0: statistics per element, not per channel";
+            reason = training;
             return null;
         }
 

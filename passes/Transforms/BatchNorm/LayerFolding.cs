@@ -303,7 +303,7 @@ internal static class LayerFolding
     /// (ConvTranspose's [C, M/group, k...]), the group its input channel is in times the group's size plus that index.
     /// Each element is computed in double and rounded once to the weight's type.
     /// </summary>
-    public static byte[] ScaleWeight(Layer layer, double[] s) =>
+    public static ReadOnlyMemory<byte> ScaleWeight(Layer layer, double[] s) =>
         ScaleOutputChannels(layer.Weight, layer.Axes.OutputAxis, layer.Axes.InputAxis, layer.Channels, layer.Group, s);
 
     /// <summary>
@@ -311,7 +311,7 @@ internal static class LayerFolding
     /// input channels on <paramref name="inAxis"/> in <paramref name="group"/> groups (also Caffe's blobs, which
     /// --caffe-merge-bn scales).
     /// </summary>
-    public static byte[] ScaleOutputChannels(ConstantTensor weight, int outAxis, int inAxis, long channels, long group, double[] s)
+    public static ReadOnlyMemory<byte> ScaleOutputChannels(ConstantTensor weight, int outAxis, int inAxis, long channels, long group, double[] s)
     {
         var shape = weight.Type.Shape!;
         var element = weight.Type.Element;
@@ -320,9 +320,9 @@ internal static class LayerFolding
         {
             // The common case (every float32 Conv): float in, float out, no array of doubles for a large weight.
             var from = MemoryMarshal.Cast<byte, float>(weight.Bytes.Span);
-            // Every element is written below, so the array need not be zeroed first.
-            var bytes = GC.AllocateUninitializedArray<byte>(from.Length * sizeof(float));
-            var to = MemoryMarshal.Cast<byte, float>(bytes.AsSpan());
+            // Every element is written below, so the memory need not be zeroed first.
+            var bytes = NativeBuffer.Allocate(from.Length * sizeof(float));
+            var to = MemoryMarshal.Cast<byte, float>(bytes.Span);
             int stride = checked((int)outStride);
             int blocks = from.Length / stride;
             for (int b = 0, channel = 0; b < blocks; b++)

@@ -51,6 +51,16 @@ public sealed class OnnxMappedWeightsTests
         return [("x", HostTensor.Floats([2, Width], Enumerable.Range(0, 2 * Width).Select(_ => (float)random.NextDouble() * 2 - 1).ToArray()))];
     }
 
+    /// <summary>The model inline (source.onnx) and written by mopt with every tensor of 64 bytes or more in NAME.data.</summary>
+    private static (string Source, string External) WithExternalData(TempDir tmp, string name)
+    {
+        var source = tmp.File("source.onnx");
+        Save(GemmBnModel(), source);
+        var path = tmp.File(name);
+        OnnxExporter.WriteFile(OnnxImporter.ImportFile(source), path, new OnnxExportOptions { ExternalData = ExternalDataMode.Always, ExternalMinBytes = 64 });
+        return (source, path);
+    }
+
     private static string Hash(string path) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path)));
 
     private static void AssertClose(IReadOnlyList<(string Name, HostTensor Value)> expected, IReadOnlyList<(string Name, HostTensor Value)> actual, float tolerance)
@@ -79,11 +89,8 @@ public sealed class OnnxMappedWeightsTests
     public void ExternalDataIsMappedRoundTripsAndFoldsWithoutTouchingTheInput()
     {
         using var tmp = new TempDir();
-        var source = tmp.File("source.onnx");
-        Save(GemmBnModel(), source);
+        var (source, path) = WithExternalData(tmp, "ext.onnx");
         var expected = Run(source, Input());
-        var path = tmp.File("ext.onnx");
-        OnnxExporter.WriteFile(OnnxImporter.ImportFile(source), path, new OnnxExportOptions { ExternalData = ExternalDataMode.Always, ExternalMinBytes = 64 });
         Assert.True(File.Exists(path + ".data"));
         string modelHash = Hash(path), dataHash = Hash(path + ".data");
 
@@ -106,11 +113,8 @@ public sealed class OnnxMappedWeightsTests
     public void WritingOverTheMappedInputAndItsDataFileGivesTheSameModel()
     {
         using var tmp = new TempDir();
-        var source = tmp.File("source.onnx");
-        Save(GemmBnModel(), source);
+        var (source, path) = WithExternalData(tmp, "m.onnx");
         var expected = Run(source, Input());
-        var path = tmp.File("m.onnx");
-        OnnxExporter.WriteFile(OnnxImporter.ImportFile(source), path, new OnnxExportOptions { ExternalData = ExternalDataMode.Always, ExternalMinBytes = 64 });
 
         // m.onnx.data is read through the mapping while m.onnx.data is written: a temporary file, then a rename
         var stderr = new StringWriter();

@@ -19,10 +19,6 @@ public sealed class OnnxRealModelTests
         return data;
     }
 
-    /// <summary>The pytorch-converted models are opset 6, below what mopt accepts by default; the tests lift the floor.</summary>
-    private static OnnxImportOptions OptionsFor(string path) =>
-        Load(path).OpsetImport.Any(o => o.Domain.Length == 0 && o.Version < 7) ? new OnnxImportOptions { MinOpset = 1 } : OnnxImportOptions.Default;
-
     [SharedModelsFact]
     public void EveryRealModelIsCovered()
     {
@@ -36,7 +32,7 @@ public sealed class OnnxRealModelTests
         var original = Path.Combine(OnnxModels, relative);
         using var tmp = new TempDir();
         var output = tmp.File("roundtrip.onnx");
-        RoundTrip(original, output, OptionsFor(original));
+        RoundTrip(original, output);
 
         var a = Load(original).Graph;
         var b = Load(output).Graph;
@@ -70,9 +66,8 @@ public sealed class OnnxRealModelTests
     {
         var original = Path.Combine(OnnxModels, relative);
         using var tmp = new TempDir();
-        var options = OptionsFor(original);
-        var first = RoundTrip(original, tmp.File("one.onnx"), options);
-        var second = RoundTrip(tmp.File("one.onnx"), tmp.File("two.onnx"), options);
+        var first = RoundTrip(original, tmp.File("one.onnx"));
+        var second = RoundTrip(tmp.File("one.onnx"), tmp.File("two.onnx"));
         Assert.Equal(first, second);
         Assert.Equal(File.ReadAllBytes(tmp.File("one.onnx")), File.ReadAllBytes(tmp.File("two.onnx")));
     }
@@ -84,7 +79,7 @@ public sealed class OnnxRealModelTests
         var original = Path.Combine(OnnxModels, relative);
         using var tmp = new TempDir();
         var output = tmp.File("roundtrip.onnx");
-        RoundTrip(original, output, OptionsFor(original));
+        RoundTrip(original, output);
 
         var dataSets = Directory.EnumerateDirectories(Path.GetDirectoryName(original)!, "test_data_set_*").Order(StringComparer.Ordinal).ToList();
         var inputSets = dataSets.Count > 0
@@ -124,7 +119,7 @@ public sealed class OnnxRealModelTests
     {
         var path = Path.Combine(OnnxModels, relative);
         var model = Load(path);
-        var module = OnnxImporter.ImportFile(path, OptionsFor(path));
+        var module = OnnxImporter.ImportFile(path);
         Verifier.Verify(module);
         Assert.Equal("onnx", module.Op.GetString("mo.source"));
         var ops = module.MainFunction.Body.Operations;
@@ -146,13 +141,16 @@ public sealed class OnnxRealModelTests
     }
 
     [SharedModelsFact]
-    public void OldOpsetModelsAreRefusedByDefault()
+    public void OldOpsetModelsAreReadByDefaultAndKeepTheirOpset()
     {
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(OnnxModels, "onnx_pytorch_converted"), "model.onnx", SearchOption.AllDirectories))
+        var files = Directory.EnumerateFiles(Path.Combine(OnnxModels, "onnx_pytorch_converted"), "model.onnx", SearchOption.AllDirectories).ToList();
+        Assert.NotEmpty(files);
+        foreach (var file in files)
         {
-            var e = Assert.Throws<MirException>(() => OnnxImporter.ImportFile(file));
-            Assert.Contains("opset 6 of the default ONNX domain is not supported", e.Message);
-            Assert.Contains(file, e.Message);
+            var module = OnnxImporter.ImportFile(file);
+            Assert.Equal(6L, module.Op.GetInt("onnx.opset"));
+            var written = Mopt.Backend.Onnx.OnnxExporter.ToModel(module);
+            Assert.Equal(6L, written.OpsetImport.Single(o => o.Domain.Length == 0).Version);
         }
     }
 

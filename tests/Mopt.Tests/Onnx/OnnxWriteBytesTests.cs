@@ -45,7 +45,6 @@ public sealed class OnnxWriteBytesTests
     public void RealModelsAreWrittenAsToModelSerializesThem(string relative)
     {
         var path = Path.Combine(OnnxModels, relative);
-        var options = Load(path).OpsetImport.Any(o => o.Domain.Length == 0 && o.Version < 7) ? new OnnxImportOptions { MinOpset = 1 } : OnnxImportOptions.Default;
-        AssertSameBytes(OnnxImporter.ImportFile(path, options), relative);
+        AssertSameBytes(OnnxImporter.ImportFile(path), relative);
     }
 }

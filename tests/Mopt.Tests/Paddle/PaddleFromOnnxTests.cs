@@ -44,7 +44,7 @@ public sealed class PaddleFromOnnxTests
         var input = original;
         if (model.OpsetImport.Any(o => o.Domain.Length == 0 && o.Version < 7))
         {
-            var module = OnnxTestSupport.Import(model, Path.GetDirectoryName(original), new Mopt.Frontend.Onnx.OnnxImportOptions { MinOpset = 1 });
+            var module = OnnxTestSupport.Import(model, Path.GetDirectoryName(original));
             File.WriteAllText(dir.File("m.mir"), Mopt.Ir.Printing.MirPrinter.PrintToString(module));
             input = dir.File("m.mir");
         }

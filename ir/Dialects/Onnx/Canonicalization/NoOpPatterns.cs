@@ -95,7 +95,7 @@ internal sealed class RemoveNoOpCast(string opName) : RewritePattern
         // The target the runtime casts to: the `to` attribute (Cast) or the second input's element type (CastLike).
         bool sameTarget = op.Name == "onnx.CastLike"
             ? op.OperandCount == 2 && op.GetOperand(1).Type is TensorType like && like.Element == input.Element
-            : op.ReadInt("to") is long to && OnnxDataTypes.DataTypeOf(input.Element) == to;
+            : OnnxLegacy.CastTarget(op) is long to && OnnxDataTypes.DataTypeOf(input.Element) == to;
         if (!sameTarget)
             return rewriter.NotifyMatchFailure(op, $"its cast target does not match its declared output type {output}");
         return Forwarding.Forward(op, op.GetOperand(0), rewriter);

@@ -167,7 +167,7 @@ internal static class ElementwiseOps
 
     public static ConstantTensor Cast(FoldRequest r)
     {
-        long to = r.Int("to", -1);
+        long to = OnnxLegacy.CastTarget(r.Op) ?? -1;
         var target = OnnxDataTypes.ElementOf(to) ?? throw FoldException.Unsupported($"Cast to ONNX data type {to}");
         return CastTo(r, r.Input(0), target);
     }

@@ -34,7 +34,7 @@ internal static class IndexingOps
         if (inputs.Count == 0) throw new FoldException("Concat has no inputs");
         var element = inputs[0].Type.Element;
         var first = Tensors.ShapeOf(inputs[0]);
-        int axis = Tensors.Axis(r.Int("axis", 0), first.Length);
+        int axis = Tensors.Axis(OnnxLegacy.ConcatAxis(r.Op, OnnxOpset.Stated(r.Module)) ?? 0, first.Length);
         var outShape = first.ToArray();
         outShape[axis] = 0;
         foreach (var t in inputs)

@@ -89,10 +89,8 @@ internal static class ElementwiseShapes
     {
         var element = op.GetAttr("to") switch
         {
-            IntegerAttr i => OnnxDataTypes.ElementOrNone(i.Value),
-            StringAttr s => ElementType.TryGet(s.Value) ?? ElementType.None,
             TypeAttr { Type: ElementType e } => e,
-            _ => ElementType.None,
+            _ => OnnxLegacy.CastTarget(op) is long to ? OnnxDataTypes.ElementOrNone(to) : ElementType.None, // a code, or Cast-1's name
         };
         return One(element, ShapeOf(op.Input(0)));
     }

@@ -22,7 +22,7 @@ internal static class ShapeValuePropagation
             "onnx.Shape" => Shape(op),
             "onnx.Size" => ShapeOf(op.Input(0)) is { } xs && xs.All(d => d >= 0) ? ShapeValue.Of([Product(xs)], isScalar: true) : null,
             "onnx.Identity" => Arg(op, 0, ctx),
-            "onnx.Cast" => op.GetInt("to") is long to && OnnxDataTypes.ElementOrNone(to).IsInteger && !OnnxDataTypes.ElementOrNone(to).IsBool ? Arg(op, 0, ctx) : null,
+            "onnx.Cast" => OnnxLegacy.CastTarget(op) is long to && OnnxDataTypes.ElementOrNone(to).IsInteger && !OnnxDataTypes.ElementOrNone(to).IsBool ? Arg(op, 0, ctx) : null,
             "onnx.Gather" => Gather(op, ctx),
             "onnx.Concat" => Concat(op, ctx),
             "onnx.Unsqueeze" => Arg(op, 0, ctx) is { IsScalar: true } s ? s with { IsScalar = false } : null,

@@ -266,7 +266,7 @@ internal static class SliceGatherShapes
 
     /// <summary>Upsample-7 (scales attribute) and Upsample-9 (scales input): floor(dim * scale).</summary>
     private static MirType?[]? Upsample(Operation op, ShapeContext ctx) =>
-        Rescale(op, ctx, op.Input(1), op.Input(1) is null ? op.Floats("scales") : null, null);
+        Rescale(op, ctx, op.Input(1), op.Input(1) is null ? OnnxLegacy.UpsampleScales(op) : null, null);
 
     /// <summary>The common part of Resize and Upsample. An empty scales or sizes tensor stands for "not given".</summary>
     private static MirType?[]? Rescale(Operation op, ShapeContext ctx, Value? scalesInput, double[]? scalesAttr, Value? sizesInput)
