@@ -8,7 +8,10 @@ public abstract record Attr;
 /// <summary><c>3 : i64</c>. Unsigned 64-bit values keep their bits in <see cref="Value"/>.</summary>
 public sealed record IntegerAttr(long Value, ElementType Type) : Attr
 {
-    public static IntegerAttr I64(long v) => new(v, ElementType.I64);
+    // Small values shared (attributes are immutable and compare by value): every pad, stride, axis and shape dim was an object.
+    private static readonly IntegerAttr[] SmallI64 = Enumerable.Range(-1, 258).Select(v => new IntegerAttr(v, ElementType.I64)).ToArray();
+
+    public static IntegerAttr I64(long v) => v >= -1 && v <= 256 ? SmallI64[v + 1] : new(v, ElementType.I64);
 }
 
 /// <summary><c>1.0e-05 : f32</c>. The value is exact for its type; a NaN keeps its bits (payload, signalling).</summary>
@@ -45,7 +48,14 @@ public sealed record UnitAttr : Attr
 public sealed record ArrayAttr(ValueList<Attr> Elements) : Attr
 {
     public static ArrayAttr Of(IEnumerable<Attr> elements) => new(elements.ToValueList());
-    public static ArrayAttr OfInts(IEnumerable<long> values) => new(values.Select(v => (Attr)IntegerAttr.I64(v)).ToValueList());
+    public static ArrayAttr OfInts(IEnumerable<long> values)
+    {
+        // One loop, no iterator (every lowered op's pads, strides and kernel shape pass here).
+        if (values is not IReadOnlyList<long> list) return new(values.Select(v => (Attr)IntegerAttr.I64(v)).ToValueList());
+        var items = new Attr[list.Count];
+        for (int i = 0; i < items.Length; i++) items[i] = IntegerAttr.I64(list[i]);
+        return new(ValueList.Wrap(items));
+    }
     public static ArrayAttr OfFloats(IEnumerable<float> values) => new(values.Select(v => (Attr)FloatAttr.F32(v)).ToValueList());
     public static ArrayAttr OfStrings(IEnumerable<string> values) => new(values.Select(v => (Attr)new StringAttr(v)).ToValueList());
 }

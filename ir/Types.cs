@@ -18,12 +18,15 @@ public abstract class MirType : IEquatable<MirType>
     {
         if (other is null) return false;
         if (ReferenceEquals(this, other)) return true;
-        if (this is TensorType a && other is TensorType b) return a.SameShapeAndElement(b);
+        if (this is TensorType a) return other is TensorType b && a.SameShapeAndElement(b);
+        // An opaque type is a dialect type (spelled '!dialect...', as the parser and every frontend make them): never a tensor's text.
+        if (other is TensorType) return false;
         if (GetType() != other.GetType() && this is not OpaqueType && other is not OpaqueType) return false;
         return other.Text == Text;
     }
     public override bool Equals(object? obj) => obj is MirType t && Equals(t);
-    public override int GetHashCode() => Text.GetHashCode(StringComparison.Ordinal);
+    // A tensor type hashes its parts (no text to make: the exporter's type tables and cse's keys ask of every result).
+    public override int GetHashCode() => this is TensorType t ? t.PartsHash() : Text.GetHashCode(StringComparison.Ordinal);
     public override string ToString() => Text;
     public static bool operator ==(MirType? a, MirType? b) => a is null ? b is null : a.Equals(b);
     public static bool operator !=(MirType? a, MirType? b) => !(a == b);
@@ -113,6 +116,17 @@ public sealed class TensorType : MirType
         for (int i = 0; i < _dims.Length; i++)
             if (_dims[i] != other._dims[i] && (_dims[i] >= 0 || other._dims[i] >= 0)) return false;
         return true;
+    }
+
+    /// <summary>A hash of what <see cref="SameShapeAndElement"/> compares (every dynamic dim alike).</summary>
+    internal int PartsHash()
+    {
+        var h = new HashCode();
+        h.Add(Element.Name);
+        if (_dims is null) return h.ToHashCode();
+        h.Add(_dims.Length);
+        foreach (var d in _dims) h.Add(d < 0 ? -1 : d);
+        return h.ToHashCode();
     }
 
     /// <summary>The same shape (or none) with another element type.</summary>

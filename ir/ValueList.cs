@@ -10,6 +10,11 @@ public sealed class ValueList<T> : IReadOnlyList<T>, IEquatable<ValueList<T>>
 
     public ValueList(IEnumerable<T> items) => _items = items.ToArray();
 
+    // Takes the array as it is (the caller made it and keeps no reference).
+    private ValueList(T[] items, bool _) => _items = items;
+
+    internal static ValueList<T> Own(T[] items) => new(items, false);
+
     public T this[int index] => _items[index];
     public int Count => _items.Length;
     public IEnumerator<T> GetEnumerator() => ((IEnumerable<T>)_items).GetEnumerator();
@@ -30,4 +35,7 @@ public static class ValueList
 {
     public static ValueList<T> Of<T>(params T[] items) => new(items);
     public static ValueList<T> ToValueList<T>(this IEnumerable<T> items) => new(items);
+
+    /// <summary>A list of a fresh array, without copying it: the caller must not change the array afterwards.</summary>
+    internal static ValueList<T> Wrap<T>(T[] items) => ValueList<T>.Own(items);
 }

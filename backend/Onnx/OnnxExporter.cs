@@ -63,6 +63,8 @@ public sealed class OnnxExporter
     private readonly List<(string Name, MirType Type)> _mainValueInfos = new();
     private readonly Dictionary<MirType, ByteString> _typeBytes = new();
     private int _nextNodeName;
+    // An op name's ONNX op_type and domain, split once per name (not per node).
+    private readonly Dictionary<string, (string OpType, string Domain)> _opTypes = new(StringComparer.Ordinal);
 
     private OnnxExporter(MirModule module) => _module = module;
 
@@ -524,14 +526,13 @@ public sealed class OnnxExporter
 
     private NodeProto ExportNode(Operation op)
     {
-        var full = op.Name["onnx.".Length..];
-        int dot = full.LastIndexOf('.');
-        var node = new NodeProto
+        if (!_opTypes.TryGetValue(op.Name, out var kind))
         {
-            OpType = dot < 0 ? full : full[(dot + 1)..],
-            Domain = dot < 0 ? "" : full[..dot],
-            Name = NodeName(op),
-        };
+            var full = op.Name["onnx.".Length..];
+            int dot = full.LastIndexOf('.');
+            _opTypes[op.Name] = kind = (dot < 0 ? full : full[(dot + 1)..], dot < 0 ? "" : full[..dot]);
+        }
+        var node = new NodeProto { OpType = kind.OpType, Domain = kind.Domain, Name = NodeName(op) };
         _usedDomains.Add(node.Domain);
         for (int i = 0; i < op.OperandCount; i++) node.Input.Add(NameOf(op.GetOperand(i), op));
 

@@ -51,8 +51,10 @@ public abstract class ConvertToOnnx : Pass
             context.MarkAllPreserved();
             return;
         }
-        var unknown = found.Where(op => !Table.ContainsKey(op.OpType)).ToList();
-        if (unknown.Count > 0)
+        List<Operation>? unknown = null;
+        foreach (var op in found)
+            if (!Table.ContainsKey(op.OpType)) (unknown ??= new()).Add(op);
+        if (unknown is not null)
             throw Failure(unknown.Select(op => $"{NodeText(op)}: no ONNX lowering for this op type"));
 
         if (OnnxOpset.Stated(module) is { } stated && stated < 13)
@@ -64,8 +66,11 @@ public abstract class ConvertToOnnx : Pass
         var blocked = new Dictionary<Operation, string>();
         var types = new TypeInferenceContext(module, context.Dialects);
         var statistic = $"{Prefix[..^1]} ops lowered";
-        var patterns = sourceOps.Select(op => op.Name).Distinct()
-            .Select(name => (RewritePattern)new LowerOp(name, statistic, Table[name[Prefix.Length..]], blocked, types)).ToList();
+        // One pattern per op type present, in order of first appearance.
+        var patterns = new List<RewritePattern>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var op in sourceOps)
+            if (seen.Add(op.Name)) patterns.Add(new LowerOp(op.Name, statistic, Table[op.Name[Prefix.Length..]], blocked, types));
         GreedyPatternRewriteDriver.Apply(module, patterns, context, Name);
 
         var left = SourceOps(module, Prefix);
