@@ -1,5 +1,4 @@
 using System.IO.MemoryMappedFiles;
-using System.Runtime.InteropServices;
 
 namespace Mopt.Ir;
 
@@ -13,7 +12,7 @@ namespace Mopt.Ir;
 /// cache keeps them) and are read back from the file if touched again, so releasing is never wrong, only slower.
 /// </para>
 /// </summary>
-public sealed unsafe partial class MappedFile
+public sealed unsafe class MappedFile
 {
     private readonly MemoryMappedViewAccessor _view;
     private readonly byte* _start;
@@ -63,24 +62,10 @@ public sealed unsafe partial class MappedFile
     /// <summary>Lets the kernel take the whole pages of bytes <paramref name="offset"/>..+<paramref name="length"/> out of this process.</summary>
     internal void DropPages(long offset, long length)
     {
-        if (!CanDropPages.Value) return;
         long page = Environment.SystemPageSize;
         long first = ((long)(_start + offset) + page - 1) / page * page;
         long end = ((long)(_start + offset) + length) / page * page;
-        if (end > first) _ = madvise((nint)first, (nuint)(end - first), MadviseDontNeed);
+        if (end > first) Madvise.Advise((nint)first, (nuint)(end - first), Madvise.DontNeed);
         GC.KeepAlive(this);
     }
-
-    private const int MadviseDontNeed = 4;
-
-    /// <summary>Whether madvise can be called here (Linux, and libc found): dropping pages is a hint, never required.</summary>
-    private static readonly Lazy<bool> CanDropPages = new(() =>
-    {
-        if (!OperatingSystem.IsLinux()) return false;
-        try { return madvise(0, 0, MadviseDontNeed) is 0 or -1; }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return false; }
-    });
-
-    [LibraryImport("libc", SetLastError = false)]
-    private static partial int madvise(nint address, nuint length, int advice);
 }

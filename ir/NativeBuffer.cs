@@ -8,9 +8,9 @@ namespace Mopt.Ir;
 /// (<c>madvise(MADV_HUGEPAGE)</c>): a pass that makes a new 100 MB weight (fold-bn) otherwise spends as long taking a
 /// page fault for each 4 KiB of a fresh array as it does computing. Freed when the last reference to it goes.
 /// </summary>
-public sealed unsafe partial class NativeBuffer : MemoryManager<byte>
+public sealed unsafe class NativeBuffer : MemoryManager<byte>
 {
-    private const int HugePage = 2 << 20;
+    private const int HugePageSize = 2 << 20;
     /// <summary>Below this a managed array is as good (few pages to fault).</summary>
     public const int MinBytes = 4 << 20;
 
@@ -20,12 +20,8 @@ public sealed unsafe partial class NativeBuffer : MemoryManager<byte>
     private NativeBuffer(int length)
     {
         _length = length;
-        _start = (byte*)NativeMemory.AlignedAlloc((nuint)length, HugePage);
-        if (OperatingSystem.IsLinux())
-        {
-            try { _ = madvise((nint)_start, (nuint)((length + HugePage - 1) / HugePage * HugePage), MadviseHugePage); }
-            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
-        }
+        _start = (byte*)NativeMemory.AlignedAlloc((nuint)length, HugePageSize);
+        Madvise.Advise((nint)_start, (nuint)((length + HugePageSize - 1) / HugePageSize * HugePageSize), Madvise.HugePage);
         GC.AddMemoryPressure(length);
     }
 
@@ -56,9 +52,4 @@ public sealed unsafe partial class NativeBuffer : MemoryManager<byte>
 
     // Only the finalizer frees: a blob's memory is shared by whoever holds it, and none of them owns it.
     protected override void Dispose(bool disposing) { }
-
-    private const int MadviseHugePage = 14;
-
-    [LibraryImport("libc", SetLastError = false)]
-    private static partial int madvise(nint address, nuint length, int advice);
 }

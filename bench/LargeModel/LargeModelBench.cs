@@ -101,7 +101,8 @@ public static class LargeModelBench
         using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL, LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
         using var session = new InferenceSession(path, options);
         using var x = OrtValue.CreateTensorValueFromMemory(input, [1, input.Length]);
-        using var results = session.Run(new RunOptions(), [session.InputNames[0]], [x], [session.OutputNames[0]]);
+        using var run = new RunOptions();
+        using var results = session.Run(run, [session.InputNames[0]], [x], [session.OutputNames[0]]);
         return results[0].GetTensorDataAsSpan<float>().ToArray();
     }
 

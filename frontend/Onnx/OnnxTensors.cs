@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using Microsoft.Win32.SafeHandles;
 using Mopt.Dialects.Onnx;
 using Mopt.Ir;
 using Mopt.Onnx.Proto;

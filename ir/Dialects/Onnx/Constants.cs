@@ -46,10 +46,14 @@ public static class Constants
     {
         if (type.ByteSize != bytes.Length) throw new ArgumentException($"{bytes.Length} bytes do not make a {type}");
         Attr value = bytes.Length <= InlineLimit
-            ? DenseElementsAttr.Create(type, bytes.ToArray())
+            ? DenseElementsAttr.Create(type, WholeArray(bytes) ?? bytes.ToArray())
             : new DenseResourceAttr(type, module.Resources.Add(nameHint, ResourceBlob.Of(bytes)));
         return builder.Create(ConstantOp, [], [type], [new NamedAttr("value", value)], location).Result;
     }
+
+    /// <summary>The array <paramref name="bytes"/> is, when it is one whole (a small constant is then kept, not copied).</summary>
+    private static byte[]? WholeArray(ReadOnlyMemory<byte> bytes) =>
+        MemoryMarshal.TryGetArray(bytes, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length ? segment.Array : null;
 
     public static Value Create(OpBuilder builder, MirModule module, TensorType type, ReadOnlySpan<float> values, Location location, string nameHint) =>
         Create(builder, module, type, MemoryMarshal.AsBytes(values).ToArray(), location, nameHint);
