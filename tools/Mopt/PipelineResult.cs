@@ -16,7 +16,7 @@ public sealed class PipelineResult
     /// <summary>Each pass that ran, in order: its time, its verification's time, and what it did.</summary>
     public IReadOnlyList<PassRun> Runs { get; }
 
-    /// <summary>What each pass did, one line per pass (<c>fold-bn: 3 BatchNormalization folded</c>), as <c>--pass-statistics</c>.</summary>
+    /// <summary>What each pass did, one line per pass (<c>fold-bn: 2 folded, 11 blobs removed</c>), as <c>--pass-statistics</c>.</summary>
     public IReadOnlyList<string> Statistics => Runs.Select(r => $"{r.Pass.Name}: {r.Context.Summarize()}").ToArray();
 
     /// <summary>Writes the files passes deferred (<see cref="PipelineOptions.DeferFiles"/>): after the model is saved.</summary>

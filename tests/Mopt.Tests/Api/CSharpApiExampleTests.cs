@@ -86,8 +86,14 @@ public sealed class CSharpApiExampleTests
     /// <summary>Runs dotnet in <paramref name="dir"/>; its exit code and its output (stdout, then stderr).</summary>
     private static (int Code, string Output) Dotnet(string dir, params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);
+        // no build server or MSBuild node left running after the test
+        if (args[0] is "pack" or "build")
+        {
+            psi.ArgumentList.Add("-nodeReuse:false");
+            psi.ArgumentList.Add("-p:UseSharedCompilation=false");
+        }
         // the test host's own MSBuild settings would steer the child build
         foreach (var key in psi.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase) || k == "VSTEST_HOST_DEBUG").ToList())
             psi.Environment.Remove(key);
