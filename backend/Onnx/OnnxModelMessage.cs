@@ -19,7 +19,7 @@ namespace Mopt.Backend.Onnx;
 /// It implements <see cref="IBufferMessage"/> only to be handed a <see cref="WriteContext"/> (by
 /// <c>MessageExtensions.WriteTo(IBufferWriter)</c> and <c>CodedOutputStream.WriteRawMessage</c>); it is never read.
 /// </summary>
-internal sealed class OnnxModelMessage(ModelProto model, GraphProto graph, IReadOnlyList<(string Name, ByteString Type)> valueInfos) : IBufferMessage
+internal sealed class OnnxModelMessage(ModelProto model, GraphProto graph, OnnxWireNodes? wireNodes, IReadOnlyList<(string Name, ByteString Type)> valueInfos) : IBufferMessage
 {
     private int[]? _nodeSizes;
     private int _graphSize = -1;
@@ -84,6 +84,11 @@ internal sealed class OnnxModelMessage(ModelProto model, GraphProto graph, IRead
             int n = nodeSizes[i] = graph.Node[i].CalculateSize();
             size += 1 + CodedOutputStream.ComputeLengthSize(n) + n;
         }
+        for (int i = 0; i < (wireNodes?.Count ?? 0); i++)
+        {
+            int n = wireNodes!.Size(i);
+            size += 1 + CodedOutputStream.ComputeLengthSize(n) + n;
+        }
         if (graph.HasName) size += 1 + CodedOutputStream.ComputeStringSize(graph.Name);
         foreach (var t in graph.Initializer) size += 1 + CodedOutputStream.ComputeMessageSize(t);
         if (graph.HasDocString) size += 1 + CodedOutputStream.ComputeStringSize(graph.DocString);
@@ -109,6 +114,12 @@ internal sealed class OnnxModelMessage(ModelProto model, GraphProto graph, IRead
             ctx.WriteTag(GraphProto.NodeFieldNumber, WireFormat.WireType.LengthDelimited);
             ctx.WriteLength(nodeSizes[i]);
             ((IBufferMessage)graph.Node[i]).InternalWriteTo(ref ctx);
+        }
+        for (int i = 0; i < (wireNodes?.Count ?? 0); i++)
+        {
+            ctx.WriteTag(GraphProto.NodeFieldNumber, WireFormat.WireType.LengthDelimited);
+            ctx.WriteLength(wireNodes!.Size(i));
+            wireNodes.Write(ref ctx, i);
         }
         if (graph.HasName) WriteString(ref ctx, GraphProto.NameFieldNumber, graph.Name);
         foreach (var t in graph.Initializer)
