@@ -6,10 +6,10 @@ using Mopt.Onnx.Proto;
 namespace Mopt.Backend.Onnx;
 
 /// <summary>
-/// A ModelProto on the wire, written from the exporter's parts: the model's own fields, its main graph, and that graph's
-/// value_info as names with their types already encoded. The bytes are those of the assembled ModelProto
-/// (<c>OnnxExporter.ToModel(m).ToByteArray()</c>, which the tests check); the generated classes stay the schema and
-/// still write every node, tensor and other message inside.
+/// A ModelProto on the wire, written from the exporter's parts: the model's own fields, its main graph, that graph's
+/// nodes as the IR holds them (<see cref="OnnxWireNodes"/>), and its value_info as names with their types already
+/// encoded. The bytes are those of the assembled ModelProto (<c>OnnxExporter.ToModel(m).ToByteArray()</c>, which the
+/// tests check); the generated classes stay the schema and still write every tensor, subgraph and other message inside.
 /// <para>
 /// Why not the assembled message: Google.Protobuf does not keep a message's size, so writing a nested message sizes it
 /// once for every level above it. A value_info's type (Model > Graph > ValueInfo > Type > Tensor > Shape > Dim) was
