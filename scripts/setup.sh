@@ -34,6 +34,8 @@ dotnet build Toolchain.sln -c Release -nologo -v quiet -clp:ErrorsOnly
 # at once. x86-64-v2 keeps the vectorised hex and float paths (the default baseline falls back to scalar code).
 dotnet publish tools/mopt-opt/mopt-opt.csproj -c Release -r linux-x64 -p:PublishAot=true -p:IlcInstructionSet=x86-64-v2 \
   -o artifacts/mopt-opt -nologo -v quiet -clp:ErrorsOnly
-# The command as a .NET tool package (framework-dependent, linux-x64): `dotnet tool install --global --add-source
-# artifacts/packages mopt-opt` installs it (README); a test installs it into a throwaway home and runs it.
+# The packages, in artifacts/packages: the command as a .NET tool (framework-dependent, linux-x64; `dotnet tool install
+# --global --add-source artifacts/packages mopt-opt`, README; a test installs it into a throwaway home and runs it) and
+# the library `Mopt` (docs/api.md; built above, so packed without building again).
 dotnet pack tools/mopt-opt/mopt-opt.csproj -c Release -o artifacts/packages -nologo -v quiet -clp:ErrorsOnly
+dotnet pack tools/Mopt/Mopt.csproj -c Release --no-build -p:BuildProjectReferences=false -o artifacts/packages -nologo -v quiet -clp:ErrorsOnly
