@@ -68,6 +68,8 @@ namespace Mopt.Tools.Opt
                 reader = reader is CaffePrototxtReader ? new CaffePrototxtReader(caffeWeights)
                     : throw new PipelineException($"--caffe-weights gives the blobs of a Caffe .prototxt input, not of '{cl.Input}'");
             var module = reader.Read(cl.Input);
+            // --view-op-graph='diff=OTHER' reads OTHER before the passes run (a bad file fails early); the input itself as it was read
+            var graphBefore = cl.ViewOpGraphDiff is { } other ? OpGraphOutput.ReadOther(other, cl.Input, reader) : null;
             DefinitionVerifier.Verify(module, Mopt.Dialects.StandardDialects.Registry); // operand counts and attribute kinds its op definitions declare
             timings.Add(("parse and verify input", clock.Elapsed));
 
@@ -114,7 +116,11 @@ namespace Mopt.Tools.Opt
 
             clock.Restart();
             var outputOptions = new PrintOptions { ElideConstantsLargerThan = cl.Output is null ? cl.ElideLargerThan : null };
-            if (cl.Output is { } output)
+            if (cl.ViewOpGraph)
+            {
+                OpGraphOutput.Write(module, graphBefore, cl.ViewOpGraphDiff, cl.Output, stdout);
+            }
+            else if (cl.Output is { } output)
             {
                 var writer = ModelWriters.For(output, outputOptions);
                 writer.WriteFiles(module, output);
