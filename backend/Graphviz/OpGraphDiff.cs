@@ -75,7 +75,7 @@ internal static class OpGraphDiff
     /// the removed or added op shows that, so the reader is not marked changed for it.
     /// </summary>
     private static bool Rerouted(GraphInput now, GraphInput old, OpGraph after, OpGraph before) =>
-        now.Source is { } source && old.Source is { } was && (!after.ByKey.ContainsKey(was.Key) || !before.ByKey.ContainsKey(source.Key));
+        (old.Source is { } was && !after.ByKey.ContainsKey(was.Key)) || (now.Source is { } source && !before.ByKey.ContainsKey(source.Key));
 
     private static bool SameInput(GraphInput a, MirModule aModule, GraphInput b, MirModule bModule)
     {

@@ -182,7 +182,7 @@ public static class OpGraphDot
         }
     }
 
-    /// <summary><c>W: 8×3×3×3 f32</c>, and the value of a constant of at most four elements (<c>shape: 2 i64 = [1, -1]</c>).</summary>
+    /// <summary><c>W: 8×3×3×3 f32</c>, and the value of a constant of at most four elements when it fits (<c>shape: 2 i64 = [1, -1]</c>).</summary>
     private static string WeightLine(FoldedWeight w, MirModule module, DialectRegistry dialects)
     {
         var type = w.Constant.Result.Type;
@@ -190,7 +190,7 @@ public static class OpGraphDot
         if (type is TensorType { ElementCount: <= MaxValueElements })
         {
             var value = dialects.Interface<IConstantLike>(w.Constant)?.ValueAttribute(w.Constant);
-            if (DotText.SmallValue(value, module.Resources) is { } text) line += " = " + text;
+            if (DotText.SmallValue(value, module.Resources) is { } text && line.Length + 3 + text.Length <= DotText.MaxLabel) line += " = " + text;
         }
         return line;
     }
