@@ -44,10 +44,11 @@ internal static class OpGraphDiff
     private static string? Difference(GraphNode now, GraphNode old, OpGraph graph, OpGraph before)
     {
         if (now.Op is null || old.Op is null)
-            return now.Type == old.Type ? null : $"type was {DotText.Shape(old.Type!)}";
+            return SameOrRefined(now.Type!, old.Type!) ? null : $"type was {DotText.Shape(old.Type!)}";
         var notes = new List<string>();
-        if (now.Op.Name != old.Op.Name) notes.Add("was " + OpGraph.DisplayName(old.Op));
-        if (now.Op.Results.Count != old.Op.Results.Count || now.Op.Results.Where((r, i) => r.Type != old.Op.Results[i].Type).Any())
+        bool sameOp = now.Op.Name == old.Op.Name;
+        if (!sameOp) notes.Add("was " + OpGraph.DisplayName(old.Op));
+        if (now.Op.Results.Count != old.Op.Results.Count || now.Op.Results.Where((r, i) => !SameOrRefined(r.Type, old.Op.Results[i].Type)).Any())
             notes.Add("result was " + string.Join(", ", old.Op.Results.Select(r => DotText.Shape(r.Type))));
 
         var inputs = new List<string>();
@@ -60,15 +61,29 @@ internal static class OpGraphDiff
         }
         if (inputs.Count > 0) notes.Add("inputs " + string.Join(", ", inputs));
 
-        var attrs = new List<string>();
-        foreach (var a in now.Op.Attributes)
-            if (old.Op.GetAttr(a.Name) is not { } was) attrs.Add("+" + a.Name);
-            else if (!SameAttr(a.Value, now.Module, was, old.Module)) attrs.Add(a.Name);
-        foreach (var a in old.Op.Attributes)
-            if (now.Op.GetAttr(a.Name) is null) attrs.Add("−" + a.Name);
+        // Another op's attributes (a lowering: caffe.Convolution to onnx.Conv) are another vocabulary: the op type says it.
+        var attrs = sameOp ? ChangedAttributes(now, old) : [];
         if (attrs.Count > 0) notes.Add("attrs " + string.Join(", ", attrs));
         return notes.Count == 0 ? null : string.Join("; ", notes);
     }
+
+    /// <summary>The attributes added (<c>+name</c>), removed (<c>−name</c>) or given another value.</summary>
+    private static List<string> ChangedAttributes(GraphNode now, GraphNode old)
+    {
+        var attrs = new List<string>();
+        foreach (var a in now.Op!.Attributes)
+        {
+            if (old.Op!.GetAttr(a.Name) is not { } was) attrs.Add("+" + a.Name);
+            else if (!SameAttr(a.Value, now.Module, was, old.Module)) attrs.Add(a.Name);
+        }
+        foreach (var a in old.Op!.Attributes)
+            if (now.Op.GetAttr(a.Name) is null) attrs.Add("−" + a.Name);
+        return attrs;
+    }
+
+    /// <summary>The same type, or one whose shape was not known before (an unranked import that shape inference filled in).</summary>
+    private static bool SameOrRefined(MirType now, MirType old) =>
+        now == old || (old is TensorType { Shape: null } o && now is TensorType n && n.Element == o.Element);
 
     /// <summary>
     /// An input now read from another op because the op it was read from is gone, or because a new op sits in between:
