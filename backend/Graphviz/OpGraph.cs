@@ -181,7 +181,10 @@ internal sealed class OpGraph
         return $"{op.Name}@{hash:x16}";
     }
 
-    /// <summary>Operand <paramref name="slot"/>'s name from the op's definition (<c>W</c>, <c>B</c>), else the constant's name, else <c>#slot</c>.</summary>
+    /// <summary>
+    /// Operand <paramref name="slot"/>'s name from the op's definition (<c>W</c>, <c>B</c>), else a Caffe blob's index
+    /// (<c>blobs[0]</c>), else the constant's name (a Paddle parameter's), else <c>#slot</c>.
+    /// </summary>
     public string SlotName(Operation op, int slot, Operation? constant)
     {
         if (_dialects.Find(op) is { } def && slot < def.Operands.Length)
@@ -190,6 +193,9 @@ internal sealed class OpGraph
             for (int i = 0; i < slot && fixedBefore; i++) fixedBefore = def.Operands[i].Arity != Arity.Variadic;
             if (fixedBefore && def.Operands[slot].Arity != Arity.Variadic) return def.Operands[slot].Name;
         }
+        // A Caffe layer's trailing operands are its blobs (caffe.blobs of them), each named after the layer: blobs[k] says more.
+        if (op.GetInt("caffe.blobs") is long blobs && slot >= op.OperandCount - blobs)
+            return $"blobs[{(slot - (op.OperandCount - blobs)).ToString(CultureInfo.InvariantCulture)}]";
         return constant?.Location.FirstName ?? "#" + slot.ToString(CultureInfo.InvariantCulture);
     }
 
