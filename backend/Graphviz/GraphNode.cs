@@ -8,10 +8,10 @@ namespace Mopt.Backend.Graphviz;
 /// </summary>
 internal sealed class GraphNode(string id, string key, NodeKind kind, GraphScope scope)
 {
-    public string Id { get; set; } = id;
+    public string Id { get; } = id;
     public string Key { get; } = key;
     public NodeKind Kind { get; } = kind;
-    public GraphScope Scope { get; set; } = scope;
+    public GraphScope Scope { get; } = scope;
 
     /// <summary>The operation (<see cref="NodeKind.Operation"/>).</summary>
     public Operation? Op { get; init; }
