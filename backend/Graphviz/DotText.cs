@@ -28,7 +28,7 @@ internal static class DotText
         sb.Append('"');
     }
 
-    /// <summary>Text inside an HTML-like label: XML's five entities, control characters dropped (Graphviz reads UTF-8 as is).</summary>
+    /// <summary>Text inside an HTML-like label: XML's five entities, a control character (a newline in a name) as a space; UTF-8 as is.</summary>
     public static void AppendHtml(StringBuilder sb, string text)
     {
         foreach (var c in text)
@@ -40,7 +40,7 @@ internal static class DotText
                 case '>': sb.Append("&gt;"); break;
                 case '"': sb.Append("&quot;"); break;
                 case '\'': sb.Append("&#39;"); break;
-                default: if (!char.IsControl(c)) sb.Append(c); break;
+                default: sb.Append(char.IsControl(c) ? ' ' : c); break;
             }
         }
     }
