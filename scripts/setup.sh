@@ -36,3 +36,6 @@ dotnet build Toolchain.sln -c Release -nologo -v quiet -clp:ErrorsOnly
 # at once. x86-64-v2 keeps the vectorised hex and float paths (the default baseline falls back to scalar code).
 dotnet publish tools/mopt-opt/mopt-opt.csproj -c Release -r linux-x64 -p:PublishAot=true -p:IlcInstructionSet=x86-64-v2 \
   -o artifacts/mopt-opt -nologo -v quiet -clp:ErrorsOnly
+# The command as a .NET tool package (framework-dependent, linux-x64): `dotnet tool install --global --add-source
+# artifacts/packages mopt-opt` installs it (README); a test installs it into a throwaway home and runs it.
+dotnet pack tools/mopt-opt/mopt-opt.csproj -c Release -o artifacts/packages -nologo -v quiet -clp:ErrorsOnly

@@ -194,9 +194,19 @@ public sealed class CommandLine
             yield return PassRegistry.Find(n) is null ? throw new PipelineException($"--{flag}: unknown pass '{n}'") : n;
     }
 
-    /// <summary>What <c>--version</c> prints: <c>mopt-opt 0.10.0</c> (the informational version, with the commit when built from git).</summary>
-    public static string VersionText =>
-        "mopt-opt " + (typeof(CommandLine).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "(unknown version)");
+    /// <summary>What <c>--version</c> prints: <c>mopt-opt 0.10.0 (commit 09e8e10...)</c>: the toolchain's version and, when
+    /// built from git, the commit (the SDK's source-revision suffix of the informational version).</summary>
+    public static string VersionText
+    {
+        get
+        {
+            string informational = typeof(CommandLine).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+                ?? "(unknown version)";
+            int plus = informational.IndexOf('+', StringComparison.Ordinal);
+            return plus < 0 ? "mopt-opt " + informational
+                : $"mopt-opt {informational[..plus]} (commit {informational[(plus + 1)..]})";
+        }
+    }
 
     public const string Usage = """
         OVERVIEW: mopt-opt: read a model, run passes on its IR, write the result
