@@ -65,6 +65,8 @@ public sealed class OnnxExporter
     private int _nextNodeName;
     // An op name's ONNX op_type and domain, split once per name (not per node).
     private readonly Dictionary<string, (string OpType, string Domain)> _opTypes = new(StringComparer.Ordinal);
+    // When writing (not ToModel): the main graph's nodes, kept for the wire instead of as NodeProtos.
+    private OnnxWireNodes? _wireNodes;
 
     private OnnxExporter(MirModule module) => _module = module;
 
@@ -87,7 +89,7 @@ public sealed class OnnxExporter
     public static void Write(MirModule module, Stream output, string finalPath, OnnxExportOptions? options = null)
     {
         options ??= OnnxExportOptions.Default;
-        var exporter = new OnnxExporter(module);
+        var exporter = new OnnxExporter(module) { _wireNodes = new OnnxWireNodes() };
         var model = exporter.Build(out var graph);
         long total = 0;
         foreach (var t in exporter._initializers) total += t.RawData.Length;
@@ -100,7 +102,7 @@ public sealed class OnnxExporter
         if (!external && total > options.AutoExternalAbove)
             throw new MirException($"cannot write '{finalPath}': its {total} bytes of weights do not fit one protobuf file (2 GiB); allow external data");
         if (external) exporter.MoveToExternalData(finalPath, options);
-        var message = new OnnxModelMessage(model, graph, exporter.MainValueInfoBytes());
+        var message = new OnnxModelMessage(model, graph, exporter._wireNodes, exporter.MainValueInfoBytes());
         if (output is IBufferWriter<byte> buffered)
         {
             // Straight into the stream's buffer (AtomicFile's): no buffer of protobuf's own to fill and copy out.
@@ -315,7 +317,7 @@ public sealed class OnnxExporter
         var ret = func.Return ?? throw new MirException($"cannot write ONNX: @{func.Name} does not end with a return");
         var identities = ClaimOutputs(ret, i => func.ResultName(i) ?? $"output_{i}", func.Body, g, i => func.ResultAttrs(i));
         ExportOps(func.Body, g, _mainValueInfos);
-        AddIdentities(identities, g);
+        AddIdentities(identities, g, _wireNodes);
         if (_module.Op.GetAttr("onnx.initializers_as_inputs") is not null)
             foreach (var t in g.Initializer)
                 g.Input.Add(new ValueInfoProto { Name = t.Name, Type = OnnxTypeProtos.ToTypeProto(new TensorType(OnnxDataTypes.ElementOf(t.DataType)!, t.Dims.ToArray())) });
@@ -356,10 +358,19 @@ public sealed class OnnxExporter
         return identities;
     }
 
-    private void AddIdentities(List<(Value Value, string Name)> identities, GraphProto g)
+    private void AddIdentities(List<(Value Value, string Name)> identities, GraphProto g, OnnxWireNodes? wire)
     {
         foreach (var (v, name) in identities)
         {
+            if (wire is not null)
+            {
+                int first = wire.NameCount;
+                wire.AddName(_names[v]);
+                wire.AddName(name);
+                wire.AddNode(NewNodeName("Identity"), "Identity", "", first, 1, 1, wire.AttributeCount, null, null);
+                _usedDomains.Add("");
+                continue;
+            }
             var node = new NodeProto { OpType = "Identity", Name = NewNodeName("Identity"), Domain = "" };
             node.Input.Add(_names[v]);
             node.Output.Add(name);
@@ -398,13 +409,14 @@ public sealed class OnnxExporter
         var names = StringList(yield.GetAttr("mo.names"));
         var identities = ClaimOutputs(yield, i => names is not null && i < names.Count && names[i].Length > 0 ? names[i] : $"{graphName}_output_{i}", block, g, null);
         ExportOps(block, g, null);
-        AddIdentities(identities, g);
+        AddIdentities(identities, g, null);
         return g;
     }
 
     /// <param name="valueInfos">Where the value_info of the results goes (the main graph's), or null: into <paramref name="g"/>.</param>
     private void ExportOps(Block block, GraphProto g, List<(string Name, MirType Type)>? valueInfos)
     {
+        var wire = valueInfos is not null ? _wireNodes : null;
         foreach (var op in block.Operations)
         {
             switch (op.Name)
@@ -420,7 +432,8 @@ public sealed class OnnxExporter
             }
             if (!op.Name.StartsWith("onnx.", StringComparison.Ordinal))
                 throw new MirException($"cannot write ONNX: '{op.Name}'{Where(op)} has no ONNX form (only onnx.* operations do; lower it first)");
-            g.Node.Add(ExportNode(op));
+            if (wire is not null) ExportNode(op, wire);
+            else g.Node.Add(ExportNode(op));
             foreach (var r in op.Results)
                 if (r.Type is TensorType { IsRanked: true } && _names[r] is { Length: > 0 } name && TypeProtoOf(r.Type) is { } tp && !IsGraphOutput(g, name))
                 {
@@ -524,7 +537,7 @@ public sealed class OnnxExporter
 
     // ------------------------------------------------------------------ nodes
 
-    private NodeProto ExportNode(Operation op)
+    private (string OpType, string Domain) OpTypeOf(Operation op)
     {
         if (!_opTypes.TryGetValue(op.Name, out var kind))
         {
@@ -532,6 +545,46 @@ public sealed class OnnxExporter
             int dot = full.LastIndexOf('.');
             _opTypes[op.Name] = kind = (dot < 0 ? full : full[(dot + 1)..], dot < 0 ? "" : full[..dot]);
         }
+        return kind;
+    }
+
+    /// <summary>
+    /// The node as <see cref="ExportNode(Operation)"/> builds it, kept in <paramref name="wire"/> for the writer: its names
+    /// and the IR's attribute values, or the NodeProto itself for a node with regions, raw attributes or metadata.
+    /// </summary>
+    private void ExportNode(Operation op, OnnxWireNodes wire)
+    {
+        if (op.Regions.Count > 0 || op.GetAttr("onnx.raw_attributes") is not null || op.GetAttr("onnx.metadata_props") is not null)
+        {
+            wire.AddNode(ExportNode(op));
+            return;
+        }
+        var kind = OpTypeOf(op);
+        var name = NodeName(op);
+        _usedDomains.Add(kind.Domain);
+        int firstName = wire.NameCount;
+        for (int i = 0; i < op.OperandCount; i++) wire.AddName(NameOf(op.GetOperand(i), op));
+        NameResults(op, name, "_output");
+        foreach (var r in op.Results) wire.AddName(_names[r]);
+        int firstAttribute = wire.AttributeCount;
+        string? doc = null, overload = null;
+        // The op's attributes are sorted by name (ordinal), as the node's must be: no sort here.
+        foreach (var a in op.Attributes)
+        {
+            switch (a.Name)
+            {
+                case "onnx.doc_string" when a.Value is StringAttr d: doc = d.Value; continue;
+                case "onnx.overload" when a.Value is StringAttr ov: overload = ov.Value; continue;
+            }
+            if (a.Name.StartsWith("mo.", StringComparison.Ordinal) || a.Name.StartsWith("onnx.", StringComparison.Ordinal)) continue;
+            if (!wire.TryAddAttribute(a.Name, a.Value)) wire.AddAttribute(Attribute(a.Name, a.Value, op, name));
+        }
+        wire.AddNode(name, kind.OpType, kind.Domain, firstName, op.OperandCount, op.Results.Count, firstAttribute, doc, overload);
+    }
+
+    private NodeProto ExportNode(Operation op)
+    {
+        var kind = OpTypeOf(op);
         var node = new NodeProto { OpType = kind.OpType, Domain = kind.Domain, Name = NodeName(op) };
         _usedDomains.Add(node.Domain);
         for (int i = 0; i < op.OperandCount; i++) node.Input.Add(NameOf(op.GetOperand(i), op));

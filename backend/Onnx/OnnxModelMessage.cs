@@ -6,10 +6,10 @@ using Mopt.Onnx.Proto;
 namespace Mopt.Backend.Onnx;
 
 /// <summary>
-/// A ModelProto on the wire, written from the exporter's parts: the model's own fields, its main graph, and that graph's
-/// value_info as names with their types already encoded. The bytes are those of the assembled ModelProto
-/// (<c>OnnxExporter.ToModel(m).ToByteArray()</c>, which the tests check); the generated classes stay the schema and
-/// still write every node, tensor and other message inside.
+/// A ModelProto on the wire, written from the exporter's parts: the model's own fields, its main graph, that graph's
+/// nodes as the IR holds them (<see cref="OnnxWireNodes"/>), and its value_info as names with their types already
+/// encoded. The bytes are those of the assembled ModelProto (<c>OnnxExporter.ToModel(m).ToByteArray()</c>, which the
+/// tests check); the generated classes stay the schema and still write every tensor, subgraph and other message inside.
 /// <para>
 /// Why not the assembled message: Google.Protobuf does not keep a message's size, so writing a nested message sizes it
 /// once for every level above it. A value_info's type (Model > Graph > ValueInfo > Type > Tensor > Shape > Dim) was
@@ -19,7 +19,7 @@ namespace Mopt.Backend.Onnx;
 /// It implements <see cref="IBufferMessage"/> only to be handed a <see cref="WriteContext"/> (by
 /// <c>MessageExtensions.WriteTo(IBufferWriter)</c> and <c>CodedOutputStream.WriteRawMessage</c>); it is never read.
 /// </summary>
-internal sealed class OnnxModelMessage(ModelProto model, GraphProto graph, IReadOnlyList<(string Name, ByteString Type)> valueInfos) : IBufferMessage
+internal sealed class OnnxModelMessage(ModelProto model, GraphProto graph, OnnxWireNodes? wireNodes, IReadOnlyList<(string Name, ByteString Type)> valueInfos) : IBufferMessage
 {
     private int[]? _nodeSizes;
     private int _graphSize = -1;
@@ -84,6 +84,11 @@ internal sealed class OnnxModelMessage(ModelProto model, GraphProto graph, IRead
             int n = nodeSizes[i] = graph.Node[i].CalculateSize();
             size += 1 + CodedOutputStream.ComputeLengthSize(n) + n;
         }
+        for (int i = 0; i < (wireNodes?.Count ?? 0); i++)
+        {
+            int n = wireNodes!.Size(i);
+            size += 1 + CodedOutputStream.ComputeLengthSize(n) + n;
+        }
         if (graph.HasName) size += 1 + CodedOutputStream.ComputeStringSize(graph.Name);
         foreach (var t in graph.Initializer) size += 1 + CodedOutputStream.ComputeMessageSize(t);
         if (graph.HasDocString) size += 1 + CodedOutputStream.ComputeStringSize(graph.DocString);
@@ -109,6 +114,12 @@ internal sealed class OnnxModelMessage(ModelProto model, GraphProto graph, IRead
             ctx.WriteTag(GraphProto.NodeFieldNumber, WireFormat.WireType.LengthDelimited);
             ctx.WriteLength(nodeSizes[i]);
             ((IBufferMessage)graph.Node[i]).InternalWriteTo(ref ctx);
+        }
+        for (int i = 0; i < (wireNodes?.Count ?? 0); i++)
+        {
+            ctx.WriteTag(GraphProto.NodeFieldNumber, WireFormat.WireType.LengthDelimited);
+            ctx.WriteLength(wireNodes!.Size(i));
+            wireNodes.Write(ref ctx, i);
         }
         if (graph.HasName) WriteString(ref ctx, GraphProto.NameFieldNumber, graph.Name);
         foreach (var t in graph.Initializer)

@@ -3,13 +3,16 @@ using Mopt.Backend.Onnx;
 using Mopt.Frontend.Onnx;
 using Mopt.Ir;
 using Mopt.Ir.Parsing;
+using Mopt.Onnx.Proto;
+using Mopt.Tests.Caffe;
 using static Mopt.Tests.Onnx.OnnxTestSupport;
 
 namespace Mopt.Tests.Onnx;
 
 /// <summary>
 /// What <see cref="OnnxExporter.Write"/> puts in a file (the model written straight from its parts, OnnxModelMessage)
-/// is byte for byte the assembled <see cref="OnnxExporter.ToModel(MirModule)"/> serialized by protobuf.
+/// is byte for byte the assembled <see cref="OnnxExporter.ToModel(MirModule)"/> serialized by protobuf: the main graph's
+/// nodes and their attributes go to the wire straight from the IR (OnnxWireNodes), ToModel's are NodeProto objects.
 /// </summary>
 public sealed class OnnxWriteBytesTests
 {
@@ -46,5 +49,67 @@ public sealed class OnnxWriteBytesTests
     {
         var path = Path.Combine(OnnxModels, relative);
         AssertSameBytes(OnnxImporter.ImportFile(path), relative);
+    }
+
+    /// <summary>Every attribute kind the wire writer spells itself, and the nodes it leaves to NodeProto, in one main graph.</summary>
+    [Fact]
+    public void EveryAttributeKindIsWrittenAsToModelSerializesIt()
+    {
+        var module = MirReader.ParseText("""
+            module @kinds attributes {onnx.opset = 17 : i64} {
+              func.func @main(%x: tensor<2x3xf32> {mo.name = "x"}, %c: tensor<i1> {mo.name = "c"}) -> (tensor<2x3xf32> {mo.name = "y"}, tensor<2x3xf32> {mo.name = "x_again"}, tensor<2x3xf32> {mo.name = "z"}) {
+                %0 = "onnx.LeakyRelu"(%x) {alpha = 0.25 : f32, mo.outputs = ["leaky"], onnx.doc_string = "a doc", onnx.overload = "ov"} : (tensor<2x3xf32>) -> tensor<2x3xf32> loc("leaky")
+                %1 = "onnx.Custom.Op"(%0) {b = true, empty = [], f = -1.5 : f32, floats = [1.0 : f32, 2 : i64, false], i = -7 : i64, ints = [1 : i64, -300000 : i64, true], packed = array<i64: 4, 5>, s = "café", zero = 0.0 : f32} : (tensor<2x3xf32>) -> tensor<2x3xf32> loc("custom")
+                %2 = "onnx.Cast"(%1) {strings = ["a", "b"], to = 1 : i64, value = dense<[1.0, 2.0]> : tensor<2xf32>} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+                %3 = "onnx.If"(%c) ({
+                  %t = "onnx.Relu"(%2) {mo.outputs = ["then_out"]} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+                  "mo.yield"(%t) : (tensor<2x3xf32>) -> ()
+                }, {
+                  %e = "onnx.Neg"(%2) {mo.outputs = ["else_out"]} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+                  "mo.yield"(%e) : (tensor<2x3xf32>) -> ()
+                }) {mo.regions = ["then_branch", "else_branch"]} : (tensor<i1>) -> tensor<2x3xf32> loc("if")
+                %4 = "onnx.Sigmoid"(%3) {onnx.metadata_props = {k = "v"}} : (tensor<2x3xf32>) -> tensor<2x3xf32> loc("meta")
+                return %4, %x, %4 : tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>
+              }
+            }
+            """);
+        AssertSameBytes(module, "every attribute kind");
+        using var stream = new MemoryStream();
+        OnnxExporter.Write(module, stream, "/nonexistent/model.onnx");
+        var model = ModelProto.Parser.ParseFrom(stream.ToArray());
+        // What the module says is what the file holds (not only what ToModel holds).
+        Assert.Equal(["LeakyRelu", "Op", "Cast", "If", "Sigmoid", "Identity", "Identity"], model.Graph.Node.Select(n => n.OpType));
+        var custom = model.Graph.Node[1];
+        Assert.Equal("Custom", custom.Domain);
+        Assert.Equal(["b", "empty", "f", "floats", "i", "ints", "packed", "s", "zero"], custom.Attribute.Select(a => a.Name));
+        Assert.Equal(1, custom.Attribute[0].I);
+        Assert.Equal(AttributeProto.Types.AttributeType.Ints, custom.Attribute[1].Type);
+        Assert.Equal(-1.5f, custom.Attribute[2].F);
+        Assert.Equal([1f, 2f, 0f], custom.Attribute[3].Floats);
+        Assert.Equal(-7, custom.Attribute[4].I);
+        Assert.Equal([1L, -300000L, 1L], custom.Attribute[5].Ints);
+        Assert.Equal([4L, 5L], custom.Attribute[6].Ints);
+        Assert.Equal("café", custom.Attribute[7].S.ToStringUtf8());
+        Assert.True(custom.Attribute[8].HasF);
+        Assert.Equal("a doc", model.Graph.Node[0].DocString);
+        Assert.Equal("ov", model.Graph.Node[0].Overload);
+        Assert.Equal(AttributeProto.Types.AttributeType.Tensor, model.Graph.Node[2].Attribute.Single(a => a.Name == "value").Type);
+        Assert.Equal("v", model.Graph.Node[4].MetadataProps.Single().Value);
+    }
+
+    /// <summary>The Caffe nets as --pipeline=deploy leaves them (what the Caffe benchmark writes), and as lowered.</summary>
+    [SharedModelsTheory]
+    [MemberData(nameof(CaffeRealNetTests.Nets), MemberType = typeof(CaffeRealNetTests))]
+    public void DeployedCaffeNetsAreWrittenAsToModelSerializesThem(string name)
+    {
+        var net = CaffeRealNets.Named(name);
+        using var dir = new TempDir();
+        foreach (var passes in new[] { "--pipeline=deploy", "--convert-caffe-to-onnx" })
+        {
+            var mir = dir.File(name + ".mir");
+            var (exit, _, stderr) = Mir.Opt([.. net.MoptInput(CaffeRealNets.Models), passes, "-o", mir]);
+            Assert.True(exit == 0, stderr);
+            AssertSameBytes(MirReader.ParseText(File.ReadAllText(mir), mir), $"{name} {passes}");
+        }
     }
 }
