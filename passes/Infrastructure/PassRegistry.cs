@@ -47,7 +47,7 @@ public static class PassRegistry
     /// <summary>A fresh pass named <paramref name="name"/>, with options set from <paramref name="options"/> (<c>k=v k2=v2</c>).</summary>
     public static Pass Create(string name, string? options = null)
     {
-        var entry = Find(name) ?? throw new PipelineException($"unknown pass '{name}' (see --list-passes)");
+        var entry = Find(name) ?? throw new PipelineException($"unknown pass '{name}' (see --list-passes)") { UnknownPass = name };
         var pass = entry.Create();
         if (!string.IsNullOrWhiteSpace(options)) pass.SetOptions(options);
         return pass;
@@ -55,4 +55,8 @@ public static class PassRegistry
 }
 
 /// <summary>A bad pass name, option or pipeline string: a user error.</summary>
-public sealed class PipelineException(string message) : Exception(message);
+public sealed class PipelineException(string message) : Exception(message)
+{
+    /// <summary>The pass name that is not registered, when that is the error (the library API lists the known ones).</summary>
+    public string? UnknownPass { get; init; }
+}

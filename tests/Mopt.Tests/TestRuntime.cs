@@ -1,4 +1,4 @@
-using Mopt.Tools.Opt;
+using Mopt.Api;
 using Mopt.Backend.Runtime;
 using Mopt.Passes;
 

@@ -1,5 +1,5 @@
 using Mopt.Backend.Graphviz;
-using Mopt.Frontend;
+using Mopt.Api;
 using Mopt.Ir;
 using Mopt.Passes;
 
@@ -8,11 +8,11 @@ namespace Mopt.Tools.Opt;
 /// <summary>--view-op-graph's output: the graph as DOT on standard output, or a .dot/.svg file (backend/Graphviz draws it).</summary>
 public static class OpGraphOutput
 {
-    /// <summary>The model to diff against: the input's own reader when it is the input (with its options), else by its extension.</summary>
-    public static MirModule ReadOther(string other, string input, IModelReader inputReader)
+    /// <summary>The model to diff against: read with the input's options when it is the input, else as its extension says.</summary>
+    public static MirModule ReadOther(string other, string input, LoadOptions inputOptions)
     {
         bool sameFile = input != "-" && Path.GetFullPath(other) == Path.GetFullPath(input);
-        return (sameFile ? inputReader : ModelReaders.For(other)).Read(other);
+        return Model.Load(other, sameFile ? inputOptions : null).Module;
     }
 
     public static void Write(MirModule module, MirModule? before, string? against, string? output, TextWriter stdout)

@@ -1,9 +1,5 @@
 using System.Diagnostics;
-using Mopt.Backend;
-using Mopt.Backend.Runtime;
-using Mopt.Frontend;
-using Mopt.Frontend.Caffe;
-using Mopt.Frontend.Tf;
+using Mopt.Api;
 using Mopt.Ir;
 using Mopt.Ir.Printing;
 using Mopt.Passes;
@@ -45,32 +41,20 @@ namespace Mopt.Tools.Opt
             }
         }
 
+        /// <summary>The run itself, on the library API (tools/Mopt): load, run the passes, save or print, report, verify.</summary>
         private static int Execute(CommandLine cl, TextWriter stdout, TextWriter stderr)
         {
             var timings = new List<(string Name, TimeSpan Time)>();
             var total = Stopwatch.StartNew();
             var clock = Stopwatch.StartNew();
 
-            var reader = ModelReaders.For(cl.Input);
-            if (cl.TfCheckpoint is not null && reader is not TfMetaGraphReader)
-                throw new PipelineException($"--tf-checkpoint freezes a MetaGraphDef (.meta or saved_model.pb), not '{cl.Input}'");
-            if (cl.TfOutputs.Count > 0 || cl.TfInputs.Count > 0 || cl.TfCheckpoint is not null)
+            var loadOptions = new LoadOptions
             {
-                var tfOptions = new TfImportOptions { Outputs = cl.TfOutputs, Inputs = cl.TfInputs, Checkpoint = cl.TfCheckpoint };
-                reader = reader switch
-                {
-                    TfModelReader => new TfModelReader(tfOptions),
-                    TfMetaGraphReader => new TfMetaGraphReader(tfOptions),
-                    _ => throw new PipelineException($"--tf-outputs and --tf-inputs apply to a TensorFlow .pb input (or .meta), not '{cl.Input}'"),
-                };
-            }
-            if (cl.CaffeWeights is { } caffeWeights)
-                reader = reader is CaffePrototxtReader ? new CaffePrototxtReader(caffeWeights)
-                    : throw new PipelineException($"--caffe-weights gives the blobs of a Caffe .prototxt input, not of '{cl.Input}'");
-            var module = reader.Read(cl.Input);
+                CaffeWeights = cl.CaffeWeights, TfInputs = cl.TfInputs, TfOutputs = cl.TfOutputs, TfCheckpoint = cl.TfCheckpoint,
+            };
+            var model = Model.Load(cl.Input, loadOptions);
             // --view-op-graph='diff=OTHER' reads OTHER before the passes run (a bad file fails early); the input itself as it was read
-            var graphBefore = cl.ViewOpGraphDiff is { } other ? OpGraphOutput.ReadOther(other, cl.Input, reader) : null;
-            DefinitionVerifier.Verify(module, Mopt.Dialects.StandardDialects.Registry); // operand counts and attribute kinds its op definitions declare
+            var graphBefore = cl.ViewOpGraphDiff is { } other ? OpGraphOutput.ReadOther(other, cl.Input, loadOptions) : null;
             timings.Add(("parse and verify input", clock.Elapsed));
 
             var dumpOptions = new PrintOptions { ElideConstantsLargerThan = cl.ElideLargerThan };
@@ -78,74 +62,58 @@ namespace Mopt.Tools.Opt
             if (cl.IrDumpDir is { } dir)
             {
                 Directory.CreateDirectory(dir);
-                WriteDump(dir, dumpIndex++, "input", module, dumpOptions);
+                WriteDump(dir, dumpIndex++, "input", model.Module, dumpOptions);
             }
 
-            var pm = new PassManager
+            var result = model.Run(Pipeline.Of(cl.Passes), new PipelineOptions
             {
                 VerifyEach = cl.VerifyEach, Debug = cl.Debug ? stderr : null,
                 Notes = stderr, NotesIsTerminal = ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected,
                 DeferFiles = true, // reports are written after the model, so a failed run leaves no file behind
                 CollectStatistics = cl.PassStatistics || cl.Timing,
-                // ONNX Runtime calibrates quantize-int8 and evaluates what fold-constants cannot
-                Services = OrtPassServices.Create(),
-            };
-            pm.Passes.AddRange(cl.Passes);
-            bool writesOnnx = cl.Output is { } onnxOut && Path.GetExtension(onnxOut).Equals(".onnx", StringComparison.OrdinalIgnoreCase);
-            bool writesPaddle = cl.Output is { } paddleOut && (new Mopt.Backend.Paddle.PaddleModelWriter().CanWrite(paddleOut) || new Mopt.Backend.PaddleLite.LiteModelWriter().CanWrite(paddleOut));
-            // fold-bn folds onnx.BatchNormalization: a model written as ONNX or Paddle is lowered just before it instead of at the end (`in.pdmodel --fold-bn -o out.pdmodel`).
-            int foldBn = pm.Passes.FindIndex(p => p is FoldBatchNorm);
-            if ((writesOnnx || writesPaddle) && foldBn >= 0 && Mopt.Passes.Conversion.OnnxLowerings.Needed(module, pm.Passes.Take(foldBn)).Any())
-                pm.Passes.Insert(foldBn, new Mopt.Passes.Conversion.ConvertAllToOnnx());
-            // A TensorFlow or Caffe net written as ONNX is lowered first, as if --convert-tf-to-onnx (or -caffe-) ended the pipeline.
-            if (writesOnnx)
-                pm.Passes.AddRange(Mopt.Passes.Conversion.OnnxLowerings.Needed(module, pm.Passes.ToList()));
-            // Anything else written as Paddle (or Paddle-Lite's .nb): TensorFlow and Caffe to ONNX first, then ONNX to Paddle (a paddle.* module is left as it is).
-            if (writesPaddle)
-                pm.Passes.AddRange(Mopt.Passes.Conversion.PaddleLowerings.Needed(module, pm.Passes.ToList()));
-            pm.BeforePass = (pass, m) =>
-            {
-                if (cl.PrintBeforeAll || cl.PrintBefore.Contains(pass.Name)) PrintDump(stderr, $"IR Dump Before {pass.Describe()}", m, dumpOptions);
-            };
-            pm.AfterPass = (pass, m) =>
-            {
-                if (cl.PrintAfterAll || cl.PrintAfter.Contains(pass.Name)) PrintDump(stderr, $"IR Dump After {pass.Describe()}", m, dumpOptions);
-                if (cl.IrDumpDir is { } d) WriteDump(d, dumpIndex++, pass.Name, m, dumpOptions);
-            };
-            var runs = pm.Run(module);
+                WritesTo = cl.Output, // the lowerings the output's format needs run as part of the pipeline (dumped, timed)
+                BeforePass = (pass, m) =>
+                {
+                    if (cl.PrintBeforeAll || cl.PrintBefore.Contains(pass.Name)) PrintDump(stderr, $"IR Dump Before {pass.Describe()}", m, dumpOptions);
+                },
+                AfterPass = (pass, m) =>
+                {
+                    if (cl.PrintAfterAll || cl.PrintAfter.Contains(pass.Name)) PrintDump(stderr, $"IR Dump After {pass.Describe()}", m, dumpOptions);
+                    if (cl.IrDumpDir is { } d) WriteDump(d, dumpIndex++, pass.Name, m, dumpOptions);
+                },
+            });
 
             clock.Restart();
-            var outputOptions = new PrintOptions { ElideConstantsLargerThan = cl.Output is null ? cl.ElideLargerThan : null };
             if (cl.ViewOpGraph)
             {
-                OpGraphOutput.Write(module, graphBefore, cl.ViewOpGraphDiff, cl.Output, stdout);
+                OpGraphOutput.Write(model.Module, graphBefore, cl.ViewOpGraphDiff, cl.Output, stdout);
             }
             else if (cl.Output is { } output)
             {
-                var writer = ModelWriters.For(output, outputOptions);
-                writer.WriteFiles(module, output);
+                model.Save(output);
             }
             else if (cl.Summarize)
             {
-                stdout.Write(ModelSummary.Describe(module, cl.Input));
+                stdout.Write(model.Summarize().Text);
             }
             else
             {
                 using var stream = Console.OpenStandardOutput();
                 stdout.Flush();
-                MirPrinter.Print(module, stream, outputOptions);
+                model.Print(stream, cl.ElideLargerThan);
             }
-            pm.WritePendingFiles();
+            result.WritePendingFiles();
             var outputTime = clock.Elapsed;
 
+            var runs = result.Runs.ToList();
             if (cl.Timing) Reports.Timing(stderr, timings, runs, outputTime, total.Elapsed);
             if (cl.PassStatistics || cl.Timing) Reports.Statistics(stderr, runs);
             if (cl.VerifyAgainst is { } original)
             {
                 // The input itself as the original is read as it was (with --caffe-weights, --tf-outputs, ...).
-                bool sameFile = cl.Input is { } input && input != "-" && Path.GetFullPath(original) == Path.GetFullPath(input);
-                var settings = new Verification.Settings(original, cl.VerifyTolerance, cl.VerifyInputs, cl.VerifySeed, sameFile ? reader : null);
-                if (!Verification.Run(module, settings, stderr)) return 1;
+                var verification = model.VerifyAgainst(original, new VerifyOptions { Tolerance = cl.VerifyTolerance, InputsDir = cl.VerifyInputs, Seed = cl.VerifySeed });
+                stderr.Write(verification.Report);
+                if (!verification.Passed) return 1;
             }
             return 0;
         }

@@ -54,13 +54,17 @@ public sealed class LayerCheckTests
         return Msbuild(probe, "-t:CheckMoptLayers");
     }
 
-    /// <summary>Every project file of the repository (build outputs and throwaway files aside), from the root, with '/'.</summary>
+    /// <summary>
+    /// Every project file of the repository (build outputs and throwaway files aside), from the root, with '/'; not the
+    /// examples, which stand alone outside the solution (examples/csharp-api uses mopt as the packed NuGet package).
+    /// </summary>
     private static List<string> RepositoryProjects()
     {
         var root = TestPaths.RepoRoot();
         return Directory.EnumerateFiles(root, "*.csproj", SearchOption.AllDirectories)
             .Select(p => Path.GetRelativePath(root, p).Replace('\\', '/'))
-            .Where(p => !p.StartsWith("artifacts/", StringComparison.Ordinal) && !p.Contains("/node_modules/", StringComparison.Ordinal)
+            .Where(p => !p.StartsWith("artifacts/", StringComparison.Ordinal) && !p.StartsWith("examples/", StringComparison.Ordinal)
+                        && !p.Contains("/node_modules/", StringComparison.Ordinal)
                         && !p.Contains("/bin/", StringComparison.Ordinal) && !p.Contains("/obj/", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal).ToList();
     }

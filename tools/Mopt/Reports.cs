@@ -1,10 +1,10 @@
 using System.Globalization;
 using Mopt.Passes;
 
-namespace Mopt.Tools.Opt;
+namespace Mopt.Api;
 
 /// <summary>The --timing and --pass-statistics reports, in mlir-opt's layout.</summary>
-internal static class Reports
+public static class Reports
 {
     private const string Rule = "===-------------------------------------------------------------------------===";
 

@@ -3,7 +3,7 @@ using Mopt.Backend.Runtime;
 using Mopt.Ir;
 using Mopt.Passes;
 
-namespace Mopt.Tools.Opt;
+namespace Mopt.Api;
 
 /// <summary>ONNX Runtime as the passes' services: what mopt-opt gives its pass manager, and what tests give theirs.</summary>
 public static class OrtPassServices

@@ -4,14 +4,14 @@ using Mopt.Dialects.Tf;
 using Mopt.Ir;
 using Mopt.Passes.Tf;
 
-namespace Mopt.Tools.Opt;
+namespace Mopt.Api;
 
 /// <summary>
 /// <c>--summarize</c> on a module in tf.*, as TensorFlow's summarize_graph prints a GraphDef: the inputs
 /// (Placeholders, with dtype and shape), the outputs (with their op), the Const parameters (count and bytes), the
 /// control edges, the op types by count, and the command lines to deploy it: mopt-opt's, and transform_graph's.
 /// </summary>
-public static class TfGraphSummary
+internal static class TfGraphSummary
 {
     public static string Describe(MirModule module, string input)
     {

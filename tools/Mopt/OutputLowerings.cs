@@ -1,0 +1,36 @@
+using Mopt.Ir;
+using Mopt.Passes;
+using Mopt.Passes.Conversion;
+
+namespace Mopt.Api;
+
+/// <summary>The conversions a model needs to be written in the format of an output path, as mopt-opt adds them for <c>-o</c>.</summary>
+internal static class OutputLowerings
+{
+    private static bool WritesOnnx(string output) => Path.GetExtension(output).Equals(".onnx", StringComparison.OrdinalIgnoreCase);
+
+    private static bool WritesPaddle(string output) =>
+        new Mopt.Backend.Paddle.PaddleModelWriter().CanWrite(output) || new Mopt.Backend.PaddleLite.LiteModelWriter().CanWrite(output);
+
+    /// <summary>Adds to <paramref name="passes"/> (a pipeline about to run on <paramref name="module"/>) what writing <paramref name="output"/> needs.</summary>
+    public static void AddTo(List<Pass> passes, MirModule module, string output)
+    {
+        bool onnx = WritesOnnx(output), paddle = WritesPaddle(output);
+        // fold-bn folds onnx.BatchNormalization: a model written as ONNX or Paddle is lowered just before it instead of at the end (`in.pdmodel --fold-bn -o out.pdmodel`).
+        int foldBn = passes.FindIndex(p => p is FoldBatchNorm);
+        if ((onnx || paddle) && foldBn >= 0 && OnnxLowerings.Needed(module, passes.Take(foldBn)).Any())
+            passes.Insert(foldBn, new ConvertAllToOnnx());
+        // A TensorFlow or Caffe net written as ONNX is lowered first, as if --convert-tf-to-onnx (or -caffe-) ended the pipeline.
+        if (onnx) passes.AddRange(OnnxLowerings.Needed(module, passes.ToList()));
+        // Anything else written as Paddle (or Paddle-Lite's .nb): TensorFlow and Caffe to ONNX first, then ONNX to Paddle (a paddle.* module is left as it is).
+        if (paddle) passes.AddRange(PaddleLowerings.Needed(module, passes.ToList()));
+    }
+
+    /// <summary>What writing <paramref name="output"/> needs that <paramref name="module"/> has not had: nothing after a pipeline run with WritesTo.</summary>
+    public static List<Pass> For(MirModule module, string output)
+    {
+        var passes = new List<Pass>();
+        AddTo(passes, module, output);
+        return passes;
+    }
+}
