@@ -11,6 +11,8 @@ need_apt=()
 command -v python3 >/dev/null || need_apt+=(python3)
 /usr/bin/python3 -c "import numpy, scipy" 2>/dev/null || need_apt+=(python3-numpy python3-scipy) # the lit referees (entropy calibration)
 command -v npm >/dev/null || need_apt+=(nodejs npm)
+# Graphviz's dot renders --view-op-graph's DOT as SVG (-o graph.svg)
+command -v dot >/dev/null || need_apt+=(graphviz)
 # The ONNX backend test suite (6 MB): the tests of old opsets and bench/run.sh conformance read it
 [ -d /usr/share/libonnx-testdata/data ] || need_apt+=(libonnx-testdata)
 # The charts (ScottPlot on SkiaSharp's dependency-free native build, which scans the font folders) need a font for their text

@@ -1,5 +1,6 @@
 # lit configuration: runs mopt-opt on .mir files the way MLIR tests its passes.
 import os
+import shutil
 import lit.formats
 
 config.name = "mopt"
@@ -26,3 +27,7 @@ if not os.path.isdir(shared_models):
         lit_config.warning(f"{shared_models} is missing, and CI / MOPT_REQUIRE_SHARED_MODELS requires it: the tests that read it fail")
     else:
         lit_config.note(f"{shared_models} is missing: the tests that REQUIRE shared-models are skipped (UNSUPPORTED)")
+
+# Tests that render SVG with Graphviz's dot (scripts/setup.sh installs graphviz) say "REQUIRES: graphviz".
+if shutil.which("dot", path=config.environment["PATH"]):
+    config.available_features.add("graphviz")

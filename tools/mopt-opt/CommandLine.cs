@@ -54,6 +54,12 @@ public sealed class CommandLine
     /// <summary><c>--prune-report=FILE.json</c>: the report of every prune-channels pass in the pipeline.</summary>
     public string? PruneReport { get; private set; }
 
+    /// <summary><c>--view-op-graph</c>: write the graph after the passes as Graphviz DOT (or <c>-o x.svg</c>) instead of the IR.</summary>
+    public bool ViewOpGraph { get; private set; }
+
+    /// <summary><c>--view-op-graph='diff=OTHER'</c>: the model the graph is coloured against (what the pipeline removed, added, changed).</summary>
+    public string? ViewOpGraphDiff { get; private set; }
+
     /// <summary>Flags mlir-opt users type out of habit; accepted and ignored (mopt always allows unregistered dialects and prints locations).</summary>
     private static readonly HashSet<string> Accepted = new(StringComparer.Ordinal)
     {
@@ -112,6 +118,11 @@ public sealed class CommandLine
                 case "verify-each": cl.VerifyEach = Flag(name, value); break;
                 case "list-passes": cl.ListPasses = Flag(name, value); break;
                 case "summarize": cl.Summarize = Flag(name, value); break;
+                case "view-op-graph":
+                    cl.ViewOpGraph = true;
+                    cl.ViewOpGraphDiff = value is null ? null : value.StartsWith("diff=", StringComparison.Ordinal) && value.Length > 5 ? value[5..].Trim()
+                        : throw new PipelineException($"--view-op-graph takes diff=MODEL (the model to colour the graph against), not '{value}'");
+                    break;
                 case "verify-against": cl.VerifyAgainst = Required(name, value); break;
                 case "verify-inputs": cl.VerifyInputs = Required(name, value); break;
                 case "quant-report": cl.QuantReport = Required(name, value); break;
@@ -142,6 +153,9 @@ public sealed class CommandLine
                     break;
             }
         }
+        if (cl.ViewOpGraph && cl.Output is { } graphOut && !Mopt.Backend.Graphviz.OpGraphWriter.CanWrite(graphOut))
+            throw new PipelineException($"--view-op-graph writes {Mopt.Backend.Graphviz.OpGraphWriter.Extensions}, not '{graphOut}'");
+        if (cl.ViewOpGraph && cl.Summarize) throw new PipelineException("--view-op-graph and --summarize both replace the IR output: choose one");
         if (cl.QuantReport is { } report)
         {
             var quantizers = cl.Passes.OfType<Mopt.Passes.Quantization.QuantizeInt8>().ToList();
@@ -271,6 +285,12 @@ public sealed class CommandLine
                                       exists) and a chart (.svg or .png); the model is unchanged
           --calibration-table=FILE    the ranges --quantize-int8 calibrated, as TensorRT's calibration cache
                                       (trtexec --calib=FILE), or ncnn's int8 scale table when FILE ends in .table
+          --view-op-graph             write the graph after the passes as Graphviz DOT instead of the IR: on standard
+                                      output, or -o graph.dot; -o graph.svg (or .png) renders it with Graphviz's dot
+                                      (docs/view-op-graph.md)
+          --view-op-graph='diff=MODEL'
+                                      the same, coloured against MODEL (any format mopt reads, e.g. the input): what
+                                      the passes removed (dashed red), added (green) and changed (orange), by op name
           --summarize                 inputs, outputs, op histogram, parameters by element type (after the passes; no IR printed unless -o)
           --list-passes               the passes, with their options
           --list-pipelines            the named pipelines and the passes they run

@@ -48,10 +48,13 @@ namespace Mopt.Tools.Opt
             var total = Stopwatch.StartNew();
             var clock = Stopwatch.StartNew();
 
-            var model = Model.Load(cl.Input, new LoadOptions
+            var loadOptions = new LoadOptions
             {
                 CaffeWeights = cl.CaffeWeights, TfInputs = cl.TfInputs, TfOutputs = cl.TfOutputs, TfCheckpoint = cl.TfCheckpoint,
-            });
+            };
+            var model = Model.Load(cl.Input, loadOptions);
+            // --view-op-graph='diff=OTHER' reads OTHER before the passes run (a bad file fails early); the input itself as it was read
+            var graphBefore = cl.ViewOpGraphDiff is { } other ? OpGraphOutput.ReadOther(other, cl.Input, loadOptions) : null;
             timings.Add(("parse and verify input", clock.Elapsed));
 
             var dumpOptions = new PrintOptions { ElideConstantsLargerThan = cl.ElideLargerThan };
@@ -81,7 +84,11 @@ namespace Mopt.Tools.Opt
             });
 
             clock.Restart();
-            if (cl.Output is { } output)
+            if (cl.ViewOpGraph)
+            {
+                OpGraphOutput.Write(model.Module, graphBefore, cl.ViewOpGraphDiff, cl.Output, stdout);
+            }
+            else if (cl.Output is { } output)
             {
                 model.Save(output);
             }
