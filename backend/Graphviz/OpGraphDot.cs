@@ -64,7 +64,8 @@ public static class OpGraphDot
         sb.Append("</TD></TR>");
         if (against is not null)
         {
-            int Count(ChangeKind kind) => graph.Nodes.Count(n => n.Change == kind);
+            // ops only, as the title counts them: unchanged + added + changed = the ops drawn, removed ones are the ghosts beside them
+            int Count(ChangeKind kind) => graph.Nodes.Count(n => n.Kind == NodeKind.Operation && n.Change == kind);
             sb.Append("<TR>");
             LegendCell(sb, "#ffffff", "#666666", "unchanged", Count(ChangeKind.None));
             LegendCell(sb, AddedFill, AddedLine, "added", Count(ChangeKind.Added));

@@ -1,4 +1,5 @@
 using Mopt.Backend;
+using Mopt.Backend.Graphviz;
 using Mopt.Frontend;
 using Mopt.Ir;
 using Mopt.Ir.Parsing;
@@ -167,6 +168,26 @@ public sealed class Model
     {
         ArgumentNullException.ThrowIfNull(output);
         MirPrinter.Print(Module, output, new PrintOptions { ElideConstantsLargerThan = elideConstantsLargerThan });
+    }
+
+    /// <summary>
+    /// The graph as Graphviz DOT, what <c>--view-op-graph</c> writes (docs/view-op-graph.md); with <paramref name="before"/>,
+    /// what <c>--view-op-graph='diff=OTHER'</c> writes: ops removed, added and changed against it coloured.
+    /// </summary>
+    public string ToDot(Model? before = null) =>
+        OpGraphDot.Write(Module, before?.Module, new OpGraphOptions { DiffAgainst = before is null ? null : before.Path is { } p ? System.IO.Path.GetFileName(p.TrimEnd('/')) : "before" });
+
+    /// <summary>
+    /// Writes <see cref="ToDot"/> to <paramref name="path"/>: <c>.dot</c>/<c>.gv</c> as text, <c>.svg</c>/<c>.png</c> rendered
+    /// by Graphviz's <c>dot</c>; complete or not at all. Without <c>dot</c> on PATH (or when it fails) a
+    /// <see cref="PipelineException"/> says so and nothing is written.
+    /// </summary>
+    public void SaveGraph(string path, Model? before = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!OpGraphWriter.CanWrite(path)) throw new PipelineException($"'{path}': the op graph is written as {OpGraphWriter.Extensions}");
+        try { OpGraphWriter.Write(ToDot(before), path); }
+        catch (GraphvizException e) { throw new PipelineException(e.Message); }
     }
 
     public override string ToString() => $"Model({Path ?? Module.Name ?? "unnamed"})";

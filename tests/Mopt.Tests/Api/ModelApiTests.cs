@@ -236,6 +236,31 @@ public sealed class ModelApiTests
         Assert.False(File.Exists(bad));
     }
 
+    [Fact]
+    public void ToDotIsWhatViewOpGraphWritesAndSaveGraphRefusesWhatItCannotWrite()
+    {
+        var before = Model.Load(SmallCnn);
+        var model = before.Clone();
+        model.RunNamedPipeline("deploy");
+        // the same DOT as the command's --view-op-graph, plain and as a diff against the input
+        var (code, plain, _) = RunTool(SmallCnn, "--pipeline=deploy", "--view-op-graph");
+        Assert.Equal(0, code);
+        Assert.Equal(plain, model.ToDot());
+        (code, var diff, _) = RunTool(SmallCnn, "--pipeline=deploy", "--view-op-graph=diff=" + SmallCnn);
+        Assert.Equal(0, code);
+        Assert.Equal(diff, model.ToDot(before));
+        Assert.Contains("removed (dashed) 4</FONT>", diff); // 2 batch norms, the unused Sigmoid, the Identity
+
+        using var tmp = new TempDir();
+        var dot = tmp.File("deployed.dot");
+        model.SaveGraph(dot, before);
+        Assert.Equal(diff, File.ReadAllText(dot));
+        var bad = tmp.File("deployed.jpg");
+        Assert.Contains(".svg", Assert.Throws<PipelineException>(() => model.SaveGraph(bad)).Message);
+        Assert.False(File.Exists(bad));
+        Assert.Throws<ArgumentNullException>(() => model.SaveGraph(null!));
+    }
+
     private static (int Code, string Stdout, string Stderr) RunTool(params string[] args)
     {
         var stdout = new StringWriter();
