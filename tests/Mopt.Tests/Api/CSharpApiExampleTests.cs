@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Mopt.Api;
@@ -86,27 +85,9 @@ public sealed class CSharpApiExampleTests
     /// <summary>Runs dotnet in <paramref name="dir"/>; its exit code and its output (stdout, then stderr).</summary>
     private static (int Code, string Output) Dotnet(string dir, params string[] args)
     {
-        var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
         // no build server or MSBuild node left running after the test
-        if (args[0] is "pack" or "build")
-        {
-            psi.ArgumentList.Add("-nodeReuse:false");
-            psi.ArgumentList.Add("-p:UseSharedCompilation=false");
-        }
-        // the test host's own MSBuild settings would steer the child build
-        foreach (var key in psi.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase) || k == "VSTEST_HOST_DEBUG").ToList())
-            psi.Environment.Remove(key);
-        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        psi.Environment["DOTNET_NOLOGO"] = "1";
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        var stdout = p.StandardOutput.ReadToEnd();
-        if (!p.WaitForExit(300_000))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet {string.Join(' ', args)} did not finish in 300 s");
-        }
-        return (p.ExitCode, stdout + stderr.Result);
+        string[] noServers = args[0] is "pack" or "build" ? ["-nodeReuse:false", "-p:UseSharedCompilation=false"] : [];
+        var run = ChildProcess.Run(ChildProcess.Dotnet, [.. args, .. noServers], dir, timeoutSeconds: 300);
+        return (run.ExitCode, run.Output);
     }
 }

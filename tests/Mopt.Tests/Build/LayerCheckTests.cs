@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Mopt.Tests.Build;
 
 /// <summary>
@@ -10,34 +8,11 @@ namespace Mopt.Tests.Build;
 /// </summary>
 public sealed class LayerCheckTests
 {
-    private sealed record Run(int ExitCode, string Output);
-
-    private static Run Msbuild(params string[] args)
-    {
-        var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = TestPaths.RepoRoot(),
-        };
-        // the test host's own MSBuild settings must not leak into a fresh MSBuild
-        foreach (var name in new[] { "MSBUILD_EXE_PATH", "MSBuildExtensionsPath", "MSBuildSDKsPath", "MSBuildLoadMicrosoftTargetsReadOnly" })
-            psi.Environment.Remove(name);
-        foreach (var a in new[] { "msbuild", "-nologo", "-v:m", "-nodeReuse:false", "-m:1" }.Concat(args)) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        var stdout = p.StandardOutput.ReadToEnd();
-        if (!p.WaitForExit(120_000))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException("dotnet msbuild did not finish in 120 s");
-        }
-        return new Run(p.ExitCode, stdout + stderr.Result);
-    }
+    private static ChildRun Msbuild(params string[] args) =>
+        ChildProcess.Run(ChildProcess.Dotnet, ["msbuild", "-nologo", "-v:m", "-nodeReuse:false", "-m:1", .. args], TestPaths.RepoRoot(), timeoutSeconds: 120);
 
     /// <summary>Checks a throwaway project of <paramref name="layer"/> (none: no layer) referencing the given repository projects.</summary>
-    private static Run CheckProbe(int? layer, params string[] references)
+    private static ChildRun CheckProbe(int? layer, params string[] references)
     {
         using var dir = new TempDir();
         var root = TestPaths.RepoRoot();

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 
@@ -12,40 +11,15 @@ namespace Mopt.Tests.Tool;
 /// </summary>
 public sealed class DotnetToolInstallTests
 {
-    private sealed record Run(int ExitCode, string Stdout, string Stderr)
-    {
-        public override string ToString() => $"exit {ExitCode}\n{Stdout}\n{Stderr}";
-    }
-
-    private static Run Start(string file, IEnumerable<string> args, string home)
-    {
-        var psi = new ProcessStartInfo(file)
+    /// <summary>Runs <paramref name="file"/> with <paramref name="home"/> as its home, .NET's and NuGet's.</summary>
+    private static ChildRun Start(string file, IEnumerable<string> args, string home) =>
+        ChildProcess.Run(file, args, home, new Dictionary<string, string>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = home,
-        };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["HOME"] = home;
-        psi.Environment["DOTNET_CLI_HOME"] = home;
-        psi.Environment["NUGET_PACKAGES"] = Path.Combine(home, "nuget-packages");
-        psi.Environment["DOTNET_NOLOGO"] = "1";
-        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        psi.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
-        // the test host's own MSBuild settings must not leak into the dotnet it starts
-        foreach (var name in new[] { "MSBUILD_EXE_PATH", "MSBuildExtensionsPath", "MSBuildSDKsPath", "MSBuildLoadMicrosoftTargetsReadOnly" })
-            psi.Environment.Remove(name);
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        var stdout = p.StandardOutput.ReadToEnd();
-        if (!p.WaitForExit(180_000))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} did not finish in 180 s");
-        }
-        return new Run(p.ExitCode, stdout, stderr.Result);
-    }
+            ["HOME"] = home,
+            ["DOTNET_CLI_HOME"] = home,
+            ["NUGET_PACKAGES"] = Path.Combine(home, "nuget-packages"),
+            ["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1",
+        });
 
     private static string ToolchainVersion() =>
         XDocument.Load(Path.Combine(TestPaths.RepoRoot(), "Directory.Build.props")).Descendants("Version").Single().Value;
@@ -66,7 +40,7 @@ public sealed class DotnetToolInstallTests
               <packageSources><clear /></packageSources>
             </configuration>
             """);
-        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        var dotnet = ChildProcess.Dotnet;
         var install = Start(dotnet, ["tool", "install", "--global", "--configfile", config, "--add-source", packages, "mopt-opt"], home.Path);
         Assert.True(install.ExitCode == 0, install.ToString());
         Assert.Contains($"Tool 'mopt-opt' (version '{version}') was successfully installed", install.Stdout);
