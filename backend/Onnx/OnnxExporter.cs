@@ -683,12 +683,12 @@ public sealed class OnnxExporter
         if (allInts)
         {
             a.Type = AttrType.Ints;
-            foreach (var x in e) a.Ints.Add(x is IntegerAttr i ? i.Value : ((BoolAttr)x).Value ? 1 : 0);
+            foreach (var x in e) a.Ints.Add(OnnxWireNodes.IntOf(x));
         }
         else if (allNumbers)
         {
             a.Type = AttrType.Floats;
-            foreach (var x in e) a.Floats.Add(x switch { FloatAttr f => (float)f.Value, IntegerAttr i => i.Value, _ => ((BoolAttr)x).Value ? 1 : 0 });
+            foreach (var x in e) a.Floats.Add(OnnxWireNodes.FloatOf(x));
         }
         else if (allStrings)
         {

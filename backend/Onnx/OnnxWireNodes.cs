@@ -211,9 +211,11 @@ internal sealed class OnnxWireNodes
         ctx.WriteEnum((int)a.Type);
     }
 
-    private static long IntOf(Attr x) => x is IntegerAttr i ? i.Value : ((BoolAttr)x).Value ? 1 : 0;
+    /// <summary>A number of an ONNX ints list (a bool as 0/1); the exporter's AttributeProto path uses it too.</summary>
+    internal static long IntOf(Attr x) => x is IntegerAttr i ? i.Value : ((BoolAttr)x).Value ? 1 : 0;
 
-    private static float FloatOf(Attr x) => x switch { FloatAttr f => (float)f.Value, IntegerAttr i => i.Value, _ => ((BoolAttr)x).Value ? 1 : 0 };
+    /// <summary>A number of an ONNX floats list (an integer or bool widened).</summary>
+    internal static float FloatOf(Attr x) => x switch { FloatAttr f => (float)f.Value, IntegerAttr i => i.Value, _ => ((BoolAttr)x).Value ? 1 : 0 };
 
     private static void WriteString(ref WriteContext ctx, int field, string value)
     {

@@ -126,10 +126,13 @@ public sealed class Model
     {
         ArgumentNullException.ThrowIfNull(originalPath);
         options ??= new VerifyOptions();
-        bool sameFile = Path is { } input && input != "-" && System.IO.Path.GetFullPath(originalPath) == System.IO.Path.GetFullPath(input);
-        var reader = options.OriginalLoadOptions is { } load ? load.ReaderFor(originalPath) : sameFile ? _reader : null;
+        var reader = options.OriginalLoadOptions is { } load ? load.ReaderFor(originalPath) : IsLoadedFrom(originalPath) ? _reader : null;
         return Verification.Run(Module, originalPath, reader, options);
     }
+
+    /// <summary>Whether this model was loaded from the file at <paramref name="path"/> (however the path is spelled).</summary>
+    public bool IsLoadedFrom(string path) =>
+        Path is { } input && input != "-" && System.IO.Path.GetFullPath(path) == System.IO.Path.GetFullPath(input);
 
     /// <summary>Compares this model with <paramref name="original"/> (a model in memory, e.g. a clone taken before a pipeline).</summary>
     public VerificationResult VerifyAgainst(Model original, VerifyOptions? options = null)

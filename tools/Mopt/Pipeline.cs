@@ -10,12 +10,14 @@ namespace Mopt.Api;
 public sealed class Pipeline
 {
     private readonly Func<List<Pass>> _build;
+    private List<Pass>? _firstBuild; // the passes built to check the pipeline, handed to its first run instead of building them again
 
     private Pipeline(Func<List<Pass>> build, string description)
     {
         _build = build;
         Description = description;
-        PassNames = Build().Select(p => p.Name).ToArray(); // built once now, so that a bad string fails here
+        _firstBuild = build(); // built once now, so that a bad string fails here
+        PassNames = _firstBuild.Select(p => p.Name).ToArray();
     }
 
     /// <summary>What it was made from (<c>fold-bn</c>, <c>pipeline deploy</c>, ...), for messages.</summary>
@@ -70,7 +72,7 @@ public sealed class Pipeline
         return new(() => [.. first.Build(), .. next.Build()], $"{Description}, {next.Description}");
     }
 
-    internal List<Pass> Build() => _build();
+    internal List<Pass> Build() => Interlocked.Exchange(ref _firstBuild, null) ?? _build();
 
     /// <summary>An unknown pass, with the passes mopt has (PassRegistry's own message points at --list-passes, which a library user lacks).</summary>
     internal static PipelineException UnknownPass(string name)

@@ -53,8 +53,9 @@ namespace Mopt.Tools.Opt
                 CaffeWeights = cl.CaffeWeights, TfInputs = cl.TfInputs, TfOutputs = cl.TfOutputs, TfCheckpoint = cl.TfCheckpoint,
             };
             var model = Model.Load(cl.Input, loadOptions);
-            // --view-op-graph='diff=OTHER' reads OTHER before the passes run (a bad file fails early); the input itself as it was read
-            var graphBefore = cl.ViewOpGraphDiff is { } other ? OpGraphOutput.ReadOther(other, cl.Input, loadOptions) : null;
+            // --view-op-graph='diff=OTHER' reads OTHER before the passes run (a bad file fails early); the input itself is a copy as it was read
+            var graphBefore = cl.ViewOpGraphDiff is not { } other ? null
+                : model.IsLoadedFrom(other) ? model.Clone() : Model.Load(other);
             timings.Add(("parse and verify input", clock.Elapsed));
 
             var dumpOptions = new PrintOptions { ElideConstantsLargerThan = cl.ElideLargerThan };
@@ -86,7 +87,8 @@ namespace Mopt.Tools.Opt
             clock.Restart();
             if (cl.ViewOpGraph)
             {
-                OpGraphOutput.Write(model.Module, graphBefore, cl.ViewOpGraphDiff, cl.Output, stdout);
+                if (cl.Output is { } graphFile) model.SaveGraph(graphFile, graphBefore);
+                else { stdout.Write(model.ToDot(graphBefore)); stdout.Flush(); }
             }
             else if (cl.Output is { } output)
             {
