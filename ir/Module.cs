@@ -72,6 +72,17 @@ public sealed class MirModule
     public FuncOp MainFunction =>
         FindFunction("main") ?? (Functions.Count() == 1 ? Functions.First() : throw new InvalidOperationException("the module has no @main function"));
 
+    /// <summary>Every <c>func.func</c> in the module, outermost first as a walk meets them: for the passes that work function by function.</summary>
+    public List<Operation> FunctionOps()
+    {
+        var found = new List<Operation>();
+        Op.AddNested(found, static o => o.Name == FuncOp.OpName);
+        return found;
+    }
+
+    /// <summary>Whether an operation inside the module's functions (not a function op) satisfies <paramref name="test"/>.</summary>
+    public bool AnyOperation(Func<Operation, bool> test) => Op.AnyNested(o => o.Name != FuncOp.OpName && test(o));
+
     /// <summary>Every operation inside the module's functions (not the module and function ops themselves).</summary>
     public IEnumerable<Operation> AllOperations() =>
         Body.Operations.SelectMany(o => o.Walk()).Where(o => o.Name != FuncOp.OpName);

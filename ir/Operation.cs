@@ -202,6 +202,23 @@ public sealed class Operation
         }
     }
 
+    /// <summary>Whether an operation nested in this one (this one left out) satisfies <paramref name="test"/>: a loop by index that stops at the first.</summary>
+    public bool AnyNested(Func<Operation, bool> test)
+    {
+        if (_regions is null) return false;
+        for (int r = 0; r < _regions.Count; r++)
+        {
+            var blocks = _regions[r].Blocks;
+            for (int b = 0; b < blocks.Count; b++)
+            {
+                var ops = blocks[b].Operations;
+                for (int i = 0; i < ops.Count; i++)
+                    if (test(ops[i]) || ops[i].AnyNested(test)) return true;
+            }
+        }
+        return false;
+    }
+
     /// <summary>This operation and every operation nested in its regions, outermost first.</summary>
     public IEnumerable<Operation> Walk()
     {

@@ -26,6 +26,9 @@ public abstract class ConvertToOnnx : Pass
     /// <summary>Runs after every op is lowered and the functions retyped.</summary>
     protected virtual void AfterLowering(MirModule module, PassContext context) { }
 
+    /// <summary>Whether <see cref="AfterLowering"/> keeps every result type what its shape rule gives (a rewrite after the lowering may not).</summary>
+    protected virtual bool AfterLoweringKeepsTypes => true;
+
     /// <summary>Runs before any op is lowered (a rewrite in the source dialect that the table relies on).</summary>
     protected virtual void BeforeLowering(MirModule module, PassContext context) { }
 
@@ -62,6 +65,11 @@ public abstract class ConvertToOnnx : Pass
         module.Op.SetAttr(OnnxOpset.OpsetAttr, IntegerAttr.I64(OnnxOpset.Stated(module) ?? Opset));
 
         BeforeLowering(module, context);
+        // Each lowered op is typed by its rule as it is emitted, in program order; so the whole module is when nothing
+        // else reads a value (constants, the return aside) and no region needs its own typing.
+        bool typedByRules = AfterLoweringKeepsTypes && !module.AnyOperation(op =>
+            op.RegionCount > 0 || op.OperandCount > 0 && !IsSource(op) && !context.Dialects.Has(op, OpTraits.Terminator));
+        context.Revoke(ModuleFacts.TypesInferred);
         var sourceOps = SourceOps(module, Prefix);
         var blocked = new Dictionary<Operation, string>();
         var types = new TypeInferenceContext(module, context.Dialects);
@@ -78,6 +86,7 @@ public abstract class ConvertToOnnx : Pass
             throw Failure(left.Select(op => $"{NodeText(op)}: " + (blocked.TryGetValue(op, out var why) ? why : WaitingFor(op))));
         foreach (var func in module.Functions) func.UpdateType();
         AfterLowering(module, context);
+        if (typedByRules) context.Establish(ModuleFacts.TypesInferred);
     }
 
     private static string NodeText(Operation op) => $"node '{op.Location.FirstName ?? "?"}' ({op.OpType})";

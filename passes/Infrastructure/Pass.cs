@@ -61,13 +61,14 @@ public sealed class PassContext
 {
     private readonly OrderedDictionary<string, long> _counters = new(StringComparer.Ordinal);
     private readonly List<string> _skips = new();
-    private readonly HashSet<(Operation, string)> _skipped = new();
+    private HashSet<(Operation, string)>? _skipped;
 
     private readonly Action<PendingFile>? _fileSink;
 
     public PassContext(TextWriter? debug = null, TextWriter? notes = null, bool notesIsTerminal = false, Action<PendingFile>? fileSink = null,
-        bool statisticsWanted = true, DialectRegistry? dialects = null, PassServices? services = null)
+        bool statisticsWanted = true, DialectRegistry? dialects = null, PassServices? services = null, ModuleFacts factsBefore = ModuleFacts.None)
     {
+        FactsBefore = factsBefore;
         Dialects = dialects ?? StandardDialects.Registry;
         Services = services ?? PassServices.None;
         Debug = debug;
@@ -89,6 +90,18 @@ public sealed class PassContext
     /// when nothing at all was changed (the greedy driver's passes: when no pattern applied).
     /// </summary>
     public void MarkAllPreserved() => PreservedAll = true;
+
+    /// <summary>What held of the module when the pass began (<see cref="ModuleFacts"/>; the pass manager tracks them).</summary>
+    public ModuleFacts FactsBefore { get; }
+
+    /// <summary>What the pass says holds of the module once it is done (<see cref="Establish"/>).</summary>
+    public ModuleFacts Established { get; private set; }
+
+    /// <summary>Says that <paramref name="fact"/> holds of the module as the pass leaves it (the pass made it so).</summary>
+    public void Establish(ModuleFacts fact) => Established |= fact;
+
+    /// <summary>Takes back <paramref name="fact"/> (a later step of the same pass no longer guarantees it).</summary>
+    public void Revoke(ModuleFacts fact) => Established &= ~fact;
 
     /// <summary>The dialects whose op definitions (traits, interfaces) the pass asks; mopt's standard ones unless given.</summary>
     public DialectRegistry Dialects { get; }
@@ -135,7 +148,7 @@ public sealed class PassContext
     public void Skip(Operation op, string reason)
     {
         // A greedy driver may try the same operation in every sweep: report it once.
-        if (!_skipped.Add((op, reason))) return;
+        if (!(_skipped ??= new()).Add((op, reason))) return;
         Count("skipped");
         var name = op.Location.FirstName ?? op.Name;
         _skips.Add($"{name}: {reason}");

@@ -47,11 +47,12 @@ public sealed class PassManager
         // needs neither again (as mlir-opt skips verifying after a pass that preserved everything). The input has had
         // neither here, so the first pass always gets both.
         bool swept = false, verified = false;
+        var facts = ModuleFacts.None;
         foreach (var pass in Passes)
         {
             BeforePass?.Invoke(pass, module);
             Debug?.WriteLine($"[{pass.Name}] running {pass.Describe()}");
-            var context = new PassContext(Debug, Notes, NotesIsTerminal, DeferFiles ? PendingFiles.Add : null, CollectStatistics, Dialects, Services);
+            var context = new PassContext(Debug, Notes, NotesIsTerminal, DeferFiles ? PendingFiles.Add : null, CollectStatistics, Dialects, Services, facts);
             var clock = Stopwatch.StartNew();
             bool changed;
             try
@@ -74,6 +75,8 @@ public sealed class PassManager
             var elapsed = clock.Elapsed;
             clock.Restart();
             if (changed) verified = false;
+            // A fact survives a pass that changed nothing (a dead-weight sweep erases only unused constants and blobs).
+            facts = context.PreservedAll ? facts | context.Established : context.Established;
             bool verifiedNow = VerifyEach && !verified;
             if (verifiedNow)
             {

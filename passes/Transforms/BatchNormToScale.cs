@@ -63,7 +63,8 @@ public sealed class BatchNormToScale : Pass
 
     public override void Run(MirModule module, PassContext context)
     {
-        var bns = module.AllOperations().Where(o => o.Name == BatchNormParams.OpName).ToList();
+        var bns = new List<Operation>();
+        module.Op.AddNested(bns, static o => o.Name == BatchNormParams.OpName);
         if (bns.Count > 0) context.Count("replaced", 0);
         var candidates = new List<Candidate>();
         foreach (var bn in bns)

@@ -29,7 +29,7 @@ public sealed class CommonSubexpressionElimination : Pass
     public override void Run(MirModule module, PassContext context)
     {
         long merged = 0;
-        foreach (var func in module.Op.Walk().Where(o => o.Name == FuncOp.OpName).ToList())
+        foreach (var func in module.FunctionOps())
             foreach (var block in func.Regions.SelectMany(r => r.Blocks))
                 Walk(block, new ScopedTable<Key>(null), context.Dialects, ref merged);
         if (merged > 0) context.Count("operations merged", merged);
@@ -74,12 +74,20 @@ public sealed class CommonSubexpressionElimination : Pass
         public Key(Operation op, IResultNames? names)
         {
             _op = op;
-            _attrs = op.Attributes.Where(a => names?.IsBookkeeping(a.Name) != true).ToArray();
+            // Every pure op of every function gets a key: loops, no LINQ.
+            var attributes = op.Attributes;
+            int kept = 0;
+            for (int i = 0; i < attributes.Count; i++)
+                if (names?.IsBookkeeping(attributes[i].Name) != true) kept++;
+            _attrs = new NamedAttr[kept];
+            for (int i = 0, k = 0; i < attributes.Count; i++)
+                if (names?.IsBookkeeping(attributes[i].Name) != true) _attrs[k++] = attributes[i];
             var h = new HashCode();
             h.Add(op.Name);
             for (int i = 0; i < op.OperandCount; i++) h.Add(op.GetOperand(i));
             foreach (var a in _attrs) { h.Add(a.Name); h.Add(a.Value); }
-            foreach (var r in op.Results) h.Add(r.Type);
+            var results = op.Results;
+            for (int i = 0; i < results.Count; i++) h.Add(results[i].Type);
             _hash = h.ToHashCode();
         }
 

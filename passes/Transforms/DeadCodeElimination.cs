@@ -27,7 +27,7 @@ public sealed class DeadCodeElimination : Pass
     public override void Run(MirModule module, PassContext context)
     {
         long removed = 0;
-        foreach (var func in module.Op.Walk().Where(o => o.Name == FuncOp.OpName).ToList())
+        foreach (var func in module.FunctionOps())
             foreach (var block in func.Regions.SelectMany(r => r.Blocks))
                 removed += SweepBlock(block, context);
 

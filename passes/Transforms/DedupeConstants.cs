@@ -28,7 +28,7 @@ public sealed class DedupeConstants : Pass
     {
         var freed = new HashSet<string>(StringComparer.Ordinal);
         long merged = 0;
-        foreach (var func in module.Op.Walk().Where(o => o.Name == FuncOp.OpName).ToList())
+        foreach (var func in module.FunctionOps())
             foreach (var block in func.Regions.SelectMany(r => r.Blocks))
                 Walk(block, new ScopedTable<Key>(null), module, context.Dialects, freed, ref merged);
 

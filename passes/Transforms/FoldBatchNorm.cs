@@ -42,7 +42,7 @@ public sealed class FoldBatchNorm : Pass
 
     public override void Run(MirModule module, PassContext context)
     {
-        if (!module.AllOperations().Any(IsBatchNorm))
+        if (!module.AnyOperation(IsBatchNorm))
         {
             context.MarkAllPreserved();
             return;

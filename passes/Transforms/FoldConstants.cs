@@ -99,7 +99,7 @@ public sealed class FoldConstants : Pass
 
         public void Fold()
         {
-            foreach (var func in _module.Op.Walk().Where(o => o.Name == FuncOp.OpName).ToList())
+            foreach (var func in _module.FunctionOps())
                 foreach (var block in func.Regions.SelectMany(r => r.Blocks))
                     FoldBlock(block);
 

@@ -35,8 +35,23 @@ public sealed class InferShapes : Pass
         return true;
     }
 
+    private static bool SameTypes(Operation ret, IReadOnlyList<MirType> types)
+    {
+        if (ret.OperandCount != types.Count) return false;
+        for (int i = 0; i < types.Count; i++)
+            if (!ret.GetOperand(i).Type.Equals(types[i])) return false;
+        return true;
+    }
+
     public override void Run(MirModule module, PassContext context)
     {
+        if (context.FactsBefore.HasFlag(ModuleFacts.TypesInferred))
+        {
+            // Right after a lowering that typed every op it emitted by these rules: inferring again would change nothing.
+            context.Log("every result type is already inferred (the pass before established it): nothing to do");
+            context.MarkAllPreserved();
+            return;
+        }
         if (Infer(module, context, keepConflicts: _onConflict.Value == "keep", quiet: false) == 0) context.MarkAllPreserved();
     }
 
@@ -50,7 +65,9 @@ public sealed class InferShapes : Pass
         long refined = 0;
         foreach (var func in module.Functions.ToList())
         {
-            foreach (var op in func.Op.Walk().Skip(1).ToList())
+            var ops = new List<Operation>();
+            func.Op.AddNested(ops, static _ => true);
+            foreach (var op in ops)
             {
                 if (AllResults(op, static t => t == ElementType.None)) continue; // nothing to type: a terminator, an absent value
                 int changed;
@@ -71,7 +88,7 @@ public sealed class InferShapes : Pass
                 if (changed < 0) context.Skip(op, ctx.Reason ?? "not inferred");
                 else if (context.Debug is not null) context.Log($"{TypeInference.Describe(op)}: {string.Join(", ", op.Results.Select(r => r.Type.Text))} (not fully static)");
             }
-            if (func.Return is { } ret && !ret.Operands.Select(v => v.Type).SequenceEqual(func.Type.Results))
+            if (func.Return is { } ret && !SameTypes(ret, func.Type.Results))
             {
                 func.UpdateType();
                 refined++;

@@ -20,7 +20,7 @@ public sealed class SortByExecutionOrder : Pass
     public override void Run(MirModule module, PassContext context)
     {
         bool reordered = false;
-        foreach (var func in module.Op.Walk().Where(o => o.Name == FuncOp.OpName).ToList())
+        foreach (var func in module.FunctionOps())
             foreach (var region in func.Regions)
                 foreach (var block in region.Blocks)
                     reordered |= SortBlock(block, context);

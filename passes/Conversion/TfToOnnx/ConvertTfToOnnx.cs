@@ -28,6 +28,8 @@ public sealed class ConvertTfToOnnx : ConvertToOnnx
 
     public override IReadOnlyList<PassOption> Options => [_optimizeTransposes];
 
+    protected override bool AfterLoweringKeepsTypes => !_optimizeTransposes.Value;
+
     private static readonly Dictionary<string, Lowering> Ops = BuildTable();
 
     protected override string Prefix => "tf.";
