@@ -42,7 +42,10 @@ public static class PassRegistry
         .OrderBy(e => e.Name, StringComparer.Ordinal)
         .ToArray();
 
-    public static Entry? Find(string name) => All.FirstOrDefault(e => e.Name == name);
+    // Every pass in a pipeline string is looked up by name, on every run: by hash, not a scan of ~80 entries.
+    private static readonly Dictionary<string, Entry> ByName = All.ToDictionary(e => e.Name, StringComparer.Ordinal);
+
+    public static Entry? Find(string name) => ByName.GetValueOrDefault(name);
 
     /// <summary>A fresh pass named <paramref name="name"/>, with options set from <paramref name="options"/> (<c>k=v k2=v2</c>).</summary>
     public static Pass Create(string name, string? options = null)

@@ -27,9 +27,39 @@ public sealed class SortByExecutionOrder : Pass
         if (!reordered) context.MarkAllPreserved();
     }
 
+    /// <summary>
+    /// Whether the block is in the order the sort gives already: every producer before its users (each op's rank then
+    /// known when it is reached) and the ranks never decreasing, since the levels are the ranks and each keeps the
+    /// block's order. One pass, the usual case after a pass that keeps the order (the sort runs last in deploy).
+    /// </summary>
+    private static bool AlreadySorted(Block block, DialectRegistry dialects)
+    {
+        var ops = block.Operations;
+        int count = ops.Count > 0 && dialects.Has(ops[^1], OpTraits.Terminator) ? ops.Count - 1 : ops.Count;
+        var rank = new Dictionary<Operation, int>(count);
+        int last = 0;
+        for (int i = 0; i < count; i++)
+        {
+            var op = ops[i];
+            if (op.RegionCount > 0) return false; // values read inside nested regions: the full sort
+            int r = 0;
+            for (int k = 0; k < op.OperandCount; k++)
+            {
+                if (op.GetOperand(k) is not OpResult { Owner: var producer } || producer.Parent != block) continue;
+                if (!rank.TryGetValue(producer, out int p)) return false; // defined later (or the terminator): the full sort
+                if (p + 1 > r) r = p + 1;
+            }
+            if (r < last) return false;
+            last = r;
+            rank[op] = r;
+        }
+        return true;
+    }
+
     /// <summary>Sorts <paramref name="block"/>; returns whether its order changed.</summary>
     private static bool SortBlock(Block block, PassContext context)
     {
+        if (AlreadySorted(block, context.Dialects)) return false;
         var ops = block.Operations.ToList();
         var terminator = ops.Count > 0 && context.Dialects.Has(ops[^1], OpTraits.Terminator) ? ops[^1] : null;
         if (terminator is not null) ops.RemoveAt(ops.Count - 1);
@@ -62,7 +92,9 @@ public sealed class SortByExecutionOrder : Pass
 
         // Kahn's algorithm by levels: a level is every op whose producers are all in earlier levels.
         var order = new List<Operation>(ops.Count);
-        var level = Enumerable.Range(0, ops.Count).Where(i => remaining[i] == 0).ToList();
+        var level = new List<int>();
+        for (int i = 0; i < ops.Count; i++)
+            if (remaining[i] == 0) level.Add(i);
         while (level.Count > 0)
         {
             var next = new List<int>();
