@@ -36,8 +36,13 @@ public sealed class Canonicalize : Pass
     }
 
     /// <summary>The canonicalization patterns the definition of <paramref name="opName"/> declares (rooted at it).</summary>
-    public static IReadOnlyList<RewritePattern> PatternsOf(DialectRegistry registry, string opName) =>
-        registry.Find(opName)?.Interface<ICanonicalizationPatterns>()?.Patterns is { } patterns
-            ? patterns.Where(p => p.Root is null || p.Root == opName).ToList()
-            : [];
+    public static IReadOnlyList<RewritePattern> PatternsOf(DialectRegistry registry, string opName)
+    {
+        if (registry.Find(opName)?.Interface<ICanonicalizationPatterns>()?.Patterns is not { } patterns) return [];
+        // Asked once per op name on every run: the declared list itself when every pattern in it roots here (the usual case).
+        for (int i = 0; i < patterns.Count; i++)
+            if (patterns[i].Root is { } root && root != opName)
+                return patterns.Where(p => p.Root is null || p.Root == opName).ToList();
+        return patterns;
+    }
 }
