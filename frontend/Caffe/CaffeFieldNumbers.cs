@@ -1,4 +1,5 @@
 using Google.Protobuf.Reflection;
+using Mopt.Ir;
 
 namespace Mopt.Frontend.Caffe;
 
@@ -15,12 +16,40 @@ internal sealed class CaffeFieldNumbers
     private const int Indexed = 256;
 
     private readonly Dictionary<MessageDescriptor, FieldDescriptor?[]> _byType = new(ReferenceEqualityComparer.Instance);
+    /// <summary>The type last asked about and its fields (a message's fields are read one after another).</summary>
+    private MessageDescriptor? _lastType;
+    private FieldDescriptor?[] _lastFields = [];
+    /// <summary>Each enum type's value names as attributes, by number (a few small enums: one attribute per name per import).</summary>
+    private readonly Dictionary<EnumDescriptor, StringAttr?[]> _enumNames = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>The field numbered <paramref name="number"/> of <paramref name="type"/>, or null if it has none.</summary>
     public FieldDescriptor? Find(MessageDescriptor type, int number)
     {
-        if (!_byType.TryGetValue(type, out var byNumber)) _byType[type] = byNumber = Index(type);
+        if (!ReferenceEquals(type, _lastType))
+        {
+            if (!_byType.TryGetValue(type, out var fields)) _byType[type] = fields = Index(type);
+            _lastType = type;
+            _lastFields = fields;
+        }
+        var byNumber = _lastFields;
         return (uint)number < (uint)byNumber.Length ? byNumber[number] : number < Indexed ? null : type.FindFieldByNumber(number);
+    }
+
+    /// <summary>The name of <paramref name="type"/>'s value <paramref name="number"/> as an attribute, or null if it has none.</summary>
+    public StringAttr? EnumName(EnumDescriptor type, int number)
+    {
+        if (!_enumNames.TryGetValue(type, out var names))
+        {
+            int max = -1;
+            foreach (var value in type.Values)
+                if (value.Number is >= 0 and < Indexed) max = Math.Max(max, value.Number);
+            names = new StringAttr?[max + 1];
+            foreach (var value in type.Values)
+                if (value.Number is >= 0 and < Indexed) names[value.Number] ??= new StringAttr(value.Name);
+            _enumNames[type] = names;
+        }
+        if ((uint)number < (uint)names.Length) return names[number];
+        return number is >= 0 and < Indexed ? null : type.FindValueByNumber(number) is { } v ? new StringAttr(v.Name) : null;
     }
 
     /// <summary>The type's fields numbered below <see cref="Indexed"/>, at their numbers.</summary>

@@ -15,10 +15,11 @@ public sealed class CaffePrototxtReader(string? weights = null) : IModelReader
 
     public MirModule Read(string path)
     {
-        var net = ParseText(path);
+        var wire = ParseWire(path);
+        var net = NetParameter.Parser.ParseFrom(wire.Span);
         var weightsPath = weights ?? SameStem(path);
-        if (weightsPath is not null) return CaffeImporter.Import(net, path, weightsPath);
-        try { return CaffeImporter.Import(net, path); }
+        if (weightsPath is not null) return CaffeImporter.Import(net, wire, path, weightsPath);
+        try { return CaffeImporter.Import(net, wire, path, null); }
         catch (MirException e) when (e.Message.Contains("has no blobs", StringComparison.Ordinal))
         {
             throw new MirException($"{e.Message} (a .prototxt has no weights: give them with --caffe-weights=FILE.caffemodel, or put {Path.GetFileNameWithoutExtension(path)}.caffemodel beside it)");
@@ -26,14 +27,20 @@ public sealed class CaffePrototxtReader(string? weights = null) : IModelReader
     }
 
     /// <summary>The NetParameter a prototxt holds; a syntax error at its <c>file:line:col</c>.</summary>
-    public static NetParameter ParseText(string path)
+    public static NetParameter ParseText(string path) => NetParameter.Parser.ParseFrom(ParseWire(path).Span);
+
+    /// <summary>
+    /// The wire bytes of the NetParameter a prototxt holds (<see cref="ProtoText.ToWire"/>), which the importer reads each
+    /// layer's attributes from as they are; a syntax error at its <c>file:line:col</c>.
+    /// </summary>
+    private static ReadOnlyMemory<byte> ParseWire(string path)
     {
         string text;
         try { text = WholeFile.ReadText(path); }
         catch (FileNotFoundException) { throw new MirException($"cannot read '{path}': file not found"); }
         catch (DirectoryNotFoundException) { throw new MirException($"cannot read '{path}': no such folder"); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new MirException($"cannot read '{path}': {e.Message}"); }
-        try { return ProtoText.Parse<NetParameter>(text, path); }
+        try { return ProtoText.ToWire(NetParameter.Descriptor, text, path); }
         catch (ProtoTextException e)
         {
             throw new MirException(e.Message, new SourcePosition(e.File, e.Line, e.Column, e.Offset), e.SourceLine);

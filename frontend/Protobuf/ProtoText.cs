@@ -24,7 +24,8 @@ public static class ProtoText
     /// <summary>A new message of <paramref name="descriptor"/>'s type filled from <paramref name="text"/>.</summary>
     public static IMessage Parse(MessageDescriptor descriptor, string text, string fileName = "<string>")
     {
-        var message = MessageFiller.NewMessage(descriptor);
+        var parser = descriptor.Parser ?? throw new ArgumentException($"'{descriptor.FullName}' has no parser (a map entry is not a message of its own)");
+        var message = parser.ParseFrom(ReadOnlySpan<byte>.Empty);
         Merge(message, text, fileName);
         return message;
     }
@@ -35,10 +36,41 @@ public static class ProtoText
     /// </summary>
     public static void Merge(IMessage message, string text, string fileName = "<string>")
     {
+        var wire = Transcode(message.Descriptor, text, fileName, out int depth);
+        // The generated parser, from the text's wire bytes: the merge rules above are the binary format's own.
+        // Each level of the text is at most two of the bytes' (a map entry and its value).
+        if (2 * depth < DefaultRecursionLimit) message.MergeFrom(wire.Span);
+        else
+        {
+            using var input = CodedInputStream.CreateWithLimits(new MemoryStream(wire.ToArray(), writable: false), int.MaxValue, 2 * depth + 1);
+            message.MergeFrom(input);
+        }
+    }
+
+    /// <summary>
+    /// The wire bytes (protobuf's binary encoding) of the <paramref name="descriptor"/> message that <paramref name="text"/>
+    /// holds, with the errors of <see cref="Parse{T}"/>: what a reader of the binary format takes as it is. The fields are
+    /// in the text's order, a list's items each with its tag (unpacked): parsed, it is the message <see cref="Parse{T}"/>
+    /// makes, though its bytes may differ from what that message would be written as.
+    /// </summary>
+    public static ReadOnlyMemory<byte> ToWire(MessageDescriptor descriptor, string text, string fileName = "<string>") =>
+        Transcode(descriptor, text, fileName, out _);
+
+    /// <summary>Google.Protobuf's default limit on the nesting of messages it parses.</summary>
+    private const int DefaultRecursionLimit = 100;
+
+    private static ReadOnlyMemory<byte> Transcode(MessageDescriptor descriptor, string text, string fileName, out int depth)
+    {
         var source = new TextSource(fileName, text);
-        // One pass over the text fills the message; only bad text meets the generated parser, which reports a syntax
+        // One pass over the text writes the bytes; only bad text meets the generated parser, which reports a syntax
         // error anywhere in the text before any error of meaning, as reading the whole parse tree first would.
-        try { new MessageFiller(source).Fill(message); }
+        try
+        {
+            var transcoder = new TextTranscoder(source);
+            var wire = transcoder.Transcode(descriptor);
+            depth = transcoder.MaxDepth;
+            return wire;
+        }
         catch (ProtoTextException)
         {
             CheckSyntax(source);
