@@ -24,8 +24,8 @@ internal sealed class TextTranscoder(TextSource source)
     private readonly TextScanner _scan = new(source.Text);
     /// <summary>Decoded string literals with escapes (valid until the next one).</summary>
     private readonly ArrayBufferWriter<byte> _bytes = new();
-    /// <summary>The wire bytes written so far: <c>_out[.._length]</c>.</summary>
-    private byte[] _out = new byte[Math.Max(256, source.Text.Length / 2)];
+    /// <summary>The wire bytes written so far: <c>_out[.._length]</c>, in an array of the shared pool (<see cref="Release"/>).</summary>
+    private byte[] _out = ArrayPool<byte>.Shared.Rent(Math.Max(256, source.Text.Length / 2));
     private int _length;
     /// <summary>The string tokens of the scalar just read (adjacent strings concatenate).</summary>
     private readonly List<(int Start, int End)> _strings = [];
@@ -37,9 +37,39 @@ internal sealed class TextTranscoder(TextSource source)
     private static readonly ConditionalWeakTable<MessageDescriptor, FieldsByName> Fields = new();
 
     /// <summary>A message type's fields by name (the dictionary kept with its span lookup).</summary>
-    private sealed class FieldsByName(MessageDescriptor descriptor)
+    private sealed class FieldsByName
     {
-        public readonly Dictionary<string, FieldDescriptor>.AlternateLookup<ReadOnlySpan<char>> Lookup = Build(descriptor);
+        public readonly Dictionary<string, FieldDescriptor>.AlternateLookup<ReadOnlySpan<char>> Lookup;
+        /// <summary>
+        /// Each field at a slot of its name's length and three of its characters, compared whole: most names are told
+        /// apart so, without hashing every character as the dictionary does (a tenth of reading a prototxt). A slot two
+        /// names share is marked, and the dictionary decides.
+        /// </summary>
+        private readonly string?[] _names = new string?[SlotCount];
+        private readonly FieldDescriptor?[] _fields = new FieldDescriptor?[SlotCount];
+        private readonly bool[] _shared = new bool[SlotCount];
+        private const int SlotCount = 512;
+
+        public FieldsByName(MessageDescriptor descriptor)
+        {
+            Lookup = Build(descriptor);
+            foreach (var field in descriptor.Fields.InDeclarationOrder())
+            {
+                int slot = Slot(field.Name);
+                if (_names[slot] is null && !_shared[slot]) (_names[slot], _fields[slot]) = (field.Name, field);
+                else (_shared[slot], _names[slot], _fields[slot]) = (true, null, null);
+            }
+        }
+
+        public FieldDescriptor? Find(ReadOnlySpan<char> name)
+        {
+            int slot = Slot(name);
+            if (_names[slot] is { } known) return name.SequenceEqual(known) ? _fields[slot] : null;
+            return _shared[slot] && Lookup.TryGetValue(name, out var field) ? field : null;
+        }
+
+        private static int Slot(ReadOnlySpan<char> name) =>
+            name.Length == 0 ? 0 : (((name.Length * 31 + name[0]) * 31 + name[^1]) * 31 + name[name.Length / 2]) & (SlotCount - 1);
 
         private static Dictionary<string, FieldDescriptor>.AlternateLookup<ReadOnlySpan<char>> Build(MessageDescriptor descriptor)
         {
@@ -165,7 +195,7 @@ internal sealed class TextTranscoder(TextSource source)
             _lastFields = FieldsOf(descriptor);
             _lastType = descriptor;
         }
-        return _lastFields!.Lookup.TryGetValue(name, out var field) ? field : null;
+        return _lastFields!.Find(name);
     }
 
     /// <summary>
@@ -588,10 +618,24 @@ internal sealed class TextTranscoder(TextSource source)
 
     private static bool IsMessage(FieldDescriptor field) => field.FieldType is FieldType.Message or FieldType.Group;
 
+    /// <summary>Gives the output's array back to the pool: the bytes <see cref="Transcode"/> returned are then gone.</summary>
+    public void Release()
+    {
+        ArrayPool<byte>.Shared.Return(_out);
+        _out = [];
+        _length = 0;
+    }
+
     /// <summary>At least <paramref name="count"/> free bytes at the end of the output.</summary>
     private Span<byte> Room(int count)
     {
-        if (_out.Length - _length < count) Array.Resize(ref _out, Math.Max(_out.Length * 2, _length + count));
+        if (_out.Length - _length < count)
+        {
+            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_out.Length * 2, _length + count));
+            _out.AsSpan(0, _length).CopyTo(bigger);
+            ArrayPool<byte>.Shared.Return(_out);
+            _out = bigger;
+        }
         return _out.AsSpan(_length, count);
     }
 
