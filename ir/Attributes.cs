@@ -82,8 +82,25 @@ public sealed record DictionaryAttr(ValueList<NamedAttr> Entries) : Attr
 {
     public static readonly DictionaryAttr Empty = new(ValueList<NamedAttr>.Empty);
 
-    public static DictionaryAttr From(IEnumerable<NamedAttr> entries) =>
-        new(entries.OrderBy(e => e.Name, StringComparer.Ordinal).ToValueList());
+    public static DictionaryAttr From(IEnumerable<NamedAttr> entries)
+    {
+        var sorted = entries.ToArray();
+        if (sorted.Length > 32) return new(sorted.OrderBy(e => e.Name, StringComparer.Ordinal).ToValueList());
+        // An insertion sort, stable as OrderBy was (a name given twice keeps its order): a dictionary has a handful of
+        // entries, and OrderBy's keys, maps and comparer were 1% of a small Caffe import's run.
+        for (int i = 1; i < sorted.Length; i++)
+        {
+            var entry = sorted[i];
+            int j = i - 1;
+            while (j >= 0 && string.CompareOrdinal(sorted[j].Name, entry.Name) > 0)
+            {
+                sorted[j + 1] = sorted[j];
+                j--;
+            }
+            sorted[j + 1] = entry;
+        }
+        return new(ValueList.Wrap(sorted));
+    }
 
     public Attr? Get(string name) => Entries.FirstOrDefault(e => e.Name == name)?.Value;
 }

@@ -54,12 +54,12 @@ internal static class CaffeAttributes
             {
                 // packed repeated scalars
                 var packed = new WireReader(input.LengthDelimited());
-                while (!packed.AtEnd) entry.Add(Scalar(ref packed, field));
+                while (!packed.AtEnd) entry.Add(Scalar(ref packed, field, numbers));
             }
             else entry.Add(field.FieldType switch
             {
                 FieldType.Message or FieldType.Group when wire == WireFormat.WireType.LengthDelimited => Message(input.LengthDelimited(), field.MessageType, numbers),
-                _ when wire == ExpectedWire(field.FieldType) => Scalar(ref input, field),
+                _ when wire == ExpectedWire(field.FieldType) => Scalar(ref input, field, numbers),
                 _ => throw new MirException($"{descriptor.Name}.{field.Name} has the wrong wire type ({wire})"),
             });
         }
@@ -67,6 +67,29 @@ internal static class CaffeAttributes
         var result = new List<(FieldDescriptor, Attr)>(order.Count);
         foreach (var entry in order) result.Add((entry.Field, entry.Field.IsRepeated ? ArrayAttr.Of(entry.Values ?? []) : entry.Last!));
         return result;
+    }
+
+    /// <summary>
+    /// The values of the length-delimited field numbered <paramref name="number"/> in a message's well-formed bytes, in
+    /// order (<paramref name="expected"/> of them, usually).
+    /// </summary>
+    public static ReadOnlyMemory<byte>[] FieldSlices(ReadOnlyMemory<byte> bytes, int number, int expected)
+    {
+        var slices = new List<ReadOnlyMemory<byte>>(expected);
+        var input = new WireReader(bytes.Span);
+        while (!input.AtEnd)
+        {
+            uint tag = input.Tag();
+            var wire = WireFormat.GetTagWireType(tag);
+            if (WireFormat.GetTagFieldNumber(tag) == number && wire == WireFormat.WireType.LengthDelimited)
+            {
+                int length = checked((int)input.Varint());
+                slices.Add(bytes.Slice(input.Position, length));
+                input.Skip(length);
+            }
+            else input.Skip(wire);
+        }
+        return slices.ToArray();
     }
 
     /// <summary>A field's values as read so far: a singular field's last one, or all of a repeated field's.</summary>
@@ -87,9 +110,9 @@ internal static class CaffeAttributes
     public static DictionaryAttr Message(ReadOnlySpan<byte> bytes, MessageDescriptor descriptor, CaffeFieldNumbers numbers)
     {
         var fields = Fields(bytes, descriptor, numbers, out var unknown);
-        var attrs = new List<NamedAttr>(fields.Count + 1);
-        foreach (var (field, value) in fields) attrs.Add(new NamedAttr(field.Name, value));
-        if (unknown is not null) attrs.Add(new NamedAttr(UnknownFieldsAttr, Bytes(unknown)));
+        var attrs = new NamedAttr[fields.Count + (unknown is null ? 0 : 1)];
+        for (int i = 0; i < fields.Count; i++) attrs[i] = new NamedAttr(fields[i].Field.Name, fields[i].Value);
+        if (unknown is not null) attrs[^1] = new NamedAttr(UnknownFieldsAttr, Bytes(unknown));
         return DictionaryAttr.From(attrs);
     }
 
@@ -105,7 +128,7 @@ internal static class CaffeAttributes
         _ => WireFormat.WireType.Varint,
     };
 
-    private static Attr Scalar(ref WireReader input, FieldDescriptor field) => field.FieldType switch
+    private static Attr Scalar(ref WireReader input, FieldDescriptor field, CaffeFieldNumbers numbers) => field.FieldType switch
     {
         FieldType.Float => FloatAttr.F32(BitConverter.Int32BitsToSingle((int)input.Fixed32())),
         FieldType.Double => new FloatAttr(BitConverter.Int64BitsToDouble((long)input.Fixed64()), ElementType.F64),
@@ -120,7 +143,7 @@ internal static class CaffeAttributes
         FieldType.Fixed64 => IntegerAttr.I64((long)input.Fixed64()),
         FieldType.SFixed32 => IntegerAttr.I64((int)input.Fixed32()),
         FieldType.SFixed64 => IntegerAttr.I64((long)input.Fixed64()),
-        FieldType.Enum => (int)input.Varint() is var n && field.EnumType.FindValueByNumber(n) is { } v ? new StringAttr(v.Name) : IntegerAttr.I64(n),
+        FieldType.Enum => (int)input.Varint() is var n && numbers.EnumName(field.EnumType, n) is { } name ? name : IntegerAttr.I64(n),
         FieldType.String => new StringAttr(System.Text.Encoding.UTF8.GetString(input.LengthDelimited())),
         FieldType.Bytes => Bytes(input.LengthDelimited().ToArray()),
         _ => throw new MirException($"field '{field.Name}': unexpected type {field.FieldType}"),
@@ -130,8 +153,8 @@ internal static class CaffeAttributes
     private static long ZigZag64(ulong n) => (long)(n >> 1) ^ -(long)(n & 1);
 
     /// <summary>
-    /// A cursor over a message's wire bytes. The bytes are always protobuf's own encoding of a parsed message
-    /// (ToByteArray), so they are well-formed; reading them in place spares CodedInputStream's copies of every
+    /// A cursor over a message's wire bytes. The bytes are always well-formed: protobuf's own encoding of a parsed
+    /// message (ToByteArray), or bytes that the generated parser has read (a prototxt's transcoded text); reading them in place spares CodedInputStream's copies of every
     /// nested message and packed run (a per-layer cost of the import).
     /// </summary>
     private ref struct WireReader(ReadOnlySpan<byte> bytes)
@@ -175,6 +198,8 @@ internal static class CaffeAttributes
             Position += length;
             return value;
         }
+
+        public void Skip(int count) => Position += count;
 
         public void Skip(WireFormat.WireType wire)
         {

@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using Google.Protobuf.Reflection;
+using Mopt.Ir;
 
 namespace Mopt.Frontend.Caffe;
 
@@ -10,17 +12,56 @@ internal sealed class CaffeFieldNumbers
 {
     /// <summary>
     /// Fields numbered below this are found in an array; the few above (LayerParameter's interp_param, 2143, and
-    /// blob_share_mode's 1000s) are asked of protobuf, which keeps the arrays small (a few KB per import).
+    /// blob_share_mode's 1000s) are asked of protobuf, which keeps the arrays small (a few KB per type).
     /// </summary>
     private const int Indexed = 256;
 
-    private readonly Dictionary<MessageDescriptor, FieldDescriptor?[]> _byType = new(ReferenceEqualityComparer.Instance);
+    /// <summary>
+    /// Each type's fields by number and each enum's value names, built once per process as the descriptors they are made
+    /// from are (built per import they were 6% of importing MTCNN det1), read-only once built: imports on several threads
+    /// share them, and the attributes, immutable, are shared by the modules.
+    /// </summary>
+    private static readonly ConditionalWeakTable<MessageDescriptor, FieldDescriptor?[]> FieldsByType = new();
+    private static readonly ConditionalWeakTable<EnumDescriptor, StringAttr?[]> NamesByEnum = new();
+
+    /// <summary>
+    /// The types this import met, searched in order before the process-wide table: a net moves between a few types (a
+    /// layer, its parameter, a filler) at every message, and each table look-up reads a dependent handle.
+    /// </summary>
+    private readonly List<(MessageDescriptor Type, FieldDescriptor?[] Fields)> _met = [];
+    private readonly List<(EnumDescriptor Type, StringAttr?[] Names)> _metEnums = [];
 
     /// <summary>The field numbered <paramref name="number"/> of <paramref name="type"/>, or null if it has none.</summary>
     public FieldDescriptor? Find(MessageDescriptor type, int number)
     {
-        if (!_byType.TryGetValue(type, out var byNumber)) _byType[type] = byNumber = Index(type);
+        var byNumber = FieldsOf(type);
         return (uint)number < (uint)byNumber.Length ? byNumber[number] : number < Indexed ? null : type.FindFieldByNumber(number);
+    }
+
+    /// <summary>The name of <paramref name="type"/>'s value <paramref name="number"/> as an attribute, or null if it has none.</summary>
+    public StringAttr? EnumName(EnumDescriptor type, int number)
+    {
+        var names = NamesOf(type);
+        if ((uint)number < (uint)names.Length) return names[number];
+        return number is >= 0 and < Indexed ? null : type.FindValueByNumber(number) is { } v ? new StringAttr(v.Name) : null;
+    }
+
+    private FieldDescriptor?[] FieldsOf(MessageDescriptor type)
+    {
+        foreach (var (met, fields) in _met)
+            if (ReferenceEquals(met, type)) return fields;
+        var found = FieldsByType.GetValue(type, static t => Index(t));
+        _met.Add((type, found));
+        return found;
+    }
+
+    private StringAttr?[] NamesOf(EnumDescriptor type)
+    {
+        foreach (var (met, names) in _metEnums)
+            if (ReferenceEquals(met, type)) return names;
+        var found = NamesByEnum.GetValue(type, static t => Names(t));
+        _metEnums.Add((type, found));
+        return found;
     }
 
     /// <summary>The type's fields numbered below <see cref="Indexed"/>, at their numbers.</summary>
@@ -33,5 +74,17 @@ internal sealed class CaffeFieldNumbers
         foreach (var field in type.Fields.InDeclarationOrder())
             if (field.FieldNumber < Indexed) byNumber[field.FieldNumber] = field;
         return byNumber;
+    }
+
+    /// <summary>The enum's value names numbered 0 to <see cref="Indexed"/> as attributes, at their numbers (the first name of a number).</summary>
+    private static StringAttr?[] Names(EnumDescriptor type)
+    {
+        int max = -1;
+        foreach (var value in type.Values)
+            if (value.Number is >= 0 and < Indexed) max = Math.Max(max, value.Number);
+        var names = new StringAttr?[max + 1];
+        foreach (var value in type.Values)
+            if (value.Number is >= 0 and < Indexed) names[value.Number] ??= new StringAttr(value.Name);
+        return names;
     }
 }

@@ -29,13 +29,17 @@ public sealed class CaffeImporter
     private readonly string _weightsName;
     private readonly MirModule _module = MirModule.Create();
     private readonly CaffeFieldNumbers _fieldNumbers = new();
+    /// <summary>The net's wire bytes when it was read from them (a prototxt's transcoded text), else empty.</summary>
+    private readonly ReadOnlyMemory<byte> _wire;
 
-    private CaffeImporter(NetParameter net, string name, Dictionary<string, IReadOnlyList<CaffeRawBlob>>? weights, string? weightsName)
+    private CaffeImporter(NetParameter net, string name, Dictionary<string, IReadOnlyList<CaffeRawBlob>>? weights, string? weightsName,
+        ReadOnlyMemory<byte> wire = default)
     {
         _net = net;
         _name = name;
         _weights = weights;
         _weightsName = weightsName ?? name;
+        _wire = wire;
     }
 
     /// <summary>A <c>.caffemodel</c> alone: structure and blobs from the one file.</summary>
@@ -48,6 +52,13 @@ public sealed class CaffeImporter
     /// <summary>The net <paramref name="net"/> (from <paramref name="name"/>) with the blobs of the caffemodel at <paramref name="weightsPath"/>.</summary>
     public static MirModule Import(NetParameter net, string name, string weightsPath) =>
         new CaffeImporter(net, name, ReadWeightsFile(weightsPath), weightsPath).Run();
+
+    /// <summary>
+    /// The net <paramref name="net"/> parsed from <paramref name="wire"/> (from <paramref name="name"/>): each layer's
+    /// attributes read from its bytes there; its blobs from the caffemodel at <paramref name="weightsPath"/> if given.
+    /// </summary>
+    internal static MirModule Import(NetParameter net, ReadOnlyMemory<byte> wire, string name, string? weightsPath) =>
+        new CaffeImporter(net, name, weightsPath is null ? null : ReadWeightsFile(weightsPath), weightsPath, wire).Run();
 
     /// <summary>
     /// The blobs of each layer of the caffemodel at <paramref name="path"/>, by layer name (its structure is not used),
@@ -127,15 +138,19 @@ public sealed class CaffeImporter
         if (_net.Layer.Count > 0 && _net.Layers.Count > 0)
             throw new MirException($"'{_name}': the net has both 'layer' and the legacy 'layers' (Caffe reads one or the other)");
         var all = _net.Layer.Count > 0 ? _net.Layer.ToList() : _net.Layers.Select(CaffeV1Layers.Upgrade).ToList();
+        var layerWire = _net.Layer.Count > 0 ? LayerBytes(all.Count) : null;
         // A training snapshot (every layer saved with phase TRAIN) is imported as the net it is; any other net as TEST.
         var phase = all.Count > 0 && all.All(l => l.HasPhase && l.Phase == Phase.Train) ? Phase.Train : Phase.Test;
         if (phase == Phase.Train) m.SetAttr("caffe.phase", new StringAttr("TRAIN"));
-        var layers = all.Where(l => Included(l, phase)).ToList();
+        var layers = new List<(LayerParameter Layer, ReadOnlyMemory<byte> Wire)>(all.Count);
+        for (int i = 0; i < all.Count; i++)
+            if (Included(all[i], phase)) layers.Add((all[i], layerWire is null ? default : layerWire[i]));
 
         // Inputs: the net's input fields, then each Input layer's tops.
         var inputs = NetInputs();
-        foreach (var layer in layers.Where(l => l.Type == "Input"))
+        foreach (var (layer, _) in layers)
         {
+            if (layer.Type != "Input") continue;
             var shapes = layer.InputParam?.Shape ?? [];
             if (shapes.Count > 1 && shapes.Count != layer.Top.Count)
                 throw new MirException($"'{_name}': layer '{layer.Name}' (Input) has {layer.Top.Count} tops and {shapes.Count} shapes");
@@ -156,7 +171,7 @@ public sealed class CaffeImporter
         var builder = OpBuilder.AtEnd(func.Body);
         var consumed = new HashSet<Value>();
         var produced = new List<(Value Value, string Top)>();
-        foreach (var layer in layers)
+        foreach (var (layer, wire) in layers)
         {
             if (layer.Type == "Input") continue;
             var operands = new List<Value>(layer.Bottom.Count + layer.Blobs.Count + 2);
@@ -172,7 +187,7 @@ public sealed class CaffeImporter
             for (int i = 0; i < blobs.Count; i++)
                 operands.Add(builder.ResourceConstant(_module, $"{layer.Name}_{i}", blobs[i].Type, blobs[i].Bytes, location));
 
-            var attrs = LayerAttrs(layer);
+            var attrs = LayerAttrs(layer, wire);
             attrs.Add(new NamedAttr(MoDialect.OutputsAttr, ArrayAttr.OfStrings(layer.Top)));
             if (blobs.Count > 0) attrs.Add(new NamedAttr(CaffeDialect.BlobsAttr, IntegerAttr.I64(blobs.Count)));
             var resultTypes = new MirType[layer.Top.Count];
@@ -252,10 +267,25 @@ public sealed class CaffeImporter
         return !layer.Exclude.Any(Meets);
     }
 
+    /// <summary>
+    /// Each <c>layer</c> of the net's wire bytes, in order (the generated parser's <c>Layer</c> list), or null when the
+    /// net was not read from bytes.
+    /// </summary>
+    private ReadOnlyMemory<byte>[]? LayerBytes(int count)
+    {
+        if (_wire.IsEmpty) return null;
+        var slices = CaffeAttributes.FieldSlices(_wire, NetParameter.LayerFieldNumber, count);
+        return slices.Length == count ? slices : null;
+    }
+
     /// <summary>Fields that are the layer's place in the net (name, type, bottoms, tops), not attributes.</summary>
     private static bool IsStructure(Google.Protobuf.Reflection.FieldDescriptor field) =>
         field.FieldNumber is LayerParameter.NameFieldNumber or LayerParameter.TypeFieldNumber
             or LayerParameter.BottomFieldNumber or LayerParameter.TopFieldNumber;
+
+    /// <summary>The structure and the blobs (operands, never decoded into numbers): what a layer's own bytes leave out.</summary>
+    private static bool IsStructureOrBlobs(Google.Protobuf.Reflection.FieldDescriptor field) =>
+        IsStructure(field) || field.FieldNumber == LayerParameter.BlobsFieldNumber;
 
     /// <summary>
     /// The layer's fields but its place in the net, read from its encoding, written into a pooled buffer (Fields copies
@@ -279,12 +309,13 @@ public sealed class CaffeImporter
     /// Convolution) plain, named in <c>caffe.param_field</c>; any other <c>*_param</c> as a dictionary of that name;
     /// the layer's other fields (phase, loss_weight, param, propagate_down, include, exclude) as <c>caffe.&lt;field&gt;</c>.
     /// </summary>
-    private List<NamedAttr> LayerAttrs(LayerParameter layer)
+    private List<NamedAttr> LayerAttrs(LayerParameter layer, ReadOnlyMemory<byte> wire)
     {
         // The blobs are operands, not attributes: they are left out of the bytes walked, never decoded into numbers.
         List<(Google.Protobuf.Reflection.FieldDescriptor Field, Attr Value)> fields;
         byte[]? unknown;
-        if (layer.Blobs.Count == 0) fields = Fields(layer, out unknown);
+        if (!wire.IsEmpty) fields = CaffeAttributes.Fields(wire.Span, LayerParameter.Descriptor, _fieldNumbers, out unknown, IsStructureOrBlobs);
+        else if (layer.Blobs.Count == 0) fields = Fields(layer, out unknown);
         else
         {
             var blobs = layer.Blobs.ToArray();

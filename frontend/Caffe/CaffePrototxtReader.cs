@@ -15,25 +15,37 @@ public sealed class CaffePrototxtReader(string? weights = null) : IModelReader
 
     public MirModule Read(string path)
     {
-        var net = ParseText(path);
+        var text = ReadText(path);
         var weightsPath = weights ?? SameStem(path);
-        if (weightsPath is not null) return CaffeImporter.Import(net, path, weightsPath);
-        try { return CaffeImporter.Import(net, path); }
-        catch (MirException e) when (e.Message.Contains("has no blobs", StringComparison.Ordinal))
+        // The layers' attributes are read from the text's bytes, lent for the import.
+        return FromWire(path, text, (path, weightsPath), static (file, wire) =>
         {
-            throw new MirException($"{e.Message} (a .prototxt has no weights: give them with --caffe-weights=FILE.caffemodel, or put {Path.GetFileNameWithoutExtension(path)}.caffemodel beside it)");
-        }
+            var net = NetParameter.Parser.ParseFrom(wire.Span);
+            if (file.weightsPath is not null) return CaffeImporter.Import(net, wire, file.path, file.weightsPath);
+            try { return CaffeImporter.Import(net, wire, file.path, null); }
+            catch (MirException e) when (e.Message.Contains("has no blobs", StringComparison.Ordinal))
+            {
+                throw new MirException($"{e.Message} (a .prototxt has no weights: give them with --caffe-weights=FILE.caffemodel, or put {Path.GetFileNameWithoutExtension(file.path)}.caffemodel beside it)");
+            }
+        });
     }
 
     /// <summary>The NetParameter a prototxt holds; a syntax error at its <c>file:line:col</c>.</summary>
-    public static NetParameter ParseText(string path)
+    public static NetParameter ParseText(string path) =>
+        FromWire(path, ReadText(path), 0, static (_, wire) => NetParameter.Parser.ParseFrom(wire.Span));
+
+    private static string ReadText(string path)
     {
-        string text;
-        try { text = WholeFile.ReadText(path); }
+        try { return WholeFile.ReadText(path); }
         catch (FileNotFoundException) { throw new MirException($"cannot read '{path}': file not found"); }
         catch (DirectoryNotFoundException) { throw new MirException($"cannot read '{path}': no such folder"); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new MirException($"cannot read '{path}': {e.Message}"); }
-        try { return ProtoText.Parse<NetParameter>(text, path); }
+    }
+
+    /// <summary><paramref name="use"/> of the wire bytes of the NetParameter the text holds (<see cref="ProtoText.WithWire"/>); a syntax error at its <c>file:line:col</c>.</summary>
+    private static T FromWire<TState, T>(string path, string text, TState state, Func<TState, ReadOnlyMemory<byte>, T> use)
+    {
+        try { return ProtoText.WithWire(NetParameter.Descriptor, text, path, state, use); }
         catch (ProtoTextException e)
         {
             throw new MirException(e.Message, new SourcePosition(e.File, e.Line, e.Column, e.Offset), e.SourceLine);

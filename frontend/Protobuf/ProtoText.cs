@@ -24,7 +24,8 @@ public static class ProtoText
     /// <summary>A new message of <paramref name="descriptor"/>'s type filled from <paramref name="text"/>.</summary>
     public static IMessage Parse(MessageDescriptor descriptor, string text, string fileName = "<string>")
     {
-        var message = MessageFiller.NewMessage(descriptor);
+        var parser = descriptor.Parser ?? throw new ArgumentException($"'{descriptor.FullName}' has no parser (a map entry is not a message of its own)");
+        var message = parser.ParseFrom(ReadOnlySpan<byte>.Empty);
         Merge(message, text, fileName);
         return message;
     }
@@ -33,23 +34,66 @@ public static class ProtoText
     /// Adds the fields of <paramref name="text"/> to <paramref name="message"/>: a repeated field gets more elements, a
     /// singular one is replaced (a message field is merged into).
     /// </summary>
-    public static void Merge(IMessage message, string text, string fileName = "<string>")
+    public static void Merge(IMessage message, string text, string fileName = "<string>") =>
+        Lend(message.Descriptor, text, fileName, message, static (message, wire, depth) =>
+        {
+            // The generated parser, from the text's wire bytes: the merge rules above are the binary format's own. Each
+            // level of the text is at most two of the bytes' (a map entry and its value).
+            if (2 * depth < DefaultRecursionLimit) message.MergeFrom(wire.Span);
+            else
+            {
+                using var input = CodedInputStream.CreateWithLimits(new MemoryStream(wire.ToArray(), writable: false), int.MaxValue, 2 * depth + 1);
+                message.MergeFrom(input);
+            }
+            return true;
+        });
+
+    /// <summary>
+    /// The wire bytes (protobuf's binary encoding) of the <paramref name="descriptor"/> message that <paramref name="text"/>
+    /// holds, with the errors of <see cref="Parse{T}"/>: what a reader of the binary format takes as it is. The fields are
+    /// in the text's order, a list's items each with its tag (unpacked): parsed, it is the message <see cref="Parse{T}"/>
+    /// makes, though its bytes may differ from what that message would be written as.
+    /// </summary>
+    public static byte[] ToWire(MessageDescriptor descriptor, string text, string fileName = "<string>") =>
+        Lend(descriptor, text, fileName, 0, static (_, wire, _) => wire.ToArray());
+
+    /// <summary>
+    /// <paramref name="use"/> of the wire bytes of <see cref="ToWire"/>, lent for the call from a pooled buffer (no
+    /// array per text): what keeps any of them must copy it.
+    /// </summary>
+    public static TResult WithWire<TState, TResult>(MessageDescriptor descriptor, string text, string fileName, TState state,
+        Func<TState, ReadOnlyMemory<byte>, TResult> use) =>
+        Lend(descriptor, text, fileName, (state, use), static (s, wire, _) => s.use(s.state, wire));
+
+    /// <summary>Google.Protobuf's default limit on the nesting of messages it parses.</summary>
+    private const int DefaultRecursionLimit = 100;
+
+    /// <summary><paramref name="use"/> of the text's bytes and the deepest nesting of its messages.</summary>
+    private static TResult Lend<TState, TResult>(MessageDescriptor descriptor, string text, string fileName, TState state,
+        Func<TState, ReadOnlyMemory<byte>, int, TResult> use)
     {
         var source = new TextSource(fileName, text);
-        // One pass over the text fills the message; only bad text meets the generated parser, which reports a syntax
-        // error anywhere in the text before any error of meaning, as reading the whole parse tree first would.
-        try { new MessageFiller(source).Fill(message); }
-        catch (ProtoTextException)
+        var transcoder = new TextTranscoder(source);
+        try
         {
-            CheckSyntax(source);
-            throw;
+            ReadOnlyMemory<byte> wire;
+            // One pass over the text writes the bytes; only bad text meets the generated parser, which reports a syntax
+            // error anywhere in the text before any error of meaning, as reading the whole parse tree first would.
+            try { wire = transcoder.Transcode(descriptor); }
+            catch (ProtoTextException)
+            {
+                CheckSyntax(source);
+                throw;
+            }
+            catch (TextNotInGrammarException e)
+            {
+                CheckSyntax(source);
+                var (line, column, _) = source.Position(e.Index);
+                throw new InvalidOperationException($"{fileName}:{line}:{column + 1}: the text format's scanner refused text its grammar accepts");
+            }
+            return use(state, wire, transcoder.MaxDepth);
         }
-        catch (TextNotInGrammarException e)
-        {
-            CheckSyntax(source);
-            var (line, column, _) = source.Position(e.Index);
-            throw new InvalidOperationException($"{fileName}:{line}:{column + 1}: the text format's scanner refused text its grammar accepts");
-        }
+        finally { transcoder.Release(); }
     }
 
     /// <summary>Runs grammar/ProtoText.g4's parser over the text: its first syntax error, if any, thrown at its place.</summary>

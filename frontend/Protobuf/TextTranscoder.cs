@@ -1,5 +1,5 @@
 using System.Buffers;
-using System.Collections;
+using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -9,16 +9,24 @@ using Google.Protobuf.Reflection;
 namespace Mopt.Protobuf;
 
 /// <summary>
-/// Fills a message from its text in one pass over <see cref="TextScanner"/>'s tokens, field by field through its
-/// descriptor, following grammar/ProtoText.g4's rules (textMessage, field, value, block, list, scalar): each name must be
-/// a field of the message, each value of the field's kind; a wrong one is an error at its place. Text the grammar does
-/// not accept throws <see cref="TextNotInGrammarException"/>, for the generated parser to report.
+/// Transcodes a message's text to its wire bytes (protobuf's binary encoding) in one pass over <see cref="TextScanner"/>'s
+/// tokens, field by field through its descriptor, following grammar/ProtoText.g4's rules (textMessage, field, value,
+/// block, list, scalar): each name must be a field of the message, each value of the field's kind; a wrong one is an
+/// error at its place. Text the grammar does not accept throws <see cref="TextNotInGrammarException"/>, for the
+/// generated parser to report. The bytes hold the fields in the text's order, a list's items one by one (unpacked), a
+/// field given again written again (parsed, a message merges, a scalar is replaced): the generated parser then makes the
+/// message, far faster than setting each field through reflection, and a reader of the wire (the Caffe importer's
+/// layers) takes the bytes as they are.
 /// </summary>
-internal sealed class MessageFiller(TextSource source)
+internal sealed class TextTranscoder(TextSource source)
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     private readonly TextScanner _scan = new(source.Text);
+    /// <summary>Decoded string literals with escapes (valid until the next one).</summary>
     private readonly ArrayBufferWriter<byte> _bytes = new();
+    /// <summary>The wire bytes written so far: <c>_out[.._length]</c>, in an array of the shared pool (<see cref="Release"/>).</summary>
+    private byte[] _out = ArrayPool<byte>.Shared.Rent(Math.Max(256, source.Text.Length / 2));
+    private int _length;
     /// <summary>The string tokens of the scalar just read (adjacent strings concatenate).</summary>
     private readonly List<(int Start, int End)> _strings = [];
     /// <summary>
@@ -29,9 +37,39 @@ internal sealed class MessageFiller(TextSource source)
     private static readonly ConditionalWeakTable<MessageDescriptor, FieldsByName> Fields = new();
 
     /// <summary>A message type's fields by name (the dictionary kept with its span lookup).</summary>
-    private sealed class FieldsByName(MessageDescriptor descriptor)
+    private sealed class FieldsByName
     {
-        public readonly Dictionary<string, FieldDescriptor>.AlternateLookup<ReadOnlySpan<char>> Lookup = Build(descriptor);
+        public readonly Dictionary<string, FieldDescriptor>.AlternateLookup<ReadOnlySpan<char>> Lookup;
+        /// <summary>
+        /// Each field at a slot of its name's length and three of its characters, compared whole: most names are told
+        /// apart so, without hashing every character as the dictionary does (a tenth of reading a prototxt). A slot two
+        /// names share is marked, and the dictionary decides.
+        /// </summary>
+        private readonly string?[] _names = new string?[SlotCount];
+        private readonly FieldDescriptor?[] _fields = new FieldDescriptor?[SlotCount];
+        private readonly bool[] _shared = new bool[SlotCount];
+        private const int SlotCount = 512;
+
+        public FieldsByName(MessageDescriptor descriptor)
+        {
+            Lookup = Build(descriptor);
+            foreach (var field in descriptor.Fields.InDeclarationOrder())
+            {
+                int slot = Slot(field.Name);
+                if (_names[slot] is null && !_shared[slot]) (_names[slot], _fields[slot]) = (field.Name, field);
+                else (_shared[slot], _names[slot], _fields[slot]) = (true, null, null);
+            }
+        }
+
+        public FieldDescriptor? Find(ReadOnlySpan<char> name)
+        {
+            int slot = Slot(name);
+            if (_names[slot] is { } known) return name.SequenceEqual(known) ? _fields[slot] : null;
+            return _shared[slot] && Lookup.TryGetValue(name, out var field) ? field : null;
+        }
+
+        private static int Slot(ReadOnlySpan<char> name) =>
+            name.Length == 0 ? 0 : (((name.Length * 31 + name[0]) * 31 + name[^1]) * 31 + name[name.Length / 2]) & (SlotCount - 1);
 
         private static Dictionary<string, FieldDescriptor>.AlternateLookup<ReadOnlySpan<char>> Build(MessageDescriptor descriptor)
         {
@@ -47,24 +85,27 @@ internal sealed class MessageFiller(TextSource source)
     /// <summary>The non-repeated fields given so far in each open message, by nesting depth (reused: no lists per block).</summary>
     private readonly List<List<(FieldDescriptor Field, int At)>> _given = [];
     private int _depth;
+    /// <summary>The deepest nesting of messages met (the generated parser's default recursion limit is 100).</summary>
+    public int MaxDepth { get; private set; }
 
     /// <summary>One scalar as the grammar reads it: its first character, a sign, and its (first) token.</summary>
     private readonly record struct Scalar(TextTokenKind Kind, int Start, bool Negative, int TokenStart, int TokenEnd);
 
-    /// <summary>Fills <paramref name="message"/> from the whole text.</summary>
-    public void Fill(IMessage message)
+    /// <summary>The wire bytes of the whole text, a <paramref name="descriptor"/> message.</summary>
+    public ReadOnlyMemory<byte> Transcode(MessageDescriptor descriptor)
     {
         _scan.Next();
-        FillFields(message);
+        MessageFields(descriptor);
         if (_scan.Kind != TextTokenKind.End) throw NotInGrammar();
+        return _out.AsMemory(0, _length);
     }
 
     /// <summary>The fields up to the end of the text or the block's closing bracket (not consumed).</summary>
-    private void FillFields(IMessage message)
+    private void MessageFields(MessageDescriptor descriptor)
     {
-        var descriptor = message.Descriptor;
         if (_given.Count == _depth) _given.Add([]);
         var given = _given[_depth++];
+        MaxDepth = Math.Max(MaxDepth, _depth);
         given.Clear();
         // A message sets a handful of oneof members at most: a list scanned linearly.
         List<(OneofDescriptor Oneof, FieldDescriptor Field, int At)>? oneofs = null;
@@ -84,14 +125,14 @@ internal sealed class MessageFiller(TextSource source)
                     oneofs.Add((oneof, field, name));
                 }
             }
-            ReadValues(message, descriptor, field);
+            ReadValues(descriptor, field);
             if (_scan.Is(',') || _scan.Is(';')) _scan.Next();
         }
         _depth--;
     }
 
     /// <summary>What follows a field's name: <c>: value</c>, a block, or a list (each of its items).</summary>
-    private void ReadValues(IMessage message, MessageDescriptor descriptor, FieldDescriptor field)
+    private void ReadValues(MessageDescriptor descriptor, FieldDescriptor field)
     {
         bool colon = _scan.Is(':');
         if (colon) _scan.Next();
@@ -102,18 +143,18 @@ internal sealed class MessageFiller(TextSource source)
             _scan.Next();
             if (!_scan.Is(']'))
             {
-                Item(message, descriptor, field);
+                Item(descriptor, field);
                 while (_scan.Is(','))
                 {
                     _scan.Next();
-                    Item(message, descriptor, field);
+                    Item(descriptor, field);
                 }
             }
             Expect(']');
         }
         else if (colon || IsBlockOpen())
         {
-            Item(message, descriptor, field);
+            Item(descriptor, field);
         }
         else
         {
@@ -122,27 +163,17 @@ internal sealed class MessageFiller(TextSource source)
     }
 
     /// <summary>One value (a scalar or a block) given for <paramref name="field"/>.</summary>
-    private void Item(IMessage message, MessageDescriptor descriptor, FieldDescriptor field)
+    private void Item(MessageDescriptor descriptor, FieldDescriptor field)
     {
         if (field.IsMap)
         {
             if (!IsBlockOpen())
                 throw source.ErrorAt(ReadScalar().Start, $"field '{field.Name}' of '{field.ContainingType.FullName}' is a map: write each entry as " +
                     $"'{field.Name} {{ key: ... value: ... }}'");
-            AddMapEntry((IDictionary)field.Accessor.GetValue(message), field);
+            MapEntry(field);
         }
-        else if (field.IsRepeated)
-        {
-            ((IList)field.Accessor.GetValue(message)).Add(ValueOf(descriptor, field));
-        }
-        else if (IsMessage(field) && IsBlockOpen() && field.Accessor.GetValue(message) is IMessage existing)
-        {
-            Block(existing); // Merge into a message that already holds this field: C++'s merge semantics
-        }
-        else
-        {
-            field.Accessor.SetValue(message, ValueOf(descriptor, field));
-        }
+        // A message given again merges into the first when parsed (C++'s merge semantics), a scalar replaces it.
+        else Value(descriptor, field);
     }
 
     /// <summary>The field a name stands for in <paramref name="descriptor"/>, and where the name is (consumed).</summary>
@@ -164,7 +195,7 @@ internal sealed class MessageFiller(TextSource source)
             _lastFields = FieldsOf(descriptor);
             _lastType = descriptor;
         }
-        return _lastFields!.Lookup.TryGetValue(name, out var field) ? field : null;
+        return _lastFields!.Find(name);
     }
 
     /// <summary>
@@ -221,8 +252,8 @@ internal sealed class MessageFiller(TextSource source)
         given.Add((field, name));
     }
 
-    /// <summary>The value at the scanner as the CLR type the field's accessor takes (consumed).</summary>
-    private object ValueOf(MessageDescriptor descriptor, FieldDescriptor field)
+    /// <summary>The value at the scanner, written as the field's (consumed).</summary>
+    private void Value(MessageDescriptor descriptor, FieldDescriptor field)
     {
         bool block = IsBlockOpen();
         if (IsMessage(field))
@@ -233,34 +264,43 @@ internal sealed class MessageFiller(TextSource source)
                 throw source.ErrorAt(scalar.Start, $"field '{field.Name}' of '{descriptor.FullName}' is a message ({field.MessageType.FullName}): " +
                     $"write '{field.Name} {{ ... }}', not {Shown(scalar)}");
             }
-            var message = NewMessage(field.MessageType);
-            Block(message);
-            return message;
+            if (field.FieldType == FieldType.Group)
+            {
+                Tag(field.FieldNumber, WireFormat.WireType.StartGroup);
+                Block(field.MessageType);
+                Tag(field.FieldNumber, WireFormat.WireType.EndGroup);
+            }
+            else
+            {
+                int at = OpenLength(field.FieldNumber);
+                Block(field.MessageType);
+                CloseLength(at);
+            }
+            return;
         }
         if (block)
             throw source.ErrorAt(_scan.Start, $"field '{field.Name}' of '{descriptor.FullName}' is {Kind(field)}, not a message: write '{field.Name}: value'");
-        return ScalarValue(descriptor, field, ReadScalar());
+        WriteScalar(descriptor, field, ReadScalar());
     }
 
-    /// <summary><c>{ fields }</c> or <c>&lt; fields &gt;</c> into <paramref name="message"/> (consumed).</summary>
-    private void Block(IMessage message)
+    /// <summary><c>{ fields }</c> or <c>&lt; fields &gt;</c> of a <paramref name="type"/> message (consumed).</summary>
+    private void Block(MessageDescriptor type)
     {
         char close = _scan.Is('{') ? '}' : '>';
         _scan.Next();
-        FillFields(message);
+        MessageFields(type);
         Expect(close);
     }
 
-    private void AddMapEntry(IDictionary map, FieldDescriptor mapField)
+    /// <summary>One entry of a map field: a message of its key (field 1) and value (field 2), either left out for its default.</summary>
+    private void MapEntry(FieldDescriptor mapField)
     {
         var owner = mapField.ContainingType;
         var entry = mapField.MessageType;
-        var keyField = entry.FindFieldByNumber(1);
-        var valueField = entry.FindFieldByNumber(2);
-        object? key = null, value = null;
         var given = new List<(FieldDescriptor Field, int At)>();
         char close = _scan.Is('{') ? '}' : '>';
         _scan.Next();
+        int length = OpenLength(mapField.FieldNumber);
         while (_scan.Kind == TextTokenKind.Ident || _scan.Is('['))
         {
             int at = _scan.Start;
@@ -274,12 +314,11 @@ internal sealed class MessageFiller(TextSource source)
             if (_scan.Is('['))
                 throw source.ErrorAt(_scan.Start, $"field '{field.Name}' of '{entry.FullName}' is not repeated: it takes one value, not a list");
             if (!colon && !IsBlockOpen()) throw NotInGrammar();
-            var v = ValueOf(entry, field);
-            if (field == keyField) key = v; else value = v;
+            Value(entry, field);
             if (_scan.Is(',') || _scan.Is(';')) _scan.Next();
         }
         Expect(close);
-        map[key ?? DefaultOf(keyField)] = value ?? DefaultOf(valueField);
+        CloseLength(length);
     }
 
     /// <summary>The grammar's scalar: <c>STRING+</c>, <c>'-'? (INTEGER | FLOAT)</c> or <c>'-'? IDENT</c> (consumed).</summary>
@@ -304,47 +343,87 @@ internal sealed class MessageFiller(TextSource source)
         return scalar;
     }
 
-    private object ScalarValue(MessageDescriptor descriptor, FieldDescriptor field, Scalar scalar)
+    /// <summary>The scalar written as the field's value: its tag, then the value in the field's encoding.</summary>
+    private void WriteScalar(MessageDescriptor descriptor, FieldDescriptor field, Scalar scalar)
     {
         switch (field.FieldType)
         {
             case FieldType.String:
             {
-                if (PlainString(scalar) is { } plain) return plain;
+                if (PlainString(scalar, out var plain))
+                {
+                    Tag(field.FieldNumber, WireFormat.WireType.LengthDelimited);
+                    int count = Encoding.UTF8.GetByteCount(plain);
+                    Varint((uint)count);
+                    Encoding.UTF8.GetBytes(plain, Room(count));
+                    _length += count;
+                    return;
+                }
                 var bytes = StringBytes(descriptor, field, scalar);
-                try { return StrictUtf8.GetString(bytes); }
+                try { StrictUtf8.GetCharCount(bytes); }
                 catch (DecoderFallbackException) { throw source.ErrorAt(scalar.Start, $"string field '{field.Name}' of '{descriptor.FullName}' is given bytes that are not UTF-8"); }
+                Tag(field.FieldNumber, WireFormat.WireType.LengthDelimited);
+                Delimited(bytes);
+                return;
             }
             case FieldType.Bytes:
-                return ByteString.CopyFrom(StringBytes(descriptor, field, scalar));
+            {
+                var bytes = StringBytes(descriptor, field, scalar);
+                Tag(field.FieldNumber, WireFormat.WireType.LengthDelimited);
+                Delimited(bytes);
+                return;
+            }
             case FieldType.Bool:
                 // The scalar's whole text: a sign or quotes make it no bool.
-                return scalar.Kind is TextTokenKind.String || scalar.Negative ? throw WrongKind(descriptor, field, scalar, "true or false") : Token(scalar) switch
+                bool value = scalar.Kind is TextTokenKind.String || scalar.Negative ? throw WrongKind(descriptor, field, scalar, "true or false") : TokenSpan(scalar) switch
                 {
                     "true" or "True" or "t" or "1" => true,
                     "false" or "False" or "f" or "0" => false,
                     _ => throw WrongKind(descriptor, field, scalar, "true or false"),
                 };
-            case FieldType.Float or FieldType.Double:
-                return Floating(descriptor, field, scalar);
+                Tag(field.FieldNumber, WireFormat.WireType.Varint);
+                Varint(value ? 1UL : 0UL);
+                return;
+            case FieldType.Float:
+            {
+                float f = (float)Floating(descriptor, field, scalar, isFloat: true);
+                Tag(field.FieldNumber, WireFormat.WireType.Fixed32);
+                BinaryPrimitives.WriteSingleLittleEndian(Room(4), f);
+                _length += 4;
+                return;
+            }
+            case FieldType.Double:
+            {
+                double d = Floating(descriptor, field, scalar, isFloat: false);
+                Tag(field.FieldNumber, WireFormat.WireType.Fixed64);
+                BinaryPrimitives.WriteDoubleLittleEndian(Room(8), d);
+                _length += 8;
+                return;
+            }
             case FieldType.Enum:
-                return EnumNumber(descriptor, field, scalar);
+            {
+                int number = EnumNumber(descriptor, field, scalar);
+                Tag(field.FieldNumber, WireFormat.WireType.Varint);
+                Varint((ulong)(long)number); // a negative int32 as its 64-bit two's complement, as protobuf writes it
+                return;
+            }
             default:
-                return Integer(descriptor, field, scalar);
+                Integer(descriptor, field, scalar);
+                return;
         }
     }
 
     /// <summary>
-    /// A single quoted string without escapes or surrogates as it is written, or null: its UTF-8 bytes would decode back
-    /// to the very same characters, so they are not made (most of a prototxt's strings: names, types, tops).
+    /// A single quoted string without escapes or surrogates, its characters as written: their UTF-8 bytes are the
+    /// value's (most of a prototxt's strings: names, types, tops).
     /// </summary>
-    private string? PlainString(Scalar scalar)
+    private bool PlainString(Scalar scalar, out ReadOnlySpan<char> content)
     {
-        if (scalar.Kind != TextTokenKind.String || _strings.Count != 1) return null;
+        content = default;
+        if (scalar.Kind != TextTokenKind.String || _strings.Count != 1) return false;
         var (start, end) = _strings[0];
-        var content = source.Text.AsSpan(start + 1, end - start - 2);
-        if (content.Contains('\\') || content.ContainsAnyInRange('\uD800', '\uDFFF')) return null;
-        return content.ToString();
+        content = source.Text.AsSpan(start + 1, end - start - 2);
+        return !content.Contains('\\') && !content.ContainsAnyInRange('\uD800', '\uDFFF');
     }
 
     /// <summary>The bytes of one or more adjacent quoted strings (valid until the next call).</summary>
@@ -360,9 +439,9 @@ internal sealed class MessageFiller(TextSource source)
         return _bytes.WrittenSpan;
     }
 
-    private object Floating(MessageDescriptor descriptor, FieldDescriptor field, Scalar scalar)
+    /// <summary>The number, a float's exact value when <paramref name="isFloat"/> (parsed as a float: no double rounding).</summary>
+    private double Floating(MessageDescriptor descriptor, FieldDescriptor field, Scalar scalar, bool isFloat)
     {
-        bool isFloat = field.FieldType == FieldType.Float;
         double value;
         if (scalar.Kind == TextTokenKind.Ident)
         {
@@ -396,7 +475,7 @@ internal sealed class MessageFiller(TextSource source)
         return scalar.Negative ? -value : value;
     }
 
-    private object EnumNumber(MessageDescriptor descriptor, FieldDescriptor field, Scalar scalar)
+    private int EnumNumber(MessageDescriptor descriptor, FieldDescriptor field, Scalar scalar)
     {
         var type = field.EnumType;
         if (scalar is { Kind: TextTokenKind.Ident, Negative: false })
@@ -412,31 +491,57 @@ internal sealed class MessageFiller(TextSource source)
         return (int)value;
     }
 
-    private object Integer(MessageDescriptor descriptor, FieldDescriptor field, Scalar scalar)
+    /// <summary>An integer field's value, range-checked for its type, written in its encoding.</summary>
+    private void Integer(MessageDescriptor descriptor, FieldDescriptor field, Scalar scalar)
     {
         if (scalar.Kind != TextTokenKind.Integer) throw WrongKind(descriptor, field, scalar, "an integer");
+        ulong bits;
         switch (field.FieldType)
         {
             case FieldType.UInt32 or FieldType.Fixed32:
             {
                 ulong v = Magnitude(descriptor, field, scalar);
                 if (scalar.Negative && v != 0 || v > uint.MaxValue) throw OutOfRange(descriptor, field, scalar);
-                return (uint)v;
+                bits = v;
+                break;
             }
             case FieldType.UInt64 or FieldType.Fixed64:
             {
                 ulong v = Magnitude(descriptor, field, scalar);
                 if (scalar.Negative && v != 0) throw OutOfRange(descriptor, field, scalar);
-                return v;
+                bits = v;
+                break;
             }
             case FieldType.Int32 or FieldType.SInt32 or FieldType.SFixed32:
             {
                 long v = SignedMagnitude(descriptor, field, scalar);
                 if (v is < int.MinValue or > int.MaxValue) throw OutOfRange(descriptor, field, scalar);
-                return (int)v;
+                bits = field.FieldType == FieldType.SInt32 ? (uint)(((int)v << 1) ^ ((int)v >> 31)) : (ulong)v;
+                break;
             }
             default:
-                return SignedMagnitude(descriptor, field, scalar);
+            {
+                long v = SignedMagnitude(descriptor, field, scalar);
+                bits = field.FieldType == FieldType.SInt64 ? (ulong)((v << 1) ^ (v >> 63)) : (ulong)v;
+                break;
+            }
+        }
+        switch (field.FieldType)
+        {
+            case FieldType.Fixed32 or FieldType.SFixed32:
+                Tag(field.FieldNumber, WireFormat.WireType.Fixed32);
+                BinaryPrimitives.WriteUInt32LittleEndian(Room(4), (uint)bits);
+                _length += 4;
+                break;
+            case FieldType.Fixed64 or FieldType.SFixed64:
+                Tag(field.FieldNumber, WireFormat.WireType.Fixed64);
+                BinaryPrimitives.WriteUInt64LittleEndian(Room(8), bits);
+                _length += 8;
+                break;
+            default:
+                Tag(field.FieldNumber, WireFormat.WireType.Varint);
+                Varint(bits);
+                break;
         }
     }
 
@@ -513,23 +618,69 @@ internal sealed class MessageFiller(TextSource source)
 
     private static bool IsMessage(FieldDescriptor field) => field.FieldType is FieldType.Message or FieldType.Group;
 
-    /// <summary>A new, empty message of the type (through its parser: no reflection on the CLR type).</summary>
-    internal static IMessage NewMessage(MessageDescriptor type) =>
-        (type.Parser ?? throw new ArgumentException($"'{type.FullName}' has no parser (a map entry is not a message of its own)"))
-        .ParseFrom(ReadOnlySpan<byte>.Empty);
-
-    /// <summary>The value a field holds when its text leaves it out (a map entry without key or value).</summary>
-    private static object DefaultOf(FieldDescriptor field) => field.FieldType switch
+    /// <summary>Gives the output's array back to the pool: the bytes <see cref="Transcode"/> returned are then gone.</summary>
+    public void Release()
     {
-        FieldType.Int32 or FieldType.SInt32 or FieldType.SFixed32 or FieldType.Enum => 0,
-        FieldType.UInt32 or FieldType.Fixed32 => 0u,
-        FieldType.Int64 or FieldType.SInt64 or FieldType.SFixed64 => 0L,
-        FieldType.UInt64 or FieldType.Fixed64 => 0UL,
-        FieldType.Float => 0f,
-        FieldType.Double => 0d,
-        FieldType.Bool => false,
-        FieldType.String => "",
-        FieldType.Bytes => ByteString.Empty,
-        _ => NewMessage(field.MessageType),
-    };
+        ArrayPool<byte>.Shared.Return(_out);
+        _out = [];
+        _length = 0;
+    }
+
+    /// <summary>At least <paramref name="count"/> free bytes at the end of the output.</summary>
+    private Span<byte> Room(int count)
+    {
+        if (_out.Length - _length < count)
+        {
+            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_out.Length * 2, _length + count));
+            _out.AsSpan(0, _length).CopyTo(bigger);
+            ArrayPool<byte>.Shared.Return(_out);
+            _out = bigger;
+        }
+        return _out.AsSpan(_length, count);
+    }
+
+    private void Varint(ulong value)
+    {
+        var room = Room(10);
+        int n = 0;
+        while (value >= 0x80)
+        {
+            room[n++] = (byte)(value | 0x80);
+            value >>= 7;
+        }
+        room[n++] = (byte)value;
+        _length += n;
+    }
+
+    private void Tag(int number, WireFormat.WireType wire) => Varint(WireFormat.MakeTag(number, wire));
+
+    private void Delimited(ReadOnlySpan<byte> bytes)
+    {
+        Varint((uint)bytes.Length);
+        bytes.CopyTo(Room(bytes.Length));
+        _length += bytes.Length;
+    }
+
+    /// <summary>A length-delimited field's tag and one byte for its length, which <see cref="CloseLength"/> fills in; returns where it is.</summary>
+    private int OpenLength(int number)
+    {
+        Tag(number, WireFormat.WireType.LengthDelimited);
+        Room(1);
+        return _length++;
+    }
+
+    /// <summary>The length of what was written since <see cref="OpenLength"/>, the content moved up when it takes more than one byte.</summary>
+    private void CloseLength(int at)
+    {
+        uint length = (uint)(_length - at - 1);
+        int size = CodedOutputStream.ComputeRawVarint32Size(length);
+        if (size > 1)
+        {
+            Room(size - 1);
+            _out.AsSpan(at + 1, (int)length).CopyTo(_out.AsSpan(at + size));
+            _length += size - 1;
+        }
+        for (int i = 0; i < size - 1; i++, length >>= 7) _out[at + i] = (byte)(length | 0x80);
+        _out[at + size - 1] = (byte)length;
+    }
 }
