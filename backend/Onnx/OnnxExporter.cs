@@ -49,10 +49,10 @@ public sealed class OnnxModelWriter(OnnxExportOptions? options = null) : IModelW
 public sealed class OnnxExporter
 {
     private readonly MirModule _module;
-    private readonly Dictionary<Value, string> _names = new();
-    private readonly HashSet<string> _tensorNames = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _nodeNames = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _assignedNodeNames = new(StringComparer.Ordinal);
+    private readonly Dictionary<Value, string> _names;
+    private readonly HashSet<string> _tensorNames;
+    private readonly HashSet<string> _nodeNames;
+    private readonly HashSet<string> _assignedNodeNames;
     private readonly HashSet<string> _usedDomains = new(StringComparer.Ordinal);
     private readonly List<AttributeProto> _nodeAttributes = new();
     // One TypeProto per distinct type (a message may sit in several parents: it is only written, never changed).
@@ -66,7 +66,38 @@ public sealed class OnnxExporter
     // wire instead of as NodeProtos, ValueInfoProtos and TensorProtos.
     private OnnxWireGraph? _wire;
 
-    private OnnxExporter(MirModule module) => _module = module;
+    /// <param name="size">The main graph's counts (<see cref="MainGraphSize"/>): the tables are sized for them, not grown.</param>
+    private OnnxExporter(MirModule module, MainSize size = default)
+    {
+        _module = module;
+        _names = new Dictionary<Value, string>(size.Values);
+        _tensorNames = new HashSet<string>(size.Values, StringComparer.Ordinal);
+        _nodeNames = new HashSet<string>(size.Nodes, StringComparer.Ordinal);
+        _assignedNodeNames = new HashSet<string>(size.Nodes, StringComparer.Ordinal);
+    }
+
+    /// <summary>What the main graph holds: nodes, initializers, values (arguments and results), node inputs and outputs, attributes.</summary>
+    private readonly record struct MainSize(int Nodes, int Initializers, int Values, int Names, int Attributes);
+
+    /// <summary>The main function's counts (zero when the module has no function: Build says why), an upper bound on each.</summary>
+    private static MainSize MainGraphSize(MirModule module)
+    {
+        if (module.FindFunction("main") is not { } func) return default;
+        int nodes = 0, initializers = 0, values = func.Arguments.Count, names = 0, attributes = 0;
+        var ops = func.Body.Operations;
+        for (int i = 0; i < ops.Count; i++)
+        {
+            var op = ops[i];
+            values += op.Results.Count;
+            if (op.Name == "onnx.Constant") initializers++;
+            else nodes++;
+            names += op.OperandCount + op.Results.Count;
+            var attrs = op.Attributes;
+            for (int k = 0; k < attrs.Count; k++)
+                if (!attrs[k].Name.StartsWith("mo.", StringComparison.Ordinal)) attributes++;
+        }
+        return new MainSize(nodes, initializers, values, names, attributes);
+    }
 
     /// <summary>The model, with every initializer's data inline.</summary>
     public static ModelProto ToModel(MirModule module) => new OnnxExporter(module).BuildWhole();
@@ -87,8 +118,9 @@ public sealed class OnnxExporter
     public static void Write(MirModule module, Stream output, string finalPath, OnnxExportOptions? options = null)
     {
         options ??= OnnxExportOptions.Default;
-        var wire = new OnnxWireGraph();
-        var exporter = new OnnxExporter(module) { _wire = wire };
+        var size = MainGraphSize(module);
+        var wire = new OnnxWireGraph(new OnnxWireNodes(size.Nodes, size.Names, size.Attributes), size.Initializers, size.Values);
+        var exporter = new OnnxExporter(module, size) { _wire = wire };
         var model = exporter.Build(out var graph);
         long total = wire.InitializerBytes;
         bool external = options.ExternalData switch
@@ -222,12 +254,15 @@ public sealed class OnnxExporter
             into.Add(new StringStringEntryProto { Key = e.Name, Value = (e.Value as StringAttr)?.Value ?? "" });
     }
 
-    private static IEnumerable<ReadOnlyMemory<byte>> BytesList(Operation op, string name)
+    /// <summary>The serialized messages of a module attribute; none (and nothing allocated) when the module does not have it.</summary>
+    private static IReadOnlyList<ReadOnlyMemory<byte>> BytesList(Operation op, string name)
     {
-        if (op.GetAttr(name) is not ArrayAttr arr) yield break;
+        if (op.GetAttr(name) is not ArrayAttr arr) return [];
+        var list = new List<ReadOnlyMemory<byte>>(arr.Elements.Count);
         foreach (var e in arr.Elements)
-            if (e is DenseElementsAttr { IsSplat: false } d) yield return d.Data;
+            if (e is DenseElementsAttr { IsSplat: false } d) list.Add(d.Data);
             else throw new MirException($"cannot write ONNX: attribute '{name}' should hold serialized bytes (dense<\"0x...\"> : tensor<Nxui8>)");
+        return list;
     }
 
     private static bool IsNode(Operation op) =>
@@ -415,8 +450,10 @@ public sealed class OnnxExporter
     private void ExportOps(Block block, GraphProto g, bool main)
     {
         var wire = main ? _wire : null;
-        foreach (var op in block.Operations)
+        var ops = block.Operations;
+        for (int k = 0; k < ops.Count; k++)
         {
+            var op = ops[k];
             switch (op.Name)
             {
                 case FuncOp.ReturnOpName or "mo.yield":
@@ -433,8 +470,9 @@ public sealed class OnnxExporter
             if (wire is not null)
             {
                 ExportNode(op, wire.Nodes);
-                foreach (var r in op.Results)
-                    if (r.Type is TensorType { Shape: { } shape } t && _names[r] is { Length: > 0 } name
+                var results = op.Results;
+                for (int i = 0; i < results.Count; i++)
+                    if (results[i] is var r && r.Type is TensorType { Shape: { } shape } t && _names[r] is { Length: > 0 } name
                         && OnnxDataTypes.DataTypeOf(t.Element) is int dataType && !wire.IsOutput(name))
                         wire.AddValueInfo(name, dataType, shape);
                 continue;
@@ -590,12 +628,15 @@ public sealed class OnnxExporter
         int firstName = wire.NameCount;
         for (int i = 0; i < op.OperandCount; i++) wire.AddName(NameOf(op.GetOperand(i), op));
         NameResults(op, name, "_output");
-        foreach (var r in op.Results) wire.AddName(_names[r]);
+        var results = op.Results;
+        for (int i = 0; i < results.Count; i++) wire.AddName(_names[results[i]]);
         int firstAttribute = wire.AttributeCount;
         string? doc = null, overload = null;
         // The op's attributes are sorted by name (ordinal), as the node's must be: no sort here.
-        foreach (var a in op.Attributes)
+        var attributes = op.Attributes;
+        for (int i = 0; i < attributes.Count; i++)
         {
+            var a = attributes[i];
             switch (a.Name)
             {
                 case "onnx.doc_string" when a.Value is StringAttr d: doc = d.Value; continue;

@@ -24,21 +24,43 @@ internal sealed class OnnxWireGraph
         string Name, int DataType, IReadOnlyList<long> Dims, ReadOnlyMemory<byte> Data,
         string? ExternalLocation, long ExternalOffset, TensorProto? Proto);
 
-    /// <summary>A value_info of a tensor type (<see cref="Shape"/> null: unranked), or <see cref="Proto"/>.</summary>
-    private readonly record struct ValueInfo(
-        string Name, int DataType, IReadOnlyList<long>? Shape, IReadOnlyList<string>? DimParams, string? DocString, ValueInfoProto? Proto);
+    /// <summary>
+    /// A value_info of a tensor type (<see cref="Shape"/> null: unranked), or <see cref="Proto"/>. What only a graph's
+    /// inputs and outputs have is in <see cref="More"/>: a value_info entry (one per result) stays 32 bytes.
+    /// </summary>
+    private readonly record struct ValueInfo(string Name, int DataType, IReadOnlyList<long>? Shape, Extras? More)
+    {
+        public IReadOnlyList<string>? DimParams => More?.DimParams;
+        public string? DocString => More?.DocString;
+        public ValueInfoProto? Proto => More?.Proto;
+    }
 
-    private readonly List<Initializer> _initializers = new();
+    /// <summary>A graph input's or output's dim_params and doc string, or the ValueInfoProto of one the writer does not spell.</summary>
+    private sealed record Extras(IReadOnlyList<string>? DimParams, string? DocString, ValueInfoProto? Proto);
+
+    private static Extras? ExtrasOf(IReadOnlyList<string>? dimParams, string? docString) =>
+        dimParams is null && docString is null ? null : new Extras(dimParams, docString, null);
+
+    private readonly List<Initializer> _initializers;
     private readonly List<ValueInfo> _inputs = new();
     private readonly List<ValueInfo> _outputs = new();
-    private readonly List<ValueInfo> _valueInfos = new();
+    private readonly List<ValueInfo> _valueInfos;
     // Each entry's encoded size, and a value's TypeProto.Tensor's and its shape's (kept from sizing for writing):
     // initializers, inputs, outputs, value_info, in that order.
     private int[]? _sizes;
     private int[]? _tensorSizes;
     private int[]? _shapeSizes;
 
-    public OnnxWireNodes Nodes { get; } = new();
+    public OnnxWireNodes Nodes { get; }
+
+    /// <param name="nodes">The nodes' list, sized for them.</param>
+    /// <param name="initializers">How many initializers to expect, and <paramref name="valueInfos"/> value_info at most (the lists are sized for them, not grown).</param>
+    public OnnxWireGraph(OnnxWireNodes nodes, int initializers = 0, int valueInfos = 0)
+    {
+        Nodes = nodes;
+        _initializers = new List<Initializer>(initializers);
+        _valueInfos = new List<ValueInfo>(valueInfos);
+    }
 
     /// <summary>The initializers' raw bytes, all inline or external (what decides whether data goes external).</summary>
     public long InitializerBytes { get; private set; }
@@ -53,18 +75,18 @@ internal sealed class OnnxWireGraph
     public void AddInitializer(TensorProto tensor) => _initializers.Add(new Initializer(tensor.Name, 0, [], default, null, 0, tensor));
 
     public void AddInput(string name, int dataType, IReadOnlyList<long>? shape, IReadOnlyList<string>? dimParams, string? docString) =>
-        _inputs.Add(new ValueInfo(name, dataType, shape, dimParams, docString, null));
+        _inputs.Add(new ValueInfo(name, dataType, shape, ExtrasOf(dimParams, docString)));
 
-    public void AddInput(ValueInfoProto input) => _inputs.Add(new ValueInfo(input.Name, 0, null, null, null, input));
+    public void AddInput(ValueInfoProto input) => _inputs.Add(new ValueInfo(input.Name, 0, null, new Extras(null, null, input)));
 
     public void AddOutput(string name, int dataType, IReadOnlyList<long>? shape, IReadOnlyList<string>? dimParams, string? docString) =>
-        _outputs.Add(new ValueInfo(name, dataType, shape, dimParams, docString, null));
+        _outputs.Add(new ValueInfo(name, dataType, shape, ExtrasOf(dimParams, docString)));
 
-    public void AddOutput(ValueInfoProto output) => _outputs.Add(new ValueInfo(output.Name, 0, null, null, null, output));
+    public void AddOutput(ValueInfoProto output) => _outputs.Add(new ValueInfo(output.Name, 0, null, new Extras(null, null, output)));
 
     /// <summary>A value_info of a ranked tensor.</summary>
     public void AddValueInfo(string name, int dataType, IReadOnlyList<long> shape) =>
-        _valueInfos.Add(new ValueInfo(name, dataType, shape, null, null, null));
+        _valueInfos.Add(new ValueInfo(name, dataType, shape, null));
 
     public bool IsOutput(string name)
     {
@@ -205,10 +227,10 @@ internal sealed class OnnxWireGraph
                 ((IBufferMessage)proto).InternalWriteTo(ref ctx);
                 continue;
             }
-            foreach (var d in t.Dims)
+            for (int i = 0; i < t.Dims.Count; i++)
             {
                 ctx.WriteTag(TensorProto.DimsFieldNumber, WireFormat.WireType.Varint);
-                ctx.WriteInt64(d);
+                ctx.WriteInt64(t.Dims[i]);
             }
             ctx.WriteTag(TensorProto.DataTypeFieldNumber, WireFormat.WireType.Varint);
             ctx.WriteInt32(t.DataType);
