@@ -51,7 +51,10 @@ public sealed class OnnxExporter
     private readonly MirModule _module;
     private readonly Dictionary<Value, string> _names;
     private readonly HashSet<string> _tensorNames;
-    private readonly HashSet<string> _nodeNames;
+    // Every node's location name in the module: made only when a name is generated (a suffix or a new name), which
+    // must not take one of them; most modules name every node and never need it.
+    private HashSet<string>? _nodeNames;
+    private readonly MainSize _size;
     private readonly HashSet<string> _assignedNodeNames;
     private readonly HashSet<string> _usedDomains = new(StringComparer.Ordinal);
     private readonly List<AttributeProto> _nodeAttributes = new();
@@ -70,9 +73,9 @@ public sealed class OnnxExporter
     private OnnxExporter(MirModule module, MainSize size = default)
     {
         _module = module;
+        _size = size;
         _names = new Dictionary<Value, string>(size.Values);
         _tensorNames = new HashSet<string>(size.Values, StringComparer.Ordinal);
-        _nodeNames = new HashSet<string>(size.Nodes, StringComparer.Ordinal);
         _assignedNodeNames = new HashSet<string>(size.Nodes, StringComparer.Ordinal);
     }
 
@@ -192,8 +195,6 @@ public sealed class OnnxExporter
         if (functions.Count > 1 && _module.FindFunction("main") is null)
             throw new MirException("cannot write ONNX: the module has several functions and none is @main");
         var func = _module.MainFunction;
-        foreach (var op in _module.AllOperations())
-            if (op.Location.FirstName is { Length: > 0 } n && IsNode(op)) _nodeNames.Add(n);
 
         var m = _module.Op;
         var model = new ModelProto();
@@ -286,7 +287,7 @@ public sealed class OnnxExporter
         {
             if (_assignedNodeNames.Add(n)) return n;
             for (int k = 1; ; k++)
-                if (!_nodeNames.Contains($"{n}_{k}") && _assignedNodeNames.Add($"{n}_{k}")) return $"{n}_{k}";
+                if (!NodeNames().Contains($"{n}_{k}") && _assignedNodeNames.Add($"{n}_{k}")) return $"{n}_{k}";
         }
         return NewNodeName(op.OpType.Contains('.') ? op.OpType[(op.OpType.LastIndexOf('.') + 1)..] : op.OpType);
     }
@@ -294,8 +295,17 @@ public sealed class OnnxExporter
     private string NewNodeName(string opType)
     {
         string name;
-        do name = $"{opType}_{_nextNodeName++}"; while (_nodeNames.Contains(name) || !_assignedNodeNames.Add(name));
+        do name = $"{opType}_{_nextNodeName++}"; while (NodeNames().Contains(name) || !_assignedNodeNames.Add(name));
         return name;
+    }
+
+    private HashSet<string> NodeNames()
+    {
+        if (_nodeNames is { } names) return names;
+        names = new HashSet<string>(_size.Nodes, StringComparer.Ordinal);
+        foreach (var op in _module.AllOperations())
+            if (op.Location.FirstName is { Length: > 0 } n && IsNode(op)) names.Add(n);
+        return _nodeNames = names;
     }
 
     private string NameOf(Value v, Operation user)
