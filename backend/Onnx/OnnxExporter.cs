@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 using Google.Protobuf;
 using Mopt.Dialects.Onnx;
 using Mopt.Ir;
@@ -82,7 +81,10 @@ public sealed class OnnxExporter
     /// <summary>What the main graph holds: nodes, initializers, values (arguments and results), node inputs and outputs, attributes.</summary>
     private readonly record struct MainSize(int Nodes, int Initializers, int Values, int Names, int Attributes);
 
-    /// <summary>The main function's counts (zero when the module has no function: Build says why), an upper bound on each.</summary>
+    /// <summary>
+    /// The @main function's counts (zero without one: Build says what is wrong, or the lists grow), what the lists are
+    /// created at: about right, not a bound (an Identity added for an output is not counted; a list grows past it).
+    /// </summary>
     private static MainSize MainGraphSize(MirModule module)
     {
         if (module.FindFunction("main") is not { } func) return default;
