@@ -68,11 +68,16 @@ public sealed class OnnxExporter
     // wire instead of as NodeProtos, ValueInfoProtos and TensorProtos.
     private OnnxWireGraph? _wire;
 
-    /// <param name="size">The main graph's counts (<see cref="MainGraphSize"/>): the tables are sized for them, not grown.</param>
-    private OnnxExporter(MirModule module, MainSize size = default)
+    // The function written as the main graph (null: none, Build says why), and how many functions the module has.
+    private readonly FuncOp? _main;
+    private readonly int _functionCount;
+
+    /// <param name="sized">Whether to count the main graph first (<see cref="MainGraphSize"/>) and size the tables for it.</param>
+    private OnnxExporter(MirModule module, bool sized = false)
     {
         _module = module;
-        _size = size;
+        _main = MainOf(module, out _functionCount);
+        var size = _size = sized && _main is { } main ? MainGraphSize(main) : default;
         _names = new Dictionary<Value, string>(size.Values);
         _tensorNames = new HashSet<string>(size.Values, StringComparer.Ordinal);
         _assignedNodeNames = new HashSet<string>(size.Nodes, StringComparer.Ordinal);
@@ -82,12 +87,31 @@ public sealed class OnnxExporter
     private readonly record struct MainSize(int Nodes, int Initializers, int Values, int Names, int Attributes);
 
     /// <summary>
-    /// The @main function's counts (zero without one: Build says what is wrong, or the lists grow), what the lists are
-    /// created at: about right, not a bound (an Identity added for an output is not counted; a list grows past it).
+    /// @main, else the module's only function (as <see cref="MirModule.MainFunction"/>), found in one loop over the
+    /// module's ops (MainFunction and FindFunction are LINQ queries, and the exporter asked three); null when neither.
     /// </summary>
-    private static MainSize MainGraphSize(MirModule module)
+    private static FuncOp? MainOf(MirModule module, out int functions)
     {
-        if (module.FindFunction("main") is not { } func) return default;
+        FuncOp? main = null, first = null;
+        functions = 0;
+        var ops = module.Body.Operations;
+        for (int i = 0; i < ops.Count; i++)
+        {
+            if (ops[i].Name != FuncOp.OpName) continue;
+            var f = new FuncOp(ops[i]);
+            functions++;
+            first ??= f;
+            if (main is null && f.Name == "main") main = f;
+        }
+        return main ?? (functions == 1 ? first : null);
+    }
+
+    /// <summary>
+    /// The main function's counts, what the lists are created at: about right, not a bound (an Identity added for an
+    /// output is not counted; a list grows past it).
+    /// </summary>
+    private static MainSize MainGraphSize(FuncOp func)
+    {
         int nodes = 0, initializers = 0, values = func.Arguments.Count, names = 0, attributes = 0;
         var ops = func.Body.Operations;
         for (int i = 0; i < ops.Count; i++)
@@ -123,9 +147,9 @@ public sealed class OnnxExporter
     public static void Write(MirModule module, Stream output, string finalPath, OnnxExportOptions? options = null)
     {
         options ??= OnnxExportOptions.Default;
-        var size = MainGraphSize(module);
-        var wire = new OnnxWireGraph(new OnnxWireNodes(size.Nodes, size.Names, size.Attributes), size.Initializers, size.Values);
-        var exporter = new OnnxExporter(module, size) { _wire = wire };
+        var exporter = new OnnxExporter(module, sized: true);
+        var size = exporter._size;
+        var wire = exporter._wire = new OnnxWireGraph(new OnnxWireNodes(size.Nodes, size.Names, size.Attributes), size.Initializers, size.Values);
         var model = exporter.Build(out var graph);
         long total = wire.InitializerBytes;
         bool external = options.ExternalData switch
@@ -192,11 +216,8 @@ public sealed class OnnxExporter
     /// </summary>
     private ModelProto Build(out GraphProto graph)
     {
-        var functions = _module.Functions.ToList();
-        if (functions.Count == 0) throw new MirException("cannot write ONNX: the module has no function");
-        if (functions.Count > 1 && _module.FindFunction("main") is null)
-            throw new MirException("cannot write ONNX: the module has several functions and none is @main");
-        var func = _module.MainFunction;
+        if (_functionCount == 0) throw new MirException("cannot write ONNX: the module has no function");
+        var func = _main ?? throw new MirException("cannot write ONNX: the module has several functions and none is @main");
 
         var m = _module.Op;
         var model = new ModelProto();
@@ -370,7 +391,7 @@ public sealed class OnnxExporter
                 name = ClaimTensorName(wanted);
                 _names[v] = name;
             }
-            else if (!local && block != _module.MainFunction.Body && _names.TryGetValue(v, out var existing) && existing == wanted && claimed.Add(v))
+            else if (!local && block != _main!.Value.Body && _names.TryGetValue(v, out var existing) && existing == wanted && claimed.Add(v))
                 name = wanted;
             else
             {

@@ -137,6 +137,33 @@ public sealed class OnnxWriteBytesTests
 
     private static float[] MemoryMarshalFloats(ByteString bytes) => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes.Span).ToArray();
 
+    /// <summary>The graph is @main, or the only function; a module with neither is refused, by Write as by ToModel.</summary>
+    [Fact]
+    public void TheGraphIsMainOrTheOnlyFunction()
+    {
+        static string Function(string name, string op) => $$"""
+              func.func @{{name}}(%x: tensor<2xf32> {mo.name = "x"}) -> (tensor<2xf32> {mo.name = "y"}) {
+                %0 = "onnx.{{op}}"(%x) : (tensor<2xf32>) -> tensor<2xf32> loc("{{op}}")
+                return %0 : tensor<2xf32>
+              }
+            """;
+        static MirModule Module(params string[] functions) => MirReader.ParseText($"module @m attributes {{onnx.opset = 17 : i64}} {{\n{string.Concat(functions)}}}\n");
+        static string OpOf(MirModule module)
+        {
+            AssertSameBytes(module, "functions");
+            using var stream = new MemoryStream();
+            OnnxExporter.Write(module, stream, "/nonexistent/model.onnx");
+            return ModelProto.Parser.ParseFrom(stream.ToArray()).Graph.Node.Single().OpType;
+        }
+        Assert.Equal("Relu", OpOf(Module(Function("only", "Relu"))));
+        Assert.Equal("Neg", OpOf(Module(Function("other", "Relu"), Function("main", "Neg"))));
+        foreach (var (module, message) in new[] { (Module(), "has no function"), (Module(Function("a", "Relu"), Function("b", "Neg")), "none is @main") })
+        {
+            Assert.Contains(message, Assert.Throws<MirException>(() => OnnxExporter.ToModel(module)).Message);
+            Assert.Contains(message, Assert.Throws<MirException>(() => OnnxExporter.Write(module, new MemoryStream(), "/nonexistent/model.onnx")).Message);
+        }
+    }
+
     /// <summary>The Caffe nets as --pipeline=deploy leaves them (what the Caffe benchmark writes), and as lowered.</summary>
     [SharedModelsTheory]
     [MemberData(nameof(CaffeRealNetTests.Nets), MemberType = typeof(CaffeRealNetTests))]
