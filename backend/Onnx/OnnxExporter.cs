@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 using Google.Protobuf;
 using Mopt.Dialects.Onnx;
 using Mopt.Ir;
@@ -49,26 +48,85 @@ public sealed class OnnxModelWriter(OnnxExportOptions? options = null) : IModelW
 public sealed class OnnxExporter
 {
     private readonly MirModule _module;
-    private readonly Dictionary<Value, string> _names = new();
-    private readonly HashSet<string> _tensorNames = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _nodeNames = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _assignedNodeNames = new(StringComparer.Ordinal);
+    private readonly Dictionary<Value, string> _names;
+    private readonly HashSet<string> _tensorNames;
+    // Every node's location name in the module: made only when a name is generated (a suffix or a new name), which
+    // must not take one of them; most modules name every node and never need it.
+    private HashSet<string>? _nodeNames;
+    private readonly MainSize _size;
+    private readonly HashSet<string> _assignedNodeNames;
     private readonly HashSet<string> _usedDomains = new(StringComparer.Ordinal);
-    private readonly List<TensorProto> _initializers = new();
     private readonly List<AttributeProto> _nodeAttributes = new();
     // One TypeProto per distinct type (a message may sit in several parents: it is only written, never changed).
     private readonly Dictionary<MirType, TypeProto?> _typeProtos = new();
-    // The main graph's value_info, kept as names and types: written straight to the wire (OnnxModelMessage) with each
-    // distinct type encoded once, or made into ValueInfoProtos for ToModel.
+    // ToModel's main graph value_info, kept as names and types until the graph is put together (BuildWhole).
     private readonly List<(string Name, MirType Type)> _mainValueInfos = new();
-    private readonly Dictionary<MirType, ByteString> _typeBytes = new();
     private int _nextNodeName;
     // An op name's ONNX op_type and domain, split once per name (not per node).
     private readonly Dictionary<string, (string OpType, string Domain)> _opTypes = new(StringComparer.Ordinal);
-    // When writing (not ToModel): the main graph's nodes, kept for the wire instead of as NodeProtos.
-    private OnnxWireNodes? _wireNodes;
+    // When writing (not ToModel): the main graph's nodes, inputs, outputs, initializers and value_info, kept for the
+    // wire instead of as NodeProtos, ValueInfoProtos and TensorProtos.
+    private OnnxWireGraph? _wire;
 
-    private OnnxExporter(MirModule module) => _module = module;
+    // The function written as the main graph (null: none, Build says why), and how many functions the module has.
+    private readonly FuncOp? _main;
+    private readonly int _functionCount;
+
+    /// <param name="sized">Whether to count the main graph first (<see cref="MainGraphSize"/>) and size the tables for it.</param>
+    private OnnxExporter(MirModule module, bool sized = false)
+    {
+        _module = module;
+        _main = MainOf(module, out _functionCount);
+        var size = _size = sized && _main is { } main ? MainGraphSize(main) : default;
+        _names = new Dictionary<Value, string>(size.Values);
+        _tensorNames = new HashSet<string>(size.Values, StringComparer.Ordinal);
+        _assignedNodeNames = new HashSet<string>(size.Nodes, StringComparer.Ordinal);
+    }
+
+    /// <summary>What the main graph holds: nodes, initializers, values (arguments and results), node inputs and outputs, attributes.</summary>
+    private readonly record struct MainSize(int Nodes, int Initializers, int Values, int Names, int Attributes);
+
+    /// <summary>
+    /// @main, else the module's only function (as <see cref="MirModule.MainFunction"/>), found in one loop over the
+    /// module's ops (MainFunction and FindFunction are LINQ queries, and the exporter asked three); null when neither.
+    /// </summary>
+    private static FuncOp? MainOf(MirModule module, out int functions)
+    {
+        FuncOp? main = null, first = null;
+        functions = 0;
+        var ops = module.Body.Operations;
+        for (int i = 0; i < ops.Count; i++)
+        {
+            if (ops[i].Name != FuncOp.OpName) continue;
+            var f = new FuncOp(ops[i]);
+            functions++;
+            first ??= f;
+            if (main is null && f.Name == "main") main = f;
+        }
+        return main ?? (functions == 1 ? first : null);
+    }
+
+    /// <summary>
+    /// The main function's counts, what the lists are created at: about right, not a bound (an Identity added for an
+    /// output is not counted; a list grows past it).
+    /// </summary>
+    private static MainSize MainGraphSize(FuncOp func)
+    {
+        int nodes = 0, initializers = 0, values = func.Arguments.Count, names = 0, attributes = 0;
+        var ops = func.Body.Operations;
+        for (int i = 0; i < ops.Count; i++)
+        {
+            var op = ops[i];
+            values += op.Results.Count;
+            if (op.Name == "onnx.Constant") initializers++;
+            else nodes++;
+            names += op.OperandCount + op.Results.Count;
+            var attrs = op.Attributes;
+            for (int k = 0; k < attrs.Count; k++)
+                if (!attrs[k].Name.StartsWith("mo.", StringComparison.Ordinal)) attributes++;
+        }
+        return new MainSize(nodes, initializers, values, names, attributes);
+    }
 
     /// <summary>The model, with every initializer's data inline.</summary>
     public static ModelProto ToModel(MirModule module) => new OnnxExporter(module).BuildWhole();
@@ -89,10 +147,11 @@ public sealed class OnnxExporter
     public static void Write(MirModule module, Stream output, string finalPath, OnnxExportOptions? options = null)
     {
         options ??= OnnxExportOptions.Default;
-        var exporter = new OnnxExporter(module) { _wireNodes = new OnnxWireNodes() };
+        var exporter = new OnnxExporter(module, sized: true);
+        var size = exporter._size;
+        var wire = exporter._wire = new OnnxWireGraph(new OnnxWireNodes(size.Nodes, size.Names, size.Attributes), size.Initializers, size.Values);
         var model = exporter.Build(out var graph);
-        long total = 0;
-        foreach (var t in exporter._initializers) total += t.RawData.Length;
+        long total = wire.InitializerBytes;
         bool external = options.ExternalData switch
         {
             ExternalDataMode.Always => true,
@@ -101,8 +160,8 @@ public sealed class OnnxExporter
         };
         if (!external && total > options.AutoExternalAbove)
             throw new MirException($"cannot write '{finalPath}': its {total} bytes of weights do not fit one protobuf file (2 GiB); allow external data");
-        if (external) exporter.MoveToExternalData(finalPath, options);
-        var message = new OnnxModelMessage(model, graph, exporter._wireNodes, exporter.MainValueInfoBytes());
+        if (external) MoveToExternalData(wire, finalPath, options);
+        var message = new OnnxModelMessage(model, graph, wire);
         if (output is IBufferWriter<byte> buffered)
         {
             // Straight into the stream's buffer (AtomicFile's): no buffer of protobuf's own to fill and copy out.
@@ -120,35 +179,19 @@ public sealed class OnnxExporter
 
     // ------------------------------------------------------------------ external data
 
-    private void MoveToExternalData(string finalPath, OnnxExportOptions options)
+    private static void MoveToExternalData(OnnxWireGraph wire, string finalPath, OnnxExportOptions options)
     {
         var dataPath = Path.GetFullPath(finalPath) + ".data";
-        var location = Path.GetFileName(dataPath);
-        var moved = new List<(TensorProto Tensor, long Offset, ByteString Data)>();
-        long offset = 0;
-        foreach (var t in _initializers)
-        {
-            long size = t.RawData.Length;
-            if (size < options.ExternalMinBytes) continue;
-            long align = size >= options.AlignAbove ? options.LargeAlignment : options.SmallAlignment;
-            offset = (offset + align - 1) / align * align;
-            moved.Add((t, offset, t.RawData));
-            t.ClearRawData();
-            t.DataLocation = TensorProto.Types.DataLocation.External;
-            t.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = location });
-            t.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = offset.ToString(CultureInfo.InvariantCulture) });
-            t.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = size.ToString(CultureInfo.InvariantCulture) });
-            offset += size;
-        }
+        var moved = wire.MoveToExternal(Path.GetFileName(dataPath), options);
         AtomicFile.Write(dataPath, stream =>
         {
             long at = 0;
             var zeros = new byte[Math.Max(options.LargeAlignment, options.SmallAlignment)];
-            foreach (var (_, start, data) in moved)
+            foreach (var (start, data) in moved)
             {
                 if (start > at) stream.Write(zeros, 0, (int)(start - at));
                 stream.Write(data.Span);
-                MappedMemory.Release(data.Memory); // written: a mapped weight's pages leave the process
+                MappedMemory.Release(data); // written: a mapped weight's pages leave the process
                 at = start + data.Length;
             }
         });
@@ -165,31 +208,16 @@ public sealed class OnnxExporter
         return model;
     }
 
-    /// <summary>The main graph's value_info as (name, the type's encoded TypeProto).</summary>
-    private List<(string Name, ByteString Type)> MainValueInfoBytes()
-    {
-        var infos = new List<(string, ByteString)>(_mainValueInfos.Count);
-        foreach (var (name, type) in _mainValueInfos)
-        {
-            if (!_typeBytes.TryGetValue(type, out var bytes)) _typeBytes[type] = bytes = TypeProtoOf(type)!.ToByteString();
-            infos.Add((name, bytes));
-        }
-        return infos;
-    }
-
     /// <summary>
     /// The model without its graph, and the graph without its value_info (<see cref="_mainValueInfos"/>): the two are
-    /// put together by <see cref="BuildWhole"/>, or written together by <see cref="OnnxModelMessage"/>.
+    /// put together by <see cref="BuildWhole"/>. When writing, the graph holds only its own fields (name, doc string,
+    /// metadata, ...): its nodes, inputs, outputs, initializers and value_info are in <see cref="_wire"/>, and
+    /// <see cref="OnnxModelMessage"/> writes them together.
     /// </summary>
     private ModelProto Build(out GraphProto graph)
     {
-        var functions = _module.Functions.ToList();
-        if (functions.Count == 0) throw new MirException("cannot write ONNX: the module has no function");
-        if (functions.Count > 1 && _module.FindFunction("main") is null)
-            throw new MirException("cannot write ONNX: the module has several functions and none is @main");
-        var func = _module.MainFunction;
-        foreach (var op in _module.AllOperations())
-            if (op.Location.FirstName is { Length: > 0 } n && IsNode(op)) _nodeNames.Add(n);
+        if (_functionCount == 0) throw new MirException("cannot write ONNX: the module has no function");
+        var func = _main ?? throw new MirException("cannot write ONNX: the module has several functions and none is @main");
 
         var m = _module.Op;
         var model = new ModelProto();
@@ -250,12 +278,15 @@ public sealed class OnnxExporter
             into.Add(new StringStringEntryProto { Key = e.Name, Value = (e.Value as StringAttr)?.Value ?? "" });
     }
 
-    private static IEnumerable<ReadOnlyMemory<byte>> BytesList(Operation op, string name)
+    /// <summary>The serialized messages of a module attribute; none (and nothing allocated) when the module does not have it.</summary>
+    private static IReadOnlyList<ReadOnlyMemory<byte>> BytesList(Operation op, string name)
     {
-        if (op.GetAttr(name) is not ArrayAttr arr) yield break;
+        if (op.GetAttr(name) is not ArrayAttr arr) return [];
+        var list = new List<ReadOnlyMemory<byte>>(arr.Elements.Count);
         foreach (var e in arr.Elements)
-            if (e is DenseElementsAttr { IsSplat: false } d) yield return d.Data;
+            if (e is DenseElementsAttr { IsSplat: false } d) list.Add(d.Data);
             else throw new MirException($"cannot write ONNX: attribute '{name}' should hold serialized bytes (dense<\"0x...\"> : tensor<Nxui8>)");
+        return list;
     }
 
     private static bool IsNode(Operation op) =>
@@ -279,7 +310,7 @@ public sealed class OnnxExporter
         {
             if (_assignedNodeNames.Add(n)) return n;
             for (int k = 1; ; k++)
-                if (!_nodeNames.Contains($"{n}_{k}") && _assignedNodeNames.Add($"{n}_{k}")) return $"{n}_{k}";
+                if (!NodeNames().Contains($"{n}_{k}") && _assignedNodeNames.Add($"{n}_{k}")) return $"{n}_{k}";
         }
         return NewNodeName(op.OpType.Contains('.') ? op.OpType[(op.OpType.LastIndexOf('.') + 1)..] : op.OpType);
     }
@@ -287,8 +318,17 @@ public sealed class OnnxExporter
     private string NewNodeName(string opType)
     {
         string name;
-        do name = $"{opType}_{_nextNodeName++}"; while (_nodeNames.Contains(name) || !_assignedNodeNames.Add(name));
+        do name = $"{opType}_{_nextNodeName++}"; while (NodeNames().Contains(name) || !_assignedNodeNames.Add(name));
         return name;
+    }
+
+    private HashSet<string> NodeNames()
+    {
+        if (_nodeNames is { } names) return names;
+        names = new HashSet<string>(_size.Nodes, StringComparer.Ordinal);
+        foreach (var op in _module.AllOperations())
+            if (op.Location.FirstName is { Length: > 0 } n && IsNode(op)) names.Add(n);
+        return _nodeNames = names;
     }
 
     private string NameOf(Value v, Operation user)
@@ -312,24 +352,29 @@ public sealed class OnnxExporter
             var attrs = func.ArgAttrs(i);
             var name = ClaimTensorName(func.ArgName(i) ?? $"input_{i}");
             _names[func.Arguments[i]] = name;
-            g.Input.Add(ValueInfo(name, func.Arguments[i].Type, attrs, $"graph input '{name}'"));
+            AddValueInfo(g, _wire, output: false, name, func.Arguments[i].Type, attrs, $"graph input '{name}'");
         }
         var ret = func.Return ?? throw new MirException($"cannot write ONNX: @{func.Name} does not end with a return");
-        var identities = ClaimOutputs(ret, i => func.ResultName(i) ?? $"output_{i}", func.Body, g, i => func.ResultAttrs(i));
-        ExportOps(func.Body, g, _mainValueInfos);
-        AddIdentities(identities, g, _wireNodes);
+        var identities = ClaimOutputs(ret, i => func.ResultName(i) ?? $"output_{i}", func.Body, g, _wire, i => func.ResultAttrs(i));
+        ExportOps(func.Body, g, main: true);
+        AddIdentities(identities, g, _wire?.Nodes);
         if (_module.Op.GetAttr("onnx.initializers_as_inputs") is not null)
-            foreach (var t in g.Initializer)
-                g.Input.Add(new ValueInfoProto { Name = t.Name, Type = OnnxTypeProtos.ToTypeProto(new TensorType(OnnxDataTypes.ElementOf(t.DataType)!, t.Dims.ToArray())) });
+        {
+            if (_wire is not null) _wire.AddInitializersAsInputs(InitializerInput);
+            else foreach (var t in g.Initializer) g.Input.Add(InitializerInput(t));
+        }
         return g;
     }
+
+    private static ValueInfoProto InitializerInput(TensorProto t) =>
+        new() { Name = t.Name, Type = OnnxTypeProtos.ToTypeProto(new TensorType(OnnxDataTypes.ElementOf(t.DataType)!, t.Dims.ToArray())) };
 
     /// <summary>
     /// Names the values a graph returns. A value produced in this graph takes the output's name; a graph input, an
     /// outer value or a value returned twice gets an Identity node instead (returned by this method), unless it already
     /// has the output's name (a subgraph that returns an outer value as is).
     /// </summary>
-    private List<(Value Value, string Name)> ClaimOutputs(Operation ret, Func<int, string> outputName, Block block, GraphProto g, Func<int, DictionaryAttr>? attrs)
+    private List<(Value Value, string Name)> ClaimOutputs(Operation ret, Func<int, string> outputName, Block block, GraphProto g, OnnxWireGraph? wire, Func<int, DictionaryAttr>? attrs)
     {
         var identities = new List<(Value, string)>();
         var claimed = new HashSet<Value>();
@@ -346,14 +391,14 @@ public sealed class OnnxExporter
                 name = ClaimTensorName(wanted);
                 _names[v] = name;
             }
-            else if (!local && block != _module.MainFunction.Body && _names.TryGetValue(v, out var existing) && existing == wanted && claimed.Add(v))
+            else if (!local && block != _main!.Value.Body && _names.TryGetValue(v, out var existing) && existing == wanted && claimed.Add(v))
                 name = wanted;
             else
             {
                 name = ClaimTensorName(wanted);
                 identities.Add((v, name));
             }
-            g.Output.Add(ValueInfo(name, v.Type, attrs?.Invoke(i), $"output '{name}'"));
+            AddValueInfo(g, wire, output: true, name, v.Type, attrs?.Invoke(i), $"output '{name}'");
         }
         return identities;
     }
@@ -377,6 +422,27 @@ public sealed class OnnxExporter
             g.Node.Add(node);
             _usedDomains.Add("");
         }
+    }
+
+    /// <summary>A graph input or output: to <paramref name="wire"/> when given and the type is a tensor's, else to <paramref name="g"/> as a ValueInfoProto.</summary>
+    private static void AddValueInfo(GraphProto g, OnnxWireGraph? wire, bool output, string name, MirType type, DictionaryAttr? attrs, string what)
+    {
+        if (wire is null)
+        {
+            (output ? g.Output : g.Input).Add(ValueInfo(name, type, attrs, what));
+            return;
+        }
+        if (type is TensorType t && OnnxDataTypes.DataTypeOf(t.Element) is int dataType)
+        {
+            var dimParams = attrs?.Get("onnx.dim_params") is { } dp ? StringList(dp) : null;
+            var doc = (attrs?.Get("onnx.doc_string") as StringAttr)?.Value;
+            if (output) wire.AddOutput(name, dataType, t.Shape, dimParams, doc);
+            else wire.AddInput(name, dataType, t.Shape, dimParams, doc);
+            return;
+        }
+        var vi = ValueInfo(name, type, attrs, what);
+        if (output) wire.AddOutput(vi);
+        else wire.AddInput(vi);
     }
 
     private static ValueInfoProto ValueInfo(string name, MirType type, DictionaryAttr? attrs, string what)
@@ -407,18 +473,20 @@ public sealed class OnnxExporter
         var yield = block.Operations.Count > 0 && block.Operations[^1].Name == "mo.yield" ? block.Operations[^1]
             : throw new MirException($"cannot write ONNX: a region of '{owner.Name}'{Where(owner)} does not end with mo.yield");
         var names = StringList(yield.GetAttr("mo.names"));
-        var identities = ClaimOutputs(yield, i => names is not null && i < names.Count && names[i].Length > 0 ? names[i] : $"{graphName}_output_{i}", block, g, null);
-        ExportOps(block, g, null);
+        var identities = ClaimOutputs(yield, i => names is not null && i < names.Count && names[i].Length > 0 ? names[i] : $"{graphName}_output_{i}", block, g, null, null);
+        ExportOps(block, g, main: false);
         AddIdentities(identities, g, null);
         return g;
     }
 
-    /// <param name="valueInfos">Where the value_info of the results goes (the main graph's), or null: into <paramref name="g"/>.</param>
-    private void ExportOps(Block block, GraphProto g, List<(string Name, MirType Type)>? valueInfos)
+    /// <param name="main">Whether <paramref name="block"/> is the main graph's: its parts go to <see cref="_wire"/> when writing, its value_info to <see cref="_mainValueInfos"/> for ToModel.</param>
+    private void ExportOps(Block block, GraphProto g, bool main)
     {
-        var wire = valueInfos is not null ? _wireNodes : null;
-        foreach (var op in block.Operations)
+        var wire = main ? _wire : null;
+        var ops = block.Operations;
+        for (int k = 0; k < ops.Count; k++)
         {
+            var op = ops[k];
             switch (op.Name)
             {
                 case FuncOp.ReturnOpName or "mo.yield":
@@ -427,17 +495,26 @@ public sealed class OnnxExporter
                     foreach (var r in op.Results) _names[r] = "";
                     continue;
                 case "onnx.Constant" when op.GetAttr("mo.node") is null:
-                    ExportInitializer(op, g);
+                    ExportInitializer(op, g, wire);
                     continue;
             }
             if (!op.Name.StartsWith("onnx.", StringComparison.Ordinal))
                 throw new MirException($"cannot write ONNX: '{op.Name}'{Where(op)} has no ONNX form (only onnx.* operations do; lower it first)");
-            if (wire is not null) ExportNode(op, wire);
-            else g.Node.Add(ExportNode(op));
+            if (wire is not null)
+            {
+                ExportNode(op, wire.Nodes);
+                var results = op.Results;
+                for (int i = 0; i < results.Count; i++)
+                    if (results[i] is var r && r.Type is TensorType { Shape: { } shape } t && _names[r] is { Length: > 0 } name
+                        && OnnxDataTypes.DataTypeOf(t.Element) is int dataType && !wire.IsOutput(name))
+                        wire.AddValueInfo(name, dataType, shape);
+                continue;
+            }
+            g.Node.Add(ExportNode(op));
             foreach (var r in op.Results)
                 if (r.Type is TensorType { IsRanked: true } && _names[r] is { Length: > 0 } name && TypeProtoOf(r.Type) is { } tp && !IsGraphOutput(g, name))
                 {
-                    if (valueInfos is not null) valueInfos.Add((name, r.Type));
+                    if (main) _mainValueInfos.Add((name, r.Type));
                     else g.ValueInfo.Add(new ValueInfoProto { Name = name, Type = tp });
                 }
         }
@@ -476,7 +553,8 @@ public sealed class OnnxExporter
 
     // ------------------------------------------------------------------ initializers
 
-    private void ExportInitializer(Operation op, GraphProto g)
+    /// <param name="wire">The main graph's parts when writing: the initializer goes there, not into <paramref name="g"/>.</param>
+    private void ExportInitializer(Operation op, GraphProto g, OnnxWireGraph? wire)
     {
         var loc = op.Location.FirstName;
         NameResults(op, loc ?? "const");
@@ -494,19 +572,40 @@ public sealed class OnnxExporter
             // A string tensor, held as the TensorProto it was read as (docs/formats/onnx.md).
             var strings = TensorProto.Parser.ParseFrom(stringBytes.Data.Span);
             strings.Name = name;
-            g.Initializer.Add(strings);
+            if (wire is not null) wire.AddInitializer(strings);
+            else g.Initializer.Add(strings);
             return;
         }
         var value = op.GetAttr("value") ?? throw new MirException($"cannot write ONNX: 'onnx.Constant'{Where(op)} has no value attribute");
-        var tensor = Tensor(value, name, isConstant: true);
+        var (type, dataType, bytes) = TensorParts(value, name, isConstant: true);
+        if (wire is not null)
+        {
+            wire.AddInitializer(name, dataType, type.Shape!, bytes);
+            return;
+        }
+        var tensor = Tensor(type, dataType, bytes);
         tensor.Name = name;
         g.Initializer.Add(tensor);
-        _initializers.Add(tensor);
     }
 
     /// <summary>A TensorProto of a dense or dense_resource attribute; the bytes are wrapped, not copied.</summary>
+    private TensorProto Tensor(Attr attr, string subject)
+    {
+        var (type, dataType, bytes) = TensorParts(attr, subject, isConstant: false);
+        return Tensor(type, dataType, bytes);
+    }
+
+    private static TensorProto Tensor(TensorType type, int dataType, ReadOnlyMemory<byte> bytes)
+    {
+        var t = new TensorProto { DataType = dataType, RawData = UnsafeByteOperations.UnsafeWrap(bytes) };
+        var shape = type.Shape!;
+        for (int i = 0; i < shape.Count; i++) t.Dims.Add(shape[i]);
+        return t;
+    }
+
+    /// <summary>A dense or dense_resource attribute's static type, ONNX data type and bytes (the blob's, not a copy).</summary>
     /// <param name="subject">The constant's name (<paramref name="isConstant"/>) or the attribute's description, for errors.</param>
-    private TensorProto Tensor(Attr attr, string subject, bool isConstant = false)
+    private (TensorType Type, int DataType, ReadOnlyMemory<byte> Bytes) TensorParts(Attr attr, string subject, bool isConstant)
     {
         // The description is built only for an error: every weight passes here.
         string What() => isConstant ? $"constant '{subject}'" : subject;
@@ -529,10 +628,7 @@ public sealed class OnnxExporter
         }
         if (!type.HasStaticShape) throw new MirException($"cannot write ONNX: {What()} has type {type}, which has no static shape");
         var dataType = OnnxDataTypes.DataTypeOf(type.Element) ?? throw new MirException($"cannot write ONNX: {What()} has element type {type.Element}, which ONNX lacks");
-        var t = new TensorProto { DataType = dataType, RawData = UnsafeByteOperations.UnsafeWrap(bytes) };
-        var shape = type.Shape!;
-        for (int i = 0; i < shape.Count; i++) t.Dims.Add(shape[i]);
-        return t;
+        return (type, dataType, bytes);
     }
 
     // ------------------------------------------------------------------ nodes
@@ -565,12 +661,15 @@ public sealed class OnnxExporter
         int firstName = wire.NameCount;
         for (int i = 0; i < op.OperandCount; i++) wire.AddName(NameOf(op.GetOperand(i), op));
         NameResults(op, name, "_output");
-        foreach (var r in op.Results) wire.AddName(_names[r]);
+        var results = op.Results;
+        for (int i = 0; i < results.Count; i++) wire.AddName(_names[results[i]]);
         int firstAttribute = wire.AttributeCount;
         string? doc = null, overload = null;
         // The op's attributes are sorted by name (ordinal), as the node's must be: no sort here.
-        foreach (var a in op.Attributes)
+        var attributes = op.Attributes;
+        for (int i = 0; i < attributes.Count; i++)
         {
+            var a = attributes[i];
             switch (a.Name)
             {
                 case "onnx.doc_string" when a.Value is StringAttr d: doc = d.Value; continue;

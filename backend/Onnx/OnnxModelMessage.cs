@@ -1,27 +1,26 @@
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
-using Mopt.Ir;
 using Mopt.Onnx.Proto;
 
 namespace Mopt.Backend.Onnx;
 
 /// <summary>
-/// A ModelProto on the wire, written from the exporter's parts: the model's own fields, its main graph, that graph's
-/// nodes as the IR holds them (<see cref="OnnxWireNodes"/>), and its value_info as names with their types already
-/// encoded. The bytes are those of the assembled ModelProto (<c>OnnxExporter.ToModel(m).ToByteArray()</c>, which the
-/// tests check); the generated classes stay the schema and still write every tensor, subgraph and other message inside.
+/// A ModelProto on the wire, written from the exporter's parts: the model's own fields, and its main graph's own fields
+/// with its nodes, inputs, outputs, initializers and value_info as the IR holds them (<see cref="OnnxWireGraph"/>,
+/// <see cref="OnnxWireNodes"/>). The bytes are those of the assembled ModelProto
+/// (<c>OnnxExporter.ToModel(m).ToByteArray()</c>, which the tests check); the generated classes stay the schema and still
+/// write the model's opsets and metadata, and every subgraph and other message the wire writers do not spell.
 /// <para>
 /// Why not the assembled message: Google.Protobuf does not keep a message's size, so writing a nested message sizes it
-/// once for every level above it. A value_info's type (Model > Graph > ValueInfo > Type > Tensor > Shape > Dim) was
-/// sized six times and a node's attributes four, and each result's ValueInfoProto was five objects. Here the graph and
-/// its nodes are sized once, and a value_info is its name and its type's bytes (encoded once per distinct type).
+/// once for every level above it (a value_info's type six times, a node's attributes four), and every tensor, value and
+/// node was several objects built to be written once. Here the graph and each of its parts are sized once, then written.
 /// </para>
 /// It implements <see cref="IBufferMessage"/> only to be handed a <see cref="WriteContext"/> (by
 /// <c>MessageExtensions.WriteTo(IBufferWriter)</c> and <c>CodedOutputStream.WriteRawMessage</c>); it is never read.
 /// </summary>
-internal sealed class OnnxModelMessage(ModelProto model, GraphProto graph, OnnxWireNodes? wireNodes, IReadOnlyList<(string Name, ByteString Type)> valueInfos) : IBufferMessage
+/// <param name="graph">The main graph's own fields (name, doc_string, quantization annotations, sparse initializers, metadata): its nodes, inputs, outputs, initializers and value_info are in <paramref name="wire"/>.</param>
+internal sealed class OnnxModelMessage(ModelProto model, GraphProto graph, OnnxWireGraph wire) : IBufferMessage
 {
-    private int[]? _nodeSizes;
     private int _graphSize = -1;
 
     public MessageDescriptor Descriptor => ModelProto.Descriptor;
@@ -73,81 +72,46 @@ internal sealed class OnnxModelMessage(ModelProto model, GraphProto graph, OnnxW
         }
     }
 
-    /// <summary>The graph's size, each node's sized once on the way (kept for writing it).</summary>
+    /// <summary>The graph's size, each of its parts sized once on the way (kept for writing it).</summary>
     private int GraphSize()
     {
         if (_graphSize >= 0) return _graphSize;
-        var nodeSizes = _nodeSizes = new int[graph.Node.Count];
+        var nodes = wire.Nodes;
         int size = 0;
-        for (int i = 0; i < nodeSizes.Length; i++)
+        for (int i = 0; i < nodes.Count; i++)
         {
-            int n = nodeSizes[i] = graph.Node[i].CalculateSize();
-            size += 1 + CodedOutputStream.ComputeLengthSize(n) + n;
-        }
-        for (int i = 0; i < (wireNodes?.Count ?? 0); i++)
-        {
-            int n = wireNodes!.Size(i);
+            int n = nodes.Size(i);
             size += 1 + CodedOutputStream.ComputeLengthSize(n) + n;
         }
         if (graph.HasName) size += 1 + CodedOutputStream.ComputeStringSize(graph.Name);
-        foreach (var t in graph.Initializer) size += 1 + CodedOutputStream.ComputeMessageSize(t);
+        size += wire.Size();
         if (graph.HasDocString) size += 1 + CodedOutputStream.ComputeStringSize(graph.DocString);
-        foreach (var v in graph.Input) size += 1 + CodedOutputStream.ComputeMessageSize(v);
-        foreach (var v in graph.Output) size += 1 + CodedOutputStream.ComputeMessageSize(v);
-        foreach (var (name, type) in valueInfos)
-        {
-            int v = ValueInfoSize(name, type);
-            size += 1 + CodedOutputStream.ComputeLengthSize(v) + v;
-        }
         foreach (var a in graph.QuantizationAnnotation) size += 1 + CodedOutputStream.ComputeMessageSize(a);
         foreach (var s in graph.SparseInitializer) size += 1 + CodedOutputStream.ComputeMessageSize(s);
         foreach (var p in graph.MetadataProps) size += CodedOutputStream.ComputeTagSize(GraphProto.MetadataPropsFieldNumber) + CodedOutputStream.ComputeMessageSize(p);
         return _graphSize = size;
     }
 
-    /// <summary>GraphProto's fields in number order, as its generated code writes them, value_info (13) from the parts.</summary>
+    /// <summary>GraphProto's fields in number order, as its generated code writes them: node (1), name (2), initializer (5), doc_string (10), input (11), output (12), value_info (13), ...</summary>
     private void WriteGraph(ref WriteContext ctx)
     {
-        var nodeSizes = _nodeSizes!;
-        for (int i = 0; i < nodeSizes.Length; i++)
+        var nodes = wire.Nodes;
+        for (int i = 0; i < nodes.Count; i++)
         {
             ctx.WriteTag(GraphProto.NodeFieldNumber, WireFormat.WireType.LengthDelimited);
-            ctx.WriteLength(nodeSizes[i]);
-            ((IBufferMessage)graph.Node[i]).InternalWriteTo(ref ctx);
-        }
-        for (int i = 0; i < (wireNodes?.Count ?? 0); i++)
-        {
-            ctx.WriteTag(GraphProto.NodeFieldNumber, WireFormat.WireType.LengthDelimited);
-            ctx.WriteLength(wireNodes!.Size(i));
-            wireNodes.Write(ref ctx, i);
+            ctx.WriteLength(nodes.Size(i));
+            nodes.Write(ref ctx, i);
         }
         if (graph.HasName) WriteString(ref ctx, GraphProto.NameFieldNumber, graph.Name);
-        foreach (var t in graph.Initializer)
-        {
-            ctx.WriteTag(GraphProto.InitializerFieldNumber, WireFormat.WireType.LengthDelimited);
-            ctx.WriteMessage(t);
-            // Written: a weight read from a mapped file leaves the process (the page cache keeps it).
-            MappedMemory.Release(t.RawData.Memory);
-        }
+        wire.WriteInitializers(ref ctx);
         if (graph.HasDocString) WriteString(ref ctx, GraphProto.DocStringFieldNumber, graph.DocString);
-        WriteMessages(ref ctx, GraphProto.InputFieldNumber, graph.Input);
-        WriteMessages(ref ctx, GraphProto.OutputFieldNumber, graph.Output);
-        foreach (var (name, type) in valueInfos)
-        {
-            ctx.WriteTag(GraphProto.ValueInfoFieldNumber, WireFormat.WireType.LengthDelimited);
-            ctx.WriteLength(ValueInfoSize(name, type));
-            WriteString(ref ctx, ValueInfoProto.NameFieldNumber, name);
-            ctx.WriteTag(ValueInfoProto.TypeFieldNumber, WireFormat.WireType.LengthDelimited);
-            ctx.WriteBytes(type);
-        }
+        wire.WriteInputs(ref ctx);
+        wire.WriteOutputs(ref ctx);
+        wire.WriteValueInfos(ref ctx);
         WriteMessages(ref ctx, GraphProto.QuantizationAnnotationFieldNumber, graph.QuantizationAnnotation);
         WriteMessages(ref ctx, GraphProto.SparseInitializerFieldNumber, graph.SparseInitializer);
         WriteMessages(ref ctx, GraphProto.MetadataPropsFieldNumber, graph.MetadataProps);
     }
-
-    /// <summary>A ValueInfoProto of a name and a type (fields 1 and 2).</summary>
-    private static int ValueInfoSize(string name, ByteString type) =>
-        1 + CodedOutputStream.ComputeStringSize(name) + 1 + CodedOutputStream.ComputeBytesSize(type);
 
     private static void WriteString(ref WriteContext ctx, int field, string value)
     {

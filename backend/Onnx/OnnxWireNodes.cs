@@ -24,13 +24,31 @@ internal sealed class OnnxWireNodes
         string Name, string OpType, string Domain, int FirstName, int InputCount, int OutputCount,
         int FirstAttribute, int AttributeCount, string? DocString, string? Overload, NodeProto? Proto);
 
-    /// <summary>An attribute: a scalar (<see cref="I"/>, <see cref="F"/>, <see cref="S"/>), a list read from <see cref="List"/>, or <see cref="Proto"/>.</summary>
-    private readonly record struct Attribute(string Name, AttrType Type, long I, float F, ByteString? S, Attr? List, AttributeProto? Proto);
+    /// <summary>
+    /// An attribute: an int in <see cref="I"/> (a float as its bits), a string's bytes (ByteString) or a list (ArrayAttr,
+    /// DenseArrayAttr) in <see cref="Ref"/>; or the AttributeProto in <see cref="Ref"/> (<see cref="Type"/> Undefined).
+    /// One reference for all three keeps the record at 32 bytes: a net has a few per node.
+    /// </summary>
+    private readonly record struct Attribute(string Name, AttrType Type, long I, object? Ref)
+    {
+        public float F => BitConverter.Int32BitsToSingle((int)I);
+        public AttributeProto? Proto => Type == AttrType.Undefined ? (AttributeProto)Ref! : null;
+    }
 
-    private readonly List<Node> _nodes = new();
-    private readonly List<string> _names = new();
-    private readonly List<Attribute> _attributes = new();
+    private readonly List<Node> _nodes;
+    private readonly List<string> _names;
+    private readonly List<Attribute> _attributes;
     private int[]? _sizes;
+
+    /// <param name="nodes">How many nodes to expect (the lists are sized for them, not grown).</param>
+    /// <param name="names">How many inputs and outputs they have in all.</param>
+    /// <param name="attributes">How many attributes they have at most.</param>
+    public OnnxWireNodes(int nodes = 0, int names = 0, int attributes = 0)
+    {
+        _nodes = new List<Node>(nodes);
+        _names = new List<string>(names);
+        _attributes = new List<Attribute>(attributes);
+    }
 
     public int Count => _nodes.Count;
     public int NameCount => _names.Count;
@@ -47,7 +65,7 @@ internal sealed class OnnxWireNodes
     /// <summary>A node built as a NodeProto (one the writer does not spell itself).</summary>
     public void AddNode(NodeProto node) => _nodes.Add(new Node("", "", "", 0, 0, 0, 0, 0, null, null, node));
 
-    public void AddAttribute(AttributeProto attribute) => _attributes.Add(new Attribute(attribute.Name, AttrType.Undefined, 0, 0, null, null, attribute));
+    public void AddAttribute(AttributeProto attribute) => _attributes.Add(new Attribute(attribute.Name, AttrType.Undefined, 0, attribute));
 
     /// <summary>
     /// Adds the attribute as the exporter's AttributeProto would hold it, when it is a number, a string or a list of
@@ -57,17 +75,17 @@ internal sealed class OnnxWireNodes
     {
         switch (value)
         {
-            case IntegerAttr i: _attributes.Add(new Attribute(name, AttrType.Int, i.Value, 0, null, null, null)); return true;
-            case BoolAttr b: _attributes.Add(new Attribute(name, AttrType.Int, b.Value ? 1 : 0, 0, null, null, null)); return true;
-            case FloatAttr f: _attributes.Add(new Attribute(name, AttrType.Float, 0, (float)f.Value, null, null, null)); return true;
+            case IntegerAttr i: _attributes.Add(new Attribute(name, AttrType.Int, i.Value, null)); return true;
+            case BoolAttr b: _attributes.Add(new Attribute(name, AttrType.Int, b.Value ? 1 : 0, null)); return true;
+            case FloatAttr f: _attributes.Add(new Attribute(name, AttrType.Float, BitConverter.SingleToInt32Bits((float)f.Value), null)); return true;
             case StringAttr s:
-                _attributes.Add(new Attribute(name, AttrType.String, 0, 0, UnsafeByteOperations.UnsafeWrap(StringBytes.Encode(s.Value)), null, null));
+                _attributes.Add(new Attribute(name, AttrType.String, 0, UnsafeByteOperations.UnsafeWrap(StringBytes.Encode(s.Value))));
                 return true;
             case DenseArrayAttr da when !da.Type.IsFloat:
-                _attributes.Add(new Attribute(name, AttrType.Ints, 0, 0, null, da, null));
+                _attributes.Add(new Attribute(name, AttrType.Ints, 0, da.Values));
                 return true;
             case ArrayAttr arr when ListType(arr) is { } type:
-                _attributes.Add(new Attribute(name, type, 0, 0, null, arr, null));
+                _attributes.Add(new Attribute(name, type, 0, arr.Elements));
                 return true;
             default:
                 return false;
@@ -78,8 +96,10 @@ internal sealed class OnnxWireNodes
     private static AttrType? ListType(ArrayAttr arr)
     {
         bool allInts = true;
-        foreach (var x in arr.Elements)
+        var elements = arr.Elements;
+        for (int i = 0; i < elements.Count; i++)
         {
+            var x = elements[i];
             if (x is IntegerAttr or BoolAttr) continue;
             if (x is not FloatAttr) return null;
             allInts = false;
@@ -149,13 +169,14 @@ internal sealed class OnnxWireNodes
         {
             case AttrType.Int: size += 1 + CodedOutputStream.ComputeInt64Size(a.I); break;
             case AttrType.Float: size += 1 + 4; break;
-            case AttrType.String: size += 1 + CodedOutputStream.ComputeBytesSize(a.S!); break;
-            case AttrType.Floats: size += (1 + 4) * ((ArrayAttr)a.List!).Elements.Count; break;
-            case AttrType.Ints when a.List is DenseArrayAttr da:
-                foreach (var v in da.Values) size += 1 + CodedOutputStream.ComputeInt64Size(v);
+            case AttrType.String: size += 1 + CodedOutputStream.ComputeBytesSize((ByteString)a.Ref!); break;
+            case AttrType.Floats: size += (1 + 4) * ((ValueList<Attr>)a.Ref!).Count; break;
+            case AttrType.Ints when a.Ref is ValueList<long> values:
+                for (int i = 0; i < values.Count; i++) size += 1 + CodedOutputStream.ComputeInt64Size(values[i]);
                 break;
             case AttrType.Ints:
-                foreach (var x in ((ArrayAttr)a.List!).Elements) size += 1 + CodedOutputStream.ComputeInt64Size(IntOf(x));
+                var elements = (ValueList<Attr>)a.Ref!;
+                for (int i = 0; i < elements.Count; i++) size += 1 + CodedOutputStream.ComputeInt64Size(IntOf(elements[i]));
                 break;
         }
         return size;
@@ -182,28 +203,30 @@ internal sealed class OnnxWireNodes
                 break;
             case AttrType.String:
                 ctx.WriteTag(AttributeProto.SFieldNumber, WireFormat.WireType.LengthDelimited);
-                ctx.WriteBytes(a.S!);
+                ctx.WriteBytes((ByteString)a.Ref!);
                 break;
             case AttrType.Floats:
-                foreach (var x in ((ArrayAttr)a.List!).Elements)
+                var floats = (ValueList<Attr>)a.Ref!;
+                for (int i = 0; i < floats.Count; i++)
                 {
                     // ONNX's .proto is proto2: repeated numbers are not packed, each value its own tag.
                     ctx.WriteTag(AttributeProto.FloatsFieldNumber, WireFormat.WireType.Fixed32);
-                    ctx.WriteFloat(FloatOf(x));
+                    ctx.WriteFloat(FloatOf(floats[i]));
                 }
                 break;
-            case AttrType.Ints when a.List is DenseArrayAttr da:
-                foreach (var v in da.Values)
+            case AttrType.Ints when a.Ref is ValueList<long> values:
+                for (int i = 0; i < values.Count; i++)
                 {
                     ctx.WriteTag(AttributeProto.IntsFieldNumber, WireFormat.WireType.Varint);
-                    ctx.WriteInt64(v);
+                    ctx.WriteInt64(values[i]);
                 }
                 break;
             case AttrType.Ints:
-                foreach (var x in ((ArrayAttr)a.List!).Elements)
+                var ints = (ValueList<Attr>)a.Ref!;
+                for (int i = 0; i < ints.Count; i++)
                 {
                     ctx.WriteTag(AttributeProto.IntsFieldNumber, WireFormat.WireType.Varint);
-                    ctx.WriteInt64(IntOf(x));
+                    ctx.WriteInt64(IntOf(ints[i]));
                 }
                 break;
         }

@@ -15,7 +15,8 @@ internal static class OutputLowerings
     /// <summary>Adds to <paramref name="passes"/> (a pipeline about to run on <paramref name="module"/>) what writing <paramref name="output"/> needs.</summary>
     public static void AddTo(List<Pass> passes, MirModule module, string output)
     {
-        bool onnx = WritesOnnx(output), paddle = WritesPaddle(output);
+        // An .onnx path is not asked whether it is a Paddle folder: that was a stat of the output on every write.
+        bool onnx = WritesOnnx(output), paddle = !onnx && WritesPaddle(output);
         // fold-bn folds onnx.BatchNormalization: a model written as ONNX or Paddle is lowered just before it instead of at the end (`in.pdmodel --fold-bn -o out.pdmodel`).
         int foldBn = passes.FindIndex(p => p is FoldBatchNorm);
         if ((onnx || paddle) && foldBn >= 0 && OnnxLowerings.Needed(module, passes.Take(foldBn)).Any())

@@ -5,6 +5,8 @@ using Mopt.Ir;
 using Mopt.Ir.Parsing;
 using Mopt.Onnx.Proto;
 using Mopt.Tests.Caffe;
+using Mopt.Tests.Paddle;
+using Mopt.Tests.Tf;
 using static Mopt.Tests.Onnx.OnnxTestSupport;
 
 namespace Mopt.Tests.Onnx;
@@ -97,6 +99,71 @@ public sealed class OnnxWriteBytesTests
         Assert.Equal("v", model.Graph.Node[4].MetadataProps.Single().Value);
     }
 
+    /// <summary>
+    /// The graph's inputs, outputs, initializers and value_info the wire writer spells itself (named and unnamed dynamic
+    /// dims, doc strings, an unranked input, initializers as inputs) and those it leaves to messages (a sequence).
+    /// </summary>
+    [Fact]
+    public void EveryValueKindIsWrittenAsToModelSerializesIt()
+    {
+        var module = MirReader.ParseText("""
+            module @values attributes {onnx.opset = 17 : i64, onnx.initializers_as_inputs} {
+              func.func @main(%x: tensor<?x3xf32> {mo.name = "x", onnx.dim_params = ["batch"], onnx.doc_string = "the input"}, %u: tensor<*xf32> {mo.name = "u"}, %s: !onnx.Seq<tensor<*xf32>> {mo.name = "s"}) -> (tensor<?x3xf32> {mo.name = "y", onnx.dim_params = ["batch"], onnx.doc_string = "the output"}, tensor<?x3xf32> {mo.name = "z"}) {
+                %w = "onnx.Constant"() {value = dense<[1.0, 2.0, 3.0]> : tensor<3xf32>} : () -> tensor<3xf32> loc("w")
+                %e = "onnx.Constant"() {value = dense<> : tensor<0xi64>} : () -> tensor<0xi64> loc("empty")
+                %0 = "onnx.Add"(%x, %w) : (tensor<?x3xf32>, tensor<3xf32>) -> tensor<?x3xf32> loc("add")
+                %1 = "onnx.Relu"(%0) : (tensor<?x3xf32>) -> tensor<?x3xf32> loc("relu")
+                %2 = "onnx.Neg"(%1) : (tensor<?x3xf32>) -> tensor<?x3xf32> loc("neg")
+                return %2, %1 : tensor<?x3xf32>, tensor<?x3xf32>
+              }
+            }
+            """);
+        AssertSameBytes(module, "every value kind");
+        using var stream = new MemoryStream();
+        OnnxExporter.Write(module, stream, "/nonexistent/model.onnx");
+        var graph = ModelProto.Parser.ParseFrom(stream.ToArray()).Graph;
+        Assert.Equal(["x", "u", "s", "w", "empty"], graph.Input.Select(i => i.Name));
+        Assert.Equal("batch", graph.Input[0].Type.TensorType.Shape.Dim[0].DimParam);
+        Assert.Equal("the input", graph.Input[0].DocString);
+        Assert.Null(graph.Input[1].Type.TensorType.Shape);
+        Assert.NotNull(graph.Input[2].Type.SequenceType);
+        Assert.Equal(["y", "z"], graph.Output.Select(o => o.Name));
+        Assert.Equal(["add_output"], graph.ValueInfo.Select(v => v.Name));
+        Assert.False(graph.ValueInfo[0].Type.TensorType.Shape.Dim[0].HasDimValue);
+        Assert.Equal([1f, 2f, 3f], MemoryMarshalFloats(graph.Initializer[0].RawData));
+        Assert.True(graph.Initializer[1].HasRawData);
+        Assert.Equal([0L], graph.Initializer[1].Dims);
+    }
+
+    private static float[] MemoryMarshalFloats(ByteString bytes) => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes.Span).ToArray();
+
+    /// <summary>The graph is @main, or the only function; a module with neither is refused, by Write as by ToModel.</summary>
+    [Fact]
+    public void TheGraphIsMainOrTheOnlyFunction()
+    {
+        static string Function(string name, string op) => $$"""
+              func.func @{{name}}(%x: tensor<2xf32> {mo.name = "x"}) -> (tensor<2xf32> {mo.name = "y"}) {
+                %0 = "onnx.{{op}}"(%x) : (tensor<2xf32>) -> tensor<2xf32> loc("{{op}}")
+                return %0 : tensor<2xf32>
+              }
+            """;
+        static MirModule Module(params string[] functions) => MirReader.ParseText($"module @m attributes {{onnx.opset = 17 : i64}} {{\n{string.Concat(functions)}}}\n");
+        static string OpOf(MirModule module)
+        {
+            AssertSameBytes(module, "functions");
+            using var stream = new MemoryStream();
+            OnnxExporter.Write(module, stream, "/nonexistent/model.onnx");
+            return ModelProto.Parser.ParseFrom(stream.ToArray()).Graph.Node.Single().OpType;
+        }
+        Assert.Equal("Relu", OpOf(Module(Function("only", "Relu"))));
+        Assert.Equal("Neg", OpOf(Module(Function("other", "Relu"), Function("main", "Neg"))));
+        foreach (var (module, message) in new[] { (Module(), "has no function"), (Module(Function("a", "Relu"), Function("b", "Neg")), "none is @main") })
+        {
+            Assert.Contains(message, Assert.Throws<MirException>(() => OnnxExporter.ToModel(module)).Message);
+            Assert.Contains(message, Assert.Throws<MirException>(() => OnnxExporter.Write(module, new MemoryStream(), "/nonexistent/model.onnx")).Message);
+        }
+    }
+
     /// <summary>The Caffe nets as --pipeline=deploy leaves them (what the Caffe benchmark writes), and as lowered.</summary>
     [SharedModelsTheory]
     [MemberData(nameof(CaffeRealNetTests.Nets), MemberType = typeof(CaffeRealNetTests))]
@@ -111,5 +178,31 @@ public sealed class OnnxWriteBytesTests
             Assert.True(exit == 0, stderr);
             AssertSameBytes(MirReader.ParseText(File.ReadAllText(mir), mir), $"{name} {passes}");
         }
+    }
+
+    /// <summary>The TensorFlow graphs as --convert-tf-to-onnx lowers them (the lowering's shapes: TfLoweringTests').</summary>
+    [SharedModelsTheory]
+    [MemberData(nameof(TfLoweringTests.Graphs), MemberType = typeof(TfLoweringTests))]
+    public void LoweredTfGraphsAreWrittenAsToModelSerializesThem(string relative, string cut, string shape, string outputShape, int transposes)
+    {
+        _ = (outputShape, transposes);
+        using var dir = new TempDir();
+        var mir = dir.File("lowered.mir");
+        string[] cutArgs = cut.Length == 0 ? [] : ["--tf-inputs=" + cut];
+        var (exit, _, stderr) = Mir.Opt([Path.Combine(TestPaths.SharedModels, "tf", relative), .. cutArgs, "--set-input-shape=" + shape, "--convert-tf-to-onnx", "-o", mir]);
+        Assert.True(exit == 0, stderr);
+        AssertSameBytes(MirReader.ParseText(File.ReadAllText(mir), mir), relative);
+    }
+
+    /// <summary>The Paddle models as --convert-paddle-to-onnx lowers them.</summary>
+    [SharedModelsTheory]
+    [MemberData(nameof(PaddleWriterTests.Real), MemberType = typeof(PaddleWriterTests))]
+    public void LoweredPaddleModelsAreWrittenAsToModelSerializesThem(string name)
+    {
+        using var dir = new TempDir();
+        var mir = dir.File("lowered.mir");
+        var (exit, _, stderr) = Mir.Opt([Path.Combine(TestPaths.SharedModels, "paddle", name), "--convert-paddle-to-onnx", "-o", mir]);
+        Assert.True(exit == 0, stderr);
+        AssertSameBytes(MirReader.ParseText(File.ReadAllText(mir), mir), name);
     }
 }
