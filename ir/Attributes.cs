@@ -102,7 +102,14 @@ public sealed record DictionaryAttr(ValueList<NamedAttr> Entries) : Attr
         return new(ValueList.Wrap(sorted));
     }
 
-    public Attr? Get(string name) => Entries.FirstOrDefault(e => e.Name == name)?.Value;
+    public Attr? Get(string name)
+    {
+        // Asked per argument, result and dim by the writers: a loop, no closure or enumerator.
+        var entries = Entries;
+        for (int i = 0; i < entries.Count; i++)
+            if (entries[i].Name == name) return entries[i].Value;
+        return null;
+    }
 }
 
 public sealed record NamedAttr(string Name, Attr Value);
