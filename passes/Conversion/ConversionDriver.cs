@@ -21,6 +21,7 @@ internal sealed class ConversionDriver
     private readonly Func<Operation, Lowering> _loweringOf;
     private readonly TypeInferenceContext _types;
     private readonly PatternRewriter _rewriter;
+    private readonly bool _checkVersions;
     // Why an op still there was not lowered (its last try), as the greedy driver reported it.
     private readonly Dictionary<Operation, RewriteFailure> _failures = new();
     // Ops whose try failed, to try again once a producer of theirs is lowered (only when something failed).
@@ -30,9 +31,12 @@ internal sealed class ConversionDriver
     /// <param name="statistic">Counted once per lowered op (<c>caffe ops lowered</c>).</param>
     /// <param name="loweringOf">The lowering of a source op (by its type).</param>
     /// <param name="types">One type-inference context for the whole walk: shape values one lowering computed reach the next.</param>
+    /// <param name="checkVersions">Whether an op or an input's producer may mean something other than its current form
+    /// at the module's version (false when none can: the check then costs nothing per op).</param>
     public ConversionDriver(MirModule module, PassContext context, string prefix, string statistic, Func<Operation, Lowering> loweringOf,
-        TypeInferenceContext types)
+        TypeInferenceContext types, bool checkVersions)
     {
+        _checkVersions = checkVersions;
         _module = module;
         _context = context;
         _prefix = prefix;
@@ -107,7 +111,7 @@ internal sealed class ConversionDriver
 
     private bool TryLower(Operation op)
     {
-        if (VersionedDifference(op) is { } legacy)
+        if (_checkVersions && VersionedDifference(op) is { } legacy)
         {
             _failures[op] = legacy;
             return false;

@@ -66,14 +66,17 @@ public abstract class ConvertToOnnx : Pass
 
         if (OnnxOpset.Stated(module) is { } stated && stated < 13)
             throw new MirException($"cannot lower to ONNX opset {stated}: the {SourceName} lowering needs opset 13 or later");
-        module.Op.SetAttr(OnnxOpset.OpsetAttr, IntegerAttr.I64(OnnxOpset.Stated(module) ?? Opset));
+        long opset = OnnxOpset.Stated(module) ?? Opset;
+        module.Op.SetAttr(OnnxOpset.OpsetAttr, IntegerAttr.I64(opset));
 
         BeforeLowering(module, context);
         var sourceOps = SourceOps(module, Prefix);
         var types = new TypeInferenceContext(module, context.Dialects);
         // An op type BeforeLowering introduced is looked up then.
         var driver = new ConversionDriver(module, context, Prefix, $"{Prefix[..^1]} ops lowered",
-            op => byName.TryGetValue(op.Name, out var l) && l is not null ? l : table[op.OpType], types);
+            op => byName.TryGetValue(op.Name, out var l) && l is not null ? l : table[op.OpType], types,
+            // From opset 13 to the newest mopt knows, no onnx op (a producer the lowerings made) means another form.
+            checkVersions: !OnnxLegacy.AllCurrent(opset));
         driver.Run(sourceOps);
         var blocked = driver.Blocked;
 
