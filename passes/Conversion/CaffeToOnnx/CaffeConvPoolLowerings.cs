@@ -30,9 +30,10 @@ internal static class CaffeConvPoolLowerings
 
     private static IReadOnlyList<Value> Conv(OpLowering l, string onnxName)
     {
-        if (CaffeParams.BottomCount(l) != 1) throw Blocked($"it has {CaffeParams.BottomCount(l)} bottoms; one is lowered");
+        int blobs = CaffeParams.BlobCount(l);
+        if (l.InputCount - blobs != 1) throw Blocked($"it has {l.InputCount - blobs} bottoms; one is lowered");
         var x = l.Input(0);
-        var w = CaffeParams.Blob(l, 0);
+        var w = CaffeParams.Blob(l, 0, blobs);
         var shape = TypeOf(w).Shape ?? throw Blocked("its weight blob has no static shape");
         int axes = shape.Count - 2;
         if (axes < 1) throw Blocked($"its weight blob has rank {shape.Count}; a convolution's has 2 + its spatial axes");
@@ -53,9 +54,8 @@ internal static class CaffeConvPoolLowerings
         if (!AllPositive(strides) || !AllPositive(dilations) || group <= 0)
             throw Blocked($"stride {Text(strides)}, dilation {Text(dilations)} and group {group} must be positive");
         bool biasTerm = CaffeParams.Bool(l, "bias_term", true);
-        int blobs = CaffeParams.BlobCount(l);
         if (blobs != (biasTerm ? 2 : 1)) throw Blocked($"it has {blobs} blobs; with bias_term {(biasTerm ? "true" : "false")} it takes {(biasTerm ? 2 : 1)}");
-        List<Value> operands = biasTerm ? [x, w, CaffeParams.Blob(l, 1)] : [x, w];
+        List<Value> operands = biasTerm ? [x, w, CaffeParams.Blob(l, 1, blobs)] : [x, w];
         var attrs = new List<NamedAttr>
         {
             Attr("dilations", dilations), Attr("group", group), Attr("kernel_shape", kernel),
