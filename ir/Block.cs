@@ -57,15 +57,28 @@ public sealed class Block
 
     /// <summary>
     /// Where <paramref name="op"/> is, by reference (operations are equal only to themselves): a plain scan, where
-    /// List.IndexOf makes a virtual Equals call per operation, and rewrites ask on every insert and erase.
+    /// List.IndexOf makes a virtual Equals call per operation, and rewrites ask on every insert and erase. The scan
+    /// starts where the last one ended and goes outward: a rewrite inserts before its anchor and erases the anchor and
+    /// its dead producers just before it, so a lowering of a whole block finds each at once instead of scanning from the top.
     /// </summary>
     private int IndexOfReference(Operation op)
     {
         var ops = CollectionsMarshal.AsSpan(_operations);
-        for (int i = 0; i < ops.Length; i++)
-            if (ReferenceEquals(ops[i], op)) return i;
+        int n = ops.Length;
+        if (n == 0) return -1;
+        int start = Math.Min(_lastIndex, n - 1);
+        for (int d = 0; d <= n; d++)
+        {
+            int below = start - d, above = start + d + 1;
+            if (below < 0 && above >= n) break;
+            if (below >= 0 && ReferenceEquals(ops[below], op)) return _lastIndex = below;
+            if (above < n && ReferenceEquals(ops[above], op)) return _lastIndex = above;
+        }
         return -1;
     }
+
+    // Where the last look-up found an operation: where the next is looked for first.
+    private int _lastIndex;
 
     /// <summary>Removes every operation matching <paramref name="predicate"/> in one sweep (each must be unused).</summary>
     public int EraseAll(Func<Operation, bool> predicate)

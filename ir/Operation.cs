@@ -18,23 +18,28 @@ public sealed class Operation
         IEnumerable<NamedAttr>? attributes = null, Location? location = null)
     {
         Name = name;
-        // Sized once when the counts are known (most operations have one result and a few operands).
-        if (operands.TryGetNonEnumeratedCount(out int operandCount) && operandCount > 0) _operands.Capacity = operandCount;
-        if (resultTypes.TryGetNonEnumeratedCount(out int resultCount) && resultCount > 0) _results.Capacity = resultCount;
-        // Lists (what callers pass almost always) by index: foreach over the interface allocates an enumerator per op.
+        // Lists (what callers pass almost always) sized once and read by index: no LINQ count, no enumerator per op.
         if (operands is IReadOnlyList<Value> operandList)
+        {
+            if (operandList.Count > 0) _operands.Capacity = operandList.Count;
             for (int i = 0; i < operandList.Count; i++) _operands.Add(new OpOperand(this, i, operandList[i]));
+        }
         else
             foreach (var v in operands) _operands.Add(new OpOperand(this, _operands.Count, v));
         if (resultTypes is IReadOnlyList<MirType> typeList)
+        {
+            if (typeList.Count > 0) _results.Capacity = typeList.Count;
             for (int i = 0; i < typeList.Count; i++) _results.Add(new OpResult(this, i, typeList[i]));
+        }
         else
             foreach (var t in resultTypes) _results.Add(new OpResult(this, _results.Count, t));
-        if (attributes is not null)
+        if (attributes is IReadOnlyList<NamedAttr> attributeList)
         {
-            if (attributes.TryGetNonEnumeratedCount(out int attributeCount) && attributeCount > 0) _attributes.Capacity = attributeCount;
-            foreach (var a in attributes) SetAttr(a);
+            if (attributeList.Count > 0) _attributes.Capacity = attributeList.Count;
+            for (int i = 0; i < attributeList.Count; i++) SetAttr(attributeList[i]);
         }
+        else if (attributes is not null)
+            foreach (var a in attributes) SetAttr(a);
         Location = location ?? Location.Unknown;
     }
 

@@ -54,15 +54,23 @@ public abstract class ConvertToOnnx : Pass
             context.MarkAllPreserved();
             return;
         }
+        // Each op type's lowering, looked up once per type (null: none, an error naming every such op).
+        var table = Table;
+        var byName = new Dictionary<string, Lowering?>(StringComparer.Ordinal);
         List<Operation>? unknown = null;
         foreach (var op in found)
-            if (!Table.ContainsKey(op.OpType)) (unknown ??= new()).Add(op);
+        {
+            if (!byName.TryGetValue(op.Name, out var lowering))
+                byName[op.Name] = lowering = table.TryGetValue(op.OpType, out var l) ? l : null;
+            if (lowering is null) (unknown ??= new()).Add(op);
+        }
         if (unknown is not null)
             throw Failure(unknown.Select(op => $"{NodeText(op)}: no ONNX lowering for this op type"));
 
         if (OnnxOpset.Stated(module) is { } stated && stated < 13)
             throw new MirException($"cannot lower to ONNX opset {stated}: the {SourceName} lowering needs opset 13 or later");
-        module.Op.SetAttr(OnnxOpset.OpsetAttr, IntegerAttr.I64(OnnxOpset.Stated(module) ?? Opset));
+        long opset = OnnxOpset.Stated(module) ?? Opset;
+        module.Op.SetAttr(OnnxOpset.OpsetAttr, IntegerAttr.I64(opset));
 
         BeforeLowering(module, context);
         // Each lowered op is typed by its rule as it is emitted, in program order; so the whole module is when nothing
@@ -71,15 +79,14 @@ public abstract class ConvertToOnnx : Pass
             op.RegionCount > 0 || op.OperandCount > 0 && !IsSource(op) && !context.Dialects.Has(op, OpTraits.Terminator));
         context.Revoke(ModuleFacts.TypesInferred);
         var sourceOps = SourceOps(module, Prefix);
-        var blocked = new Dictionary<Operation, string>();
         var types = new TypeInferenceContext(module, context.Dialects);
-        var statistic = $"{Prefix[..^1]} ops lowered";
-        // One pattern per op type present, in order of first appearance.
-        var patterns = new List<RewritePattern>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var op in sourceOps)
-            if (seen.Add(op.Name)) patterns.Add(new LowerOp(op.Name, statistic, Table[op.Name[Prefix.Length..]], blocked, types));
-        GreedyPatternRewriteDriver.Apply(module, patterns, context, Name);
+        // An op type BeforeLowering introduced is looked up then.
+        var driver = new ConversionDriver(module, context, Prefix, $"{Prefix[..^1]} ops lowered",
+            op => byName.TryGetValue(op.Name, out var l) && l is not null ? l : table[op.OpType], types,
+            // From opset 13 to the newest mopt knows, no onnx op (a producer the lowerings made) means another form.
+            checkVersions: !OnnxLegacy.AllCurrent(opset));
+        driver.Run(sourceOps);
+        var blocked = driver.Blocked;
 
         var left = SourceOps(module, Prefix);
         if (left.Count > 0)
@@ -93,7 +100,7 @@ public abstract class ConvertToOnnx : Pass
 
     private string WaitingFor(Operation op) =>
         op.Operands.FirstOrDefault(v => v.Type is not TensorType || v is OpResult r && IsSource(r.Owner)) is { } v
-            ? $"its input {LowerOp.Describe(v)} is not lowered" : "not lowered";
+            ? $"its input {ConversionDriver.Describe(v)} is not lowered" : "not lowered";
 
     private static MirException Failure(IEnumerable<string> lines)
     {

@@ -70,6 +70,8 @@ public static class TypeInference
         }
         // Most often the inputs prove nothing new: then no new type (and no text of it to compare) is made.
         if (PrintsAs(d, element, shape)) return declared;
+        // An op just made with an unranked result (a lowering's) takes the inferred type itself, not a copy of it.
+        if (element == i.Element && ReferenceEquals(shape, i.Shape)) return i;
         return new TensorType(element, shape);
     }
 

@@ -34,6 +34,12 @@ public static class OnnxLegacy
     /// </summary>
     public const long NewestKnownOpset = 25;
 
+    /// <summary>
+    /// True when no operator at <paramref name="opset"/> means anything but its current form (<see cref="Differs"/> is
+    /// null for every op): every older form it names is before opset 13, and mopt knows the opsets up to <see cref="NewestKnownOpset"/>.
+    /// </summary>
+    public static bool AllCurrent(long opset) => opset is >= 13 and <= NewestKnownOpset;
+
     /// <summary>The interface form of <see cref="Differs"/>, with the module's stated opset (none stated: the current form).</summary>
     public static readonly IVersionedSemantics Semantics = new OnnxOpsetSemantics();
 

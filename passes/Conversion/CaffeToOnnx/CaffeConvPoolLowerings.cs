@@ -30,9 +30,10 @@ internal static class CaffeConvPoolLowerings
 
     private static IReadOnlyList<Value> Conv(OpLowering l, string onnxName)
     {
-        if (CaffeParams.BottomCount(l) != 1) throw Blocked($"it has {CaffeParams.BottomCount(l)} bottoms; one is lowered");
+        int blobs = CaffeParams.BlobCount(l);
+        if (l.InputCount - blobs != 1) throw Blocked($"it has {l.InputCount - blobs} bottoms; one is lowered");
         var x = l.Input(0);
-        var w = CaffeParams.Blob(l, 0);
+        var w = CaffeParams.Blob(l, 0, blobs);
         var shape = TypeOf(w).Shape ?? throw Blocked("its weight blob has no static shape");
         int axes = shape.Count - 2;
         if (axes < 1) throw Blocked($"its weight blob has rank {shape.Count}; a convolution's has 2 + its spatial axes");
@@ -44,23 +45,31 @@ internal static class CaffeConvPoolLowerings
         }
         if (axis != 1) throw Blocked($"axis {CaffeParams.Int(l, "axis", 1)}: ONNX's {onnxName} takes the channels on axis 1");
         var kernel = CaffeParams.Spatial(l, "kernel_size", "kernel_h", "kernel_w", axes, null);
-        if (!kernel.SequenceEqual(shape.Skip(2))) throw Blocked($"its kernel {Text(kernel)} is not its weight blob's {Text(shape.Skip(2))}");
+        for (int i = 0; i < axes; i++)
+            if (kernel[i] != shape[2 + i]) throw Blocked($"its kernel {Text(kernel)} is not its weight blob's {Text(shape.Skip(2))}");
         var pads = CaffeParams.Spatial(l, "pad", "pad_h", "pad_w", axes, 0);
         var strides = CaffeParams.Spatial(l, "stride", "stride_h", "stride_w", axes, 1);
         var dilations = CaffeParams.Spatial(l, "dilation", null, null, axes, 1);
         long group = CaffeParams.Int(l, "group", 1);
-        if (strides.Any(s => s <= 0) || dilations.Any(d => d <= 0) || group <= 0)
+        if (!AllPositive(strides) || !AllPositive(dilations) || group <= 0)
             throw Blocked($"stride {Text(strides)}, dilation {Text(dilations)} and group {group} must be positive");
         bool biasTerm = CaffeParams.Bool(l, "bias_term", true);
-        int blobs = CaffeParams.BlobCount(l);
         if (blobs != (biasTerm ? 2 : 1)) throw Blocked($"it has {blobs} blobs; with bias_term {(biasTerm ? "true" : "false")} it takes {(biasTerm ? 2 : 1)}");
-        List<Value> operands = biasTerm ? [x, w, CaffeParams.Blob(l, 1)] : [x, w];
+        List<Value> operands = biasTerm ? [x, w, CaffeParams.Blob(l, 1, blobs)] : [x, w];
         var attrs = new List<NamedAttr>
         {
             Attr("dilations", dilations), Attr("group", group), Attr("kernel_shape", kernel),
             Attr("pads", [.. pads, .. pads]), Attr("strides", strides),
         };
         return [l.Emit(onnxName, operands, attrs)];
+    }
+
+    // A loop, not Any: read for every convolution.
+    private static bool AllPositive(long[] values)
+    {
+        foreach (long v in values)
+            if (v <= 0) return false;
+        return true;
     }
 
     private static IReadOnlyList<Value> InnerProduct(OpLowering l)

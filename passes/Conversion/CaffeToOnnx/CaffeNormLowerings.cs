@@ -32,15 +32,16 @@ internal static class CaffeNormLowerings
 
     private static IReadOnlyList<Value> BatchNorm(OpLowering l)
     {
-        if (CaffeParams.BottomCount(l) != 1 || CaffeParams.BlobCount(l) != 3) throw Blocked("a BatchNorm takes one bottom and 3 blobs (mean, variance, scale factor)");
+        int blobs = CaffeParams.BlobCount(l);
+        if (l.InputCount - blobs != 1 || blobs != 3) throw Blocked("a BatchNorm takes one bottom and 3 blobs (mean, variance, scale factor)");
         if (!UsesGlobalStats(l))
             throw Blocked($"use_global_stats is false{(CaffeParams.Has(l, "use_global_stats") ? "" : " (its default in the TRAIN phase)")}: " +
                 "Caffe normalizes with the batch's own statistics, which a deployed net does not compute");
         var x = l.Input(0);
         var element = ElementOf(x);
-        var mean = CaffeParams.Blob(l, 0);
-        var variance = CaffeParams.Blob(l, 1);
-        var factor = Constants.TryGet(CaffeParams.Blob(l, 2), l.Module) ?? throw Blocked("its scale-factor blob is not a constant");
+        var mean = CaffeParams.Blob(l, 0, blobs);
+        var variance = CaffeParams.Blob(l, 1, blobs);
+        var factor = Constants.TryGet(CaffeParams.Blob(l, 2, blobs), l.Module) ?? throw Blocked("its scale-factor blob is not a constant");
         if (factor.Type.ElementCount != 1) throw Blocked("its scale-factor blob does not hold one value");
         double s = factor.ToFloats()[0];
         float f = s == 0 ? 0f : (float)(1 / s);
@@ -105,10 +106,13 @@ internal static class CaffeNormLowerings
     /// <summary>True when <paramref name="x"/> is a BatchNormalization that absorbed this Scale's blobs (the very attributes).</summary>
     private static bool AbsorbedBy(OpLowering l, Value x)
     {
-        if (x is not OpResult { Owner: { Name: "onnx.BatchNormalization" } bn } || CaffeParams.BottomCount(l) != 1) return false;
-        for (int i = 0; i < CaffeParams.BlobCount(l); i++)
+        // The blob count read once (this runs for every Scale layer).
+        if (x is not OpResult { Owner: { Name: "onnx.BatchNormalization" } bn }) return false;
+        int blobs = CaffeParams.BlobCount(l);
+        if (l.InputCount - blobs != 1) return false;
+        for (int i = 0; i < blobs; i++)
         {
-            var mine = Constants.DefiningConstant(CaffeParams.Blob(l, i));
+            var mine = Constants.DefiningConstant(CaffeParams.Blob(l, i, blobs));
             var theirs = Constants.DefiningConstant(bn.GetOperand(1 + i));
             if (mine is null || theirs is null || !ReferenceEquals(Constants.ValueAttribute(mine), Constants.ValueAttribute(theirs))) return false;
         }

@@ -10,7 +10,10 @@ internal static class CaffeParams
 {
     public static bool Has(OpLowering l, string name) => l.Op.GetAttr(name) is not null;
 
-    public static long Int(OpLowering l, string name, long defaultValue) => l.Op.GetAttr(name) switch
+    public static long Int(OpLowering l, string name, long defaultValue) => IntOf(l.Op.GetAttr(name), name, defaultValue);
+
+    /// <summary><see cref="Int"/> of an attribute already looked up (null when absent).</summary>
+    private static long IntOf(Attr? attr, string name, long defaultValue) => attr switch
     {
         null => defaultValue,
         IntegerAttr i => i.Value,
@@ -19,7 +22,9 @@ internal static class CaffeParams
     };
 
     /// <summary>A repeated integer field (an empty array when absent; a single integer reads as one value).</summary>
-    public static long[] Ints(OpLowering l, string name) => l.Op.GetAttr(name) switch
+    public static long[] Ints(OpLowering l, string name) => IntsOf(l.Op.GetAttr(name), name);
+
+    private static long[] IntsOf(Attr? attr, string name) => attr switch
     {
         null => [],
         IntegerAttr i => [i.Value],
@@ -72,11 +77,13 @@ internal static class CaffeParams
     public static int BottomCount(OpLowering l) => l.InputCount - BlobCount(l);
 
     /// <summary>Blob <paramref name="i"/> (in Caffe's order) of the layer.</summary>
-    public static Value Blob(OpLowering l, int i)
+    public static Value Blob(OpLowering l, int i) => Blob(l, i, BlobCount(l));
+
+    /// <summary><see cref="Blob(OpLowering, int)"/> of a layer with <paramref name="blobs"/> blobs (its count read once).</summary>
+    public static Value Blob(OpLowering l, int i, int blobs)
     {
-        int blobs = BlobCount(l);
         if (i >= blobs) throw OpLowering.Blocked($"it has {blobs} blob{(blobs == 1 ? "" : "s")}, blob {i} is missing");
-        return l.Input(BottomCount(l) + i);
+        return l.Input(l.InputCount - blobs + i);
     }
 
     /// <summary>
@@ -86,11 +93,14 @@ internal static class CaffeParams
     /// </summary>
     public static long[] Spatial(OpLowering l, string name, string? h, string? w, int axes, long? defaultValue)
     {
-        if (h is not null && w is not null && (Has(l, h) || Has(l, w)))
+        // Each field looked up once (every conv and pool layer reads four of these).
+        var hAttr = h is null ? null : l.Op.GetAttr(h);
+        var wAttr = w is null ? null : l.Op.GetAttr(w);
+        if (h is not null && w is not null && (hAttr is not null || wAttr is not null))
         {
             if (axes != 2) throw OpLowering.Blocked($"{h}/{w} are for 2 spatial axes, the layer has {axes}");
             if (Ints(l, name).Length > 0) throw OpLowering.Blocked($"it sets both {name} and {h}/{w} (Caffe takes one or the other)");
-            long hv = Int(l, h, defaultValue ?? -1), wv = Int(l, w, defaultValue ?? -1);
+            long hv = IntOf(hAttr, h, defaultValue ?? -1), wv = IntOf(wAttr, w, defaultValue ?? -1);
             if (hv < 0 || wv < 0) throw OpLowering.Blocked($"it sets only one of {h} and {w}");
             return [hv, wv];
         }

@@ -197,7 +197,7 @@ internal static class ConvPoolShapes
         if (kernelAttr is null) return ws is null ? Enumerable.Repeat(Dyn, spatial).ToArray() : ws[2..];
         if (ws is not null && kernelAttr.Length == spatial)
             for (int i = 0; i < spatial; i++)
-                MergeDim(kernelAttr[i], ws[2 + i], $"kernel_shape and the weight's dim {2 + i}");
+                if (DimsConflict(kernelAttr[i], ws[2 + i])) MergeDim(kernelAttr[i], ws[2 + i], $"kernel_shape and the weight's dim {2 + i}");
         return kernelAttr;
     }
 }

@@ -59,7 +59,8 @@ internal static class MatMulShapes
         bool aVector = sa.Length == 1, bVector = sb.Length == 1;
         var ea = aVector ? new[] { 1, sa[0] } : sa;
         var eb = bVector ? new[] { sb[0], 1 } : sb;
-        MergeDim(ea[^1], eb[^2], $"the inner dims of {Format(sa)} and {Format(sb)} differ");
+        // The message (both shapes printed) only for the error: this runs for every MatMul typed.
+        if (DimsConflict(ea[^1], eb[^2])) MergeDim(ea[^1], eb[^2], $"the inner dims of {Format(sa)} and {Format(sb)} differ");
         var batch = Broadcast([ea[..^2], eb[..^2]])!;
         var shape = new List<long>(batch);
         if (!aVector) shape.Add(ea[^2]);

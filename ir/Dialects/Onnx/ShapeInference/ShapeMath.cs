@@ -69,6 +69,9 @@ public static class ShapeMath
     /// <summary>Division rounding down (towards minus infinity).</summary>
     public static long FloorDiv(long a, long b) => a >= 0 ? a / b : -((-a + b - 1) / b);
 
+    /// <summary>Whether <see cref="MergeDim"/> of the two would throw: both known and different (a caller builds its message only then).</summary>
+    public static bool DimsConflict(long a, long b) => a >= 0 && b >= 0 && a != b;
+
     /// <summary>Two facts about one dim: equal when both known, else whichever is known.</summary>
     public static long MergeDim(long a, long b, string what)
     {
