@@ -91,6 +91,13 @@ public sealed class PassContext
     /// </summary>
     public void MarkAllPreserved() => PreservedAll = true;
 
+    /// <summary>
+    /// Whether the pass manager sweeps dead weights after this pass (it does after every pass that changed the module):
+    /// then a rewrite driver leaves the blobs it released to that sweep, which finds them in the same walk and counts
+    /// them in this context the same way, instead of walking the module for them first.
+    /// </summary>
+    public bool SweepFollows { get; init; }
+
     /// <summary>What held of the module when the pass began (<see cref="ModuleFacts"/>; the pass manager tracks them).</summary>
     public ModuleFacts FactsBefore { get; }
 

@@ -52,7 +52,7 @@ public sealed class PassManager
         {
             BeforePass?.Invoke(pass, module);
             Debug?.WriteLine($"[{pass.Name}] running {pass.Describe()}");
-            var context = new PassContext(Debug, Notes, NotesIsTerminal, DeferFiles ? PendingFiles.Add : null, CollectStatistics, Dialects, Services, facts);
+            var context = new PassContext(Debug, Notes, NotesIsTerminal, DeferFiles ? PendingFiles.Add : null, CollectStatistics, Dialects, Services, facts) { SweepFollows = true };
             var clock = Stopwatch.StartNew();
             bool changed;
             try

@@ -107,7 +107,7 @@ public static class GreedyPatternRewriteDriver
                     if (_failures.TryGetValue(op, out var failure)) _context.Skip(failure.Target, failure.Reason);
             }
 
-            var released = _rewriter.RemoveReleasedBlobs();
+            var released = _context.SweepFollows ? default : _rewriter.RemoveReleasedBlobs();
             if (released.Count > 0)
             {
                 _context.Count("blobs removed", released.Count);
