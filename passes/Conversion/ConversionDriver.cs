@@ -70,12 +70,7 @@ internal sealed class ConversionDriver
             for (int i = 0; i < ops.Count; i++)
                 if (ops[i].Parent is not null && _failures.TryGetValue(ops[i], out var failure)) _context.Skip(failure.Target, failure.Reason);
 
-        var released = _context.SweepFollows ? default : _rewriter.RemoveReleasedBlobs();
-        if (released.Count > 0)
-        {
-            _context.Count("blobs removed", released.Count);
-            _context.Count("blob bytes freed", released.Bytes);
-        }
+        DeadWeights.RemoveReleased(_rewriter, _context);
         return lowered;
     }
 

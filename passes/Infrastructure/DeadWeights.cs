@@ -43,6 +43,19 @@ public static class DeadWeights
         return true;
     }
 
+    /// <summary>
+    /// What a rewrite driver does with the blobs its rewriter released: under a pass manager, nothing (its sweep after
+    /// the pass removes and counts them in the same walk); otherwise they are removed and counted now.
+    /// </summary>
+    public static void RemoveReleased(PatternRewriter rewriter, PassContext context)
+    {
+        if (context.SweepFollows) return;
+        var released = rewriter.RemoveReleasedBlobs();
+        if (released.Count == 0) return;
+        context.Count("blobs removed", released.Count);
+        context.Count("blob bytes freed", released.Bytes);
+    }
+
     /// <summary>Adds the unused removable constants under <paramref name="parent"/> to <paramref name="dead"/> and the keys the others point at to <paramref name="referenced"/>.</summary>
     private static void Collect(Operation parent, DialectRegistry registry, List<Operation> dead, HashSet<string>? referenced)
     {

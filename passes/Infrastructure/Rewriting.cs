@@ -107,12 +107,7 @@ public static class GreedyPatternRewriteDriver
                     if (_failures.TryGetValue(op, out var failure)) _context.Skip(failure.Target, failure.Reason);
             }
 
-            var released = _context.SweepFollows ? default : _rewriter.RemoveReleasedBlobs();
-            if (released.Count > 0)
-            {
-                _context.Count("blobs removed", released.Count);
-                _context.Count("blob bytes freed", released.Bytes);
-            }
+            DeadWeights.RemoveReleased(_rewriter, _context);
             return rewrites;
         }
 
