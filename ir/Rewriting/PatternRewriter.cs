@@ -15,9 +15,6 @@ public sealed class PatternRewriter
     private readonly HashSet<string> _releasedBlobKeys = new(StringComparer.Ordinal);
     // Scratch for ReplaceAllUsesWith (the users told of a change), kept to allocate no set per replacement.
     private readonly HashSet<Operation> _notified = new();
-    // The producers EraseOp and ModifyInPlace look at after a change, as a stack (each call drops its own when done,
-    // nested erasures push above them): no list per erased op.
-    private readonly List<Operation> _producers = new();
     private Block? _block;
     private Operation? _before;
 
@@ -193,16 +190,9 @@ public sealed class PatternRewriter
     /// <summary>Erases <paramref name="op"/> (its results must be unused), then the producers of its operands that this leaves dead.</summary>
     public void EraseOp(Operation op)
     {
-        int start = PushProducers(op), end = _producers.Count;
-        try
-        {
-            EraseOne(op);
-            for (int i = start; i < end; i++) EraseIfDead(_producers[i]);
-        }
-        finally
-        {
-            _producers.RemoveRange(start, _producers.Count - start);
-        }
+        var producers = Producers(op);
+        EraseOne(op);
+        foreach (var p in producers) EraseIfDead(p);
     }
 
     /// <summary>Erases <paramref name="op"/> and, recursively, its operands' producers when nothing reads them and they are removable.</summary>
@@ -221,39 +211,22 @@ public sealed class PatternRewriter
     /// </summary>
     public void ModifyInPlace(Operation op, Action change, Operation? absorbs = null)
     {
-        int start = PushProducers(op), end = _producers.Count;
-        try
-        {
-            var absorbed = absorbs?.Location;
-            change();
-            if (absorbed is not null) FuseLocation(op, absorbed);
-            Listener?.OperationModified(op);
-            for (int i = start; i < end; i++)
-                if (_producers[i] != op) EraseIfDead(_producers[i]);
-        }
-        finally
-        {
-            _producers.RemoveRange(start, _producers.Count - start);
-        }
+        var producers = Producers(op);
+        var absorbed = absorbs?.Location;
+        change();
+        if (absorbed is not null) FuseLocation(op, absorbed);
+        Listener?.OperationModified(op);
+        foreach (var p in producers)
+            if (p != op) EraseIfDead(p);
     }
 
-    /// <summary>
-    /// Adds the operations defining <paramref name="op"/>'s operands, each once, in operand order, to the scratch
-    /// stack; returns where they start (the caller drops them from there when done).
-    /// </summary>
-    private int PushProducers(Operation op)
+    /// <summary>The operations defining <paramref name="op"/>'s operands, each once, in operand order.</summary>
+    private static List<Operation> Producers(Operation op)
     {
-        int start = _producers.Count;
+        var producers = new List<Operation>(op.OperandCount);
         for (int i = 0; i < op.OperandCount; i++)
-            if (op.GetOperand(i) is OpResult r && !PushedSince(start, r.Owner)) _producers.Add(r.Owner);
-        return start;
-    }
-
-    private bool PushedSince(int start, Operation op)
-    {
-        for (int i = start; i < _producers.Count; i++)
-            if (ReferenceEquals(_producers[i], op)) return true;
-        return false;
+            if (op.GetOperand(i) is OpResult r && !producers.Contains(r.Owner)) producers.Add(r.Owner);
+        return producers;
     }
 
     /// <summary>Sets <paramref name="op"/>'s location to include <paramref name="other"/> (a fused location of both).</summary>

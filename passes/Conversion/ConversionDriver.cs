@@ -14,14 +14,13 @@ namespace Mopt.Passes.Conversion;
 /// </summary>
 internal sealed class ConversionDriver
 {
-    private readonly MirModule _module;
     private readonly PassContext _context;
     private readonly string _prefix;
     private readonly string _statistic;
     private readonly Func<Operation, Lowering> _loweringOf;
     private readonly TypeInferenceContext _types;
     private readonly PatternRewriter _rewriter;
-    private readonly bool _checkVersions;
+    private readonly OlderForms _olderForms;
     // Why an op still there was not lowered (its last try), as the greedy driver reported it.
     private readonly Dictionary<Operation, RewriteFailure> _failures = new();
     // Ops whose try failed, to try again once a producer of theirs is lowered (only when something failed).
@@ -31,13 +30,10 @@ internal sealed class ConversionDriver
     /// <param name="statistic">Counted once per lowered op (<c>caffe ops lowered</c>).</param>
     /// <param name="loweringOf">The lowering of a source op (by its type).</param>
     /// <param name="types">One type-inference context for the whole walk: shape values one lowering computed reach the next.</param>
-    /// <param name="checkVersions">Whether an op or an input's producer may mean something other than its current form
-    /// at the module's version (false when none can: the check then costs nothing per op).</param>
     public ConversionDriver(MirModule module, PassContext context, string prefix, string statistic, Func<Operation, Lowering> loweringOf,
-        TypeInferenceContext types, bool checkVersions)
+        TypeInferenceContext types)
     {
-        _checkVersions = checkVersions;
-        _module = module;
+        _olderForms = new OlderForms(module, context.Dialects);
         _context = context;
         _prefix = prefix;
         _statistic = statistic;
@@ -106,7 +102,7 @@ internal sealed class ConversionDriver
 
     private bool TryLower(Operation op)
     {
-        if (_checkVersions && VersionedDifference(op) is { } legacy)
+        if (_olderForms.Of(op) is { } legacy)
         {
             _failures[op] = legacy;
             return false;
@@ -138,22 +134,6 @@ internal sealed class ConversionDriver
         _context.Count(_statistic);
         return true;
     }
-
-    /// <summary>
-    /// Lowerings are written for operations' current meaning: an op, or a producer of one of its inputs, that means
-    /// something else at the module's version (an ONNX operator of an opset newer than mopt knows,
-    /// <see cref="IVersionedSemantics"/>) is not lowered there.
-    /// </summary>
-    private RewriteFailure? VersionedDifference(Operation op)
-    {
-        if (Differs(op) is { } own) return new RewriteFailure(op, own);
-        for (int i = 0; i < op.OperandCount; i++)
-            if (op.GetOperand(i) is OpResult { Owner: var producer } && Differs(producer) is { } reason)
-                return new RewriteFailure(op, $"its input from {producer.Location.FirstName ?? producer.Name} ({producer.OpType}) is of an older form: {reason}");
-        return null;
-    }
-
-    private string? Differs(Operation op) => _context.Dialects.Interface<IVersionedSemantics>(op)?.Differs(op, _module);
 
     // An input whose producer is still a source op (a caffe.* result is typed tensor<*xf32> before it is lowered).
     private bool IsSource(Value v) => v is OpResult r && r.Owner.Name.StartsWith(_prefix, StringComparison.Ordinal);

@@ -33,7 +33,7 @@ public abstract class ConvertToOnnx : Pass
     protected virtual void BeforeLowering(MirModule module, PassContext context) { }
 
     /// <summary>True when the module has ops of <paramref name="prefix"/>: writing it as ONNX needs the pass first.</summary>
-    protected static bool Has(MirModule module, string prefix) => SourceOps(module, prefix).Count > 0;
+    protected static bool Has(MirModule module, string prefix) => module.AnyOperation(op => op.Name.StartsWith(prefix, StringComparison.Ordinal));
 
     private bool IsSource(Operation op) => op.Name.StartsWith(Prefix, StringComparison.Ordinal);
 
@@ -82,9 +82,7 @@ public abstract class ConvertToOnnx : Pass
         var types = new TypeInferenceContext(module, context.Dialects);
         // An op type BeforeLowering introduced is looked up then.
         var driver = new ConversionDriver(module, context, Prefix, $"{Prefix[..^1]} ops lowered",
-            op => byName.TryGetValue(op.Name, out var l) && l is not null ? l : table[op.OpType], types,
-            // From opset 13 to the newest mopt knows, no onnx op (a producer the lowerings made) means another form.
-            checkVersions: !OnnxLegacy.AllCurrent(opset));
+            op => byName.TryGetValue(op.Name, out var l) && l is not null ? l : table[op.OpType], types);
         driver.Run(sourceOps);
         var blocked = driver.Blocked;
 

@@ -39,6 +39,7 @@ public static class GreedyPatternRewriteDriver
     private sealed class Driver : IRewriteListener
     {
         private readonly MirModule _module;
+        private readonly OlderForms _olderForms;
         private readonly PassContext _context;
         private readonly Dictionary<string, IReadOnlyList<RewritePattern>> _byRoot = new(StringComparer.Ordinal);
         private readonly List<RewritePattern> _anyRoot = new();
@@ -59,6 +60,7 @@ public static class GreedyPatternRewriteDriver
         {
             _module = module;
             _context = context;
+            _olderForms = new OlderForms(module, context.Dialects);
             _patternsFor = patternsFor;
             var byRoot = new Dictionary<string, List<RewritePattern>>(StringComparer.Ordinal);
             foreach (var pattern in patterns)
@@ -113,7 +115,7 @@ public static class GreedyPatternRewriteDriver
 
         private bool TryPatterns(Operation op)
         {
-            if (VersionedDifference(op) is { } legacy)
+            if (_olderForms.Of(op) is { } legacy)
             {
                 _failures[op] = legacy;
                 return false;
@@ -144,22 +146,6 @@ public static class GreedyPatternRewriteDriver
             else _failures.Remove(op);
             return false;
         }
-
-        /// <summary>
-        /// Patterns are written for operations' current meaning: an operation, or a producer of one of its operands,
-        /// that means something else at the module's version (an ONNX operator of an old opset, <see cref="IVersionedSemantics"/>)
-        /// is not rewritten there.
-        /// </summary>
-        private RewriteFailure? VersionedDifference(Operation op)
-        {
-            if (Differs(op) is { } own) return new RewriteFailure(op, own);
-            foreach (var operand in op.Operands)
-                if (operand is OpResult { Owner: var producer } && Differs(producer) is { } reason)
-                    return new RewriteFailure(op, $"its input from {producer.Location.FirstName ?? producer.Name} ({producer.OpType}) is of an older form: {reason}");
-            return null;
-        }
-
-        private string? Differs(Operation op) => _context.Dialects.Interface<IVersionedSemantics>(op)?.Differs(op, _module);
 
         /// <summary>The patterns rooted at operations named <paramref name="opName"/> (asked of the provider once).</summary>
         private IReadOnlyList<RewritePattern> RootedAt(string opName)

@@ -7,4 +7,6 @@ internal sealed class OnnxOpsetSemantics : IVersionedSemantics
 {
     public string? Differs(Operation op, MirModule module) =>
         OnnxOpset.Stated(module) is long opset ? OnnxLegacy.Differs(op, opset) : null;
+
+    public bool AllCurrent(MirModule module) => OnnxOpset.Stated(module) is not long opset || OnnxLegacy.AllCurrent(opset);
 }
