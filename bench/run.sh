@@ -109,7 +109,9 @@ case "$name" in tf|caffe|paddle|conformance) flavour=none ;; esac # mopt runs in
 # optimized from its first call as in the Native AOT mopt-opt. The framework's own code (collections, LINQ, strings) would
 # still run as its precompiled ReadyToRun code, which is never rejitted with tiering off and is slower than the optimized
 # code Native AOT compiles it to (10-18% of a caffe run, measured): with DOTNET_ReadyToRun=0 (given to the benchmark only,
-# not to the build) it is JIT-compiled fully optimized at its first call too.
+# not to the build) it is JIT-compiled fully optimized at its first call too. DOTNET_GCgen0size is mopt-opt's own gen0
+# budget (tools/mopt-opt/RuntimeSettings.props), which CoreCLR takes only from the environment.
+in_process_env=(DOTNET_ReadyToRun=0 DOTNET_GCgen0size=0x800000)
 case "$flavour" in
     none) ;;
     jit) ;;
@@ -147,15 +149,15 @@ case "$name" in
         ;;
     tf)
         build "$here/TfBench/TfBench.csproj"
-        DOTNET_ReadyToRun=0 exec dotnet "$root/artifacts/bin/TfBench/release/TfBench.dll" "${args[@]}"
+        exec env "${in_process_env[@]}" dotnet "$root/artifacts/bin/TfBench/release/TfBench.dll" "${args[@]}"
         ;;
     caffe)
         build "$here/CaffeBench/CaffeBench.csproj"
-        DOTNET_ReadyToRun=0 exec dotnet "$root/artifacts/bin/CaffeBench/release/CaffeBench.dll" "${args[@]}"
+        exec env "${in_process_env[@]}" dotnet "$root/artifacts/bin/CaffeBench/release/CaffeBench.dll" "${args[@]}"
         ;;
     paddle)
         build "$here/PaddleBench/PaddleBench.csproj"
-        DOTNET_ReadyToRun=0 exec dotnet "$root/artifacts/bin/PaddleBench/release/PaddleBench.dll" "${args[@]}"
+        exec env "${in_process_env[@]}" dotnet "$root/artifacts/bin/PaddleBench/release/PaddleBench.dll" "${args[@]}"
         ;;
     large-model)
         build "$here/LargeModel/LargeModel.csproj"

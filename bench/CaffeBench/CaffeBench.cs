@@ -66,8 +66,9 @@ public static class CaffeBench
             DefinitionVerifier.Verify(module, Mopt.Dialects.StandardDialects.Registry);
             return null;
         });
-        var deploy = MoptStep.Create("->onnx deploy", [.. input, "--pipeline=deploy", "-o", stem + ".deploy.onnx"], stem + ".deploy.onnx", notes);
-        var merge = MoptStep.Create("merge->caffe", [.. input, "--caffe-merge-bn", "-o", stem + ".merged.prototxt"], stem + ".merged.prototxt", notes);
+        var deploy = MoptStep.Create("->onnx deploy", [.. input, "--pipeline=deploy", "-o", stem + ".deploy.onnx"], [stem + ".deploy.onnx"], notes);
+        var merge = MoptStep.Create("merge->caffe", [.. input, "--caffe-merge-bn", "-o", stem + ".merged.prototxt"],
+            [stem + ".merged.prototxt", stem + ".merged.caffemodel"], notes);
         var cv = new TimedStep("OpenCV read", () => { }, () =>
         {
             using var cvNet = CvDnn.ReadNetFromCaffe(prototxt, caffemodel);

@@ -103,8 +103,8 @@ public static class PaddleBench
             DefinitionVerifier.Verify(module, Mopt.Dialects.StandardDialects.Registry);
             return null;
         });
-        var deploy = MoptStep.Create("deploy->paddle", [source, "--pipeline=deploy", "-o", deployOut], deployOut, notes);
-        var round = MoptStep.Create("+round->paddle", [source, "--pipeline=deploy", "--round-weights", "-o", roundOut], roundOut, notes);
+        var deploy = MoptStep.Create("deploy->paddle", [source, "--pipeline=deploy", "-o", deployOut], [deployOut, Path.ChangeExtension(deployOut, ".pdiparams")], notes);
+        var round = MoptStep.Create("+round->paddle", [source, "--pipeline=deploy", "--round-weights", "-o", roundOut], [roundOut, Path.ChangeExtension(roundOut, ".pdiparams")], notes);
         using var sessionOptions = new SessionOptions
         {
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,

@@ -73,9 +73,9 @@ public static class TfBench
             DefinitionVerifier.Verify(module, Mopt.Dialects.StandardDialects.Registry);
             return null;
         });
-        var pb = MoptStep.Create("mopt pb->pb", [original, "-o", stem + ".pb"], stem + ".pb", notes);
-        var deploy = MoptStep.Create("tf-deploy", [original, .. cut, $"--pipeline=tf-deploy{{shape={g.ShapeText}}}", "-o", stem + ".deploy.pb"], stem + ".deploy.pb", notes);
-        var onnx = MoptStep.Create("->onnx", [original, .. cut, .. strip, "--convert-tf-to-onnx", "-o", stem + ".onnx"], stem + ".onnx", notes);
+        var pb = MoptStep.Create("mopt pb->pb", [original, "-o", stem + ".pb"], [stem + ".pb"], notes);
+        var deploy = MoptStep.Create("tf-deploy", [original, .. cut, $"--pipeline=tf-deploy{{shape={g.ShapeText}}}", "-o", stem + ".deploy.pb"], [stem + ".deploy.pb"], notes);
+        var onnx = MoptStep.Create("->onnx", [original, .. cut, .. strip, "--convert-tf-to-onnx", "-o", stem + ".onnx"], [stem + ".onnx"], notes);
         var cv = new TimedStep("OpenCV read", () => { }, () =>
         {
             using var net = CvDnn.ReadNetFromTensorflow(cvFile);

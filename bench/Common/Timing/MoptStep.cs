@@ -6,11 +6,13 @@ namespace Mopt.Bench;
 public static class MoptStep
 {
     /// <summary>
-    /// <c>mopt-opt args</c>, deleting <paramref name="output"/> before each run; a step mopt does not have yet ("unknown
-    /// pipeline", "unknown option", "unknown pass") is n/a, any other failure "fail", each with its first line in <paramref name="notes"/>.
+    /// <c>mopt-opt args</c>, deleting each of <paramref name="outputs"/> (every file the run writes) before each run, so
+    /// that no run pays for freeing the last run's files when its rename replaces them; a step mopt does not have yet
+    /// ("unknown pipeline", "unknown option", "unknown pass") is n/a, any other failure "fail", each with its first line
+    /// in <paramref name="notes"/>.
     /// </summary>
-    public static TimedStep Create(string name, string[] args, string output, SortedSet<string> notes) =>
-        new(name, () => File.Delete(output), () =>
+    public static TimedStep Create(string name, string[] args, IReadOnlyList<string> outputs, SortedSet<string> notes) =>
+        new(name, () => { foreach (var output in outputs) File.Delete(output); }, () =>
         {
             var stderr = new StringWriter();
             if (OptTool.Run(args, new StringWriter(), stderr) == 0) return null;
