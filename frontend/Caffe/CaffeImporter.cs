@@ -28,7 +28,8 @@ public sealed class CaffeImporter
     private readonly Dictionary<string, IReadOnlyList<CaffeRawBlob>>? _weights;
     private readonly string _weightsName;
     private readonly MirModule _module = MirModule.Create();
-    private readonly CaffeFieldNumbers _fieldNumbers = new();
+    private readonly CaffeAttributes _attributes = new(new CaffeFieldNumbers());
+    private readonly List<NamedAttr> _layerAttrs = [];
     /// <summary>The net's wire bytes when it was read from them (a prototxt's transcoded text), else empty.</summary>
     private readonly ReadOnlyMemory<byte> _wire;
 
@@ -133,7 +134,7 @@ public sealed class CaffeImporter
         if (_net.HasName) m.SetAttr("caffe.name", new StringAttr(_net.Name));
         if (_net.HasForceBackward) m.SetAttr("caffe.force_backward", _net.ForceBackward ? BoolAttr.True : BoolAttr.False);
         if (_net.HasDebugInfo) m.SetAttr("caffe.debug_info", _net.DebugInfo ? BoolAttr.True : BoolAttr.False);
-        if (_net.State is { } state) m.SetAttr("caffe.state", CaffeAttributes.Message(state.ToByteArray(), NetState.Descriptor, _fieldNumbers));
+        if (_net.State is { } state) m.SetAttr("caffe.state", _attributes.Message(state.ToByteArray(), NetState.Descriptor));
 
         if (_net.Layer.Count > 0 && _net.Layers.Count > 0)
             throw new MirException($"'{_name}': the net has both 'layer' and the legacy 'layers' (Caffe reads one or the other)");
@@ -278,80 +279,36 @@ public sealed class CaffeImporter
         return slices.Length == count ? slices : null;
     }
 
-    /// <summary>Fields that are the layer's place in the net (name, type, bottoms, tops), not attributes.</summary>
-    private static bool IsStructure(Google.Protobuf.Reflection.FieldDescriptor field) =>
-        field.FieldNumber is LayerParameter.NameFieldNumber or LayerParameter.TypeFieldNumber
-            or LayerParameter.BottomFieldNumber or LayerParameter.TopFieldNumber;
-
-    /// <summary>The structure and the blobs (operands, never decoded into numbers): what a layer's own bytes leave out.</summary>
-    private static bool IsStructureOrBlobs(Google.Protobuf.Reflection.FieldDescriptor field) =>
-        IsStructure(field) || field.FieldNumber == LayerParameter.BlobsFieldNumber;
-
     /// <summary>
-    /// The layer's fields but its place in the net, read from its encoding, written into a pooled buffer (Fields copies
-    /// out what it keeps): no array per layer.
+    /// The layer's fields but its place in the net and its blobs as attributes (<see cref="CaffeAttributes.Layer"/>), in
+    /// a list reused from layer to layer (the op copies it).
     /// </summary>
-    private List<(Google.Protobuf.Reflection.FieldDescriptor Field, Attr Value)> Fields(LayerParameter layer, out byte[]? unknown)
+    private List<NamedAttr> LayerAttrs(LayerParameter layer, ReadOnlyMemory<byte> wire)
     {
+        var attrs = _layerAttrs;
+        attrs.Clear();
+        var own = CaffeLayerParams.OwnParam(layer.Type);
+        if (!wire.IsEmpty)
+        {
+            _attributes.Layer(wire.Span, own, attrs);
+            return attrs;
+        }
+        // A layer not read from bytes is encoded into a pooled buffer, without its blobs (no array per layer).
+        var blobs = layer.Blobs.Count == 0 ? null : layer.Blobs.ToArray();
+        layer.Blobs.Clear();
         int size = layer.CalculateSize();
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(size);
         try
         {
             var bytes = buffer.AsSpan(0, size);
             layer.WriteTo(bytes);
-            return CaffeAttributes.Fields(bytes, LayerParameter.Descriptor, _fieldNumbers, out unknown, IsStructure);
+            _attributes.Layer(bytes, own, attrs);
         }
-        finally { System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
-    }
-
-    /// <summary>
-    /// The layer's fields as attributes: the fields of its own parameter message (<c>convolution_param</c> of a
-    /// Convolution) plain, named in <c>caffe.param_field</c>; any other <c>*_param</c> as a dictionary of that name;
-    /// the layer's other fields (phase, loss_weight, param, propagate_down, include, exclude) as <c>caffe.&lt;field&gt;</c>.
-    /// </summary>
-    private List<NamedAttr> LayerAttrs(LayerParameter layer, ReadOnlyMemory<byte> wire)
-    {
-        // The blobs are operands, not attributes: they are left out of the bytes walked, never decoded into numbers.
-        List<(Google.Protobuf.Reflection.FieldDescriptor Field, Attr Value)> fields;
-        byte[]? unknown;
-        if (!wire.IsEmpty) fields = CaffeAttributes.Fields(wire.Span, LayerParameter.Descriptor, _fieldNumbers, out unknown, IsStructureOrBlobs);
-        else if (layer.Blobs.Count == 0) fields = Fields(layer, out unknown);
-        else
+        finally
         {
-            var blobs = layer.Blobs.ToArray();
-            layer.Blobs.Clear();
-            try { fields = Fields(layer, out unknown); }
-            finally { layer.Blobs.Add(blobs); }
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            if (blobs is not null) layer.Blobs.Add(blobs);
         }
-        // The parameter message whose fields are the op's own: the type's, else the one *_param the layer has (apart
-        // from transform_param and loss_param, which any layer may carry).
-        var ownName = CaffeLayerParams.OwnParam(layer.Type);
-        bool hasOwn = false;
-        string? onlyOther = null;
-        int others = 0;
-        foreach (var (field, _) in fields)
-        {
-            if (IsStructure(field) || !field.Name.EndsWith("_param", StringComparison.Ordinal)) continue;
-            hasOwn |= field.Name == ownName;
-            if (field.Name is "transform_param" or "loss_param") continue;
-            others++;
-            onlyOther ??= field.Name;
-        }
-        var own = hasOwn ? ownName : others == 1 ? onlyOther : null;
-        var attrs = new List<NamedAttr>(fields.Count + 3);
-        foreach (var (field, value) in fields)
-        {
-            if (IsStructure(field)) continue;
-            if (field.Name == own)
-            {
-                attrs.Add(new NamedAttr(CaffeDialect.ParamAttr, new StringAttr(own)));
-                // the parameter message's own unknown fields, apart from the layer's
-                foreach (var e in ((DictionaryAttr)value).Entries)
-                    attrs.Add(e.Name == CaffeAttributes.UnknownFieldsAttr ? new NamedAttr(ParamUnknownFieldsAttr, e.Value) : e);
-            }
-            else attrs.Add(new NamedAttr(field.Name.EndsWith("_param", StringComparison.Ordinal) ? field.Name : "caffe." + field.Name, value));
-        }
-        if (unknown is not null) attrs.Add(new NamedAttr(CaffeAttributes.UnknownFieldsAttr, CaffeAttributes.Bytes(unknown)));
         return attrs;
     }
 }
