@@ -66,7 +66,7 @@ internal sealed class CaffeAttributes(CaffeFieldNumbers numbers)
         int start = _entries.Count;
         List<byte>? unknownBytes = null;
         _own.Clear();
-        var input = new WireReader(bytes);
+        var input = new CaffeWireReader(bytes);
         while (!input.AtEnd)
         {
             int at = input.Position;
@@ -113,7 +113,7 @@ internal sealed class CaffeAttributes(CaffeFieldNumbers numbers)
         CaffeField? named = null, other = null;
         int namedAt = -1, otherAt = -1;
         bool severalOthers = false;
-        var input = new WireReader(bytes);
+        var input = new CaffeWireReader(bytes);
         while (!input.AtEnd)
         {
             int start = input.Position;
@@ -146,7 +146,7 @@ internal sealed class CaffeAttributes(CaffeFieldNumbers numbers)
     {
         int start = _entries.Count;
         List<byte>? unknownBytes = null;
-        var input = new WireReader(bytes);
+        var input = new CaffeWireReader(bytes);
         while (!input.AtEnd)
         {
             int at = input.Position;
@@ -165,13 +165,13 @@ internal sealed class CaffeAttributes(CaffeFieldNumbers numbers)
     }
 
     /// <summary>The value (or a packed run of values) of <paramref name="field"/> at the input, added to its entry.</summary>
-    private void Add(ref WireReader input, CaffeMessageFields type, CaffeField field, WireFormat.WireType wire, int start)
+    private void Add(ref CaffeWireReader input, CaffeMessageFields type, CaffeField field, WireFormat.WireType wire, int start)
     {
         int index = IndexOf(field, start);
         if (wire == WireFormat.WireType.LengthDelimited && field.IsPackable)
         {
             // packed repeated scalars
-            var packed = new WireReader(input.LengthDelimited());
+            var packed = new CaffeWireReader(input.LengthDelimited());
             while (!packed.AtEnd) Put(index, Scalar(ref packed, field));
         }
         else if (field.IsMessage && wire == WireFormat.WireType.LengthDelimited)
@@ -222,7 +222,7 @@ internal sealed class CaffeAttributes(CaffeFieldNumbers numbers)
     public static ReadOnlyMemory<byte>[] FieldSlices(ReadOnlyMemory<byte> bytes, int number, int expected)
     {
         var slices = new List<ReadOnlyMemory<byte>>(expected);
-        var input = new WireReader(bytes.Span);
+        var input = new CaffeWireReader(bytes.Span);
         while (!input.AtEnd)
         {
             uint tag = input.Tag();
@@ -240,7 +240,7 @@ internal sealed class CaffeAttributes(CaffeFieldNumbers numbers)
 
     public static DenseElementsAttr Bytes(byte[] bytes) => new(new TensorType(ElementType.UI8, [bytes.Length]), bytes, false);
 
-    private Attr Scalar(ref WireReader input, CaffeField field) => field.Type switch
+    private Attr Scalar(ref CaffeWireReader input, CaffeField field) => field.Type switch
     {
         FieldType.Float => FloatAttr.F32(BitConverter.Int32BitsToSingle((int)input.Fixed32())),
         FieldType.Double => new FloatAttr(BitConverter.Int64BitsToDouble((long)input.Fixed64()), ElementType.F64),
@@ -263,77 +263,4 @@ internal sealed class CaffeAttributes(CaffeFieldNumbers numbers)
 
     private static int ZigZag32(uint n) => (int)(n >> 1) ^ -(int)(n & 1);
     private static long ZigZag64(ulong n) => (long)(n >> 1) ^ -(long)(n & 1);
-
-    /// <summary>
-    /// A cursor over a message's wire bytes. The bytes are always well-formed: protobuf's own encoding of a parsed
-    /// message (ToByteArray), or bytes that the generated parser has read (a prototxt's transcoded text); reading them in place spares CodedInputStream's copies of every
-    /// nested message and packed run (a per-layer cost of the import).
-    /// </summary>
-    private ref struct WireReader(ReadOnlySpan<byte> bytes)
-    {
-        private readonly ReadOnlySpan<byte> _bytes = bytes;
-        public int Position { get; private set; }
-        public readonly bool AtEnd => Position >= _bytes.Length;
-
-        public uint Tag() => (uint)Varint();
-
-        public ulong Varint()
-        {
-            ulong value = 0;
-            for (int shift = 0; ; shift += 7)
-            {
-                if (shift >= 64) throw new MirException("malformed message bytes: a varint longer than 10 bytes");
-                byte b = _bytes[Position++];
-                value |= (ulong)(b & 0x7f) << shift;
-                if (b < 0x80) return value;
-            }
-        }
-
-        public uint Fixed32()
-        {
-            uint value = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(_bytes.Slice(Position, 4));
-            Position += 4;
-            return value;
-        }
-
-        public ulong Fixed64()
-        {
-            ulong value = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(_bytes.Slice(Position, 8));
-            Position += 8;
-            return value;
-        }
-
-        public ReadOnlySpan<byte> LengthDelimited()
-        {
-            int length = checked((int)Varint());
-            var value = _bytes.Slice(Position, length);
-            Position += length;
-            return value;
-        }
-
-        public void Skip(int count) => Position += count;
-
-        public void Skip(WireFormat.WireType wire)
-        {
-            switch (wire)
-            {
-                case WireFormat.WireType.Varint: Varint(); break;
-                case WireFormat.WireType.Fixed64: Position += 8; break;
-                case WireFormat.WireType.LengthDelimited: LengthDelimited(); break;
-                case WireFormat.WireType.Fixed32: Position += 4; break;
-                case WireFormat.WireType.StartGroup: SkipGroup(); break;
-                default: throw new MirException($"malformed message bytes: unexpected wire type {wire}");
-            }
-        }
-
-        private void SkipGroup()
-        {
-            while (true)
-            {
-                var wire = WireFormat.GetTagWireType(Tag());
-                if (wire == WireFormat.WireType.EndGroup) return;
-                Skip(wire);
-            }
-        }
-    }
 }

@@ -30,17 +30,17 @@ public sealed class CaffeImporter
     private readonly MirModule _module = MirModule.Create();
     private readonly CaffeAttributes _attributes = new(new CaffeFieldNumbers());
     private readonly List<NamedAttr> _layerAttrs = [];
-    /// <summary>The net's wire bytes when it was read from them (a prototxt's transcoded text), else empty.</summary>
-    private readonly ReadOnlyMemory<byte> _wire;
+    /// <summary>The bytes of each <c>layer</c> when the net was read from them (then <see cref="_net"/> has none), else null.</summary>
+    private readonly List<ReadOnlyMemory<byte>>? _layerWire;
 
     private CaffeImporter(NetParameter net, string name, Dictionary<string, IReadOnlyList<CaffeRawBlob>>? weights, string? weightsName,
-        ReadOnlyMemory<byte> wire = default)
+        List<ReadOnlyMemory<byte>>? layerWire = null)
     {
         _net = net;
         _name = name;
         _weights = weights;
         _weightsName = weightsName ?? name;
-        _wire = wire;
+        _layerWire = layerWire;
     }
 
     /// <summary>A <c>.caffemodel</c> alone: structure and blobs from the one file.</summary>
@@ -55,11 +55,53 @@ public sealed class CaffeImporter
         new CaffeImporter(net, name, ReadWeightsFile(weightsPath), weightsPath).Run();
 
     /// <summary>
-    /// The net <paramref name="net"/> parsed from <paramref name="wire"/> (from <paramref name="name"/>): each layer's
-    /// attributes read from its bytes there; its blobs from the caffemodel at <paramref name="weightsPath"/> if given.
+    /// The net of the wire bytes <paramref name="wire"/> (a prototxt's transcoded text, from <paramref name="name"/>),
+    /// each layer read from its bytes there (<see cref="CaffeLayer"/>), its blobs from the caffemodel at
+    /// <paramref name="weightsPath"/> if given; the net's own fields (inputs, state) through the generated parser.
     /// </summary>
-    internal static MirModule Import(NetParameter net, ReadOnlyMemory<byte> wire, string name, string? weightsPath) =>
-        new CaffeImporter(net, name, weightsPath is null ? null : ReadWeightsFile(weightsPath), weightsPath, wire).Run();
+    internal static MirModule Import(ReadOnlyMemory<byte> wire, string name, string? weightsPath)
+    {
+        var layers = new List<ReadOnlyMemory<byte>>();
+        var head = NetHead(wire, layers);
+        return new CaffeImporter(head, name, weightsPath is null ? null : ReadWeightsFile(weightsPath), weightsPath, layers).Run();
+    }
+
+    /// <summary>The net of <paramref name="wire"/> without its <c>layer</c>s, whose bytes are added to <paramref name="layers"/>.</summary>
+    private static NetParameter NetHead(ReadOnlyMemory<byte> wire, List<ReadOnlyMemory<byte>> layers)
+    {
+        var bytes = wire.Span;
+        var head = System.Buffers.ArrayPool<byte>.Shared.Rent(256);
+        int length = 0;
+        try
+        {
+            var input = new CaffeWireReader(bytes);
+            while (!input.AtEnd)
+            {
+                int start = input.Position;
+                uint tag = input.Tag();
+                var wireType = WireFormat.GetTagWireType(tag);
+                if (WireFormat.GetTagFieldNumber(tag) == NetParameter.LayerFieldNumber && wireType == WireFormat.WireType.LengthDelimited)
+                {
+                    int size = input.LengthDelimited().Length;
+                    layers.Add(wire.Slice(input.Position - size, size));
+                    continue;
+                }
+                input.Skip(wireType);
+                var field = bytes[start..input.Position];
+                if (length + field.Length > head.Length)
+                {
+                    var larger = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(2 * head.Length, length + field.Length));
+                    head.AsSpan(0, length).CopyTo(larger);
+                    System.Buffers.ArrayPool<byte>.Shared.Return(head);
+                    head = larger;
+                }
+                field.CopyTo(head.AsSpan(length));
+                length += field.Length;
+            }
+            return NetParameter.Parser.ParseFrom(head.AsSpan(0, length));
+        }
+        finally { System.Buffers.ArrayPool<byte>.Shared.Return(head); }
+    }
 
     /// <summary>
     /// The blobs of each layer of the caffemodel at <paramref name="path"/>, by layer name (its structure is not used),
@@ -136,23 +178,25 @@ public sealed class CaffeImporter
         if (_net.HasDebugInfo) m.SetAttr("caffe.debug_info", _net.DebugInfo ? BoolAttr.True : BoolAttr.False);
         if (_net.State is { } state) m.SetAttr("caffe.state", _attributes.Message(state.ToByteArray(), NetState.Descriptor));
 
-        if (_net.Layer.Count > 0 && _net.Layers.Count > 0)
+        if ((_layerWire?.Count ?? _net.Layer.Count) > 0 && _net.Layers.Count > 0)
             throw new MirException($"'{_name}': the net has both 'layer' and the legacy 'layers' (Caffe reads one or the other)");
-        var all = _net.Layer.Count > 0 ? _net.Layer.ToList() : _net.Layers.Select(CaffeV1Layers.Upgrade).ToList();
-        var layerWire = _net.Layer.Count > 0 ? LayerBytes(all.Count) : null;
+        var all = new List<CaffeLayer>(_layerWire?.Count ?? _net.Layer.Count + _net.Layers.Count);
+        if (_layerWire is not null) foreach (var bytes in _layerWire) all.Add(CaffeLayer.FromWire(bytes));
+        foreach (var layer in _net.Layer) all.Add(CaffeLayer.From(layer));
+        foreach (var layer in _net.Layers) all.Add(CaffeLayer.From(CaffeV1Layers.Upgrade(layer)));
         // A training snapshot (every layer saved with phase TRAIN) is imported as the net it is; any other net as TEST.
-        var phase = all.Count > 0 && all.All(l => l.HasPhase && l.Phase == Phase.Train) ? Phase.Train : Phase.Test;
+        var phase = all.Count > 0 && all.TrueForAll(l => l.Phase == Phase.Train) ? Phase.Train : Phase.Test;
         if (phase == Phase.Train) m.SetAttr("caffe.phase", new StringAttr("TRAIN"));
-        var layers = new List<(LayerParameter Layer, ReadOnlyMemory<byte> Wire)>(all.Count);
-        for (int i = 0; i < all.Count; i++)
-            if (Included(all[i], phase)) layers.Add((all[i], layerWire is null ? default : layerWire[i]));
+        var layers = new List<CaffeLayer>(all.Count);
+        foreach (var layer in all)
+            if (Included(layer, phase)) layers.Add(layer);
 
         // Inputs: the net's input fields, then each Input layer's tops.
         var inputs = NetInputs();
-        foreach (var (layer, _) in layers)
+        foreach (var layer in layers)
         {
             if (layer.Type != "Input") continue;
-            var shapes = layer.InputParam?.Shape ?? [];
+            var shapes = layer.Param(LayerParameter.InputParamFieldNumber, InputParameter.Parser).Shape;
             if (shapes.Count > 1 && shapes.Count != layer.Top.Count)
                 throw new MirException($"'{_name}': layer '{layer.Name}' (Input) has {layer.Top.Count} tops and {shapes.Count} shapes");
             for (int i = 0; i < layer.Top.Count; i++)
@@ -172,10 +216,10 @@ public sealed class CaffeImporter
         var builder = OpBuilder.AtEnd(func.Body);
         var consumed = new HashSet<Value>();
         var produced = new List<(Value Value, string Top)>();
-        foreach (var (layer, wire) in layers)
+        foreach (var layer in layers)
         {
             if (layer.Type == "Input") continue;
-            var operands = new List<Value>(layer.Bottom.Count + layer.Blobs.Count + 2);
+            var operands = new List<Value>(layer.Bottom.Count + layer.BlobCount + 2);
             foreach (var bottom in layer.Bottom)
             {
                 if (!current.TryGetValue(bottom, out var value))
@@ -188,7 +232,7 @@ public sealed class CaffeImporter
             for (int i = 0; i < blobs.Count; i++)
                 operands.Add(builder.ResourceConstant(_module, $"{layer.Name}_{i}", blobs[i].Type, blobs[i].Bytes, location));
 
-            var attrs = LayerAttrs(layer, wire);
+            var attrs = LayerAttrs(layer);
             attrs.Add(new NamedAttr(MoDialect.OutputsAttr, ArrayAttr.OfStrings(layer.Top)));
             if (blobs.Count > 0) attrs.Add(new NamedAttr(CaffeDialect.BlobsAttr, IntegerAttr.I64(blobs.Count)));
             var resultTypes = new MirType[layer.Top.Count];
@@ -239,24 +283,24 @@ public sealed class CaffeImporter
         return byName;
     }
 
-    private List<CaffeBlobs.Blob> Blobs(LayerParameter layer, Dictionary<string, IReadOnlyList<CaffeRawBlob>>? weights)
+    private List<CaffeBlobs.Blob> Blobs(CaffeLayer layer, Dictionary<string, IReadOnlyList<CaffeRawBlob>>? weights)
     {
-        IReadOnlyList<CaffeRawBlob> blobs = layer.Blobs.Count == 0 ? [] : layer.Blobs.Select(CaffeRawBlob.From).ToList();
+        IReadOnlyList<CaffeRawBlob> blobs = layer.BlobCount == 0 ? [] : layer.Blobs().Select(CaffeRawBlob.From).ToList();
         var what = new CaffeLayerWhat(_name, layer);
         if (weights is not null)
         {
             // The structure's own blobs (a caffemodel given as both) win; else the weights net's layer of that name.
             if (blobs.Count == 0 && weights.TryGetValue(layer.Name, out var named)) blobs = named;
-            if (blobs.Count > 0 && layer.Blobs.Count == 0) what = new CaffeLayerWhat(_weightsName, layer);
+            if (blobs.Count > 0 && layer.BlobCount == 0) what = new CaffeLayerWhat(_weightsName, layer);
         }
         return CaffeBlobs.Read(layer, blobs, what);
     }
 
     /// <summary>Whether <paramref name="phase"/> keeps the layer (Caffe's Net::FilterNet with the net's level and stages).</summary>
-    private bool Included(LayerParameter layer, Phase phase)
+    private bool Included(CaffeLayer layer, Phase phase)
     {
         // Most layers have no rules: they are kept without building the rule check (a NetState and a closure each).
-        if (layer.Include.Count == 0 && layer.Exclude.Count == 0) return true;
+        if (!layer.HasRules) return true;
         var state = _net.State ?? new NetState();
         bool Meets(NetStateRule rule) =>
             (!rule.HasPhase || rule.Phase == phase)
@@ -269,46 +313,14 @@ public sealed class CaffeImporter
     }
 
     /// <summary>
-    /// Each <c>layer</c> of the net's wire bytes, in order (the generated parser's <c>Layer</c> list), or null when the
-    /// net was not read from bytes.
-    /// </summary>
-    private ReadOnlyMemory<byte>[]? LayerBytes(int count)
-    {
-        if (_wire.IsEmpty) return null;
-        var slices = CaffeAttributes.FieldSlices(_wire, NetParameter.LayerFieldNumber, count);
-        return slices.Length == count ? slices : null;
-    }
-
-    /// <summary>
     /// The layer's fields but its place in the net and its blobs as attributes (<see cref="CaffeAttributes.Layer"/>), in
     /// a list reused from layer to layer (the op copies it).
     /// </summary>
-    private List<NamedAttr> LayerAttrs(LayerParameter layer, ReadOnlyMemory<byte> wire)
+    private List<NamedAttr> LayerAttrs(CaffeLayer layer)
     {
         var attrs = _layerAttrs;
         attrs.Clear();
-        var own = CaffeLayerParams.OwnParam(layer.Type);
-        if (!wire.IsEmpty)
-        {
-            _attributes.Layer(wire.Span, own, attrs);
-            return attrs;
-        }
-        // A layer not read from bytes is encoded into a pooled buffer, without its blobs (no array per layer).
-        var blobs = layer.Blobs.Count == 0 ? null : layer.Blobs.ToArray();
-        layer.Blobs.Clear();
-        int size = layer.CalculateSize();
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(size);
-        try
-        {
-            var bytes = buffer.AsSpan(0, size);
-            layer.WriteTo(bytes);
-            _attributes.Layer(bytes, own, attrs);
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-            if (blobs is not null) layer.Blobs.Add(blobs);
-        }
+        _attributes.Layer(layer.Bytes.Span, CaffeLayerParams.OwnParam(layer.Type), attrs);
         return attrs;
     }
 }
