@@ -77,18 +77,20 @@ internal sealed class CaffeLayer
     }
 
     /// <summary>The parameter message numbered <paramref name="number"/> (its values merged, as protobuf merges them), or its defaults.</summary>
-    public T Param<T>(int number, MessageParser<T> parser) where T : IMessage<T>, new()
+    public T Param<T>(int number, MessageParser<T> parser) where T : IMessage<T>
     {
-        var param = new T();
+        T? param = default;
         var input = new CaffeWireReader(_bytes.Span);
         while (!input.AtEnd)
         {
             uint tag = input.Tag();
             var wire = WireFormat.GetTagWireType(tag);
-            if (WireFormat.GetTagFieldNumber(tag) == number && wire == WireFormat.WireType.LengthDelimited) param.MergeFrom(input.LengthDelimited());
-            else input.Skip(wire);
+            if (WireFormat.GetTagFieldNumber(tag) != number || wire != WireFormat.WireType.LengthDelimited) input.Skip(wire);
+            else if (param is null) param = parser.ParseFrom(input.LengthDelimited());
+            else param.MergeFrom(input.LengthDelimited());
         }
-        return param;
+        // the parser makes the message (a new T() here would be the runtime's Activator)
+        return param ?? parser.ParseFrom(ReadOnlySpan<byte>.Empty);
     }
 
     private static List<NetStateRule> Rules(List<ReadOnlyMemory<byte>>? slices)
