@@ -215,29 +215,6 @@ internal sealed class CaffeAttributes(CaffeFieldNumbers numbers)
         return array;
     }
 
-    /// <summary>
-    /// The values of the length-delimited field numbered <paramref name="number"/> in a message's well-formed bytes, in
-    /// order (<paramref name="expected"/> of them, usually).
-    /// </summary>
-    public static ReadOnlyMemory<byte>[] FieldSlices(ReadOnlyMemory<byte> bytes, int number, int expected)
-    {
-        var slices = new List<ReadOnlyMemory<byte>>(expected);
-        var input = new CaffeWireReader(bytes.Span);
-        while (!input.AtEnd)
-        {
-            uint tag = input.Tag();
-            var wire = WireFormat.GetTagWireType(tag);
-            if (WireFormat.GetTagFieldNumber(tag) == number && wire == WireFormat.WireType.LengthDelimited)
-            {
-                int length = checked((int)input.Varint());
-                slices.Add(bytes.Slice(input.Position, length));
-                input.Skip(length);
-            }
-            else input.Skip(wire);
-        }
-        return slices.ToArray();
-    }
-
     public static DenseElementsAttr Bytes(byte[] bytes) => new(new TensorType(ElementType.UI8, [bytes.Length]), bytes, false);
 
     private Attr Scalar(ref CaffeWireReader input, CaffeField field) => field.Type switch

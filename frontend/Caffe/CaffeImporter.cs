@@ -1,3 +1,4 @@
+using System.Buffers;
 using Google.Protobuf;
 using Mopt.Caffe.Proto;
 using Mopt.Caffe.Proto.Weights;
@@ -70,37 +71,25 @@ public sealed class CaffeImporter
     private static NetParameter NetHead(ReadOnlyMemory<byte> wire, List<ReadOnlyMemory<byte>> layers)
     {
         var bytes = wire.Span;
-        var head = System.Buffers.ArrayPool<byte>.Shared.Rent(256);
-        int length = 0;
-        try
+        var head = new ArrayBufferWriter<byte>(256);
+        var input = new CaffeWireReader(bytes);
+        while (!input.AtEnd)
         {
-            var input = new CaffeWireReader(bytes);
-            while (!input.AtEnd)
+            int start = input.Position;
+            uint tag = input.Tag();
+            var wireType = WireFormat.GetTagWireType(tag);
+            if (WireFormat.GetTagFieldNumber(tag) == NetParameter.LayerFieldNumber && wireType == WireFormat.WireType.LengthDelimited)
             {
-                int start = input.Position;
-                uint tag = input.Tag();
-                var wireType = WireFormat.GetTagWireType(tag);
-                if (WireFormat.GetTagFieldNumber(tag) == NetParameter.LayerFieldNumber && wireType == WireFormat.WireType.LengthDelimited)
-                {
-                    int size = input.LengthDelimited().Length;
-                    layers.Add(wire.Slice(input.Position - size, size));
-                    continue;
-                }
-                input.Skip(wireType);
-                var field = bytes[start..input.Position];
-                if (length + field.Length > head.Length)
-                {
-                    var larger = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(2 * head.Length, length + field.Length));
-                    head.AsSpan(0, length).CopyTo(larger);
-                    System.Buffers.ArrayPool<byte>.Shared.Return(head);
-                    head = larger;
-                }
-                field.CopyTo(head.AsSpan(length));
-                length += field.Length;
+                int size = input.LengthDelimited().Length;
+                layers.Add(wire.Slice(input.Position - size, size));
             }
-            return NetParameter.Parser.ParseFrom(head.AsSpan(0, length));
+            else
+            {
+                input.Skip(wireType);
+                head.Write(bytes[start..input.Position]);
+            }
         }
-        finally { System.Buffers.ArrayPool<byte>.Shared.Return(head); }
+        return NetParameter.Parser.ParseFrom(head.WrittenSpan);
     }
 
     /// <summary>
