@@ -1,6 +1,8 @@
 using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
+using Mopt.Caffe.Proto;
+using Mopt.Dialects.Caffe;
 using Mopt.Ir;
 
 namespace Mopt.Frontend.Caffe;
@@ -10,125 +12,212 @@ namespace Mopt.Frontend.Caffe;
 /// Native AOT keeps it whole): integers → i64, float → f32, double → f64, bool, string, enum → its name, a nested
 /// message → a dictionary, a repeated field → an array. Only what the bytes hold appears (Caffe's defaults stay
 /// implicit, as in the prototxt); fields the schema does not know are kept as bytes in <c>caffe.unknown_fields</c>.
+/// One per import: it keeps the fields being read in lists reused from message to message.
 /// </summary>
-internal static class CaffeAttributes
+internal sealed class CaffeAttributes(CaffeFieldNumbers numbers)
 {
     public const string UnknownFieldsAttr = "caffe.unknown_fields";
 
     /// <summary>
-    /// The fields of <paramref name="bytes"/> (a <paramref name="descriptor"/> message) in the order they first appear,
-    /// but for those <paramref name="leftOut"/> names, which are skipped unread.
+    /// The fields read so far of every message being read, each message's from where it started, in the order they first
+    /// appear: a message has a handful of fields, searched in order. A singular field keeps its last value, a repeated
+    /// one all of its values (in a list of <see cref="_spareLists"/>).
     /// </summary>
-    public static List<(FieldDescriptor Field, Attr Value)> Fields(ReadOnlySpan<byte> bytes, MessageDescriptor descriptor, CaffeFieldNumbers numbers,
-        out byte[]? unknown, Func<FieldDescriptor, bool>? leftOut = null)
+    private readonly List<Entry> _entries = [];
+    private readonly List<List<Attr>> _spareLists = [];
+    /// <summary>The attributes of the layer's own parameter message, read before the layer's other fields are done.</summary>
+    private readonly List<NamedAttr> _own = [];
+
+    private struct Entry(CaffeField field)
     {
-        // A message has a handful of fields: a list searched in order is cheaper than a dictionary by number. A
-        // singular field keeps its last value in place; only a repeated one needs a list of its values.
-        var order = new List<FieldValues>();
+        public readonly CaffeField Field = field;
+        public Attr? Last;
+        public List<Attr>? Values;
+    }
+
+    /// <summary>A nested message as a dictionary of its set fields.</summary>
+    public DictionaryAttr Message(ReadOnlySpan<byte> bytes, MessageDescriptor descriptor) => Message(bytes, numbers.Of(descriptor));
+
+    private DictionaryAttr Message(ReadOnlySpan<byte> bytes, CaffeMessageFields type)
+    {
+        int start = Read(bytes, type, out var unknown);
+        int count = _entries.Count - start;
+        var attrs = new NamedAttr[count + (unknown is null ? 0 : 1)];
+        for (int i = 0; i < count; i++) attrs[i] = new NamedAttr(_entries[start + i].Field.Name, Take(start + i));
+        if (unknown is not null) attrs[^1] = new NamedAttr(UnknownFieldsAttr, Bytes(unknown));
+        _entries.RemoveRange(start, count);
+        return DictionaryAttr.From(attrs);
+    }
+
+    /// <summary>
+    /// The attributes of a LayerParameter's bytes, added to <paramref name="attrs"/>: but for its place in the net (name,
+    /// type, bottoms, tops) and its blobs (operands, never decoded into numbers), which are skipped unread. The fields of
+    /// its own parameter message (<paramref name="ownName"/>, <c>convolution_param</c> of a Convolution; else the one
+    /// <c>*_param</c> it has apart from transform_param and loss_param, which any layer may carry) are plain, the field
+    /// named in <c>caffe.param_field</c>; any other <c>*_param</c> is a dictionary of that name, the layer's other fields
+    /// (phase, loss_weight, param, propagate_down, include, exclude) <c>caffe.&lt;field&gt;</c>.
+    /// </summary>
+    public void Layer(ReadOnlySpan<byte> bytes, string? ownName, List<NamedAttr> attrs)
+    {
+        var type = numbers.Of(LayerParameter.Descriptor);
+        // The own parameter is known before its fields are read, so they go to the op as they are (a message given twice
+        // is its last: the first's fields are not read).
+        var own = OwnParam(bytes, type, ownName, out int ownAt);
+        int start = _entries.Count;
         List<byte>? unknownBytes = null;
-        var input = new WireReader(bytes);
+        _own.Clear();
+        var input = new CaffeWireReader(bytes);
+        while (!input.AtEnd)
+        {
+            int at = input.Position;
+            uint tag = input.Tag();
+            int number = WireFormat.GetTagFieldNumber(tag);
+            var wire = WireFormat.GetTagWireType(tag);
+            var field = type.Find(number);
+            if (field is null)
+            {
+                input.Skip(wire);
+                (unknownBytes ??= []).AddRange(bytes[at..input.Position]);
+            }
+            else if (number is LayerParameter.NameFieldNumber or LayerParameter.TypeFieldNumber or LayerParameter.BottomFieldNumber
+                or LayerParameter.TopFieldNumber or LayerParameter.BlobsFieldNumber)
+                input.Skip(wire);
+            else if (ReferenceEquals(field, own) && wire == WireFormat.WireType.LengthDelimited)
+            {
+                IndexOf(own, start);
+                if (at == ownAt) OwnFields(input.LengthDelimited(), own);
+                else input.LengthDelimited();
+            }
+            else Add(ref input, type, field, wire, start);
+        }
+        for (int i = start; i < _entries.Count; i++)
+        {
+            var field = _entries[i].Field;
+            if (ReferenceEquals(field, own))
+            {
+                attrs.Add(new NamedAttr(CaffeDialect.ParamAttr, own.NameAttr));
+                attrs.AddRange(_own);
+            }
+            else attrs.Add(new NamedAttr(field.LayerAttrName, Take(i)));
+        }
+        _entries.RemoveRange(start, _entries.Count - start);
+        if (unknownBytes is not null) attrs.Add(new NamedAttr(UnknownFieldsAttr, Bytes(unknownBytes.ToArray())));
+    }
+
+    /// <summary>
+    /// The layer's own parameter message: the field named <paramref name="ownName"/> if the layer has it, else its one
+    /// <c>*_param</c> but transform_param and loss_param, else none; <paramref name="at"/> is where its last value starts.
+    /// </summary>
+    private static CaffeField? OwnParam(ReadOnlySpan<byte> bytes, CaffeMessageFields type, string? ownName, out int at)
+    {
+        CaffeField? named = null, other = null;
+        int namedAt = -1, otherAt = -1;
+        bool severalOthers = false;
+        var input = new CaffeWireReader(bytes);
         while (!input.AtEnd)
         {
             int start = input.Position;
             uint tag = input.Tag();
-            int number = WireFormat.GetTagFieldNumber(tag);
+            var field = type.Find(WireFormat.GetTagFieldNumber(tag));
+            input.Skip(WireFormat.GetTagWireType(tag));
+            if (field is not { IsParam: true }) continue;
+            if (field.Name == ownName) (named, namedAt) = (field, start);
+            if (field.Name is "transform_param" or "loss_param") continue;
+            if (other is null) (other, otherAt) = (field, start);
+            else if (ReferenceEquals(field, other)) otherAt = start;
+            else severalOthers = true;
+        }
+        if (named is not null) { at = namedAt; return named; }
+        at = otherAt;
+        return severalOthers ? null : other;
+    }
+
+    /// <summary>The own parameter message's fields as the op's attributes (its unknown fields apart from the layer's).</summary>
+    private void OwnFields(ReadOnlySpan<byte> bytes, CaffeField own)
+    {
+        int start = Read(bytes, numbers.Of(own.Descriptor.MessageType), out var unknown);
+        for (int i = start; i < _entries.Count; i++) _own.Add(new NamedAttr(_entries[i].Field.Name, Take(i)));
+        if (unknown is not null) _own.Add(new NamedAttr(CaffeImporter.ParamUnknownFieldsAttr, Bytes(unknown)));
+        _entries.RemoveRange(start, _entries.Count - start);
+    }
+
+    /// <summary>Reads a message's fields into <see cref="_entries"/>, from the returned index on.</summary>
+    private int Read(ReadOnlySpan<byte> bytes, CaffeMessageFields type, out byte[]? unknown)
+    {
+        int start = _entries.Count;
+        List<byte>? unknownBytes = null;
+        var input = new CaffeWireReader(bytes);
+        while (!input.AtEnd)
+        {
+            int at = input.Position;
+            uint tag = input.Tag();
             var wire = WireFormat.GetTagWireType(tag);
-            var field = numbers.Find(descriptor, number);
+            var field = type.Find(WireFormat.GetTagFieldNumber(tag));
             if (field is null)
             {
                 input.Skip(wire);
-                (unknownBytes ??= []).AddRange(bytes[start..input.Position]);
-                continue;
+                (unknownBytes ??= []).AddRange(bytes[at..input.Position]);
             }
-            if (leftOut is not null && leftOut(field))
-            {
-                input.Skip(wire);
-                continue;
-            }
-            int index = order.Count;
-            for (int i = 0; i < order.Count; i++)
-                if (order[i].Field.FieldNumber == number) { index = i; break; }
-            if (index == order.Count) order.Add(new FieldValues(field));
-            ref var entry = ref CollectionsMarshal.AsSpan(order)[index];
-            if (wire == WireFormat.WireType.LengthDelimited && IsScalar(field.FieldType))
-            {
-                // packed repeated scalars
-                var packed = new WireReader(input.LengthDelimited());
-                while (!packed.AtEnd) entry.Add(Scalar(ref packed, field, numbers));
-            }
-            else entry.Add(field.FieldType switch
-            {
-                FieldType.Message or FieldType.Group when wire == WireFormat.WireType.LengthDelimited => Message(input.LengthDelimited(), field.MessageType, numbers),
-                _ when wire == ExpectedWire(field.FieldType) => Scalar(ref input, field, numbers),
-                _ => throw new MirException($"{descriptor.Name}.{field.Name} has the wrong wire type ({wire})"),
-            });
+            else Add(ref input, type, field, wire, start);
         }
         unknown = unknownBytes?.ToArray();
-        var result = new List<(FieldDescriptor, Attr)>(order.Count);
-        foreach (var entry in order) result.Add((entry.Field, entry.Field.IsRepeated ? ArrayAttr.Of(entry.Values ?? []) : entry.Last!));
-        return result;
+        return start;
     }
 
-    /// <summary>
-    /// The values of the length-delimited field numbered <paramref name="number"/> in a message's well-formed bytes, in
-    /// order (<paramref name="expected"/> of them, usually).
-    /// </summary>
-    public static ReadOnlyMemory<byte>[] FieldSlices(ReadOnlyMemory<byte> bytes, int number, int expected)
+    /// <summary>The value (or a packed run of values) of <paramref name="field"/> at the input, added to its entry.</summary>
+    private void Add(ref CaffeWireReader input, CaffeMessageFields type, CaffeField field, WireFormat.WireType wire, int start)
     {
-        var slices = new List<ReadOnlyMemory<byte>>(expected);
-        var input = new WireReader(bytes.Span);
-        while (!input.AtEnd)
+        int index = IndexOf(field, start);
+        if (wire == WireFormat.WireType.LengthDelimited && field.IsPackable)
         {
-            uint tag = input.Tag();
-            var wire = WireFormat.GetTagWireType(tag);
-            if (WireFormat.GetTagFieldNumber(tag) == number && wire == WireFormat.WireType.LengthDelimited)
-            {
-                int length = checked((int)input.Varint());
-                slices.Add(bytes.Slice(input.Position, length));
-                input.Skip(length);
-            }
-            else input.Skip(wire);
+            // packed repeated scalars
+            var packed = new CaffeWireReader(input.LengthDelimited());
+            while (!packed.AtEnd) Put(index, Scalar(ref packed, field));
         }
-        return slices.ToArray();
+        else if (field.IsMessage && wire == WireFormat.WireType.LengthDelimited)
+            Put(index, Message(input.LengthDelimited(), numbers.Of(field.Descriptor.MessageType)));
+        else if (wire == field.Wire) Put(index, Scalar(ref input, field));
+        else throw new MirException($"{type.Type.Name}.{field.Name} has the wrong wire type ({wire})");
     }
 
-    /// <summary>A field's values as read so far: a singular field's last one, or all of a repeated field's.</summary>
-    private struct FieldValues(FieldDescriptor field)
+    /// <summary>The index of <paramref name="field"/>'s entry among those from <paramref name="start"/>, added if it has none.</summary>
+    private int IndexOf(CaffeField field, int start)
     {
-        public readonly FieldDescriptor Field = field;
-        public Attr? Last;
-        public List<Attr>? Values;
+        for (int i = start; i < _entries.Count; i++)
+            if (ReferenceEquals(_entries[i].Field, field)) return i;
+        _entries.Add(new Entry(field));
+        return _entries.Count - 1;
+    }
 
-        public void Add(Attr value)
+    private void Put(int index, Attr value)
+    {
+        ref var entry = ref CollectionsMarshal.AsSpan(_entries)[index];
+        if (!entry.Field.IsRepeated) entry.Last = value;
+        else if (entry.Values is { } values) values.Add(value);
+        else
         {
-            if (Field.IsRepeated) (Values ??= []).Add(value);
-            else Last = value;
+            var list = _spareLists.Count > 0 ? _spareLists[^1] : [];
+            if (_spareLists.Count > 0) _spareLists.RemoveAt(_spareLists.Count - 1);
+            list.Add(value);
+            entry.Values = list;
         }
     }
 
-    /// <summary>A nested message as a dictionary of its set fields.</summary>
-    public static DictionaryAttr Message(ReadOnlySpan<byte> bytes, MessageDescriptor descriptor, CaffeFieldNumbers numbers)
+    /// <summary>The entry's attribute (its list, if any, cleared for reuse).</summary>
+    private Attr Take(int index)
     {
-        var fields = Fields(bytes, descriptor, numbers, out var unknown);
-        var attrs = new NamedAttr[fields.Count + (unknown is null ? 0 : 1)];
-        for (int i = 0; i < fields.Count; i++) attrs[i] = new NamedAttr(fields[i].Field.Name, fields[i].Value);
-        if (unknown is not null) attrs[^1] = new NamedAttr(UnknownFieldsAttr, Bytes(unknown));
-        return DictionaryAttr.From(attrs);
+        var entry = _entries[index];
+        if (!entry.Field.IsRepeated) return entry.Last!;
+        if (entry.Values is not { } values) return ArrayAttr.Of([]);
+        var array = ArrayAttr.Of(values);
+        values.Clear();
+        _spareLists.Add(values);
+        return array;
     }
 
     public static DenseElementsAttr Bytes(byte[] bytes) => new(new TensorType(ElementType.UI8, [bytes.Length]), bytes, false);
 
-    private static bool IsScalar(FieldType t) => t is not (FieldType.Message or FieldType.Group or FieldType.String or FieldType.Bytes);
-
-    private static WireFormat.WireType ExpectedWire(FieldType t) => t switch
-    {
-        FieldType.Float or FieldType.Fixed32 or FieldType.SFixed32 => WireFormat.WireType.Fixed32,
-        FieldType.Double or FieldType.Fixed64 or FieldType.SFixed64 => WireFormat.WireType.Fixed64,
-        FieldType.String or FieldType.Bytes => WireFormat.WireType.LengthDelimited,
-        _ => WireFormat.WireType.Varint,
-    };
-
-    private static Attr Scalar(ref WireReader input, FieldDescriptor field, CaffeFieldNumbers numbers) => field.FieldType switch
+    private Attr Scalar(ref CaffeWireReader input, CaffeField field) => field.Type switch
     {
         FieldType.Float => FloatAttr.F32(BitConverter.Int32BitsToSingle((int)input.Fixed32())),
         FieldType.Double => new FloatAttr(BitConverter.Int64BitsToDouble((long)input.Fixed64()), ElementType.F64),
@@ -143,85 +232,12 @@ internal static class CaffeAttributes
         FieldType.Fixed64 => IntegerAttr.I64((long)input.Fixed64()),
         FieldType.SFixed32 => IntegerAttr.I64((int)input.Fixed32()),
         FieldType.SFixed64 => IntegerAttr.I64((long)input.Fixed64()),
-        FieldType.Enum => (int)input.Varint() is var n && numbers.EnumName(field.EnumType, n) is { } name ? name : IntegerAttr.I64(n),
+        FieldType.Enum => (int)input.Varint() is var n && numbers.EnumName(field.Descriptor.EnumType, n) is { } name ? name : IntegerAttr.I64(n),
         FieldType.String => new StringAttr(System.Text.Encoding.UTF8.GetString(input.LengthDelimited())),
         FieldType.Bytes => Bytes(input.LengthDelimited().ToArray()),
-        _ => throw new MirException($"field '{field.Name}': unexpected type {field.FieldType}"),
+        _ => throw new MirException($"field '{field.Name}': unexpected type {field.Type}"),
     };
 
     private static int ZigZag32(uint n) => (int)(n >> 1) ^ -(int)(n & 1);
     private static long ZigZag64(ulong n) => (long)(n >> 1) ^ -(long)(n & 1);
-
-    /// <summary>
-    /// A cursor over a message's wire bytes. The bytes are always well-formed: protobuf's own encoding of a parsed
-    /// message (ToByteArray), or bytes that the generated parser has read (a prototxt's transcoded text); reading them in place spares CodedInputStream's copies of every
-    /// nested message and packed run (a per-layer cost of the import).
-    /// </summary>
-    private ref struct WireReader(ReadOnlySpan<byte> bytes)
-    {
-        private readonly ReadOnlySpan<byte> _bytes = bytes;
-        public int Position { get; private set; }
-        public readonly bool AtEnd => Position >= _bytes.Length;
-
-        public uint Tag() => (uint)Varint();
-
-        public ulong Varint()
-        {
-            ulong value = 0;
-            for (int shift = 0; ; shift += 7)
-            {
-                if (shift >= 64) throw new MirException("malformed message bytes: a varint longer than 10 bytes");
-                byte b = _bytes[Position++];
-                value |= (ulong)(b & 0x7f) << shift;
-                if (b < 0x80) return value;
-            }
-        }
-
-        public uint Fixed32()
-        {
-            uint value = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(_bytes.Slice(Position, 4));
-            Position += 4;
-            return value;
-        }
-
-        public ulong Fixed64()
-        {
-            ulong value = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(_bytes.Slice(Position, 8));
-            Position += 8;
-            return value;
-        }
-
-        public ReadOnlySpan<byte> LengthDelimited()
-        {
-            int length = checked((int)Varint());
-            var value = _bytes.Slice(Position, length);
-            Position += length;
-            return value;
-        }
-
-        public void Skip(int count) => Position += count;
-
-        public void Skip(WireFormat.WireType wire)
-        {
-            switch (wire)
-            {
-                case WireFormat.WireType.Varint: Varint(); break;
-                case WireFormat.WireType.Fixed64: Position += 8; break;
-                case WireFormat.WireType.LengthDelimited: LengthDelimited(); break;
-                case WireFormat.WireType.Fixed32: Position += 4; break;
-                case WireFormat.WireType.StartGroup: SkipGroup(); break;
-                default: throw new MirException($"malformed message bytes: unexpected wire type {wire}");
-            }
-        }
-
-        private void SkipGroup()
-        {
-            while (true)
-            {
-                var wire = WireFormat.GetTagWireType(Tag());
-                if (wire == WireFormat.WireType.EndGroup) return;
-                Skip(wire);
-            }
-        }
-    }
 }

@@ -15,7 +15,7 @@ internal static class CaffeBlobs
     public sealed record Blob(TensorType Type, ReadOnlyMemory<byte> Bytes);
 
     /// <summary>The blobs of <paramref name="layer"/> (type, parameters, bottoms from it; blobs from <paramref name="blobs"/>), checked.</summary>
-    public static List<Blob> Read(LayerParameter layer, IReadOnlyList<CaffeRawBlob> blobs, CaffeLayerWhat what)
+    public static List<Blob> Read(CaffeLayer layer, IReadOnlyList<CaffeRawBlob> blobs, CaffeLayerWhat what)
     {
         var rule = Rule(layer);
         if (rule is { } r && blobs.Count != r.Ranks.Length)
@@ -39,14 +39,14 @@ internal static class CaffeBlobs
     /// <summary>How many blobs a layer type takes and each one's rank (-1: any), with a check of their shapes.</summary>
     private sealed record BlobRule(int[] Ranks, Action<List<long[]>, CaffeLayerWhat> Check);
 
-    private static BlobRule? Rule(LayerParameter layer)
+    private static BlobRule? Rule(CaffeLayer layer)
     {
         static void None(List<long[]> _, CaffeLayerWhat __) { }
         switch (layer.Type)
         {
             case "Convolution" or "Deconvolution":
             {
-                var p = layer.ConvolutionParam ?? new ConvolutionParameter();
+                var p = layer.Param(LayerParameter.ConvolutionParamFieldNumber, ConvolutionParameter.Parser);
                 int spatial = p.KernelSize.Count > 1 ? p.KernelSize.Count : 2;
                 long[]? kernel = p.HasKernelH || p.HasKernelW ? [p.KernelH, p.KernelW]
                     : p.KernelSize.Count == 1 ? Enumerable.Repeat((long)p.KernelSize[0], spatial).ToArray()
@@ -66,7 +66,7 @@ internal static class CaffeBlobs
             }
             case "InnerProduct":
             {
-                var p = layer.InnerProductParam ?? new InnerProductParameter();
+                var p = layer.Param(LayerParameter.InnerProductParamFieldNumber, InnerProductParameter.Parser);
                 return new BlobRule(p.BiasTerm ? [2, 1] : [2], (shapes, what) =>
                 {
                     long outputs = p.Transpose ? shapes[0][1] : shapes[0][0];
@@ -78,7 +78,7 @@ internal static class CaffeBlobs
             }
             case "Embed":
             {
-                var p = layer.EmbedParam ?? new EmbedParameter();
+                var p = layer.Param(LayerParameter.EmbedParamFieldNumber, EmbedParameter.Parser);
                 return new BlobRule(p.BiasTerm ? [2, 1] : [2], None);
             }
             case "BatchNorm":
@@ -91,7 +91,7 @@ internal static class CaffeBlobs
                 });
             case "Scale":
             {
-                var p = layer.ScaleParam ?? new ScaleParameter();
+                var p = layer.Param(LayerParameter.ScaleParamFieldNumber, ScaleParameter.Parser);
                 int rank = p.NumAxes < 0 ? -1 : p.NumAxes;
                 int[] ranks = layer.Bottom.Count > 1 ? (p.BiasTerm ? [-1] : []) : (p.BiasTerm ? [rank, rank] : [rank]);
                 return new BlobRule(ranks, (shapes, what) =>
@@ -102,17 +102,17 @@ internal static class CaffeBlobs
             }
             case "Bias":
             {
-                var p = layer.BiasParam ?? new BiasParameter();
+                var p = layer.Param(LayerParameter.BiasParamFieldNumber, BiasParameter.Parser);
                 return new BlobRule(layer.Bottom.Count > 1 ? [] : [p.NumAxes < 0 ? -1 : p.NumAxes], None);
             }
             case "PReLU":
             {
-                bool shared = layer.PreluParam?.ChannelShared ?? false;
+                bool shared = layer.Param(LayerParameter.PreluParamFieldNumber, PReLUParameter.Parser).ChannelShared;
                 return new BlobRule([shared ? 0 : 1], None);
             }
             case "Normalize":
             {
-                bool shared = layer.NormParam?.ChannelShared ?? true;
+                bool shared = layer.Param(LayerParameter.NormParamFieldNumber, NormalizeParameter.Parser).ChannelShared;
                 return new BlobRule([shared ? 0 : 1], None);
             }
             case "ReLU" or "ELU" or "Sigmoid" or "TanH" or "AbsVal" or "BNLL" or "Exp" or "Log" or "Power" or "Threshold" or "Clip"

@@ -10,10 +10,7 @@ namespace Mopt.Frontend.Caffe;
 /// </summary>
 internal sealed class CaffeFieldNumbers
 {
-    /// <summary>
-    /// Fields numbered below this are found in an array; the few above (LayerParameter's interp_param, 2143, and
-    /// blob_share_mode's 1000s) are asked of protobuf, which keeps the arrays small (a few KB per type).
-    /// </summary>
+    /// <summary>Enum values numbered 0 to this are found in an array, others asked of protobuf.</summary>
     private const int Indexed = 256;
 
     /// <summary>
@@ -21,21 +18,24 @@ internal sealed class CaffeFieldNumbers
     /// from are (built per import they were 6% of importing MTCNN det1), read-only once built: imports on several threads
     /// share them, and the attributes, immutable, are shared by the modules.
     /// </summary>
-    private static readonly ConditionalWeakTable<MessageDescriptor, FieldDescriptor?[]> FieldsByType = new();
+    private static readonly ConditionalWeakTable<MessageDescriptor, CaffeMessageFields> FieldsByType = new();
     private static readonly ConditionalWeakTable<EnumDescriptor, StringAttr?[]> NamesByEnum = new();
 
     /// <summary>
     /// The types this import met, searched in order before the process-wide table: a net moves between a few types (a
     /// layer, its parameter, a filler) at every message, and each table look-up reads a dependent handle.
     /// </summary>
-    private readonly List<(MessageDescriptor Type, FieldDescriptor?[] Fields)> _met = [];
+    private readonly List<CaffeMessageFields> _met = [];
     private readonly List<(EnumDescriptor Type, StringAttr?[] Names)> _metEnums = [];
 
-    /// <summary>The field numbered <paramref name="number"/> of <paramref name="type"/>, or null if it has none.</summary>
-    public FieldDescriptor? Find(MessageDescriptor type, int number)
+    /// <summary>The fields of <paramref name="type"/> by number.</summary>
+    public CaffeMessageFields Of(MessageDescriptor type)
     {
-        var byNumber = FieldsOf(type);
-        return (uint)number < (uint)byNumber.Length ? byNumber[number] : number < Indexed ? null : type.FindFieldByNumber(number);
+        foreach (var met in _met)
+            if (ReferenceEquals(met.Type, type)) return met;
+        var found = FieldsByType.GetValue(type, static t => new CaffeMessageFields(t));
+        _met.Add(found);
+        return found;
     }
 
     /// <summary>The name of <paramref name="type"/>'s value <paramref name="number"/> as an attribute, or null if it has none.</summary>
@@ -46,15 +46,6 @@ internal sealed class CaffeFieldNumbers
         return number is >= 0 and < Indexed ? null : type.FindValueByNumber(number) is { } v ? new StringAttr(v.Name) : null;
     }
 
-    private FieldDescriptor?[] FieldsOf(MessageDescriptor type)
-    {
-        foreach (var (met, fields) in _met)
-            if (ReferenceEquals(met, type)) return fields;
-        var found = FieldsByType.GetValue(type, static t => Index(t));
-        _met.Add((type, found));
-        return found;
-    }
-
     private StringAttr?[] NamesOf(EnumDescriptor type)
     {
         foreach (var (met, names) in _metEnums)
@@ -62,18 +53,6 @@ internal sealed class CaffeFieldNumbers
         var found = NamesByEnum.GetValue(type, static t => Names(t));
         _metEnums.Add((type, found));
         return found;
-    }
-
-    /// <summary>The type's fields numbered below <see cref="Indexed"/>, at their numbers.</summary>
-    private static FieldDescriptor?[] Index(MessageDescriptor type)
-    {
-        int max = -1;
-        foreach (var field in type.Fields.InDeclarationOrder())
-            if (field.FieldNumber < Indexed) max = Math.Max(max, field.FieldNumber);
-        var byNumber = new FieldDescriptor?[max + 1];
-        foreach (var field in type.Fields.InDeclarationOrder())
-            if (field.FieldNumber < Indexed) byNumber[field.FieldNumber] = field;
-        return byNumber;
     }
 
     /// <summary>The enum's value names numbered 0 to <see cref="Indexed"/> as attributes, at their numbers (the first name of a number).</summary>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Google.Protobuf;
 using Mopt.Caffe.Proto;
 using Mopt.Caffe.Proto.Weights;
@@ -28,18 +29,19 @@ public sealed class CaffeImporter
     private readonly Dictionary<string, IReadOnlyList<CaffeRawBlob>>? _weights;
     private readonly string _weightsName;
     private readonly MirModule _module = MirModule.Create();
-    private readonly CaffeFieldNumbers _fieldNumbers = new();
-    /// <summary>The net's wire bytes when it was read from them (a prototxt's transcoded text), else empty.</summary>
-    private readonly ReadOnlyMemory<byte> _wire;
+    private readonly CaffeAttributes _attributes = new(new CaffeFieldNumbers());
+    private readonly List<NamedAttr> _layerAttrs = [];
+    /// <summary>The bytes of each <c>layer</c> when the net was read from them (then <see cref="_net"/> has none), else null.</summary>
+    private readonly List<ReadOnlyMemory<byte>>? _layerWire;
 
     private CaffeImporter(NetParameter net, string name, Dictionary<string, IReadOnlyList<CaffeRawBlob>>? weights, string? weightsName,
-        ReadOnlyMemory<byte> wire = default)
+        List<ReadOnlyMemory<byte>>? layerWire = null)
     {
         _net = net;
         _name = name;
         _weights = weights;
         _weightsName = weightsName ?? name;
-        _wire = wire;
+        _layerWire = layerWire;
     }
 
     /// <summary>A <c>.caffemodel</c> alone: structure and blobs from the one file.</summary>
@@ -54,11 +56,41 @@ public sealed class CaffeImporter
         new CaffeImporter(net, name, ReadWeightsFile(weightsPath), weightsPath).Run();
 
     /// <summary>
-    /// The net <paramref name="net"/> parsed from <paramref name="wire"/> (from <paramref name="name"/>): each layer's
-    /// attributes read from its bytes there; its blobs from the caffemodel at <paramref name="weightsPath"/> if given.
+    /// The net of the wire bytes <paramref name="wire"/> (a prototxt's transcoded text, from <paramref name="name"/>),
+    /// each layer read from its bytes there (<see cref="CaffeLayer"/>), its blobs from the caffemodel at
+    /// <paramref name="weightsPath"/> if given; the net's own fields (inputs, state) through the generated parser.
     /// </summary>
-    internal static MirModule Import(NetParameter net, ReadOnlyMemory<byte> wire, string name, string? weightsPath) =>
-        new CaffeImporter(net, name, weightsPath is null ? null : ReadWeightsFile(weightsPath), weightsPath, wire).Run();
+    internal static MirModule Import(ReadOnlyMemory<byte> wire, string name, string? weightsPath)
+    {
+        var layers = new List<ReadOnlyMemory<byte>>();
+        var head = NetHead(wire, layers);
+        return new CaffeImporter(head, name, weightsPath is null ? null : ReadWeightsFile(weightsPath), weightsPath, layers).Run();
+    }
+
+    /// <summary>The net of <paramref name="wire"/> without its <c>layer</c>s, whose bytes are added to <paramref name="layers"/>.</summary>
+    private static NetParameter NetHead(ReadOnlyMemory<byte> wire, List<ReadOnlyMemory<byte>> layers)
+    {
+        var bytes = wire.Span;
+        var head = new ArrayBufferWriter<byte>(256);
+        var input = new CaffeWireReader(bytes);
+        while (!input.AtEnd)
+        {
+            int start = input.Position;
+            uint tag = input.Tag();
+            var wireType = WireFormat.GetTagWireType(tag);
+            if (WireFormat.GetTagFieldNumber(tag) == NetParameter.LayerFieldNumber && wireType == WireFormat.WireType.LengthDelimited)
+            {
+                int size = input.LengthDelimited().Length;
+                layers.Add(wire.Slice(input.Position - size, size));
+            }
+            else
+            {
+                input.Skip(wireType);
+                head.Write(bytes[start..input.Position]);
+            }
+        }
+        return NetParameter.Parser.ParseFrom(head.WrittenSpan);
+    }
 
     /// <summary>
     /// The blobs of each layer of the caffemodel at <paramref name="path"/>, by layer name (its structure is not used),
@@ -133,25 +165,27 @@ public sealed class CaffeImporter
         if (_net.HasName) m.SetAttr("caffe.name", new StringAttr(_net.Name));
         if (_net.HasForceBackward) m.SetAttr("caffe.force_backward", _net.ForceBackward ? BoolAttr.True : BoolAttr.False);
         if (_net.HasDebugInfo) m.SetAttr("caffe.debug_info", _net.DebugInfo ? BoolAttr.True : BoolAttr.False);
-        if (_net.State is { } state) m.SetAttr("caffe.state", CaffeAttributes.Message(state.ToByteArray(), NetState.Descriptor, _fieldNumbers));
+        if (_net.State is { } state) m.SetAttr("caffe.state", _attributes.Message(state.ToByteArray(), NetState.Descriptor));
 
-        if (_net.Layer.Count > 0 && _net.Layers.Count > 0)
+        if ((_layerWire?.Count ?? _net.Layer.Count) > 0 && _net.Layers.Count > 0)
             throw new MirException($"'{_name}': the net has both 'layer' and the legacy 'layers' (Caffe reads one or the other)");
-        var all = _net.Layer.Count > 0 ? _net.Layer.ToList() : _net.Layers.Select(CaffeV1Layers.Upgrade).ToList();
-        var layerWire = _net.Layer.Count > 0 ? LayerBytes(all.Count) : null;
+        var all = new List<CaffeLayer>(_layerWire?.Count ?? _net.Layer.Count + _net.Layers.Count);
+        if (_layerWire is not null) foreach (var bytes in _layerWire) all.Add(CaffeLayer.FromWire(bytes));
+        foreach (var layer in _net.Layer) all.Add(CaffeLayer.From(layer));
+        foreach (var layer in _net.Layers) all.Add(CaffeLayer.From(CaffeV1Layers.Upgrade(layer)));
         // A training snapshot (every layer saved with phase TRAIN) is imported as the net it is; any other net as TEST.
-        var phase = all.Count > 0 && all.All(l => l.HasPhase && l.Phase == Phase.Train) ? Phase.Train : Phase.Test;
+        var phase = all.Count > 0 && all.TrueForAll(l => l.Phase == Phase.Train) ? Phase.Train : Phase.Test;
         if (phase == Phase.Train) m.SetAttr("caffe.phase", new StringAttr("TRAIN"));
-        var layers = new List<(LayerParameter Layer, ReadOnlyMemory<byte> Wire)>(all.Count);
-        for (int i = 0; i < all.Count; i++)
-            if (Included(all[i], phase)) layers.Add((all[i], layerWire is null ? default : layerWire[i]));
+        var layers = new List<CaffeLayer>(all.Count);
+        foreach (var layer in all)
+            if (Included(layer, phase)) layers.Add(layer);
 
         // Inputs: the net's input fields, then each Input layer's tops.
         var inputs = NetInputs();
-        foreach (var (layer, _) in layers)
+        foreach (var layer in layers)
         {
             if (layer.Type != "Input") continue;
-            var shapes = layer.InputParam?.Shape ?? [];
+            var shapes = layer.Param(LayerParameter.InputParamFieldNumber, InputParameter.Parser).Shape;
             if (shapes.Count > 1 && shapes.Count != layer.Top.Count)
                 throw new MirException($"'{_name}': layer '{layer.Name}' (Input) has {layer.Top.Count} tops and {shapes.Count} shapes");
             for (int i = 0; i < layer.Top.Count; i++)
@@ -171,10 +205,10 @@ public sealed class CaffeImporter
         var builder = OpBuilder.AtEnd(func.Body);
         var consumed = new HashSet<Value>();
         var produced = new List<(Value Value, string Top)>();
-        foreach (var (layer, wire) in layers)
+        foreach (var layer in layers)
         {
             if (layer.Type == "Input") continue;
-            var operands = new List<Value>(layer.Bottom.Count + layer.Blobs.Count + 2);
+            var operands = new List<Value>(layer.Bottom.Count + layer.BlobCount + 2);
             foreach (var bottom in layer.Bottom)
             {
                 if (!current.TryGetValue(bottom, out var value))
@@ -187,8 +221,8 @@ public sealed class CaffeImporter
             for (int i = 0; i < blobs.Count; i++)
                 operands.Add(builder.ResourceConstant(_module, $"{layer.Name}_{i}", blobs[i].Type, blobs[i].Bytes, location));
 
-            var attrs = LayerAttrs(layer, wire);
-            attrs.Add(new NamedAttr(MoDialect.OutputsAttr, ArrayAttr.OfStrings(layer.Top)));
+            var attrs = LayerAttrs(layer);
+            attrs.Add(new NamedAttr(MoDialect.OutputsAttr, Strings(layer.Top)));
             if (blobs.Count > 0) attrs.Add(new NamedAttr(CaffeDialect.BlobsAttr, IntegerAttr.I64(blobs.Count)));
             var resultTypes = new MirType[layer.Top.Count];
             Array.Fill(resultTypes, Unknown);
@@ -200,13 +234,28 @@ public sealed class CaffeImporter
             }
         }
 
-        var outputs = produced.Where(p => !consumed.Contains(p.Value)).ToList();
-        builder.Return(outputs.Select(o => o.Value).ToList());
+        var outputs = new List<(Value Value, string Top)>();
+        var results = new List<Value>();
+        foreach (var p in produced)
+            if (!consumed.Contains(p.Value))
+            {
+                outputs.Add(p);
+                results.Add(p.Value);
+            }
+        builder.Return(results);
         func.UpdateType();
         for (int i = 0; i < outputs.Count; i++)
             func.SetResultAttrs(i, DictionaryAttr.From([new NamedAttr(MoDialect.NameAttr, new StringAttr(outputs[i].Top))]));
         Verifier.Verify(_module, $"'{_name}'");
         return _module;
+    }
+
+    /// <summary>The strings as an array attribute (a loop: ArrayAttr.OfStrings's LINQ was a cost of every layer).</summary>
+    private static ArrayAttr Strings(List<string> values)
+    {
+        var items = new Attr[values.Count];
+        for (int i = 0; i < items.Length; i++) items[i] = new StringAttr(values[i]);
+        return ArrayAttr.Of(items);
     }
 
     /// <summary>The net's <c>input</c> blobs with their <c>input_shape</c> or 4 <c>input_dim</c>s each (or no shape).</summary>
@@ -238,24 +287,24 @@ public sealed class CaffeImporter
         return byName;
     }
 
-    private List<CaffeBlobs.Blob> Blobs(LayerParameter layer, Dictionary<string, IReadOnlyList<CaffeRawBlob>>? weights)
+    private List<CaffeBlobs.Blob> Blobs(CaffeLayer layer, Dictionary<string, IReadOnlyList<CaffeRawBlob>>? weights)
     {
-        IReadOnlyList<CaffeRawBlob> blobs = layer.Blobs.Count == 0 ? [] : layer.Blobs.Select(CaffeRawBlob.From).ToList();
+        IReadOnlyList<CaffeRawBlob> blobs = layer.BlobCount == 0 ? [] : layer.Blobs().Select(CaffeRawBlob.From).ToList();
         var what = new CaffeLayerWhat(_name, layer);
         if (weights is not null)
         {
             // The structure's own blobs (a caffemodel given as both) win; else the weights net's layer of that name.
             if (blobs.Count == 0 && weights.TryGetValue(layer.Name, out var named)) blobs = named;
-            if (blobs.Count > 0 && layer.Blobs.Count == 0) what = new CaffeLayerWhat(_weightsName, layer);
+            if (blobs.Count > 0 && layer.BlobCount == 0) what = new CaffeLayerWhat(_weightsName, layer);
         }
         return CaffeBlobs.Read(layer, blobs, what);
     }
 
     /// <summary>Whether <paramref name="phase"/> keeps the layer (Caffe's Net::FilterNet with the net's level and stages).</summary>
-    private bool Included(LayerParameter layer, Phase phase)
+    private bool Included(CaffeLayer layer, Phase phase)
     {
         // Most layers have no rules: they are kept without building the rule check (a NetState and a closure each).
-        if (layer.Include.Count == 0 && layer.Exclude.Count == 0) return true;
+        if (!layer.HasRules) return true;
         var state = _net.State ?? new NetState();
         bool Meets(NetStateRule rule) =>
             (!rule.HasPhase || rule.Phase == phase)
@@ -268,90 +317,14 @@ public sealed class CaffeImporter
     }
 
     /// <summary>
-    /// Each <c>layer</c> of the net's wire bytes, in order (the generated parser's <c>Layer</c> list), or null when the
-    /// net was not read from bytes.
+    /// The layer's fields but its place in the net and its blobs as attributes (<see cref="CaffeAttributes.Layer"/>), in
+    /// a list reused from layer to layer (the op copies it).
     /// </summary>
-    private ReadOnlyMemory<byte>[]? LayerBytes(int count)
+    private List<NamedAttr> LayerAttrs(CaffeLayer layer)
     {
-        if (_wire.IsEmpty) return null;
-        var slices = CaffeAttributes.FieldSlices(_wire, NetParameter.LayerFieldNumber, count);
-        return slices.Length == count ? slices : null;
-    }
-
-    /// <summary>Fields that are the layer's place in the net (name, type, bottoms, tops), not attributes.</summary>
-    private static bool IsStructure(Google.Protobuf.Reflection.FieldDescriptor field) =>
-        field.FieldNumber is LayerParameter.NameFieldNumber or LayerParameter.TypeFieldNumber
-            or LayerParameter.BottomFieldNumber or LayerParameter.TopFieldNumber;
-
-    /// <summary>The structure and the blobs (operands, never decoded into numbers): what a layer's own bytes leave out.</summary>
-    private static bool IsStructureOrBlobs(Google.Protobuf.Reflection.FieldDescriptor field) =>
-        IsStructure(field) || field.FieldNumber == LayerParameter.BlobsFieldNumber;
-
-    /// <summary>
-    /// The layer's fields but its place in the net, read from its encoding, written into a pooled buffer (Fields copies
-    /// out what it keeps): no array per layer.
-    /// </summary>
-    private List<(Google.Protobuf.Reflection.FieldDescriptor Field, Attr Value)> Fields(LayerParameter layer, out byte[]? unknown)
-    {
-        int size = layer.CalculateSize();
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(size);
-        try
-        {
-            var bytes = buffer.AsSpan(0, size);
-            layer.WriteTo(bytes);
-            return CaffeAttributes.Fields(bytes, LayerParameter.Descriptor, _fieldNumbers, out unknown, IsStructure);
-        }
-        finally { System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
-    }
-
-    /// <summary>
-    /// The layer's fields as attributes: the fields of its own parameter message (<c>convolution_param</c> of a
-    /// Convolution) plain, named in <c>caffe.param_field</c>; any other <c>*_param</c> as a dictionary of that name;
-    /// the layer's other fields (phase, loss_weight, param, propagate_down, include, exclude) as <c>caffe.&lt;field&gt;</c>.
-    /// </summary>
-    private List<NamedAttr> LayerAttrs(LayerParameter layer, ReadOnlyMemory<byte> wire)
-    {
-        // The blobs are operands, not attributes: they are left out of the bytes walked, never decoded into numbers.
-        List<(Google.Protobuf.Reflection.FieldDescriptor Field, Attr Value)> fields;
-        byte[]? unknown;
-        if (!wire.IsEmpty) fields = CaffeAttributes.Fields(wire.Span, LayerParameter.Descriptor, _fieldNumbers, out unknown, IsStructureOrBlobs);
-        else if (layer.Blobs.Count == 0) fields = Fields(layer, out unknown);
-        else
-        {
-            var blobs = layer.Blobs.ToArray();
-            layer.Blobs.Clear();
-            try { fields = Fields(layer, out unknown); }
-            finally { layer.Blobs.Add(blobs); }
-        }
-        // The parameter message whose fields are the op's own: the type's, else the one *_param the layer has (apart
-        // from transform_param and loss_param, which any layer may carry).
-        var ownName = CaffeLayerParams.OwnParam(layer.Type);
-        bool hasOwn = false;
-        string? onlyOther = null;
-        int others = 0;
-        foreach (var (field, _) in fields)
-        {
-            if (IsStructure(field) || !field.Name.EndsWith("_param", StringComparison.Ordinal)) continue;
-            hasOwn |= field.Name == ownName;
-            if (field.Name is "transform_param" or "loss_param") continue;
-            others++;
-            onlyOther ??= field.Name;
-        }
-        var own = hasOwn ? ownName : others == 1 ? onlyOther : null;
-        var attrs = new List<NamedAttr>(fields.Count + 3);
-        foreach (var (field, value) in fields)
-        {
-            if (IsStructure(field)) continue;
-            if (field.Name == own)
-            {
-                attrs.Add(new NamedAttr(CaffeDialect.ParamAttr, new StringAttr(own)));
-                // the parameter message's own unknown fields, apart from the layer's
-                foreach (var e in ((DictionaryAttr)value).Entries)
-                    attrs.Add(e.Name == CaffeAttributes.UnknownFieldsAttr ? new NamedAttr(ParamUnknownFieldsAttr, e.Value) : e);
-            }
-            else attrs.Add(new NamedAttr(field.Name.EndsWith("_param", StringComparison.Ordinal) ? field.Name : "caffe." + field.Name, value));
-        }
-        if (unknown is not null) attrs.Add(new NamedAttr(CaffeAttributes.UnknownFieldsAttr, CaffeAttributes.Bytes(unknown)));
+        var attrs = _layerAttrs;
+        attrs.Clear();
+        _attributes.Layer(layer.Bytes.Span, CaffeLayerParams.OwnParam(layer.Type), attrs);
         return attrs;
     }
 }

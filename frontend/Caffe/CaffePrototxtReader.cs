@@ -20,9 +20,8 @@ public sealed class CaffePrototxtReader(string? weights = null) : IModelReader
         // The layers' attributes are read from the text's bytes, lent for the import.
         return FromWire(path, text, (path, weightsPath), static (file, wire) =>
         {
-            var net = NetParameter.Parser.ParseFrom(wire.Span);
-            if (file.weightsPath is not null) return CaffeImporter.Import(net, wire, file.path, file.weightsPath);
-            try { return CaffeImporter.Import(net, wire, file.path, null); }
+            if (file.weightsPath is not null) return CaffeImporter.Import(wire, file.path, file.weightsPath);
+            try { return CaffeImporter.Import(wire, file.path, null); }
             catch (MirException e) when (e.Message.Contains("has no blobs", StringComparison.Ordinal))
             {
                 throw new MirException($"{e.Message} (a .prototxt has no weights: give them with --caffe-weights=FILE.caffemodel, or put {Path.GetFileNameWithoutExtension(file.path)}.caffemodel beside it)");

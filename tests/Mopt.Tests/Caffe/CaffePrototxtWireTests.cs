@@ -106,4 +106,88 @@ public sealed class CaffePrototxtWireTests
         }
         finally { dir.Delete(recursive: true); }
     }
+
+    /// <summary>
+    /// The net's own fields and the layer forms read apart from the layers' bytes (the net's fields and the legacy
+    /// <c>layers</c> through the generated parser; Input shapes, phases and rules from each layer's bytes).
+    /// </summary>
+    public static TheoryData<string, string> NetForms() => new()
+    {
+        {
+            "legacy", """
+            name: "old" input: "data" input_dim: [1, 2, 3, 3] force_backward: true debug_info: false
+            state { phase: TEST level: 2 stage: "deploy" }
+            layers { name: "relu" type: RELU bottom: "data" top: "relu" relu_param { negative_slope: 0.5 } blobs_lr: [1, 2] }
+            layers { name: "pool" type: POOLING bottom: "relu" top: "pool" pooling_param { pool: MAX kernel_size: 2 } include { min_level: 1 } }
+            layers { name: "gone" type: SIGMOID bottom: "pool" top: "gone" include { stage: "train" } }
+            """
+        },
+        {
+            "input layers and rules", """
+            state { level: 1 stage: "a" }
+            layer { name: "in" type: "Input" top: "x" top: "y" input_param { shape { dim: [1, 3, 4, 4] } shape { dim: [1, 3] } } }
+            layer { name: "kept" type: "ReLU" bottom: "x" top: "r" include { min_level: 1 stage: "a" } }
+            layer { name: "dropped" type: "ReLU" bottom: "r" top: "d" exclude { stage: "a" } }
+            layer { name: "deep" type: "Sigmoid" bottom: "y" top: "s" include { max_level: 0 } include { not_stage: "b" } }
+            """
+        },
+        {
+            "training snapshot", """
+            input: "data" input_shape { dim: [1, 1, 2, 2] }
+            layer { name: "a" type: "ReLU" bottom: "data" top: "a" phase: TRAIN }
+            layer { name: "b" type: "TanH" bottom: "a" top: "b" phase: TRAIN include { phase: TRAIN } }
+            """
+        },
+        {
+            "both forms", """
+            input: "data"
+            layer { name: "a" type: "ReLU" bottom: "data" top: "a" }
+            layers { name: "b" type: RELU bottom: "a" top: "b" }
+            """
+        },
+        {
+            "two input shapes for three tops", """
+            layer { name: "in" type: "Input" top: "x" top: "y" top: "z" input_param { shape { dim: 1 } shape { dim: 2 } } }
+            """
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(NetForms))]
+    public void TheNetsFieldsAndLayerFormsImportTheSameFromTheTextsBytes(string what, string text)
+    {
+        var dir = Directory.CreateTempSubdirectory("mopt-wire-");
+        try
+        {
+            var prototxt = Path.Combine(dir.FullName, "net.prototxt");
+            File.WriteAllText(prototxt, text);
+            var (fromWire, fromNet) = BothWays(prototxt, null);
+            Assert.Equal(fromNet, fromWire);
+            switch (what)
+            {
+                case "legacy":
+                    Assert.Contains("caffe.ReLU", fromWire);
+                    Assert.Contains("caffe.Pooling", fromWire);
+                    Assert.DoesNotContain("caffe.Sigmoid", fromWire);
+                    Assert.Contains("caffe.force_backward = true", fromWire);
+                    break;
+                case "input layers and rules":
+                    Assert.Contains("tensor<1x3x4x4xf32>", fromWire);
+                    Assert.Contains("loc(\"kept\")", fromWire);
+                    Assert.DoesNotContain("loc(\"dropped\")", fromWire);
+                    Assert.Contains("loc(\"deep\")", fromWire);
+                    break;
+                case "training snapshot":
+                    Assert.Contains("caffe.phase = \"TRAIN\"", fromWire);
+                    break;
+                case "both forms":
+                    Assert.Contains("both 'layer' and the legacy 'layers'", fromWire);
+                    break;
+                default:
+                    Assert.Contains("has 3 tops and 2 shapes", fromWire);
+                    break;
+            }
+        }
+        finally { dir.Delete(recursive: true); }
+    }
 }
