@@ -59,7 +59,7 @@ public sealed class PassManager
             {
                 pass.Run(module, context);
                 changed = !context.PreservedAll;
-                if (changed || !swept)
+                if (!swept || changed && !context.WeightsPreserved)
                 {
                     // no pass leaves unused weights behind
                     if (DeadWeights.Erase(module, context)) changed = true;
