@@ -236,6 +236,13 @@ public sealed class PatternRewriter
         op.Location = op.Location is UnknownLoc ? other : Location.Fuse(op.Location, other);
     }
 
+    /// <summary>
+    /// Whether erased constants' resource keys are noted (<see cref="ReleasedBlobKeys"/>); on unless the caller removes
+    /// unreferenced blobs another way (a pass manager's sweep after the pass): then each erasure skips walking the
+    /// erased operation's attributes for keys.
+    /// </summary>
+    public bool NotesReleasedBlobs { get; init; } = true;
+
     /// <summary>The resource keys of constants erased so far: blobs that may now be unreferenced.</summary>
     public IReadOnlyCollection<string> ReleasedBlobKeys => _releasedBlobKeys;
 
@@ -263,9 +270,12 @@ public sealed class PatternRewriter
     {
         if (!op.IsUnused) throw new InvalidOperationException($"cannot erase {op.Name} at {op.Location}: its results are still used");
         Listener?.OperationErased(op);
-        if (op.RegionCount == 0) ReleaseBlobKeysOf(op);
-        else
-            foreach (var inner in op.Walk()) ReleaseBlobKeysOf(inner);
+        if (NotesReleasedBlobs)
+        {
+            if (op.RegionCount == 0) ReleaseBlobKeysOf(op);
+            else
+                foreach (var inner in op.Walk()) ReleaseBlobKeysOf(inner);
+        }
         _createdInRewrite.Remove(op);
         op.Erase();
         ErasedCount++;

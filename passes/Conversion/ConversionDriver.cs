@@ -41,6 +41,8 @@ internal sealed class ConversionDriver
         _types = types;
         _rewriter = new PatternRewriter(module, context.Dialects)
         {
+            // Under a pass manager its sweep removes what the lowering left unreferenced (DeadWeights.RemoveReleased).
+            NotesReleasedBlobs = !context.SweepFollows,
             // No sink without --debug: lowerings then skip building their lines.
             LogSink = context.Debug is null ? null : context.Log,
             StatisticSink = (what, by) => context.Count(what, by),

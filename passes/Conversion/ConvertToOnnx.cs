@@ -29,8 +29,11 @@ public abstract class ConvertToOnnx : Pass
     /// <summary>Whether <see cref="AfterLowering"/> keeps every result type what its shape rule gives (a rewrite after the lowering may not).</summary>
     protected virtual bool AfterLoweringKeepsTypes => true;
 
-    /// <summary>Runs before any op is lowered (a rewrite in the source dialect that the table relies on).</summary>
-    protected virtual void BeforeLowering(MirModule module, PassContext context) { }
+    /// <summary>
+    /// Runs before any op is lowered (a rewrite in the source dialect that the table relies on); returns whether it may
+    /// have changed the source ops (they are then listed again).
+    /// </summary>
+    protected virtual bool BeforeLowering(MirModule module, PassContext context) => false;
 
     /// <summary>True when the module has ops of <paramref name="prefix"/>: writing it as ONNX needs the pass first.</summary>
     protected static bool Has(MirModule module, string prefix) => module.AnyOperation(op => op.Name.StartsWith(prefix, StringComparison.Ordinal));
@@ -72,13 +75,13 @@ public abstract class ConvertToOnnx : Pass
         long opset = OnnxOpset.Stated(module) ?? Opset;
         module.Op.SetAttr(OnnxOpset.OpsetAttr, IntegerAttr.I64(opset));
 
-        BeforeLowering(module, context);
+        bool rewritten = BeforeLowering(module, context);
         // Each lowered op is typed by its rule as it is emitted, in program order; so the whole module is when nothing
         // else reads a value (constants, the return aside) and no region needs its own typing.
         bool typedByRules = AfterLoweringKeepsTypes && !module.AnyOperation(op =>
             op.RegionCount > 0 || op.OperandCount > 0 && !IsSource(op) && !context.Dialects.Has(op, OpTraits.Terminator));
         context.Revoke(ModuleFacts.TypesInferred);
-        var sourceOps = SourceOps(module, Prefix);
+        var sourceOps = rewritten ? SourceOps(module, Prefix) : found;
         var types = new TypeInferenceContext(module, context.Dialects);
         // An op type BeforeLowering introduced is looked up then.
         var driver = new ConversionDriver(module, context, Prefix, $"{Prefix[..^1]} ops lowered",

@@ -24,7 +24,8 @@ internal sealed class OlderForms(MirModule module, DialectRegistry dialects)
         return null;
     }
 
-    private string? Differs(Operation op)
+    /// <summary>How <paramref name="op"/> itself means something else at the module's version; null when it does not.</summary>
+    public string? Differs(Operation op)
     {
         if (dialects.Interface<IVersionedSemantics>(op) is not { } semantics) return null;
         return AllCurrent(semantics) ? null : semantics.Differs(op, module);

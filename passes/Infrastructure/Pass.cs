@@ -91,6 +91,16 @@ public sealed class PassContext
     /// </summary>
     public void MarkAllPreserved() => PreservedAll = true;
 
+    /// <summary>Whether the pass said it gave no weight a reader and took none from one (<see cref="MarkWeightsPreserved"/>).</summary>
+    public bool WeightsPreserved { get; private set; }
+
+    /// <summary>
+    /// Says the pass made no constant or blob and took no reader from one (it only moved operations, say): the module
+    /// has no dead weight the last sweep did not remove, so the pass manager does not sweep after it (it still verifies
+    /// a module the pass changed).
+    /// </summary>
+    public void MarkWeightsPreserved() => WeightsPreserved = true;
+
     /// <summary>
     /// Whether the pass manager sweeps dead weights after this pass (it does after every pass that changed the module):
     /// then a rewrite driver leaves the blobs it released to that sweep, which finds them in the same walk and counts

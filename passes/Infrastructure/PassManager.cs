@@ -53,13 +53,13 @@ public sealed class PassManager
             BeforePass?.Invoke(pass, module);
             Debug?.WriteLine($"[{pass.Name}] running {pass.Describe()}");
             var context = new PassContext(Debug, Notes, NotesIsTerminal, DeferFiles ? PendingFiles.Add : null, CollectStatistics, Dialects, Services, facts) { SweepFollows = true };
-            var clock = Stopwatch.StartNew();
+            long clock = Stopwatch.GetTimestamp(); // no Stopwatch object per pass
             bool changed;
             try
             {
                 pass.Run(module, context);
                 changed = !context.PreservedAll;
-                if (changed || !swept)
+                if (!swept || changed && !context.WeightsPreserved)
                 {
                     // no pass leaves unused weights behind
                     if (DeadWeights.Erase(module, context)) changed = true;
@@ -72,8 +72,8 @@ public sealed class PassManager
                 // A pass that cannot go on says why; the module is not written.
                 throw new MirException($"pass '{pass.Name}' failed: {e.Message}");
             }
-            var elapsed = clock.Elapsed;
-            clock.Restart();
+            var elapsed = Stopwatch.GetElapsedTime(clock);
+            clock = Stopwatch.GetTimestamp();
             if (changed) verified = false;
             // A fact survives a pass that changed nothing (a dead-weight sweep erases only unused constants and blobs).
             facts = context.PreservedAll ? facts | context.Established : context.Established;
@@ -83,7 +83,7 @@ public sealed class PassManager
                 Verifier.Verify(module, $"the IR is broken after pass '{pass.Name}'");
                 verified = true;
             }
-            var verifyElapsed = clock.Elapsed;
+            var verifyElapsed = Stopwatch.GetElapsedTime(clock);
             Debug?.WriteLine($"[{pass.Name}] {context.Summarize()}");
             runs.Add(new PassRun(pass, elapsed, verifyElapsed, context, verifiedNow));
             AfterPass?.Invoke(pass, module);

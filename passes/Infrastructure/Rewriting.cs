@@ -72,6 +72,8 @@ public static class GreedyPatternRewriteDriver
             foreach (var (root, list) in byRoot) _byRoot[root] = list;
             _rewriter = new PatternRewriter(module, context.Dialects, this)
             {
+                // Under a pass manager its sweep removes what the rewrites left unreferenced (DeadWeights.RemoveReleased).
+                NotesReleasedBlobs = !context.SweepFollows,
                 // No sink without --debug: patterns then skip building their lines.
                 LogSink = context.Debug is null ? null : context.Log,
                 StatisticSink = (what, by) => context.Count(what, by),
@@ -83,7 +85,12 @@ public static class GreedyPatternRewriteDriver
             var seed = new List<Operation>();
             _module.Op.AddNested(seed, op => op.Name != FuncOp.OpName && HasPatterns(op));
             long limit = maxRewrites ?? Math.Max(1000, (long)seed.Count * RewritesPerOperation);
-            for (int i = seed.Count - 1; i >= 0; i--) Push(seed[i]);
+            // Each has patterns (the walk asked) and is there once: queued without asking again.
+            for (int i = seed.Count - 1; i >= 0; i--)
+            {
+                _queued.Add(seed[i]);
+                _worklist.Add(seed[i]);
+            }
 
             long rewrites = 0;
             while (_worklist.Count > 0)

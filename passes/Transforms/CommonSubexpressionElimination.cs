@@ -29,26 +29,38 @@ public sealed class CommonSubexpressionElimination : Pass
     public override void Run(MirModule module, PassContext context)
     {
         long merged = 0;
-        foreach (var func in module.FunctionOps())
-            foreach (var block in func.Regions.SelectMany(r => r.Blocks))
-                Walk(block, new ScopedTable<Key>(null), context.Dialects, ref merged);
+        var functions = module.FunctionOps();
+        for (int f = 0; f < functions.Count; f++)
+        {
+            var regions = functions[f].Regions;
+            for (int r = 0; r < regions.Count; r++)
+            {
+                var blocks = regions[r].Blocks;
+                for (int b = 0; b < blocks.Count; b++) Walk(blocks[b], new ScopedTable<Key>(null), context.Dialects, ref merged);
+            }
+        }
         if (merged > 0) context.Count("operations merged", merged);
         else context.MarkAllPreserved();
     }
 
     private static void Walk(Block block, ScopedTable<Key> scope, DialectRegistry dialects, ref long merged)
     {
-        foreach (var op in block.Operations.ToList())
+        var names = dialects.ResultNames;
+        var ops = block.Operations;
+        // By index, no copy of the block: the only operation erased is the one at i, which the next one then takes the place of.
+        for (int i = 0; i < ops.Count; i++)
         {
+            var op = ops[i];
             if (IsCandidate(op, dialects))
             {
-                var key = new Key(op, dialects.ResultNames);
+                var key = new Key(op, names);
                 if (scope.Find(key) is { } first)
                 {
-                    for (int i = 0; i < op.Results.Count; i++) op.Results[i].ReplaceAllUsesWith(first.Results[i]);
+                    for (int r = 0; r < op.Results.Count; r++) op.Results[r].ReplaceAllUsesWith(first.Results[r]);
                     first.Location = Location.Fuse(first.Location, op.Location);
                     op.Erase();
                     merged++;
+                    i--;
                     continue;
                 }
                 scope.Add(key, op);
@@ -64,43 +76,59 @@ public sealed class CommonSubexpressionElimination : Pass
     public static bool IsCandidate(Operation op, DialectRegistry dialects) =>
         op.Results.Count > 0 && op.RegionCount == 0 && dialects.IsPure(op) && !dialects.Has(op, OpTraits.ConstantLike);
 
-    /// <summary>What makes two operations compute the same: name, operands, attributes, result types.</summary>
-    private sealed class Key : IEquatable<Key>
+    /// <summary>
+    /// What makes two operations compute the same: name, operands, attributes (bookkeeping ones aside), result types.
+    /// Hashed on the operands' identities and the name's length only: equal operations read the same values, so
+    /// operations that merely look alike are few, and each key is made without hashing its attributes or types.
+    /// </summary>
+    private readonly struct Key : IEquatable<Key>
     {
         private readonly Operation _op;
-        private readonly NamedAttr[] _attrs;
+        private readonly IResultNames? _names;
         private readonly int _hash;
 
         public Key(Operation op, IResultNames? names)
         {
             _op = op;
-            // Every pure op of every function gets a key: loops, no LINQ.
-            var attributes = op.Attributes;
-            int kept = 0;
-            for (int i = 0; i < attributes.Count; i++)
-                if (names?.IsBookkeeping(attributes[i].Name) != true) kept++;
-            _attrs = new NamedAttr[kept];
-            for (int i = 0, k = 0; i < attributes.Count; i++)
-                if (names?.IsBookkeeping(attributes[i].Name) != true) _attrs[k++] = attributes[i];
+            _names = names;
             var h = new HashCode();
-            h.Add(op.Name);
+            h.Add(op.Name.Length);
             for (int i = 0; i < op.OperandCount; i++) h.Add(op.GetOperand(i));
-            foreach (var a in _attrs) { h.Add(a.Name); h.Add(a.Value); }
-            var results = op.Results;
-            for (int i = 0; i < results.Count; i++) h.Add(results[i].Type);
             _hash = h.ToHashCode();
         }
 
-        public bool Equals(Key? other)
+        public bool Equals(Key other)
         {
-            if (other is null || other._hash != _hash) return false;
+            if (other._hash != _hash) return false;
             Operation a = _op, b = other._op;
-            return a.Name == b.Name && a.Operands.SequenceEqual(b.Operands) && _attrs.SequenceEqual(other._attrs) &&
-                   a.Results.Select(r => r.Type).SequenceEqual(b.Results.Select(r => r.Type));
+            if (a.Name != b.Name || a.OperandCount != b.OperandCount || a.Results.Count != b.Results.Count) return false;
+            for (int i = 0; i < a.OperandCount; i++)
+                if (a.GetOperand(i) != b.GetOperand(i)) return false;
+            for (int i = 0; i < a.Results.Count; i++)
+                if (!Equals(a.Results[i].Type, b.Results[i].Type)) return false;
+            return SameAttributes(a, b);
         }
+
+        // The attributes in their (sorted) order, bookkeeping ones skipped on either side.
+        private bool SameAttributes(Operation a, Operation b)
+        {
+            var x = a.Attributes;
+            var y = b.Attributes;
+            int i = 0, k = 0;
+            while (true)
+            {
+                while (i < x.Count && IsBookkeeping(x[i])) i++;
+                while (k < y.Count && IsBookkeeping(y[k])) k++;
+                if (i == x.Count || k == y.Count) return i == x.Count && k == y.Count;
+                if (!x[i].Equals(y[k])) return false;
+                i++;
+                k++;
+            }
+        }
+
+        private bool IsBookkeeping(NamedAttr attr) => _names?.IsBookkeeping(attr.Name) == true;
 
         public override bool Equals(object? obj) => obj is Key k && Equals(k);
         public override int GetHashCode() => _hash;
     }
-
 }

@@ -27,16 +27,26 @@ public sealed class DeadCodeElimination : Pass
     public override void Run(MirModule module, PassContext context)
     {
         long removed = 0;
-        foreach (var func in module.FunctionOps())
-            foreach (var block in func.Regions.SelectMany(r => r.Blocks))
-                removed += SweepBlock(block, context);
-
-        foreach (var (_, blob) in module.RemoveUnreferencedBlobs())
+        var functions = module.FunctionOps();
+        for (int f = 0; f < functions.Count; f++)
         {
-            removed++;
-            context.Count("blobs removed");
-            context.Count("blob bytes freed", blob.Data.Length);
+            var regions = functions[f].Regions;
+            for (int r = 0; r < regions.Count; r++)
+            {
+                var blocks = regions[r].Blocks;
+                for (int b = 0; b < blocks.Count; b++) removed += SweepBlock(blocks[b], context);
+            }
         }
+
+        // Under a pass manager its dead-weight sweep after this pass removes and counts the blobs left unreferenced (and
+        // before it, the last sweep left none): a walk of the module for them here would find the same.
+        if (!context.SweepFollows)
+            foreach (var (_, blob) in module.RemoveUnreferencedBlobs())
+            {
+                removed++;
+                context.Count("blobs removed");
+                context.Count("blob bytes freed", blob.Data.Length);
+            }
         if (removed == 0) context.MarkAllPreserved();
     }
 
@@ -48,7 +58,8 @@ public sealed class DeadCodeElimination : Pass
         for (int i = block.Operations.Count - 1; i >= 0; i--)
         {
             var op = block.Operations[i];
-            foreach (var inner in op.Regions.SelectMany(r => r.Blocks)) removed += SweepBlock(inner, context);
+            for (int r = 0; r < op.RegionCount; r++)
+                foreach (var inner in op.Regions[r].Blocks) removed += SweepBlock(inner, context);
             if (!op.IsUnused || op.Results.Count == 0) continue;
             if (!context.Dialects.IsRemovableWhenUnused(op))
             {

@@ -77,6 +77,7 @@ public sealed class FoldConstants : Pass
         private readonly PassContext _context;
         private readonly FallbackEvaluator? _fallback;
         private readonly DialectRegistry _dialects;
+        private readonly OlderForms _olderForms;
         private readonly PatternRewriter _rewriter;
         private readonly long _maxSize;
         private readonly List<(Operation Op, string Reason)> _skips = new();
@@ -94,6 +95,7 @@ public sealed class FoldConstants : Pass
             _fallback = fallback;
             _dialects = context.Dialects;
             _rewriter = new PatternRewriter(module, _dialects, this);
+            _olderForms = new OlderForms(module, _dialects);
             _maxSize = pass.MaxSize.Value;
         }
 
@@ -120,7 +122,8 @@ public sealed class FoldConstants : Pass
             foreach (var op in block.Operations.ToList())
             {
                 if (op.Parent != block) continue; // erased as an input of an operation folded before
-                foreach (var inner in op.Regions.SelectMany(r => r.Blocks)) FoldBlock(inner);
+                for (int r = 0; r < op.RegionCount; r++)
+                    foreach (var inner in op.Regions[r].Blocks) FoldBlock(inner);
                 if (op.IsUnused || _dialects.Has(op, OpTraits.ConstantLike)) continue;
                 TryFold(op);
             }
@@ -134,13 +137,14 @@ public sealed class FoldConstants : Pass
 
         private void TryFold(Operation op)
         {
-            if (!op.Results.Any(r => r.Type is TensorType)) return; // nothing a constant could stand for (an absent value)
+            if (!AnyTensorResult(op)) return; // nothing a constant could stand for (an absent value)
             var definition = _dialects.Find(op);
             var folder = definition?.Interface<IFolder>();
             // The native folders read one element per ByteSize: packed i4/ui4 tensors go to the fallback evaluator.
             if (folder is not null && TouchesPackedTypes(op)) folder = null;
             // The native folders compute the current meaning; an older opset's (legacy broadcasting, ...) is left to the fallback, which runs the module's opset.
-            string? legacy = definition?.Interface<IVersionedSemantics>()?.Differs(op, _module);
+            // (Not asked op by op when the dialect says none of its ops can differ at the module's version.)
+            string? legacy = definition is null ? null : _olderForms.Differs(op);
             if (legacy is not null) folder = null;
             var request = new FoldRequest(op, _module, _dialects, _maxSize);
             bool allConstant = request.AllConstant;
@@ -193,8 +197,22 @@ public sealed class FoldConstants : Pass
             if (byFallback) _byFallback++;
         }
 
-        private static bool TouchesPackedTypes(Operation op) =>
-            op.Operands.Any(v => v.Type is TensorType { Element.IsPacked: true }) || op.Results.Any(r => r.Type is TensorType { Element.IsPacked: true });
+        // Loops, not LINQ: asked of every operation with a folder.
+        private static bool TouchesPackedTypes(Operation op)
+        {
+            for (int i = 0; i < op.OperandCount; i++)
+                if (op.GetOperand(i).Type is TensorType { Element.IsPacked: true }) return true;
+            for (int i = 0; i < op.Results.Count; i++)
+                if (op.Results[i].Type is TensorType { Element.IsPacked: true }) return true;
+            return false;
+        }
+
+        private static bool AnyTensorResult(Operation op)
+        {
+            for (int i = 0; i < op.Results.Count; i++)
+                if (op.Results[i].Type is TensorType) return true;
+            return false;
+        }
 
         /// <summary>The fallback's results, or null (skipped) when an input cannot be read or the evaluator refuses.</summary>
         private IReadOnlyList<ConstantTensor>? Evaluate(Operation op, FoldRequest request, string? notNative)

@@ -20,46 +20,70 @@ public sealed class SortByExecutionOrder : Pass
     public override void Run(MirModule module, PassContext context)
     {
         bool reordered = false;
-        foreach (var func in module.FunctionOps())
-            foreach (var region in func.Regions)
-                foreach (var block in region.Blocks)
-                    reordered |= SortBlock(block, context);
+        var functions = module.FunctionOps();
+        for (int f = 0; f < functions.Count; f++)
+        {
+            var regions = functions[f].Regions;
+            for (int r = 0; r < regions.Count; r++)
+            {
+                var blocks = regions[r].Blocks;
+                for (int b = 0; b < blocks.Count; b++) reordered |= SortBlock(blocks[b], context);
+            }
+        }
         if (!reordered) context.MarkAllPreserved();
+        // Operations only move: no weight gains or loses a reader, so the pass manager's dead-weight sweep has nothing to find.
+        context.MarkWeightsPreserved();
     }
 
     /// <summary>
-    /// Whether the block is in the order the sort gives already: every producer before its users (each op's rank then
-    /// known when it is reached) and the ranks never decreasing, since the levels are the ranks and each keeps the
-    /// block's order. One pass, the usual case after a pass that keeps the order (the sort runs last in deploy).
+    /// Sorts a block whose every producer comes before its users (what a pass that keeps the data flow's order leaves,
+    /// and an importer that puts each layer's weights just before it): each op's rank is then known when it is reached,
+    /// and the sort is a stable bucket sort by rank, since Kahn's levels are the ranks and each keeps the block's order.
+    /// Returns null, having changed nothing, for any other block (a use before its definition, nested regions): the full sort.
     /// </summary>
-    private static bool AlreadySorted(Block block, DialectRegistry dialects)
+    private static bool? SortInOrderBlock(Block block, DialectRegistry dialects, PassContext context)
     {
         var ops = block.Operations;
         int count = ops.Count > 0 && dialects.Has(ops[^1], OpTraits.Terminator) ? ops.Count - 1 : ops.Count;
-        var rank = new Dictionary<Operation, int>(count);
-        int last = 0;
+        var rankOf = new Dictionary<Operation, int>(count);
+        var ranks = new int[count];
+        int last = 0, maxRank = 0;
+        bool sorted = true;
         for (int i = 0; i < count; i++)
         {
             var op = ops[i];
-            if (op.RegionCount > 0) return false; // values read inside nested regions: the full sort
+            if (op.RegionCount > 0) return null; // values read inside nested regions: the full sort
             int r = 0;
             for (int k = 0; k < op.OperandCount; k++)
             {
                 if (op.GetOperand(k) is not OpResult { Owner: var producer } || producer.Parent != block) continue;
-                if (!rank.TryGetValue(producer, out int p)) return false; // defined later (or the terminator): the full sort
+                if (!rankOf.TryGetValue(producer, out int p)) return null; // defined later (or the terminator): the full sort
                 if (p + 1 > r) r = p + 1;
             }
-            if (r < last) return false;
+            if (r < last) sorted = false;
             last = r;
-            rank[op] = r;
+            if (r > maxRank) maxRank = r;
+            rankOf[op] = r;
+            ranks[i] = r;
         }
+        if (sorted) return false;
+
+        // Stable counting sort by rank; an op of a lower rank after one of a higher rank moves, so the order changes.
+        var start = new int[maxRank + 2];
+        for (int i = 0; i < count; i++) start[ranks[i] + 1]++;
+        for (int r = 1; r < start.Length; r++) start[r] += start[r - 1];
+        var order = new Operation[ops.Count];
+        for (int i = 0; i < count; i++) order[start[ranks[i]]++] = ops[i];
+        if (count < ops.Count) order[count] = ops[count];
+        block.Reorder(order);
+        context.Count("blocks reordered");
         return true;
     }
 
     /// <summary>Sorts <paramref name="block"/>; returns whether its order changed.</summary>
     private static bool SortBlock(Block block, PassContext context)
     {
-        if (AlreadySorted(block, context.Dialects)) return false;
+        if (SortInOrderBlock(block, context.Dialects, context) is bool inOrder) return inOrder;
         var ops = block.Operations.ToList();
         var terminator = ops.Count > 0 && context.Dialects.Has(ops[^1], OpTraits.Terminator) ? ops[^1] : null;
         if (terminator is not null) ops.RemoveAt(ops.Count - 1);

@@ -16,7 +16,10 @@ public sealed class ConvertCaffeToOnnx : ConvertToOnnx
 
     private static readonly Dictionary<string, Lowering> Ops = BuildTable();
 
-    protected override string Prefix => "caffe.";
+    /// <summary>The dialect this pass lowers, with its dot.</summary>
+    internal const string DialectPrefix = "caffe.";
+
+    protected override string Prefix => DialectPrefix;
     protected override string SourceName => "Caffe";
     private protected override IReadOnlyDictionary<string, Lowering> Table => Ops;
 
@@ -35,5 +38,5 @@ public sealed class ConvertCaffeToOnnx : ConvertToOnnx
     public static IEnumerable<string> LoweredOps => Ops.Keys;
 
     /// <summary>True when the module has <c>caffe.*</c> ops: writing it as ONNX needs this pass first.</summary>
-    public static bool Needed(MirModule module) => Has(module, "caffe.");
+    public static bool Needed(MirModule module) => Has(module, DialectPrefix);
 }

@@ -14,7 +14,10 @@ public sealed class ConvertPaddleToOnnx : ConvertToOnnx
 
     private static readonly Dictionary<string, Lowering> Ops = BuildTable();
 
-    protected override string Prefix => "paddle.";
+    /// <summary>The dialect this pass lowers, with its dot.</summary>
+    internal const string DialectPrefix = "paddle.";
+
+    protected override string Prefix => DialectPrefix;
     protected override string SourceName => "Paddle";
     private protected override IReadOnlyDictionary<string, Lowering> Table => Ops;
 
@@ -30,11 +33,15 @@ public sealed class ConvertPaddleToOnnx : ConvertToOnnx
     }
 
     /// <summary>A PIR program's ifs keep their blocks: renamed onnx.If in place before the ops in them are lowered.</summary>
-    protected override void BeforeLowering(MirModule module, PassContext context) => PaddlePirLowerings.RenameIfs(module);
+    protected override bool BeforeLowering(MirModule module, PassContext context)
+    {
+        PaddlePirLowerings.RenameIfs(module);
+        return true;
+    }
 
     /// <summary>The Paddle op types this pass lowers.</summary>
     public static IEnumerable<string> LoweredOps => Ops.Keys;
 
     /// <summary>True when the module has <c>paddle.*</c> ops: writing it as ONNX needs this pass first.</summary>
-    public static bool Needed(MirModule module) => Has(module, "paddle.");
+    public static bool Needed(MirModule module) => Has(module, DialectPrefix);
 }

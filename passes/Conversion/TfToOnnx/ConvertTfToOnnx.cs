@@ -32,7 +32,10 @@ public sealed class ConvertTfToOnnx : ConvertToOnnx
 
     private static readonly Dictionary<string, Lowering> Ops = BuildTable();
 
-    protected override string Prefix => "tf.";
+    /// <summary>The dialect this pass lowers, with its dot.</summary>
+    internal const string DialectPrefix = "tf.";
+
+    protected override string Prefix => DialectPrefix;
     protected override string SourceName => "TensorFlow";
     private protected override IReadOnlyDictionary<string, Lowering> Table => Ops;
 
@@ -53,7 +56,7 @@ public sealed class ConvertTfToOnnx : ConvertToOnnx
     public static IEnumerable<string> LoweredOps => Ops.Keys;
 
     /// <summary>True when the module has <c>tf.*</c> ops: writing it as ONNX needs this pass first.</summary>
-    public static bool Needed(MirModule module) => Has(module, "tf.");
+    public static bool Needed(MirModule module) => Has(module, DialectPrefix);
 
     protected override void AfterLowering(MirModule module, PassContext context)
     {
