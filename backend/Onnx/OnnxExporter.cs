@@ -161,16 +161,28 @@ public sealed class OnnxExporter
         if (!external && total > options.AutoExternalAbove)
             throw new MirException($"cannot write '{finalPath}': its {total} bytes of weights do not fit one protobuf file (2 GiB); allow external data");
         if (external) MoveToExternalData(wire, finalPath, options);
-        var message = new OnnxModelMessage(model, graph, wire);
+        // A weight of AtomicFile's direct-write size or more goes from its blob to the file (no copy into a buffer).
+        var message = new OnnxModelMessage(model, graph, wire, AtomicFile.DirectWriteBytes);
         if (output is IBufferWriter<byte> buffered)
         {
             // Straight into the stream's buffer (AtomicFile's): no buffer of protobuf's own to fill and copy out.
-            message.WriteTo(buffered);
+            while (message.WriteSegment(buffered) is { } apart) WriteApart(output, apart);
             return;
         }
         var coded = new CodedOutputStream(output, leaveOpen: true);
-        coded.WriteRawMessage(message);
+        while (message.WriteSegment(coded) is { } apart)
+        {
+            coded.Flush();
+            WriteApart(output, apart);
+        }
         coded.Flush();
+    }
+
+    /// <summary>An initializer's raw bytes, written as they are.</summary>
+    private static void WriteApart(Stream output, ReadOnlyMemory<byte> data)
+    {
+        output.Write(data.Span);
+        MappedMemory.Release(data); // written: a mapped weight's pages leave the process (the page cache keeps them)
     }
 
     /// <summary>Writes <paramref name="path"/> (and its external data) via temporary files and renames.</summary>
