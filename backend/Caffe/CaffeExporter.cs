@@ -83,12 +83,15 @@ public static class CaffeExporter
         }
 
         int index = 0;
+        // One writer for the layers' fields and one for their parameter messages, emptied for each layer.
+        var layerFields = new CaffeMessageBytes.Builder(LayerParameter.Descriptor, name);
+        var paramFields = new CaffeMessageBytes.Builder(LayerParameter.Descriptor, name);
         foreach (var op in ops)
         {
             var type = op.Name[(CaffeDialect.Name.Length + 1)..];
             var layerName = Unique(op.Location.FirstName ?? $"{type.ToLowerInvariant()}{index}", layerNames);
             index++;
-            var (layer, blobs) = Layer(op, type, layerName, tops, module, name);
+            var (layer, blobs) = Layer(op, type, layerName, tops, module, name, layerFields, paramFields);
             net.Layer.Add(layer);
             layerBlobs.Add(blobs);
         }
@@ -107,13 +110,15 @@ public static class CaffeExporter
     private static int? BlobCount(Operation op) =>
         op.Name.StartsWith(CaffeDialect.Name + ".", StringComparison.Ordinal) ? (int)(op.GetInt(CaffeDialect.BlobsAttr) ?? 0) : null;
 
-    private static (LayerParameter Layer, List<WeightsBlob> Blobs) Layer(Operation op, string type, string layerName, Dictionary<Value, string> tops, MirModule module, string name)
+    /// <param name="layer">The writer of the layer's fields, and <paramref name="paramFields"/> of its parameter message's (both emptied here).</param>
+    private static (LayerParameter Layer, List<WeightsBlob> Blobs) Layer(Operation op, string type, string layerName, Dictionary<Value, string> tops, MirModule module, string name,
+        CaffeMessageBytes.Builder layer, CaffeMessageBytes.Builder paramFields)
     {
         var what = $"'{name}': cannot write layer '{layerName}' ({type})";
         int blobs = (int)(op.GetInt(CaffeDialect.BlobsAttr) ?? 0);
         if (blobs < 0 || blobs > op.OperandCount) throw new MirException($"{what}: caffe.blobs = {blobs}, but it has {op.OperandCount} operands");
 
-        var layer = new CaffeMessageBytes.Builder(LayerParameter.Descriptor, what);
+        layer.Start(LayerParameter.Descriptor, what);
         var fields = LayerParameter.Descriptor;
         layer.String(LayerParameter.NameFieldNumber, layerName);
         layer.String(LayerParameter.TypeFieldNumber, type);
@@ -131,7 +136,7 @@ public static class CaffeExporter
             ?? throw new MirException($"{what}: caffe.param_field '{own}' is no field of LayerParameter");
         if (ownField is { FieldType: not Google.Protobuf.Reflection.FieldType.Message })
             throw new MirException($"{what}: caffe.param_field '{own}' is not a message field");
-        var param = ownField is null ? null : new CaffeMessageBytes.Builder(ownField.MessageType, $"{what}: {own}");
+        var param = ownField is null ? null : paramFields.Start(ownField.MessageType, $"{what}: {own}");
 
         foreach (var attr in op.Attributes)
         {
@@ -162,7 +167,7 @@ public static class CaffeExporter
             else if (attr.Name.EndsWith("_param", StringComparison.Ordinal) && fields.FindFieldByName(attr.Name) is { } other) layer.Field(other, attr.Value);
             else throw new MirException($"{what}: attribute '{attr.Name}' is no field of {(own ?? "any of its parameter messages")}, so it cannot be written back");
         }
-        if (ownField is not null) layer.Message(ownField, param!.ToArray());
+        if (ownField is not null) layer.Message(ownField, param!.WrittenSpan());
 
         LayerParameter result;
         try { result = LayerParameter.Parser.ParseFrom(layer.WrittenSpan()); }
