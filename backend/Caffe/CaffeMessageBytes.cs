@@ -65,8 +65,10 @@ internal static class CaffeMessageBytes
         /// <summary>Every entry of <paramref name="dict"/> as a field (<see cref="UnknownFieldsAttr"/>: raw bytes).</summary>
         public void Fields(DictionaryAttr dict)
         {
-            foreach (var entry in dict.Entries)
+            var entries = dict.Entries;
+            for (int i = 0; i < entries.Count; i++) // by index: ValueList's enumerator is an object
             {
+                var entry = entries[i];
                 if (entry.Name == UnknownFieldsAttr) Raw(BytesOf(entry.Value) ?? throw new MirException($"{What}: '{UnknownFieldsAttr}' is not bytes"));
                 else Field(entry.Name, entry.Value);
             }
@@ -86,7 +88,8 @@ internal static class CaffeMessageBytes
             if (field.IsRepeated)
             {
                 if (value is not ArrayAttr array) throw new MirException($"{What}: '{field.Name}' is a repeated field of {_descriptor.Name}, but its attribute {value} is not an array");
-                foreach (var element in array.Elements) One(output, field, element);
+                var elements = array.Elements;
+                for (int i = 0; i < elements.Count; i++) One(output, field, elements[i]);
             }
             else One(output, field, value);
         }
