@@ -6,6 +6,12 @@ namespace Mopt.Ir;
 /// <summary>Writes a file so that it is either complete or not there: a temporary file, then a rename.</summary>
 public static class AtomicFile
 {
+    /// <summary>
+    /// Writes to the stream <see cref="Write"/> hands out of at least this many bytes go to the file as they are, after
+    /// what it has buffered (a writer that can hand its large payloads over whole need not copy them into a buffer).
+    /// </summary>
+    public const int DirectWriteBytes = 1 << 16;
+
     public static void Write(string path, Action<Stream> write)
     {
         var full = Path.GetFullPath(path);
@@ -86,13 +92,13 @@ public static class AtomicFile
 
     /// <summary>
     /// The temporary file as a write-only stream, buffered in 64 KB from the shared pool: a FileStream allocated a
-    /// fresh 64 KB buffer for every file (half of what writing mtcnn det1's merged net allocated). Writes at least as
-    /// large as the buffer (a model's weights) go to the file directly. As an <see cref="IBufferWriter{T}"/> it lets a
+    /// fresh 64 KB buffer for every file (half of what writing mtcnn det1's merged net allocated). Writes of at least
+    /// <see cref="DirectWriteBytes"/> (a model's weights) go to the file directly. As an <see cref="IBufferWriter{T}"/> it lets a
     /// serializer (protobuf) write into that buffer itself, instead of into its own buffer that is then copied here.
     /// </summary>
     private sealed class TempFileStream(string path) : Stream, IBufferWriter<byte>
     {
-        private const int BufferSize = 1 << 16;
+        private const int BufferSize = DirectWriteBytes;
         private readonly SafeFileHandle _handle = File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.None);
         private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         private int _buffered;
@@ -111,19 +117,15 @@ public static class AtomicFile
         public override void Write(ReadOnlySpan<byte> bytes)
         {
             var buffer = _buffer ?? throw new ObjectDisposedException(nameof(TempFileStream));
-            if (_buffered + bytes.Length <= buffer.Length)
+            if (bytes.Length >= DirectWriteBytes)
             {
-                bytes.CopyTo(buffer.AsSpan(_buffered));
-                _buffered += bytes.Length;
+                Flush();
+                WriteToFile(bytes);
                 return;
             }
-            Flush();
-            if (bytes.Length >= buffer.Length) WriteToFile(bytes);
-            else
-            {
-                bytes.CopyTo(buffer);
-                _buffered = bytes.Length;
-            }
+            if (_buffered + bytes.Length > buffer.Length) Flush();
+            bytes.CopyTo(buffer.AsSpan(_buffered));
+            _buffered += bytes.Length;
         }
 
         public Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;

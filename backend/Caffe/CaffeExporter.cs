@@ -35,8 +35,10 @@ public static class CaffeExporter
         // The layers: every op but the return and the constants written inside layers as their blobs (asked once here:
         // the question walks each constant's users).
         var ops = new List<Operation>();
-        foreach (var op in func.Body.Operations)
+        var body = func.Body.Operations;
+        for (int i = 0; i < body.Count; i++)
         {
+            var op = body[i];
             if (op.Name == FuncOp.ReturnOpName || IsBlobConstant(op)) continue;
             if (!op.Name.StartsWith(CaffeDialect.Name + ".", StringComparison.Ordinal))
                 throw new MirException($"'{name}': cannot write a Caffe net: '{op.Name}' ({op.Location.FirstName ?? "unnamed"}) is not a Caffe layer (only a module in caffe.* can be written as .prototxt or .caffemodel)");
@@ -83,12 +85,15 @@ public static class CaffeExporter
         }
 
         int index = 0;
+        // One writer for the layers' fields and one for their parameter messages, emptied for each layer.
+        var layerFields = new CaffeMessageBytes.Builder(LayerParameter.Descriptor, name);
+        var paramFields = new CaffeMessageBytes.Builder(LayerParameter.Descriptor, name);
         foreach (var op in ops)
         {
             var type = op.Name[(CaffeDialect.Name.Length + 1)..];
             var layerName = Unique(op.Location.FirstName ?? $"{type.ToLowerInvariant()}{index}", layerNames);
             index++;
-            var (layer, blobs) = Layer(op, type, layerName, tops, module, name);
+            var (layer, blobs) = Layer(op, type, layerName, tops, module, name, layerFields, paramFields);
             net.Layer.Add(layer);
             layerBlobs.Add(blobs);
         }
@@ -107,13 +112,15 @@ public static class CaffeExporter
     private static int? BlobCount(Operation op) =>
         op.Name.StartsWith(CaffeDialect.Name + ".", StringComparison.Ordinal) ? (int)(op.GetInt(CaffeDialect.BlobsAttr) ?? 0) : null;
 
-    private static (LayerParameter Layer, List<WeightsBlob> Blobs) Layer(Operation op, string type, string layerName, Dictionary<Value, string> tops, MirModule module, string name)
+    /// <param name="layer">The writer of the layer's fields, and <paramref name="paramFields"/> of its parameter message's (both emptied here).</param>
+    private static (LayerParameter Layer, List<WeightsBlob> Blobs) Layer(Operation op, string type, string layerName, Dictionary<Value, string> tops, MirModule module, string name,
+        CaffeMessageBytes.Builder layer, CaffeMessageBytes.Builder paramFields)
     {
         var what = $"'{name}': cannot write layer '{layerName}' ({type})";
         int blobs = (int)(op.GetInt(CaffeDialect.BlobsAttr) ?? 0);
         if (blobs < 0 || blobs > op.OperandCount) throw new MirException($"{what}: caffe.blobs = {blobs}, but it has {op.OperandCount} operands");
 
-        var layer = new CaffeMessageBytes.Builder(LayerParameter.Descriptor, what);
+        layer.Start(LayerParameter.Descriptor, what);
         var fields = LayerParameter.Descriptor;
         layer.String(LayerParameter.NameFieldNumber, layerName);
         layer.String(LayerParameter.TypeFieldNumber, type);
@@ -124,17 +131,20 @@ public static class CaffeExporter
                 throw new MirException($"{what}: bottom {i} is {Describe(operand)}, not the top of a layer or an input");
             layer.String(LayerParameter.BottomFieldNumber, bottom);
         }
-        foreach (var top in op.Results) layer.String(LayerParameter.TopFieldNumber, tops[top]);
+        var results = op.Results;
+        for (int i = 0; i < results.Count; i++) layer.String(LayerParameter.TopFieldNumber, tops[results[i]]);
 
         var own = (op.GetAttr(CaffeDialect.ParamAttr) as StringAttr)?.Value;
         var ownField = own is null ? null : fields.FindFieldByName(own)
             ?? throw new MirException($"{what}: caffe.param_field '{own}' is no field of LayerParameter");
         if (ownField is { FieldType: not Google.Protobuf.Reflection.FieldType.Message })
             throw new MirException($"{what}: caffe.param_field '{own}' is not a message field");
-        var param = ownField is null ? null : new CaffeMessageBytes.Builder(ownField.MessageType, $"{what}: {own}");
+        var param = ownField is null ? null : paramFields.Start(ownField.MessageType, $"{what}: {own}");
 
-        foreach (var attr in op.Attributes)
+        var attributes = op.Attributes;
+        for (int a = 0; a < attributes.Count; a++)
         {
+            var attr = attributes[a];
             switch (attr.Name)
             {
                 case MoDialect.OutputsAttr or CaffeDialect.BlobsAttr or CaffeDialect.ParamAttr:
@@ -162,7 +172,7 @@ public static class CaffeExporter
             else if (attr.Name.EndsWith("_param", StringComparison.Ordinal) && fields.FindFieldByName(attr.Name) is { } other) layer.Field(other, attr.Value);
             else throw new MirException($"{what}: attribute '{attr.Name}' is no field of {(own ?? "any of its parameter messages")}, so it cannot be written back");
         }
-        if (ownField is not null) layer.Message(ownField, param!.ToArray());
+        if (ownField is not null) layer.Message(ownField, param!.WrittenSpan());
 
         LayerParameter result;
         try { result = LayerParameter.Parser.ParseFrom(layer.WrittenSpan()); }
@@ -218,14 +228,14 @@ public static class CaffeExporter
         int index = 0;
         foreach (var op in ops)
         {
-            var outputs = op.GetAttr(MoDialect.OutputsAttr) is ArrayAttr a && a.Elements.Count == op.Results.Count
-                ? a.Elements.Select(e => (e as StringAttr)?.Value).ToList() : null;
+            // The result names, read in place (not copied to a list per layer).
+            var outputs = op.GetAttr(MoDialect.OutputsAttr) is ArrayAttr a && a.Elements.Count == op.Results.Count ? a.Elements : null;
             var layerName = op.Location.FirstName ?? $"{op.Name[(CaffeDialect.Name.Length + 1)..].ToLowerInvariant()}{index}";
             index++;
             for (int r = 0; r < op.Results.Count; r++)
             {
                 var result = op.Results[r];
-                names[result] = outputs?[r] ?? (returned.TryGetValue(result, out var n) ? n : op.Results.Count == 1 ? layerName : $"{layerName}_{r}");
+                names[result] = (outputs?[r] as StringAttr)?.Value ?? (returned.TryGetValue(result, out var n) ? n : op.Results.Count == 1 ? layerName : $"{layerName}_{r}");
                 taken.Add(names[result]);
             }
         }
@@ -240,12 +250,14 @@ public static class CaffeExporter
             names[v] = fresh;
             current[fresh] = v;
         }
+        // By index: Operation.Operands is a query, and a foreach over a list interface an enumerator per op.
         foreach (var op in ops)
         {
-            foreach (var operand in op.Operands) Read(operand);
-            foreach (var result in op.Results) current[names[result]] = result;
+            for (int i = 0; i < op.OperandCount; i++) Read(op.GetOperand(i));
+            for (int i = 0; i < op.Results.Count; i++) current[names[op.Results[i]]] = op.Results[i];
         }
-        if (func.Return is { } r2) foreach (var v in r2.Operands) Read(v);
+        if (func.Return is { } r2)
+            for (int i = 0; i < r2.OperandCount; i++) Read(r2.GetOperand(i));
         return names;
     }
 

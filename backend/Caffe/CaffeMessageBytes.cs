@@ -14,24 +14,71 @@ internal static class CaffeMessageBytes
 {
     public const string UnknownFieldsAttr = "caffe.unknown_fields";
 
-    /// <summary>A writer of one message's bytes, field after field.</summary>
-    public sealed class Builder(MessageDescriptor descriptor, string what)
+    /// <summary>
+    /// A writer of one message's bytes, field after field; <see cref="Start"/> empties it for the next message, so that
+    /// one builder (its stream, buffers, and the builders of its nested messages) serves every layer of a net.
+    /// </summary>
+    public sealed class Builder
     {
         private readonly MemoryStream _bytes = new();
         // One writer for the whole message, with a buffer the size of a typical layer's fields: a CodedOutputStream
         // made per field allocated its default 4 KB buffer each time (6 MB per run on landmark106's 149 layers).
         private CodedOutputStream? _output;
+        private MessageDescriptor _descriptor;
+        // What the errors name: this message's own text, or (a nested message) its parent's and the field's name, put
+        // together only for an error.
+        private string _what;
+        private readonly Builder? _parent;
+        // The writer of this message's nested message fields, made at the first and reused.
+        private Builder? _nested;
 
         private CodedOutputStream Output => _output ??= new CodedOutputStream(_bytes, BufferSize, leaveOpen: true);
         private const int BufferSize = 256;
 
-        public MessageDescriptor Descriptor => descriptor;
+        public Builder(MessageDescriptor descriptor, string what)
+        {
+            _descriptor = descriptor;
+            _what = what;
+        }
+
+        private Builder(Builder parent)
+        {
+            _parent = parent;
+            _descriptor = parent._descriptor;
+            _what = "";
+        }
+
+        public MessageDescriptor Descriptor => _descriptor;
+
+        private string What => _parent is null ? _what : $"{_parent.What}: '{_what}'";
+
+        /// <summary>Empties the builder for a message of <paramref name="descriptor"/> (<paramref name="what"/> for its errors).</summary>
+        public Builder Start(MessageDescriptor descriptor, string what)
+        {
+            _output?.Flush();
+            _bytes.SetLength(0);
+            _descriptor = descriptor;
+            _what = what;
+            return this;
+        }
+
+        /// <summary>Every entry of <paramref name="dict"/> as a field (<see cref="UnknownFieldsAttr"/>: raw bytes).</summary>
+        public void Fields(DictionaryAttr dict)
+        {
+            var entries = dict.Entries;
+            for (int i = 0; i < entries.Count; i++) // by index: ValueList's enumerator is an object
+            {
+                var entry = entries[i];
+                if (entry.Name == UnknownFieldsAttr) Raw(BytesOf(entry.Value) ?? throw new MirException($"{What}: '{UnknownFieldsAttr}' is not bytes"));
+                else Field(entry.Name, entry.Value);
+            }
+        }
 
         /// <summary>The field named <paramref name="name"/> (a repeated one: every element of the array).</summary>
         public void Field(string name, Attr value)
         {
-            var field = descriptor.FindFieldByName(name)
-                ?? throw new MirException($"{what}: attribute '{name}' is no field of {descriptor.Name}, so it cannot be written back");
+            var field = _descriptor.FindFieldByName(name)
+                ?? throw new MirException($"{What}: attribute '{name}' is no field of {_descriptor.Name}, so it cannot be written back");
             Field(field, value);
         }
 
@@ -40,8 +87,9 @@ internal static class CaffeMessageBytes
             var output = Output;
             if (field.IsRepeated)
             {
-                if (value is not ArrayAttr array) throw new MirException($"{what}: '{field.Name}' is a repeated field of {descriptor.Name}, but its attribute {value} is not an array");
-                foreach (var element in array.Elements) One(output, field, element);
+                if (value is not ArrayAttr array) throw new MirException($"{What}: '{field.Name}' is a repeated field of {_descriptor.Name}, but its attribute {value} is not an array");
+                var elements = array.Elements;
+                for (int i = 0; i < elements.Count; i++) One(output, field, elements[i]);
             }
             else One(output, field, value);
         }
@@ -60,12 +108,13 @@ internal static class CaffeMessageBytes
             _bytes.Write(bytes);
         }
 
-        /// <summary>A nested message field holding <paramref name="bytes"/>.</summary>
-        public void Message(FieldDescriptor field, byte[] bytes)
+        /// <summary>A nested message field holding <paramref name="bytes"/> (copied).</summary>
+        public void Message(FieldDescriptor field, ReadOnlySpan<byte> bytes)
         {
             var output = Output;
             output.WriteTag(field.FieldNumber, WireFormat.WireType.LengthDelimited);
-            output.WriteBytes(UnsafeByteOperations.UnsafeWrap(bytes)); // the builder's own fresh array, never changed
+            output.WriteLength(bytes.Length);
+            Raw(bytes);
         }
 
         /// <summary>The bytes written so far, in the builder's own buffer (valid until the next write): to parse without a copy.</summary>
@@ -83,15 +132,16 @@ internal static class CaffeMessageBytes
 
         private void One(CodedOutputStream o, FieldDescriptor field, Attr value)
         {
-            string Bad() => $"{what}: attribute '{field.Name}' = {value} does not fit {descriptor.Name}.{field.Name} ({field.FieldType})";
+            string Bad() => $"{What}: attribute '{field.Name}' = {value} does not fit {_descriptor.Name}.{field.Name} ({field.FieldType})";
             int n = field.FieldNumber;
             switch (field.FieldType)
             {
                 case FieldType.Message or FieldType.Group:
                 {
                     if (value is not DictionaryAttr dict) throw new MirException(Bad());
-                    o.WriteTag(n, WireFormat.WireType.LengthDelimited);
-                    o.WriteBytes(UnsafeByteOperations.UnsafeWrap(Encode(dict, field.MessageType, $"{what}: '{field.Name}'")));
+                    var nested = (_nested ??= new Builder(this)).Start(field.MessageType, field.Name);
+                    nested.Fields(dict);
+                    Message(field, nested.WrittenSpan());
                     return;
                 }
                 case FieldType.String:
@@ -153,11 +203,7 @@ internal static class CaffeMessageBytes
     public static byte[] Encode(DictionaryAttr dict, MessageDescriptor descriptor, string what)
     {
         var builder = new Builder(descriptor, what);
-        foreach (var entry in dict.Entries)
-        {
-            if (entry.Name == UnknownFieldsAttr) builder.Raw(BytesOf(entry.Value) ?? throw new MirException($"{what}: '{UnknownFieldsAttr}' is not bytes"));
-            else builder.Field(entry.Name, entry.Value);
-        }
+        builder.Fields(dict);
         return builder.ToArray();
     }
 

@@ -56,11 +56,12 @@ public sealed class OnnxExporter
     private readonly MainSize _size;
     private readonly HashSet<string> _assignedNodeNames;
     private readonly HashSet<string> _usedDomains = new(StringComparer.Ordinal);
-    private readonly List<AttributeProto> _nodeAttributes = new();
+    // What only NodeProtos and ToModel use, made at the first use (a write of a graph without them never does).
+    private List<AttributeProto>? _nodeAttributes;
     // One TypeProto per distinct type (a message may sit in several parents: it is only written, never changed).
-    private readonly Dictionary<MirType, TypeProto?> _typeProtos = new();
+    private Dictionary<MirType, TypeProto?>? _typeProtos;
     // ToModel's main graph value_info, kept as names and types until the graph is put together (BuildWhole).
-    private readonly List<(string Name, MirType Type)> _mainValueInfos = new();
+    private List<(string Name, MirType Type)>? _mainValueInfos;
     private int _nextNodeName;
     // An op name's ONNX op_type and domain, split once per name (not per node).
     private readonly Dictionary<string, (string OpType, string Domain)> _opTypes = new(StringComparer.Ordinal);
@@ -161,16 +162,28 @@ public sealed class OnnxExporter
         if (!external && total > options.AutoExternalAbove)
             throw new MirException($"cannot write '{finalPath}': its {total} bytes of weights do not fit one protobuf file (2 GiB); allow external data");
         if (external) MoveToExternalData(wire, finalPath, options);
-        var message = new OnnxModelMessage(model, graph, wire);
+        // A weight of AtomicFile's direct-write size or more goes from its blob to the file (no copy into a buffer).
+        var message = new OnnxModelMessage(model, graph, wire, AtomicFile.DirectWriteBytes);
         if (output is IBufferWriter<byte> buffered)
         {
             // Straight into the stream's buffer (AtomicFile's): no buffer of protobuf's own to fill and copy out.
-            message.WriteTo(buffered);
+            while (message.WriteSegment(buffered) is { } apart) WriteApart(output, apart);
             return;
         }
         var coded = new CodedOutputStream(output, leaveOpen: true);
-        coded.WriteRawMessage(message);
+        while (message.WriteSegment(coded) is { } apart)
+        {
+            coded.Flush();
+            WriteApart(output, apart);
+        }
         coded.Flush();
+    }
+
+    /// <summary>An initializer's raw bytes, written as they are.</summary>
+    private static void WriteApart(Stream output, ReadOnlyMemory<byte> data)
+    {
+        output.Write(data.Span);
+        MappedMemory.Release(data); // written: a mapped weight's pages leave the process (the page cache keeps them)
     }
 
     /// <summary>Writes <paramref name="path"/> (and its external data) via temporary files and renames.</summary>
@@ -203,7 +216,7 @@ public sealed class OnnxExporter
     private ModelProto BuildWhole()
     {
         var model = Build(out var graph);
-        foreach (var (name, type) in _mainValueInfos) graph.ValueInfo.Add(new ValueInfoProto { Name = name, Type = TypeProtoOf(type) });
+        foreach (var (name, type) in _mainValueInfos ?? []) graph.ValueInfo.Add(new ValueInfoProto { Name = name, Type = TypeProtoOf(type) });
         model.Graph = graph;
         return model;
     }
@@ -237,13 +250,14 @@ public sealed class OnnxExporter
                     var domain = e.Name == "ai.onnx" ? "" : e.Name;
                     opsets.Add(new OperatorSetIdProto { Domain = domain, Version = domain.Length == 0 && opset is long o ? o : v.Value });
                 }
-        bool HasDomain(string d) => opsets.Any(os => os.Domain == d);
-        if (!HasDomain("") && (_usedDomains.Contains("") || opset is not null))
+        if (IndexOfDomain(opsets, "") < 0 && (_usedDomains.Contains("") || opset is not null))
             opsets.Insert(0, new OperatorSetIdProto { Domain = "", Version = opset ?? 17 });
-        foreach (var d in _usedDomains.Order(StringComparer.Ordinal))
-            if (!HasDomain(d)) opsets.Add(new OperatorSetIdProto { Domain = d, Version = 1 });
+        if (_usedDomains.Count > 1 || (_usedDomains.Count == 1 && !_usedDomains.Contains("")))
+            foreach (var d in _usedDomains.Order(StringComparer.Ordinal))
+                if (IndexOfDomain(opsets, d) < 0) opsets.Add(new OperatorSetIdProto { Domain = d, Version = 1 });
         model.OpsetImport.AddRange(opsets);
-        long defaultOpset = opsets.FirstOrDefault(os => os.Domain.Length == 0)?.Version ?? 17;
+        int defaultDomain = IndexOfDomain(opsets, "");
+        long defaultOpset = defaultDomain >= 0 ? opsets[defaultDomain].Version : 17;
 
         model.IrVersion = m.GetInt("onnx.ir_version") ?? IrVersionFor(defaultOpset);
         model.ProducerName = m.GetString("onnx.producer_name") ?? "mopt";
@@ -256,6 +270,14 @@ public sealed class OnnxExporter
         foreach (var bytes in BytesList(m, "onnx.training_info")) model.TrainingInfo.Add(TrainingInfoProto.Parser.ParseFrom(bytes.Span));
         foreach (var bytes in BytesList(m, "onnx.configuration")) model.Configuration.Add(ByteString.CopyFrom(bytes.Span));
         return model;
+    }
+
+    /// <summary>Where <paramref name="domain"/>'s opset is in <paramref name="opsets"/>, or -1 (a loop: a query's closures were objects per write).</summary>
+    private static int IndexOfDomain(List<OperatorSetIdProto> opsets, string domain)
+    {
+        for (int i = 0; i < opsets.Count; i++)
+            if (opsets[i].Domain == domain) return i;
+        return -1;
     }
 
     /// <summary>The IR version that goes with an opset when the module does not say (onnx/docs/Versioning.md).</summary>
@@ -514,7 +536,7 @@ public sealed class OnnxExporter
             foreach (var r in op.Results)
                 if (r.Type is TensorType { IsRanked: true } && _names[r] is { Length: > 0 } name && TypeProtoOf(r.Type) is { } tp && !IsGraphOutput(g, name))
                 {
-                    if (main) _mainValueInfos.Add((name, r.Type));
+                    if (main) (_mainValueInfos ??= new()).Add((name, r.Type));
                     else g.ValueInfo.Add(new ValueInfoProto { Name = name, Type = tp });
                 }
         }
@@ -522,7 +544,8 @@ public sealed class OnnxExporter
 
     private TypeProto? TypeProtoOf(MirType type)
     {
-        if (!_typeProtos.TryGetValue(type, out var tp)) _typeProtos[type] = tp = OnnxTypeProtos.ToTypeProto(type);
+        var protos = _typeProtos ??= new();
+        if (!protos.TryGetValue(type, out var tp)) protos[type] = tp = OnnxTypeProtos.ToTypeProto(type);
         return tp;
     }
 
@@ -542,12 +565,14 @@ public sealed class OnnxExporter
         for (int i = 0; i < op.Results.Count; i++)
         {
             var r = op.Results[i];
-            if (_names.ContainsKey(r)) continue;
-            if (r.Type == ElementType.None) { _names[r] = ""; continue; }
+            // One look-up for the question and the answer (nothing else touches _names until the slot is filled).
+            ref var name = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_names, r, out bool named);
+            if (named) continue;
+            if (r.Type == ElementType.None) { name = ""; continue; }
             var listed = outputs is not null && i < outputs.Elements.Count ? (outputs.Elements[i] as StringAttr)?.Value ?? "" : "";
             var preferred = listed.Length > 0 ? listed
                 : op.Results.Count == 1 ? fallbackBase + fallbackSuffix : $"{fallbackBase}{fallbackSuffix}_{i}";
-            _names[r] = ClaimTensorName(preferred);
+            name = ClaimTensorName(preferred);
         }
     }
 
@@ -692,7 +717,7 @@ public sealed class OnnxExporter
         NameResults(op, node.Name, "_output");
 
         // A node with regions exports its subgraphs (and their nodes) while its own list is open, so it takes a fresh one.
-        var attributes = op.Regions.Count > 0 ? new List<AttributeProto>() : _nodeAttributes;
+        var attributes = op.Regions.Count > 0 ? new List<AttributeProto>() : _nodeAttributes ??= new();
         attributes.Clear();
         foreach (var a in op.Attributes)
         {

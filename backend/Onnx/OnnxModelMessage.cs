@@ -15,13 +15,38 @@ namespace Mopt.Backend.Onnx;
 /// once for every level above it (a value_info's type six times, a node's attributes four), and every tensor, value and
 /// node was several objects built to be written once. Here the graph and each of its parts are sized once, then written.
 /// </para>
-/// It implements <see cref="IBufferMessage"/> only to be handed a <see cref="WriteContext"/> (by
-/// <c>MessageExtensions.WriteTo(IBufferWriter)</c> and <c>CodedOutputStream.WriteRawMessage</c>); it is never read.
+/// <para>
+/// It is written in segments (<see cref="WriteSegment(IBufferWriter{byte})"/>): a segment ends after the tag and length
+/// of a large initializer's raw_data, whose bytes the caller writes to the file from the blob itself (protobuf would
+/// copy them into its buffer first: a tenth of a deploy run of a net with 1.5 MB of weights), then the next segment
+/// starts. It implements <see cref="IBufferMessage"/> only to be handed a <see cref="WriteContext"/> for each segment
+/// (by <c>MessageExtensions.WriteTo(IBufferWriter)</c> and <c>CodedOutputStream.WriteRawMessage</c>); it is never read.
+/// </para>
 /// </summary>
 /// <param name="graph">The main graph's own fields (name, doc_string, quantization annotations, sparse initializers, metadata): its nodes, inputs, outputs, initializers and value_info are in <paramref name="wire"/>.</param>
-internal sealed class OnnxModelMessage(ModelProto model, GraphProto graph, OnnxWireGraph wire) : IBufferMessage
+/// <param name="apartBytes">The size from which an initializer's raw_data is left to the caller (ends a segment).</param>
+internal sealed class OnnxModelMessage(ModelProto model, GraphProto graph, OnnxWireGraph wire, int apartBytes) : IBufferMessage
 {
     private int _graphSize = -1;
+    // The next initializer to write: -1 before the first segment (the model's head and the graph's nodes not written yet).
+    private int _nextInitializer = -1;
+    // The raw bytes the segment just written stopped before; null when it ended the model.
+    private ReadOnlyMemory<byte>? _apart;
+    private bool _done;
+
+    /// <summary>Writes the next segment to <paramref name="output"/>; returns the raw bytes to write after it (then call again), or null at the end.</summary>
+    public ReadOnlyMemory<byte>? WriteSegment(System.Buffers.IBufferWriter<byte> output)
+    {
+        this.WriteTo(output);
+        return _apart;
+    }
+
+    /// <summary>As <see cref="WriteSegment(System.Buffers.IBufferWriter{byte})"/>, into a coded stream (flush it before writing the bytes returned).</summary>
+    public ReadOnlyMemory<byte>? WriteSegment(CodedOutputStream output)
+    {
+        output.WriteRawMessage(this);
+        return _apart;
+    }
 
     public MessageDescriptor Descriptor => ModelProto.Descriptor;
 
@@ -49,8 +74,23 @@ internal sealed class OnnxModelMessage(ModelProto model, GraphProto graph, OnnxW
         return size;
     }
 
-    /// <summary>ModelProto's fields in number order, as its generated code writes them, with the graph (7) from its parts.</summary>
+    /// <summary>The next segment of ModelProto's fields, in number order as its generated code writes them, with the graph (7) from its parts.</summary>
     public void InternalWriteTo(ref WriteContext ctx)
+    {
+        if (_done) throw new InvalidOperationException("the ONNX model is written already");
+        if (_nextInitializer < 0)
+        {
+            WriteHead(ref ctx);
+            _nextInitializer = 0;
+        }
+        _apart = wire.WriteInitializers(ref ctx, ref _nextInitializer, apartBytes);
+        if (_apart is not null) return;
+        WriteTail(ref ctx);
+        _done = true;
+    }
+
+    /// <summary>The model's fields before the graph (1-6), the graph's tag and length, and the graph's fields before its initializers: node (1), name (2).</summary>
+    private void WriteHead(ref WriteContext ctx)
     {
         if (model.HasIrVersion) { ctx.WriteTag(ModelProto.IrVersionFieldNumber, WireFormat.WireType.Varint); ctx.WriteInt64(model.IrVersion); }
         if (model.HasProducerName) WriteString(ref ctx, ModelProto.ProducerNameFieldNumber, model.ProducerName);
@@ -60,7 +100,29 @@ internal sealed class OnnxModelMessage(ModelProto model, GraphProto graph, OnnxW
         if (model.HasDocString) WriteString(ref ctx, ModelProto.DocStringFieldNumber, model.DocString);
         ctx.WriteTag(ModelProto.GraphFieldNumber, WireFormat.WireType.LengthDelimited);
         ctx.WriteLength(GraphSize());
-        WriteGraph(ref ctx);
+        var nodes = wire.Nodes;
+        for (int i = 0; i < nodes.Count; i++)
+        {
+            ctx.WriteTag(GraphProto.NodeFieldNumber, WireFormat.WireType.LengthDelimited);
+            ctx.WriteLength(nodes.Size(i));
+            nodes.Write(ref ctx, i);
+        }
+        if (graph.HasName) WriteString(ref ctx, GraphProto.NameFieldNumber, graph.Name);
+    }
+
+    /// <summary>
+    /// The graph's fields after the initializers (doc_string (10), input (11), output (12), value_info (13), ...), then
+    /// the model's after the graph.
+    /// </summary>
+    private void WriteTail(ref WriteContext ctx)
+    {
+        if (graph.HasDocString) WriteString(ref ctx, GraphProto.DocStringFieldNumber, graph.DocString);
+        wire.WriteInputs(ref ctx);
+        wire.WriteOutputs(ref ctx);
+        wire.WriteValueInfos(ref ctx);
+        WriteMessages(ref ctx, GraphProto.QuantizationAnnotationFieldNumber, graph.QuantizationAnnotation);
+        WriteMessages(ref ctx, GraphProto.SparseInitializerFieldNumber, graph.SparseInitializer);
+        WriteMessages(ref ctx, GraphProto.MetadataPropsFieldNumber, graph.MetadataProps);
         WriteMessages(ref ctx, ModelProto.OpsetImportFieldNumber, model.OpsetImport);
         WriteMessages(ref ctx, ModelProto.MetadataPropsFieldNumber, model.MetadataProps);
         WriteMessages(ref ctx, ModelProto.TrainingInfoFieldNumber, model.TrainingInfo);
@@ -90,27 +152,6 @@ internal sealed class OnnxModelMessage(ModelProto model, GraphProto graph, OnnxW
         foreach (var s in graph.SparseInitializer) size += 1 + CodedOutputStream.ComputeMessageSize(s);
         foreach (var p in graph.MetadataProps) size += CodedOutputStream.ComputeTagSize(GraphProto.MetadataPropsFieldNumber) + CodedOutputStream.ComputeMessageSize(p);
         return _graphSize = size;
-    }
-
-    /// <summary>GraphProto's fields in number order, as its generated code writes them: node (1), name (2), initializer (5), doc_string (10), input (11), output (12), value_info (13), ...</summary>
-    private void WriteGraph(ref WriteContext ctx)
-    {
-        var nodes = wire.Nodes;
-        for (int i = 0; i < nodes.Count; i++)
-        {
-            ctx.WriteTag(GraphProto.NodeFieldNumber, WireFormat.WireType.LengthDelimited);
-            ctx.WriteLength(nodes.Size(i));
-            nodes.Write(ref ctx, i);
-        }
-        if (graph.HasName) WriteString(ref ctx, GraphProto.NameFieldNumber, graph.Name);
-        wire.WriteInitializers(ref ctx);
-        if (graph.HasDocString) WriteString(ref ctx, GraphProto.DocStringFieldNumber, graph.DocString);
-        wire.WriteInputs(ref ctx);
-        wire.WriteOutputs(ref ctx);
-        wire.WriteValueInfos(ref ctx);
-        WriteMessages(ref ctx, GraphProto.QuantizationAnnotationFieldNumber, graph.QuantizationAnnotation);
-        WriteMessages(ref ctx, GraphProto.SparseInitializerFieldNumber, graph.SparseInitializer);
-        WriteMessages(ref ctx, GraphProto.MetadataPropsFieldNumber, graph.MetadataProps);
     }
 
     private static void WriteString(ref WriteContext ctx, int field, string value)

@@ -213,11 +213,16 @@ internal sealed class OnnxWireGraph
 
     // ------------------------------------------------------------------ writing
 
-    /// <summary>GraphProto's initializer (5) entries, in order.</summary>
-    public void WriteInitializers(ref WriteContext ctx)
+    /// <summary>
+    /// GraphProto's initializer (5) entries, in order, from the <paramref name="next"/>th on. Stops after the tag and
+    /// length of a raw_data of at least <paramref name="apartBytes"/> bytes and returns those bytes (their entry's next
+    /// is then the one after): the caller writes them to the file itself and calls again.
+    /// </summary>
+    /// <returns>The raw bytes to write before calling again, or null when every initializer is written.</returns>
+    public ReadOnlyMemory<byte>? WriteInitializers(ref WriteContext ctx, ref int next, int apartBytes)
     {
         var sizes = _sizes!;
-        for (int k = 0; k < _initializers.Count; k++)
+        for (int k = next; k < _initializers.Count; k++)
         {
             var t = _initializers[k];
             ctx.WriteTag(GraphProto.InitializerFieldNumber, WireFormat.WireType.LengthDelimited);
@@ -238,6 +243,12 @@ internal sealed class OnnxWireGraph
             if (t.ExternalLocation is not { } location)
             {
                 ctx.WriteTag(TensorProto.RawDataFieldNumber, WireFormat.WireType.LengthDelimited);
+                if (t.Data.Length >= apartBytes)
+                {
+                    ctx.WriteLength(t.Data.Length);
+                    next = k + 1;
+                    return t.Data;
+                }
                 ctx.WriteBytes(UnsafeByteOperations.UnsafeWrap(t.Data));
                 // Written: a weight read from a mapped file leaves the process (the page cache keeps it).
                 MappedMemory.Release(t.Data);
@@ -249,6 +260,8 @@ internal sealed class OnnxWireGraph
             ctx.WriteTag(TensorProto.DataLocationFieldNumber, WireFormat.WireType.Varint);
             ctx.WriteEnum((int)TensorProto.Types.DataLocation.External);
         }
+        next = _initializers.Count;
+        return null;
     }
 
     private static void WriteExternalEntry(ref WriteContext ctx, string key, string value)

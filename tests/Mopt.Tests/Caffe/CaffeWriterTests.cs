@@ -142,6 +142,25 @@ public sealed class CaffeWriterTests
         Assert.Empty(Directory.GetFiles(dir.Path, "out.*"));
     }
 
+    /// <summary>A nested message's attribute with no field: the error names the layer, its parameter message and the nested field.</summary>
+    [Fact]
+    public void ANestedAttributeWithNoFieldIsAnErrorNamingItsPath()
+    {
+        using var dir = new TempDir();
+        var mir = dir.Write("m.mir", """
+            func.func @main(%x: tensor<1x2x4x4xf32> {mo.name = "data"}) -> tensor<*xf32> {
+              %y = "caffe.ReLU"(%x) {caffe.param_field = "relu_param", negative_slope = 0.5 : f32, mo.outputs = ["y"]} : (tensor<1x2x4x4xf32>) -> tensor<*xf32> loc("relu")
+              %w = "onnx.Constant"() {value = dense<[[[[1.0]], [[2.0]]], [[[3.0]], [[4.0]]]]> : tensor<2x2x1x1xf32>} : () -> tensor<2x2x1x1xf32> loc("conv")
+              %z = "caffe.Convolution"(%y, %w) {caffe.blobs = 1 : i64, caffe.param_field = "convolution_param", num_output = 2 : i64, kernel_size = [1], bias_term = false, weight_filler = {type = "xavier", typ = "x"}, mo.outputs = ["z"]} : (tensor<*xf32>, tensor<2x2x1x1xf32>) -> tensor<*xf32> loc("conv")
+              return %z : tensor<*xf32>
+            }
+            """);
+        var (exit, _, stderr) = Mir.Opt(mir, "-o", dir.File("out.prototxt"));
+        Assert.Equal(1, exit);
+        Assert.Contains("layer 'conv' (Convolution): convolution_param: 'weight_filler': attribute 'typ' is no field of FillerParameter", stderr);
+        Assert.Empty(Directory.GetFiles(dir.Path, "out.*"));
+    }
+
     /// <summary>A value read after an in-place layer took its name over gets a name of its own (Caffe reads the latest).</summary>
     [Fact]
     public void AValueReadAfterItsNameWasOverwrittenIsRenamed()

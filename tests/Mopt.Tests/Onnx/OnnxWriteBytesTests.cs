@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Mopt.Backend.Onnx;
+using Mopt.Bench.ModelZoo;
 using Mopt.Frontend.Onnx;
 using Mopt.Ir;
 using Mopt.Ir.Parsing;
@@ -136,6 +137,27 @@ public sealed class OnnxWriteBytesTests
     }
 
     private static float[] MemoryMarshalFloats(ByteString bytes) => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes.Span).ToArray();
+
+    /// <summary>
+    /// Initializers of AtomicFile's direct-write size or more go from their blobs to the file between segments of the
+    /// wire writing (one after another, and between smaller ones): the file is still ToModel's bytes, as is a stream's.
+    /// </summary>
+    [Fact]
+    public void WeightsLargerThanTheFileBufferAreWrittenAsToModelSerializesThem()
+    {
+        var module = Zoo.CnnWithBatchNorms();
+        var expected = OnnxExporter.ToModel(module).ToByteArray();
+        var sizes = ModelProto.Parser.ParseFrom(expected).Graph.Initializer.Select(t => t.RawData.Length).ToList();
+        Assert.True(sizes.Count(n => n >= AtomicFile.DirectWriteBytes) >= 2, string.Join(", ", sizes));
+        Assert.Contains(sizes, n => n < AtomicFile.DirectWriteBytes);
+        using var dir = new TempDir();
+        var path = dir.File("cnn.onnx");
+        OnnxExporter.WriteFile(module, path);
+        var written = File.ReadAllBytes(path);
+        Assert.True(expected.AsSpan().SequenceEqual(written), $"written bytes differ from ToModel's ({written.Length} vs {expected.Length})");
+        AssertSameBytes(module, "cnn with batch norms");
+        Assert.Equal([path], Directory.GetFiles(dir.Path)); // no temporary left
+    }
 
     /// <summary>The graph is @main, or the only function; a module with neither is refused, by Write as by ToModel.</summary>
     [Fact]
