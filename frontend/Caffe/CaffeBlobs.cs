@@ -23,14 +23,14 @@ internal static class CaffeBlobs
                 ? $"{what} has no blobs; a {layer.Type} layer like it takes {r.Ranks.Length}"
                 : $"{what} has {Count(blobs.Count)}; a {layer.Type} layer like it takes {(r.Ranks.Length == 0 ? "none" : r.Ranks.Length.ToString(System.Globalization.CultureInfo.InvariantCulture))}");
         var result = new List<Blob>(blobs.Count);
+        // The checks read each blob's dims as ReadOne made them (the TensorType keeps its own copy).
+        var shapes = rule is null || blobs.Count == 0 ? null : new List<long[]>(blobs.Count);
         for (int i = 0; i < blobs.Count; i++)
-            result.Add(ReadOne(blobs[i], rule is { } known ? known.Ranks[i] : -1, what, i));
-        if (rule is not null && result.Count > 0)
         {
-            var shapes = new List<long[]>(result.Count);
-            foreach (var b in result) shapes.Add(b.Type.Shape!.ToArray());
-            rule.Check(shapes, what);
+            result.Add(ReadOne(blobs[i], rule is { } known ? known.Ranks[i] : -1, what, i, out var dims));
+            shapes?.Add(dims);
         }
+        if (shapes is not null) rule!.Check(shapes, what);
         return result;
     }
 
@@ -39,18 +39,23 @@ internal static class CaffeBlobs
     /// <summary>How many blobs a layer type takes and each one's rank (-1: any), with a check of their shapes.</summary>
     private sealed record BlobRule(int[] Ranks, Action<List<long[]>, CaffeLayerWhat> Check);
 
+    private static void None(List<long[]> _, CaffeLayerWhat __) { }
+
+    /// <summary>The rule of the many layer types that take no blobs, one object for them all.</summary>
+    private static readonly BlobRule NoBlobs = new([], None);
+
     private static BlobRule? Rule(CaffeLayer layer)
     {
-        static void None(List<long[]> _, CaffeLayerWhat __) { }
         switch (layer.Type)
         {
             case "Convolution" or "Deconvolution":
             {
                 var p = layer.Param(LayerParameter.ConvolutionParamFieldNumber, ConvolutionParameter.Parser);
                 int spatial = p.KernelSize.Count > 1 ? p.KernelSize.Count : 2;
-                long[]? kernel = p.HasKernelH || p.HasKernelW ? [p.KernelH, p.KernelW]
-                    : p.KernelSize.Count == 1 ? Enumerable.Repeat((long)p.KernelSize[0], spatial).ToArray()
-                    : p.KernelSize.Count > 1 ? p.KernelSize.Select(k => (long)k).ToArray() : null;
+                long[]? kernel = p.HasKernelH || p.HasKernelW ? [p.KernelH, p.KernelW] : p.KernelSize.Count == 0 ? null : new long[spatial];
+                // kernel_size: one value for every spatial axis, or one value per axis.
+                if (kernel is not null && !(p.HasKernelH || p.HasKernelW))
+                    for (int i = 0; i < spatial; i++) kernel[i] = p.KernelSize[p.KernelSize.Count == 1 ? 0 : i];
                 bool deconv = layer.Type == "Deconvolution";
                 return new BlobRule(p.BiasTerm ? [spatial + 2, 1] : [spatial + 2], (shapes, what) =>
                 {
@@ -119,16 +124,15 @@ internal static class CaffeBlobs
                 or "Swish" or "Pooling" or "LRN" or "MVN" or "Eltwise" or "Concat" or "Slice" or "Split" or "Flatten" or "Reshape"
                 or "Permute" or "Softmax" or "Dropout" or "Crop" or "ArgMax" or "Reduction" or "Tile" or "PriorBox"
                 or "DetectionOutput" or "Upsample" or "Interp" or "Input":
-                return new BlobRule([], None);
+                return NoBlobs;
             default:
                 return null;
         }
     }
 
-    private static Blob ReadOne(CaffeRawBlob b, int rank, CaffeLayerWhat layer, int index)
+    private static Blob ReadOne(CaffeRawBlob b, int rank, CaffeLayerWhat layer, int index, out long[] dims)
     {
         string what() => $"{layer}: blob {index}";
-        long[] dims;
         if (b.Shape is { } shape) dims = shape;
         else
         {
@@ -136,7 +140,7 @@ internal static class CaffeBlobs
             dims = b.Legacy;
             int skip = 0;
             while (rank >= 0 && dims.Length - skip > rank && dims[skip] == 1) skip++;
-            dims = dims[skip..];
+            if (skip > 0) dims = dims[skip..];
         }
         long count = 1;
         foreach (var d in dims)
