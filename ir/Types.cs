@@ -42,7 +42,16 @@ public sealed class ElementType : MirType
     /// <summary>Width in bits; 0 for index and none.</summary>
     public int BitWidth { get; }
 
-    private ElementType(string name, ElementKind kind, int bits) { Name = name; Kind = kind; BitWidth = bits; }
+    private ElementType(string name, ElementKind kind, int bits)
+    {
+        Name = name;
+        Kind = kind;
+        BitWidth = bits;
+        UnrankedTensor = new TensorType(this, null);
+    }
+
+    /// <summary><c>tensor&lt;*x...&gt;</c> of this type: one object, as types are values (every lowered op starts with one).</summary>
+    internal TensorType UnrankedTensor { get; }
 
     /// <summary>
     /// Bytes one element takes in a blob or dense hex (i1 takes a whole byte, as in ONNX); 1 for i4/ui4, whose
@@ -105,7 +114,7 @@ public sealed class TensorType : MirType
         _dims = shape?.ToArray();
     }
 
-    public static TensorType Unranked(ElementType element) => new(element, null);
+    public static TensorType Unranked(ElementType element) => element.UnrankedTensor;
 
     /// <summary>Whether the two print the same: the same element type (one object per name) and dims, dynamic ones alike.</summary>
     internal bool SameShapeAndElement(TensorType other)

@@ -25,6 +25,8 @@ internal sealed class ConversionDriver
     private readonly Dictionary<Operation, RewriteFailure> _failures = new();
     // Ops whose try failed, to try again once a producer of theirs is lowered (only when something failed).
     private readonly List<Operation> _retry = new();
+    // The ops one lowering made (to erase if it gives up), reused from op to op.
+    private readonly List<Operation> _created = new();
 
     /// <param name="prefix">The source dialect with its dot (<c>caffe.</c>): an input made by such an op is not lowered yet.</param>
     /// <param name="statistic">Counted once per lowered op (<c>caffe ops lowered</c>).</param>
@@ -117,7 +119,7 @@ internal sealed class ConversionDriver
             }
         _rewriter.BeginRewrite();
         _rewriter.SetInsertionPointBefore(op);
-        var l = new OpLowering(op, _rewriter, _types);
+        var l = new OpLowering(op, _rewriter, _types, _created);
         IReadOnlyList<Value> results;
         try
         {

@@ -15,9 +15,16 @@ internal delegate IReadOnlyList<Value> Lowering(OpLowering l);
 /// an emitter of <c>onnx.*</c> ops before it whose result types the onnx shape rules infer at once, so the next op
 /// sees typed inputs. Every op it makes goes through the <see cref="PatternRewriter"/>.
 /// </summary>
-internal sealed class OpLowering(Operation op, PatternRewriter rewriter, TypeInferenceContext types)
+/// <param name="created">Where the ops it makes are listed (the driver's one list, cleared here: no list per source op).</param>
+internal sealed class OpLowering(Operation op, PatternRewriter rewriter, TypeInferenceContext types, List<Operation> created)
 {
-    private readonly List<Operation> _created = new();
+    private readonly List<Operation> _created = Cleared(created);
+
+    private static List<Operation> Cleared(List<Operation> list)
+    {
+        list.Clear();
+        return list;
+    }
 
     public Operation Op => op;
     public MirModule Module => rewriter.Module;
