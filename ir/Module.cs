@@ -80,6 +80,15 @@ public sealed class MirModule
         return found;
     }
 
+    /// <summary>The blocks of every function's regions, functions in <see cref="FunctionOps"/>' order: what a pass that works block by block walks.</summary>
+    public List<Block> FunctionBlocks()
+    {
+        var blocks = new List<Block>();
+        foreach (var func in FunctionOps())
+            for (int r = 0; r < func.RegionCount; r++) blocks.AddRange(func.Regions[r].Blocks);
+        return blocks;
+    }
+
     /// <summary>Whether an operation inside the module's functions (not a function op) satisfies <paramref name="test"/>.</summary>
     public bool AnyOperation(Func<Operation, bool> test) => Op.AnyNested(o => o.Name != FuncOp.OpName && test(o));
 

@@ -252,9 +252,8 @@ public sealed class OnnxExporter
                 }
         if (IndexOfDomain(opsets, "") < 0 && (_usedDomains.Contains("") || opset is not null))
             opsets.Insert(0, new OperatorSetIdProto { Domain = "", Version = opset ?? 17 });
-        if (_usedDomains.Count > 1 || (_usedDomains.Count == 1 && !_usedDomains.Contains("")))
-            foreach (var d in _usedDomains.Order(StringComparer.Ordinal))
-                if (IndexOfDomain(opsets, d) < 0) opsets.Add(new OperatorSetIdProto { Domain = d, Version = 1 });
+        foreach (var d in _usedDomains.Order(StringComparer.Ordinal))
+            if (IndexOfDomain(opsets, d) < 0) opsets.Add(new OperatorSetIdProto { Domain = d, Version = 1 });
         model.OpsetImport.AddRange(opsets);
         int defaultDomain = IndexOfDomain(opsets, "");
         long defaultOpset = defaultDomain >= 0 ? opsets[defaultDomain].Version : 17;

@@ -52,10 +52,14 @@ internal static class CaffeBlobs
             {
                 var p = layer.Param(LayerParameter.ConvolutionParamFieldNumber, ConvolutionParameter.Parser);
                 int spatial = p.KernelSize.Count > 1 ? p.KernelSize.Count : 2;
-                long[]? kernel = p.HasKernelH || p.HasKernelW ? [p.KernelH, p.KernelW] : p.KernelSize.Count == 0 ? null : new long[spatial];
-                // kernel_size: one value for every spatial axis, or one value per axis.
-                if (kernel is not null && !(p.HasKernelH || p.HasKernelW))
+                long[]? kernel = null;
+                if (p.HasKernelH || p.HasKernelW) kernel = [p.KernelH, p.KernelW];
+                else if (p.KernelSize.Count > 0)
+                {
+                    // kernel_size: one value for every spatial axis, or one value per axis
+                    kernel = new long[spatial];
                     for (int i = 0; i < spatial; i++) kernel[i] = p.KernelSize[p.KernelSize.Count == 1 ? 0 : i];
+                }
                 bool deconv = layer.Type == "Deconvolution";
                 return new BlobRule(p.BiasTerm ? [spatial + 2, 1] : [spatial + 2], (shapes, what) =>
                 {

@@ -222,7 +222,7 @@ public sealed class CaffeImporter
                 operands.Add(builder.ResourceConstant(_module, $"{layer.Name}_{i}", blobs[i].Type, blobs[i].Bytes, location));
 
             var attrs = LayerAttrs(layer);
-            attrs.Add(new NamedAttr(MoDialect.OutputsAttr, Strings(layer.Top)));
+            attrs.Add(new NamedAttr(MoDialect.OutputsAttr, ArrayAttr.OfStrings(layer.Top)));
             if (blobs.Count > 0) attrs.Add(new NamedAttr(CaffeDialect.BlobsAttr, IntegerAttr.I64(blobs.Count)));
             var resultTypes = new MirType[layer.Top.Count];
             Array.Fill(resultTypes, Unknown);
@@ -248,14 +248,6 @@ public sealed class CaffeImporter
             func.SetResultAttrs(i, DictionaryAttr.From([new NamedAttr(MoDialect.NameAttr, new StringAttr(outputs[i].Top))]));
         Verifier.Verify(_module, $"'{_name}'");
         return _module;
-    }
-
-    /// <summary>The strings as an array attribute (a loop: ArrayAttr.OfStrings's LINQ was a cost of every layer).</summary>
-    private static ArrayAttr Strings(List<string> values)
-    {
-        var items = new Attr[values.Count];
-        for (int i = 0; i < items.Length; i++) items[i] = new StringAttr(values[i]);
-        return ArrayAttr.Of(items);
     }
 
     /// <summary>The net's <c>input</c> blobs with their <c>input_shape</c> or 4 <c>input_dim</c>s each (or no shape).</summary>

@@ -119,6 +119,7 @@ internal sealed class ConversionDriver
             }
         _rewriter.BeginRewrite();
         _rewriter.SetInsertionPointBefore(op);
+        _created.Clear();
         var l = new OpLowering(op, _rewriter, _types, _created);
         IReadOnlyList<Value> results;
         try

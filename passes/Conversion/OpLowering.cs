@@ -15,16 +15,10 @@ internal delegate IReadOnlyList<Value> Lowering(OpLowering l);
 /// an emitter of <c>onnx.*</c> ops before it whose result types the onnx shape rules infer at once, so the next op
 /// sees typed inputs. Every op it makes goes through the <see cref="PatternRewriter"/>.
 /// </summary>
-/// <param name="created">Where the ops it makes are listed (the driver's one list, cleared here: no list per source op).</param>
+/// <param name="created">Where the ops it makes are listed: the driver's one list, empty when given (no list per source op).</param>
 internal sealed class OpLowering(Operation op, PatternRewriter rewriter, TypeInferenceContext types, List<Operation> created)
 {
-    private readonly List<Operation> _created = Cleared(created);
-
-    private static List<Operation> Cleared(List<Operation> list)
-    {
-        list.Clear();
-        return list;
-    }
+    private readonly List<Operation> _created = created;
 
     public Operation Op => op;
     public MirModule Module => rewriter.Module;

@@ -29,16 +29,7 @@ public sealed class CommonSubexpressionElimination : Pass
     public override void Run(MirModule module, PassContext context)
     {
         long merged = 0;
-        var functions = module.FunctionOps();
-        for (int f = 0; f < functions.Count; f++)
-        {
-            var regions = functions[f].Regions;
-            for (int r = 0; r < regions.Count; r++)
-            {
-                var blocks = regions[r].Blocks;
-                for (int b = 0; b < blocks.Count; b++) Walk(blocks[b], new ScopedTable<Key>(null), context.Dialects, ref merged);
-            }
-        }
+        foreach (var block in module.FunctionBlocks()) Walk(block, new ScopedTable<Key>(null), context.Dialects, ref merged);
         if (merged > 0) context.Count("operations merged", merged);
         else context.MarkAllPreserved();
     }

@@ -27,16 +27,7 @@ public sealed class DeadCodeElimination : Pass
     public override void Run(MirModule module, PassContext context)
     {
         long removed = 0;
-        var functions = module.FunctionOps();
-        for (int f = 0; f < functions.Count; f++)
-        {
-            var regions = functions[f].Regions;
-            for (int r = 0; r < regions.Count; r++)
-            {
-                var blocks = regions[r].Blocks;
-                for (int b = 0; b < blocks.Count; b++) removed += SweepBlock(blocks[b], context);
-            }
-        }
+        foreach (var block in module.FunctionBlocks()) removed += SweepBlock(block, context);
 
         // Under a pass manager its dead-weight sweep after this pass removes and counts the blobs left unreferenced (and
         // before it, the last sweep left none): a walk of the module for them here would find the same.

@@ -28,9 +28,8 @@ public sealed class DedupeConstants : Pass
     {
         var freed = new HashSet<string>(StringComparer.Ordinal);
         long merged = 0;
-        foreach (var func in module.FunctionOps())
-            foreach (var block in func.Regions.SelectMany(r => r.Blocks))
-                Walk(block, new ScopedTable<Key>(null), module, context.Dialects, freed, ref merged);
+        foreach (var block in module.FunctionBlocks())
+            Walk(block, new ScopedTable<Key>(null), module, context.Dialects, freed, ref merged);
 
         if (merged > 0) context.Count("constants merged", merged);
         if (freed.Count == 0) return;

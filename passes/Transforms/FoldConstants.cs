@@ -101,9 +101,7 @@ public sealed class FoldConstants : Pass
 
         public void Fold()
         {
-            foreach (var func in _module.FunctionOps())
-                foreach (var block in func.Regions.SelectMany(r => r.Blocks))
-                    FoldBlock(block);
+            foreach (var block in _module.FunctionBlocks()) FoldBlock(block);
 
             foreach (var f in _functionsToRetype) new FuncOp(f).UpdateType();
             long blobs = RemoveFreedBlobs();

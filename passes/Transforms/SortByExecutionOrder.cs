@@ -20,16 +20,7 @@ public sealed class SortByExecutionOrder : Pass
     public override void Run(MirModule module, PassContext context)
     {
         bool reordered = false;
-        var functions = module.FunctionOps();
-        for (int f = 0; f < functions.Count; f++)
-        {
-            var regions = functions[f].Regions;
-            for (int r = 0; r < regions.Count; r++)
-            {
-                var blocks = regions[r].Blocks;
-                for (int b = 0; b < blocks.Count; b++) reordered |= SortBlock(blocks[b], context);
-            }
-        }
+        foreach (var block in module.FunctionBlocks()) reordered |= SortBlock(block, context);
         if (!reordered) context.MarkAllPreserved();
         // Operations only move: no weight gains or loses a reader, so the pass manager's dead-weight sweep has nothing to find.
         context.MarkWeightsPreserved();
@@ -41,10 +32,10 @@ public sealed class SortByExecutionOrder : Pass
     /// and the sort is a stable bucket sort by rank, since Kahn's levels are the ranks and each keeps the block's order.
     /// Returns null, having changed nothing, for any other block (a use before its definition, nested regions): the full sort.
     /// </summary>
-    private static bool? SortInOrderBlock(Block block, DialectRegistry dialects, PassContext context)
+    private static bool? SortInOrderBlock(Block block, PassContext context)
     {
         var ops = block.Operations;
-        int count = ops.Count > 0 && dialects.Has(ops[^1], OpTraits.Terminator) ? ops.Count - 1 : ops.Count;
+        int count = ops.Count > 0 && context.Dialects.Has(ops[^1], OpTraits.Terminator) ? ops.Count - 1 : ops.Count;
         var rankOf = new Dictionary<Operation, int>(count);
         var ranks = new int[count];
         int last = 0, maxRank = 0;
@@ -83,7 +74,7 @@ public sealed class SortByExecutionOrder : Pass
     /// <summary>Sorts <paramref name="block"/>; returns whether its order changed.</summary>
     private static bool SortBlock(Block block, PassContext context)
     {
-        if (SortInOrderBlock(block, context.Dialects, context) is bool inOrder) return inOrder;
+        if (SortInOrderBlock(block, context) is bool inOrder) return inOrder;
         var ops = block.Operations.ToList();
         var terminator = ops.Count > 0 && context.Dialects.Has(ops[^1], OpTraits.Terminator) ? ops[^1] : null;
         if (terminator is not null) ops.RemoveAt(ops.Count - 1);
