@@ -16,18 +16,23 @@ public sealed unsafe class MappedFile
 {
     private readonly MemoryMappedViewAccessor _view;
     private readonly byte* _start;
+    private readonly bool _whole;
+    private int _owners, _unmapped;
 
     public string Path { get; }
     public long Length { get; }
 
-    private MappedFile(string path, MemoryMappedViewAccessor view, long length)
+    private MappedFile(string path, MemoryMappedViewAccessor view, long length, bool whole)
     {
         Path = path;
         _view = view;
         Length = length;
+        _whole = whole;
         byte* start = null;
         view.SafeMemoryMappedViewHandle.AcquirePointer(ref start);
         _start = start + view.PointerOffset;
+        // One call maps every page: a page fault per 16 pages as they are read costs more than a read's copy.
+        if (whole) Madvise.Advise((nint)(_start - view.PointerOffset), (nuint)(length + view.PointerOffset), Madvise.PopulateRead);
     }
 
     /// <summary>Maps <paramref name="path"/> (opened read-only, shared for reading), or returns null for an empty file.</summary>
@@ -39,13 +44,40 @@ public sealed unsafe class MappedFile
         // The view outlives the file's descriptor (closed here): a model of thousands of external data files
         // (onnx's one file per tensor) holds mappings, not open files.
         using var file = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
-        return new MappedFile(path, file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read), length);
+        return new MappedFile(path, file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read), length, whole: false);
     }
 
-    ~MappedFile()
+    /// <summary>
+    /// Maps the file open as <paramref name="handle"/> (<paramref name="length"/> bytes, not 0) for a reader of every
+    /// byte (<see cref="WholeFile.ReadOrMap"/>): every page mapped at once and kept until the mapping goes, never
+    /// dropped (<see cref="MappedMemory.Release"/> does nothing).
+    /// </summary>
+    internal static MappedFile MapWhole(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string path, long length)
     {
+        using var file = MemoryMappedFile.CreateFromFile(handle, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
+        return new MappedFile(path, file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read), length, whole: true);
+    }
+
+    ~MappedFile() => Unmap();
+
+    /// <summary>One more resource table holds blobs of this file (<see cref="ResourceTable.ReleaseFiles"/>).</summary>
+    internal void AddOwner() => Interlocked.Increment(ref _owners);
+
+    /// <summary>A table that held blobs of this file let it go: the last one unmaps it now, not when the collector gets to it.</summary>
+    internal void RemoveOwner()
+    {
+        if (Interlocked.Decrement(ref _owners) == 0) Unmap();
+    }
+
+    /// <summary>Whether the file is still mapped (it is not after its last owner let it go).</summary>
+    public bool IsMapped => Volatile.Read(ref _unmapped) == 0;
+
+    private void Unmap()
+    {
+        if (Interlocked.Exchange(ref _unmapped, 1) != 0) return;
         _view.SafeMemoryMappedViewHandle.ReleasePointer();
         _view.Dispose();
+        GC.SuppressFinalize(this);
     }
 
     /// <summary>Bytes <paramref name="offset"/> to <paramref name="offset"/> + <paramref name="length"/> of the file, not copied.</summary>
@@ -57,11 +89,14 @@ public sealed unsafe class MappedFile
         return length == 0 ? ReadOnlyMemory<byte>.Empty : new MappedMemory(this, offset, length).Memory;
     }
 
-    internal byte* Pointer(long offset) => _start + offset;
+    // Bytes of an unmapped file are an error, never a read of whatever is mapped there now.
+    internal byte* Pointer(long offset) => IsMapped ? _start + offset
+        : throw new ObjectDisposedException(nameof(MappedFile), $"'{Path}' was unmapped (its model was disposed) while its bytes were still in use");
 
-    /// <summary>Lets the kernel take the whole pages of bytes <paramref name="offset"/>..+<paramref name="length"/> out of this process.</summary>
+    /// <summary>Lets the kernel take the whole pages of bytes <paramref name="offset"/>..+<paramref name="length"/> out of this process (not a file mapped whole: a madvise per weight costs more than its few pages).</summary>
     internal void DropPages(long offset, long length)
     {
+        if (_whole || !IsMapped) return;
         long page = Environment.SystemPageSize;
         long first = ((long)(_start + offset) + page - 1) / page * page;
         long end = ((long)(_start + offset) + length) / page * page;

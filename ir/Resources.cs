@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 
 namespace Mopt.Ir;
 
@@ -15,6 +16,8 @@ public sealed record ForeignResource(string Section, string Group, string Key, s
 public sealed class ResourceTable
 {
     private readonly OrderedDictionary<string, ResourceBlob> _blobs = new(StringComparer.Ordinal);
+    /// <summary>The mapped files blobs of this table were read from: it holds a reference on each (<see cref="ReleaseFiles"/>).</summary>
+    private HashSet<MappedFile>? _files;
 
     public IEnumerable<KeyValuePair<string, ResourceBlob>> Blobs => _blobs;
     public int Count => _blobs.Count;
@@ -29,6 +32,26 @@ public sealed class ResourceTable
         if (!IsValidKey(key)) throw new ArgumentException($"resource key '{key}' is not a bare identifier; use Add or UniqueKey");
         if (_blobs.TryGetValue(key, out var old)) MappedMemory.Release(old.Data);
         _blobs[key] = blob;
+        Own(blob);
+    }
+
+    /// <summary>
+    /// Lets go of the files this table's blobs were mapped from (a model's <c>Dispose</c>): each is unmapped as soon as
+    /// no other table (a clone's) holds it, instead of when the garbage collector finalizes it. The blobs read from
+    /// them cannot be read afterwards (ObjectDisposedException).
+    /// </summary>
+    public void ReleaseFiles()
+    {
+        if (_files is null) return;
+        var files = _files;
+        _files = null;
+        foreach (var file in files) file.RemoveOwner();
+    }
+
+    private void Own(ResourceBlob blob)
+    {
+        if (!MemoryMarshal.TryGetMemoryManager<byte, MappedMemory>(blob.Data, out var mapped)) return;
+        if ((_files ??= new HashSet<MappedFile>(ReferenceEqualityComparer.Instance)).Add(mapped.File)) mapped.File.AddOwner();
     }
 
     public static bool IsValidKey(string key) =>
@@ -78,6 +101,7 @@ public sealed class ResourceTable
     {
         var baseKey = SanitizeKey(hint);
         // one lookup for a key not yet taken (the usual case), as UniqueKey then Set would take two
+        Own(blob);
         if (_blobs.TryAdd(baseKey, blob)) return baseKey;
         var key = UniqueKey(baseKey);
         _blobs.Add(key, blob);

@@ -64,6 +64,7 @@ public static class CaffeBench
         {
             var module = new CaffePrototxtReader(caffemodel).Read(prototxt);
             DefinitionVerifier.Verify(module, Mopt.Dialects.StandardDialects.Registry);
+            module.Resources.ReleaseFiles(); // as OpenCV's net is disposed below: the caffemodel's mapping goes now
             return null;
         });
         var deploy = MoptStep.Create("->onnx deploy", [.. input, "--pipeline=deploy", "-o", stem + ".deploy.onnx"], [stem + ".deploy.onnx"], notes);

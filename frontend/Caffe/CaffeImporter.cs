@@ -94,7 +94,7 @@ public sealed class CaffeImporter
 
     /// <summary>
     /// The blobs of each layer of the caffemodel at <paramref name="path"/>, by layer name (its structure is not used),
-    /// each blob's values a slice of the file's one buffer (<see cref="CaffeWeightsWalk"/>), which the module's resource
+    /// each blob's values a slice of the file's one buffer or mapping (<see cref="WholeFile.ReadOrMap"/>, <see cref="CaffeWeightsWalk"/>), which the module's resource
     /// blobs then keep; a file the walk does not read (unpacked values, or not a well-formed caffemodel) is read through
     /// the generated parser instead, with its errors.
     /// </summary>
@@ -102,8 +102,8 @@ public sealed class CaffeImporter
     {
         try
         {
-            var file = WholeFile.Read(path);
-            return CaffeWeightsWalk.TryRead(file) ?? WeightsOf(file, path);
+            var file = WholeFile.ReadOrMap(path);
+            return CaffeWeightsWalk.TryRead(file) ?? WeightsOf(file.Span, path);
         }
         catch (FileNotFoundException) { throw new MirException($"cannot read '{path}': file not found"); }
         catch (DirectoryNotFoundException) { throw new MirException($"cannot read '{path}': no such folder"); }

@@ -28,13 +28,13 @@ internal static class CaffeWeightsWalk
     private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
 
     /// <summary>The blobs of each layer by name (a later layer of the same name wins), or null when the walk gave up.</summary>
-    public static Dictionary<string, IReadOnlyList<CaffeRawBlob>>? TryRead(byte[] file)
+    public static Dictionary<string, IReadOnlyList<CaffeRawBlob>>? TryRead(ReadOnlyMemory<byte> file)
     {
         var layers = new List<(string Name, List<CaffeRawBlob> Blobs)>();
         var v1Layers = new List<(string Name, List<CaffeRawBlob> Blobs)>();
         try
         {
-            var r = new Reader(file, 0, file.Length);
+            var r = new Reader(file.Span, 0, file.Length);
             while (!r.AtEnd)
             {
                 uint tag = r.Tag();
@@ -61,7 +61,7 @@ internal static class CaffeWeightsWalk
         return byName;
     }
 
-    private static (string Name, string Type, List<CaffeRawBlob> Blobs) Layer(Reader r, uint nameTag, uint blobsTag, byte[] file)
+    private static (string Name, string Type, List<CaffeRawBlob> Blobs) Layer(Reader r, uint nameTag, uint blobsTag, ReadOnlyMemory<byte> file)
     {
         string name = "", type = "";
         var blobs = new List<CaffeRawBlob>();
@@ -76,7 +76,7 @@ internal static class CaffeWeightsWalk
         return (name, type, blobs);
     }
 
-    private static CaffeRawBlob Blob(Reader r, byte[] file)
+    private static CaffeRawBlob Blob(Reader r, ReadOnlyMemory<byte> file)
     {
         List<long>? shape = null;
         int num = 0, channels = 0, height = 0, width = 0;
@@ -122,7 +122,7 @@ internal static class CaffeWeightsWalk
     }
 
     /// <summary>A field's packed runs: one (what Caffe writes) stays a slice of the file; several are joined.</summary>
-    private struct Runs(byte[] file)
+    private struct Runs(ReadOnlyMemory<byte> file)
     {
         private int _start, _length;
         private List<(int Start, int Length)>? _more;
@@ -136,15 +136,15 @@ internal static class CaffeWeightsWalk
 
         public readonly ReadOnlyMemory<byte> Bytes()
         {
-            if (Count <= 1) return file.AsMemory(_start, _length);
+            if (Count <= 1) return file.Slice(_start, _length);
             long total = _length;
             foreach (var (_, length) in _more!) total += length;
             var joined = new byte[total];
-            file.AsSpan(_start, _length).CopyTo(joined);
+            file.Span.Slice(_start, _length).CopyTo(joined);
             int at = _length;
             foreach (var (start, length) in _more)
             {
-                file.AsSpan(start, length).CopyTo(joined.AsSpan(at));
+                file.Span.Slice(start, length).CopyTo(joined.AsSpan(at));
                 at += length;
             }
             return joined;
@@ -154,9 +154,10 @@ internal static class CaffeWeightsWalk
     /// <summary>The walk met something it does not read; the generated parser takes over.</summary>
     private sealed class GiveUp : Exception;
 
-    /// <summary>A cursor over one message's bytes [position, end) of the file (a struct: a nested message's costs no allocation).</summary>
-    private struct Reader(byte[] bytes, int position, int end)
+    /// <summary>A cursor over one message's bytes [position, end) of the file (a ref struct: a nested message's costs no allocation).</summary>
+    private ref struct Reader(ReadOnlySpan<byte> bytes, int position, int end)
     {
+        private readonly ReadOnlySpan<byte> _bytes = bytes;
         private int _position = position;
         public readonly bool AtEnd => _position >= end;
 
@@ -174,7 +175,7 @@ internal static class CaffeWeightsWalk
             for (int shift = 0; shift < 64; shift += 7)
             {
                 if (_position >= end) throw new GiveUp();
-                byte b = bytes[_position++];
+                byte b = _bytes[_position++];
                 value |= (ulong)(b & 0x7f) << shift;
                 if (b < 0x80) return value;
             }
@@ -194,13 +195,13 @@ internal static class CaffeWeightsWalk
         public Reader Nested()
         {
             int length = Length(out int start);
-            return new Reader(bytes, start, start + length);
+            return new Reader(_bytes, start, start + length);
         }
 
         public string String()
         {
             int length = Length(out int start);
-            return StrictUtf8.GetString(bytes, start, length);
+            return StrictUtf8.GetString(_bytes.Slice(start, length));
         }
 
         public void Skip(uint tag)

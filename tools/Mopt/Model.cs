@@ -13,8 +13,10 @@ namespace Mopt.Api;
 /// verified against another model in ONNX Runtime, and saved in any format mopt writes. What mopt-opt does, from C#.
 /// Errors in the input are <see cref="MirException"/> (<c>file:line:col: error: ...</c> from <see cref="MirException.Format"/>,
 /// or the node's name in a binary model); a bad pass name, option or pipeline is a <see cref="PipelineException"/>.
+/// Weights may stay the pages of the file they were read from (a caffemodel, an ONNX file): disposing the model unmaps
+/// them at once (the garbage collector does it later otherwise); the model cannot be used afterwards.
 /// </summary>
-public sealed class Model
+public sealed class Model : IDisposable
 {
     private readonly IModelReader? _reader;
 
@@ -63,6 +65,12 @@ public sealed class Model
         DefinitionVerifier.Verify(module, Mopt.Dialects.StandardDialects.Registry); // operand counts and attribute kinds its op definitions declare
         return module;
     }
+
+    /// <summary>
+    /// Unmaps the files the model's weights are still read from, unless a clone still holds them (each model holds its
+    /// own reference). Using the model's weights afterwards is an <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    public void Dispose() => Module.Resources.ReleaseFiles();
 
     /// <summary>An independent copy (weights shared: they are immutable bytes), for trying a pipeline and keeping the original.</summary>
     public Model Clone() => new(Module.Clone(new Dictionary<Value, Value>()), Path, _reader);
@@ -159,7 +167,11 @@ public sealed class Model
             pm.Passes.AddRange(lowerings);
             pm.Run(module);
         }
-        writer.WriteFiles(module, path);
+        try { writer.WriteFiles(module, path); }
+        finally
+        {
+            if (module != Module) module.Resources.ReleaseFiles(); // the lowered copy's hold on mapped weight files
+        }
     }
 
     /// <summary>The IR as .mir text (MLIR's generic form); constants of more than <paramref name="elideConstantsLargerThan"/> elements elided.</summary>

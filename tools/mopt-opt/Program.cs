@@ -52,9 +52,10 @@ namespace Mopt.Tools.Opt
             {
                 CaffeWeights = cl.CaffeWeights, TfInputs = cl.TfInputs, TfOutputs = cl.TfOutputs, TfCheckpoint = cl.TfCheckpoint,
             };
-            var model = Model.Load(cl.Input, loadOptions);
+            // disposed when done: the files its weights were mapped from are unmapped now, not when the collector gets to them
+            using var model = Model.Load(cl.Input, loadOptions);
             // --view-op-graph='diff=OTHER' reads OTHER before the passes run (a bad file fails early); the input itself is a copy as it was read
-            var graphBefore = cl.ViewOpGraphDiff is not { } other ? null
+            using var graphBefore = cl.ViewOpGraphDiff is not { } other ? null
                 : model.IsLoadedFrom(other) ? model.Clone() : Model.Load(other);
             timings.Add(("parse and verify input", clock.Elapsed));
 
