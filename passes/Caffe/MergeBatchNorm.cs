@@ -40,11 +40,7 @@ public sealed class MergeBatchNorm : Pass
 
     public override void Run(MirModule module, PassContext context)
     {
-        if (!module.AnyOperation(op => op.Name == BatchNormOp))
-        {
-            context.MarkAllPreserved(); // nothing to merge (any module but a Caffe net with BatchNorms: deploy runs this first)
-            return;
-        }
+        if (!module.AnyOperation(op => op.Name == BatchNormOp)) return;
         var func = module.MainFunction;
         context.Count("pairs merged", 0);
         bool trainNet = (module.Op.GetAttr("caffe.phase") as StringAttr)?.Value == "TRAIN";

@@ -7,7 +7,7 @@ using Mopt.Ir;
 namespace Mopt.Tests.Caffe;
 
 /// <summary>
-/// A caffemodel of 1 MB or more is mapped, not read (WholeFile.ReadOrMap): its blobs are the file's pages, the same
+/// A caffemodel of 256 KB or more is mapped, not read (WholeFile.ReadOrMap): its blobs are the file's pages, the same
 /// bytes a read gives. A resource table holds a reference on each file its blobs are mapped from; a model's Dispose
 /// lets go of it, and the last holder unmaps it at once (mopt-opt disposes its model when done). A clone taken before
 /// keeps the weights readable; after the last release a blob of the file throws ObjectDisposedException, never reads
@@ -38,7 +38,7 @@ public sealed class CaffeMappedWeightsTests
         MemoryMarshal.TryGetMemoryManager<byte, MappedMemory>(bytes, out var mapped) ? mapped.File : null;
 
     [Fact]
-    public void A_caffemodel_from_1_MB_is_mapped_and_its_blob_is_the_files_bytes()
+    public void A_caffemodel_from_256_KB_is_mapped_and_its_blob_is_the_files_bytes()
     {
         using var dir = new TempDir();
         var (prototxt, weights) = WriteNet(dir);
