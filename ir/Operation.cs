@@ -6,6 +6,7 @@ namespace Mopt.Ir;
 /// </summary>
 public sealed class Operation
 {
+    private readonly int _hash = IdentityHash.Next();
     private readonly List<OpOperand> _operands = new();
     private readonly List<OpResult> _results = new();
     // Most operations have no regions: the list is made by the first AddRegion (one list fewer per operation).
@@ -13,6 +14,11 @@ public sealed class Operation
     // Sorted by name (ordinal), as MLIR prints them. An op has a few attributes: a sorted list found by binary search
     // costs one array, where a tree costs a node per attribute and an allocating enumerator per walk.
     private readonly List<NamedAttr> _attributes = new();
+
+    /// <summary>Identity, as <see cref="object.Equals(object)"/>: a number given at creation (<see cref="IdentityHash"/>).</summary>
+    public override int GetHashCode() => _hash;
+
+    public override bool Equals(object? obj) => ReferenceEquals(this, obj);
 
     public Operation(string name, IEnumerable<Value> operands, IEnumerable<MirType> resultTypes,
         IEnumerable<NamedAttr>? attributes = null, Location? location = null)

@@ -4,8 +4,14 @@ namespace Mopt.Ir;
 public abstract class Value
 {
     private readonly List<OpOperand> _uses = new();
+    private readonly int _hash = IdentityHash.Next();
 
     protected Value(MirType type) => Type = type;
+
+    /// <summary>Identity, as <see cref="object.Equals(object)"/>: a number given at creation (<see cref="IdentityHash"/>).</summary>
+    public sealed override int GetHashCode() => _hash;
+
+    public sealed override bool Equals(object? obj) => ReferenceEquals(this, obj);
 
     public MirType Type { get; set; }
 

@@ -26,7 +26,24 @@ public static class GreedyPatternRewriteDriver
     /// </summary>
     public static long Apply(MirModule module, IReadOnlyList<RewritePattern> patterns, PassContext context, string name = "rewrite",
         long? maxRewrites = null) =>
-        new Driver(module, patterns, null, context).Run(name, maxRewrites);
+        NoRootIn(module, patterns) ? 0 : new Driver(module, patterns, null, context).Run(name, maxRewrites);
+
+    /// <summary>
+    /// Whether every pattern names its root and no operation of the module has one of those names: then no pattern is
+    /// ever tried, and the run is known to rewrite nothing without building its worklist (fuse-pad on a net without
+    /// Pad, say: a deploy runs several such passes).
+    /// </summary>
+    private static bool NoRootIn(MirModule module, IReadOnlyList<RewritePattern> patterns)
+    {
+        for (int i = 0; i < patterns.Count; i++)
+            if (patterns[i].Root is null) return false;
+        return !module.AnyOperation(op =>
+        {
+            for (int i = 0; i < patterns.Count; i++)
+                if (patterns[i].Root == op.Name) return true;
+            return false;
+        });
+    }
 
     /// <summary>
     /// Runs the patterns <paramref name="patternsFor"/> gives for each operation name (asked once per name the run
