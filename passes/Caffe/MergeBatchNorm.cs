@@ -52,7 +52,9 @@ public sealed class MergeBatchNorm : Pass
             Merge(plan, module, rewriter, context);
         }
         var released = rewriter.RemoveReleasedBlobs();
-        if (released.Count > 0) context.Count("blobs removed", released.Count);
+        if (released.Count == 0) return;
+        context.Count("blobs removed", released.Count);
+        context.Count("blob bytes freed", released.Bytes); // as the pass manager's sweep counts what it removes
     }
 
     /// <summary>The layer, BatchNorm and (optional) Scale to merge, with the values read.</summary>
