@@ -31,13 +31,16 @@ public static class WholeFile
     {
         using var handle = File.OpenHandle(path);
         long length = Length(handle, path);
-        if (length < MapFrom || !OperatingSystem.IsLinux())
+        if (length >= MapFrom && OperatingSystem.IsLinux())
         {
-            var bytes = GC.AllocateUninitializedArray<byte>((int)length);
-            Fill(handle, bytes, path);
-            return bytes;
+            // A file system that cannot map (some FUSE ones) is read instead: mapping is only the faster way.
+            try { return MappedFile.MapWhole(handle, path, length).Slice(0, (int)length); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
         }
-        return MappedFile.MapWhole(handle, path, length).Slice(0, (int)length);
+        var bytes = GC.AllocateUninitializedArray<byte>((int)length);
+        Fill(handle, bytes, path);
+        return bytes;
     }
 
     /// <summary>Files from this size on are mapped by <see cref="ReadOrMap"/>.</summary>
