@@ -14,9 +14,7 @@ public static class WholeFile
     public static byte[] Read(string path)
     {
         using var handle = File.OpenHandle(path);
-        var bytes = GC.AllocateUninitializedArray<byte>((int)Length(handle, path));
-        Fill(handle, bytes, path);
-        return bytes;
+        return ReadAll(handle, Length(handle, path), path);
     }
 
     /// <summary>
@@ -38,6 +36,11 @@ public static class WholeFile
             catch (IOException) { }
             catch (UnauthorizedAccessException) { }
         }
+        return ReadAll(handle, length, path);
+    }
+
+    private static byte[] ReadAll(Microsoft.Win32.SafeHandles.SafeFileHandle handle, long length, string path)
+    {
         var bytes = GC.AllocateUninitializedArray<byte>((int)length);
         Fill(handle, bytes, path);
         return bytes;

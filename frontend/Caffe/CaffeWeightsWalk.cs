@@ -1,4 +1,5 @@
 using System.Text;
+using Google.Protobuf;
 using Mopt.Ir;
 
 namespace Mopt.Frontend.Caffe;
@@ -34,7 +35,7 @@ internal static class CaffeWeightsWalk
         var v1Layers = new List<(string Name, List<CaffeRawBlob> Blobs)>();
         try
         {
-            var r = new Reader(file.Span, 0, file.Length);
+            var r = new CaffeWireReader(file.Span);
             while (!r.AtEnd)
             {
                 uint tag = r.Tag();
@@ -49,11 +50,12 @@ internal static class CaffeWeightsWalk
                     var (name, _, blobs) = Layer(r.Nested(), V1Name, V1Blobs, file);
                     v1Layers.Add((name, blobs));
                 }
-                else r.Skip(tag);
+                else Skip(ref r, tag);
             }
         }
         catch (GiveUp) { return null; }
         catch (DecoderFallbackException) { return null; }
+        catch (MirException) { return null; } // malformed bytes (CaffeWireReader): the only MirException the walk can meet
         if (layers.Count == 0 && v1Layers.Count == 0) return null;
         var byName = new Dictionary<string, IReadOnlyList<CaffeRawBlob>>(layers.Count + v1Layers.Count, StringComparer.Ordinal);
         foreach (var (name, blobs) in layers) byName[name] = blobs;
@@ -61,22 +63,22 @@ internal static class CaffeWeightsWalk
         return byName;
     }
 
-    private static (string Name, string Type, List<CaffeRawBlob> Blobs) Layer(Reader r, uint nameTag, uint blobsTag, ReadOnlyMemory<byte> file)
+    private static (string Name, string Type, List<CaffeRawBlob> Blobs) Layer(CaffeWireReader r, uint nameTag, uint blobsTag, ReadOnlyMemory<byte> file)
     {
         string name = "", type = "";
         var blobs = new List<CaffeRawBlob>();
         while (!r.AtEnd)
         {
             uint tag = r.Tag();
-            if (tag == nameTag) name = r.String();
-            else if (tag == LayerType && nameTag == LayerName) type = r.String();
+            if (tag == nameTag) name = StrictUtf8.GetString(r.LengthDelimited());
+            else if (tag == LayerType && nameTag == LayerName) type = StrictUtf8.GetString(r.LengthDelimited());
             else if (tag == blobsTag) blobs.Add(Blob(r.Nested(), file));
-            else r.Skip(tag);
+            else Skip(ref r, tag);
         }
         return (name, type, blobs);
     }
 
-    private static CaffeRawBlob Blob(Reader r, ReadOnlyMemory<byte> file)
+    private static CaffeRawBlob Blob(CaffeWireReader r, ReadOnlyMemory<byte> file)
     {
         List<long>? shape = null;
         int num = 0, channels = 0, height = 0, width = 0;
@@ -91,13 +93,13 @@ internal static class CaffeWeightsWalk
                     shape ??= []; // a second shape field merges into the first, as protobuf merges a message field
                     Dims(r.Nested(), shape);
                     break;
-                case BlobData: floats.Add(r.Length(out int at), at); break;
-                case BlobDoubleData: doubles.Add(r.Length(out int at2), at2); break;
+                case BlobData: floats.Add(ref r); break;
+                case BlobDoubleData: doubles.Add(ref r); break;
                 case BlobNum: num = (int)r.Varint(); break;
                 case BlobChannels: channels = (int)r.Varint(); break;
                 case BlobHeight: height = (int)r.Varint(); break;
                 case BlobWidth: width = (int)r.Varint(); break;
-                default: r.Skip(tag); break;
+                default: Skip(ref r, tag); break;
             }
         }
         var blob = new CaffeRawBlob(shape?.ToArray(), [num, channels, height, width], floats.Bytes(), doubles.Bytes());
@@ -106,7 +108,7 @@ internal static class CaffeWeightsWalk
         return blob;
     }
 
-    private static void Dims(Reader r, List<long> dims)
+    private static void Dims(CaffeWireReader r, List<long> dims)
     {
         while (!r.AtEnd)
         {
@@ -117,8 +119,16 @@ internal static class CaffeWeightsWalk
                 var packed = r.Nested();
                 while (!packed.AtEnd) dims.Add((long)packed.Varint());
             }
-            else r.Skip(tag);
+            else Skip(ref r, tag);
         }
+    }
+
+    // Groups are left to the generated parser, which checks that each ends with its own number.
+    private static void Skip(ref CaffeWireReader r, uint tag)
+    {
+        var wire = WireFormat.GetTagWireType(tag);
+        if (wire is WireFormat.WireType.StartGroup or WireFormat.WireType.EndGroup) throw new GiveUp();
+        r.Skip(wire);
     }
 
     /// <summary>A field's packed runs: one (what Caffe writes) stays a slice of the file; several are joined.</summary>
@@ -128,8 +138,10 @@ internal static class CaffeWeightsWalk
         private List<(int Start, int Length)>? _more;
         public int Count { get; private set; }
 
-        public void Add(int length, int start)
+        /// <summary>The length-delimited run at the reader's position, which it skips.</summary>
+        public void Add(ref CaffeWireReader r)
         {
+            int length = r.LengthDelimited().Length, start = r.Offset - length;
             if (Count++ == 0) { _start = start; _length = length; return; }
             (_more ??= []).Add((start, length));
         }
@@ -153,73 +165,4 @@ internal static class CaffeWeightsWalk
 
     /// <summary>The walk met something it does not read; the generated parser takes over.</summary>
     private sealed class GiveUp : Exception;
-
-    /// <summary>A cursor over one message's bytes [position, end) of the file (a ref struct: a nested message's costs no allocation).</summary>
-    private ref struct Reader(ReadOnlySpan<byte> bytes, int position, int end)
-    {
-        private readonly ReadOnlySpan<byte> _bytes = bytes;
-        private int _position = position;
-        public readonly bool AtEnd => _position >= end;
-
-        public uint Tag()
-        {
-            ulong tag = Varint();
-            // a tag is a varint32 with a field number; protobuf rejects 0 and reads longer ones its own way
-            if (tag > uint.MaxValue || tag >> 3 == 0) throw new GiveUp();
-            return (uint)tag;
-        }
-
-        public ulong Varint()
-        {
-            ulong value = 0;
-            for (int shift = 0; shift < 64; shift += 7)
-            {
-                if (_position >= end) throw new GiveUp();
-                byte b = _bytes[_position++];
-                value |= (ulong)(b & 0x7f) << shift;
-                if (b < 0x80) return value;
-            }
-            throw new GiveUp();
-        }
-
-        /// <summary>A length-delimited field's length; <paramref name="start"/> is where its bytes begin (then skipped).</summary>
-        public int Length(out int start)
-        {
-            ulong length = Varint();
-            if (length > (ulong)(end - _position)) throw new GiveUp();
-            start = _position;
-            _position += (int)length;
-            return (int)length;
-        }
-
-        public Reader Nested()
-        {
-            int length = Length(out int start);
-            return new Reader(_bytes, start, start + length);
-        }
-
-        public string String()
-        {
-            int length = Length(out int start);
-            return StrictUtf8.GetString(_bytes.Slice(start, length));
-        }
-
-        public void Skip(uint tag)
-        {
-            switch (tag & 7)
-            {
-                case 0: Varint(); break;
-                case 1: Advance(8); break;
-                case 2: Length(out _); break;
-                case 5: Advance(4); break;
-                default: throw new GiveUp(); // groups and invalid wire types
-            }
-        }
-
-        private void Advance(int n)
-        {
-            if (end - _position < n) throw new GiveUp();
-            _position += n;
-        }
-    }
 }

@@ -4,65 +4,88 @@ using Mopt.Ir;
 namespace Mopt.Frontend.Caffe;
 
 /// <summary>
-/// A cursor over a message's wire bytes. The bytes are always well-formed: protobuf's own encoding of a parsed
-/// message (ToByteArray), or a prototxt's text as the transcoder wrote it through the schema; reading them in place
-/// spares CodedInputStream's copies of every nested message and packed run (a per-layer cost of the import).
+/// A cursor over a message's wire bytes, read in place: it spares CodedInputStream's copies of every nested message and
+/// packed run (a per-layer cost of the import). Every read is checked against the end of the bytes: bytes that are not
+/// a well-formed message (a truncated caffemodel) are a <see cref="MirException"/> "malformed message bytes: ...", which
+/// the caffemodel walk (<see cref="CaffeWeightsWalk"/>) takes as its cue to leave the file to the generated parser and
+/// its errors; protobuf's own encodings and the prototxt's transcoded text, also read here, never meet it.
 /// </summary>
-internal ref struct CaffeWireReader(ReadOnlySpan<byte> bytes)
+internal ref struct CaffeWireReader
 {
-    private readonly ReadOnlySpan<byte> _bytes = bytes;
+    private readonly ReadOnlySpan<byte> _bytes;
+    // Where _bytes start in the outermost bytes read (a nested message's reader knows its place in the file).
+    private readonly int _offset;
+
+    /// <param name="offset">Where <paramref name="bytes"/> start in the bytes <see cref="Offset"/> counts in.</param>
+    public CaffeWireReader(ReadOnlySpan<byte> bytes, int offset = 0)
+    {
+        _bytes = bytes;
+        _offset = offset;
+    }
+
     public int Position { get; private set; }
+    /// <summary>The position in the outermost bytes read (the file a nested reader's message is part of).</summary>
+    public readonly int Offset => _offset + Position;
     public readonly bool AtEnd => Position >= _bytes.Length;
 
-    public uint Tag() => (uint)Varint();
+    /// <summary>A tag: a varint of 32 bits with a field number (protobuf refuses 0).</summary>
+    public uint Tag()
+    {
+        ulong tag = Varint();
+        if (tag > uint.MaxValue || tag >> 3 == 0) throw Malformed("a tag of field number 0 or of more than 32 bits");
+        return (uint)tag;
+    }
 
     public ulong Varint()
     {
         ulong value = 0;
-        for (int shift = 0; ; shift += 7)
+        for (int shift = 0; shift < 64; shift += 7)
         {
-            if (shift >= 64) throw new MirException("malformed message bytes: a varint longer than 10 bytes");
+            if (Position >= _bytes.Length) throw Malformed("a varint cut off at the end");
             byte b = _bytes[Position++];
             value |= (ulong)(b & 0x7f) << shift;
             if (b < 0x80) return value;
         }
+        throw Malformed("a varint longer than 10 bytes");
     }
 
-    public uint Fixed32()
-    {
-        uint value = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(_bytes.Slice(Position, 4));
-        Position += 4;
-        return value;
-    }
+    public uint Fixed32() => System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(Take(4));
 
-    public ulong Fixed64()
-    {
-        ulong value = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(_bytes.Slice(Position, 8));
-        Position += 8;
-        return value;
-    }
+    public ulong Fixed64() => System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(Take(8));
 
     public ReadOnlySpan<byte> LengthDelimited()
     {
-        int length = checked((int)Varint());
-        var value = _bytes.Slice(Position, length);
-        Position += length;
-        return value;
+        ulong length = Varint();
+        if (length > (ulong)(_bytes.Length - Position)) throw Malformed("a length past the end");
+        return Take((int)length);
     }
 
-    public void Skip(int count) => Position += count;
+    /// <summary>A reader of the length-delimited (message) field at the position, which it skips.</summary>
+    public CaffeWireReader Nested()
+    {
+        var bytes = LengthDelimited();
+        return new CaffeWireReader(bytes, Offset - bytes.Length);
+    }
 
     public void Skip(WireFormat.WireType wire)
     {
         switch (wire)
         {
             case WireFormat.WireType.Varint: Varint(); break;
-            case WireFormat.WireType.Fixed64: Position += 8; break;
+            case WireFormat.WireType.Fixed64: Take(8); break;
             case WireFormat.WireType.LengthDelimited: LengthDelimited(); break;
-            case WireFormat.WireType.Fixed32: Position += 4; break;
+            case WireFormat.WireType.Fixed32: Take(4); break;
             case WireFormat.WireType.StartGroup: SkipGroup(); break;
-            default: throw new MirException($"malformed message bytes: unexpected wire type {wire}");
+            default: throw Malformed($"unexpected wire type {wire}");
         }
+    }
+
+    private ReadOnlySpan<byte> Take(int count)
+    {
+        if (_bytes.Length - Position < count) throw Malformed("a field cut off at the end");
+        var value = _bytes.Slice(Position, count);
+        Position += count;
+        return value;
     }
 
     private void SkipGroup()
@@ -74,4 +97,6 @@ internal ref struct CaffeWireReader(ReadOnlySpan<byte> bytes)
             Skip(wire);
         }
     }
+
+    private static MirException Malformed(string what) => new($"malformed message bytes: {what}");
 }

@@ -44,17 +44,15 @@ public sealed class MergeBatchNorm : Pass
         var func = module.MainFunction;
         context.Count("pairs merged", 0);
         bool trainNet = (module.Op.GetAttr("caffe.phase") as StringAttr)?.Value == "TRAIN";
-        var rewriter = new PatternRewriter(module, context.Dialects);
+        // Under a pass manager its sweep removes and counts the replaced weights' blobs (DeadWeights.RemoveReleased).
+        var rewriter = new PatternRewriter(module, context.Dialects) { NotesReleasedBlobs = !context.SweepFollows };
         foreach (var bn in func.Body.Operations.Where(op => op.Name == BatchNormOp).ToList())
         {
             if (bn.Parent is null) continue;
             if (Plan(bn, module, trainNet, context, out var why) is not { } plan) { context.Skip(bn, why); continue; }
             Merge(plan, module, rewriter, context);
         }
-        var released = rewriter.RemoveReleasedBlobs();
-        if (released.Count == 0) return;
-        context.Count("blobs removed", released.Count);
-        context.Count("blob bytes freed", released.Bytes); // as the pass manager's sweep counts what it removes
+        DeadWeights.RemoveReleased(rewriter, context);
     }
 
     /// <summary>The layer, BatchNorm and (optional) Scale to merge, with the values read.</summary>
