@@ -40,7 +40,11 @@ public sealed class MergeBatchNorm : Pass
 
     public override void Run(MirModule module, PassContext context)
     {
-        if (!module.AnyOperation(op => op.Name == BatchNormOp)) return;
+        if (!module.AnyOperation(op => op.Name == BatchNormOp))
+        {
+            context.MarkAllPreserved(); // deploy runs it on every module: most have nothing to merge
+            return;
+        }
         var func = module.MainFunction;
         context.Count("pairs merged", 0);
         bool trainNet = (module.Op.GetAttr("caffe.phase") as StringAttr)?.Value == "TRAIN";

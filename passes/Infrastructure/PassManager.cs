@@ -45,11 +45,15 @@ public sealed class PassManager
         var runs = new List<PassRun>();
         // A pass that changed nothing leaves the module as the last dead-weight sweep and verification left it: it
         // needs neither again (as mlir-opt skips verifying after a pass that preserved everything). The input has had
-        // neither here, so the first pass always gets both.
+        // neither here: they are owed to it, and done after the first pass that changes the module, or the last pass
+        // (so a pipeline that opens with a pass finding nothing to do, as deploy's caffe-merge-bn on most nets, costs
+        // no sweep and verification of its own).
         bool swept = false, verified = false;
         var facts = ModuleFacts.None;
-        foreach (var pass in Passes)
+        for (int p = 0; p < Passes.Count; p++)
         {
+            var pass = Passes[p];
+            bool last = p == Passes.Count - 1;
             BeforePass?.Invoke(pass, module);
             Debug?.WriteLine($"[{pass.Name}] running {pass.Describe()}");
             var context = new PassContext(Debug, Notes, NotesIsTerminal, DeferFiles ? PendingFiles.Add : null, CollectStatistics, Dialects, Services, facts) { SweepFollows = true };
@@ -59,7 +63,7 @@ public sealed class PassManager
             {
                 pass.Run(module, context);
                 changed = !context.PreservedAll;
-                if (!swept || changed && !context.WeightsPreserved)
+                if (changed ? !swept || !context.WeightsPreserved : !swept && last)
                 {
                     // no pass leaves unused weights behind
                     if (DeadWeights.Erase(module, context)) changed = true;
@@ -77,7 +81,7 @@ public sealed class PassManager
             if (changed) verified = false;
             // A fact survives a pass that changed nothing (a dead-weight sweep erases only unused constants and blobs).
             facts = context.PreservedAll ? facts | context.Established : context.Established;
-            bool verifiedNow = VerifyEach && !verified;
+            bool verifiedNow = VerifyEach && !verified && (changed || last);
             if (verifiedNow)
             {
                 Verifier.Verify(module, $"the IR is broken after pass '{pass.Name}'");

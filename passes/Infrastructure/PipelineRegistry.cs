@@ -11,11 +11,11 @@ public static class PipelineRegistry
     /// <summary>What <c>deploy</c> runs after the optional strip-unused, in order.</summary>
     public static readonly IReadOnlyList<string> DeployPasses =
     [
-        // A Caffe or TensorFlow net is lowered first: the passes after it work on onnx.*; a Caffe net's BatchNorm+Scale pairs
-        // merge into their layers in the caffe dialect before that (the same folded layer fold-bn would make, with half the
-        // ops left to lower: 5-13% of landmark106's and yoloface's deploy). Shapes next, so that shape computations (Shape -> Gather -> Concat -> Reshape) fold to constants. A BN that
+        // A Caffe net's BatchNorm+Scale pairs merge into their layers in the caffe dialect first (the same folded layer
+        // fold-bn would make, with half the ops left to lower: 5-13% of landmark106's and yoloface's deploy; on any other
+        // module it finds nothing and changes nothing). A Caffe or TensorFlow net is lowered next: the passes after it work on onnx.*. Shapes next, so that shape computations (Shape -> Gather -> Concat -> Reshape) fold to constants. A BN that
         // fold-bn leaves becomes Mul + Add only when fuse-conv-add-mul then folds both: one BN runs faster than the two.
-        "convert-to-onnx{caffe-merge-bn=true}", "infer-shapes{on-conflict=keep}", "canonicalize", "fold-constants", "cse", "fuse-pad", "fold-bn", "bn-to-scale{only-if-fusable=true}",
+        "caffe-merge-bn", "convert-to-onnx", "infer-shapes{on-conflict=keep}", "canonicalize", "fold-constants", "cse", "fuse-pad", "fold-bn", "bn-to-scale{only-if-fusable=true}",
         "fuse-conv-add-mul", "fuse-matmul-add", "dce", "sort-by-execution-order",
     ];
 
