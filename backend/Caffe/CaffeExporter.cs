@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Mopt.Caffe.Proto;
@@ -5,6 +6,7 @@ using Mopt.Caffe.Proto.Weights;
 using Mopt.Dialects.Caffe;
 using Mopt.Dialects.Mo;
 using Mopt.Ir;
+using Mopt.Protobuf;
 
 namespace Mopt.Backend.Caffe;
 
@@ -18,11 +20,13 @@ namespace Mopt.Backend.Caffe;
 /// </summary>
 public static class CaffeExporter
 {
-    /// <summary>The net's structure (what the prototxt holds) and each layer's blobs (what the <c>.caffemodel</c> adds).</summary>
+    /// <summary>The net's own fields and its layers' (what the prototxt holds) and each layer's blobs (what the <c>.caffemodel</c> adds).</summary>
     public static CaffeNet ToNet(MirModule module, string name)
     {
         var net = new NetParameter();
-        var layerBlobs = new List<IReadOnlyList<WeightsBlob>>();
+        // Every layer's fields, one after the other, as protobuf writes them; each layer's place in them and its blobs.
+        var layerBytes = new ArrayBufferWriter<byte>(4096);
+        var layers = new List<(int Start, int Length, IReadOnlyList<WeightsBlob> Blobs)>();
         var m = module.Op;
         if (m.GetAttr("caffe.name") is StringAttr netName) net.Name = netName.Value;
         if (m.GetAttr("caffe.force_backward") is BoolAttr fb) net.ForceBackward = fb.Value;
@@ -80,24 +84,27 @@ public static class CaffeExporter
             }
             else if (ranked.Count > 0)
                 throw new MirException($"'{name}': cannot write a Caffe net: Input layer '{layerName}' has tops with and without shapes");
-            net.Layer.Add(layer);
-            layerBlobs.Add([]);
+            int start = layerBytes.WrittenCount;
+            layer.WriteTo(layerBytes);
+            layers.Add((start, layerBytes.WrittenCount - start, []));
         }
 
         int index = 0;
         // One writer for the layers' fields and one for their parameter messages, emptied for each layer.
         var layerFields = new CaffeMessageBytes.Builder(LayerParameter.Descriptor, name);
         var paramFields = new CaffeMessageBytes.Builder(LayerParameter.Descriptor, name);
+        var canonical = new CanonicalWire();
         foreach (var op in ops)
         {
             var type = op.Name[(CaffeDialect.Name.Length + 1)..];
             var layerName = Unique(op.Location.FirstName ?? $"{type.ToLowerInvariant()}{index}", layerNames);
             index++;
-            var (layer, blobs) = Layer(op, type, layerName, tops, module, name, layerFields, paramFields);
-            net.Layer.Add(layer);
-            layerBlobs.Add(blobs);
+            int start = layerBytes.WrittenCount;
+            var blobs = Layer(op, type, layerName, tops, module, name, layerFields, paramFields, canonical, layerBytes);
+            layers.Add((start, layerBytes.WrittenCount - start, blobs));
         }
-        return new CaffeNet(net, layerBlobs);
+        var written = layerBytes.WrittenMemory;
+        return new CaffeNet(net, layers.Select(l => new CaffeNetLayer(written.Slice(l.Start, l.Length), l.Blobs)).ToList());
     }
 
     /// <summary>Whether <paramref name="op"/> is a constant that only layers' blob operands read (written inside them).</summary>
@@ -112,9 +119,10 @@ public static class CaffeExporter
     private static int? BlobCount(Operation op) =>
         op.Name.StartsWith(CaffeDialect.Name + ".", StringComparison.Ordinal) ? (int)(op.GetInt(CaffeDialect.BlobsAttr) ?? 0) : null;
 
+    /// <summary>Appends the layer's fields to <paramref name="output"/> as protobuf writes a LayerParameter; returns its blobs.</summary>
     /// <param name="layer">The writer of the layer's fields, and <paramref name="paramFields"/> of its parameter message's (both emptied here).</param>
-    private static (LayerParameter Layer, List<WeightsBlob> Blobs) Layer(Operation op, string type, string layerName, Dictionary<Value, string> tops, MirModule module, string name,
-        CaffeMessageBytes.Builder layer, CaffeMessageBytes.Builder paramFields)
+    private static List<WeightsBlob> Layer(Operation op, string type, string layerName, Dictionary<Value, string> tops, MirModule module, string name,
+        CaffeMessageBytes.Builder layer, CaffeMessageBytes.Builder paramFields, CanonicalWire canonical, ArrayBufferWriter<byte> output)
     {
         var what = $"'{name}': cannot write layer '{layerName}' ({type})";
         int blobs = (int)(op.GetInt(CaffeDialect.BlobsAttr) ?? 0);
@@ -174,13 +182,18 @@ public static class CaffeExporter
         }
         if (ownField is not null) layer.Message(ownField, param!.WrittenSpan());
 
-        LayerParameter result;
-        try { result = LayerParameter.Parser.ParseFrom(layer.WrittenSpan()); }
-        catch (InvalidProtocolBufferException e) { throw new MirException($"{what}: {e.Message}"); }
+        // The builder's bytes put in protobuf's order without a LayerParameter; what that cannot settle (bytes of unknown
+        // fields carried over, a field given twice) is parsed and written, with protobuf's own errors.
+        var built = layer.WrittenSpan();
+        if (!canonical.TryWrite(LayerParameter.Descriptor, built, output))
+        {
+            try { LayerParameter.Parser.ParseFrom(built).WriteTo(output); }
+            catch (InvalidProtocolBufferException e) { throw new MirException($"{what}: {e.Message}"); }
+        }
         var blobList = new List<WeightsBlob>(blobs);
         for (int i = op.OperandCount - blobs; i < op.OperandCount; i++)
             blobList.Add(Blob(op.GetOperand(i), module, what, i - (op.OperandCount - blobs)));
-        return (result, blobList);
+        return blobList;
     }
 
     /// <summary>A blob from the constant's bytes: f32 as <c>data</c>, f64 as <c>double_data</c>, with its shape.</summary>

@@ -20,7 +20,7 @@ public sealed class CaffeModelWriter : IModelWriter
     {
         var net = CaffeExporter.ToNet(module, finalPath);
         if (IsCaffeModel(finalPath)) net.WriteCaffeModel(output);
-        else WriteText(ProtoText.Format(net.Structure), output);
+        else WriteText(net.Prototxt(), output);
     }
 
     public void WriteFiles(MirModule module, string path)
@@ -31,7 +31,7 @@ public sealed class CaffeModelWriter : IModelWriter
             AtomicFile.Write(path, net.WriteCaffeModel);
             return;
         }
-        var text = ProtoText.Format(net.Structure);
+        var text = net.Prototxt();
         AtomicFile.WriteAll([(path, s => WriteText(text, s)), (Path.ChangeExtension(path, ".caffemodel"), net.WriteCaffeModel)]);
     }
 

@@ -1,38 +1,45 @@
 using Google.Protobuf;
 using Mopt.Caffe.Proto;
 using Mopt.Caffe.Proto.Weights;
+using Mopt.Protobuf;
 
 namespace Mopt.Backend.Caffe;
 
 /// <summary>
-/// A net to write: its structure (the NetParameter with no blobs: the prototxt) and the blobs of each of its layers,
-/// kept as the IR's bytes (<see cref="WeightsBlob"/>, caffe_weights.proto), so the <c>.caffemodel</c> is written with one
-/// copy of each blob and no float lists; on the wire they are BlobProtos with packed <c>data</c>.
+/// A net to write: the NetParameter's own fields (<paramref name="Head"/>, no layers) and its layers, each as its fields'
+/// bytes and its blobs kept as the IR's bytes (<see cref="WeightsBlob"/>, caffe_weights.proto), so the <c>.caffemodel</c>
+/// is written with one copy of each blob and no float lists (on the wire they are BlobProtos with packed <c>data</c>), and
+/// the prototxt is printed from the layers' bytes.
 /// </summary>
-public sealed record CaffeNet(NetParameter Structure, IReadOnlyList<IReadOnlyList<WeightsBlob>> LayerBlobs)
+public sealed record CaffeNet(NetParameter Head, IReadOnlyList<CaffeNetLayer> Layers)
 {
+    /// <summary>The prototxt: the head's fields, then each layer (field 100, the last) without its blobs.</summary>
+    public string Prototxt()
+    {
+        var fields = new ReadOnlyMemory<byte>[Layers.Count];
+        for (int i = 0; i < fields.Length; i++) fields[i] = Layers[i].Fields;
+        return ProtoText.Format(Head, NetParameter.Descriptor.FindFieldByNumber(NetParameter.LayerFieldNumber), fields);
+    }
+
     /// <summary>
-    /// The binary NetParameter: the structure's fields, then each layer (field 100) as its fields followed by its blobs
+    /// The binary NetParameter: the head's fields, then each layer (field 100) as its fields followed by its blobs
     /// (field 7). Protobuf reads fields in any order, and Caffe's own writer puts layers last too.
     /// </summary>
     public void WriteCaffeModel(Stream output)
     {
         var cos = new CodedOutputStream(output, leaveOpen: true);
-        // The net's own fields: its layers are set aside while it is written (a clone without them cloned every layer).
-        var layers = Structure.Layer.ToArray();
-        Structure.Layer.Clear();
-        try { Structure.WriteTo(cos); }
-        finally { Structure.Layer.AddRange(layers); }
-        for (int i = 0; i < Structure.Layer.Count; i++)
+        Head.WriteTo(cos);
+        for (int i = 0; i < Layers.Count; i++)
         {
-            var layer = Structure.Layer[i];
-            var blobs = LayerBlobs[i];
-            int size = layer.CalculateSize();
+            var layer = Layers[i].Fields.Span;
+            var blobs = Layers[i].Blobs;
+            int size = layer.Length;
             foreach (var b in blobs)
                 size += CodedOutputStream.ComputeTagSize(LayerParameter.BlobsFieldNumber) + CodedOutputStream.ComputeMessageSize(b);
             cos.WriteTag(NetParameter.LayerFieldNumber, WireFormat.WireType.LengthDelimited);
             cos.WriteLength(size);
-            layer.WriteTo(cos);
+            cos.Flush(); // the layer's bytes go to the stream as they are
+            output.Write(layer);
             foreach (var b in blobs)
             {
                 cos.WriteTag(LayerParameter.BlobsFieldNumber, WireFormat.WireType.LengthDelimited);

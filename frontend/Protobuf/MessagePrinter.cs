@@ -49,6 +49,148 @@ internal sealed class MessagePrinter(StringBuilder output)
         }
     }
 
+    /// <summary>
+    /// The message in <paramref name="canonical"/> (<see cref="CanonicalWire"/>'s bytes: known fields in number order)
+    /// as <see cref="Print"/> prints the message those bytes parse to, read from the bytes (no message object).
+    /// </summary>
+    public void PrintCanonical(MessageDescriptor descriptor, ReadOnlySpan<byte> canonical, int indent) =>
+        PrintCanonical(WireFields.Of(descriptor), canonical, indent);
+
+    private void PrintCanonical(WireFields fields, ReadOnlySpan<byte> canonical, int indent)
+    {
+        for (int pos = 0; pos < canonical.Length;)
+        {
+            CanonicalWire.ReadVarint(canonical, ref pos, out ulong tag);
+            var info = fields.Find(WireFormat.GetTagFieldNumber((uint)tag))
+                ?? throw new ArgumentException($"field {WireFormat.GetTagFieldNumber((uint)tag)} is not in {fields.Descriptor.FullName}: not canonical bytes", nameof(canonical));
+            var field = info.Descriptor;
+            var type = WireFormat.GetTagWireType((uint)tag);
+            int length = type switch
+            {
+                WireFormat.WireType.Fixed32 => 4,
+                WireFormat.WireType.Fixed64 => 8,
+                WireFormat.WireType.LengthDelimited => CanonicalWire.ReadVarint(canonical, ref pos, out ulong n) ? (int)n : 0,
+                _ => 0,
+            };
+            if (type == WireFormat.WireType.Varint)
+            {
+                int start = pos;
+                CanonicalWire.ReadVarint(canonical, ref pos, out _);
+                length = pos - start;
+                pos = start;
+            }
+            var value = canonical.Slice(pos, length);
+            pos += length;
+            switch (field.FieldType)
+            {
+                case FieldType.Message:
+                    output.Append(' ', indent).Append(field.Name).Append(" {\n");
+                    PrintCanonical(info.Message!, value, indent + 2);
+                    output.Append(' ', indent).Append("}\n");
+                    break;
+                case FieldType.String or FieldType.Bytes:
+                    output.Append(' ', indent).Append(field.Name).Append(": ");
+                    if (field.FieldType == FieldType.String && IsPlainAscii(value)) AppendAscii(value);
+                    else AppendQuoted(value);
+                    output.Append('\n');
+                    break;
+                default:
+                    var scalarType = info.WireType;
+                    if (type == WireFormat.WireType.LengthDelimited) // packed: a line per element
+                        for (int at = 0; at < value.Length;) at += PrintWireScalar(field, scalarType, value[at..], indent);
+                    else PrintWireScalar(field, scalarType, value, indent);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Prints the first value of <paramref name="bytes"/> (a scalar of <paramref name="field"/>) as a line; returns its length.</summary>
+    private int PrintWireScalar(FieldDescriptor field, WireFormat.WireType type, ReadOnlySpan<byte> bytes, int indent)
+    {
+        output.Append(' ', indent).Append(field.Name).Append(": ");
+        int length;
+        switch (type)
+        {
+            case WireFormat.WireType.Fixed32:
+            {
+                uint bits = CanonicalWire.Fixed32(bytes);
+                length = 4;
+                switch (field.FieldType)
+                {
+                    case FieldType.Float:
+                        float f = BitConverter.UInt32BitsToSingle(bits);
+                        if (float.IsFinite(f)) AppendRoundTrip(f);
+                        else output.Append(FloatText(f));
+                        break;
+                    case FieldType.SFixed32: AppendInteger((int)bits); break;
+                    default: AppendInteger(bits); break;
+                }
+                break;
+            }
+            case WireFormat.WireType.Fixed64:
+            {
+                ulong bits = CanonicalWire.Fixed64(bytes);
+                length = 8;
+                switch (field.FieldType)
+                {
+                    case FieldType.Double:
+                        double d = BitConverter.UInt64BitsToDouble(bits);
+                        if (double.IsFinite(d)) AppendRoundTrip(d);
+                        else output.Append(DoubleText(d));
+                        break;
+                    case FieldType.SFixed64: AppendInteger((long)bits); break;
+                    default: AppendInteger(bits); break;
+                }
+                break;
+            }
+            default:
+            {
+                int pos = 0;
+                CanonicalWire.ReadVarint(bytes, ref pos, out ulong raw);
+                length = pos;
+                switch (field.FieldType)
+                {
+                    case FieldType.Bool: output.Append(raw != 0 ? "true" : "false"); break;
+                    case FieldType.Enum:
+                        if (field.EnumType.FindValueByNumber((int)raw) is { } named) output.Append(named.Name);
+                        else AppendInteger((int)raw);
+                        break;
+                    case FieldType.Int32: AppendInteger((int)raw); break;
+                    case FieldType.UInt32: AppendInteger((uint)raw); break;
+                    case FieldType.SInt32: AppendInteger((int)((uint)raw >> 1) ^ -(int)((uint)raw & 1)); break;
+                    case FieldType.SInt64: AppendInteger((long)(raw >> 1) ^ -(long)(raw & 1)); break;
+                    case FieldType.UInt64: AppendInteger(raw); break;
+                    default: AppendInteger((long)raw); break;
+                }
+                break;
+            }
+        }
+        output.Append('\n');
+        return length;
+    }
+
+    private void AppendInteger<T>(T value) where T : ISpanFormattable
+    {
+        Span<char> text = stackalloc char[32];
+        if (value.TryFormat(text, out int length, default, CultureInfo.InvariantCulture)) output.Append(text[..length]);
+        else output.Append(value.ToString(null, CultureInfo.InvariantCulture));
+    }
+
+    private void AppendAscii(ReadOnlySpan<byte> ascii)
+    {
+        output.Append('"');
+        foreach (byte b in ascii) output.Append((char)b);
+        output.Append('"');
+    }
+
+    /// <summary>Whether the UTF-8 bytes are printable ASCII that CEscape leaves as they are.</summary>
+    private static bool IsPlainAscii(ReadOnlySpan<byte> utf8)
+    {
+        foreach (byte b in utf8)
+            if (b is < (byte)' ' or >= 0x7F or (byte)'"' or (byte)'\\' or (byte)'\'') return false;
+        return true;
+    }
+
     private (FieldDescriptor Field, FieldKind Kind)[] FieldsOf(MessageDescriptor descriptor)
     {
         if (_fields.TryGetValue(descriptor, out var fields)) return fields;

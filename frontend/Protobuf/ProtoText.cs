@@ -120,4 +120,29 @@ public static class ProtoText
         new MessagePrinter(text).Print(message, 0);
         return text.ToString();
     }
+
+    /// <summary>
+    /// <see cref="Format(IMessage)"/> of <paramref name="message"/> with <paramref name="elements"/> added to its repeated
+    /// message field <paramref name="field"/>, each given as its <see cref="CanonicalWire"/> bytes and printed from them
+    /// (a net's layers, without a message object each). <paramref name="field"/> is printed last, so the message may set
+    /// no field numbered above it.
+    /// </summary>
+    public static string Format(IMessage message, FieldDescriptor field, IReadOnlyList<ReadOnlyMemory<byte>> elements)
+    {
+        if (field.ContainingType != message.Descriptor || !field.IsRepeated || field.FieldType != FieldType.Message || field.IsMap)
+            throw new ArgumentException($"'{field.FullName}' is not a repeated message field of {message.Descriptor.FullName}", nameof(field));
+        foreach (var other in message.Descriptor.Fields.InFieldNumberOrder())
+            if (other.FieldNumber >= field.FieldNumber && (other.IsRepeated ? ((System.Collections.ICollection)other.Accessor.GetValue(message)).Count > 0 : other.Accessor.HasValue(message)))
+                throw new ArgumentException($"{message.Descriptor.FullName}.{other.Name} is set: the elements of '{field.Name}' would not be printed last", nameof(message));
+        var text = new System.Text.StringBuilder();
+        var printer = new MessagePrinter(text);
+        printer.Print(message, 0);
+        for (int i = 0; i < elements.Count; i++)
+        {
+            text.Append(field.Name).Append(" {\n");
+            printer.PrintCanonical(field.MessageType, elements[i].Span, 2);
+            text.Append("}\n");
+        }
+        return text.ToString();
+    }
 }
