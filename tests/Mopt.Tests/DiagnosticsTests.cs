@@ -137,6 +137,24 @@ public sealed class DiagnosticsTests
     }
 
     [Fact]
+    public void OutputThatIsAFolderIsAnErrorAndLeavesNoTemporary()
+    {
+        using var dir = new TempDir();
+        var input = dir.Write("good.mir", Good);
+        var output = Path.Combine(dir.Path, "taken");
+        Directory.CreateDirectory(output);
+        var (exit, _, stderr) = Mir.Opt(input, "-o", output + ".mir");
+        Assert.Equal(0, exit);
+        Directory.CreateDirectory(output + ".onnx");
+        (exit, _, stderr) = Mir.Opt(input, "-o", output + ".onnx");
+        Assert.Equal(1, exit);
+        Assert.StartsWith($"error: cannot write '{output}.onnx'", stderr);
+        Assert.DoesNotContain("   at ", stderr);
+        Assert.Equal(["good.mir", "taken", "taken.mir", "taken.onnx"], Directory.GetFileSystemEntries(dir.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Empty(Directory.GetFileSystemEntries(output + ".onnx"));
+    }
+
+    [Fact]
     public void TruncatedAtALineEndStillShowsALineAndCaret()
     {
         using var dir = new TempDir();
