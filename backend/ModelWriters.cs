@@ -29,10 +29,13 @@ public sealed class MirTextWriter(PrintOptions options) : IModelWriter
 
 public static class ModelWriters
 {
-    public static IModelWriter For(string path, PrintOptions printOptions)
-    {
-        IModelWriter[] all = [new MirTextWriter(printOptions), new OnnxModelWriter(), new TfModelWriter(), new CaffeModelWriter(), new PaddleModelWriter(), new LiteModelWriter()];
-        return all.FirstOrDefault(w => w.CanWrite(path))
-            ?? throw new MirException($"'{path}': unknown output format (mopt writes {string.Join(", ", all.Select(w => w.Format))}; chosen by extension)");
-    }
+    public static IModelWriter For(string path, PrintOptions printOptions) =>
+        Find(path, printOptions)
+        ?? throw new MirException($"'{path}': unknown output format (mopt writes {string.Join(", ", All(printOptions).Select(w => w.Format))}; chosen by extension)");
+
+    /// <summary>The writer of <paramref name="path"/>'s format, or null: each is asked in turn, by extension before any look at the file system (a Paddle folder).</summary>
+    public static IModelWriter? Find(string path, PrintOptions printOptions) => All(printOptions).FirstOrDefault(w => w.CanWrite(path));
+
+    private static IModelWriter[] All(PrintOptions printOptions) =>
+        [new MirTextWriter(printOptions), new OnnxModelWriter(), new TfModelWriter(), new CaffeModelWriter(), new PaddleModelWriter(), new LiteModelWriter()];
 }

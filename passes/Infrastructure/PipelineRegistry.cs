@@ -6,7 +6,23 @@ namespace Mopt.Passes;
 /// </summary>
 public static class PipelineRegistry
 {
-    public sealed record Pipeline(string Name, string Summary, IReadOnlyList<string> Passes);
+    public sealed record Pipeline(string Name, string Summary, IReadOnlyList<string> Passes)
+    {
+        /// <summary>The steps read once (mopt-opt builds a pipeline every run).</summary>
+        internal IReadOnlyList<Step> Steps { get; } = [.. Passes.Select(Step.Read)];
+    }
+
+    /// <summary>A step of a pipeline: <c>name</c>, <c>name{options}</c>, either with a trailing '*' when it also takes the pipeline's options.</summary>
+    internal readonly record struct Step(string Text, string Pass, string? Options, bool TakesPipelineOptions)
+    {
+        public static Step Read(string text)
+        {
+            bool takes = text.EndsWith('*');
+            var body = takes ? text[..^1] : text;
+            int brace = body.IndexOf('{');
+            return brace < 0 ? new(text, body, null, takes) : new(text, body[..brace], body[(brace + 1)..^1], takes);
+        }
+    }
 
     /// <summary>What <c>deploy</c> runs after the optional strip-unused, in order.</summary>
     public static readonly IReadOnlyList<string> DeployPasses =
@@ -58,25 +74,19 @@ public static class PipelineRegistry
         var pipeline = Find(name) ?? throw new PipelineException($"unknown pipeline '{name}' (see --list-pipelines)");
 
         var passes = new List<Pass>();
-        foreach (var step in pipeline.Passes)
+        foreach (var step in pipeline.Steps)
         {
-            if (step == "strip-unused?")
+            if (step.Text == "strip-unused?")
             {
                 // Only when the user named inputs or outputs: otherwise the graph's interface stays.
                 if (!string.IsNullOrWhiteSpace(options)) passes.Add(PassRegistry.Create("strip-unused", options));
                 continue;
             }
-            var passName = step.Split('{')[0].TrimEnd('*');
-            if (PassRegistry.Find(passName) is null)
-                throw new PipelineException($"pipeline '{name}' needs the pass '{passName}', which this build of mopt does not have");
-            if (step.EndsWith('*'))
-            {
-                var configured = PipelineParser.Parse(step[..^1]);
-                if (!string.IsNullOrWhiteSpace(options)) configured[^1].SetOptions(options);
-                passes.AddRange(configured);
-                continue;
-            }
-            passes.AddRange(PipelineParser.Parse(step));
+            if (PassRegistry.Find(step.Pass) is null)
+                throw new PipelineException($"pipeline '{name}' needs the pass '{step.Pass}', which this build of mopt does not have");
+            var pass = PassRegistry.Create(step.Pass, step.Options);
+            if (step.TakesPipelineOptions && !string.IsNullOrWhiteSpace(options)) pass.SetOptions(options);
+            passes.Add(pass);
         }
         return passes;
     }

@@ -9,8 +9,10 @@ internal static class OutputLowerings
 {
     private static bool WritesOnnx(string output) => Path.GetExtension(output).Equals(".onnx", StringComparison.OrdinalIgnoreCase);
 
+    // The writer that will write it: a path another format claims by its extension (.prototxt, .mir) is not asked whether
+    // it is a Paddle folder, a stat of the output on every write.
     private static bool WritesPaddle(string output) =>
-        new Mopt.Backend.Paddle.PaddleModelWriter().CanWrite(output) || new Mopt.Backend.PaddleLite.LiteModelWriter().CanWrite(output);
+        Mopt.Backend.ModelWriters.Find(output, Mopt.Ir.Printing.PrintOptions.Default) is Mopt.Backend.Paddle.PaddleModelWriter or Mopt.Backend.PaddleLite.LiteModelWriter;
 
     /// <summary>Adds to <paramref name="passes"/> (a pipeline about to run on <paramref name="module"/>) what writing <paramref name="output"/> needs.</summary>
     public static void AddTo(List<Pass> passes, MirModule module, string output)

@@ -12,16 +12,22 @@ public sealed class Pipeline
     private readonly Func<List<Pass>> _build;
     private List<Pass>? _firstBuild; // the passes built to check the pipeline, handed to its first run instead of building them again
 
+    private readonly Func<string>? _describe;
+    private string? _description;
+
     private Pipeline(Func<List<Pass>> build, string description)
     {
         _build = build;
-        Description = description;
+        _description = description;
         _firstBuild = build(); // built once now, so that a bad string fails here
         PassNames = _firstBuild.Select(p => p.Name).ToArray();
     }
 
+    /// <summary>A pipeline whose description is put together only when asked (mopt-opt makes one per run and asks it only for an error).</summary>
+    private Pipeline(Func<List<Pass>> build, Func<string> describe) : this(build, "") => (_describe, _description) = (describe, null);
+
     /// <summary>What it was made from (<c>fold-bn</c>, <c>pipeline deploy</c>, ...), for messages.</summary>
-    public string Description { get; }
+    public string Description => _description ??= _describe!();
 
     /// <summary>The passes it runs, in order.</summary>
     public IReadOnlyList<string> PassNames { get; }
@@ -61,7 +67,7 @@ public sealed class Pipeline
         ArgumentNullException.ThrowIfNull(passes);
         var list = passes.ToList();
         if (list.Any(p => p is null)) throw new ArgumentNullException(nameof(passes), "a pass in the list is null");
-        return new(() => [.. list], string.Join(",", list.Select(p => p.Name)));
+        return new(() => [.. list], () => string.Join(",", list.Select(p => p.Name)));
     }
 
     /// <summary>This pipeline, then <paramref name="next"/>.</summary>
