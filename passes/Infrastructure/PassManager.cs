@@ -76,8 +76,9 @@ public sealed class PassManager
                 // A pass that cannot go on says why; the module is not written.
                 throw new MirException($"pass '{pass.Name}' failed: {e.Message}");
             }
-            var elapsed = Stopwatch.GetElapsedTime(clock);
-            clock = Stopwatch.GetTimestamp();
+            // Two clock reads per pass, three when it verifies (GetElapsedTime reads the clock again).
+            long ran = Stopwatch.GetTimestamp();
+            var elapsed = Stopwatch.GetElapsedTime(clock, ran);
             if (changed) verified = false;
             // A fact survives a pass that changed nothing (a dead-weight sweep erases only unused constants and blobs).
             facts = context.PreservedAll ? facts | context.Established : context.Established;
@@ -87,7 +88,7 @@ public sealed class PassManager
                 Verifier.Verify(module, $"the IR is broken after pass '{pass.Name}'");
                 verified = true;
             }
-            var verifyElapsed = Stopwatch.GetElapsedTime(clock);
+            var verifyElapsed = verifiedNow ? Stopwatch.GetElapsedTime(ran) : TimeSpan.Zero;
             Debug?.WriteLine($"[{pass.Name}] {context.Summarize()}");
             runs.Add(new PassRun(pass, elapsed, verifyElapsed, context, verifiedNow));
             AfterPass?.Invoke(pass, module);
