@@ -204,6 +204,31 @@ public sealed class CanonicalWire
         }
     }
 
+    /// <summary>Moves <paramref name="pos"/> past the value of the field <paramref name="tag"/> just read (a group: to past its end tag); false if the bytes end first.</summary>
+    internal static bool Skip(ReadOnlySpan<byte> bytes, ref int pos, uint tag, int depth = 0)
+    {
+        switch (WireFormat.GetTagWireType(tag))
+        {
+            case WireFormat.WireType.Varint: return ReadVarint(bytes, ref pos, out _);
+            case WireFormat.WireType.Fixed32: return (pos += 4) <= bytes.Length;
+            case WireFormat.WireType.Fixed64: return (pos += 8) <= bytes.Length;
+            case WireFormat.WireType.LengthDelimited:
+                if (!ReadVarint(bytes, ref pos, out ulong length) || length > (ulong)(bytes.Length - pos)) return false;
+                pos += (int)length;
+                return true;
+            case WireFormat.WireType.StartGroup:
+                if (depth > MaxDepth) return false;
+                while (ReadVarint(bytes, ref pos, out ulong inner) && inner <= uint.MaxValue)
+                {
+                    if (WireFormat.GetTagWireType((uint)inner) == WireFormat.WireType.EndGroup)
+                        return WireFormat.GetTagFieldNumber((uint)inner) == WireFormat.GetTagFieldNumber(tag);
+                    if (!Skip(bytes, ref pos, (uint)inner, depth + 1)) return false;
+                }
+                return false;
+            default: return false;
+        }
+    }
+
     /// <summary>A varint of at most 10 bytes at <paramref name="pos"/>, which moves past it.</summary>
     internal static bool ReadVarint(ReadOnlySpan<byte> bytes, ref int pos, out ulong value)
     {

@@ -50,8 +50,9 @@ internal sealed class MessagePrinter(StringBuilder output)
     }
 
     /// <summary>
-    /// The message in <paramref name="canonical"/> (<see cref="CanonicalWire"/>'s bytes: known fields in number order)
-    /// as <see cref="Print"/> prints the message those bytes parse to, read from the bytes (no message object).
+    /// The message in <paramref name="canonical"/> (the bytes protobuf writes, as <see cref="CanonicalWire"/> makes them:
+    /// known fields in number order, then any unknown ones) as <see cref="Print"/> prints the message those bytes parse
+    /// to, read from the bytes (no message object).
     /// </summary>
     public void PrintCanonical(MessageDescriptor descriptor, ReadOnlySpan<byte> canonical, int indent) =>
         PrintCanonical(WireFields.Of(descriptor), canonical, indent);
@@ -60,11 +61,17 @@ internal sealed class MessagePrinter(StringBuilder output)
     {
         for (int pos = 0; pos < canonical.Length;)
         {
-            CanonicalWire.ReadVarint(canonical, ref pos, out ulong tag);
-            var info = fields.Find(WireFormat.GetTagFieldNumber((uint)tag))
-                ?? throw new ArgumentException($"field {WireFormat.GetTagFieldNumber((uint)tag)} is not in {fields.Descriptor.FullName}: not canonical bytes", nameof(canonical));
-            var field = info.Descriptor;
+            if (!CanonicalWire.ReadVarint(canonical, ref pos, out ulong tag) || tag > uint.MaxValue)
+                throw new ArgumentException($"malformed bytes of {fields.Descriptor.FullName}", nameof(canonical));
             var type = WireFormat.GetTagWireType((uint)tag);
+            if (fields.Find(WireFormat.GetTagFieldNumber((uint)tag)) is not { } info)
+            {
+                // Unknown fields (kept by protobuf, written after the known ones) are not printed, as in Print.
+                if (!CanonicalWire.Skip(canonical, ref pos, (uint)tag))
+                    throw new ArgumentException($"malformed bytes of {fields.Descriptor.FullName}", nameof(canonical));
+                continue;
+            }
+            var field = info.Descriptor;
             int length = type switch
             {
                 WireFormat.WireType.Fixed32 => 4,

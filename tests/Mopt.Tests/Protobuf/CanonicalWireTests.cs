@@ -102,6 +102,32 @@ public sealed class CanonicalWireTests
         Assert.Throws<ArgumentException>(() => ProtoText.Format(net, field, layers));
     }
 
+    [Fact]
+    public void UnknownFieldsInTheBytesProtobufWritesAreNotPrinted()
+    {
+        // A layer as the writer's fallback writes it (parsed, then written by protobuf): unknown fields of the layer and of
+        // its dropout_param (a varint, a string, a group) follow the known ones, and are not printed, as Format leaves them out.
+        byte[] unknown = [0xB8, 0x3E, 0x07, 0xC2, 0x3E, 0x02, (byte)'h', (byte)'i', 0xCB, 0x3E, 0x08, 0x01, 0xCC, 0x3E];
+        var dropout = new DropoutParameter { DropoutRatio = 0.25f };
+        var dropoutBytes = dropout.ToByteArray().Concat(unknown).ToArray();
+        var layer = new LayerParameter { Name = "drop", Type = "Dropout" };
+        var layerBytes = layer.ToByteArray()
+            .Concat(new byte[] { 0xE2, 0x06, (byte)dropoutBytes.Length }).Concat(dropoutBytes) // dropout_param = 108
+            .Concat(unknown).ToArray();
+        var parsed = LayerParameter.Parser.ParseFrom(layerBytes);
+        Assert.Equal(0.25f, parsed.DropoutParam.DropoutRatio);
+        Assert.False(new CanonicalWire().TryWrite(LayerParameter.Descriptor, layerBytes, new ArrayBufferWriter<byte>()));
+        var written = parsed.ToByteArray();
+        Assert.True(written.Length > layer.CalculateSize() + dropout.CalculateSize() + 2 * unknown.Length); // the unknown fields are in it
+
+        var net = new NetParameter { Name = "n" };
+        var field = NetParameter.Descriptor.FindFieldByNumber(NetParameter.LayerFieldNumber);
+        var printed = ProtoText.Format(net, field, [written]);
+        net.Layer.Add(parsed);
+        Assert.Equal(ProtoText.Format(net), printed);
+        Assert.Contains("dropout_ratio: 0.25", printed);
+    }
+
     public static TheoryData<string, byte[]> Refused() => new()
     {
         // name given twice: protobuf keeps the last
