@@ -124,11 +124,7 @@ internal sealed class MessagePrinter(StringBuilder output)
                 length = 4;
                 switch (field.FieldType)
                 {
-                    case FieldType.Float:
-                        float f = BitConverter.UInt32BitsToSingle(bits);
-                        if (float.IsFinite(f)) AppendRoundTrip(f);
-                        else output.Append(FloatText(f));
-                        break;
+                    case FieldType.Float: AppendFloat(BitConverter.UInt32BitsToSingle(bits)); break;
                     case FieldType.SFixed32: AppendInteger((int)bits); break;
                     default: AppendInteger(bits); break;
                 }
@@ -140,11 +136,7 @@ internal sealed class MessagePrinter(StringBuilder output)
                 length = 8;
                 switch (field.FieldType)
                 {
-                    case FieldType.Double:
-                        double d = BitConverter.UInt64BitsToDouble(bits);
-                        if (double.IsFinite(d)) AppendRoundTrip(d);
-                        else output.Append(DoubleText(d));
-                        break;
+                    case FieldType.Double: AppendDouble(BitConverter.UInt64BitsToDouble(bits)); break;
                     case FieldType.SFixed64: AppendInteger((long)bits); break;
                     default: AppendInteger(bits); break;
                 }
@@ -259,12 +251,10 @@ internal sealed class MessagePrinter(StringBuilder output)
                 output.Append((bool)value ? "true" : "false");
                 break;
             case FieldType.Float:
-                if (float.IsFinite((float)value)) AppendRoundTrip((float)value);
-                else output.Append(FloatText((float)value));
+                AppendFloat((float)value);
                 break;
             case FieldType.Double:
-                if (double.IsFinite((double)value)) AppendRoundTrip((double)value);
-                else output.Append(DoubleText((double)value));
+                AppendDouble((double)value);
                 break;
             case FieldType.Enum:
             {
@@ -290,6 +280,18 @@ internal sealed class MessagePrinter(StringBuilder output)
         foreach (char c in s)
             if (c is < ' ' or >= (char)0x7F or '"' or '\\' or '\'') return false;
         return true;
+    }
+
+    private void AppendFloat(float value)
+    {
+        if (float.IsFinite(value)) AppendRoundTrip(value);
+        else output.Append(FloatText(value));
+    }
+
+    private void AppendDouble(double value)
+    {
+        if (double.IsFinite(value)) AppendRoundTrip(value);
+        else output.Append(DoubleText(value));
     }
 
     /// <summary><see cref="FloatText"/> of a finite value, formatted in place.</summary>
