@@ -5,9 +5,20 @@ using Google.Protobuf.Reflection;
 namespace Mopt.Protobuf;
 
 /// <summary>What reading or writing a field's wire bytes asks of its descriptor, asked once.</summary>
-internal sealed record WireField(FieldDescriptor Descriptor, FieldType Type, WireFormat.WireType WireType, bool Repeated, bool Packed, bool Writable)
+internal sealed class WireField(FieldDescriptor descriptor, WireFormat.WireType wireType, bool writable)
 {
-    /// <summary>A message field's message type's fields (set once the table holding this field is built).</summary>
+    public FieldDescriptor Descriptor { get; } = descriptor;
+    public FieldType Type { get; } = descriptor.FieldType;
+    public WireFormat.WireType WireType { get; } = wireType;
+    public bool Repeated { get; } = descriptor.IsRepeated;
+    public bool Packed { get; } = descriptor.IsPacked;
+    /// <summary>Whether <see cref="CanonicalWire"/> may write it: not a map, a group or a field of proto3's implicit presence.</summary>
+    public bool Writable { get; } = writable;
+
+    /// <summary>
+    /// A message field's type's table, linked at its first look-up (a type may nest itself). Threads that race here
+    /// set the same table.
+    /// </summary>
     public WireFields? Message { get; set; }
 }
 
@@ -36,10 +47,8 @@ internal sealed class WireFields
         _byNumber = new WireField?[max + 1];
         foreach (var f in descriptor.Fields.InFieldNumberOrder())
         {
-            var type = f.FieldType;
-            var info = new WireField(f, type, WireTypeOf(type), f.IsRepeated, f.IsPacked,
-                // maps, groups and proto3's implicit presence (a default value is not written back) are left to protobuf
-                Writable: !f.IsMap && type != FieldType.Group && (f.IsRepeated || f.HasPresence));
+            // maps, groups and proto3's implicit presence (a default value is not written back) are left to protobuf
+            var info = new WireField(f, WireTypeOf(f.FieldType), writable: !f.IsMap && f.FieldType != FieldType.Group && (f.IsRepeated || f.HasPresence));
             if (f.FieldNumber < ArrayLimit) _byNumber[f.FieldNumber] = info;
             else _large[f.FieldNumber] = info;
         }
