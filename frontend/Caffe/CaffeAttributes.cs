@@ -4,6 +4,7 @@ using Google.Protobuf.Reflection;
 using Mopt.Caffe.Proto;
 using Mopt.Dialects.Caffe;
 using Mopt.Ir;
+using Mopt.Protobuf;
 
 namespace Mopt.Frontend.Caffe;
 
@@ -66,7 +67,7 @@ internal sealed class CaffeAttributes(CaffeFieldNumbers numbers)
         int start = _entries.Count;
         List<byte>? unknownBytes = null;
         _own.Clear();
-        var input = new CaffeWireReader(bytes);
+        var input = new WireReader(bytes);
         while (!input.AtEnd)
         {
             int at = input.Position;
@@ -113,7 +114,7 @@ internal sealed class CaffeAttributes(CaffeFieldNumbers numbers)
         CaffeField? named = null, other = null;
         int namedAt = -1, otherAt = -1;
         bool severalOthers = false;
-        var input = new CaffeWireReader(bytes);
+        var input = new WireReader(bytes);
         while (!input.AtEnd)
         {
             int start = input.Position;
@@ -146,7 +147,7 @@ internal sealed class CaffeAttributes(CaffeFieldNumbers numbers)
     {
         int start = _entries.Count;
         List<byte>? unknownBytes = null;
-        var input = new CaffeWireReader(bytes);
+        var input = new WireReader(bytes);
         while (!input.AtEnd)
         {
             int at = input.Position;
@@ -165,13 +166,13 @@ internal sealed class CaffeAttributes(CaffeFieldNumbers numbers)
     }
 
     /// <summary>The value (or a packed run of values) of <paramref name="field"/> at the input, added to its entry.</summary>
-    private void Add(ref CaffeWireReader input, CaffeMessageFields type, CaffeField field, WireFormat.WireType wire, int start)
+    private void Add(ref WireReader input, CaffeMessageFields type, CaffeField field, WireFormat.WireType wire, int start)
     {
         int index = IndexOf(field, start);
         if (wire == WireFormat.WireType.LengthDelimited && field.IsPackable)
         {
             // packed repeated scalars
-            var packed = new CaffeWireReader(input.LengthDelimited());
+            var packed = new WireReader(input.LengthDelimited());
             while (!packed.AtEnd) Put(index, Scalar(ref packed, field));
         }
         else if (field.IsMessage && wire == WireFormat.WireType.LengthDelimited)
@@ -217,7 +218,7 @@ internal sealed class CaffeAttributes(CaffeFieldNumbers numbers)
 
     public static DenseElementsAttr Bytes(byte[] bytes) => new(new TensorType(ElementType.UI8, [bytes.Length]), bytes, false);
 
-    private Attr Scalar(ref CaffeWireReader input, CaffeField field) => field.Type switch
+    private Attr Scalar(ref WireReader input, CaffeField field) => field.Type switch
     {
         FieldType.Float => FloatAttr.F32(BitConverter.Int32BitsToSingle((int)input.Fixed32())),
         FieldType.Double => new FloatAttr(BitConverter.Int64BitsToDouble((long)input.Fixed64()), ElementType.F64),

@@ -5,6 +5,7 @@ using Mopt.Caffe.Proto.Weights;
 using Mopt.Dialects.Caffe;
 using Mopt.Dialects.Mo;
 using Mopt.Ir;
+using Mopt.Protobuf;
 
 namespace Mopt.Frontend.Caffe;
 
@@ -72,7 +73,7 @@ public sealed class CaffeImporter
     {
         var bytes = wire.Span;
         var head = new ArrayBufferWriter<byte>(256);
-        var input = new CaffeWireReader(bytes);
+        var input = new WireReader(bytes);
         while (!input.AtEnd)
         {
             int start = input.Position;

@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Mopt.Caffe.Proto;
+using Mopt.Protobuf;
 
 namespace Mopt.Frontend.Caffe;
 
@@ -21,7 +22,7 @@ internal sealed class CaffeLayer
     {
         _bytes = bytes;
         _blobObjects = blobs;
-        var input = new CaffeWireReader(bytes.Span);
+        var input = new WireReader(bytes.Span);
         while (!input.AtEnd)
         {
             uint tag = input.Tag();
@@ -80,7 +81,7 @@ internal sealed class CaffeLayer
     public T Param<T>(int number, MessageParser<T> parser) where T : IMessage<T>
     {
         T? param = default;
-        var input = new CaffeWireReader(_bytes.Span);
+        var input = new WireReader(_bytes.Span);
         while (!input.AtEnd)
         {
             uint tag = input.Tag();
@@ -101,11 +102,11 @@ internal sealed class CaffeLayer
         return rules;
     }
 
-    private ReadOnlyMemory<byte> Slice(ref CaffeWireReader input)
+    private ReadOnlyMemory<byte> Slice(ref WireReader input)
     {
         int length = input.LengthDelimited().Length;
         return _bytes.Slice(input.Position - length, length);
     }
 
-    private static string String(ref CaffeWireReader input) => System.Text.Encoding.UTF8.GetString(input.LengthDelimited());
+    private static string String(ref WireReader input) => System.Text.Encoding.UTF8.GetString(input.LengthDelimited());
 }

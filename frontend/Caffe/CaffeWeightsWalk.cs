@@ -1,6 +1,7 @@
 using System.Text;
 using Google.Protobuf;
 using Mopt.Ir;
+using Mopt.Protobuf;
 
 namespace Mopt.Frontend.Caffe;
 
@@ -35,7 +36,7 @@ internal static class CaffeWeightsWalk
         var v1Layers = new List<(string Name, List<CaffeRawBlob> Blobs)>();
         try
         {
-            var r = new CaffeWireReader(file.Span);
+            var r = new WireReader(file.Span);
             while (!r.AtEnd)
             {
                 uint tag = r.Tag();
@@ -55,7 +56,7 @@ internal static class CaffeWeightsWalk
         }
         catch (GiveUp) { return null; }
         catch (DecoderFallbackException) { return null; }
-        catch (MirException) { return null; } // malformed bytes (CaffeWireReader): the only MirException the walk can meet
+        catch (MalformedWireException) { return null; }
         if (layers.Count == 0 && v1Layers.Count == 0) return null;
         var byName = new Dictionary<string, IReadOnlyList<CaffeRawBlob>>(layers.Count + v1Layers.Count, StringComparer.Ordinal);
         foreach (var (name, blobs) in layers) byName[name] = blobs;
@@ -63,7 +64,7 @@ internal static class CaffeWeightsWalk
         return byName;
     }
 
-    private static (string Name, string Type, List<CaffeRawBlob> Blobs) Layer(CaffeWireReader r, uint nameTag, uint blobsTag, ReadOnlyMemory<byte> file)
+    private static (string Name, string Type, List<CaffeRawBlob> Blobs) Layer(WireReader r, uint nameTag, uint blobsTag, ReadOnlyMemory<byte> file)
     {
         string name = "", type = "";
         var blobs = new List<CaffeRawBlob>();
@@ -78,7 +79,7 @@ internal static class CaffeWeightsWalk
         return (name, type, blobs);
     }
 
-    private static CaffeRawBlob Blob(CaffeWireReader r, ReadOnlyMemory<byte> file)
+    private static CaffeRawBlob Blob(WireReader r, ReadOnlyMemory<byte> file)
     {
         List<long>? shape = null;
         int num = 0, channels = 0, height = 0, width = 0;
@@ -108,7 +109,7 @@ internal static class CaffeWeightsWalk
         return blob;
     }
 
-    private static void Dims(CaffeWireReader r, List<long> dims)
+    private static void Dims(WireReader r, List<long> dims)
     {
         while (!r.AtEnd)
         {
@@ -124,7 +125,7 @@ internal static class CaffeWeightsWalk
     }
 
     // Groups are left to the generated parser, which checks that each ends with its own number.
-    private static void Skip(ref CaffeWireReader r, uint tag)
+    private static void Skip(ref WireReader r, uint tag)
     {
         var wire = WireFormat.GetTagWireType(tag);
         if (wire is WireFormat.WireType.StartGroup or WireFormat.WireType.EndGroup) throw new GiveUp();
@@ -139,7 +140,7 @@ internal static class CaffeWeightsWalk
         public int Count { get; private set; }
 
         /// <summary>The length-delimited run at the reader's position, which it skips.</summary>
-        public void Add(ref CaffeWireReader r)
+        public void Add(ref WireReader r)
         {
             int length = r.LengthDelimited().Length, start = r.Offset - length;
             if (Count++ == 0) { _start = start; _length = length; return; }

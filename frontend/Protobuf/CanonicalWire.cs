@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
 
@@ -36,7 +35,11 @@ public sealed class CanonicalWire
         // Written aside first: a nested message can be refused after its parent's first fields were written.
         _fields.Clear();
         var level = Level(0);
-        if (!Write(WireFields.Of(descriptor), wire, level, depth: 0)) return false;
+        try
+        {
+            if (!Write(WireFields.Of(descriptor), wire, level, depth: 0)) return false;
+        }
+        catch (MalformedWireException) { return false; }
         output.Write(level.WrittenSpan);
         return true;
     }
@@ -81,49 +84,38 @@ public sealed class CanonicalWire
         finally { _fields.RemoveRange(first, _fields.Count - first); }
     }
 
-    /// <summary>Adds the message's fields to <see cref="_fields"/>, checked and sorted by number (stable: a repeated field keeps its order).</summary>
+    /// <summary>
+    /// Adds the message's fields to <see cref="_fields"/>, checked and sorted by number (stable: a repeated field keeps
+    /// its order); false for a message this writer leaves to protobuf. Malformed bytes throw (<see cref="WireReader"/>).
+    /// </summary>
     private bool Index(WireFields message, ReadOnlySpan<byte> wire)
     {
         int first = _fields.Count;
-        int pos = 0;
-        while (pos < wire.Length)
+        var reader = new WireReader(wire);
+        while (!reader.AtEnd)
         {
-            if (!ReadVarint(wire, ref pos, out ulong tag) || tag > uint.MaxValue) return false;
-            int number = WireFormat.GetTagFieldNumber((uint)tag);
-            var type = WireFormat.GetTagWireType((uint)tag);
-            if (message.Find(number) is not { } info) return false;
-            int valueStart = pos;
-            switch (type)
+            uint tag = reader.Tag();
+            int number = WireFormat.GetTagFieldNumber(tag);
+            var type = WireFormat.GetTagWireType(tag);
+            if (message.Find(number) is not { Writable: true } info) return false;
+            if (type is WireFormat.WireType.StartGroup or WireFormat.WireType.EndGroup) return false;
+            int valueStart = reader.Position;
+            if (type == WireFormat.WireType.LengthDelimited)
             {
-                case WireFormat.WireType.Varint:
-                    if (!ReadVarint(wire, ref pos, out _)) return false;
-                    break;
-                case WireFormat.WireType.Fixed32:
-                    if (wire.Length - pos < 4) return false;
-                    pos += 4;
-                    break;
-                case WireFormat.WireType.Fixed64:
-                    if (wire.Length - pos < 8) return false;
-                    pos += 8;
-                    break;
-                case WireFormat.WireType.LengthDelimited:
-                    if (!ReadVarint(wire, ref pos, out ulong length) || length > (ulong)(wire.Length - pos)) return false;
-                    valueStart = pos;
-                    pos += (int)length;
-                    break;
-                default:
-                    return false; // groups
+                int length = reader.LengthDelimited().Length;
+                valueStart = reader.Position - length; // the value without its length
             }
-            if (!info.Writable) return false;
+            else reader.Skip(type);
+            var value = wire[valueStart..reader.Position];
             bool packedRun = type == WireFormat.WireType.LengthDelimited && info.WireType != WireFormat.WireType.LengthDelimited;
             if (type != info.WireType && !(packedRun && info.Packed)) return false;
-            if (packedRun && (valueStart == pos || !WholeValues(info.WireType, wire[valueStart..pos]))) return false; // an empty run parses to nothing
+            if (packedRun && (value.IsEmpty || !WholeValues(info.WireType, value))) return false; // an empty run parses to nothing
             if (!info.Repeated)
                 for (int i = first; i < _fields.Count; i++)
                     if (_fields[i].Number == number) return false; // protobuf keeps the last (or merges): not this writer's case
-            if (info.Type == FieldType.String && !System.Text.Unicode.Utf8.IsValid(wire[valueStart..pos])) return false;
+            if (info.Type == FieldType.String && !System.Text.Unicode.Utf8.IsValid(value)) return false;
             // Insertion in number order: a builder writes fields nearly in order.
-            var field = new Field(info, number, type, valueStart, pos);
+            var field = new Field(info, number, type, valueStart, reader.Position);
             int at = _fields.Count;
             while (at > first && _fields[at - 1].Number > number) at--;
             _fields.Insert(at, field);
@@ -158,10 +150,8 @@ public sealed class CanonicalWire
                 output.Write(bytes);
                 return true;
         }
-        int pos = 0;
-        ReadVarint(bytes, ref pos, out ulong raw);
         Varint(output, tag);
-        Varint(output, Canonical(field.Info.Type, raw));
+        Varint(output, Canonical(field.Info.Type, new WireReader(bytes).Varint()));
         return true;
     }
 
@@ -182,15 +172,12 @@ public sealed class CanonicalWire
             output.Write(bytes);
             return;
         }
-        for (int pos = 0; pos < bytes.Length;)
-        {
-            ReadVarint(bytes, ref pos, out ulong raw);
-            Varint(output, Canonical(type, raw));
-            if (!run) break;
-        }
+        var reader = new WireReader(bytes);
+        do Varint(output, Canonical(type, reader.Varint()));
+        while (run && !reader.AtEnd);
     }
 
-    /// <summary>Whether a packed run holds whole values of its type.</summary>
+    /// <summary>Whether a packed run holds whole values of its type (a run of cut-off varints throws).</summary>
     private static bool WholeValues(WireFormat.WireType type, ReadOnlySpan<byte> run)
     {
         switch (type)
@@ -198,48 +185,9 @@ public sealed class CanonicalWire
             case WireFormat.WireType.Fixed32: return run.Length % 4 == 0;
             case WireFormat.WireType.Fixed64: return run.Length % 8 == 0;
             default:
-                for (int pos = 0; pos < run.Length;)
-                    if (!ReadVarint(run, ref pos, out _)) return false;
+                for (var reader = new WireReader(run); !reader.AtEnd;) reader.Varint();
                 return true;
         }
-    }
-
-    /// <summary>Moves <paramref name="pos"/> past the value of the field <paramref name="tag"/> just read (a group: to past its end tag); false if the bytes end first.</summary>
-    internal static bool Skip(ReadOnlySpan<byte> bytes, ref int pos, uint tag, int depth = 0)
-    {
-        switch (WireFormat.GetTagWireType(tag))
-        {
-            case WireFormat.WireType.Varint: return ReadVarint(bytes, ref pos, out _);
-            case WireFormat.WireType.Fixed32: return (pos += 4) <= bytes.Length;
-            case WireFormat.WireType.Fixed64: return (pos += 8) <= bytes.Length;
-            case WireFormat.WireType.LengthDelimited:
-                if (!ReadVarint(bytes, ref pos, out ulong length) || length > (ulong)(bytes.Length - pos)) return false;
-                pos += (int)length;
-                return true;
-            case WireFormat.WireType.StartGroup:
-                if (depth > MaxDepth) return false;
-                while (ReadVarint(bytes, ref pos, out ulong inner) && inner <= uint.MaxValue)
-                {
-                    if (WireFormat.GetTagWireType((uint)inner) == WireFormat.WireType.EndGroup)
-                        return WireFormat.GetTagFieldNumber((uint)inner) == WireFormat.GetTagFieldNumber(tag);
-                    if (!Skip(bytes, ref pos, (uint)inner, depth + 1)) return false;
-                }
-                return false;
-            default: return false;
-        }
-    }
-
-    /// <summary>A varint of at most 10 bytes at <paramref name="pos"/>, which moves past it.</summary>
-    internal static bool ReadVarint(ReadOnlySpan<byte> bytes, ref int pos, out ulong value)
-    {
-        value = 0;
-        for (int shift = 0; shift < 70 && pos < bytes.Length; shift += 7)
-        {
-            byte b = bytes[pos++];
-            value |= (ulong)(b & 0x7F) << shift;
-            if (b < 0x80) return true;
-        }
-        return false;
     }
 
     private static void Varint(ArrayBufferWriter<byte> output, ulong value)
@@ -254,7 +202,4 @@ public sealed class CanonicalWire
         span[n++] = (byte)value;
         output.Advance(n);
     }
-
-    internal static uint Fixed32(ReadOnlySpan<byte> bytes) => BinaryPrimitives.ReadUInt32LittleEndian(bytes);
-    internal static ulong Fixed64(ReadOnlySpan<byte> bytes) => BinaryPrimitives.ReadUInt64LittleEndian(bytes);
 }

@@ -59,35 +59,26 @@ internal sealed class MessagePrinter(StringBuilder output)
 
     private void PrintCanonical(WireFields fields, ReadOnlySpan<byte> canonical, int indent)
     {
-        for (int pos = 0; pos < canonical.Length;)
+        var reader = new WireReader(canonical);
+        while (!reader.AtEnd)
         {
-            if (!CanonicalWire.ReadVarint(canonical, ref pos, out ulong tag) || tag > uint.MaxValue)
-                throw new ArgumentException($"malformed bytes of {fields.Descriptor.FullName}", nameof(canonical));
-            var type = WireFormat.GetTagWireType((uint)tag);
-            if (fields.Find(WireFormat.GetTagFieldNumber((uint)tag)) is not { } info)
+            uint tag = reader.Tag();
+            var type = WireFormat.GetTagWireType(tag);
+            // Unknown fields (protobuf keeps them, a known number with another wire type too, and writes them after the
+            // known ones) are not printed, as in Print.
+            if (fields.Find(WireFormat.GetTagFieldNumber(tag)) is not { } info
+                || type != info.WireType && !(type == WireFormat.WireType.LengthDelimited && info.Repeated))
             {
-                // Unknown fields (kept by protobuf, written after the known ones) are not printed, as in Print.
-                if (!CanonicalWire.Skip(canonical, ref pos, (uint)tag))
-                    throw new ArgumentException($"malformed bytes of {fields.Descriptor.FullName}", nameof(canonical));
+                reader.Skip(type);
                 continue;
             }
             var field = info.Descriptor;
-            int length = type switch
+            if (type != WireFormat.WireType.LengthDelimited)
             {
-                WireFormat.WireType.Fixed32 => 4,
-                WireFormat.WireType.Fixed64 => 8,
-                WireFormat.WireType.LengthDelimited => CanonicalWire.ReadVarint(canonical, ref pos, out ulong n) ? (int)n : 0,
-                _ => 0,
-            };
-            if (type == WireFormat.WireType.Varint)
-            {
-                int start = pos;
-                CanonicalWire.ReadVarint(canonical, ref pos, out _);
-                length = pos - start;
-                pos = start;
+                PrintScalar(field, ref reader, indent);
+                continue;
             }
-            var value = canonical.Slice(pos, length);
-            pos += length;
+            var value = reader.LengthDelimited();
             switch (field.FieldType)
             {
                 case FieldType.Message:
@@ -101,71 +92,45 @@ internal sealed class MessagePrinter(StringBuilder output)
                     else AppendQuoted(value);
                     output.Append('\n');
                     break;
-                default:
-                    var scalarType = info.WireType;
-                    if (type == WireFormat.WireType.LengthDelimited) // packed: a line per element
-                        for (int at = 0; at < value.Length;) at += PrintWireScalar(field, scalarType, value[at..], indent);
-                    else PrintWireScalar(field, scalarType, value, indent);
+                default: // a packed run: a line per element
+                    for (var run = new WireReader(value); !run.AtEnd;) PrintScalar(field, ref run, indent);
                     break;
             }
         }
     }
 
-    /// <summary>Prints the first value of <paramref name="bytes"/> (a scalar of <paramref name="field"/>) as a line; returns its length.</summary>
-    private int PrintWireScalar(FieldDescriptor field, WireFormat.WireType type, ReadOnlySpan<byte> bytes, int indent)
+    /// <summary>Prints the scalar of <paramref name="field"/> at the reader's position as a line (the reader moves past it).</summary>
+    private void PrintScalar(FieldDescriptor field, ref WireReader reader, int indent)
     {
         output.Append(' ', indent).Append(field.Name).Append(": ");
-        int length;
-        switch (type)
+        switch (field.FieldType)
         {
-            case WireFormat.WireType.Fixed32:
-            {
-                uint bits = CanonicalWire.Fixed32(bytes);
-                length = 4;
-                switch (field.FieldType)
-                {
-                    case FieldType.Float: AppendFloat(BitConverter.UInt32BitsToSingle(bits)); break;
-                    case FieldType.SFixed32: AppendInteger((int)bits); break;
-                    default: AppendInteger(bits); break;
-                }
+            case FieldType.Float: AppendFloat(BitConverter.UInt32BitsToSingle(reader.Fixed32())); break;
+            case FieldType.Fixed32: AppendInteger(reader.Fixed32()); break;
+            case FieldType.SFixed32: AppendInteger((int)reader.Fixed32()); break;
+            case FieldType.Double: AppendDouble(BitConverter.UInt64BitsToDouble(reader.Fixed64())); break;
+            case FieldType.Fixed64: AppendInteger(reader.Fixed64()); break;
+            case FieldType.SFixed64: AppendInteger((long)reader.Fixed64()); break;
+            case FieldType.Bool: output.Append(reader.Varint() != 0 ? "true" : "false"); break;
+            case FieldType.Enum:
+                int number = (int)reader.Varint();
+                if (field.EnumType.FindValueByNumber(number) is { } named) output.Append(named.Name);
+                else AppendInteger(number);
                 break;
-            }
-            case WireFormat.WireType.Fixed64:
-            {
-                ulong bits = CanonicalWire.Fixed64(bytes);
-                length = 8;
-                switch (field.FieldType)
-                {
-                    case FieldType.Double: AppendDouble(BitConverter.UInt64BitsToDouble(bits)); break;
-                    case FieldType.SFixed64: AppendInteger((long)bits); break;
-                    default: AppendInteger(bits); break;
-                }
+            case FieldType.Int32: AppendInteger((int)reader.Varint()); break;
+            case FieldType.UInt32: AppendInteger((uint)reader.Varint()); break;
+            case FieldType.SInt32:
+                uint zigzag = (uint)reader.Varint();
+                AppendInteger((int)(zigzag >> 1) ^ -(int)(zigzag & 1));
                 break;
-            }
-            default:
-            {
-                int pos = 0;
-                CanonicalWire.ReadVarint(bytes, ref pos, out ulong raw);
-                length = pos;
-                switch (field.FieldType)
-                {
-                    case FieldType.Bool: output.Append(raw != 0 ? "true" : "false"); break;
-                    case FieldType.Enum:
-                        if (field.EnumType.FindValueByNumber((int)raw) is { } named) output.Append(named.Name);
-                        else AppendInteger((int)raw);
-                        break;
-                    case FieldType.Int32: AppendInteger((int)raw); break;
-                    case FieldType.UInt32: AppendInteger((uint)raw); break;
-                    case FieldType.SInt32: AppendInteger((int)((uint)raw >> 1) ^ -(int)((uint)raw & 1)); break;
-                    case FieldType.SInt64: AppendInteger((long)(raw >> 1) ^ -(long)(raw & 1)); break;
-                    case FieldType.UInt64: AppendInteger(raw); break;
-                    default: AppendInteger((long)raw); break;
-                }
+            case FieldType.SInt64:
+                ulong zigzag64 = reader.Varint();
+                AppendInteger((long)(zigzag64 >> 1) ^ -(long)(zigzag64 & 1));
                 break;
-            }
+            case FieldType.UInt64: AppendInteger(reader.Varint()); break;
+            default: AppendInteger((long)reader.Varint()); break; // int64
         }
         output.Append('\n');
-        return length;
     }
 
     private void AppendInteger<T>(T value) where T : ISpanFormattable

@@ -12,22 +12,22 @@ public sealed class Pipeline
     private readonly Func<List<Pass>> _build;
     private List<Pass>? _firstBuild; // the passes built to check the pipeline, handed to its first run instead of building them again
 
-    private readonly Func<string>? _describe;
+    // Put together when first asked (mopt-opt makes a pipeline per run and asks it for its description only in an error).
+    private readonly Func<string> _describe;
     private string? _description;
 
-    private Pipeline(Func<List<Pass>> build, string description)
+    private Pipeline(Func<List<Pass>> build, string description) : this(build, () => description) { }
+
+    private Pipeline(Func<List<Pass>> build, Func<string> describe)
     {
         _build = build;
-        _description = description;
+        _describe = describe;
         _firstBuild = build(); // built once now, so that a bad string fails here
         PassNames = _firstBuild.Select(p => p.Name).ToArray();
     }
 
-    /// <summary>A pipeline whose description is put together only when asked (mopt-opt makes one per run and asks it only for an error).</summary>
-    private Pipeline(Func<List<Pass>> build, Func<string> describe) : this(build, "") => (_describe, _description) = (describe, null);
-
     /// <summary>What it was made from (<c>fold-bn</c>, <c>pipeline deploy</c>, ...), for messages.</summary>
-    public string Description => _description ??= _describe!();
+    public string Description => _description ??= _describe();
 
     /// <summary>The passes it runs, in order.</summary>
     public IReadOnlyList<string> PassNames { get; }

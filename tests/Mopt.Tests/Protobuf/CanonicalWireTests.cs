@@ -107,7 +107,8 @@ public sealed class CanonicalWireTests
     {
         // A layer as the writer's fallback writes it (parsed, then written by protobuf): unknown fields of the layer and of
         // its dropout_param (a varint, a string, a group) follow the known ones, and are not printed, as Format leaves them out.
-        byte[] unknown = [0xB8, 0x3E, 0x07, 0xC2, 0x3E, 0x02, (byte)'h', (byte)'i', 0xCB, 0x3E, 0x08, 0x01, 0xCC, 0x3E];
+        // (and name, field 1 of both messages, as a varint: a known number with another wire type is an unknown field)
+        byte[] unknown = [0xB8, 0x3E, 0x07, 0xC2, 0x3E, 0x02, (byte)'h', (byte)'i', 0xCB, 0x3E, 0x08, 0x01, 0xCC, 0x3E, 0x08, 0x05];
         var dropout = new DropoutParameter { DropoutRatio = 0.25f };
         var dropoutBytes = dropout.ToByteArray().Concat(unknown).ToArray();
         var layer = new LayerParameter { Name = "drop", Type = "Dropout" };

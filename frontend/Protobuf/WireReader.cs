@@ -1,23 +1,23 @@
 using Google.Protobuf;
-using Mopt.Ir;
 
-namespace Mopt.Frontend.Caffe;
+namespace Mopt.Protobuf;
 
 /// <summary>
 /// A cursor over a message's wire bytes, read in place: it spares CodedInputStream's copies of every nested message and
-/// packed run (a per-layer cost of the import). Every read is checked against the end of the bytes: bytes that are not
-/// a well-formed message (a truncated caffemodel) are a <see cref="MirException"/> "malformed message bytes: ...", which
-/// the caffemodel walk (<see cref="CaffeWeightsWalk"/>) takes as its cue to leave the file to the generated parser and
-/// its errors; protobuf's own encodings and the prototxt's transcoded text, also read here, never meet it.
+/// packed run (a per-layer cost of the Caffe import). Every read is checked against the end of the bytes: bytes that
+/// are not a well-formed message (a truncated caffemodel) are a <see cref="MalformedWireException"/>, which the
+/// caffemodel walk takes as its cue to leave the file to the generated parser and its errors, and
+/// <see cref="CanonicalWire"/> as bytes to refuse; protobuf's own encodings and a prototxt's transcoded text, also read
+/// here, never meet it.
 /// </summary>
-internal ref struct CaffeWireReader
+public ref struct WireReader
 {
     private readonly ReadOnlySpan<byte> _bytes;
     // Where _bytes start in the outermost bytes read (a nested message's reader knows its place in the file).
     private readonly int _offset;
 
     /// <param name="offset">Where <paramref name="bytes"/> start in the bytes <see cref="Offset"/> counts in.</param>
-    public CaffeWireReader(ReadOnlySpan<byte> bytes, int offset = 0)
+    public WireReader(ReadOnlySpan<byte> bytes, int offset = 0)
     {
         _bytes = bytes;
         _offset = offset;
@@ -61,10 +61,10 @@ internal ref struct CaffeWireReader
     }
 
     /// <summary>A reader of the length-delimited (message) field at the position, which it skips.</summary>
-    public CaffeWireReader Nested()
+    public WireReader Nested()
     {
         var bytes = LengthDelimited();
-        return new CaffeWireReader(bytes, Offset - bytes.Length);
+        return new WireReader(bytes, Offset - bytes.Length);
     }
 
     public void Skip(WireFormat.WireType wire)
@@ -98,5 +98,5 @@ internal ref struct CaffeWireReader
         }
     }
 
-    private static MirException Malformed(string what) => new($"malformed message bytes: {what}");
+    private static MalformedWireException Malformed(string what) => new($"malformed message bytes: {what}");
 }
