@@ -18,6 +18,13 @@ public abstract class Pass
 
     public abstract void Run(MirModule module, PassContext context);
 
+    /// <summary>
+    /// Ops of which the module must hold at least one for this pass to change anything (fold-bn: BatchNormalization), or
+    /// null when it may change any module. The pass manager does not run a pass on a module with none of them (MLIR's
+    /// pattern roots, asked of a whole pass): a deploy runs several passes that most nets give nothing to do.
+    /// </summary>
+    public virtual IReadOnlyList<string>? RequiredOps => null;
+
     /// <summary>The pass as it would be written in <c>--pass-pipeline</c>, options included.</summary>
     public virtual string Describe()
     {
@@ -59,8 +66,9 @@ public sealed record PendingFile(string Path, Action<Stream> Write, string What)
 /// <summary>What a pass did, for <c>--pass-statistics</c>, <c>--timing</c> and <c>--debug</c>.</summary>
 public sealed class PassContext
 {
-    private readonly OrderedDictionary<string, long> _counters = new(StringComparer.Ordinal);
-    private readonly List<string> _skips = new();
+    // Made by the first count or skip: most passes of a pipeline count nothing.
+    private OrderedDictionary<string, long>? _counters;
+    private List<string>? _skips;
     private HashSet<(Operation, string)>? _skipped;
 
     private readonly Action<PendingFile>? _fileSink;
@@ -155,11 +163,15 @@ public sealed class PassContext
     /// <summary>A note the user always sees, e.g. <c>Note("quantize-int8: no calibration data, dynamic quantization")</c>.</summary>
     public void Note(string message) => Notes.WriteLine(message);
 
-    public IEnumerable<KeyValuePair<string, long>> Counters => _counters;
-    public IReadOnlyList<string> Skips => _skips;
+    public IEnumerable<KeyValuePair<string, long>> Counters => (IEnumerable<KeyValuePair<string, long>>?)_counters ?? [];
+    public IReadOnlyList<string> Skips => (IReadOnlyList<string>?)_skips ?? [];
 
     /// <summary>Counts something the pass did, e.g. <c>Count("folded")</c>.</summary>
-    public void Count(string what, long by = 1) => _counters[what] = _counters.GetValueOrDefault(what) + by;
+    public void Count(string what, long by = 1)
+    {
+        var counters = _counters ??= new(StringComparer.Ordinal);
+        counters[what] = counters.GetValueOrDefault(what) + by;
+    }
 
     /// <summary>Records a rewrite the pass could not prove safe and so did not make, with the reason.</summary>
     public void Skip(Operation op, string reason)
@@ -168,7 +180,7 @@ public sealed class PassContext
         if (!(_skipped ??= new()).Add((op, reason))) return;
         Count("skipped");
         var name = op.Location.FirstName ?? op.Name;
-        _skips.Add($"{name}: {reason}");
+        (_skips ??= new()).Add($"{name}: {reason}");
         Debug?.WriteLine($"  skipped {op.Name} {name}: {reason}");
     }
 
@@ -177,10 +189,10 @@ public sealed class PassContext
     /// <summary>"20 folded, 1 skipped (Conv_12: weight not constant)"</summary>
     public string Summarize()
     {
-        if (_counters.Count == 0) return "nothing changed";
+        if (_counters is null || _counters.Count == 0) return "nothing changed";
         var parts = _counters.Select(kv => $"{kv.Value} {kv.Key}").ToList();
         var text = string.Join(", ", parts);
-        if (_skips.Count > 0)
+        if (_skips is { Count: > 0 })
             text += " (" + string.Join("; ", _skips.Take(5)) + (_skips.Count > 5 ? $"; {_skips.Count - 5} more" : "") + ")";
         return text;
     }
