@@ -32,9 +32,6 @@ namespace Mopt.Passes.Caffe;
 public sealed class MergeBatchNorm : Pass
 {
     public override string Name => "caffe-merge-bn";
-    /// <summary>Without a BatchNorm to merge, nothing to do.</summary>
-    public override IReadOnlyList<string> RequiredOps => Required;
-    private static readonly string[] Required = [BatchNormOp];
     public override string Summary => "Caffe: merge BatchNorm (and the Scale after it) into the Convolution, Deconvolution or InnerProduct before it";
 
     private const string BatchNormOp = CaffeDialect.Name + ".BatchNorm";

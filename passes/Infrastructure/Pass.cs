@@ -18,13 +18,6 @@ public abstract class Pass
 
     public abstract void Run(MirModule module, PassContext context);
 
-    /// <summary>
-    /// Ops of which the module must hold at least one for this pass to change anything (fold-bn: BatchNormalization), or
-    /// null when it may change any module. The pass manager does not run a pass on a module with none of them (MLIR's
-    /// pattern roots, asked of a whole pass): a deploy runs several passes that most nets give nothing to do.
-    /// </summary>
-    public virtual IReadOnlyList<string>? RequiredOps => null;
-
     /// <summary>The pass as it would be written in <c>--pass-pipeline</c>, options included.</summary>
     public virtual string Describe()
     {

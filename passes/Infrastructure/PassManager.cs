@@ -50,25 +50,18 @@ public sealed class PassManager
         // no sweep and verification of its own).
         bool swept = false, verified = false;
         var facts = ModuleFacts.None;
-        // The module's op names, for passes that name the ops they need (Pass.RequiredOps): taken when one asks, kept
-        // until a pass changes the module.
-        HashSet<string>? opNames = null;
         for (int p = 0; p < Passes.Count; p++)
         {
             var pass = Passes[p];
             bool last = p == Passes.Count - 1;
             BeforePass?.Invoke(pass, module);
-            // A pass naming the ops it needs does not run on a module with none (it would change nothing).
-            var required = pass.RequiredOps;
-            bool needless = required is not null && !ContainsAny(opNames ??= OpNames(module), required);
-            Debug?.WriteLine(needless ? $"[{pass.Name}] not run: the module has no {string.Join(" or ", required!)}" : $"[{pass.Name}] running {pass.Describe()}");
+            Debug?.WriteLine($"[{pass.Name}] running {pass.Describe()}");
             var context = new PassContext(Debug, Notes, NotesIsTerminal, DeferFiles ? PendingFiles.Add : null, CollectStatistics, Dialects, Services, facts) { SweepFollows = true };
             long clock = Stopwatch.GetTimestamp(); // no Stopwatch object per pass
             bool changed;
             try
             {
-                if (needless) context.MarkAllPreserved();
-                else pass.Run(module, context);
+                pass.Run(module, context);
                 changed = !context.PreservedAll;
                 if (changed ? !swept || !context.WeightsPreserved : !swept && last)
                 {
@@ -86,7 +79,7 @@ public sealed class PassManager
             // Two clock reads per pass, three when it verifies (GetElapsedTime reads the clock again).
             long ran = Stopwatch.GetTimestamp();
             var elapsed = Stopwatch.GetElapsedTime(clock, ran);
-            if (changed) (verified, opNames) = (false, null);
+            if (changed) verified = false;
             // A fact survives a pass that changed nothing (a dead-weight sweep erases only unused constants and blobs).
             facts = context.PreservedAll ? facts | context.Established : context.Established;
             bool verifiedNow = VerifyEach && !verified && (changed || last);
@@ -101,19 +94,5 @@ public sealed class PassManager
             AfterPass?.Invoke(pass, module);
         }
         return runs;
-    }
-
-    private static HashSet<string> OpNames(MirModule module)
-    {
-        var names = new HashSet<string>(StringComparer.Ordinal);
-        module.Op.AnyNested(op => { names.Add(op.Name); return false; });
-        return names;
-    }
-
-    private static bool ContainsAny(HashSet<string> names, IReadOnlyList<string> wanted)
-    {
-        for (int i = 0; i < wanted.Count; i++)
-            if (names.Contains(wanted[i])) return true;
-        return false;
     }
 }

@@ -39,9 +39,6 @@ public sealed class BatchNormToScale : Pass
         "replace a BatchNormalization only when --fuse-conv-add-mul then folds both its Mul and its Add into a layer; keep the others", false);
 
     public override string Name => "bn-to-scale";
-    /// <summary>Without a BatchNormalization to replace, nothing to do.</summary>
-    public override IReadOnlyList<string> RequiredOps => Required;
-    private static readonly string[] Required = [BatchNormParams.OpName];
     public override string Summary => "Replace inference BatchNormalization by a per-channel Mul and Add with precomputed constants";
     public override IReadOnlyList<PassOption> Options => [_onlyIfFusable];
 

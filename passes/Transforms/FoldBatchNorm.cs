@@ -37,9 +37,6 @@ public sealed class FoldBatchNorm : Pass
         "when the layer before a BN also feeds other ops, fold into a copy of the layer (more compute) instead of skipping", false);
 
     public override string Name => "fold-bn";
-    /// <summary>Without a BatchNormalization to fold, nothing to do.</summary>
-    public override IReadOnlyList<string> RequiredOps => Required;
-    private static readonly string[] Required = [BatchNormParams.OpName];
     public override string Summary => "Fold inference BatchNormalization into the Conv, ConvTranspose, Gemm or MatMul before it, or the Conv after it";
     public override IReadOnlyList<PassOption> Options => [_duplicateShared];
 

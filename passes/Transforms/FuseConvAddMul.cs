@@ -28,8 +28,6 @@ namespace Mopt.Passes;
 public sealed class FuseConvAddMul : Pass
 {
     public override string Name => "fuse-conv-add-mul";
-    /// <summary>Without an Add, Sub, Mul or Div to fold, nothing to do.</summary>
-    public override IReadOnlyList<string> RequiredOps => Roots;
     public override string Summary => "Fold constant per-channel Mul/Add/Sub/Div after a Conv, ConvTranspose, Gemm or MatMul into its weights and bias";
 
     private static readonly string[] Roots = ["onnx.Mul", "onnx.Add", "onnx.Sub", "onnx.Div"];

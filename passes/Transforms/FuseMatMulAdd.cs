@@ -26,9 +26,6 @@ namespace Mopt.Passes;
 public sealed class FuseMatMulAdd : Pass
 {
     public override string Name => "fuse-matmul-add";
-    /// <summary>Without a MatMul to fuse, nothing to do.</summary>
-    public override IReadOnlyList<string> RequiredOps => Required;
-    private static readonly string[] Required = ["onnx.MatMul"];
     public override string Summary => "Fuse MatMul + Add of a constant bias into Gemm when the MatMul is 2-D";
 
     public override void Run(MirModule module, PassContext context)

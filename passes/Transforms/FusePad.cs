@@ -26,9 +26,6 @@ namespace Mopt.Passes;
 public sealed class FusePad : Pass
 {
     public override string Name => "fuse-pad";
-    /// <summary>Without a Pad to fold, nothing to do.</summary>
-    public override IReadOnlyList<string> RequiredOps => Required;
-    private static readonly string[] Required = ["onnx.Pad"];
     public override string Summary => "Fold a constant-zero Pad into the following Conv or AveragePool (a -inf Pad into MaxPool)";
 
     public override void Run(MirModule module, PassContext context)
