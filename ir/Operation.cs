@@ -133,6 +133,17 @@ public sealed class Operation
         return true;
     }
 
+    /// <summary>
+    /// Replaces every attribute but those <paramref name="keep"/> names with <paramref name="attributes"/> (an op
+    /// turned into another in place keeps its bookkeeping, such as its results' names).
+    /// </summary>
+    public void ReplaceAttributes(IReadOnlyList<NamedAttr> attributes, Func<string, bool>? keep = null)
+    {
+        if (keep is null) _attributes.Clear();
+        else _attributes.RemoveAll(a => !keep(a.Name));
+        for (int i = 0; i < attributes.Count; i++) SetAttr(attributes[i]);
+    }
+
     private void SetAttr(NamedAttr attr)
     {
         int i = IndexOfAttr(attr.Name);

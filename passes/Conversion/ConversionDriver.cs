@@ -135,7 +135,8 @@ internal sealed class ConversionDriver
         }
         Blocked.Remove(op);
         _failures.Remove(op);
-        _rewriter.ReplaceOp(op, results);
+        // An op the lowering turned into its ONNX op in place (OpLowering.Become) is its own replacement.
+        if (results.Count != 1 || results[0] is not OpResult { Owner: var owner } || owner != op) _rewriter.ReplaceOp(op, results);
         _context.Count(_statistic);
         return true;
     }

@@ -97,6 +97,36 @@ internal sealed class OpLowering(Operation op, PatternRewriter rewriter, TypeInf
         return created.Result;
     }
 
+    /// <summary>
+    /// What <c>[Emit(name, operands, attributes)]</c> gives, made of the source op itself: it becomes
+    /// <c>onnx.<paramref name="name"/></c> in place (its location, position and result names stay), so there is no new
+    /// op to make, no uses to move and no source op to erase (most Caffe layers are one ONNX node). Only as a lowering's
+    /// last step, returning what it returns; an op with other than one result gets a new op (<see cref="Emit"/>).
+    /// </summary>
+    public IReadOnlyList<Value> Become(string name, IReadOnlyList<Value> operands, IReadOnlyList<NamedAttr>? attributes = null, ElementType? element = null)
+    {
+        if (op.Results.Count != 1) return [Emit(name, operands, attributes, element)];
+        var elem = element ?? (operands.Count > 0 ? ElementOf(operands[0]) : ElementType.F32);
+        var names = rewriter.Registry.ResultNames;
+        rewriter.ModifyInPlace(op, () =>
+        {
+            op.Name = "onnx." + name;
+            if (!SameOperands(operands)) op.SetOperands(operands);
+            op.ReplaceAttributes(attributes ?? [], names is null ? null : names.IsResultNames);
+            op.Result.Type = TensorType.Unranked(elem);
+        });
+        TypeInference.Apply(op, types);
+        return op.Results;
+    }
+
+    private bool SameOperands(IReadOnlyList<Value> operands)
+    {
+        if (operands.Count != op.OperandCount) return false;
+        for (int i = 0; i < operands.Count; i++)
+            if (op.GetOperand(i) != operands[i]) return false;
+        return true;
+    }
+
     /// <summary>Like <see cref="Emit"/>, for an op with one result per element type in <paramref name="elements"/> (Split, TopK), typed by the onnx shape rules.</summary>
     public IReadOnlyList<Value> EmitResults(string name, IReadOnlyList<Value> operands, IReadOnlyList<ElementType> elements, IEnumerable<NamedAttr>? attributes = null)
     {

@@ -61,7 +61,7 @@ internal static class CaffeConvPoolLowerings
             Attr("dilations", dilations), Attr("group", group), Attr("kernel_shape", kernel),
             Attr("pads", [.. pads, .. pads]), Attr("strides", strides),
         };
-        return [l.Emit(onnxName, operands, attrs)];
+        return l.Become(onnxName, operands, attrs);
     }
 
     // A loop, not Any: read for every convolution.
@@ -99,7 +99,7 @@ internal static class CaffeConvPoolLowerings
         {
             var flat = rank == 2 ? x : l.Emit("Flatten", [x], [Attr("axis", 1)]);
             List<Value> operands = bias is null ? [flat, w] : [flat, w, bias];
-            return [l.Emit("Gemm", operands, [Attr("transB", transpose ? 0 : 1)])];
+            return l.Become("Gemm", operands, [Attr("transB", transpose ? 0 : 1)]);
         }
         // Caffe keeps the axes before `axis` and flattens the rest: Reshape(0, ..., 0, -1) then a [K, N] product.
         var rows = l.Emit("Reshape", [x, l.ConstI64([.. Enumerable.Repeat(0L, (int)axis), -1], "flat_shape")]);

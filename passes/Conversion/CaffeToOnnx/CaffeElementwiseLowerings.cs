@@ -34,12 +34,12 @@ internal static class CaffeElementwiseLowerings
         table["ReLU"] = l =>
         {
             float slope = l.Float("negative_slope", 0);
-            return slope == 0 ? [l.Emit("Relu", [l.Input(0)])] : [l.Emit("LeakyRelu", [l.Input(0)], [Attr("alpha", slope)])];
+            return slope == 0 ? l.Become("Relu", [l.Input(0)]) : l.Become("LeakyRelu", [l.Input(0)], [Attr("alpha", slope)]);
         };
         table["PReLU"] = PRelu;
         foreach (var (caffe, onnx) in new[] { ("Sigmoid", "Sigmoid"), ("TanH", "Tanh"), ("AbsVal", "Abs"), ("BNLL", "Softplus") })
-            table[caffe] = l => [l.Emit(onnx, [l.Input(0)])];
-        table["ELU"] = l => [l.Emit("Elu", [l.Input(0)], [Attr("alpha", l.Float("alpha", 1))])];
+            table[caffe] = l => l.Become(onnx, [l.Input(0)]);
+        table["ELU"] = l => l.Become("Elu", [l.Input(0)], [Attr("alpha", l.Float("alpha", 1))]);
         table["Exp"] = Exp;
         table["Log"] = Log;
         table["Power"] = Power;
@@ -65,7 +65,7 @@ internal static class CaffeElementwiseLowerings
         };
         table["Eltwise"] = Eltwise;
         table["Dropout"] = l => [l.Input(0)];
-        table["Softmax"] = l => [l.Emit("Softmax", [l.Input(0)], [Attr("axis", l.Int("axis", 1))])];
+        table["Softmax"] = l => l.Become("Softmax", [l.Input(0)], [Attr("axis", l.Int("axis", 1))]);
         table["LRN"] = Lrn;
     }
 
@@ -81,12 +81,12 @@ internal static class CaffeElementwiseLowerings
         long? channels = TypeOf(x).Shape![1] is var c and >= 0 ? c : null;
         if (shared && count != 1) throw Blocked($"channel_shared needs one slope, its blob has {count}");
         if (!shared && channels is { } ch && count != ch) throw Blocked($"its slope blob has {count} values, the input has {ch} channels");
-        if (count == 1) return [l.Emit("PRelu", [x, slope])];
+        if (count == 1) return l.Become("PRelu", [x, slope]);
         var shape = new long[rank - 1];
         Array.Fill(shape, 1);
         shape[0] = count;
         var perm = Enumerable.Range(0, slopeType.Rank).Select(a => (long)a).ToArray();
-        return [l.Emit("PRelu", [x, slopeType.Shape!.SequenceEqual(shape) ? slope : l.PermutedFilter(slope, perm, shape)])];
+        return l.Become("PRelu", [x, slopeType.Shape!.SequenceEqual(shape) ? slope : l.PermutedFilter(slope, perm, shape)]);
     }
 
     private static Value Scaled(OpLowering l, Value x, double factor, string hint) =>
@@ -148,11 +148,11 @@ internal static class CaffeElementwiseLowerings
                     if (coeff.Length != xs.Count) throw Blocked($"Eltwise SUM has {coeff.Length} coeff for {xs.Count} bottoms (Caffe needs one per bottom)");
                     xs = xs.Select((x, i) => Scaled(l, x, (float)coeff[i], $"coeff{i}")).ToList();
                 }
-                return [l.Emit("Sum", xs)];
+                return l.Become("Sum", xs);
             case "PROD":
                 return [xs.Skip(1).Aggregate(xs[0], (acc, x) => l.Emit("Mul", [acc, x]))];
             case "MAX":
-                return [l.Emit("Max", xs)];
+                return l.Become("Max", xs);
             default:
                 throw Blocked($"Eltwise operation {operation} is not PROD, SUM or MAX");
         }
@@ -168,7 +168,7 @@ internal static class CaffeElementwiseLowerings
         if (size % 2 != 1) throw Blocked($"LRN local_size must be odd (Caffe checks it), not {size}");
         string region = l.Str("norm_region", "ACROSS_CHANNELS");
         if (region == "ACROSS_CHANNELS")
-            return [l.Emit("LRN", [x], [Attr("alpha", alpha), Attr("beta", beta), Attr("bias", k), Attr("size", size)])];
+            return l.Become("LRN", [x], [Attr("alpha", alpha), Attr("beta", beta), Attr("bias", k), Attr("size", size)]);
         if (region != "WITHIN_CHANNEL") throw Blocked($"LRN norm_region {region} is not ACROSS_CHANNELS or WITHIN_CHANNEL");
         int rank = l.Rank(x, "the input of a WITHIN_CHANNEL LRN");
         if (rank != 4) throw Blocked($"a WITHIN_CHANNEL LRN needs a 4-D input, not rank {rank}");

@@ -40,7 +40,7 @@ internal static class CaffePoolLowerings
                 throw Blocked("global_pooling with a kernel size (Caffe refuses it)");
             if (CaffeParams.Spatial(l, "pad", "pad_h", "pad_w", 2, 0).Any(p => p != 0) || CaffeParams.Spatial(l, "stride", "stride_h", "stride_w", 2, 1).Any(s => s != 1))
                 throw Blocked("global_pooling with a pad or stride (Caffe takes only pad 0 and stride 1)");
-            return [l.Emit(method == "MAX" ? "GlobalMaxPool" : "GlobalAveragePool", [x])];
+            return l.Become(method == "MAX" ? "GlobalMaxPool" : "GlobalAveragePool", [x]);
         }
         var kernel = CaffeParams.Spatial(l, "kernel_size", "kernel_h", "kernel_w", 2, null);
         var pads = CaffeParams.Spatial(l, "pad", "pad_h", "pad_w", 2, 0);
@@ -63,8 +63,11 @@ internal static class CaffePoolLowerings
             Attr("kernel_shape", kernel), Attr("pads", [pads[0], pads[1], axes[0].EndPad, axes[1].EndPad]), Attr("strides", strides),
         };
         if (method == "AVE") attrs.Add(Attr("count_include_pad", 1));
-        var y = l.Emit(method == "MAX" ? "MaxPool" : "AveragePool", [x], attrs);
-        if (method == "AVE" && DivisorRatio(axes) is { } ratio)
+        var ratio = method == "AVE" ? DivisorRatio(axes) : null;
+        string pool = method == "MAX" ? "MaxPool" : "AveragePool";
+        if (ratio is null && !axes[0].EmptyLast && !axes[1].EmptyLast) return l.Become(pool, [x], attrs);
+        var y = l.Emit(pool, [x], attrs);
+        if (ratio is not null)
             y = l.Emit("Mul", [y, l.Const(new TensorType(ElementOf(x), [axes[0].Computed, axes[1].Computed]), ToBytes(ratio), "divisor_ratio")]);
         // Caffe's empty last window (no padding, stride > kernel): the NaN-valued axis last, so that the corner is NaN too.
         var order = Enumerable.Range(0, 2).Where(i => axes[i].EmptyLast).OrderBy(i => float.IsNaN(EmptyValue(method, axes[i])) ? 1 : 0);

@@ -34,7 +34,7 @@ internal static class CaffeShapeLowerings
         {
             var xs = Enumerable.Range(0, l.InputCount).Select(l.Input).ToList();
             long axis = l.Op.ReadInt("concat_dim") ?? Canonical(l, xs[0], l.Int("axis", 1), "axis");
-            return xs.Count == 1 ? [xs[0]] : [l.Emit("Concat", xs, [Attr("axis", axis)])];
+            return xs.Count == 1 ? [xs[0]] : l.Become("Concat", xs, [Attr("axis", axis)]);
         };
         table["Slice"] = Slice;
         table["Split"] = l => Enumerable.Repeat(l.Input(0), l.Op.Results.Count).ToList();
@@ -112,7 +112,7 @@ internal static class CaffeShapeLowerings
         long axis = Canonical(l, x, l.Int("axis", 1), "axis");
         long end = Canonical(l, x, l.Int("end_axis", -1), "end_axis");
         if (end < axis) throw Blocked($"end_axis {end} comes before axis {axis}");
-        if (axis == 1 && end == rank - 1) return [l.Emit("Flatten", [x], [Attr("axis", 1L)])];
+        if (axis == 1 && end == rank - 1) return l.Become("Flatten", [x], [Attr("axis", 1L)]);
         if (TypeOf(x) is { HasStaticShape: true, Shape: { } s })
         {
             var target = s.Take((int)axis).Append(Product(s.Skip((int)axis).Take((int)(end - axis + 1)))).Concat(s.Skip((int)end + 1));
@@ -151,12 +151,12 @@ internal static class CaffeShapeLowerings
                 target[inferred] = count / known;
             }
             if (Product(target) != Product(s)) throw Blocked($"reshape_param.shape {OpLowering.Text(dims)} gives [{string.Join("x", target)}], which does not hold the input's {Product(s)} values");
-            return [l.Emit("Reshape", [x, l.ConstI64(target, "shape")])];
+            return l.Become("Reshape", [x, l.ConstI64(target, "shape")]);
         }
         // ONNX's Reshape reads 0 (copy the same axis) and −1 as Caffe does when the kept axes stay at their positions.
         if (dims.Length != end - start && end != rank) throw Blocked("a Reshape that moves the axes after num_axes needs the input's static shape");
         long[] onnxShape = [.. Enumerable.Repeat(0L, (int)start), .. dims, .. Enumerable.Repeat(0L, (int)(rank - end))];
-        return [l.Emit("Reshape", [x, l.ConstI64(onnxShape, "shape")])];
+        return l.Become("Reshape", [x, l.ConstI64(onnxShape, "shape")]);
     }
 
     private static long[] ShapeDims(OpLowering l) => l.Op.GetAttr("shape") switch
