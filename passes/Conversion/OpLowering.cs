@@ -108,13 +108,19 @@ internal sealed class OpLowering(Operation op, PatternRewriter rewriter, TypeInf
         if (op.Results.Count != 1) return [Emit(name, operands, attributes, element)];
         var elem = element ?? (operands.Count > 0 ? ElementOf(operands[0]) : ElementType.F32);
         var names = rewriter.Registry.ResultNames;
-        rewriter.ModifyInPlace(op, () =>
+        void Change()
         {
             op.Name = "onnx." + name;
-            if (!SameOperands(operands)) op.SetOperands(operands);
             op.ReplaceAttributes(attributes ?? [], names is null ? null : names.IsResultNames);
             op.Result.Type = TensorType.Unranked(elem);
-        });
+        }
+        if (SameOperands(operands)) rewriter.ModifyInPlaceKeepingOperands(op, Change);
+        else
+            rewriter.ModifyInPlace(op, () =>
+            {
+                op.SetOperands(operands);
+                Change();
+            });
         TypeInference.Apply(op, types);
         return op.Results;
     }
