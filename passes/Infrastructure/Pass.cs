@@ -36,13 +36,21 @@ public abstract class Pass
     {
         foreach (var (key, value) in pairs)
         {
-            var option = Options.FirstOrDefault(o => o.Name == key)
+            var option = Named(key)
                 ?? throw new PipelineException(Options.Count == 0
                     ? $"pass '{Name}' takes no options, but was given '{key}'"
                     : $"pass '{Name}' has no option '{key}' (it has: {string.Join(", ", Options.Select(o => o.Name))})");
             try { option.Parse(value); }
             catch (FormatException e) { throw new PipelineException($"pass '{Name}': {e.Message}"); }
         }
+    }
+
+    private PassOption? Named(string key)
+    {
+        var options = Options;
+        for (int i = 0; i < options.Count; i++)
+            if (options[i].Name == key) return options[i];
+        return null;
     }
 }
 

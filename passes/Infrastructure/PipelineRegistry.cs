@@ -12,15 +12,18 @@ public static class PipelineRegistry
         internal IReadOnlyList<Step> Steps { get; } = [.. Passes.Select(Step.Read)];
     }
 
-    /// <summary>A step of a pipeline: <c>name</c>, <c>name{options}</c>, either with a trailing '*' when it also takes the pipeline's options.</summary>
-    internal readonly record struct Step(string Text, string Pass, string? Options, bool TakesPipelineOptions)
+    /// <summary>
+    /// A step of a pipeline: <c>name</c>, <c>name{options}</c>, either with a trailing '*' when it also takes the
+    /// pipeline's options; its options split into pairs once (a pipeline is built on every run).
+    /// </summary>
+    internal readonly record struct Step(string Text, string Pass, (string Key, string Value)[]? Options, bool TakesPipelineOptions)
     {
         public static Step Read(string text)
         {
             bool takes = text.EndsWith('*');
             var body = takes ? text[..^1] : text;
             int brace = body.IndexOf('{');
-            return brace < 0 ? new(text, body, null, takes) : new(text, body[..brace], body[(brace + 1)..^1], takes);
+            return brace < 0 ? new(text, body, null, takes) : new(text, body[..brace], [.. PipelineParser.SplitOptions(body[(brace + 1)..^1])], takes);
         }
     }
 
@@ -82,9 +85,10 @@ public static class PipelineRegistry
                 if (!string.IsNullOrWhiteSpace(options)) passes.Add(PassRegistry.Create("strip-unused", options));
                 continue;
             }
-            if (PassRegistry.Find(step.Pass) is null)
-                throw new PipelineException($"pipeline '{name}' needs the pass '{step.Pass}', which this build of mopt does not have");
-            var pass = PassRegistry.Create(step.Pass, step.Options);
+            var entry = PassRegistry.Find(step.Pass)
+                ?? throw new PipelineException($"pipeline '{name}' needs the pass '{step.Pass}', which this build of mopt does not have");
+            var pass = entry.Create();
+            if (step.Options is { } pairs) pass.SetOptionsFromPairs(pairs);
             if (step.TakesPipelineOptions && !string.IsNullOrWhiteSpace(options)) pass.SetOptions(options);
             passes.Add(pass);
         }

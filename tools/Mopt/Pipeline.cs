@@ -23,7 +23,9 @@ public sealed class Pipeline
         _build = build;
         _describe = describe;
         _firstBuild = build(); // built once now, so that a bad string fails here
-        PassNames = _firstBuild.Select(p => p.Name).ToArray();
+        var names = new string[_firstBuild.Count];
+        for (int i = 0; i < names.Length; i++) names[i] = _firstBuild[i].Name;
+        PassNames = names;
     }
 
     /// <summary>What it was made from (<c>fold-bn</c>, <c>pipeline deploy</c>, ...), for messages.</summary>
