@@ -37,7 +37,7 @@ public static class CaffeBench
         Cv2.SetLogLevel(OpenCvSharp.LogLevel.SILENT);
         try
         {
-            Console.WriteLine($"caffe: {nets.Count} nets in {models}; median of {o.Runs} runs after {o.Warmup} warm-up runs, in one process{(Environment.GetEnvironmentVariable("DOTNET_ReadyToRun") == "0" ? "" : " (framework code precompiled: run through bench/run.sh, which sets DOTNET_ReadyToRun=0)")}; load average {BenchSupport.LoadAverage()}");
+            Console.WriteLine($"caffe: {nets.Count} nets in {models}; median of {o.Runs} runs after {o.Warmup} warm-up runs and rounds until two collections, in one process{(Environment.GetEnvironmentVariable("DOTNET_ReadyToRun") == "0" ? "" : " (framework code precompiled: run through bench/run.sh, which sets DOTNET_ReadyToRun=0)")}; load average {BenchSupport.LoadAverage()}");
             WarmOpenCvAllocator(models);
             var rows = nets.Select(n => Measure(n, models, dir, o, notes)).ToList();
             Print(rows, notes);
@@ -95,6 +95,8 @@ public static class CaffeBench
         });
         TimedStep[] steps = [import, deploy, merge, cv];
         foreach (var s in steps) s.WarmUp(o.Warmup);
+        int collectorRounds = TimedStep.WarmUpCollector(steps);
+        Console.Error.WriteLine($"caffe: {net.Name}: {collectorRounds} more warm-up rounds until the collector had run twice");
         for (int r = 0; r < o.Runs; r++)
             foreach (var s in steps) s.Time();
 
