@@ -21,7 +21,8 @@ public sealed class CaffeBenchOptions : ModelBenchOptions
         OpenCV, against OpenCV on the original.
 
           --runs N        timed runs of each step, interleaved (default 21)
-          --warmup N      untimed runs of each first (default 10; no tiered compilation, as in the Native AOT mopt-opt)
+          --warmup N      untimed runs of each first (default 10; no tiered compilation, as in the Native AOT mopt-opt),
+                          then untimed rounds of all four until the garbage collector has run twice (its steady state)
           --rounds N      ONNX Runtime latency rounds (default 15)
           --only NAME     only this net (repeatable): lenet, mtcnn-det1, mtcnn-det2, mtcnn-det3, yoloface-50k, landmark106
           --models DIR    the caffe models folder (default: ../shared/models/caffe beside the repository)

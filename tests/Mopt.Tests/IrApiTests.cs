@@ -23,6 +23,21 @@ public sealed class IrApiTests
         return (m, main, w, add, relu);
     }
 
+    /// <summary>ReplaceAttributes (an op turned into another in place): the new set, sorted whatever its order, plus only what the predicate keeps.</summary>
+    [Fact]
+    public void ReplacedAttributesAreTheNewOnesSortedAndTheKeptOnes()
+    {
+        var op = new Operation("caffe.Convolution", [], [T4],
+            [new("num_output", IntegerAttr.I64(4)), new("mo.outputs", ArrayAttr.Of([new StringAttr("conv")])), new("kernel_size", ArrayAttr.OfInts([3]))]);
+        op.ReplaceAttributes([new("strides", ArrayAttr.OfInts([1])), new("group", IntegerAttr.I64(1)), new("pads", ArrayAttr.OfInts([0, 0]))],
+            keep: name => name.StartsWith("mo.", StringComparison.Ordinal));
+        Assert.Equal(["group", "mo.outputs", "pads", "strides"], op.Attributes.Select(a => a.Name));
+        Assert.Equal(1, op.GetInt("group"));
+        Assert.Null(op.GetAttr("num_output"));
+        op.ReplaceAttributes([new("axis", IntegerAttr.I64(1))]);
+        Assert.Equal(["axis"], op.Attributes.Select(a => a.Name));
+    }
+
     [Fact]
     public void AClonePrintsTheSameAndChangesApart()
     {
