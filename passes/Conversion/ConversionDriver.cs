@@ -5,7 +5,8 @@ namespace Mopt.Passes.Conversion;
 /// <summary>
 /// Lowers a source dialect's ops in one walk (MLIR's dialect conversion driver, applyPartialConversion): each op, in
 /// program order, is lowered by its <see cref="Lowering"/> through a rewriter placed before it, its results' uses move
-/// to what the lowering returns, and it is erased with what that leaves dead (old weights, whose blobs are released at
+/// to what the lowering returns (unless the lowering turned the op itself into its ONNX op: <see cref="OpLowering.Become"/>),
+/// and it is erased with what that leaves dead (old weights, whose blobs are released at
 /// the end: "blobs removed", "blob bytes freed"). In program order every input's producer comes first, so no worklist
 /// is needed: an op waits only for a producer that could not be lowered (or, in a block whose order is not the data
 /// flow's, one not lowered yet, which is tried again as soon as that producer is). Each lowered op counts the
