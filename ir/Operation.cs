@@ -121,7 +121,18 @@ public sealed class Operation
     /// <summary>The attributes, sorted by name.</summary>
     public IReadOnlyList<NamedAttr> Attributes => _attributes;
     public int AttributeCount => _attributes.Count;
-    public Attr? GetAttr(string name) => IndexOfAttr(name) is var i and >= 0 ? _attributes[i].Value : null;
+    public Attr? GetAttr(string name)
+    {
+        // An op has a few attributes: a scan comparing lengths first finds one (or none) in fewer steps than the binary
+        // search, whose every step compares the strings' characters (asked for every attribute a pass or rule reads).
+        var attributes = _attributes;
+        if (attributes.Count > LinearAttributeLookup) return IndexOfAttr(name) is var i and >= 0 ? attributes[i].Value : null;
+        for (int i = 0; i < attributes.Count; i++)
+            if (attributes[i].Name == name) return attributes[i].Value;
+        return null;
+    }
+
+    private const int LinearAttributeLookup = 12;
     public T? GetAttr<T>(string name) where T : Attr => GetAttr(name) as T;
     public void SetAttr(string name, Attr value) => SetAttr(new NamedAttr(name, value));
 

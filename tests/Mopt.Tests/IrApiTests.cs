@@ -38,6 +38,21 @@ public sealed class IrApiTests
         Assert.Equal(["axis"], op.Attributes.Select(a => a.Name));
     }
 
+    /// <summary>GetAttr finds every attribute and no other, on a few (scanned) and on many (binary search).</summary>
+    [Theory]
+    [InlineData(3)]
+    [InlineData(12)]
+    [InlineData(13)]
+    [InlineData(40)]
+    public void GetAttrFindsEachAttributeAndNoOther(int count)
+    {
+        var op = new Operation("test.Op", [], [T4], Enumerable.Range(0, count).Select(i => new NamedAttr($"a{i * 7 % count}_{i}", IntegerAttr.I64(i))).ToList());
+        for (int i = 0; i < count; i++) Assert.Equal(i, op.GetInt($"a{i * 7 % count}_{i}"));
+        Assert.Null(op.GetAttr("a0"));
+        Assert.Null(op.GetAttr($"a{count}_{count}"));
+        Assert.Null(op.GetAttr(""));
+    }
+
     [Fact]
     public void AClonePrintsTheSameAndChangesApart()
     {
