@@ -138,6 +138,8 @@ public sealed class FoldConstants : Pass
             if (!AnyTensorResult(op)) return; // nothing a constant could stand for (an absent value)
             var definition = _dialects.Find(op);
             var folder = definition?.Interface<IFolder>();
+            // Nothing to fold (the check below, without the request): a folder of constant operands only, or none.
+            if ((folder is null || folder.NeedsConstantOperands) && !FoldRequest.AllOperandsConstant(op, _dialects)) return;
             // The native folders read one element per ByteSize: packed i4/ui4 tensors go to the fallback evaluator.
             if (folder is not null && TouchesPackedTypes(op)) folder = null;
             // The native folders compute the current meaning; an older opset's (legacy broadcasting, ...) is left to the fallback, which runs the module's opset.

@@ -26,10 +26,21 @@ public sealed class FoldRequest
         {
             var v = op.GetOperand(i);
             if (v.Type == ElementType.None) { _kinds[i] = OperandKind.Absent; continue; }
-            _attrs[i] = v is OpResult { Owner: var producer } ? dialects.Interface<IConstantLike>(producer)?.ValueAttribute(producer) : null;
+            _attrs[i] = ConstantAttr(v, dialects);
             _kinds[i] = _attrs[i] is null ? OperandKind.Variable : OperandKind.Constant;
         }
     }
+
+    /// <summary>What <see cref="AllConstant"/> of a request for <paramref name="op"/> would say, without making one.</summary>
+    public static bool AllOperandsConstant(Operation op, DialectRegistry dialects)
+    {
+        for (int i = 0; i < op.OperandCount; i++)
+            if (op.GetOperand(i) is var v && v.Type != ElementType.None && ConstantAttr(v, dialects) is null) return false;
+        return true;
+    }
+
+    private static Attr? ConstantAttr(Value v, DialectRegistry dialects) =>
+        v is OpResult { Owner: var producer } ? dialects.Interface<IConstantLike>(producer)?.ValueAttribute(producer) : null;
 
     private FoldRequest(FoldRequest from, int index, ConstantTensor value)
     {

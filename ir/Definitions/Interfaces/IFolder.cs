@@ -15,4 +15,10 @@ public interface IFolder
     /// not cover the case but another evaluator may.
     /// </summary>
     IReadOnlyList<ConstantTensor>? Fold(FoldRequest request);
+
+    /// <summary>
+    /// True when it folds only an operation whose every operand is constant (or absent): then an operation with another
+    /// operand is passed over without a <see cref="FoldRequest"/> (most operations of a network read an activation).
+    /// </summary>
+    bool NeedsConstantOperands => false;
 }
