@@ -35,14 +35,10 @@ public static class GreedyPatternRewriteDriver
     /// </summary>
     private static bool NoRootIn(MirModule module, IReadOnlyList<RewritePattern> patterns)
     {
-        for (int i = 0; i < patterns.Count; i++)
-            if (patterns[i].Root is null) return false;
-        return !module.AnyOperation(op =>
-        {
-            for (int i = 0; i < patterns.Count; i++)
-                if (patterns[i].Root == op.Name) return true;
-            return false;
-        });
+        var roots = new string[patterns.Count];
+        for (int i = 0; i < roots.Length; i++)
+            if ((roots[i] = patterns[i].Root!) is null) return false;
+        return !module.AnyOperation(op => Array.IndexOf(roots, op.Name) >= 0);
     }
 
     /// <summary>
