@@ -85,8 +85,11 @@ internal static class CaffeElementwiseLowerings
         var shape = new long[rank - 1];
         Array.Fill(shape, 1);
         shape[0] = count;
+        if (slopeType.Shape!.SequenceEqual(shape)) return l.Become("PRelu", [x, slope]);
+        // The same blob reshaped (no copy, no new blob); a slope that is not a constant gets a Reshape.
+        if (Constants.IsConstant(slope)) return l.Become("PRelu", [x, CaffeNormLowerings.Reshaped(l, slope, shape)]);
         var perm = Enumerable.Range(0, slopeType.Rank).Select(a => (long)a).ToArray();
-        return l.Become("PRelu", [x, slopeType.Shape!.SequenceEqual(shape) ? slope : l.PermutedFilter(slope, perm, shape)]);
+        return l.Become("PRelu", [x, l.PermutedFilter(slope, perm, shape)]);
     }
 
     private static Value Scaled(OpLowering l, Value x, double factor, string hint) =>
