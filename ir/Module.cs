@@ -76,29 +76,10 @@ public sealed class MirModule
     public List<Operation> FunctionOps()
     {
         var found = new List<Operation>();
-        AddFunctions(Op, found);
+        // A function's body holds no function (func.func lives in a symbol table: a module), so it is not walked: only
+        // the ops around the functions are (asked by every pass that works block by block).
+        Op.AddNested(found, static o => o.Name == FuncOp.OpName, static o => o.Name != FuncOp.OpName);
         return found;
-    }
-
-    // A function's body holds no function (func.func lives in a symbol table: a module), so it is not walked: only the
-    // ops around the functions are (asked by every pass that works block by block).
-    private static void AddFunctions(Operation parent, List<Operation> into)
-    {
-        var regions = parent.Regions;
-        for (int r = 0; r < regions.Count; r++)
-        {
-            var blocks = regions[r].Blocks;
-            for (int b = 0; b < blocks.Count; b++)
-            {
-                var ops = blocks[b].Operations;
-                for (int i = 0; i < ops.Count; i++)
-                {
-                    var op = ops[i];
-                    if (op.Name == FuncOp.OpName) into.Add(op);
-                    else if (op.RegionCount > 0) AddFunctions(op, into);
-                }
-            }
-        }
     }
 
     /// <summary>The blocks of every function's regions, functions in <see cref="FunctionOps"/>' order: what a pass that works block by block walks.</summary>

@@ -232,7 +232,10 @@ public sealed class Operation
     /// first as <see cref="Walk"/> yields them (this one left out); an excluded operation's own nested ones are still
     /// visited. A loop by index for the passes that look at every op: no iterator, no copy of a block.
     /// </summary>
-    public void AddNested(List<Operation> into, Func<Operation, bool> include)
+    public void AddNested(List<Operation> into, Func<Operation, bool> include) => AddNested(into, include, null);
+
+    /// <summary>As <see cref="AddNested(List{Operation}, Func{Operation, bool})"/>, going into an operation's regions only when <paramref name="enter"/> says so (null: always).</summary>
+    public void AddNested(List<Operation> into, Func<Operation, bool> include, Func<Operation, bool>? enter)
     {
         if (_regions is null) return;
         for (int r = 0; r < _regions.Count; r++)
@@ -245,7 +248,7 @@ public sealed class Operation
                 {
                     var op = ops[i];
                     if (include(op)) into.Add(op);
-                    op.AddNested(into, include);
+                    if (enter is null || enter(op)) op.AddNested(into, include, enter);
                 }
             }
         }
