@@ -150,25 +150,9 @@ public sealed class Operation
     /// </summary>
     public void ReplaceAttributes(IReadOnlyList<NamedAttr> attributes, Func<string, bool>? keep = null)
     {
-        NamedAttr? kept = null;
-        List<NamedAttr>? more = null;
-        if (keep is not null)
-            foreach (var a in _attributes)
-                if (keep(a.Name))
-                {
-                    if (kept is null) kept = a;
-                    else (more ??= new()).Add(a);
-                }
-        _attributes.Clear();
-        // A lowering's attributes come sorted most often: appended, not inserted one by one.
-        for (int i = 0; i < attributes.Count; i++)
-        {
-            var a = attributes[i];
-            if (_attributes.Count == 0 || string.CompareOrdinal(_attributes[^1].Name, a.Name) < 0) _attributes.Add(a);
-            else SetAttr(a);
-        }
-        if (kept is not null) SetAttr(kept);
-        if (more is not null) foreach (var a in more) SetAttr(a);
+        if (keep is null) _attributes.Clear();
+        else _attributes.RemoveAll(a => !keep(a.Name));
+        for (int i = 0; i < attributes.Count; i++) SetAttr(attributes[i]);
     }
 
     private void SetAttr(NamedAttr attr)

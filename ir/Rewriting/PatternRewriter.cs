@@ -220,16 +220,6 @@ public sealed class PatternRewriter
             if (p != op) EraseIfDead(p);
     }
 
-    /// <summary>
-    /// Runs <paramref name="change"/> on <paramref name="op"/> in place when it leaves the operands as they are (a new
-    /// name or new attributes) and tells the listener: MLIR's modifyOpInPlace, no producer to look at afterwards.
-    /// </summary>
-    public void ModifyInPlaceKeepingOperands(Operation op, Action change)
-    {
-        change();
-        Listener?.OperationModified(op);
-    }
-
     /// <summary>The operations defining <paramref name="op"/>'s operands, each once, in operand order.</summary>
     private static List<Operation> Producers(Operation op)
     {

@@ -108,19 +108,13 @@ internal sealed class OpLowering(Operation op, PatternRewriter rewriter, TypeInf
         if (op.Results.Count != 1) return [Emit(name, operands, attributes, element)];
         var elem = element ?? (operands.Count > 0 ? ElementOf(operands[0]) : ElementType.F32);
         var names = rewriter.Registry.ResultNames;
-        void Change()
+        rewriter.ModifyInPlace(op, () =>
         {
+            if (!SameOperands(operands)) op.SetOperands(operands);
             op.Name = "onnx." + name;
             op.ReplaceAttributes(attributes ?? [], names is null ? null : names.IsResultNames);
             op.Result.Type = TensorType.Unranked(elem);
-        }
-        if (SameOperands(operands)) rewriter.ModifyInPlaceKeepingOperands(op, Change);
-        else
-            rewriter.ModifyInPlace(op, () =>
-            {
-                op.SetOperands(operands);
-                Change();
-            });
+        });
         TypeInference.Apply(op, types);
         return op.Results;
     }

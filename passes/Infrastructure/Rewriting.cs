@@ -37,7 +37,10 @@ public static class GreedyPatternRewriteDriver
     {
         var roots = new string[patterns.Count];
         for (int i = 0; i < roots.Length; i++)
-            if ((roots[i] = patterns[i].Root!) is null) return false;
+        {
+            if (patterns[i].Root is not { } root) return false;
+            roots[i] = root;
+        }
         return !module.AnyOperation(op => Array.IndexOf(roots, op.Name) >= 0);
     }
 
