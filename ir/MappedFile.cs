@@ -1,4 +1,5 @@
 using System.IO.MemoryMappedFiles;
+using System.Runtime.InteropServices;
 
 namespace Mopt.Ir;
 
@@ -11,28 +12,41 @@ namespace Mopt.Ir;
 /// them, a pass that has replaced them) calls <see cref="MappedMemory.Release"/>: the pages leave the process (the page
 /// cache keeps them) and are read back from the file if touched again, so releasing is never wrong, only slower.
 /// </para>
+/// <para>
+/// A small file read whole (<see cref="ReadWhole"/>) is the same kind of object over a native copy of its bytes, so
+/// that its blobs live and go the same way (<see cref="ResourceTable.ReleaseFiles"/> frees it at once).
+/// </para>
 /// </summary>
-public sealed unsafe class MappedFile
+public sealed unsafe partial class MappedFile
 {
-    private readonly MemoryMappedViewAccessor _view;
+    private readonly MemoryMappedViewAccessor? _view;
     private readonly byte* _start;
-    private readonly bool _whole;
+    /// <summary>How the bytes are held: a view (<see cref="Open"/>), a mapping of mopt's own (<see cref="MapWhole"/>) or a native copy (<see cref="ReadWhole"/>).</summary>
+    private readonly Backing _backing;
     private int _owners, _unmapped;
+
+    private enum Backing { View, WholeMapping, NativeCopy }
 
     public string Path { get; }
     public long Length { get; }
 
-    private MappedFile(string path, MemoryMappedViewAccessor view, long length, bool whole)
+    private MappedFile(string path, MemoryMappedViewAccessor view, long length)
     {
         Path = path;
         _view = view;
         Length = length;
-        _whole = whole;
+        _backing = Backing.View;
         byte* start = null;
         view.SafeMemoryMappedViewHandle.AcquirePointer(ref start);
         _start = start + view.PointerOffset;
-        // One call maps every page: a page fault per 16 pages as they are read costs more than a read's copy.
-        if (whole) Madvise.Advise((nint)(_start - view.PointerOffset), (nuint)(length + view.PointerOffset), Madvise.PopulateRead);
+    }
+
+    private MappedFile(string path, byte* start, long length, Backing backing)
+    {
+        Path = path;
+        _start = start;
+        Length = length;
+        _backing = backing;
     }
 
     /// <summary>Maps <paramref name="path"/> (opened read-only, shared for reading), or returns null for an empty file.</summary>
@@ -44,19 +58,63 @@ public sealed unsafe class MappedFile
         // The view outlives the file's descriptor (closed here): a model of thousands of external data files
         // (onnx's one file per tensor) holds mappings, not open files.
         using var file = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
-        return new MappedFile(path, file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read), length, whole: false);
+        return new MappedFile(path, file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read), length);
     }
 
     /// <summary>
-    /// Maps the file open as <paramref name="handle"/> (<paramref name="length"/> bytes, not 0) for a reader of every
-    /// byte (<see cref="WholeFile.ReadOrMap"/>): every page mapped at once and kept until the mapping goes, never
-    /// dropped (<see cref="MappedMemory.Release"/> does nothing).
+    /// Maps the file open as <paramref name="handle"/> (<paramref name="length"/> bytes, not 0; Linux) for a reader of
+    /// every byte (<see cref="WholeFile.ReadOrMap"/>): every page mapped at once and kept until the mapping goes, never
+    /// dropped (<see cref="MappedMemory.Release"/> does nothing). One mmap with MAP_POPULATE: a page fault per 16 pages
+    /// as they are read costs more than a read's copy, and .NET's MemoryMappedFile would add a view, handles and a
+    /// madvise to the two system calls (a few percent of importing MTCNN det2's 400 KB caffemodel).
     /// </summary>
     internal static MappedFile MapWhole(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string path, long length)
     {
-        using var file = MemoryMappedFile.CreateFromFile(handle, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
-        return new MappedFile(path, file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read), length, whole: true);
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            nint start = mmap(0, (nuint)length, ProtRead, MapPrivate | MapPopulate, (int)handle.DangerousGetHandle(), 0);
+            if (start == -1) throw new IOException($"cannot map '{path}': {Marshal.GetLastPInvokeErrorMessage()}");
+            return new MappedFile(path, (byte*)start, length, Backing.WholeMapping);
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
     }
+
+    /// <summary>
+    /// The file open as <paramref name="handle"/> (<paramref name="length"/> bytes, not 0) read whole into native memory:
+    /// a small file's blobs (<see cref="WholeFile.ReadOrMap"/>). The allocator hands a process that reads one model after
+    /// another the same warm memory again, where a new array each time is fresh heap (det1's 28 KB caffemodel was a fifth
+    /// of what an import allocated).
+    /// </summary>
+    internal static MappedFile ReadWhole(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string path, long length)
+    {
+        var start = (byte*)NativeMemory.Alloc((nuint)length);
+        try
+        {
+            WholeFile.Fill(handle, new Span<byte>(start, checked((int)length)), path);
+            return new MappedFile(path, start, length, Backing.NativeCopy);
+        }
+        catch
+        {
+            NativeMemory.Free(start);
+            throw;
+        }
+    }
+
+    private const int ProtRead = 1, MapPrivate = 2, MapPopulate = 0x8000;
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial nint mmap(nint address, nuint length, int protection, int flags, int fd, nint offset);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int munmap(nint address, nuint length);
+
+    /// <summary>Whether the bytes are the file's pages (mapped), not a copy read into memory.</summary>
+    public bool IsFilePages => _backing != Backing.NativeCopy;
 
     ~MappedFile() => Unmap();
 
@@ -69,14 +127,21 @@ public sealed unsafe class MappedFile
         if (Interlocked.Decrement(ref _owners) == 0) Unmap();
     }
 
-    /// <summary>Whether the file is still mapped (it is not after its last owner let it go).</summary>
+    /// <summary>Whether the file is still mapped, or its copy still there (not after its last owner let it go).</summary>
     public bool IsMapped => Volatile.Read(ref _unmapped) == 0;
 
     private void Unmap()
     {
         if (Interlocked.Exchange(ref _unmapped, 1) != 0) return;
-        _view.SafeMemoryMappedViewHandle.ReleasePointer();
-        _view.Dispose();
+        switch (_backing)
+        {
+            case Backing.View:
+                _view!.SafeMemoryMappedViewHandle.ReleasePointer();
+                _view.Dispose();
+                break;
+            case Backing.WholeMapping: _ = munmap((nint)_start, (nuint)Length); break;
+            case Backing.NativeCopy: NativeMemory.Free(_start); break;
+        }
         GC.SuppressFinalize(this);
     }
 
@@ -93,10 +158,10 @@ public sealed unsafe class MappedFile
     internal byte* Pointer(long offset) => IsMapped ? _start + offset
         : throw new ObjectDisposedException(nameof(MappedFile), $"'{Path}' was unmapped (its model was disposed) while its bytes were still in use");
 
-    /// <summary>Lets the kernel take the whole pages of bytes <paramref name="offset"/>..+<paramref name="length"/> out of this process (not a file mapped whole: a madvise per weight costs more than its few pages).</summary>
+    /// <summary>Lets the kernel take the whole pages of bytes <paramref name="offset"/>..+<paramref name="length"/> out of this process (only of a view: a file mapped whole keeps its pages, as a madvise per weight costs more than its few pages; a copy has none to drop).</summary>
     internal void DropPages(long offset, long length)
     {
-        if (_whole || !IsMapped) return;
+        if (_backing != Backing.View || !IsMapped) return;
         long page = Environment.SystemPageSize;
         long first = ((long)(_start + offset) + page - 1) / page * page;
         long end = ((long)(_start + offset) + length) / page * page;

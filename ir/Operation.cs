@@ -151,7 +151,14 @@ public sealed class Operation
     public void ReplaceAttributes(IReadOnlyList<NamedAttr> attributes, Func<string, bool>? keep = null)
     {
         if (keep is null) _attributes.Clear();
-        else _attributes.RemoveAll(a => !keep(a.Name));
+        else
+        {
+            // in place, no predicate closure per call (every lowered op comes through here)
+            int kept = 0;
+            for (int i = 0; i < _attributes.Count; i++)
+                if (keep(_attributes[i].Name)) _attributes[kept++] = _attributes[i];
+            _attributes.RemoveRange(kept, _attributes.Count - kept);
+        }
         for (int i = 0; i < attributes.Count; i++) SetAttr(attributes[i]);
     }
 

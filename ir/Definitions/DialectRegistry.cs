@@ -17,10 +17,14 @@ public sealed class DialectRegistry
         _dialects = dialects.ToDictionary(d => d.Name, StringComparer.Ordinal);
         _byPrefix = _dialects.GetAlternateLookup<ReadOnlySpan<char>>();
         ResultNames = resultNames;
+        IsResultNamesAttribute = resultNames is null ? null : resultNames.IsResultNames;
     }
 
     /// <summary>How these dialects name produced tensors, which the rewriter carries over a replacement; null: not at all.</summary>
     public IResultNames? ResultNames { get; }
+
+    /// <summary><see cref="IResultNames.IsResultNames"/> as one delegate (an op changed in place keeps that attribute): null without result names.</summary>
+    public Func<string, bool>? IsResultNamesAttribute { get; }
 
     /// <summary>No dialects: every operation is unknown.</summary>
     public static DialectRegistry Empty { get; } = new([]);

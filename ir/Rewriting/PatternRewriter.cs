@@ -15,6 +15,8 @@ public sealed class PatternRewriter
     private readonly HashSet<string> _releasedBlobKeys = new(StringComparer.Ordinal);
     // Scratch for ReplaceAllUsesWith (the users told of a change), kept to allocate no set per replacement.
     private readonly HashSet<Operation> _notified = new();
+    // Lists of an erased or changed op's former producers, reused (erasures nest: one list per level).
+    private readonly Stack<List<Operation>> _spareProducerLists = new();
     private Block? _block;
     private Operation? _before;
 
@@ -192,7 +194,7 @@ public sealed class PatternRewriter
     {
         var producers = Producers(op);
         EraseOne(op);
-        foreach (var p in producers) EraseIfDead(p);
+        EraseDeadAndRecycle(producers, null);
     }
 
     /// <summary>Erases <paramref name="op"/> and, recursively, its operands' producers when nothing reads them and they are removable.</summary>
@@ -211,22 +213,42 @@ public sealed class PatternRewriter
     /// </summary>
     public void ModifyInPlace(Operation op, Action change, Operation? absorbs = null)
     {
-        var producers = Producers(op);
-        var absorbed = absorbs?.Location;
+        var modification = StartModification(op, absorbs);
         change();
-        if (absorbed is not null) FuseLocation(op, absorbed);
-        Listener?.OperationModified(op);
-        foreach (var p in producers)
-            if (p != op) EraseIfDead(p);
+        FinalizeModification(modification);
     }
 
-    /// <summary>The operations defining <paramref name="op"/>'s operands, each once, in operand order.</summary>
-    private static List<Operation> Producers(Operation op)
+    /// <summary>
+    /// What <see cref="ModifyInPlace"/> does, in two calls around the change (MLIR's startOpModification and
+    /// finalizeOpModification), for a change made on every lowered op, where a closure per call costs.
+    /// </summary>
+    public OpModification StartModification(Operation op, Operation? absorbs = null) => new(op, Producers(op), absorbs?.Location);
+
+    /// <summary>Ends the change <paramref name="modification"/> started: fuses the absorbed location, tells the listener, erases what it left dead.</summary>
+    public void FinalizeModification(OpModification modification)
     {
-        var producers = new List<Operation>(op.OperandCount);
+        var op = modification.Op;
+        if (modification.AbsorbedLocation is { } absorbed) FuseLocation(op, absorbed);
+        Listener?.OperationModified(op);
+        EraseDeadAndRecycle(modification.Producers, op);
+    }
+
+    /// <summary>The operations defining <paramref name="op"/>'s operands, each once, in operand order (in a list to give back to <see cref="EraseDeadAndRecycle"/>).</summary>
+    private List<Operation> Producers(Operation op)
+    {
+        var producers = _spareProducerLists.Count > 0 ? _spareProducerLists.Pop() : new List<Operation>(op.OperandCount);
         for (int i = 0; i < op.OperandCount; i++)
             if (op.GetOperand(i) is OpResult r && !producers.Contains(r.Owner)) producers.Add(r.Owner);
         return producers;
+    }
+
+    /// <summary>Erases each of <paramref name="producers"/> (but <paramref name="except"/>) left dead, then keeps the list for the next <see cref="Producers"/>.</summary>
+    private void EraseDeadAndRecycle(List<Operation> producers, Operation? except)
+    {
+        for (int i = 0; i < producers.Count; i++)
+            if (producers[i] != except) EraseIfDead(producers[i]);
+        producers.Clear();
+        _spareProducerLists.Push(producers);
     }
 
     /// <summary>Sets <paramref name="op"/>'s location to include <paramref name="other"/> (a fused location of both).</summary>

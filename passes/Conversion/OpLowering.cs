@@ -107,14 +107,12 @@ internal sealed class OpLowering(Operation op, PatternRewriter rewriter, TypeInf
     {
         if (op.Results.Count != 1) return [Emit(name, operands, attributes, element)];
         var elem = element ?? (operands.Count > 0 ? ElementOf(operands[0]) : ElementType.F32);
-        var names = rewriter.Registry.ResultNames;
-        rewriter.ModifyInPlace(op, () =>
-        {
-            if (!SameOperands(operands)) op.SetOperands(operands);
-            op.Name = "onnx." + name;
-            op.ReplaceAttributes(attributes ?? [], names is null ? null : names.IsResultNames);
-            op.Result.Type = TensorType.Unranked(elem);
-        });
+        var modification = rewriter.StartModification(op);
+        if (!SameOperands(operands)) op.SetOperands(operands);
+        op.Name = "onnx." + name;
+        op.ReplaceAttributes(attributes ?? [], rewriter.Registry.IsResultNamesAttribute);
+        op.Result.Type = TensorType.Unranked(elem);
+        rewriter.FinalizeModification(modification);
         TypeInference.Apply(op, types);
         return op.Results;
     }

@@ -50,13 +50,14 @@ public sealed class PassManager
         // no sweep and verification of its own).
         bool swept = false, verified = false;
         var facts = ModuleFacts.None;
+        Action<PendingFile>? defer = DeferFiles ? PendingFiles.Add : null; // one delegate for every pass
         for (int p = 0; p < Passes.Count; p++)
         {
             var pass = Passes[p];
             bool last = p == Passes.Count - 1;
             BeforePass?.Invoke(pass, module);
             Debug?.WriteLine($"[{pass.Name}] running {pass.Describe()}");
-            var context = new PassContext(Debug, Notes, NotesIsTerminal, DeferFiles ? PendingFiles.Add : null, CollectStatistics, Dialects, Services, facts) { SweepFollows = true };
+            var context = new PassContext(Debug, Notes, NotesIsTerminal, defer, CollectStatistics, Dialects, Services, facts) { SweepFollows = true };
             long clock = Stopwatch.GetTimestamp(); // no Stopwatch object per pass
             bool changed;
             try

@@ -40,13 +40,13 @@ internal sealed class ConstantNodeToInitializer : RewritePattern
             if (op.Result.Type is not TensorType { IsRanked: false } || returned)
                 return rewriter.NotifyMatchFailure(op, $"its type {op.Result.Type} is not its value's type {valueType}");
         }
-        rewriter.ModifyInPlace(op, () =>
-        {
-            op.Result.Type = valueType;
-            foreach (var a in attrs) op.RemoveAttr(a.Name);
-            op.RemoveAttr("mo.node");
-            op.SetAttr("value", value);
-        });
+        // no closure: one would be made on entry, for every constant this pattern is tried on
+        var modification = rewriter.StartModification(op);
+        op.Result.Type = valueType;
+        foreach (var a in attrs) op.RemoveAttr(a.Name);
+        op.RemoveAttr("mo.node");
+        op.SetAttr("value", value);
+        rewriter.FinalizeModification(modification);
         return true;
     }
 }
