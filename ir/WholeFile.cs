@@ -66,18 +66,45 @@ public static class WholeFile
         {
             var bytes = buffer.AsSpan(0, length);
             Fill(handle, bytes, path);
-            if (bytes.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) return System.Text.Encoding.UTF8.GetString(bytes[3..]);
-            // UTF-16 (either order) or UTF-32 big-endian (UTF-32 little-endian starts as UTF-16 does): rare, left to ReadAllText
-            if (bytes.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF]) || bytes.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE])
-                || bytes.StartsWith((ReadOnlySpan<byte>)[0, 0, 0xFE, 0xFF]))
-                return File.ReadAllText(path);
-            return System.Text.Encoding.UTF8.GetString(bytes);
+            // UTF-16 or UTF-32: rare, left to ReadAllText
+            return IsUtf16Or32(bytes) ? File.ReadAllText(path) : System.Text.Encoding.UTF8.GetString(WithoutUtf8Mark(bytes));
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
+
+    /// <summary>
+    /// The file's text as <see cref="ReadText"/> decodes it, in a pooled buffer that <see cref="LentText.Dispose"/> gives
+    /// back: a reader that keeps nothing of the text itself (the Caffe importer, whose prototxt becomes wire bytes) makes
+    /// no string of the file (a twentieth of what importing MTCNN det2 allocated).
+    /// </summary>
+    public static LentText LendText(string path)
+    {
+        using var handle = File.OpenHandle(path);
+        int length = (int)Length(handle, path);
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            ReadOnlySpan<byte> bytes = buffer.AsSpan(0, length);
+            Fill(handle, buffer.AsSpan(0, length), path);
+            if (IsUtf16Or32(bytes)) return new LentText(File.ReadAllText(path).AsMemory(), null);
+            bytes = WithoutUtf8Mark(bytes);
+            var chars = ArrayPool<char>.Shared.Rent(System.Text.Encoding.UTF8.GetMaxCharCount(bytes.Length));
+            return new LentText(chars.AsMemory(0, System.Text.Encoding.UTF8.GetChars(bytes, chars)), chars);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Whether the bytes start with the byte-order mark of UTF-16 (either order) or UTF-32 big-endian (UTF-32 little-endian starts as UTF-16 does).</summary>
+    private static bool IsUtf16Or32(ReadOnlySpan<byte> bytes) =>
+        bytes.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF]) || bytes.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]) || bytes.StartsWith((ReadOnlySpan<byte>)[0, 0, 0xFE, 0xFF]);
+
+    private static ReadOnlySpan<byte> WithoutUtf8Mark(ReadOnlySpan<byte> bytes) => bytes.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? bytes[3..] : bytes;
 
     /// <summary>What a parser that copies out what it keeps (protobuf) makes of the file's bytes.</summary>
     public delegate T SpanParser<out T>(ReadOnlySpan<byte> bytes);

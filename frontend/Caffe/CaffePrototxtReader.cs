@@ -15,10 +15,10 @@ public sealed class CaffePrototxtReader(string? weights = null) : IModelReader
 
     public MirModule Read(string path)
     {
-        var text = ReadText(path);
         var weightsPath = weights ?? SameStem(path);
-        // The layers' attributes are read from the text's bytes, lent for the import.
-        return FromWire(path, text, (path, weightsPath), static (file, wire) =>
+        // The text is lent for the read (no string of it); the layers' attributes are read from its wire bytes, lent too.
+        using var text = Readable(path, WholeFile.LendText);
+        return FromWire(path, text.Text, (path, weightsPath), static (file, wire) =>
         {
             if (file.weightsPath is not null) return CaffeImporter.Import(wire, file.path, file.weightsPath);
             try { return CaffeImporter.Import(wire, file.path, null); }
@@ -31,18 +31,19 @@ public sealed class CaffePrototxtReader(string? weights = null) : IModelReader
 
     /// <summary>The NetParameter a prototxt holds; a syntax error at its <c>file:line:col</c>.</summary>
     public static NetParameter ParseText(string path) =>
-        FromWire(path, ReadText(path), 0, static (_, wire) => NetParameter.Parser.ParseFrom(wire.Span));
+        FromWire(path, Readable(path, WholeFile.ReadText).AsMemory(), 0, static (_, wire) => NetParameter.Parser.ParseFrom(wire.Span));
 
-    private static string ReadText(string path)
+    /// <summary><paramref name="read"/> of the file at <paramref name="path"/>, a file that cannot be read a clear error.</summary>
+    private static T Readable<T>(string path, Func<string, T> read)
     {
-        try { return WholeFile.ReadText(path); }
+        try { return read(path); }
         catch (FileNotFoundException) { throw new MirException($"cannot read '{path}': file not found"); }
         catch (DirectoryNotFoundException) { throw new MirException($"cannot read '{path}': no such folder"); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new MirException($"cannot read '{path}': {e.Message}"); }
     }
 
     /// <summary><paramref name="use"/> of the wire bytes of the NetParameter the text holds (<see cref="ProtoText.WithWire"/>); a syntax error at its <c>file:line:col</c>.</summary>
-    private static T FromWire<TState, T>(string path, string text, TState state, Func<TState, ReadOnlyMemory<byte>, T> use)
+    private static T FromWire<TState, T>(string path, ReadOnlyMemory<char> text, TState state, Func<TState, ReadOnlyMemory<byte>, T> use)
     {
         try { return ProtoText.WithWire(NetParameter.Descriptor, text, path, state, use); }
         catch (ProtoTextException e)

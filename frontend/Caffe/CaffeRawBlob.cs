@@ -13,6 +13,9 @@ namespace Mopt.Frontend.Caffe;
 /// </summary>
 internal sealed record CaffeRawBlob(long[]? Shape, long[] Legacy, ReadOnlyMemory<byte> Floats, ReadOnlyMemory<byte> Doubles)
 {
+    /// <summary>The legacy 4-D form of a blob that gives none (all 0), shared: never changed, as no blob's legacy form is.</summary>
+    public static readonly long[] NoLegacyShape = [0, 0, 0, 0];
+
     public long FloatCount => Floats.Length / sizeof(float);
     public long DoubleCount => Doubles.Length / sizeof(double);
 

@@ -32,8 +32,9 @@ internal static class CaffeWeightsWalk
     /// <summary>The blobs of each layer by name (a later layer of the same name wins), or null when the walk gave up.</summary>
     public static Dictionary<string, IReadOnlyList<CaffeRawBlob>>? TryRead(ReadOnlyMemory<byte> file)
     {
-        var layers = new List<(string Name, List<CaffeRawBlob> Blobs)>();
-        var v1Layers = new List<(string Name, List<CaffeRawBlob> Blobs)>();
+        var byName = new Dictionary<string, IReadOnlyList<CaffeRawBlob>>(StringComparer.Ordinal);
+        List<(string Name, IReadOnlyList<CaffeRawBlob> Blobs)>? v1Layers = null;
+        var dims = new List<long>(); // one blob's shape at a time
         try
         {
             var r = new WireReader(file.Span);
@@ -42,14 +43,14 @@ internal static class CaffeWeightsWalk
                 uint tag = r.Tag();
                 if (tag == NetLayer)
                 {
-                    var (name, type, blobs) = Layer(r.Nested(), LayerName, LayerBlobs, file);
-                    if (type.Length == 0) return null;
-                    layers.Add((name, blobs));
+                    var (name, typed, blobs) = Layer(r.Nested(), LayerName, LayerBlobs, file, dims);
+                    if (!typed) return null;
+                    byName[name] = blobs;
                 }
                 else if (tag == NetLayers)
                 {
-                    var (name, _, blobs) = Layer(r.Nested(), V1Name, V1Blobs, file);
-                    v1Layers.Add((name, blobs));
+                    var (name, _, blobs) = Layer(r.Nested(), V1Name, V1Blobs, file, dims);
+                    (v1Layers ??= []).Add((name, blobs));
                 }
                 else Skip(ref r, tag);
             }
@@ -57,31 +58,41 @@ internal static class CaffeWeightsWalk
         catch (GiveUp) { return null; }
         catch (DecoderFallbackException) { return null; }
         catch (MalformedWireException) { return null; }
-        if (layers.Count == 0 && v1Layers.Count == 0) return null;
-        var byName = new Dictionary<string, IReadOnlyList<CaffeRawBlob>>(layers.Count + v1Layers.Count, StringComparer.Ordinal);
-        foreach (var (name, blobs) in layers) byName[name] = blobs;
-        foreach (var (name, blobs) in v1Layers) byName[name] = blobs;
+        if (byName.Count == 0 && v1Layers is null) return null;
+        // a V1 layer wins over a layer of the same name wherever it is in the file (as the importer always read them)
+        if (v1Layers is not null)
+            foreach (var (name, blobs) in v1Layers) byName[name] = blobs;
         return byName;
     }
 
-    private static (string Name, string Type, List<CaffeRawBlob> Blobs) Layer(WireReader r, uint nameTag, uint blobsTag, ReadOnlyMemory<byte> file)
+    /// <summary>A layer's name, whether it has a type (V1 layers have none to give), and its blobs.</summary>
+    private static (string Name, bool Typed, IReadOnlyList<CaffeRawBlob> Blobs) Layer(WireReader r, uint nameTag, uint blobsTag, ReadOnlyMemory<byte> file,
+        List<long> dims)
     {
-        string name = "", type = "";
-        var blobs = new List<CaffeRawBlob>();
+        string name = "";
+        bool typed = false;
+        List<CaffeRawBlob>? blobs = null;
         while (!r.AtEnd)
         {
             uint tag = r.Tag();
             if (tag == nameTag) name = StrictUtf8.GetString(r.LengthDelimited());
-            else if (tag == LayerType && nameTag == LayerName) type = StrictUtf8.GetString(r.LengthDelimited());
-            else if (tag == blobsTag) blobs.Add(Blob(r.Nested(), file));
+            else if (tag == LayerType && nameTag == LayerName)
+            {
+                // only whether there is one: the importer reads types from the net's definition
+                var type = r.LengthDelimited();
+                if (!System.Text.Unicode.Utf8.IsValid(type)) throw new GiveUp();
+                typed = type.Length > 0;
+            }
+            else if (tag == blobsTag) (blobs ??= []).Add(Blob(r.Nested(), file, dims));
             else Skip(ref r, tag);
         }
-        return (name, type, blobs);
+        return (name, typed, (IReadOnlyList<CaffeRawBlob>?)blobs ?? []);
     }
 
-    private static CaffeRawBlob Blob(WireReader r, ReadOnlyMemory<byte> file)
+    private static CaffeRawBlob Blob(WireReader r, ReadOnlyMemory<byte> file, List<long> dims)
     {
-        List<long>? shape = null;
+        bool shaped = false;
+        dims.Clear();
         int num = 0, channels = 0, height = 0, width = 0;
         var floats = new Runs(file);
         var doubles = new Runs(file);
@@ -91,8 +102,8 @@ internal static class CaffeWeightsWalk
             switch (tag)
             {
                 case BlobShape:
-                    shape ??= []; // a second shape field merges into the first, as protobuf merges a message field
-                    Dims(r.Nested(), shape);
+                    shaped = true; // a second shape field merges into the first, as protobuf merges a message field
+                    Dims(r.Nested(), dims);
                     break;
                 case BlobData: floats.Add(ref r); break;
                 case BlobDoubleData: doubles.Add(ref r); break;
@@ -103,7 +114,8 @@ internal static class CaffeWeightsWalk
                 default: Skip(ref r, tag); break;
             }
         }
-        var blob = new CaffeRawBlob(shape?.ToArray(), [num, channels, height, width], floats.Bytes(), doubles.Bytes());
+        long[] legacy = (num | channels | height | width) == 0 ? CaffeRawBlob.NoLegacyShape : [num, channels, height, width];
+        var blob = new CaffeRawBlob(shaped ? dims.ToArray() : null, legacy, floats.Bytes(), doubles.Bytes());
         // Values written one fixed32 each leave no run: the generated parser's reading of the whole file handles those.
         if (floats.Count == 0 && doubles.Count == 0 && CaffeRawBlob.DeclaresValues(blob.Shape, blob.Legacy)) throw new GiveUp();
         return blob;

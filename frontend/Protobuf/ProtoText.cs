@@ -35,7 +35,7 @@ public static class ProtoText
     /// singular one is replaced (a message field is merged into).
     /// </summary>
     public static void Merge(IMessage message, string text, string fileName = "<string>") =>
-        Lend(message.Descriptor, text, fileName, message, static (message, wire, depth) =>
+        Lend(message.Descriptor, text.AsMemory(), fileName, message, static (message, wire, depth) =>
         {
             // The generated parser, from the text's wire bytes: the merge rules above are the binary format's own. Each
             // level of the text is at most two of the bytes' (a map entry and its value).
@@ -55,7 +55,7 @@ public static class ProtoText
     /// makes, though its bytes may differ from what that message would be written as.
     /// </summary>
     public static byte[] ToWire(MessageDescriptor descriptor, string text, string fileName = "<string>") =>
-        Lend(descriptor, text, fileName, 0, static (_, wire, _) => wire.ToArray());
+        Lend(descriptor, text.AsMemory(), fileName, 0, static (_, wire, _) => wire.ToArray());
 
     /// <summary>
     /// <paramref name="use"/> of the wire bytes of <see cref="ToWire"/>, lent for the call from a pooled buffer (no
@@ -63,13 +63,21 @@ public static class ProtoText
     /// </summary>
     public static TResult WithWire<TState, TResult>(MessageDescriptor descriptor, string text, string fileName, TState state,
         Func<TState, ReadOnlyMemory<byte>, TResult> use) =>
+        WithWire(descriptor, text.AsMemory(), fileName, state, use);
+
+    /// <summary>
+    /// <see cref="WithWire{TState, TResult}(MessageDescriptor, string, string, TState, Func{TState, ReadOnlyMemory{byte}, TResult})"/>
+    /// of text that is only lent for the call (a file's text in a pooled buffer: no string per file read).
+    /// </summary>
+    public static TResult WithWire<TState, TResult>(MessageDescriptor descriptor, ReadOnlyMemory<char> text, string fileName, TState state,
+        Func<TState, ReadOnlyMemory<byte>, TResult> use) =>
         Lend(descriptor, text, fileName, (state, use), static (s, wire, _) => s.use(s.state, wire));
 
     /// <summary>Google.Protobuf's default limit on the nesting of messages it parses.</summary>
     private const int DefaultRecursionLimit = 100;
 
     /// <summary><paramref name="use"/> of the text's bytes and the deepest nesting of its messages.</summary>
-    private static TResult Lend<TState, TResult>(MessageDescriptor descriptor, string text, string fileName, TState state,
+    private static TResult Lend<TState, TResult>(MessageDescriptor descriptor, ReadOnlyMemory<char> text, string fileName, TState state,
         Func<TState, ReadOnlyMemory<byte>, int, TResult> use)
     {
         var source = new TextSource(fileName, text);
@@ -99,7 +107,7 @@ public static class ProtoText
     /// <summary>Runs grammar/ProtoText.g4's parser over the text: its first syntax error, if any, thrown at its place.</summary>
     private static void CheckSyntax(TextSource source)
     {
-        var lexer = new ProtoTextLexer(CharStreams.fromString(source.Text));
+        var lexer = new ProtoTextLexer(CharStreams.fromString(source.Text.ToString()));
         lexer.RemoveErrorListeners();
         var parser = new ProtoTextParser(new CommonTokenStream(lexer));
         parser.RemoveErrorListeners();

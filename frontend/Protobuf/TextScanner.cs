@@ -7,24 +7,27 @@ namespace Mopt.Protobuf;
 /// (an unterminated string, a stray character) is <see cref="TextTokenKind.Bad"/>: the reader then lets the generated
 /// parser report it.
 /// </summary>
-internal sealed class TextScanner(string text)
+internal sealed class TextScanner(ReadOnlyMemory<char> text)
 {
-    public string Text { get; } = text;
+    public ReadOnlyMemory<char> Text { get; } = text;
     public TextTokenKind Kind { get; private set; }
     /// <summary>The current token's first character (an index into <see cref="Text"/>).</summary>
     public int Start { get; private set; }
     /// <summary>One past its last character.</summary>
     public int End { get; private set; }
 
-    public ReadOnlySpan<char> Span => Text.AsSpan(Start, End - Start);
+    public ReadOnlySpan<char> Span => Text.Span.Slice(Start, End - Start);
+
+    /// <summary>The current token's character when it is punctuation (asked of nearly every token: no look into the text).</summary>
+    private char _punct;
 
     /// <summary>Whether the current token is the punctuation <paramref name="c"/>.</summary>
-    public bool Is(char c) => Kind == TextTokenKind.Punct && Text[Start] == c;
+    public bool Is(char c) => Kind == TextTokenKind.Punct && _punct == c;
 
     /// <summary>Moves to the next token.</summary>
     public void Next()
     {
-        var s = Text;
+        var s = Text.Span;
         int i = End;
         while (i < s.Length)
         {
@@ -65,6 +68,7 @@ internal sealed class TextScanner(string text)
         }
         else if (first is ':' or ',' or ';' or '{' or '}' or '<' or '>' or '[' or ']' or '/' or '.' or '-')
         {
+            _punct = first;
             Set(TextTokenKind.Punct, i + 1);
         }
         else
@@ -76,7 +80,7 @@ internal sealed class TextScanner(string text)
     /// <summary>INTEGER or FLOAT at <paramref name="i"/>, whichever is longer (INTEGER on a tie, as the grammar orders them).</summary>
     private void Number(int i)
     {
-        var s = Text;
+        var s = Text.Span;
         // INTEGER : '0' [xX] HEX_DIGIT+ | DIGIT+
         int integer = -1;
         if (s[i] == '0' && i + 2 < s.Length && s[i + 1] is 'x' or 'X' && IsHex(s[i + 2]))
@@ -84,18 +88,18 @@ internal sealed class TextScanner(string text)
             integer = i + 3;
             while (integer < s.Length && IsHex(s[integer])) integer++;
         }
-        int digits = Digits(i);
+        int digits = Digits(s, i);
         if (integer < 0 && digits > i) integer = digits;
         // FLOAT : (DIGIT+ '.' DIGIT* EXPONENT? | '.' DIGIT+ EXPONENT? | DIGIT+ EXPONENT) [fF]? | DIGIT+ [fF]
         int real = -1;
         if (digits < s.Length && s[digits] == '.')
         {
-            int fraction = Digits(digits + 1);
-            if (digits > i || fraction > digits + 1) real = Exponent(fraction);
+            int fraction = Digits(s, digits + 1);
+            if (digits > i || fraction > digits + 1) real = Exponent(s, fraction);
         }
         else if (digits > i)
         {
-            int exponent = Exponent(digits);
+            int exponent = Exponent(s, digits);
             if (exponent > digits) real = exponent;
             else if (digits < s.Length && s[digits] is 'f' or 'F') real = digits; // DIGIT+ [fF]: the suffix is added below
         }
@@ -104,20 +108,19 @@ internal sealed class TextScanner(string text)
         else Set(TextTokenKind.Integer, integer);
     }
 
-    private int Digits(int i)
+    private static int Digits(ReadOnlySpan<char> s, int i)
     {
-        while (i < Text.Length && IsDigit(Text[i])) i++;
+        while (i < s.Length && IsDigit(s[i])) i++;
         return i;
     }
 
     /// <summary>The end of <c>[eE] [+-]? DIGIT+</c> at <paramref name="i"/>, or <paramref name="i"/> when there is none.</summary>
-    private int Exponent(int i)
+    private static int Exponent(ReadOnlySpan<char> s, int i)
     {
-        var s = Text;
         if (i >= s.Length || s[i] is not ('e' or 'E')) return i;
         int j = i + 1;
         if (j < s.Length && s[j] is '+' or '-') j++;
-        int end = Digits(j);
+        int end = Digits(s, j);
         return end > j ? end : i;
     }
 

@@ -3,10 +3,11 @@ using Antlr4.Runtime;
 namespace Mopt.Protobuf;
 
 /// <summary>The text being read and its name: turns a token (and a place inside it) into a <see cref="ProtoTextException"/>.</summary>
-internal sealed class TextSource(string name, string text)
+internal sealed class TextSource(string name, ReadOnlyMemory<char> text)
 {
     public string Name { get; } = name;
-    public string Text { get; } = text;
+    /// <summary>The text, lent for the read (a pooled buffer's: what outlives it is copied out, as an error's line).</summary>
+    public ReadOnlyMemory<char> Text { get; } = text;
 
     /// <summary>An error at <paramref name="token"/>, or <paramref name="extraColumns"/> characters into it (an escape in a string).</summary>
     public ProtoTextException ErrorAt(IToken token, string message, int extraColumns = 0) =>
@@ -26,10 +27,11 @@ internal sealed class TextSource(string name, string text)
     public (int Line, int Column, int Offset) Position(int index)
     {
         int line = 1, column = 0, offset = 0;
-        for (int i = 0; i < index && i < Text.Length; i++)
+        var text = Text.Span;
+        for (int i = 0; i < index && i < text.Length; i++)
         {
-            char c = Text[i];
-            if (char.IsLowSurrogate(c) && i > 0 && char.IsHighSurrogate(Text[i - 1])) continue;
+            char c = text[i];
+            if (char.IsLowSurrogate(c) && i > 0 && char.IsHighSurrogate(text[i - 1])) continue;
             offset++;
             if (c == '\n') { line++; column = 0; }
             else column++;
@@ -47,14 +49,16 @@ internal sealed class TextSource(string name, string text)
     /// <summary>The text of 1-based line <paramref name="line"/>, without its line break.</summary>
     public string LineText(int line)
     {
+        var text = Text.Span;
         int start = 0;
         for (int n = 1; n < line && start >= 0; n++)
         {
-            int nl = Text.IndexOf('\n', start);
-            start = nl < 0 ? -1 : nl + 1;
+            int nl = text[start..].IndexOf('\n');
+            start = nl < 0 ? -1 : start + nl + 1;
         }
         if (start < 0) return "";
-        int end = Text.IndexOf('\n', start);
-        return (end < 0 ? Text[start..] : Text[start..end]).TrimEnd('\r');
+        var rest = text[start..];
+        int end = rest.IndexOf('\n');
+        return new string((end < 0 ? rest : rest[..end]).TrimEnd('\r'));
     }
 }

@@ -422,7 +422,7 @@ internal sealed class TextTranscoder(TextSource source)
         content = default;
         if (scalar.Kind != TextTokenKind.String || _strings.Count != 1) return false;
         var (start, end) = _strings[0];
-        content = source.Text.AsSpan(start + 1, end - start - 2);
+        content = source.Text.Span.Slice(start + 1, end - start - 2);
         return !content.Contains('\\') && !content.ContainsAnyInRange('\uD800', '\uDFFF');
     }
 
@@ -433,7 +433,7 @@ internal sealed class TextTranscoder(TextSource source)
         _bytes.ResetWrittenCount();
         foreach (var (start, end) in _strings)
         {
-            int bad = StringLiteral.Decode(source.Text.AsSpan(start, end - start), _bytes, out var error);
+            int bad = StringLiteral.Decode(source.Text.Span.Slice(start, end - start), _bytes, out var error);
             if (bad >= 0) throw source.ErrorAt(start, error, bad);
         }
         return _bytes.WrittenSpan;
@@ -595,8 +595,8 @@ internal sealed class TextTranscoder(TextSource source)
         return text.Length > 40 ? $"{text[..37]}..." : (scalar.Kind == TextTokenKind.String ? text : $"'{text}'");
     }
 
-    private ReadOnlySpan<char> TokenSpan(Scalar scalar) => source.Text.AsSpan(scalar.TokenStart, scalar.TokenEnd - scalar.TokenStart);
-    private string Token(Scalar scalar) => source.Text.Substring(scalar.TokenStart, scalar.TokenEnd - scalar.TokenStart);
+    private ReadOnlySpan<char> TokenSpan(Scalar scalar) => source.Text.Span.Slice(scalar.TokenStart, scalar.TokenEnd - scalar.TokenStart);
+    private string Token(Scalar scalar) => new(TokenSpan(scalar));
 
     private bool IsBlockOpen() => _scan.Is('{') || _scan.Is('<');
 

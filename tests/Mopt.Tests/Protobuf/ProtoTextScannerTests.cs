@@ -128,7 +128,7 @@ public sealed class ProtoTextScannerTests
     {
         var lexer = new ProtoTextLexer(CharStreams.fromString(text));
         lexer.RemoveErrorListeners();
-        var scanner = new TextScanner(text);
+        var scanner = new TextScanner(text.AsMemory());
         var codePoints = CodePointIndex(text);
         while (true)
         {

@@ -1,0 +1,22 @@
+using System.Buffers;
+
+namespace Mopt.Ir;
+
+/// <summary>A file's text lent from a pooled buffer (<see cref="WholeFile.LendText"/>): read it until disposed, copy what outlives that.</summary>
+public readonly struct LentText : IDisposable
+{
+    private readonly char[]? _pooled;
+
+    internal LentText(ReadOnlyMemory<char> text, char[]? pooled)
+    {
+        Text = text;
+        _pooled = pooled;
+    }
+
+    public ReadOnlyMemory<char> Text { get; }
+
+    public void Dispose()
+    {
+        if (_pooled is not null) ArrayPool<char>.Shared.Return(_pooled);
+    }
+}
