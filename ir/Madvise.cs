@@ -10,8 +10,6 @@ internal static partial class Madvise
 {
     public const int DontNeed = 4;
     public const int HugePage = 14;
-    /// <summary>MADV_POPULATE_READ (Linux 5.14): maps the pages now, read in when they are not in the page cache; refused (EINVAL) by older kernels, which then fault them in as they are read.</summary>
-    public const int PopulateRead = 22;
 
     private static readonly Lazy<bool> Available = new(() =>
     {

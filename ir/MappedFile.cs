@@ -12,20 +12,14 @@ namespace Mopt.Ir;
 /// them, a pass that has replaced them) calls <see cref="MappedMemory.Release"/>: the pages leave the process (the page
 /// cache keeps them) and are read back from the file if touched again, so releasing is never wrong, only slower.
 /// </para>
-/// <para>
-/// A small file read whole (<see cref="ReadWhole"/>) is the same kind of object over a native copy of its bytes, so
-/// that its blobs live and go the same way (<see cref="ResourceTable.ReleaseFiles"/> frees it at once).
-/// </para>
 /// </summary>
 public sealed unsafe partial class MappedFile
 {
     private readonly MemoryMappedViewAccessor? _view;
     private readonly byte* _start;
-    /// <summary>How the bytes are held: a view (<see cref="Open"/>), a mapping of mopt's own (<see cref="MapWhole"/>) or a native copy (<see cref="ReadWhole"/>).</summary>
-    private readonly Backing _backing;
+    /// <summary>A view of .NET's (<see cref="Open"/>), else a mapping of mopt's own of the whole file (<see cref="MapWhole"/>).</summary>
+    private readonly bool _whole;
     private int _owners, _unmapped;
-
-    private enum Backing { View, WholeMapping, NativeCopy }
 
     public string Path { get; }
     public long Length { get; }
@@ -35,18 +29,17 @@ public sealed unsafe partial class MappedFile
         Path = path;
         _view = view;
         Length = length;
-        _backing = Backing.View;
         byte* start = null;
         view.SafeMemoryMappedViewHandle.AcquirePointer(ref start);
         _start = start + view.PointerOffset;
     }
 
-    private MappedFile(string path, byte* start, long length, Backing backing)
+    private MappedFile(string path, byte* start, long length)
     {
         Path = path;
         _start = start;
         Length = length;
-        _backing = backing;
+        _whole = true;
     }
 
     /// <summary>Maps <paramref name="path"/> (opened read-only, shared for reading), or returns null for an empty file.</summary>
@@ -76,32 +69,11 @@ public sealed unsafe partial class MappedFile
             handle.DangerousAddRef(ref added);
             nint start = mmap(0, (nuint)length, ProtRead, MapPrivate | MapPopulate, (int)handle.DangerousGetHandle(), 0);
             if (start == -1) throw new IOException($"cannot map '{path}': {Marshal.GetLastPInvokeErrorMessage()}");
-            return new MappedFile(path, (byte*)start, length, Backing.WholeMapping);
+            return new MappedFile(path, (byte*)start, length);
         }
         finally
         {
             if (added) handle.DangerousRelease();
-        }
-    }
-
-    /// <summary>
-    /// The file open as <paramref name="handle"/> (<paramref name="length"/> bytes, not 0) read whole into native memory:
-    /// a small file's blobs (<see cref="WholeFile.ReadOrMap"/>). The allocator hands a process that reads one model after
-    /// another the same warm memory again, where a new array each time is fresh heap (det1's 28 KB caffemodel was a fifth
-    /// of what an import allocated).
-    /// </summary>
-    internal static MappedFile ReadWhole(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string path, long length)
-    {
-        var start = (byte*)NativeMemory.Alloc((nuint)length);
-        try
-        {
-            WholeFile.Fill(handle, new Span<byte>(start, checked((int)length)), path);
-            return new MappedFile(path, start, length, Backing.NativeCopy);
-        }
-        catch
-        {
-            NativeMemory.Free(start);
-            throw;
         }
     }
 
@@ -112,9 +84,6 @@ public sealed unsafe partial class MappedFile
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int munmap(nint address, nuint length);
-
-    /// <summary>Whether the bytes are the file's pages (mapped), not a copy read into memory.</summary>
-    public bool IsFilePages => _backing != Backing.NativeCopy;
 
     ~MappedFile() => Unmap();
 
@@ -127,20 +96,17 @@ public sealed unsafe partial class MappedFile
         if (Interlocked.Decrement(ref _owners) == 0) Unmap();
     }
 
-    /// <summary>Whether the file is still mapped, or its copy still there (not after its last owner let it go).</summary>
+    /// <summary>Whether the file is still mapped (it is not after its last owner let it go).</summary>
     public bool IsMapped => Volatile.Read(ref _unmapped) == 0;
 
     private void Unmap()
     {
         if (Interlocked.Exchange(ref _unmapped, 1) != 0) return;
-        switch (_backing)
+        if (_whole) _ = munmap((nint)_start, (nuint)Length);
+        else
         {
-            case Backing.View:
-                _view!.SafeMemoryMappedViewHandle.ReleasePointer();
-                _view.Dispose();
-                break;
-            case Backing.WholeMapping: _ = munmap((nint)_start, (nuint)Length); break;
-            case Backing.NativeCopy: NativeMemory.Free(_start); break;
+            _view!.SafeMemoryMappedViewHandle.ReleasePointer();
+            _view.Dispose();
         }
         GC.SuppressFinalize(this);
     }
@@ -158,10 +124,10 @@ public sealed unsafe partial class MappedFile
     internal byte* Pointer(long offset) => IsMapped ? _start + offset
         : throw new ObjectDisposedException(nameof(MappedFile), $"'{Path}' was unmapped (its model was disposed) while its bytes were still in use");
 
-    /// <summary>Lets the kernel take the whole pages of bytes <paramref name="offset"/>..+<paramref name="length"/> out of this process (only of a view: a file mapped whole keeps its pages, as a madvise per weight costs more than its few pages; a copy has none to drop).</summary>
+    /// <summary>Lets the kernel take the whole pages of bytes <paramref name="offset"/>..+<paramref name="length"/> out of this process (not a file mapped whole: a madvise per weight costs more than its few pages).</summary>
     internal void DropPages(long offset, long length)
     {
-        if (_backing != Backing.View || !IsMapped) return;
+        if (_whole || !IsMapped) return;
         long page = Environment.SystemPageSize;
         long first = ((long)(_start + offset) + page - 1) / page * page;
         long end = ((long)(_start + offset) + length) / page * page;

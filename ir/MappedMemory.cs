@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 
 namespace Mopt.Ir;
 
-/// <summary>A slice of a <see cref="MappedFile"/> as memory. Read-only: the pages are mapped without write access (a copy is never written either).</summary>
+/// <summary>A slice of a <see cref="MappedFile"/> as memory. Read-only: the pages are mapped without write access.</summary>
 public sealed unsafe class MappedMemory : MemoryManager<byte>
 {
     private readonly MappedFile _file;
@@ -29,9 +29,8 @@ public sealed unsafe class MappedMemory : MemoryManager<byte>
 
     protected override void Dispose(bool disposing) { }
 
-    /// <summary>Whether <paramref name="bytes"/> are (a slice of) a mapped file's pages (not of a small file's copy).</summary>
-    public static bool IsMapped(ReadOnlyMemory<byte> bytes) =>
-        MemoryMarshal.TryGetMemoryManager<byte, MappedMemory>(bytes, out var manager) && manager._file.IsFilePages;
+    /// <summary>Whether <paramref name="bytes"/> are (a slice of) a mapped file's pages.</summary>
+    public static bool IsMapped(ReadOnlyMemory<byte> bytes) => MemoryMarshal.TryGetMemoryManager<byte, MappedMemory>(bytes, out _);
 
     /// <summary>
     /// Done with <paramref name="bytes"/> for now: when they are mapped, their pages leave the process (read from the

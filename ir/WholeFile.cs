@@ -19,19 +19,17 @@ public static class WholeFile
 
     /// <summary>
     /// The file's bytes for a reader of all of them that keeps slices (a caffemodel's weights, which all go to the
-    /// output), as a <see cref="MappedFile"/> the slices' owner lets go of (<see cref="ResourceTable.ReleaseFiles"/>):
-    /// read into native memory when small, else the file mapped (<see cref="MappedFile.MapWhole"/>), every page at once
-    /// and kept. For landmark106's and MTCNN det3's 1.4-1.5 MB caffemodels a mapping cost a third of a read into a new
-    /// array (0.04 against 0.12 ms, measured in C here): the read copies every byte and faults every page of the array
-    /// in. Below <see cref="MapFrom"/> the read was as cheap or cheaper (det1's 28 KB: 0.007 against 0.012 ms); at det2's
-    /// 400 KB the two were even in C, but in .NET the array is a large object: mapped, its merge took 5% less. An empty
-    /// file is no bytes.
+    /// output): read into a new array when small, else the file mapped (<see cref="MappedFile.MapWhole"/>), every page
+    /// at once and kept. For landmark106's and MTCNN det3's 1.4-1.5 MB caffemodels a mapping cost a third of a read into
+    /// a new array (0.04 against 0.12 ms, measured in C here): the read copies every byte and faults every page of the
+    /// array in. Below <see cref="MapFrom"/> the read was as cheap or cheaper (det1's 28 KB: 0.007 against 0.012 ms); at
+    /// det2's 400 KB the two were even in C, but in .NET the array is a large object: mapped, its merge took 5% less.
+    /// (Read into native memory instead, det1's import took 3% more: its blobs each a memory manager to go through.)
     /// </summary>
     public static ReadOnlyMemory<byte> ReadOrMap(string path)
     {
         using var handle = File.OpenHandle(path);
         long length = Length(handle, path);
-        if (length == 0) return ReadOnlyMemory<byte>.Empty;
         if (length >= MapFrom && OperatingSystem.IsLinux())
         {
             // A file system that cannot map (some FUSE ones) is read instead: mapping is only the faster way.
@@ -39,7 +37,7 @@ public static class WholeFile
             catch (IOException) { }
             catch (UnauthorizedAccessException) { }
         }
-        return MappedFile.ReadWhole(handle, path, length).Slice(0, (int)length);
+        return ReadAll(handle, length, path);
     }
 
     private static byte[] ReadAll(Microsoft.Win32.SafeHandles.SafeFileHandle handle, long length, string path)
@@ -145,7 +143,7 @@ public static class WholeFile
         return length;
     }
 
-    internal static void Fill(Microsoft.Win32.SafeHandles.SafeFileHandle handle, Span<byte> bytes, string path)
+    private static void Fill(Microsoft.Win32.SafeHandles.SafeFileHandle handle, Span<byte> bytes, string path)
     {
         int done = 0;
         while (done < bytes.Length)
