@@ -6,7 +6,8 @@ namespace Mopt.Tests;
 /// <summary>
 /// WholeFile.ReadText reads a text file as File.ReadAllText does (the .prototxt reader's error positions count its
 /// characters): the same string for plain UTF-8, a UTF-8 byte-order mark, bytes that are not UTF-8, other encodings
-/// named by their mark, and an empty file; the same exceptions for a missing file or folder.
+/// named by their mark, and an empty file; the same exceptions for a missing file or folder. WholeFile.LendText lends
+/// the same text from a pooled buffer.
 /// </summary>
 public sealed class WholeFileTests
 {
@@ -36,6 +37,8 @@ public sealed class WholeFileTests
         var path = dir.File("t.prototxt");
         File.WriteAllBytes(path, bytes);
         Assert.Equal(File.ReadAllText(path), WholeFile.ReadText(path));
+        using var lent = WholeFile.LendText(path);
+        Assert.Equal(File.ReadAllText(path), lent.Text.ToString());
     }
 
     [Fact]
@@ -44,6 +47,8 @@ public sealed class WholeFileTests
         using var dir = new TempDir();
         var path = dir.Write("big.prototxt", string.Concat(Enumerable.Repeat("layer { name: \"ß€\" type: \"ReLU\" }\n", 20000)));
         Assert.Equal(File.ReadAllText(path), WholeFile.ReadText(path));
+        using var lent = WholeFile.LendText(path);
+        Assert.Equal(File.ReadAllText(path), lent.Text.ToString());
     }
 
     [Fact]
@@ -52,6 +57,7 @@ public sealed class WholeFileTests
         using var dir = new TempDir();
         Assert.Throws<FileNotFoundException>(() => WholeFile.ReadText(dir.File("none.prototxt")));
         Assert.Throws<DirectoryNotFoundException>(() => WholeFile.ReadText(Path.Combine(dir.Path, "no", "x.prototxt")));
+        Assert.Throws<FileNotFoundException>(() => WholeFile.LendText(dir.File("none.prototxt")));
         Assert.Equal(Record.Exception(() => File.ReadAllText(dir.Path))?.GetType(), Record.Exception(() => WholeFile.ReadText(dir.Path))?.GetType());
     }
 }

@@ -177,4 +177,48 @@ public sealed class RewriteDriverTests
             return false;
         }
     }
+
+    /// <summary>Points a Relu past every Identity before it, in place, between StartModification and FinalizeModification.</summary>
+    private sealed class BypassIdentities : RewritePattern
+    {
+        public override string Name => "identities bypassed";
+        public override string? Root => "onnx.Relu";
+
+        public override bool MatchAndRewrite(Operation op, PatternRewriter rewriter)
+        {
+            var input = op.GetOperand(0);
+            while (input is OpResult { Owner: { Name: "onnx.Identity" } identity }) input = identity.GetOperand(0);
+            if (input == op.GetOperand(0)) return false;
+            var modification = rewriter.StartModification(op);
+            op.SetOperand(0, input);
+            op.SetAttr("bypassed", BoolAttr.True);
+            rewriter.FinalizeModification(modification);
+            return true;
+        }
+    }
+
+    [Fact]
+    public void AChangeBetweenStartAndFinalizeModificationErasesTheChainItLeftDeadAndKeepsWhatIsStillRead()
+    {
+        var module = Mir.Parse("""
+            module {
+              func.func @main(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+                %i1 = "onnx.Identity"(%x) : (tensor<4xf32>) -> tensor<4xf32> loc("i1")
+                %i2 = "onnx.Identity"(%i1) : (tensor<4xf32>) -> tensor<4xf32> loc("i2")
+                %r = "onnx.Relu"(%i2) : (tensor<4xf32>) -> tensor<4xf32> loc("r")
+                %j = "onnx.Identity"(%x) : (tensor<4xf32>) -> tensor<4xf32> loc("j")
+                %s = "onnx.Relu"(%j) : (tensor<4xf32>) -> tensor<4xf32> loc("s")
+                return %r, %j : tensor<4xf32>, tensor<4xf32>
+              }
+            }
+            """);
+        long rewrites = GreedyPatternRewriteDriver.Apply(module, [new BypassIdentities()], new PassContext());
+
+        Assert.Equal(2, rewrites);
+        var names = module.MainFunction!.Body.Operations.Select(o => o.Location.FirstName ?? o.Name).ToList();
+        // i2, then i1 through it, left dead and erased (nested erasures); j is returned, so it stays
+        Assert.Equal(["r", "j", "s", FuncOp.ReturnOpName], names);
+        Assert.All(module.MainFunction.Body.Operations.Where(o => o.Name == "onnx.Relu"), r => Assert.Equal(BoolAttr.True, r.GetAttr("bypassed")));
+        Verifier.Verify(module);
+    }
 }
