@@ -251,6 +251,51 @@ public sealed class CaffeImporterTests
         Assert.Equal("'tiny': layer 'conv1' (Convolution): blob 1: it has 3 values, its shape [2] needs 2", e.Message);
     }
 
+    /// <summary>
+    /// The blob checks read a layer's parameters as Caffe does: kernel_h/kernel_w before kernel_size, one kernel_size for
+    /// every axis or one per axis, bias_term and group with their defaults, an InnerProduct's transpose, a PReLU's
+    /// channel_shared.
+    /// </summary>
+    [Theory]
+    [InlineData("kernel_h: 1 kernel_w: 1", null)]
+    [InlineData("kernel_h: 2 kernel_w: 1", "the weight blob [2x2x1x1] does not have the kernel 2x1")]
+    [InlineData("kernel_size: 1 kernel_size: 1", null)]
+    [InlineData("kernel_size: 3", "the weight blob [2x2x1x1] does not have the kernel 3x3")]
+    [InlineData("kernel_size: 1 num_output: 3", "the weight blob [2x2x1x1] has 2 outputs, num_output is 3")]
+    [InlineData("kernel_size: 1 bias_term: false", " has 2 blobs; a Convolution layer like it takes 1")]
+    [InlineData("kernel_size: 1 bias_term: true group: 2", null)]
+    public void TheBlobChecksReadAConvolutionsParametersAsProtobufDoes(string param, string? error)
+    {
+        var net = Tiny();
+        net.Layer[0].ConvolutionParam = ConvolutionParameter.Parser.ParseFrom(Mopt.Protobuf.ProtoText.ToWire(ConvolutionParameter.Descriptor, param));
+        if (error is null) Assert.Equal("caffe.Convolution", Layers(CaffeImporter.Import(net, "tiny"))[0].Name);
+        else Assert.EndsWith(error, Assert.Throws<MirException>(() => CaffeImporter.Import(net, "tiny")).Message);
+    }
+
+    [Fact]
+    public void TheBlobChecksReadAnInnerProductsTransposeAndAPReLUsSharing()
+    {
+        NetParameter Net(bool transpose, bool shared, long[] slope)
+        {
+            var net = new NetParameter { Name = "ip", Input = { "data" }, InputShape = { new BlobShape { Dim = { 1, 3 } } } };
+            var ip = Layer("ip", "InnerProduct", ["data"], ["ip"]);
+            ip.InnerProductParam = new InnerProductParameter { NumOutput = 2, BiasTerm = false, Transpose = transpose };
+            ip.Blobs.Add(Blob([3, 2], 1, 2, 3, 4, 5, 6)); // [K, N]: 2 outputs only when transposed
+            net.Layer.Add(ip);
+            var prelu = Layer("prelu", "PReLU", ["ip"], ["prelu"]);
+            prelu.PreluParam = new PReLUParameter { ChannelShared = shared };
+            prelu.Blobs.Add(Blob(slope, Enumerable.Repeat(0.25f, (int)slope.Aggregate(1L, (a, b) => a * b)).ToArray()));
+            net.Layer.Add(prelu);
+            return net;
+        }
+        Assert.Equal(2, Layers(CaffeImporter.Import(Net(transpose: true, shared: false, [2]), "ip")).Count);
+        Assert.Equal(2, Layers(CaffeImporter.Import(Net(transpose: true, shared: true, []), "ip")).Count);
+        Assert.EndsWith("the weight blob [3x2] has 3 outputs, num_output is 2",
+            Assert.Throws<MirException>(() => CaffeImporter.Import(Net(transpose: false, shared: false, [2]), "ip")).Message);
+        Assert.Contains("has 1 dimensions, the layer's needs 0",
+            Assert.Throws<MirException>(() => CaffeImporter.Import(Net(transpose: true, shared: true, [2]), "ip")).Message);
+    }
+
     [Fact]
     public void WhatIsNotANetParameterIsAnErrorNamingTheFile()
     {
