@@ -2,7 +2,10 @@ using System.Buffers;
 
 namespace Mopt.Ir;
 
-/// <summary>A file's text lent from a pooled buffer (<see cref="WholeFile.LendText"/>): read it until disposed, copy what outlives that.</summary>
+/// <summary>
+/// A file's text lent from a pooled buffer (<see cref="WholeFile.LendText"/>): read it until disposed, copy what outlives
+/// that. Disposed once (<c>using var</c>): a copy of the struct disposed too would give the buffer back twice.
+/// </summary>
 public readonly struct LentText : IDisposable
 {
     private readonly char[]? _pooled;
