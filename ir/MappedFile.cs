@@ -58,8 +58,8 @@ public sealed unsafe partial class MappedFile
     /// Maps the file open as <paramref name="handle"/> (<paramref name="length"/> bytes, not 0; Linux) for a reader of
     /// every byte (<see cref="WholeFile.ReadOrMap"/>): every page mapped at once and kept until the mapping goes, never
     /// dropped (<see cref="MappedMemory.Release"/> does nothing). One mmap with MAP_POPULATE: a page fault per 16 pages
-    /// as they are read costs more than a read's copy, and .NET's MemoryMappedFile would add a view, handles and a
-    /// madvise to the two system calls (a few percent of importing MTCNN det2's 400 KB caffemodel).
+    /// as they are read costs more than a read's copy; .NET's MemoryMappedFile would add its handles, a view and a
+    /// madvise to the mmap and munmap that are all this needs.
     /// </summary>
     internal static MappedFile MapWhole(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string path, long length)
     {
