@@ -18,6 +18,13 @@ public readonly struct LentText : IDisposable
 
     public ReadOnlyMemory<char> Text { get; }
 
+    /// <summary>UTF-8 <paramref name="bytes"/> decoded into a pooled buffer.</summary>
+    internal static LentText Decode(ReadOnlySpan<byte> bytes)
+    {
+        var chars = ArrayPool<char>.Shared.Rent(System.Text.Encoding.UTF8.GetMaxCharCount(bytes.Length));
+        return new LentText(chars.AsMemory(0, System.Text.Encoding.UTF8.GetChars(bytes, chars)), chars);
+    }
+
     public void Dispose()
     {
         if (_pooled is not null) ArrayPool<char>.Shared.Return(_pooled);

@@ -15,10 +15,9 @@ namespace Mopt.Ir;
 /// </summary>
 public sealed unsafe partial class MappedFile
 {
+    /// <summary>A view of .NET's (<see cref="Open"/>); null for a mapping of mopt's own of the whole file (<see cref="MapWhole"/>).</summary>
     private readonly MemoryMappedViewAccessor? _view;
     private readonly byte* _start;
-    /// <summary>A view of .NET's (<see cref="Open"/>), else a mapping of mopt's own of the whole file (<see cref="MapWhole"/>).</summary>
-    private readonly bool _whole;
     private int _owners, _unmapped;
 
     public string Path { get; }
@@ -39,7 +38,6 @@ public sealed unsafe partial class MappedFile
         Path = path;
         _start = start;
         Length = length;
-        _whole = true;
     }
 
     /// <summary>Maps <paramref name="path"/> (opened read-only, shared for reading), or returns null for an empty file.</summary>
@@ -102,10 +100,10 @@ public sealed unsafe partial class MappedFile
     private void Unmap()
     {
         if (Interlocked.Exchange(ref _unmapped, 1) != 0) return;
-        if (_whole) _ = munmap((nint)_start, (nuint)Length);
+        if (_view is null) _ = munmap((nint)_start, (nuint)Length);
         else
         {
-            _view!.SafeMemoryMappedViewHandle.ReleasePointer();
+            _view.SafeMemoryMappedViewHandle.ReleasePointer();
             _view.Dispose();
         }
         GC.SuppressFinalize(this);
@@ -127,7 +125,7 @@ public sealed unsafe partial class MappedFile
     /// <summary>Lets the kernel take the whole pages of bytes <paramref name="offset"/>..+<paramref name="length"/> out of this process (not a file mapped whole: a madvise per weight costs more than its few pages).</summary>
     internal void DropPages(long offset, long length)
     {
-        if (_whole || !IsMapped) return;
+        if (_view is null || !IsMapped) return;
         long page = Environment.SystemPageSize;
         long first = ((long)(_start + offset) + page - 1) / page * page;
         long end = ((long)(_start + offset) + length) / page * page;

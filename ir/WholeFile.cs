@@ -55,48 +55,18 @@ public static class WholeFile
     /// encoding honoured), read with one pread into a pooled buffer and decoded at once: ReadAllText's FileStream and
     /// StreamReader cost a lock, buffers and a StringBuilder (a seventh of reading landmark106's 31 KB prototxt, measured).
     /// </summary>
-    public static string ReadText(string path)
-    {
-        using var handle = File.OpenHandle(path);
-        int length = (int)Length(handle, path);
-        var buffer = ArrayPool<byte>.Shared.Rent(length);
-        try
-        {
-            var bytes = buffer.AsSpan(0, length);
-            Fill(handle, bytes, path);
-            // UTF-16 or UTF-32: rare, left to ReadAllText
-            return IsUtf16Or32(bytes) ? File.ReadAllText(path) : System.Text.Encoding.UTF8.GetString(WithoutUtf8Mark(bytes));
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
+    public static string ReadText(string path) =>
+        // UTF-16 or UTF-32: rare, left to ReadAllText
+        Parse(path, static bytes => IsUtf16Or32(bytes) ? null : System.Text.Encoding.UTF8.GetString(WithoutUtf8Mark(bytes))) ?? File.ReadAllText(path);
 
     /// <summary>
     /// The file's text as <see cref="ReadText"/> decodes it, in a pooled buffer that <see cref="LentText.Dispose"/> gives
     /// back: a reader that keeps nothing of the text itself (the Caffe importer, whose prototxt becomes wire bytes) makes
     /// no string of the file (MTCNN det2's 3 KB prototxt was a 6 KB string, a twentieth of what its deploy allocated).
     /// </summary>
-    public static LentText LendText(string path)
-    {
-        using var handle = File.OpenHandle(path);
-        int length = (int)Length(handle, path);
-        var buffer = ArrayPool<byte>.Shared.Rent(length);
-        try
-        {
-            Fill(handle, buffer.AsSpan(0, length), path);
-            ReadOnlySpan<byte> bytes = buffer.AsSpan(0, length);
-            if (IsUtf16Or32(bytes)) return new LentText(File.ReadAllText(path).AsMemory(), null);
-            bytes = WithoutUtf8Mark(bytes);
-            var chars = ArrayPool<char>.Shared.Rent(System.Text.Encoding.UTF8.GetMaxCharCount(bytes.Length));
-            return new LentText(chars.AsMemory(0, System.Text.Encoding.UTF8.GetChars(bytes, chars)), chars);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
+    public static LentText LendText(string path) =>
+        Parse(path, static bytes => IsUtf16Or32(bytes) ? (LentText?)null : LentText.Decode(WithoutUtf8Mark(bytes)))
+        ?? new LentText(File.ReadAllText(path).AsMemory(), null);
 
     /// <summary>Whether the bytes start with the byte-order mark of UTF-16 (either order) or UTF-32 big-endian (UTF-32 little-endian starts as UTF-16 does).</summary>
     private static bool IsUtf16Or32(ReadOnlySpan<byte> bytes) =>
