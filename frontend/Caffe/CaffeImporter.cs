@@ -203,6 +203,9 @@ public sealed class CaffeImporter
         }
 
         var weights = _weights;
+        // Every blob's constant goes before the first layer, in layer order, as in the ONNX the net becomes (weights
+        // first): the data flow's order, which sort-by-execution-order then keeps instead of moving every layer.
+        var constants = OpBuilder.AtStart(func.Body);
         var builder = OpBuilder.AtEnd(func.Body);
         var consumed = new HashSet<Value>();
         var produced = new List<(Value Value, string Top)>();
@@ -220,13 +223,14 @@ public sealed class CaffeImporter
             var blobs = Blobs(layer, weights);
             var location = layer.Name.Length > 0 ? Location.Named(layer.Name) : null;
             for (int i = 0; i < blobs.Count; i++)
-                operands.Add(builder.ResourceConstant(_module, $"{layer.Name}_{i}", blobs[i].Type, blobs[i].Bytes, location));
+                operands.Add(constants.ResourceConstant(_module, $"{layer.Name}_{i}", blobs[i].Type, blobs[i].Bytes, location));
 
             var attrs = LayerAttrs(layer);
             attrs.Add(new NamedAttr(MoDialect.OutputsAttr, ArrayAttr.OfStrings(layer.Top)));
             if (blobs.Count > 0) attrs.Add(new NamedAttr(CaffeDialect.BlobsAttr, IntegerAttr.I64(blobs.Count)));
             var resultTypes = new MirType[layer.Top.Count];
             Array.Fill(resultTypes, Unknown);
+            builder.SetInsertionPointToEnd(func.Body); // past the constants just put before it
             var op = builder.Create(CaffeDialect.Name + "." + layer.Type, operands, resultTypes, attrs, location);
             for (int i = 0; i < layer.Top.Count; i++)
             {
@@ -243,6 +247,7 @@ public sealed class CaffeImporter
                 outputs.Add(p);
                 results.Add(p.Value);
             }
+        builder.SetInsertionPointToEnd(func.Body);
         builder.Return(results);
         func.UpdateType();
         for (int i = 0; i < outputs.Count; i++)

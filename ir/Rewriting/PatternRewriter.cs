@@ -84,6 +84,10 @@ public sealed class PatternRewriter
     }
     public void SetInsertionPointToEnd(Block block) { _block = block; _before = null; }
 
+    /// <summary>Where operations go now (MLIR's saveInsertionPoint), to come back to after creating some elsewhere.</summary>
+    public InsertionPoint SaveInsertionPoint() => new(_block, _before);
+    public void RestoreInsertionPoint(InsertionPoint point) => (_block, _before) = (point.Block, point.Before);
+
     /// <summary>Starts a rewrite: operations created from now on take the names and locations of what they replace.</summary>
     public void BeginRewrite() => _createdInRewrite.Clear();
 

@@ -171,8 +171,9 @@ public sealed class MergeBatchNorm : Pass
         var name = layer.Location.FirstName ?? "layer";
         var weightType = m.Weight.Type;
         var biasType = new TensorType(weightType.Element, [m.Channels]);
-        rewriter.SetInsertionPointBefore(layer);
+        // The merged blobs go where the layer's weights were (with the other weights, before every layer: see CaffeImporter).
         var oldWeight = Constants.DefiningConstant(layer.GetOperand(1))!;
+        rewriter.SetInsertionPointAfter(oldWeight);
         var newWeight = Constants.Create(rewriter.Builder, module, weightType, scaled, oldWeight.Location, name + "_0");
         var newBias = Constants.Create(rewriter.Builder, module, biasType, ElementCodec.EncodeFloats(bias, biasType.Element),
             Blobs(layer) == 2 ? Constants.DefiningConstant(layer.GetOperand(2))!.Location : layer.Location, name + "_1");

@@ -188,6 +188,21 @@ internal sealed class OpLowering(Operation op, PatternRewriter rewriter, TypeInf
         return created.Result;
     }
 
+    /// <summary>
+    /// Like <see cref="ConstAttr"/>, just after <paramref name="source"/>, the constant it is made from, when that comes
+    /// before the op in its block: a weight reshaped stays where the weights are (an importer puts them first), so the
+    /// lowered net keeps its data flow's order. Otherwise (a blob of a later layer, as a Scale's) before the op.
+    /// </summary>
+    public Value ConstAttrAfter(Operation source, Attr value, TensorType type)
+    {
+        if (source.Parent != op.Parent || source.Parent is not { } block || block.IndexOf(source) > block.IndexOf(op)) return ConstAttr(value, type);
+        var point = rewriter.SaveInsertionPoint();
+        rewriter.SetInsertionPointAfter(source);
+        var created = ConstAttr(value, type);
+        rewriter.RestoreInsertionPoint(point);
+        return created;
+    }
+
     /// <summary>Erases what a lowering that gave up had made, newest first.</summary>
     public void EraseCreated()
     {

@@ -181,12 +181,15 @@ internal static class CaffeNormLowerings
             DenseElementsAttr d => d with { Type = type },
             var other => throw Blocked($"a blob holds {other}, not a tensor"),
         };
-        return l.ConstAttr(value, type);
+        return l.ConstAttrAfter(op, value, type);
     }
 
-    /// <summary>A new onnx.Constant before the op holding <paramref name="c"/>'s very value attribute (the same blob).</summary>
-    private static Value CopyConstant(OpLowering l, Value c) =>
-        l.ConstAttr(Constants.ValueAttribute(Constants.DefiningConstant(c)!)!, TypeOf(c));
+    /// <summary>A new onnx.Constant after <paramref name="c"/>'s holding its very value attribute (the same blob).</summary>
+    private static Value CopyConstant(OpLowering l, Value c)
+    {
+        var op = Constants.DefiningConstant(c)!;
+        return l.ConstAttrAfter(op, Constants.ValueAttribute(op)!, TypeOf(c));
+    }
 
     /// <summary><paramref name="blob"/> times <paramref name="factor"/> (in f32, as Caffe scales), or the blob itself when the factor is 1.</summary>
     private static Value Scaled(OpLowering l, Value blob, float factor, string hint)
