@@ -162,8 +162,9 @@ public sealed class OnnxExporter
         if (!external && total > options.AutoExternalAbove)
             throw new MirException($"cannot write '{finalPath}': its {total} bytes of weights do not fit one protobuf file (2 GiB); allow external data");
         if (external) MoveToExternalData(wire, finalPath, options);
-        // A weight of AtomicFile's direct-write size or more goes from its blob to the file (no copy into a buffer).
-        var message = new OnnxModelMessage(model, graph, wire, AtomicFile.DirectWriteBytes);
+        // A large weight goes from its blob to the file (no copy into a buffer): with what was buffered before it, in one
+        // call, when the output can (AtomicFile's); else on its own, from AtomicFile's direct-write size.
+        var message = new OnnxModelMessage(model, graph, wire, output is IPayloadWriter payloads ? payloads.PayloadBytes : AtomicFile.DirectWriteBytes);
         if (output is IBufferWriter<byte> buffered)
         {
             // Straight into the stream's buffer (AtomicFile's): no buffer of protobuf's own to fill and copy out.
@@ -182,7 +183,8 @@ public sealed class OnnxExporter
     /// <summary>An initializer's raw bytes, written as they are.</summary>
     private static void WriteApart(Stream output, ReadOnlyMemory<byte> data)
     {
-        output.Write(data.Span);
+        if (output is IPayloadWriter payloads) payloads.WritePayload(data);
+        else output.Write(data.Span);
         MappedMemory.Release(data); // written: a mapped weight's pages leave the process (the page cache keeps them)
     }
 

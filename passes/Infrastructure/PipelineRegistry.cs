@@ -61,7 +61,13 @@ public static class PipelineRegistry
             [.. TfDeployPasses, "tf-quantize-weights", "tf-strip-unused-nodes", "tf-sort-by-execution-order"]),
     ];
 
-    public static Pipeline? Find(string name) => All.FirstOrDefault(p => p.Name == name);
+    public static Pipeline? Find(string name)
+    {
+        // A loop, not LINQ: asked on every mopt-opt run with --pipeline.
+        foreach (var pipeline in All)
+            if (pipeline.Name == name) return pipeline;
+        return null;
+    }
 
     /// <summary>The passes of <c>NAME</c> or <c>NAME{inputs=... outputs=...}</c>.</summary>
     public static List<Pass> Build(string spec)

@@ -101,6 +101,7 @@ public static class GreedyPatternRewriteDriver
             var seed = new List<Operation>();
             _module.Op.AddNested(seed, op => op.Name != FuncOp.OpName && HasPatterns(op));
             long limit = maxRewrites ?? Math.Max(1000, (long)seed.Count * RewritesPerOperation);
+            _queued.EnsureCapacity(seed.Count);
             // Each has patterns (the walk asked) and is there once: queued without asking again.
             for (int i = seed.Count - 1; i >= 0; i--)
             {
@@ -170,13 +171,22 @@ public static class GreedyPatternRewriteDriver
             return false;
         }
 
+        // The last name asked and its patterns: ops of one name come in runs (a net's weights, first), and comparing with
+        // the name before costs less than hashing it (often the very same string).
+        private string? _lastName;
+        private IReadOnlyList<RewritePattern> _lastRooted = [];
+
         /// <summary>The patterns rooted at operations named <paramref name="opName"/> (asked of the provider once).</summary>
         private IReadOnlyList<RewritePattern> RootedAt(string opName)
         {
-            if (_byRoot.TryGetValue(opName, out var list)) return list;
-            list = _patternsFor?.Invoke(opName) ?? [];
-            _byRoot[opName] = list;
-            return list;
+            if (opName == _lastName) return _lastRooted;
+            if (!_byRoot.TryGetValue(opName, out var list))
+            {
+                list = _patternsFor?.Invoke(opName) ?? [];
+                _byRoot[opName] = list;
+            }
+            _lastName = opName;
+            return _lastRooted = list;
         }
 
         private bool HasPatterns(Operation op) => _anyRoot.Count > 0 || RootedAt(op.Name).Count > 0;

@@ -139,7 +139,7 @@ public sealed class OnnxWriteBytesTests
     private static float[] MemoryMarshalFloats(ByteString bytes) => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes.Span).ToArray();
 
     /// <summary>
-    /// Initializers of AtomicFile's direct-write size or more go from their blobs to the file between segments of the
+    /// Initializers of AtomicFile's payload size or more go from their blobs to the file between segments of the
     /// wire writing (one after another, and between smaller ones): the file is still ToModel's bytes, as is a stream's.
     /// </summary>
     [Fact]
