@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes small binary Caffe NetParameters (.caffemodel) for the lit tests, encoding the protobuf by hand (no Caffe,
 no protobuf package): field numbers as in BVLC caffe's src/caffe/proto/caffe.proto.
-Usage: make_caffemodel.py <tiny|v1|legacy|missing|count|shape|truncated> out.caffemodel"""
+Usage: make_caffemodel.py <tiny|chain|v1|legacy|missing|count|shape|truncated> out.caffemodel"""
 import struct
 import sys
 
@@ -71,6 +71,13 @@ def tiny():
     return net
 
 
+def chain():  # conv1 -> PReLU (a [2] slope blob) -> conv2: three weighted layers in a row
+    net = header("chain") + conv1()
+    net += layer("prelu1", "PReLU", ["conv1"], ["conv1"], blob([2], [0.25, 0.5]))
+    net += layer("conv2", "Convolution", ["conv1"], ["conv2"], CONV(vfield(1, 2), vfield(4, 1)) + blob([2, 2, 1, 1], W) + blob([2], B))
+    return net
+
+
 def v1():  # V1LayerParameter: bottom 2, top 3, name 4, type 5, blobs 6, convolution_param 10; NetParameter.layers = 2
     conv = s(4, "conv1") + vfield(5, 4) + s(2, "data") + s(3, "conv1") + field(10, vfield(1, 2) + vfield(4, 1))
     conv += field(6, field(7, field(1, b"".join(varint(d) for d in (2, 2, 1, 1)))) + field(5, b"".join(struct.pack("<f", v) for v in W)))
@@ -89,6 +96,7 @@ def main():
     kind, out = sys.argv[1], sys.argv[2]
     data = {
         "tiny": tiny,
+        "chain": chain,
         "v1": v1,
         "legacy": legacy,
         "missing": lambda: header() + layer("relu1", "ReLU", ["nowhere"], ["relu1"]),
