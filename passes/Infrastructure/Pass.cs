@@ -117,6 +117,16 @@ public sealed class PassContext
     /// </summary>
     public bool SweepFollows { get; init; }
 
+    /// <summary>
+    /// The names of the operations <paramref name="module"/> held when the pass began: built on the first question, or
+    /// handed over by the pass manager from a pass before (none since changed the module). Ask before changing the module.
+    /// </summary>
+    public OpNameCensus OpNamesAtStart(MirModule module) => _census ??= new OpNameCensus(module);
+
+    /// <summary>The census of <see cref="OpNamesAtStart"/> when there is one (the pass manager passes it on).</summary>
+    public OpNameCensus? Census { get => _census; init => _census = value; }
+    private OpNameCensus? _census;
+
     /// <summary>What held of the module when the pass began (<see cref="ModuleFacts"/>; the pass manager tracks them).</summary>
     public ModuleFacts FactsBefore { get; }
 

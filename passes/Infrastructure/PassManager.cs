@@ -50,6 +50,7 @@ public sealed class PassManager
         // no sweep and verification of its own).
         bool swept = false, verified = false;
         var facts = ModuleFacts.None;
+        OpNameCensus? census = null; // what ops the module has, once a pass asked: kept while no pass changes it
         Action<PendingFile>? defer = DeferFiles ? PendingFiles.Add : null; // one delegate for every pass
         for (int p = 0; p < Passes.Count; p++)
         {
@@ -57,7 +58,7 @@ public sealed class PassManager
             bool last = p == Passes.Count - 1;
             BeforePass?.Invoke(pass, module);
             Debug?.WriteLine($"[{pass.Name}] running {pass.Describe()}");
-            var context = new PassContext(Debug, Notes, NotesIsTerminal, defer, CollectStatistics, Dialects, Services, facts) { SweepFollows = true };
+            var context = new PassContext(Debug, Notes, NotesIsTerminal, defer, CollectStatistics, Dialects, Services, facts) { SweepFollows = true, Census = census };
             long clock = Stopwatch.GetTimestamp(); // no Stopwatch object per pass
             bool changed;
             try
@@ -81,6 +82,7 @@ public sealed class PassManager
             long ran = Stopwatch.GetTimestamp();
             var elapsed = Stopwatch.GetElapsedTime(clock, ran);
             if (changed) verified = false;
+            census = changed ? null : context.Census;
             // A fact survives a pass that changed nothing (a dead-weight sweep erases only unused constants and blobs).
             facts = context.PreservedAll ? facts | context.Established : context.Established;
             bool verifiedNow = VerifyEach && !verified && (changed || last);

@@ -26,22 +26,21 @@ public static class GreedyPatternRewriteDriver
     /// </summary>
     public static long Apply(MirModule module, IReadOnlyList<RewritePattern> patterns, PassContext context, string name = "rewrite",
         long? maxRewrites = null) =>
-        NoRootIn(module, patterns) ? 0 : new Driver(module, patterns, null, context).Run(name, maxRewrites);
+        NoRootIn(module, patterns, context) ? 0 : new Driver(module, patterns, null, context).Run(name, maxRewrites);
 
     /// <summary>
-    /// Whether every pattern names its root and no operation of the module has one of those names: then no pattern is
-    /// ever tried, and the run is known to rewrite nothing without building its worklist (fuse-pad on a net without
-    /// Pad, say: a deploy runs several such passes).
+    /// Whether every pattern names its root and no operation of the module has one of those names (the context's
+    /// census says): then no pattern is ever tried, and the run is known to rewrite nothing without building its
+    /// worklist (fuse-pad on a net without Pad, say: a deploy runs several such passes).
     /// </summary>
-    private static bool NoRootIn(MirModule module, IReadOnlyList<RewritePattern> patterns)
+    private static bool NoRootIn(MirModule module, IReadOnlyList<RewritePattern> patterns, PassContext context)
     {
-        var roots = new string[patterns.Count];
-        for (int i = 0; i < roots.Length; i++)
-        {
-            if (patterns[i].Root is not { } root) return false;
-            roots[i] = root;
-        }
-        return !module.AnyOperation(op => Array.IndexOf(roots, op.Name) >= 0);
+        for (int i = 0; i < patterns.Count; i++)
+            if (patterns[i].Root is null) return false;
+        var census = context.OpNamesAtStart(module);
+        for (int i = 0; i < patterns.Count; i++)
+            if (census.Contains(patterns[i].Root!)) return false;
+        return true;
     }
 
     /// <summary>

@@ -63,6 +63,11 @@ public sealed class BatchNormToScale : Pass
 
     public override void Run(MirModule module, PassContext context)
     {
+        if (!context.OpNamesAtStart(module).Contains(BatchNormParams.OpName))
+        {
+            context.MarkAllPreserved();
+            return;
+        }
         var bns = new List<Operation>();
         module.Op.AddNested(bns, static o => o.Name == BatchNormParams.OpName);
         if (bns.Count > 0) context.Count("replaced", 0);

@@ -42,7 +42,7 @@ public sealed class FoldBatchNorm : Pass
 
     public override void Run(MirModule module, PassContext context)
     {
-        if (!module.AnyOperation(IsBatchNorm))
+        if (!context.OpNamesAtStart(module).Contains(BatchNormParams.OpName))
         {
             context.MarkAllPreserved();
             return;

@@ -35,6 +35,11 @@ public sealed class FuseConvAddMul : Pass
     public override void Run(MirModule module, PassContext context)
     {
         // "0 folded" next to the skips when there was something to fold and nothing folded (a walk only when statistics are read).
+        if (!context.OpNamesAtStart(module).ContainsAny(Roots))
+        {
+            context.MarkAllPreserved();
+            return;
+        }
         if (context.StatisticsWanted && module.AnyOperation(op => Roots.Contains(op.Name) && CandidateLayer(op, context.Dialects) is not null))
             context.Count("folded", 0);
         if (GreedyPatternRewriteDriver.Apply(module, Roots.Select(r => new FoldIntoLayer(r)).ToList(), context, Name) == 0) context.MarkAllPreserved();

@@ -41,6 +41,29 @@ public sealed class PassManagerTests
         Assert.Throws<MirException>(() => Verifier.Verify(m));
     }
 
+    /// <summary>The op-name census a pass asks for goes to the passes after while none changes the module, and no further.</summary>
+    [Fact]
+    public void TheOpNameCensusIsHandedOnUntilAPassChangesTheModule()
+    {
+        var m = Mir.Parse(IdentityChain);
+        var first = new CensusProbePass();
+        var second = new CensusProbePass();
+        var afterChange = new CensusProbePass();
+        var pm = new PassManager();
+        pm.Passes.AddRange([first, second, new Canonicalize(), afterChange]);
+        pm.Run(m);
+        Assert.Null(first.HandedOver);
+        Assert.True(first.Asked!.Contains("onnx.Identity"));
+        Assert.Same(first.Asked, second.HandedOver);
+        Assert.Same(first.Asked, second.Asked);
+        Assert.Null(afterChange.HandedOver); // canonicalize removed two Identity ops: a census of the module as it is now
+        Assert.NotSame(first.Asked, afterChange.Asked);
+        Assert.True(afterChange.Asked!.Contains("onnx.Relu"));
+        Assert.False(afterChange.Asked.Contains("onnx.Neg"));
+        Assert.True(afterChange.Asked.ContainsAny(["onnx.Add", "onnx.Relu"]));
+        Assert.False(afterChange.Asked.ContainsAny(["onnx.Add", "onnx.Mul"]));
+    }
+
     [Fact]
     public void PassThatFailsIsReportedByNameWithoutATrace()
     {

@@ -96,3 +96,23 @@ public sealed class TypedOptionsPass : Pass
     public override IReadOnlyList<PassOption> Options => [Bits, PerChannel, Ratio, Exclude, Seed, Scale];
     public override void Run(MirModule module, PassContext context) { }
 }
+
+/// <summary>
+/// A test-only pass that changes nothing and records what op-name census it was handed and the one it asked for
+/// (<see cref="PassContext.OpNamesAtStart"/>).
+/// </summary>
+public sealed class CensusProbePass : Pass
+{
+    public override string Name => "test-census-probe";
+    public override string Summary => "Asks for the op-name census (test only)";
+
+    public OpNameCensus? HandedOver { get; private set; }
+    public OpNameCensus? Asked { get; private set; }
+
+    public override void Run(MirModule module, PassContext context)
+    {
+        HandedOver = context.Census;
+        Asked = context.OpNamesAtStart(module);
+        context.MarkAllPreserved();
+    }
+}
