@@ -9,7 +9,6 @@ public sealed class OpBuilder
     public OpBuilder(Block block) { _block = block; _index = block.Operations.Count; }
 
     public static OpBuilder AtEnd(Block block) => new(block);
-    public static OpBuilder AtStart(Block block) => new(block) { _index = 0 };
     public static OpBuilder Before(Operation op) { var b = new OpBuilder(op.Parent!); b.SetInsertionPointBefore(op); return b; }
     public static OpBuilder After(Operation op) { var b = new OpBuilder(op.Parent!); b.SetInsertionPointAfter(op); return b; }
 

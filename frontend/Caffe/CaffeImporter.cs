@@ -203,10 +203,12 @@ public sealed class CaffeImporter
         }
 
         var weights = _weights;
-        // Every blob's constant goes before the first layer, in layer order, as in the ONNX the net becomes (weights
-        // first): the data flow's order, which sort-by-execution-order then keeps instead of moving every layer.
-        var constants = OpBuilder.AtStart(func.Body);
         var builder = OpBuilder.AtEnd(func.Body);
+        // Every blob's constant goes before the first layer, in layer order, as in the ONNX the net becomes (weights
+        // first): the data flow's order, which sort-by-execution-order then keeps instead of moving every layer. Made
+        // with their layers, put in that order once at the end (inserting each before the layers is quadratic).
+        var blobOps = new List<Operation>();
+        var layerOps = new List<Operation>(layers.Count);
         var consumed = new HashSet<Value>();
         var produced = new List<(Value Value, string Top)>();
         foreach (var layer in layers)
@@ -223,15 +225,19 @@ public sealed class CaffeImporter
             var blobs = Blobs(layer, weights);
             var location = layer.Name.Length > 0 ? Location.Named(layer.Name) : null;
             for (int i = 0; i < blobs.Count; i++)
-                operands.Add(constants.ResourceConstant(_module, $"{layer.Name}_{i}", blobs[i].Type, blobs[i].Bytes, location));
+            {
+                var blob = builder.ResourceConstant(_module, $"{layer.Name}_{i}", blobs[i].Type, blobs[i].Bytes, location);
+                operands.Add(blob);
+                blobOps.Add(((OpResult)blob).Owner);
+            }
 
             var attrs = LayerAttrs(layer);
             attrs.Add(new NamedAttr(MoDialect.OutputsAttr, ArrayAttr.OfStrings(layer.Top)));
             if (blobs.Count > 0) attrs.Add(new NamedAttr(CaffeDialect.BlobsAttr, IntegerAttr.I64(blobs.Count)));
             var resultTypes = new MirType[layer.Top.Count];
             Array.Fill(resultTypes, Unknown);
-            builder.SetInsertionPointToEnd(func.Body); // past the constants just put before it
             var op = builder.Create(CaffeDialect.Name + "." + layer.Type, operands, resultTypes, attrs, location);
+            layerOps.Add(op);
             for (int i = 0; i < layer.Top.Count; i++)
             {
                 current[layer.Top[i]] = op.Results[i];
@@ -247,7 +253,7 @@ public sealed class CaffeImporter
                 outputs.Add(p);
                 results.Add(p.Value);
             }
-        builder.SetInsertionPointToEnd(func.Body);
+        if (blobOps.Count > 0) func.Body.Reorder([.. blobOps, .. layerOps]);
         builder.Return(results);
         func.UpdateType();
         for (int i = 0; i < outputs.Count; i++)
