@@ -23,6 +23,8 @@ public static class GreedyPatternRewriteDriver
     /// means the module is as it was (a pattern that changes the IR and reports no rewrite is an error), so the pass
     /// may say it preserved everything (<see cref="PassContext.MarkAllPreserved"/>).
     /// <paramref name="name"/> (the pass) names the note given when <paramref name="maxRewrites"/> is reached.
+    /// Run it before the pass itself changes the module: whether any op is a pattern's root is asked of the context's
+    /// census, the module as the pass found it (<see cref="PassContext.OpNamesAtStart"/>).
     /// </summary>
     public static long Apply(MirModule module, IReadOnlyList<RewritePattern> patterns, PassContext context, string name = "rewrite",
         long? maxRewrites = null) =>
