@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Mopt.Caffe.Proto;
+using Mopt.Ir;
 using Mopt.Caffe.Proto.Weights;
 using Mopt.Protobuf;
 
@@ -53,7 +54,7 @@ public sealed record CaffeNet(NetParameter Head, IReadOnlyList<CaffeNetLayer> La
     /// <summary>
     /// A blob's fields in number order, as its generated code writes them, except that data larger than the coded
     /// stream's buffer goes to <paramref name="output"/> as it is: protobuf copied it through its 4 KB buffer into the
-    /// file's (AtomicFile's writes a span of 64 KB or more straight to the file).
+    /// file's (AtomicFile's takes one of 32 KB or more as a payload, written with what it buffered in one call).
     /// </summary>
     private static void WriteBlob(CodedOutputStream cos, Stream output, WeightsBlob blob)
     {
@@ -84,7 +85,9 @@ public sealed record CaffeNet(NetParameter Head, IReadOnlyList<CaffeNetLayer> La
             }
             cos.WriteLength(value.Length);
             cos.Flush();
-            output.Write(value.Span);
+            // With what is buffered before it in one call, when the file can (AtomicFile's): not copied into its buffer.
+            if (output is IPayloadWriter payloads && value.Length >= payloads.PayloadBytes) payloads.WritePayload(value.Memory);
+            else output.Write(value.Span);
         }
     }
 
