@@ -85,9 +85,7 @@ public sealed record CaffeNet(NetParameter Head, IReadOnlyList<CaffeNetLayer> La
             }
             cos.WriteLength(value.Length);
             cos.Flush();
-            // With what is buffered before it in one call, when the file can (AtomicFile's): not copied into its buffer.
-            if (output is IPayloadWriter payloads && value.Length >= payloads.PayloadBytes) payloads.WritePayload(value.Memory);
-            else output.Write(value.Span);
+            IPayloadWriter.Write(output, value.Memory); // with what the file buffered before it in one call (AtomicFile's)
         }
     }
 

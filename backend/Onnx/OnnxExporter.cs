@@ -183,8 +183,7 @@ public sealed class OnnxExporter
     /// <summary>An initializer's raw bytes, written as they are.</summary>
     private static void WriteApart(Stream output, ReadOnlyMemory<byte> data)
     {
-        if (output is IPayloadWriter payloads) payloads.WritePayload(data);
-        else output.Write(data.Span);
+        IPayloadWriter.Write(output, data);
         MappedMemory.Release(data); // written: a mapped weight's pages leave the process (the page cache keeps them)
     }
 

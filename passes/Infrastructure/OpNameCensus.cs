@@ -6,7 +6,7 @@ namespace Mopt.Passes;
 /// The names of the operations a module holds, nested ones too (an MLIR analysis): what a pass that only rewrites
 /// certain operations asks first, so that on a module without them it changes nothing without walking it. Built when
 /// first asked (<see cref="PassContext.OpNamesAtStart"/>); the pass manager hands it to the passes after for as long as
-/// none changes the module (a deploy runs six such passes in a row, most finding nothing).
+/// none changes the module (a deploy runs five such passes in a row, most finding nothing).
 /// </summary>
 public sealed class OpNameCensus
 {
