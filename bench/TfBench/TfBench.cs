@@ -18,7 +18,7 @@ namespace Mopt.Bench.Tf;
 public static class TfBench
 {
     private sealed record Row(OpenCvTfGraph Graph, int Nodes, string DeployNodes, Timing Import, Timing Pb, Timing Deploy, Timing Onnx, Timing OpenCv,
-        string OpenCvFile, string OrtVsOpenCv, string CopyVsOriginal);
+        StepRatio? ImportRatio, StepRatio? PbRatio, StepRatio? DeployRatio, string OpenCvFile, string OrtVsOpenCv, string CopyVsOriginal);
 
     public static int Run(TfBenchOptions o)
     {
@@ -89,7 +89,8 @@ public static class TfBench
         string deployNodes = deploy.Failure is null ? GraphDef.Parser.ParseFrom(File.ReadAllBytes(stem + ".deploy.pb")).Node.Count.ToString() : "n/a";
         string ortVsCv = onnx.Failure is null ? Try(() => OrtAgainstOpenCv(g, models, dir, stem + ".onnx")) : "n/a";
         string copyVsOriginal = g.OpenCvReadsOriginal && pb.Failure is null ? Try(() => Difference(Referee(g, models, stem + ".pb"), Referee(g, models, original))) : "-";
-        return new Row(g, nodes, deployNodes, import.Result, pb.Result, deploy.Result, onnx.Result, cv.Result, cvWhich, ortVsCv, copyVsOriginal);
+        return new Row(g, nodes, deployNodes, import.Result, pb.Result, deploy.Result, onnx.Result, cv.Result,
+            import.PairedRatio(cv), pb.PairedRatio(cv), deploy.PairedRatio(cv), cvWhich, ortVsCv, copyVsOriginal);
     }
 
     private static float[] Referee(OpenCvTfGraph g, string models, string file) =>
@@ -118,14 +119,10 @@ public static class TfBench
     /// The ratio the target is on, in CPU time (a step of a millisecond is often preempted on a shared machine, which
     /// moves wall time, not CPU time): mopt's import against OpenCV's, like for like (the whole pipelines are printed too).
     /// </summary>
-    private static double? Ratio(Row r) =>
-        r.OpenCv.CpuMilliseconds is { } cv && r.Import.CpuMilliseconds is { } mopt ? mopt / cv : null;
+    private static double? Ratio(Row r) => r.ImportRatio?.Cpu;
 
     private static string TimeCell(Timing t) => t.Milliseconds is null ? t.Reason : $"{t.Cell} ({t.CpuCell})";
 
-    private static string RatioCell(Timing mopt, Timing cv) =>
-        mopt.Milliseconds is { } m && cv.Milliseconds is { } c && mopt.CpuMilliseconds is { } mc && cv.CpuMilliseconds is { } cc
-            ? $"{m / c:F2}x ({mc / cc:F2}x)" : "n/a";
 
     private static void Print(List<Row> rows, SortedSet<string> notes)
     {
@@ -134,13 +131,14 @@ public static class TfBench
         var cells = rows.Select(r => new[]
         {
             r.Graph.Name, r.Nodes.ToString(), r.DeployNodes, TimeCell(r.Import), TimeCell(r.Pb), TimeCell(r.Deploy), TimeCell(r.Onnx),
-            TimeCell(r.OpenCv) + (r.OpenCvFile == "original" ? "" : "*"), RatioCell(r.Import, r.OpenCv), RatioCell(r.Pb, r.OpenCv), RatioCell(r.Deploy, r.OpenCv),
+            TimeCell(r.OpenCv) + (r.OpenCvFile == "original" ? "" : "*"), r.ImportRatio?.Cell ?? "n/a", r.PbRatio?.Cell ?? "n/a", r.DeployRatio?.Cell ?? "n/a",
             r.OrtVsOpenCv, r.CopyVsOriginal, Ratio(r) is { } x ? (x <= 1.0 ? "PASS" : "FAIL") : "n/a",
         }).ToList();
         TextTable.Print(head, cells);
         Console.WriteLine("nodes: the original GraphDef; after tf-deploy: the .pb `--pipeline='tf-deploy{shape=...}'` writes (KWS cut at Reshape_1).");
         Console.WriteLine("ms: median wall (CPU) milliseconds in this process (mopt-opt's OptTool.Run; CvDnn.ReadNetFromTensorflow), * = OpenCV read mopt's copy.");
-        Console.WriteLine("ratios: wall (CPU). target: mopt's import (read, parse, build and verify the IR) <= 1.0x OpenCV's import (read, parse, build");
+        Console.WriteLine("ratios: wall (CPU), the median over the rounds of mopt's time / OpenCV's in the same round.");
+        Console.WriteLine("target: mopt's import (read, parse, build and verify the IR) <= 1.0x OpenCV's import (read, parse, build");
         Console.WriteLine("the net) of the same file, in CPU time (wall times of a millisecond on a shared machine are mostly other processes).");
         Console.WriteLine("differences: max|a-b| / max|b| over the output, b = OpenCV (the tests' referee; tolerance 1e-4).");
         foreach (var n in notes) Console.WriteLine("note: " + n);

@@ -69,4 +69,23 @@ public sealed class TimedStep(string name, Action prepare, Func<string?> run)
     }
 
     public Timing Result => Failure is { } f ? Timing.Missing(f) : Timing.Of(BenchSupport.Median(_ms), BenchSupport.Median(_cpuMs));
+
+    /// <summary>
+    /// This step's time over <paramref name="other"/>'s, round by round (steps timed in the same rounds, interleaved):
+    /// the median of each round's ratio, wall and CPU; null when either was not timed. A burst of load on a shared
+    /// machine slows both steps of its round, and cancels out of that round's ratio, where it moves one step's median
+    /// and not the other's when it falls on one step more than the other.
+    /// </summary>
+    public StepRatio? PairedRatio(TimedStep other)
+    {
+        if (Failure is not null || other.Failure is not null || _ms.Count == 0 || _ms.Count != other._ms.Count) return null;
+        var wall = new double[_ms.Count];
+        var cpu = new double[_ms.Count];
+        for (int i = 0; i < wall.Length; i++)
+        {
+            wall[i] = _ms[i] / other._ms[i];
+            cpu[i] = _cpuMs[i] / other._cpuMs[i];
+        }
+        return new StepRatio(BenchSupport.Median(wall), BenchSupport.Median(cpu));
+    }
 }
