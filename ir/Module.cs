@@ -177,8 +177,18 @@ public readonly record struct FuncOp(Operation Op)
     /// <summary>Recomputes <c>function_type</c> from the body's arguments and its return's operands.</summary>
     public void UpdateType()
     {
-        var results = Return is { } ret ? ret.Operands.Select(v => v.Type).ToArray() : Type.Results.ToArray();
-        Op.SetAttr("function_type", new TypeAttr(new FunctionType(Arguments.Select(a => a.Type).ToArray(), results)));
+        // Loops, not Select: every lowering of a function's last op asks this.
+        MirType[] results;
+        if (Return is { } ret)
+        {
+            results = new MirType[ret.OperandCount];
+            for (int i = 0; i < results.Length; i++) results[i] = ret.GetOperand(i).Type;
+        }
+        else results = [.. Type.Results];
+        var arguments = Arguments;
+        var argumentTypes = new MirType[arguments.Count];
+        for (int i = 0; i < argumentTypes.Length; i++) argumentTypes[i] = arguments[i].Type;
+        Op.SetAttr("function_type", new TypeAttr(new FunctionType(argumentTypes, results)));
     }
 
     private DictionaryAttr AttrsAt(string attr, int index) =>
@@ -186,10 +196,15 @@ public readonly record struct FuncOp(Operation Op)
 
     private void SetAttrsAt(string attr, int index, DictionaryAttr attrs, int count)
     {
-        var self = this;
-        var list = Enumerable.Range(0, Math.Max(count, index + 1)).Select(i => (Attr)self.AttrsAt(attr, i)).ToArray();
-        list[index] = attrs;
-        if (list.All(a => a is DictionaryAttr { Entries.Count: 0 })) Op.RemoveAttr(attr);
+        var list = new Attr[Math.Max(count, index + 1)];
+        bool allEmpty = true;
+        for (int i = 0; i < list.Length; i++)
+        {
+            var entry = i == index ? attrs : AttrsAt(attr, i);
+            list[i] = entry;
+            allEmpty &= entry.Entries.Count == 0;
+        }
+        if (allEmpty) Op.RemoveAttr(attr);
         else Op.SetAttr(attr, ArrayAttr.Of(list));
     }
 

@@ -348,7 +348,9 @@ public sealed class OnnxExporter
     {
         if (_nodeNames is { } names) return names;
         names = new HashSet<string>(_size.Nodes, StringComparer.Ordinal);
-        foreach (var op in _module.AllOperations())
+        var ops = new List<Operation>(_size.Nodes);
+        _module.Op.AddNested(ops, static o => o.Name != FuncOp.OpName); // what AllOperations yields, by index: no iterator per op
+        foreach (var op in ops)
             if (op.Location.FirstName is { Length: > 0 } n && IsNode(op)) names.Add(n);
         return _nodeNames = names;
     }

@@ -61,9 +61,15 @@ public sealed class Dialect
 
     public bool Defines(string opName) => _index.ContainsKey(opName);
 
-    public OpDefinition? Find(string opName)
+    public OpDefinition? Find(string opName) => _index.TryGetValue(opName, out int i) ? FindAt(i) : null;
+
+    /// <summary>The names of the operations this dialect defines, in the order of their indexes (<see cref="FindAt"/>).</summary>
+    internal IReadOnlyList<string> NamesByIndex => _names;
+
+    /// <summary>The definition of the operation at <paramref name="i"/> in <see cref="NamesByIndex"/>.</summary>
+    internal OpDefinition FindAt(int i)
     {
-        if (!_index.TryGetValue(opName, out int i)) return null;
+        var opName = _names[i];
         if (Volatile.Read(ref _defined[i]) is { } known) return known;
         var made = _define!(opName);
         if (made.Name != opName) throw new InvalidOperationException($"dialect '{Name}' defined {made.Name} when asked for {opName}");

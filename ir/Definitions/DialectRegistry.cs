@@ -9,13 +9,11 @@ public sealed class DialectRegistry
 {
     private readonly Dictionary<string, Dialect> _dialects;
 
-    private readonly Dictionary<string, Dialect>.AlternateLookup<ReadOnlySpan<char>> _byPrefix;
 
     public DialectRegistry(IEnumerable<Dialect> dialects, IResultNames? resultNames = null)
     {
         // A plain dictionary: a frozen one costs more to build than the few look-ups of a short run save.
         _dialects = dialects.ToDictionary(d => d.Name, StringComparer.Ordinal);
-        _byPrefix = _dialects.GetAlternateLookup<ReadOnlySpan<char>>();
         ResultNames = resultNames;
         IsResultNamesAttribute = resultNames is null ? null : resultNames.IsResultNames;
     }
@@ -34,12 +32,24 @@ public sealed class DialectRegistry
     public Dialect? FindDialect(string name) => _dialects.GetValueOrDefault(name);
 
     /// <summary>The definition of the operation named <paramref name="opName"/> (<c>onnx.Conv</c>), or null.</summary>
-    public OpDefinition? Find(string opName)
+    public OpDefinition? Find(string opName) =>
+        // Asked for every op a run makes (then kept on the op): one look-up of the whole name, not the dialect's then the op's.
+        OpIndex().TryGetValue(opName, out var at) ? at.Dialect.FindAt(at.Index) : null;
+
+    /// <summary>Every op name of every dialect, with its dialect and its index there; made at the first look-up.</summary>
+    private Dictionary<string, (Dialect Dialect, int Index)> OpIndex()
     {
-        // Asked for every op by every generic pass: the dialect prefix is looked up without allocating it.
-        int dot = opName.IndexOf('.');
-        return dot > 0 && _byPrefix.TryGetValue(opName.AsSpan(0, dot), out var d) ? d.Find(opName) : null;
+        if (Volatile.Read(ref _opIndex) is { } index) return index;
+        index = new Dictionary<string, (Dialect, int)>(_dialects.Values.Sum(d => d.NamesByIndex.Count), StringComparer.Ordinal);
+        foreach (var dialect in _dialects.Values)
+        {
+            var names = dialect.NamesByIndex;
+            for (int i = 0; i < names.Count; i++) index[names[i]] = (dialect, i);
+        }
+        return Interlocked.CompareExchange(ref _opIndex, index, null) ?? index;
     }
+
+    private Dictionary<string, (Dialect Dialect, int Index)>? _opIndex;
 
     /// <summary>The definition of <paramref name="op"/>, kept on the op for the next question (a registry's answers do not change).</summary>
     public OpDefinition? Find(Operation op)
