@@ -43,15 +43,28 @@ internal static class ConvPoolShapes
             if (strides.Length != spatial) throw new ShapeError($"strides has {strides.Length} values for {spatial} spatial dims");
             if (dilations.Length != spatial) throw new ShapeError($"dilations has {dilations.Length} values for {spatial} spatial dims");
             if (pads.Length != 2 * spatial) throw new ShapeError($"pads has {pads.Length} values for {spatial} spatial dims (needs {2 * spatial})");
-            if (strides.Any(s => s <= 0)) throw new ShapeError("strides must be positive");
-            if (dilations.Any(d => d <= 0)) throw new ShapeError("dilations must be positive");
+            if (!AllPositive(strides)) throw new ShapeError("strides must be positive");
+            if (!AllPositive(dilations)) throw new ShapeError("dilations must be positive");
             var autoPad = op.GetString("auto_pad") ?? "NOTSET";
             if (autoPad is not ("NOTSET" or "VALID" or "SAME_UPPER" or "SAME_LOWER"))
                 throw new ShapeError($"auto_pad '{autoPad}' is not NOTSET, VALID, SAME_UPPER or SAME_LOWER");
             return new Window(kernel, strides, dilations, pads, autoPad);
         }
 
-        private static long[] Ones(int n) => Enumerable.Repeat(1L, n).ToArray();
+        // Loops, not LINQ: every lowered Conv and Pool reads its window.
+        private static long[] Ones(int n)
+        {
+            var ones = new long[n];
+            Array.Fill(ones, 1L);
+            return ones;
+        }
+
+        private static bool AllPositive(long[] values)
+        {
+            foreach (var v in values)
+                if (v <= 0) return false;
+            return true;
+        }
 
         /// <summary>The output size of spatial dim <paramref name="i"/> for an input of size <paramref name="input"/>.</summary>
         public long Output(int i, long input, bool ceilMode)

@@ -96,16 +96,22 @@ public static class ShapeMath
     /// </summary>
     public static long[]? Broadcast(IReadOnlyList<long[]?> shapes)
     {
-        if (shapes.Any(s => s is null)) return null;
-        int rank = shapes.Max(s => s!.Length);
+        // Loops by index, no LINQ: every lowered Gemm, Add and Mul asks this.
+        int rank = 0;
+        for (int j = 0; j < shapes.Count; j++)
+        {
+            if (shapes[j] is not { } shape) return null;
+            rank = Math.Max(rank, shape.Length);
+        }
         var result = new long[rank];
         for (int i = 0; i < rank; i++)
         {
             long fixedDim = -2;
             bool anyDynamic = false;
-            foreach (var s in shapes)
+            for (int j = 0; j < shapes.Count; j++)
             {
-                int k = i - (rank - s!.Length);
+                var s = shapes[j]!;
+                int k = i - (rank - s.Length);
                 if (k < 0) continue;
                 long d = s[k];
                 if (d < 0) anyDynamic = true;
