@@ -177,7 +177,7 @@ public readonly record struct FuncOp(Operation Op)
     /// <summary>Recomputes <c>function_type</c> from the body's arguments and its return's operands.</summary>
     public void UpdateType()
     {
-        // Loops, not Select: every lowering of a function's last op asks this.
+        // Loops, not LINQ: importers and lowerings ask this of every function they change.
         MirType[] results;
         if (Return is { } ret)
         {

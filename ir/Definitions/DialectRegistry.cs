@@ -9,7 +9,6 @@ public sealed class DialectRegistry
 {
     private readonly Dictionary<string, Dialect> _dialects;
 
-
     public DialectRegistry(IEnumerable<Dialect> dialects, IResultNames? resultNames = null)
     {
         // A plain dictionary: a frozen one costs more to build than the few look-ups of a short run save.
