@@ -7,8 +7,10 @@ namespace Mopt.Ir;
 public sealed class Operation
 {
     private readonly int _hash = IdentityHash.Next();
-    private readonly List<OpOperand> _operands = new();
-    private readonly List<OpResult> _results = new();
+    // Exact-size arrays, not lists: an operation's operands and results rarely change after it is made (a list costs an
+    // object more for each, and an indirection at every read); adding or removing one copies the array.
+    private OpOperand[] _operands;
+    private OpResult[] _results;
     // Most operations have no regions: the list is made by the first AddRegion (one list fewer per operation).
     private List<Region>? _regions;
     // Sorted by name (ordinal), as MLIR prints them. An op has a few attributes: a sorted list found by binary search
@@ -25,20 +27,10 @@ public sealed class Operation
     {
         Name = name;
         // Lists (what callers pass almost always) sized once and read by index: no LINQ count, no enumerator per op.
-        if (operands is IReadOnlyList<Value> operandList)
-        {
-            if (operandList.Count > 0) _operands.Capacity = operandList.Count;
-            for (int i = 0; i < operandList.Count; i++) _operands.Add(new OpOperand(this, i, operandList[i]));
-        }
-        else
-            foreach (var v in operands) _operands.Add(new OpOperand(this, _operands.Count, v));
-        if (resultTypes is IReadOnlyList<MirType> typeList)
-        {
-            if (typeList.Count > 0) _results.Capacity = typeList.Count;
-            for (int i = 0; i < typeList.Count; i++) _results.Add(new OpResult(this, i, typeList[i]));
-        }
-        else
-            foreach (var t in resultTypes) _results.Add(new OpResult(this, _results.Count, t));
+        _operands = MakeOperands(operands is IReadOnlyList<Value> operandList ? operandList : [.. operands]);
+        var typeList = resultTypes as IReadOnlyList<MirType> ?? [.. resultTypes];
+        _results = typeList.Count == 0 ? [] : new OpResult[typeList.Count];
+        for (int i = 0; i < _results.Length; i++) _results[i] = new OpResult(this, i, typeList[i]);
         if (attributes is IReadOnlyList<NamedAttr> attributeList)
         {
             if (attributeList.Count > 0) _attributes.Capacity = attributeList.Count;
@@ -71,8 +63,8 @@ public sealed class Operation
 
     public IReadOnlyList<OpOperand> OperandSlots => _operands;
     // The lists themselves, for the verifier's walk after every pass: no interface call per element.
-    internal List<OpOperand> OperandList => _operands;
-    internal List<OpResult> ResultList => _results;
+    internal OpOperand[] OperandList => _operands;
+    internal OpResult[] ResultList => _results;
     internal List<Region>? RegionList => _regions;
     internal List<NamedAttr> AttributeList => _attributes;
     public IReadOnlyList<OpResult> Results => _results;
@@ -80,32 +72,51 @@ public sealed class Operation
     /// <summary>How many regions the operation has (no call through an interface: walks after every pass ask it of every op).</summary>
     public int RegionCount => _regions?.Count ?? 0;
     public IEnumerable<Value> Operands => _operands.Select(o => o.Value);
-    public int OperandCount => _operands.Count;
+    public int OperandCount => _operands.Length;
     public Value GetOperand(int i) => _operands[i].Value;
-    public OpResult Result => _results.Count == 1 ? _results[0] : throw new InvalidOperationException($"{Name} has {_results.Count} results, not one");
+    public OpResult Result => _results.Length == 1 ? _results[0] : throw new InvalidOperationException($"{Name} has {_results.Length} results, not one");
 
     public void SetOperand(int i, Value v) => _operands[i].Set(v);
 
-    public void AddOperand(Value v) => _operands.Add(new OpOperand(this, _operands.Count, v));
+    public void AddOperand(Value v)
+    {
+        int n = _operands.Length;
+        Array.Resize(ref _operands, n + 1);
+        _operands[n] = new OpOperand(this, n, v);
+    }
 
     public void SetOperands(IEnumerable<Value> values)
     {
+        // The values first: they may be read from this op's own operands.
+        IReadOnlyList<Value> list = [.. values];
         foreach (var o in _operands) o.Drop();
-        _operands.Clear();
-        foreach (var v in values) AddOperand(v);
+        _operands = MakeOperands(list);
     }
 
     public void RemoveOperand(int i)
     {
         _operands[i].Drop();
-        _operands.RemoveAt(i);
-        for (int k = i; k < _operands.Count; k++) _operands[k].Index = k;
+        var kept = _operands.Length == 1 ? [] : new OpOperand[_operands.Length - 1];
+        Array.Copy(_operands, 0, kept, 0, i);
+        Array.Copy(_operands, i + 1, kept, i, kept.Length - i);
+        for (int k = i; k < kept.Length; k++) kept[k].Index = k;
+        _operands = kept;
+    }
+
+    private OpOperand[] MakeOperands(IReadOnlyList<Value> values)
+    {
+        if (values.Count == 0) return [];
+        var slots = new OpOperand[values.Count];
+        for (int i = 0; i < slots.Length; i++) slots[i] = new OpOperand(this, i, values[i]);
+        return slots;
     }
 
     public OpResult AddResult(MirType type)
     {
-        var r = new OpResult(this, _results.Count, type);
-        _results.Add(r);
+        int n = _results.Length;
+        var r = new OpResult(this, n, type);
+        Array.Resize(ref _results, n + 1);
+        _results[n] = r;
         return r;
     }
 
@@ -211,7 +222,7 @@ public sealed class Operation
     public void DropAllReferences()
     {
         foreach (var o in _operands) o.Drop();
-        _operands.Clear();
+        _operands = [];
         if (_regions is null) return;
         foreach (var region in _regions)
             foreach (var block in region.Blocks)

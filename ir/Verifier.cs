@@ -66,7 +66,7 @@ public static class Verifier
                     CheckOperation(op, module, scope, errors);
                     if (op.RegionList is { Count: > 0 }) CheckRegionOps(op, module, dialects, scope, errors);
                     var results = op.ResultList;
-                    for (int k = 0; k < results.Count; k++) scope.Add(results[k]);
+                    for (int k = 0; k < results.Length; k++) scope.Add(results[k]);
                 }
             }
             if (isFunction && blocks.Count > 0) CheckFunction(new FuncOp(parent), errors);
@@ -89,7 +89,7 @@ public static class Verifier
     private static void CheckOperation(Operation op, MirModule module, HashSet<Value> scope, List<(Operation?, string)> errors)
     {
         var slots = op.OperandList;
-        for (int i = 0; i < slots.Count; i++)
+        for (int i = 0; i < slots.Length; i++)
         {
             var slot = slots[i];
             if (slot.Index != i) errors.Add((op, $"operand #{i} has a stale index"));
@@ -97,13 +97,13 @@ public static class Verifier
             if (!HasUse(slot.Value, slot)) errors.Add((op, $"operand #{i} is missing from its value's use list"));
         }
         var results = op.ResultList;
-        for (int r = 0; r < results.Count; r++)
+        for (int r = 0; r < results.Length; r++)
         {
             var uses = results[r].UseList;
             for (int u = 0; u < uses.Count; u++)
             {
                 var use = uses[u];
-                if (use.Owner.OperandList.Count <= use.Index || use.Owner.OperandList[use.Index] != use)
+                if (use.Owner.OperandList.Length <= use.Index || use.Owner.OperandList[use.Index] != use)
                     errors.Add((op, $"result #{r} has a use that its user no longer holds"));
             }
         }
