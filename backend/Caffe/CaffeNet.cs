@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Mopt.Caffe.Proto;
-using Mopt.Ir;
 using Mopt.Caffe.Proto.Weights;
+using Mopt.Ir;
 using Mopt.Protobuf;
 
 namespace Mopt.Backend.Caffe;

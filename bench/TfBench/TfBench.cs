@@ -123,7 +123,6 @@ public static class TfBench
 
     private static string TimeCell(Timing t) => t.Milliseconds is null ? t.Reason : $"{t.Cell} ({t.CpuCell})";
 
-
     private static void Print(List<Row> rows, SortedSet<string> notes)
     {
         string[] head = ["graph", "nodes", "after tf-deploy", "mopt import ms", "mopt pb->pb ms", "tf-deploy->pb ms", "->onnx ms", "OpenCV read ms", "import/OpenCV", "pb->pb/OpenCV",

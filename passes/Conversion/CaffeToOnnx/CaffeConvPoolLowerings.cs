@@ -1,3 +1,4 @@
+using Mopt.Dialects.Onnx.ShapeInference;
 using Mopt.Ir;
 using static Mopt.Passes.Conversion.OpLowering;
 
@@ -51,7 +52,7 @@ internal static class CaffeConvPoolLowerings
         var strides = CaffeParams.Spatial(l, "stride", "stride_h", "stride_w", axes, 1);
         var dilations = CaffeParams.Spatial(l, "dilation", null, null, axes, 1);
         long group = CaffeParams.Int(l, "group", 1);
-        if (!AllPositive(strides) || !AllPositive(dilations) || group <= 0)
+        if (!ShapeMath.AllPositive(strides) || !ShapeMath.AllPositive(dilations) || group <= 0)
             throw Blocked($"stride {Text(strides)}, dilation {Text(dilations)} and group {group} must be positive");
         bool biasTerm = CaffeParams.Bool(l, "bias_term", true);
         if (blobs != (biasTerm ? 2 : 1)) throw Blocked($"it has {blobs} blobs; with bias_term {(biasTerm ? "true" : "false")} it takes {(biasTerm ? 2 : 1)}");
@@ -62,14 +63,6 @@ internal static class CaffeConvPoolLowerings
             Attr("pads", [.. pads, .. pads]), Attr("strides", strides),
         };
         return l.Become(onnxName, operands, attrs);
-    }
-
-    // A loop, not Any: read for every convolution.
-    private static bool AllPositive(long[] values)
-    {
-        foreach (long v in values)
-            if (v <= 0) return false;
-        return true;
     }
 
     private static IReadOnlyList<Value> InnerProduct(OpLowering l)

@@ -51,19 +51,12 @@ internal static class ConvPoolShapes
             return new Window(kernel, strides, dilations, pads, autoPad);
         }
 
-        // Loops, not LINQ: every lowered Conv and Pool reads its window.
+        // A loop, not LINQ: every lowered Conv and Pool reads its window.
         private static long[] Ones(int n)
         {
             var ones = new long[n];
             Array.Fill(ones, 1L);
             return ones;
-        }
-
-        private static bool AllPositive(long[] values)
-        {
-            foreach (var v in values)
-                if (v <= 0) return false;
-            return true;
         }
 
         /// <summary>The output size of spatial dim <paramref name="i"/> for an input of size <paramref name="input"/>.</summary>

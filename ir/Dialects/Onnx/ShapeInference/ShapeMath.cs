@@ -89,6 +89,14 @@ public static class ShapeMath
         return a.Select((d, i) => MergeDim(d, b[i], $"{what}, dim {i}")).ToArray();
     }
 
+    /// <summary>Whether every value is above zero (strides, dilations): a loop, not Any, as every Conv and Pool asks.</summary>
+    public static bool AllPositive(long[] values)
+    {
+        foreach (long v in values)
+            if (v <= 0) return false;
+        return true;
+    }
+
     /// <summary>
     /// Multidirectional (numpy) broadcasting. Right-aligned; in each position every known dim other than 1 must
     /// agree and is the result; a dynamic dim next to a known n != 1 is n (it can only be 1 or n); otherwise a
