@@ -6,7 +6,9 @@ namespace Mopt.Ir;
 /// <summary>
 /// A file mapped read-only into memory, handed out as <see cref="ReadOnlyMemory{T}"/> slices (<see cref="MappedMemory"/>):
 /// a weight read from a model file stays the file's pages, which the kernel reads in when touched and may drop again,
-/// instead of a copy on the heap. The mapping lives while any slice of it is reachable.
+/// instead of a copy on the heap. The mapping lives while any slice of it is reachable. (A file of at most 64 MB read
+/// whole may instead be read into a block of a <see cref="FileBlockPool"/>, <see cref="ReadWhole"/>: the same slices,
+/// the same release, and unmapping gives the block back.)
 /// <para>
 /// Resident mapped pages count in a process's RSS, so code that is done with mapped bytes (a writer that has written
 /// them, a pass that has replaced them) calls <see cref="MappedMemory.Release"/>: the pages leave the process (the page
@@ -17,10 +19,16 @@ public sealed unsafe partial class MappedFile
 {
     /// <summary>A view of .NET's (<see cref="Open"/>); null for a mapping of mopt's own of the whole file (<see cref="MapWhole"/>).</summary>
     private readonly MemoryMappedViewAccessor? _view;
+    /// <summary>The pooled block the file was read into instead of mapped (<see cref="ReadWhole"/>), given back to <see cref="_pool"/> when unmapped.</summary>
+    private readonly byte[]? _block;
+    private readonly FileBlockPool? _pool;
     private readonly byte* _start;
     private int _owners, _unmapped;
 
     public string Path { get; }
+
+    /// <summary>The pooled block the file was read into, or null for a mapping.</summary>
+    internal byte[]? Block => _block;
     public long Length { get; }
 
     private MappedFile(string path, MemoryMappedViewAccessor view, long length)
@@ -37,6 +45,15 @@ public sealed unsafe partial class MappedFile
     {
         Path = path;
         _start = start;
+        Length = length;
+    }
+
+    private MappedFile(string path, FileBlockPool pool, byte[] block, long length)
+    {
+        Path = path;
+        _pool = pool;
+        _block = block;
+        _start = (byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(block));
         Length = length;
     }
 
@@ -75,6 +92,24 @@ public sealed unsafe partial class MappedFile
         }
     }
 
+    /// <summary>
+    /// The file open as <paramref name="handle"/> (<paramref name="length"/> bytes) read into <paramref name="block"/>, a
+    /// pinned array of <paramref name="pool"/> that goes back to it when the file is unmapped (its last owner lets go, or
+    /// the collector finds it unreachable): for the reader of <see cref="MapWhole"/>, a file in memory the process has
+    /// touched before instead of a mapping made and unmade.
+    /// </summary>
+    internal static MappedFile ReadWhole(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string path, long length, FileBlockPool pool, byte[] block)
+    {
+        var file = new MappedFile(path, pool, block, length);
+        try { WholeFile.Fill(handle, block.AsSpan(0, (int)length), path); }
+        catch
+        {
+            file.Unmap();
+            throw;
+        }
+        return file;
+    }
+
     private const int ProtRead = 1, MapPrivate = 2, MapPopulate = 0x8000;
 
     [LibraryImport("libc", SetLastError = true)]
@@ -100,7 +135,8 @@ public sealed unsafe partial class MappedFile
     private void Unmap()
     {
         if (Interlocked.Exchange(ref _unmapped, 1) != 0) return;
-        if (_view is null) _ = munmap((nint)_start, (nuint)Length);
+        if (_block is not null) _pool!.Return(_block);
+        else if (_view is null) _ = munmap((nint)_start, (nuint)Length);
         else
         {
             _view.SafeMemoryMappedViewHandle.ReleasePointer();

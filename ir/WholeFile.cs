@@ -19,17 +19,26 @@ public static class WholeFile
 
     /// <summary>
     /// The file's bytes for a reader of all of them that keeps slices (a caffemodel's weights, which all go to the
-    /// output): read into a new array when small, else the file mapped (<see cref="MappedFile.MapWhole"/>), every page
-    /// at once and kept. For landmark106's and MTCNN det3's 1.4-1.5 MB caffemodels a mapping cost a third of a read into
-    /// a new array (0.04 against 0.12 ms, measured in C here): the read copies every byte and faults every page of the
-    /// array in. Below <see cref="MapFrom"/> the read was as cheap or cheaper (det1's 28 KB: 0.007 against 0.012 ms); at
-    /// det2's 400 KB the two were even in C, but in .NET the array is a large object: mapped, its merge took 5% less.
-    /// (Read into native memory instead, det1's import took 3% more: its blobs each a memory manager to go through.)
+    /// output): read into a new array when small; from <see cref="MapFrom"/> on, read into a block of
+    /// <see cref="FileBlockPool.Shared"/> that the process has touched before (up to 64 MB), else the file mapped
+    /// (<see cref="MappedFile.MapWhole"/>), every page at once and kept. A fresh page costs a page fault, which under
+    /// a hypervisor's shadow page tables costs ten times what it does on bare metal: measured in C here, MTCNN det2's
+    /// 400 KB caffemodel took 9 us to read into memory already touched, 40 us to map and unmap, 480 us to read into
+    /// fresh memory (det3's 1.5 MB: 40, 99 and 1,650 us). So a block is reused when there is one, the file is mapped
+    /// when there is none (the pool gives the process's first request none: see there), and never read into a new
+    /// large array, whose memory the collector hands back to the system between collections (34 page faults a run
+    /// of det3's deploy, measured). Below <see cref="MapFrom"/> an array is a small object in memory the collector
+    /// reuses, and its slices are plain array memory, with no memory manager to go through.
     /// </summary>
-    public static ReadOnlyMemory<byte> ReadOrMap(string path)
+    public static ReadOnlyMemory<byte> ReadOrMap(string path) => ReadOrMap(path, FileBlockPool.Shared);
+
+    /// <summary><see cref="ReadOrMap(string)"/> with blocks of <paramref name="pool"/>.</summary>
+    internal static ReadOnlyMemory<byte> ReadOrMap(string path, FileBlockPool pool)
     {
         using var handle = File.OpenHandle(path);
         long length = Length(handle, path);
+        if (length >= MapFrom && length <= PooledLimit && pool.TryRent(length) is { } block)
+            return MappedFile.ReadWhole(handle, path, length, pool, block).Slice(0, (int)length);
         if (length >= MapFrom && OperatingSystem.IsLinux())
         {
             // A file system that cannot map (some FUSE ones) is read instead: mapping is only the faster way.
@@ -47,8 +56,11 @@ public static class WholeFile
         return bytes;
     }
 
-    /// <summary>Files from this size on are mapped by <see cref="ReadOrMap"/>.</summary>
-    public const long MapFrom = 256L << 10;
+    /// <summary>
+    /// Files from this size on are read into pooled blocks or mapped by <see cref="ReadOrMap(string)"/>: an array this large
+    /// would be a large object (85,000 bytes on), whose memory is not reused as a small object's is.
+    /// </summary>
+    public const long MapFrom = 85_000;
 
     /// <summary>
     /// The file's text as <see cref="File.ReadAllText(string)"/> reads it (UTF-8, a byte-order mark naming another
@@ -104,7 +116,8 @@ public static class WholeFile
         }
     }
 
-    private const long PooledLimit = 64L << 20;
+    /// <summary>The largest file <see cref="Parse{T}"/> reads into a pooled buffer and <see cref="ReadOrMap(string)"/> into a pooled block (larger ones it maps).</summary>
+    internal const long PooledLimit = 64L << 20;
 
     private static long Length(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string path)
     {
@@ -113,7 +126,7 @@ public static class WholeFile
         return length;
     }
 
-    private static void Fill(Microsoft.Win32.SafeHandles.SafeFileHandle handle, Span<byte> bytes, string path)
+    internal static void Fill(Microsoft.Win32.SafeHandles.SafeFileHandle handle, Span<byte> bytes, string path)
     {
         int done = 0;
         while (done < bytes.Length)

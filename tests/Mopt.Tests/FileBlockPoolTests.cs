@@ -1,0 +1,159 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using Mopt.Ir;
+
+namespace Mopt.Tests;
+
+/// <summary>
+/// FileBlockPool: the blocks WholeFile.ReadOrMap reads files of 85,000 bytes to 64 MB into once a process has asked
+/// before. Its first request gets none (that file is mapped); a block given back is handed out again to a file it fits,
+/// the smallest that fits first; at most four are kept. A file read into a block is released as a mapped one is: its
+/// slices then throw ObjectDisposedException, and never read what the block holds after it went back.
+/// </summary>
+public sealed class FileBlockPoolTests
+{
+    private const int Granule = 64 << 10;
+
+    [Fact]
+    public void The_first_request_gets_no_block_later_ones_a_new_one_rounded_up_to_64_KB()
+    {
+        var pool = new FileBlockPool();
+        Assert.Null(pool.TryRent(100_000));
+        var block = pool.TryRent(100_000);
+        Assert.NotNull(block);
+        Assert.Equal(2 * Granule, block.Length);
+        Assert.Equal(Granule, pool.TryRent(Granule)!.Length);
+    }
+
+    [Fact]
+    public void A_returned_block_is_handed_out_again_the_smallest_that_fits_first()
+    {
+        var pool = new FileBlockPool();
+        Assert.Null(pool.TryRent(1));
+        byte[] small = pool.TryRent(100_000)!, large = pool.TryRent(1_000_000)!;
+        pool.Return(large);
+        pool.Return(small);
+        Assert.Same(small, pool.TryRent(90_000));
+        Assert.Same(large, pool.TryRent(90_000)); // the small one is out: the large one fits too
+        pool.Return(small);
+        var fresh = pool.TryRent(small.Length + 1); // fits no free block: a new one
+        Assert.NotSame(small, fresh);
+        Assert.NotSame(large, fresh);
+        Assert.Same(small, pool.TryRent(small.Length));
+    }
+
+    [Fact]
+    public void At_most_four_blocks_are_kept_the_smallest_going_first()
+    {
+        var pool = new FileBlockPool();
+        Assert.Null(pool.TryRent(1));
+        var blocks = Enumerable.Range(1, 5).Select(n => pool.TryRent(n * Granule)!).ToList();
+        foreach (var block in blocks) pool.Return(block);
+        // the 64 KB block was let go: a 64 KB request gets the smallest kept, 128 KB
+        Assert.Same(blocks[1], pool.TryRent(Granule));
+        Assert.Same(blocks[2], pool.TryRent(Granule));
+        Assert.Same(blocks[3], pool.TryRent(Granule));
+        Assert.Same(blocks[4], pool.TryRent(Granule));
+        Assert.NotSame(blocks[0], pool.TryRent(Granule));
+    }
+
+    [Fact]
+    public void A_free_block_the_collector_took_is_forgotten_and_the_others_are_still_handed_out()
+    {
+        var pool = new FileBlockPool();
+        Assert.Null(pool.TryRent(1));
+        var kept = pool.TryRent(Granule)!;
+        var returned = RentAndReturn(pool, 4 * Granule); // nothing else holds it: the next full collection takes it
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        Assert.False(returned.TryGetTarget(out _));
+        pool.Return(kept); // after the collected one
+        Assert.Same(kept, pool.TryRent(Granule));
+        Assert.NotSame(kept, pool.TryRent(Granule)); // the collected one is not handed out: a new block
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WeakReference<byte[]> RentAndReturn(FileBlockPool pool, long length)
+    {
+        var block = pool.TryRent(length)!;
+        pool.Return(block);
+        return new WeakReference<byte[]>(block);
+    }
+
+    [Fact]
+    public void Threads_renting_and_returning_while_the_collector_takes_free_blocks_never_share_one()
+    {
+        var pool = new FileBlockPool();
+        Assert.Null(pool.TryRent(1));
+        var inUse = new ConcurrentDictionary<byte[], bool>(ReferenceEqualityComparer.Instance);
+        Parallel.For(0, 4, thread =>
+        {
+            var random = new Random(thread);
+            for (int i = 0; i < 300; i++)
+            {
+                long length = random.Next(1, 4) * Granule;
+                var block = pool.TryRent(length)!;
+                Assert.True(block.Length >= length);
+                Assert.True(inUse.TryAdd(block, true), "a block handed out twice");
+                if (i % 50 == 0) GC.Collect(); // takes the free blocks, which the pool holds weakly
+                Assert.True(inUse.TryRemove(block, out _));
+                pool.Return(block);
+            }
+        });
+    }
+
+    private static string WriteFile(TempDir dir, string name, int length, int seed)
+    {
+        var bytes = new byte[length];
+        new Random(seed).NextBytes(bytes);
+        File.WriteAllBytes(dir.File(name), bytes);
+        return dir.File(name);
+    }
+
+    private static MappedFile FileOf(ReadOnlyMemory<byte> bytes) =>
+        MemoryMarshal.TryGetMemoryManager<byte, MappedMemory>(bytes, out var manager) ? manager.File : throw new InvalidOperationException("not a file's bytes");
+
+    [Fact]
+    public void ReadOrMap_maps_the_first_file_reads_later_ones_into_blocks_and_a_released_file_gives_its_block_back()
+    {
+        using var dir = new TempDir();
+        string a = WriteFile(dir, "a.caffemodel", 300_000, 1), b = WriteFile(dir, "b.caffemodel", 200_000, 2);
+        var pool = new FileBlockPool();
+
+        var first = WholeFile.ReadOrMap(a, pool);
+        Assert.Null(FileOf(first).Block); // mapped
+        Assert.Equal(File.ReadAllBytes(a), first.ToArray());
+
+        var second = WholeFile.ReadOrMap(a, pool);
+        var file = FileOf(second);
+        Assert.NotNull(file.Block);
+        Assert.Equal(File.ReadAllBytes(a), second.ToArray());
+        var slice = second.Slice(1000, 5000);
+        Assert.Equal(File.ReadAllBytes(a).AsSpan(1000, 5000).ToArray(), slice.ToArray());
+
+        file.AddOwner();
+        file.RemoveOwner(); // the last owner lets go: the block goes back
+        Assert.False(file.IsMapped);
+        Assert.Throws<ObjectDisposedException>(() => slice.Span.Length);
+
+        var third = WholeFile.ReadOrMap(b, pool); // b fits a's block
+        Assert.Same(file.Block, FileOf(third).Block);
+        Assert.Equal(File.ReadAllBytes(b), third.ToArray());
+        Assert.Throws<ObjectDisposedException>(() => second.Span.Length); // never b's bytes
+    }
+
+    [Fact]
+    public void Files_under_85000_bytes_are_read_into_arrays_of_their_own()
+    {
+        using var dir = new TempDir();
+        string small = WriteFile(dir, "s.caffemodel", 84_999, 3);
+        var pool = new FileBlockPool();
+        for (int i = 0; i < 2; i++)
+        {
+            var bytes = WholeFile.ReadOrMap(small, pool);
+            Assert.True(MemoryMarshal.TryGetArray(bytes, out var array));
+            Assert.Equal(84_999, array.Array!.Length);
+            Assert.Equal(File.ReadAllBytes(small), bytes.ToArray());
+        }
+    }
+}
