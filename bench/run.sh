@@ -73,14 +73,6 @@ need_torch() { # need_torch WHAT: Debian's PyTorch and scikit-learn, to train WH
     fi
 }
 
-need_testdata() { # the ONNX backend test suite: Debian's libonnx-testdata (~21 MB)
-    if [ ! -d /usr/share/libonnx-testdata/data ]; then
-        echo "bench/run.sh: installing libonnx-testdata (the ONNX backend test suite)" >&2
-        SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-        $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libonnx-testdata >/dev/null
-    fi
-}
-
 publish() { # publish FLAVOUR DIR FLAGS...
     local dir="$2"; shift 2
     echo "publishing mopt-opt ($*) to $dir" >&2
@@ -102,6 +94,10 @@ while [ $# -gt 0 ]; do
 done
 
 case "$name" in ""|-h|--help|help|list) usage; exit 0 ;; esac
+
+# The Debian packages a fresh machine lacks (OpenCV's native dependencies for tf and caffe, the ONNX test suite for
+# conformance): the ones scripts/setup.sh installs, only those missing
+"$root/scripts/install-packages.sh" >&2
 
 mopt_args=()
 case "$name" in tf|caffe|paddle|conformance) flavour=none ;; esac # mopt runs in the benchmark's own process
@@ -164,7 +160,6 @@ case "$name" in
         exec dotnet "$root/artifacts/bin/LargeModel/release/LargeModel.dll" "${mopt_args[@]}" "${args[@]}"
         ;;
     conformance)
-        need_testdata
         build "$here/Conformance/Conformance.csproj"
         exec dotnet "$root/artifacts/bin/Conformance/release/Conformance.dll" "${args[@]}"
         ;;
