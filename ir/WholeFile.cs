@@ -19,16 +19,14 @@ public static class WholeFile
 
     /// <summary>
     /// The file's bytes for a reader of all of them that keeps slices (a caffemodel's weights, which all go to the
-    /// output): read into a new array when small; from <see cref="MapFrom"/> on, read into a block of
-    /// <see cref="FileBlockPool.Shared"/> that the process has touched before (up to 64 MB), else the file mapped
-    /// (<see cref="MappedFile.MapWhole"/>), every page at once and kept. A fresh page costs a page fault, which under
-    /// a hypervisor's shadow page tables costs ten times what it does on bare metal: measured in C here, MTCNN det2's
-    /// 400 KB caffemodel took 9 us to read into memory already touched, 40 us to map and unmap, 480 us to read into
-    /// fresh memory (det3's 1.5 MB: 40, 99 and 1,650 us). So a block is reused when there is one, the file is mapped
-    /// when there is none (the pool gives the process's first request none: see there), and never read into a new
-    /// large array, whose memory the collector hands back to the system between collections (34 page faults a run
-    /// of det3's deploy, measured). Below <see cref="MapFrom"/> an array is a small object in memory the collector
-    /// reuses, and its slices are plain array memory, with no memory manager to go through.
+    /// output): read into a block of <see cref="FileBlockPool.Shared"/>, memory the process has touched before (files up
+    /// to 64 MB); when the pool has none to give (the process's first request: see there), mapped from
+    /// <see cref="MapFrom"/> on (<see cref="MappedFile.MapWhole"/>, every page at once and kept), else read into a new
+    /// array. A fresh page costs a page fault, which under a hypervisor's shadow page tables costs ten times what it
+    /// does on bare metal: measured in C here, MTCNN det2's 400 KB caffemodel took 9 us to read into memory already
+    /// touched, 40 us to map and unmap, 480 us to read into fresh memory (det3's 1.5 MB: 40, 99 and 1,650 us). Even
+    /// det1's 28 KB read into a new array each run cost its deploy 15% against a block (bench/run.sh caffe: the array
+    /// is memory the collector's allocator has not touched since its last pass through gen0).
     /// </summary>
     public static ReadOnlyMemory<byte> ReadOrMap(string path) => ReadOrMap(path, FileBlockPool.Shared);
 
@@ -37,7 +35,7 @@ public static class WholeFile
     {
         using var handle = File.OpenHandle(path);
         long length = Length(handle, path);
-        if (length >= MapFrom && length <= PooledLimit && pool.TryRent(length) is { } block)
+        if (length > 0 && length <= PooledLimit && pool.TryRent(length) is { } block)
             return MappedFile.ReadWhole(handle, path, length, pool, block).Slice(0, (int)length);
         if (length >= MapFrom && OperatingSystem.IsLinux())
         {
@@ -57,10 +55,10 @@ public static class WholeFile
     }
 
     /// <summary>
-    /// Files from this size on are read into pooled blocks or mapped by <see cref="ReadOrMap(string)"/>: an array this large
-    /// would be a large object (85,000 bytes on), whose memory is not reused as a small object's is.
+    /// Files from this size on are mapped by <see cref="ReadOrMap(string)"/> when no pooled block is to be had: below it
+    /// an open and one pread into a new array was as cheap (det1's 28 KB: 0.007 against 0.012 ms, in C).
     /// </summary>
-    public const long MapFrom = 85_000;
+    public const long MapFrom = 256L << 10;
 
     /// <summary>
     /// The file's text as <see cref="File.ReadAllText(string)"/> reads it (UTF-8, a byte-order mark naming another

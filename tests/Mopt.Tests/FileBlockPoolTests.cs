@@ -5,8 +5,8 @@ using Mopt.Ir;
 namespace Mopt.Tests;
 
 /// <summary>
-/// FileBlockPool: the blocks WholeFile.ReadOrMap reads files of 85,000 bytes to 64 MB into once a process has asked
-/// before. Its first request gets none (that file is mapped); a block given back is handed out again to a file it fits,
+/// FileBlockPool: the blocks WholeFile.ReadOrMap reads files of up to 64 MB into once a process has asked before. Its
+/// first request gets none (that file is mapped, or read into an array of its own when under 256 KB); a block given back is handed out again to a file it fits,
 /// the smallest that fits first; at most four are kept. A file read into a block is released as a mapped one is: its
 /// slices then throw ObjectDisposedException, and never read what the block holds after it went back.
 /// </summary>
@@ -143,17 +143,18 @@ public sealed class FileBlockPoolTests
     }
 
     [Fact]
-    public void Files_under_85000_bytes_are_read_into_arrays_of_their_own()
+    public void A_small_file_is_read_into_an_array_of_its_own_when_the_pool_has_no_block_else_into_a_block()
     {
         using var dir = new TempDir();
-        string small = WriteFile(dir, "s.caffemodel", 84_999, 3);
+        string small = WriteFile(dir, "s.caffemodel", 28_163, 3);
         var pool = new FileBlockPool();
-        for (int i = 0; i < 2; i++)
-        {
-            var bytes = WholeFile.ReadOrMap(small, pool);
-            Assert.True(MemoryMarshal.TryGetArray(bytes, out var array));
-            Assert.Equal(84_999, array.Array!.Length);
-            Assert.Equal(File.ReadAllBytes(small), bytes.ToArray());
-        }
+        var first = WholeFile.ReadOrMap(small, pool);
+        Assert.True(MemoryMarshal.TryGetArray(first, out var array));
+        Assert.Equal(28_163, array.Array!.Length);
+        Assert.Equal(File.ReadAllBytes(small), first.ToArray());
+
+        var second = WholeFile.ReadOrMap(small, pool);
+        Assert.Equal(Granule, FileOf(second).Block!.Length);
+        Assert.Equal(File.ReadAllBytes(small), second.ToArray());
     }
 }
