@@ -107,7 +107,7 @@ case "$name" in tf|caffe|paddle|conformance) flavour=none ;; esac # mopt runs in
 # code Native AOT compiles it to (10-18% of a caffe run, measured): with DOTNET_ReadyToRun=0 (given to the benchmark only,
 # not to the build) it is JIT-compiled fully optimized at its first call too. DOTNET_GCgen0size is mopt-opt's own gen0
 # budget (tools/mopt-opt/RuntimeSettings.props), which CoreCLR takes only from the environment.
-in_process_env=(DOTNET_ReadyToRun=0 DOTNET_GCgen0size=0x2000000)
+in_process_env=(DOTNET_ReadyToRun=0 DOTNET_GCgen0size=0x800000)
 case "$flavour" in
     none) ;;
     jit) ;;
