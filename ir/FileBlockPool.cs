@@ -1,15 +1,16 @@
 namespace Mopt.Ir;
 
 /// <summary>
-/// Pinned arrays that whole files are read into (<see cref="WholeFile.ReadOrMap(string)"/>) and that come back when the file's
-/// bytes are let go (<see cref="MappedFile"/>), so that a process reading models again and again reads each into memory
-/// it has already touched. A fresh page costs a page fault, and where the kernel runs under a hypervisor's shadow page
+/// Pinned arrays that whole files are read into (<see cref="WholeFile.ReadOrMap(string)"/>) and that come back when the
+/// file's bytes are let go (<see cref="MappedFile"/>), so that a process reading models again and again reads each into
+/// memory it has already touched. A fresh page costs a page fault, and where the kernel runs under a hypervisor's shadow page
 /// tables a fault or a mapping costs ten times what it does on bare metal (measured here: 10 us a page; mapping MTCNN
 /// det2's 400 KB caffemodel and unmapping it 40 us, reading it into memory already touched 9 us).
 /// <para>
 /// The process's first request gets no block: the caller maps that file, or reads a small one into an array of its own
-/// (a new block would be all fresh pages, and a process that reads one model, the command line's, never reuses it). Blocks given back are held weakly: the
-/// next full collection takes those not in use, so the pool holds memory only while the process keeps reading.
+/// (a new block would be all fresh pages, and a process that reads one model, the command line's, never reuses it).
+/// Blocks given back are held weakly: the next full collection takes those not in use, so the pool holds memory only
+/// while the process keeps reading.
 /// </para>
 /// </summary>
 internal sealed class FileBlockPool

@@ -26,10 +26,10 @@ public sealed unsafe partial class MappedFile
     private int _owners, _unmapped;
 
     public string Path { get; }
+    public long Length { get; }
 
     /// <summary>The pooled block the file was read into, or null for a mapping.</summary>
     internal byte[]? Block => _block;
-    public long Length { get; }
 
     private MappedFile(string path, MemoryMappedViewAccessor view, long length)
     {
@@ -53,6 +53,7 @@ public sealed unsafe partial class MappedFile
         Path = path;
         _pool = pool;
         _block = block;
+        // The pool's blocks are allocated pinned: the address taken here holds while the block lives.
         _start = (byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(block));
         Length = length;
     }
