@@ -94,9 +94,17 @@ public sealed class MirModule
     /// <summary>Whether an operation inside the module's functions (not a function op) satisfies <paramref name="test"/>.</summary>
     public bool AnyOperation(Func<Operation, bool> test) => Op.AnyNested(o => o.Name != FuncOp.OpName && test(o));
 
-    /// <summary>Every operation inside the module's functions (not the module and function ops themselves).</summary>
-    public IEnumerable<Operation> AllOperations() =>
-        Body.Operations.SelectMany(o => o.Walk()).Where(o => o.Name != FuncOp.OpName);
+    /// <summary>
+    /// Every operation inside the module's functions (not the module and function ops themselves), outermost first, as
+    /// they are when asked (a list: changing the module afterwards does not change it). One walk by index
+    /// (<see cref="Operation.AddNested(List{Operation}, Func{Operation, bool})"/>), not an iterator per operation.
+    /// </summary>
+    public IReadOnlyList<Operation> AllOperations()
+    {
+        var ops = new List<Operation>();
+        Op.AddNested(ops, static o => o.Name != FuncOp.OpName);
+        return ops;
+    }
 
     /// <summary>Every resource key a <c>dense_resource</c> anywhere in the module points at.</summary>
     public HashSet<string> ReferencedResourceKeys()

@@ -348,10 +348,9 @@ public sealed class OnnxExporter
     {
         if (_nodeNames is { } names) return names;
         names = new HashSet<string>(_size.Nodes, StringComparer.Ordinal);
-        var ops = new List<Operation>(_size.Nodes);
-        _module.Op.AddNested(ops, static o => o.Name != FuncOp.OpName); // what AllOperations yields, by index: no iterator per op
-        foreach (var op in ops)
-            if (op.Location.FirstName is { Length: > 0 } n && IsNode(op)) names.Add(n);
+        var ops = _module.AllOperations();
+        for (int i = 0; i < ops.Count; i++)
+            if (ops[i].Location.FirstName is { Length: > 0 } n && IsNode(ops[i])) names.Add(n);
         return _nodeNames = names;
     }
 
