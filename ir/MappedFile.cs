@@ -7,8 +7,9 @@ namespace Mopt.Ir;
 /// A file mapped read-only into memory, handed out as <see cref="ReadOnlyMemory{T}"/> slices (<see cref="MappedMemory"/>):
 /// a weight read from a model file stays the file's pages, which the kernel reads in when touched and may drop again,
 /// instead of a copy on the heap. The mapping lives while any slice of it is reachable. (A file of at most 64 MB read
-/// whole may instead be read into a block of a <see cref="FileBlockPool"/>, <see cref="ReadWhole"/>: the same slices,
-/// the same release, and unmapping gives the block back.)
+/// whole may instead be read into a block of a <see cref="BlockPool"/>, <see cref="ReadWhole"/>: the same slices,
+/// the same release, and unmapping gives the block back. A pooled block that passes write new weights into,
+/// <see cref="ForWrites"/>, is one too, of no file.)
 /// <para>
 /// Resident mapped pages count in a process's RSS, so code that is done with mapped bytes (a writer that has written
 /// them, a pass that has replaced them) calls <see cref="MappedMemory.Release"/>: the pages leave the process (the page
@@ -21,7 +22,7 @@ public sealed unsafe partial class MappedFile
     private readonly MemoryMappedViewAccessor? _view;
     /// <summary>The pooled block the file was read into instead of mapped (<see cref="ReadWhole"/>), given back to <see cref="_pool"/> when unmapped.</summary>
     private readonly byte[]? _block;
-    private readonly FileBlockPool? _pool;
+    private readonly BlockPool? _pool;
     private readonly byte* _start;
     private int _owners, _unmapped;
 
@@ -48,7 +49,7 @@ public sealed unsafe partial class MappedFile
         Length = length;
     }
 
-    private MappedFile(string path, FileBlockPool pool, byte[] block, long length)
+    private MappedFile(string path, BlockPool pool, byte[] block, long length)
     {
         Path = path;
         _pool = pool;
@@ -99,7 +100,7 @@ public sealed unsafe partial class MappedFile
     /// the collector finds it unreachable): for the reader of <see cref="MapWhole"/>, a file in memory the process has
     /// touched before instead of a mapping made and unmade.
     /// </summary>
-    internal static MappedFile ReadWhole(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string path, long length, FileBlockPool pool, byte[] block)
+    internal static MappedFile ReadWhole(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string path, long length, BlockPool pool, byte[] block)
     {
         var file = new MappedFile(path, pool, block, length);
         try { WholeFile.Fill(handle, block.AsSpan(0, (int)length), path); }
@@ -110,6 +111,29 @@ public sealed unsafe partial class MappedFile
         }
         return file;
     }
+
+    /// <summary>
+    /// A pooled block that is no file's, for weights a pass computes (<see cref="ResourceTable.Allocate"/>): its slices,
+    /// ownership and release are a file's; its <see cref="Path"/> names it for the error a released one's reader gets.
+    /// </summary>
+    internal static MappedFile ForWrites(BlockPool pool, byte[] block) => new(ComputedWeights, pool, block, block.Length);
+
+    /// <summary>The <see cref="Path"/> of a block <see cref="ForWrites"/>.</summary>
+    internal const string ComputedWeights = "(weights computed by passes)";
+
+    /// <summary>
+    /// Bytes <paramref name="offset"/> to <paramref name="offset"/> + <paramref name="length"/> to write into: only of a
+    /// pooled block (a mapping's pages are read-only).
+    /// </summary>
+    internal Memory<byte> WritableSlice(long offset, int length)
+    {
+        if (_block is null) throw new InvalidOperationException($"'{Path}' is mapped read-only");
+        if (offset < 0 || length < 0 || offset + length > Length) throw new ArgumentOutOfRangeException(nameof(length));
+        return length == 0 ? Memory<byte>.Empty : new MappedMemory(this, offset, length).Memory;
+    }
+
+    /// <summary>The least offset from <paramref name="offset"/> on whose byte's address is a multiple of <paramref name="alignment"/> (a power of two).</summary>
+    internal long AlignUp(long offset, int alignment) => offset + (-((long)_start + offset) & (alignment - 1));
 
     private const int ProtRead = 1, MapPrivate = 2, MapPopulate = 0x8000;
 

@@ -3,7 +3,10 @@ using System.Runtime.InteropServices;
 
 namespace Mopt.Ir;
 
-/// <summary>A slice of a <see cref="MappedFile"/> as memory. Read-only: the pages are mapped without write access.</summary>
+/// <summary>
+/// A slice of a <see cref="MappedFile"/> as memory. Read-only when the file is mapped (its pages are mapped without write
+/// access); a pooled block's slices from <see cref="MappedFile.WritableSlice"/> are written by the pass that asked for them.
+/// </summary>
 public sealed unsafe class MappedMemory : MemoryManager<byte>
 {
     private readonly MappedFile _file;

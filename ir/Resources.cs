@@ -18,6 +18,8 @@ public sealed class ResourceTable
     private readonly OrderedDictionary<string, ResourceBlob> _blobs = new(StringComparer.Ordinal);
     /// <summary>The mapped files blobs of this table were read from: it holds a reference on each (<see cref="ReleaseFiles"/>).</summary>
     private HashSet<MappedFile>? _files;
+    /// <summary>Where <see cref="Allocate"/> carves new blobs' bytes from: blocks that are among <see cref="_files"/>.</summary>
+    private BlobArena? _arena;
 
     public IEnumerable<KeyValuePair<string, ResourceBlob>> Blobs => _blobs;
     public int Count => _blobs.Count;
@@ -42,16 +44,36 @@ public sealed class ResourceTable
     /// </summary>
     public void ReleaseFiles()
     {
+        _arena = null; // its blocks are among the files let go: later blobs come from new ones
         if (_files is null) return;
         var files = _files;
         _files = null;
         foreach (var file in files) file.RemoveOwner();
     }
 
+    /// <summary>
+    /// <paramref name="length"/> bytes to write a new blob's bytes into (uninitialized: the caller writes every one), then
+    /// <see cref="Add"/> here: from pooled blocks this table holds as it holds mapped files, which go back to the pool when
+    /// it lets them go (<see cref="ReleaseFiles"/>; those blobs cannot be read afterwards), so that a process rewriting
+    /// model after model reuses the same memory; at 4 MB and more, a <see cref="NativeBuffer"/> of its own.
+    /// </summary>
+    public Memory<byte> Allocate(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        if (length == 0) return Memory<byte>.Empty;
+        if (length >= NativeBuffer.MinBytes) return NativeBuffer.Allocate(length);
+        return (_arena ??= new BlobArena(BlockPool.Shared)).Allocate(length, this);
+    }
+
     private void Own(ResourceBlob blob)
     {
-        if (!MemoryMarshal.TryGetMemoryManager<byte, MappedMemory>(blob.Data, out var mapped)) return;
-        if ((_files ??= new HashSet<MappedFile>(ReferenceEqualityComparer.Instance)).Add(mapped.File)) mapped.File.AddOwner();
+        if (MemoryMarshal.TryGetMemoryManager<byte, MappedMemory>(blob.Data, out var mapped)) OwnFile(mapped.File);
+    }
+
+    /// <summary>This table holds blobs of <paramref name="file"/> (or will: a block <see cref="Allocate"/> carves from) until <see cref="ReleaseFiles"/>.</summary>
+    internal void OwnFile(MappedFile file)
+    {
+        if ((_files ??= new HashSet<MappedFile>(ReferenceEqualityComparer.Instance)).Add(file)) file.AddOwner();
     }
 
     public static bool IsValidKey(string key) =>

@@ -19,7 +19,7 @@ public static class WholeFile
 
     /// <summary>
     /// The file's bytes for a reader of all of them that keeps slices (a caffemodel's weights, which all go to the
-    /// output): read into a block of <see cref="FileBlockPool.Shared"/>, memory the process has touched before (files up
+    /// output): read into a block of <see cref="BlockPool.Shared"/>, memory the process has touched before (files up
     /// to 64 MB); when the pool has none to give (the process's first request: see there), mapped from
     /// <see cref="MapFrom"/> on (<see cref="MappedFile.MapWhole"/>, every page at once and kept), else read into a new
     /// array. A fresh page costs a page fault, which under a hypervisor's shadow page tables costs ten times what it
@@ -28,10 +28,10 @@ public static class WholeFile
     /// det1's 28 KB read into a new array each run cost its deploy 15% against a block (bench/run.sh caffe: the array
     /// is memory the collector's allocator has not touched since its last pass through gen0).
     /// </summary>
-    public static ReadOnlyMemory<byte> ReadOrMap(string path) => ReadOrMap(path, FileBlockPool.Shared);
+    public static ReadOnlyMemory<byte> ReadOrMap(string path) => ReadOrMap(path, BlockPool.Shared);
 
     /// <summary><see cref="ReadOrMap(string)"/> with blocks of <paramref name="pool"/>.</summary>
-    internal static ReadOnlyMemory<byte> ReadOrMap(string path, FileBlockPool pool)
+    internal static ReadOnlyMemory<byte> ReadOrMap(string path, BlockPool pool)
     {
         using var handle = File.OpenHandle(path);
         long length = Length(handle, path);

@@ -166,7 +166,7 @@ public sealed class MergeBatchNorm : Pass
             bias[c] = ((m.Bias?[c] ?? 0) - m.Mean[c]) * a[c] + m.Beta[c];
         }
         // The ONNX fold's scaling: float32 in and out in one pass, channels found by the blob's layout.
-        var scaled = LayerFolding.ScaleOutputChannels(m.Weight, m.Axes.OutAxis, m.Axes.InAxis, m.Channels, m.Axes.Group, a);
+        var scaled = LayerFolding.ScaleOutputChannels(m.Weight, m.Axes.OutAxis, m.Axes.InAxis, m.Channels, m.Axes.Group, a, module);
 
         var name = layer.Location.FirstName ?? "layer";
         var weightType = m.Weight.Type;

@@ -51,6 +51,14 @@ public static class Constants
         return builder.Create(ConstantOp, [], [type], [new NamedAttr("value", value)], location).Result;
     }
 
+    /// <summary>
+    /// Uninitialized memory for the <paramref name="length"/> bytes of a constant a pass computes, to be passed to
+    /// <see cref="Create(OpBuilder, MirModule, TensorType, ReadOnlyMemory{byte}, Location, string)"/>: an array when it
+    /// will be written inline, else the module's blob memory (<see cref="ResourceTable.Allocate"/>).
+    /// </summary>
+    public static Memory<byte> Allocate(MirModule module, int length) =>
+        length <= InlineLimit ? GC.AllocateUninitializedArray<byte>(length) : module.Resources.Allocate(length);
+
     /// <summary>The array <paramref name="bytes"/> is, when it is one whole (a small constant is then kept, not copied).</summary>
     private static byte[]? WholeArray(ReadOnlyMemory<byte> bytes) =>
         MemoryMarshal.TryGetArray(bytes, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length ? segment.Array : null;

@@ -176,7 +176,7 @@ internal static class LayerFolding
             var weightOp = Constants.DefiningConstant(op.GetOperand(layer.WeightIndex))!;
             var weightLoc = Location.Fuse([weightOp.Location, .. absorbed], null);
             operands[layer.WeightIndex] = Constants.Create(rewriter.Builder, module, layer.WeightType,
-                ScaleWeight(layer, s), weightLoc, BlobHint(weightOp, layer.Name + ".weight"));
+                ScaleWeight(layer, s, module), weightLoc, BlobHint(weightOp, layer.Name + ".weight"));
         }
 
         var names = rewriter.Registry.ResultNames;
@@ -195,7 +195,7 @@ internal static class LayerFolding
                 if (layer.Bias is not null || affine.HasShift)
                 {
                     var type = layer.BiasType ?? new TensorType(layer.WeightType.Element, [m]);
-                    biasValue = CreateBias(rewriter, op, biasIndex, type, ConvBias(layer.Bias, s, t, type.Element), absorbed, layer.Name);
+                    biasValue = CreateBias(rewriter, op, biasIndex, type, ConvBias(layer.Bias, s, t, type.Element, module), absorbed, layer.Name);
                 }
                 break;
             case LayerKind.Gemm:
@@ -263,19 +263,21 @@ internal static class LayerFolding
 
     /// <summary>
     /// <c>b'[c] = b[c] * s[c] + t[c]</c> (b = 0 when absent), in double, written straight into the bytes of the new
-    /// bias, each rounded once to <paramref name="element"/> (as <see cref="ElementCodec.EncodeFloats(ReadOnlySpan{double}, ElementType)"/> would).
+    /// bias, each rounded once to <paramref name="element"/> (as <see cref="ElementCodec.EncodeFloats(ReadOnlySpan{double}, ElementType)"/> would),
+    /// in <paramref name="module"/>'s memory for new constants.
     /// </summary>
-    private static byte[] ConvBias(double[]? old, double[] s, double[] t, ElementType element)
+    private static Memory<byte> ConvBias(double[]? old, double[] s, double[] t, ElementType element, MirModule module)
     {
         int m = s.Length, size = element.ByteSize;
-        var bytes = GC.AllocateUninitializedArray<byte>(m * size);
+        var bytes = Constants.Allocate(module, m * size);
+        var span = bytes.Span;
         if (element == ElementType.F32)
         {
-            var to = MemoryMarshal.Cast<byte, float>(bytes.AsSpan());
+            var to = MemoryMarshal.Cast<byte, float>(span);
             for (int c = 0; c < m; c++) to[c] = (float)((old is not null ? old[c] * s[c] : 0) + t[c]);
             return bytes;
         }
-        for (int c = 0; c < m; c++) ElementCodec.WriteFloat(bytes.AsSpan(c * size, size), element, (old is not null ? old[c] * s[c] : 0) + t[c]);
+        for (int c = 0; c < m; c++) ElementCodec.WriteFloat(span.Slice(c * size, size), element, (old is not null ? old[c] * s[c] : 0) + t[c]);
         return bytes;
     }
 
@@ -283,7 +285,7 @@ internal static class LayerFolding
         Location[] absorbed, string layerName) =>
         CreateBias(rewriter, op, index, type, ElementCodec.EncodeFloats(values, type.Element), absorbed, layerName);
 
-    private static Value CreateBias(PatternRewriter rewriter, Operation op, int index, TensorType type, byte[] bytes,
+    private static Value CreateBias(PatternRewriter rewriter, Operation op, int index, TensorType type, ReadOnlyMemory<byte> bytes,
         Location[] absorbed, string layerName)
     {
         var oldOp = index >= 0 && index < op.OperandCount ? Constants.DefiningConstant(op.GetOperand(index)) : null;
@@ -301,17 +303,18 @@ internal static class LayerFolding
     /// The weight with output channel m scaled by s[m], encoded in the weight's element type. The channel of an
     /// element is its index along the layout's output axis, or, when that axis holds one group's channels
     /// (ConvTranspose's [C, M/group, k...]), the group its input channel is in times the group's size plus that index.
-    /// Each element is computed in double and rounded once to the weight's type.
+    /// Each element is computed in double and rounded once to the weight's type, into <paramref name="module"/>'s memory for
+    /// new constants.
     /// </summary>
-    public static ReadOnlyMemory<byte> ScaleWeight(Layer layer, double[] s) =>
-        ScaleOutputChannels(layer.Weight, layer.Axes.OutputAxis, layer.Axes.InputAxis, layer.Channels, layer.Group, s);
+    public static ReadOnlyMemory<byte> ScaleWeight(Layer layer, double[] s, MirModule module) =>
+        ScaleOutputChannels(layer.Weight, layer.Axes.OutputAxis, layer.Axes.InputAxis, layer.Channels, layer.Group, s, module);
 
     /// <summary>
     /// <see cref="ScaleWeight"/> for any weight laid out with its output channels on <paramref name="outAxis"/> and its
     /// input channels on <paramref name="inAxis"/> in <paramref name="group"/> groups (also Caffe's blobs, which
     /// --caffe-merge-bn scales).
     /// </summary>
-    public static ReadOnlyMemory<byte> ScaleOutputChannels(ConstantTensor weight, int outAxis, int inAxis, long channels, long group, double[] s)
+    public static ReadOnlyMemory<byte> ScaleOutputChannels(ConstantTensor weight, int outAxis, int inAxis, long channels, long group, double[] s, MirModule module)
     {
         var shape = weight.Type.Shape!;
         var element = weight.Type.Element;
@@ -321,7 +324,7 @@ internal static class LayerFolding
             // The common case (every float32 Conv): float in, float out, no array of doubles for a large weight.
             var from = MemoryMarshal.Cast<byte, float>(weight.Bytes.Span);
             // Every element is written below, so the memory need not be zeroed first.
-            var bytes = NativeBuffer.Allocate(from.Length * sizeof(float));
+            var bytes = Constants.Allocate(module, from.Length * sizeof(float));
             var to = MemoryMarshal.Cast<byte, float>(bytes.Span);
             int stride = checked((int)outStride);
             int blocks = from.Length / stride;

@@ -5,19 +5,19 @@ using Mopt.Ir;
 namespace Mopt.Tests;
 
 /// <summary>
-/// FileBlockPool: the blocks WholeFile.ReadOrMap reads files of up to 64 MB into once a process has asked before. Its
+/// BlockPool: the blocks WholeFile.ReadOrMap reads files of up to 64 MB into once a process has asked before. Its
 /// first request gets none (that file is mapped, or read into an array of its own when under 256 KB); a block given back is handed out again to a file it fits,
-/// the smallest that fits first; at most four are kept. A file read into a block is released as a mapped one is: its
+/// the smallest that fits first; at most eight are kept. A file read into a block is released as a mapped one is: its
 /// slices then throw ObjectDisposedException, and never read what the block holds after it went back.
 /// </summary>
-public sealed class FileBlockPoolTests
+public sealed class BlockPoolTests
 {
     private const int Granule = 64 << 10;
 
     [Fact]
     public void The_first_request_gets_no_block_later_ones_a_new_one_rounded_up_to_64_KB()
     {
-        var pool = new FileBlockPool();
+        var pool = new BlockPool();
         Assert.Null(pool.TryRent(100_000));
         var block = pool.TryRent(100_000);
         Assert.NotNull(block);
@@ -28,7 +28,7 @@ public sealed class FileBlockPoolTests
     [Fact]
     public void A_returned_block_is_handed_out_again_the_smallest_that_fits_first()
     {
-        var pool = new FileBlockPool();
+        var pool = new BlockPool();
         Assert.Null(pool.TryRent(1));
         byte[] small = pool.TryRent(100_000)!, large = pool.TryRent(1_000_000)!;
         pool.Return(large);
@@ -43,24 +43,32 @@ public sealed class FileBlockPoolTests
     }
 
     [Fact]
-    public void At_most_four_blocks_are_kept_the_smallest_going_first()
+    public void At_most_eight_blocks_are_kept_the_smallest_going_first()
     {
-        var pool = new FileBlockPool();
+        var pool = new BlockPool();
         Assert.Null(pool.TryRent(1));
-        var blocks = Enumerable.Range(1, 5).Select(n => pool.TryRent(n * Granule)!).ToList();
+        var blocks = Enumerable.Range(1, 9).Select(n => pool.TryRent(n * Granule)!).ToList();
         foreach (var block in blocks) pool.Return(block);
-        // the 64 KB block was let go: a 64 KB request gets the smallest kept, 128 KB
-        Assert.Same(blocks[1], pool.TryRent(Granule));
-        Assert.Same(blocks[2], pool.TryRent(Granule));
-        Assert.Same(blocks[3], pool.TryRent(Granule));
-        Assert.Same(blocks[4], pool.TryRent(Granule));
+        // the 64 KB block was let go: a 64 KB request gets the smallest kept, 128 KB, and so on
+        for (int i = 1; i < blocks.Count; i++) Assert.Same(blocks[i], pool.TryRent(Granule));
         Assert.NotSame(blocks[0], pool.TryRent(Granule));
+    }
+
+    [Fact]
+    public void Rent_hands_out_a_block_even_as_the_first_request_and_takes_free_ones_first()
+    {
+        var pool = new BlockPool();
+        var block = pool.Rent(100_000);
+        Assert.Equal(2 * Granule, block.Length);
+        pool.Return(block);
+        Assert.Same(block, pool.Rent(Granule));
+        Assert.Null(pool.TryRent(1)); // Rent did not use up the first file's request: that file is still mapped
     }
 
     [Fact]
     public void A_free_block_the_collector_took_is_forgotten_and_the_others_are_still_handed_out()
     {
-        var pool = new FileBlockPool();
+        var pool = new BlockPool();
         Assert.Null(pool.TryRent(1));
         var kept = pool.TryRent(Granule)!;
         var returned = RentAndReturn(pool, 4 * Granule); // nothing else holds it: the next full collection takes it
@@ -73,7 +81,7 @@ public sealed class FileBlockPoolTests
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static WeakReference<byte[]> RentAndReturn(FileBlockPool pool, long length)
+    private static WeakReference<byte[]> RentAndReturn(BlockPool pool, long length)
     {
         var block = pool.TryRent(length)!;
         pool.Return(block);
@@ -83,7 +91,7 @@ public sealed class FileBlockPoolTests
     [Fact]
     public void Threads_renting_and_returning_while_the_collector_takes_free_blocks_never_share_one()
     {
-        var pool = new FileBlockPool();
+        var pool = new BlockPool();
         Assert.Null(pool.TryRent(1));
         var inUse = new ConcurrentDictionary<byte[], bool>(ReferenceEqualityComparer.Instance);
         Parallel.For(0, 4, thread =>
@@ -118,7 +126,7 @@ public sealed class FileBlockPoolTests
     {
         using var dir = new TempDir();
         string a = WriteFile(dir, "a.caffemodel", 300_000, 1), b = WriteFile(dir, "b.caffemodel", 200_000, 2);
-        var pool = new FileBlockPool();
+        var pool = new BlockPool();
 
         var first = WholeFile.ReadOrMap(a, pool);
         Assert.Null(FileOf(first).Block); // mapped
@@ -147,7 +155,7 @@ public sealed class FileBlockPoolTests
     {
         using var dir = new TempDir();
         string small = WriteFile(dir, "s.caffemodel", 28_163, 3);
-        var pool = new FileBlockPool();
+        var pool = new BlockPool();
         var first = WholeFile.ReadOrMap(small, pool);
         Assert.True(MemoryMarshal.TryGetArray(first, out var array));
         Assert.Equal(28_163, array.Array!.Length);
