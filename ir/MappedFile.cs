@@ -72,44 +72,35 @@ public sealed unsafe partial class MappedFile
     }
 
     /// <summary>
-    /// Maps the file open as <paramref name="handle"/> (<paramref name="length"/> bytes, not 0; Linux) for a reader of
+    /// Maps <paramref name="file"/> (not empty; Linux) for a reader of
     /// every byte (<see cref="WholeFile.ReadOrMap"/>): every page mapped at once and kept until the mapping goes, never
     /// dropped (<see cref="MappedMemory.Release"/> does nothing). One mmap with MAP_POPULATE: a page fault per 16 pages
     /// as they are read costs more than a read's copy; .NET's MemoryMappedFile would add its handles, a view and a
     /// madvise to the mmap and munmap that are all this needs.
     /// </summary>
-    internal static MappedFile MapWhole(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string path, long length)
+    internal static MappedFile MapWhole(ReadOnlyFile file)
     {
-        bool added = false;
-        try
-        {
-            handle.DangerousAddRef(ref added);
-            nint start = mmap(0, (nuint)length, ProtRead, MapPrivate | MapPopulate, (int)handle.DangerousGetHandle(), 0);
-            if (start == -1) throw new IOException($"cannot map '{path}': {Marshal.GetLastPInvokeErrorMessage()}");
-            return new MappedFile(path, (byte*)start, length);
-        }
-        finally
-        {
-            if (added) handle.DangerousRelease();
-        }
+        nint start = mmap(0, (nuint)file.Length, ProtRead, MapPrivate | MapPopulate, file.Descriptor, 0);
+        if (start == -1) throw new IOException($"cannot map '{file.Path}': {Marshal.GetLastPInvokeErrorMessage()}");
+        return new MappedFile(file.Path, (byte*)start, file.Length);
     }
 
     /// <summary>
-    /// The file open as <paramref name="handle"/> (<paramref name="length"/> bytes) read into <paramref name="block"/>, a
+    /// <paramref name="file"/> read into <paramref name="block"/>, a
     /// pinned array of <paramref name="pool"/> that goes back to it when the file is unmapped (its last owner lets go, or
     /// the collector finds it unreachable): for the reader of <see cref="MapWhole"/>, a file in memory the process has
     /// touched before instead of a mapping made and unmade.
     /// </summary>
-    internal static MappedFile ReadWhole(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string path, long length, BlockPool pool, byte[] block)
+    internal static MappedFile ReadWhole(ReadOnlyFile file, BlockPool pool, byte[] block)
     {
-        var file = new MappedFile(path, pool, block, length);
-        try { WholeFile.Fill(handle, block.AsSpan(0, (int)length), path); }
+        var read = new MappedFile(file.Path, pool, block, file.Length);
+        try { file.Fill(block.AsSpan(0, (int)file.Length)); }
         catch
         {
-            file.Unmap();
+            read.Unmap();
             throw;
         }
-        return file;
+        return read;
     }
 
     /// <summary>

@@ -13,8 +13,8 @@ public static class WholeFile
     /// </summary>
     public static byte[] Read(string path)
     {
-        using var handle = File.OpenHandle(path);
-        return ReadAll(handle, Length(handle, path), path);
+        using var file = ReadOnlyFile.Open(path);
+        return ReadAll(file, Length(file));
     }
 
     /// <summary>
@@ -33,24 +33,24 @@ public static class WholeFile
     /// <summary><see cref="ReadOrMap(string)"/> with blocks of <paramref name="pool"/>.</summary>
     internal static ReadOnlyMemory<byte> ReadOrMap(string path, BlockPool pool)
     {
-        using var handle = File.OpenHandle(path);
-        long length = Length(handle, path);
+        using var file = ReadOnlyFile.Open(path);
+        long length = Length(file);
         if (length > 0 && length <= PooledLimit && pool.TryRent(length) is { } block)
-            return MappedFile.ReadWhole(handle, path, length, pool, block).Slice(0, (int)length);
+            return MappedFile.ReadWhole(file, pool, block).Slice(0, (int)length);
         if (length >= MapFrom && OperatingSystem.IsLinux())
         {
             // A file system that cannot map (some FUSE ones) is read instead: mapping is only the faster way.
-            try { return MappedFile.MapWhole(handle, path, length).Slice(0, (int)length); }
+            try { return MappedFile.MapWhole(file).Slice(0, (int)length); }
             catch (IOException) { }
             catch (UnauthorizedAccessException) { }
         }
-        return ReadAll(handle, length, path);
+        return ReadAll(file, length);
     }
 
-    private static byte[] ReadAll(Microsoft.Win32.SafeHandles.SafeFileHandle handle, long length, string path)
+    private static byte[] ReadAll(ReadOnlyFile file, long length)
     {
         var bytes = GC.AllocateUninitializedArray<byte>((int)length);
-        Fill(handle, bytes, path);
+        file.Fill(bytes);
         return bytes;
     }
 
@@ -94,18 +94,18 @@ public static class WholeFile
     /// </summary>
     public static T Parse<T>(string path, SpanParser<T> parse)
     {
-        using var handle = File.OpenHandle(path);
-        long length = Length(handle, path);
+        using var file = ReadOnlyFile.Open(path);
+        long length = Length(file);
         if (length > PooledLimit)
         {
             var bytes = new byte[length];
-            Fill(handle, bytes, path);
+            file.Fill(bytes);
             return parse(bytes);
         }
         var buffer = ArrayPool<byte>.Shared.Rent((int)length);
         try
         {
-            Fill(handle, buffer.AsSpan(0, (int)length), path);
+            file.Fill(buffer.AsSpan(0, (int)length));
             return parse(buffer.AsSpan(0, (int)length));
         }
         finally
@@ -117,21 +117,9 @@ public static class WholeFile
     /// <summary>The largest file <see cref="Parse{T}"/> reads into a pooled buffer and <see cref="ReadOrMap(string)"/> into a pooled block (larger ones it maps).</summary>
     internal const long PooledLimit = 64L << 20;
 
-    private static long Length(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string path)
+    private static long Length(ReadOnlyFile file)
     {
-        long length = RandomAccess.GetLength(handle);
-        if (length > Array.MaxLength) throw new IOException($"'{path}' is larger than one array can hold ({length} bytes)");
-        return length;
-    }
-
-    internal static void Fill(Microsoft.Win32.SafeHandles.SafeFileHandle handle, Span<byte> bytes, string path)
-    {
-        int done = 0;
-        while (done < bytes.Length)
-        {
-            int n = RandomAccess.Read(handle, bytes[done..], done);
-            if (n == 0) throw new IOException($"'{path}' became shorter while it was read");
-            done += n;
-        }
+        if (file.Length > Array.MaxLength) throw new IOException($"'{file.Path}' is larger than one array can hold ({file.Length} bytes)");
+        return file.Length;
     }
 }

@@ -60,4 +60,44 @@ public sealed class WholeFileTests
         Assert.Throws<FileNotFoundException>(() => WholeFile.LendText(dir.File("none.prototxt")));
         Assert.Equal(Record.Exception(() => File.ReadAllText(dir.Path))?.GetType(), Record.Exception(() => WholeFile.ReadText(dir.Path))?.GetType());
     }
+
+    /// <summary>Folders on two file systems where they can differ (/tmp, and the repository's own: tmpfs refuses an lseek to a folder's end, ext4 gives one).</summary>
+    public static TheoryData<string> Folders() => new() { Path.GetTempPath(), AppContext.BaseDirectory };
+
+    [Theory]
+    [MemberData(nameof(Folders))]
+    public void Read_ReadOrMap_and_Parse_throw_as_ReadAllBytes_does_for_a_folder(string folder)
+    {
+        var expected = Record.Exception(() => File.ReadAllBytes(folder))?.GetType();
+        Assert.NotNull(expected);
+        Assert.Equal(expected, Record.Exception(() => WholeFile.Read(folder))?.GetType());
+        Assert.Equal(expected, Record.Exception(() => WholeFile.ReadOrMap(folder))?.GetType());
+        Assert.Equal(expected, Record.Exception(() => WholeFile.Parse(folder, static bytes => bytes.Length))?.GetType());
+    }
+
+    [Fact]
+    public void Read_ReadOrMap_and_Parse_read_what_ReadAllBytes_reads_and_throw_as_it_does_for_a_new_folder_or_a_missing_file()
+    {
+        using var dir = new TempDir();
+        foreach (var length in new[] { 0, 1, 4095, 4096, 300_000 })
+        {
+            var bytes = new byte[length];
+            new Random(length).NextBytes(bytes);
+            var path = dir.File($"f{length}.bin");
+            File.WriteAllBytes(path, bytes);
+            Assert.Equal(bytes, WholeFile.Read(path));
+            Assert.Equal(bytes, WholeFile.ReadOrMap(path).ToArray());
+            Assert.Equal(bytes, WholeFile.Parse(path, static b => b.ToArray()));
+        }
+        // a new, small folder as well (ext4 answers an lseek to any folder's end with the largest offset; where one answers its size, its pread fails: EISDIR)
+        var folder = Directory.CreateDirectory(dir.File("sub")).FullName;
+        var refused = Record.Exception(() => File.ReadAllBytes(folder))?.GetType();
+        Assert.NotNull(refused);
+        Assert.Equal(refused, Record.Exception(() => WholeFile.Read(folder))?.GetType());
+        Assert.Equal(refused, Record.Exception(() => WholeFile.ReadOrMap(folder))?.GetType());
+        var missing = dir.File("none.caffemodel");
+        Assert.Throws<FileNotFoundException>(() => WholeFile.Read(missing));
+        Assert.Throws<FileNotFoundException>(() => WholeFile.ReadOrMap(missing));
+        Assert.Throws<FileNotFoundException>(() => WholeFile.Parse(missing, static b => b.Length));
+    }
 }
