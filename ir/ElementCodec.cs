@@ -18,16 +18,26 @@ public static class ElementCodec
     /// <summary>Double values as the bytes of a float tensor of <paramref name="type"/> (each rounded once, to that type).</summary>
     public static byte[] EncodeFloats(ReadOnlySpan<double> values, ElementType type)
     {
+        var bytes = GC.AllocateUninitializedArray<byte>(values.Length * type.ByteSize);
+        EncodeFloats(values, type, bytes);
+        return bytes;
+    }
+
+    /// <summary>
+    /// <see cref="EncodeFloats(ReadOnlySpan{double}, ElementType)"/> into <paramref name="into"/>, which holds exactly
+    /// their bytes (memory the caller chose: a module's for new weights, <c>Constants.EncodeFloats</c>).
+    /// </summary>
+    public static void EncodeFloats(ReadOnlySpan<double> values, ElementType type, Span<byte> into)
+    {
         int size = type.ByteSize;
-        var bytes = GC.AllocateUninitializedArray<byte>(values.Length * size);
+        if (into.Length != values.Length * size) throw new ArgumentException($"{into.Length} bytes do not hold {values.Length} {type} values");
         if (type == ElementType.F32)
         {
-            var floats = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes.AsSpan());
+            var floats = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(into);
             for (int i = 0; i < values.Length; i++) floats[i] = (float)values[i];
-            return bytes;
+            return;
         }
-        for (int i = 0; i < values.Length; i++) WriteFloat(bytes.AsSpan(i * size, size), type, values[i]);
-        return bytes;
+        for (int i = 0; i < values.Length; i++) WriteFloat(into.Slice(i * size, size), type, values[i]);
     }
 
     public static void WriteFloat(Span<byte> dest, ElementType type, double value)

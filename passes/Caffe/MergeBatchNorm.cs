@@ -175,7 +175,7 @@ public sealed class MergeBatchNorm : Pass
         var oldWeight = Constants.DefiningConstant(layer.GetOperand(1))!;
         rewriter.SetInsertionPointAfter(oldWeight);
         var newWeight = Constants.Create(rewriter.Builder, module, weightType, scaled, oldWeight.Location, name + "_0");
-        var newBias = Constants.Create(rewriter.Builder, module, biasType, ElementCodec.EncodeFloats(bias, biasType.Element),
+        var newBias = Constants.Create(rewriter.Builder, module, biasType, Constants.EncodeFloats(module, bias, biasType.Element),
             Blobs(layer) == 2 ? Constants.DefiningConstant(layer.GetOperand(2))!.Location : layer.Location, name + "_1");
         var last = m.Scale ?? m.BatchNorm;
         var tops = last.GetAttr(MoDialect.OutputsAttr);

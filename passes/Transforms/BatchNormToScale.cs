@@ -136,9 +136,9 @@ public sealed class BatchNormToScale : Pass
         var type = new TensorType(xt.Element, shape);
         var name = FloatData.NameOf(bn);
         var builder = OpBuilder.Before(bn);
-        var s = Constants.Create(builder, module, type, ElementCodec.EncodeFloats(affine.Scale, type.Element),
+        var s = Constants.Create(builder, module, type, Constants.EncodeFloats(module, affine.Scale, type.Element),
             Location.Named(name + ".multiplier"), name + ".multiplier");
-        var t = Constants.Create(builder, module, type, ElementCodec.EncodeFloats(affine.Shift, type.Element),
+        var t = Constants.Create(builder, module, type, Constants.EncodeFloats(module, affine.Shift, type.Element),
             Location.Named(name + ".offset"), name + ".offset");
         // The Add takes over the BN's name and output name; the Mul is named apart (ONNX node names are unique).
         NamedAttr[] broadcast = legacy ? [new NamedAttr("broadcast", IntegerAttr.I64(1)), new NamedAttr("axis", IntegerAttr.I64(1))] : [];

@@ -179,7 +179,7 @@ public sealed class FoldBatchNorm : Pass
                 var conv = plan.Conv.Op;
                 rewriter.SetInsertionPointBefore(conv);
                 var weightOp = Constants.DefiningConstant(conv.GetOperand(1))!;
-                var newWeight = Constants.Create(rewriter.Builder, module, plan.Conv.WeightType, ElementCodec.EncodeFloats(plan.Weight, plan.Conv.WeightType.Element),
+                var newWeight = Constants.Create(rewriter.Builder, module, plan.Conv.WeightType, Constants.EncodeFloats(module, plan.Weight, plan.Conv.WeightType.Element),
                     Location.Fuse(weightOp.Location, bn.Location), LayerFolding.BlobHint(weightOp, plan.Conv.Name + ".weight"));
                 Value? newBias = null;
                 if (plan.Bias is { } bias)
@@ -187,7 +187,7 @@ public sealed class FoldBatchNorm : Pass
                     var oldBias = conv.OperandCount > 2 ? Constants.DefiningConstant(conv.GetOperand(2)) : null;
                     var type = plan.Conv.BiasType ?? new TensorType(plan.Conv.WeightType.Element, [bias.Length]);
                     var baseLoc = oldBias?.Location is { } l && l is not UnknownLoc ? l : Location.Named(plan.Conv.Name + ".bias");
-                    newBias = Constants.Create(rewriter.Builder, module, type, ElementCodec.EncodeFloats(bias, type.Element), Location.Fuse(baseLoc, bn.Location),
+                    newBias = Constants.Create(rewriter.Builder, module, type, Constants.EncodeFloats(module, bias, type.Element), Location.Fuse(baseLoc, bn.Location),
                         oldBias is not null ? LayerFolding.BlobHint(oldBias, plan.Conv.Name + ".bias") : plan.Conv.Name + ".bias");
                 }
                 rewriter.ModifyInPlace(conv, () =>

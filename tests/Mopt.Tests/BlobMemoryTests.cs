@@ -121,4 +121,21 @@ public sealed class BlobMemoryTests
         Assert.Equal(Constants.InlineLimit, array.Count);
         Assert.False(MemoryMarshal.TryGetArray<byte>(Constants.Allocate(module, Constants.InlineLimit + 1), out _));
     }
+
+    [Theory]
+    [InlineData("f32")]
+    [InlineData("f16")]
+    [InlineData("bf16")]
+    [InlineData("f64")]
+    public void Constants_EncodeFloats_writes_what_ElementCodec_encodes_into_the_modules_memory(string type)
+    {
+        var element = type switch { "f32" => ElementType.F32, "f16" => ElementType.F16, "bf16" => ElementType.BF16, _ => ElementType.F64 };
+        var module = MirModule.Create();
+        var values = Enumerable.Range(0, 100).Select(i => Math.Sin(i) * 1e3 + 1e-7 * i).ToArray();
+        var bytes = Constants.EncodeFloats(module, values, element);
+        Assert.Equal(ElementCodec.EncodeFloats(values, element), bytes.ToArray());
+        Assert.True(MemoryMarshal.TryGetMemoryManager<byte, MappedMemory>(bytes, out _)); // 200+ bytes: a blob's memory
+        Assert.True(MemoryMarshal.TryGetArray<byte>(Constants.EncodeFloats(module, values.AsSpan(0, 4), ElementType.F32), out _)); // 16: inline
+        Assert.Throws<ArgumentException>(() => ElementCodec.EncodeFloats(values, element, new byte[3]));
+    }
 }

@@ -59,6 +59,17 @@ public static class Constants
     public static Memory<byte> Allocate(MirModule module, int length) =>
         length <= InlineLimit ? GC.AllocateUninitializedArray<byte>(length) : module.Resources.Allocate(length);
 
+    /// <summary>
+    /// Double values as the bytes of a new float constant of <paramref name="element"/> (each rounded once, as
+    /// <see cref="ElementCodec.EncodeFloats(ReadOnlySpan{double}, ElementType)"/> does), in <see cref="Allocate"/>'s memory.
+    /// </summary>
+    public static Memory<byte> EncodeFloats(MirModule module, ReadOnlySpan<double> values, ElementType element)
+    {
+        var bytes = Allocate(module, values.Length * element.ByteSize);
+        ElementCodec.EncodeFloats(values, element, bytes.Span);
+        return bytes;
+    }
+
     /// <summary>The array <paramref name="bytes"/> is, when it is one whole (a small constant is then kept, not copied).</summary>
     private static byte[]? WholeArray(ReadOnlyMemory<byte> bytes) =>
         MemoryMarshal.TryGetArray(bytes, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length ? segment.Array : null;

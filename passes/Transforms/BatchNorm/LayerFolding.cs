@@ -283,7 +283,7 @@ internal static class LayerFolding
 
     private static Value CreateBias(PatternRewriter rewriter, Operation op, int index, TensorType type, double[] values,
         Location[] absorbed, string layerName) =>
-        CreateBias(rewriter, op, index, type, ElementCodec.EncodeFloats(values, type.Element), absorbed, layerName);
+        CreateBias(rewriter, op, index, type, Constants.EncodeFloats(rewriter.Module, values, type.Element), absorbed, layerName);
 
     private static Value CreateBias(PatternRewriter rewriter, Operation op, int index, TensorType type, ReadOnlyMemory<byte> bytes,
         Location[] absorbed, string layerName)
@@ -358,7 +358,7 @@ internal static class LayerFolding
                 w[i] *= s[i / inStride % inSize / inPerGroup * outSize + i / outStride % outSize];
         }
         MappedMemory.Release(weight.Bytes);
-        return ElementCodec.EncodeFloats(w, element);
+        return Constants.EncodeFloats(module, w, element);
     }
 
     /// <summary>
