@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
-using Microsoft.Win32.SafeHandles;
 
 namespace Mopt.Ir;
 
@@ -118,9 +117,7 @@ public static partial class AtomicFile
     private sealed class TempFileStream(string path) : Stream, IBufferWriter<byte>, IPayloadWriter
     {
         private const int BufferSize = DirectWriteBytes;
-        // What is buffered and a payload, for one gathered write.
-        private ReadOnlyMemory<byte>[]? _gather;
-        private readonly SafeFileHandle _handle = File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.None);
+        private readonly CreatedFile _file = CreatedFile.Create(path);
         private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         private int _buffered;
         private long _fileOffset;
@@ -160,13 +157,9 @@ public static partial class AtomicFile
                 WriteToFile(payload.Span);
                 return;
             }
-            var gather = _gather ??= new ReadOnlyMemory<byte>[2];
-            gather[0] = buffer.AsMemory(0, _buffered);
-            gather[1] = payload;
-            RandomAccess.Write(_handle, gather, _fileOffset);
+            _file.Write(buffer.AsMemory(0, _buffered), payload, _fileOffset);
             _fileOffset += _buffered + payload.Length;
             _buffered = 0;
-            gather[1] = default;
         }
 
         public Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
@@ -203,7 +196,7 @@ public static partial class AtomicFile
 
         private void WriteToFile(ReadOnlySpan<byte> bytes)
         {
-            RandomAccess.Write(_handle, bytes, _fileOffset);
+            _file.Write(bytes, _fileOffset);
             _fileOffset += bytes.Length;
         }
 
@@ -216,7 +209,7 @@ public static partial class AtomicFile
                 {
                     _buffer = null;
                     ArrayPool<byte>.Shared.Return(buffer);
-                    _handle.Dispose();
+                    _file.Dispose();
                 }
             }
             base.Dispose(disposing);
