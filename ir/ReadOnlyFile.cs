@@ -11,32 +11,17 @@ namespace Mopt.Ir;
 /// which reads two files). What that way does not read, .NET's opens: a missing or unreadable file (to throw its usual
 /// exception), a folder, a pipe, an empty file (and /proc's, which say they are).
 /// </summary>
-internal sealed partial class ReadOnlyFile : IDisposable
+internal sealed class ReadOnlyFile : OpenFile
 {
-    private readonly SafeFileHandle? _handle;
-    private int _descriptor;
-
-    public string Path { get; }
     public long Length { get; }
 
-    private ReadOnlyFile(string path, int descriptor, long length)
-    {
-        Path = path;
-        _descriptor = descriptor;
-        Length = length;
-    }
+    private ReadOnlyFile(string path, int descriptor, long length) : base(path, descriptor) => Length = length;
 
-    private ReadOnlyFile(string path, SafeFileHandle handle)
-    {
-        Path = path;
-        _handle = handle;
-        _descriptor = -1;
-        Length = RandomAccess.GetLength(handle);
-    }
+    private ReadOnlyFile(string path, SafeFileHandle handle) : base(path, handle) => Length = RandomAccess.GetLength(handle);
 
     public static ReadOnlyFile Open(string path)
     {
-        if (OperatingSystem.IsLinux() && Environment.Is64BitProcess && OpenDirect(path) is { } direct) return direct;
+        if (Libc.Usable && OpenDirect(path) is { } direct) return direct;
         var handle = File.OpenHandle(path);
         try { return new ReadOnlyFile(path, handle); }
         catch
@@ -49,14 +34,14 @@ internal sealed partial class ReadOnlyFile : IDisposable
     /// <summary>The file opened with libc's open and measured with lseek; null when that way does not apply (see the class).</summary>
     private static ReadOnlyFile? OpenDirect(string path)
     {
-        int descriptor = open(path, ReadOnly | CloseOnExec);
+        int descriptor = Libc.Open(path, Libc.ReadOnly | Libc.CloseOnExec);
         if (descriptor < 0) return null;
-        long length = lseek(descriptor, 0, SeekEnd);
+        long length = Libc.Seek(descriptor, 0, Libc.SeekEnd);
         // A folder (tmpfs refuses the lseek; ext4 answers a hash's end past what an array holds, or its pread fails
         // below), a pipe, an empty or /proc file, one too large to read whole: .NET's way decides.
         if (length <= 0 || length > Array.MaxLength)
         {
-            _ = close(descriptor);
+            _ = Libc.Close(descriptor);
             return null;
         }
         return new ReadOnlyFile(path, descriptor, length);
@@ -79,48 +64,19 @@ internal sealed partial class ReadOnlyFile : IDisposable
 
     private unsafe int Read(Span<byte> bytes, long offset)
     {
-        if (_handle is not null) return RandomAccess.Read(_handle, bytes, offset);
+        if (Handle is not null) return RandomAccess.Read(Handle, bytes, offset);
         fixed (byte* start = bytes)
         {
             while (true)
             {
-                nint n = pread(Descriptor, start, (nuint)bytes.Length, offset);
+                nint n = Libc.PRead(Descriptor, start, (nuint)bytes.Length, offset);
                 if (n >= 0) return (int)n;
                 int error = Marshal.GetLastPInvokeError();
-                if (error == Interrupted) continue;
+                if (error == Libc.Interrupted) continue;
                 // A folder: .NET's open refuses it with its usual exception.
-                if (error == IsDirectory) File.OpenHandle(Path).Dispose();
+                if (error == Libc.IsDirectory) File.OpenHandle(Path).Dispose();
                 throw new IOException($"cannot read '{Path}': {Marshal.GetPInvokeErrorMessage(error)}");
             }
         }
     }
-
-    /// <summary>The open file's descriptor, for mmap: valid until <see cref="Dispose"/>.</summary>
-    public int Descriptor => _handle is not null ? (int)_handle.DangerousGetHandle()
-        : _descriptor >= 0 ? _descriptor : throw new ObjectDisposedException(Path);
-
-    public void Dispose()
-    {
-        if (_handle is not null) _handle.Dispose();
-        else if (_descriptor >= 0)
-        {
-            _ = close(_descriptor);
-            _descriptor = -1;
-        }
-    }
-
-    private const int ReadOnly = 0, CloseOnExec = 0x80000, SeekEnd = 2, Interrupted = 4, IsDirectory = 21;
-
-    // off_t and ssize_t are 64-bit on 64-bit Linux, the only place these are called.
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int open(string path, int flags);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial long lseek(int descriptor, long offset, int whence);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static unsafe partial nint pread(int descriptor, byte* buffer, nuint count, long offset);
-
-    [LibraryImport("libc")]
-    private static partial int close(int descriptor);
 }

@@ -22,13 +22,6 @@ public sealed class BlobMemoryTests
         return Marshal.UnsafeAddrOfPinnedArrayElement(manager.File.Block!, checked((int)manager.Offset + start));
     }
 
-    private static byte[] Pattern(int length, int seed)
-    {
-        var bytes = new byte[length];
-        new Random(seed).NextBytes(bytes);
-        return bytes;
-    }
-
     [Fact]
     public void Blobs_written_into_allocated_memory_read_back_apart_aligned_and_in_few_blocks()
     {
@@ -41,12 +34,12 @@ public sealed class BlobMemoryTests
             var memory = table.Allocate(lengths[i]);
             Assert.Equal(lengths[i], memory.Length);
             Assert.Equal(0, Address(memory) % 32);
-            Pattern(lengths[i], i).CopyTo(memory);
+            RandomBytes.Of(lengths[i], i).CopyTo(memory);
             keys.Add(table.Add("w", ResourceBlob.Of(memory)));
             blocks.Add(BlockOf(memory));
         }
         // every blob still holds its own bytes: none was carved over another
-        for (int i = 0; i < lengths.Length; i++) Assert.Equal(Pattern(lengths[i], i), table[keys[i]].Data.ToArray());
+        for (int i = 0; i < lengths.Length; i++) Assert.Equal(RandomBytes.Of(lengths[i], i), table[keys[i]].Data.ToArray());
         Assert.InRange(blocks.Count, 1, 2); // 256 KB, then 512 KB
         Assert.All(blocks, block => Assert.Equal(MappedFile.ComputedWeights, block.Path));
         Assert.Equal(Memory<byte>.Empty, table.Allocate(0));
@@ -57,13 +50,13 @@ public sealed class BlobMemoryTests
     {
         var module = MirModule.Create();
         var memory = module.Resources.Allocate(1000);
-        Pattern(1000, 7).CopyTo(memory);
+        RandomBytes.Of(1000, 7).CopyTo(memory);
         var key = module.Resources.Add("w", ResourceBlob.Of(memory));
         var clone = module.Clone(new Dictionary<Value, Value>());
 
         module.Resources.ReleaseFiles();
         Assert.True(BlockOf(memory).IsMapped); // the clone still holds the block
-        Assert.Equal(Pattern(1000, 7), clone.Resources[key].Data.ToArray());
+        Assert.Equal(RandomBytes.Of(1000, 7), clone.Resources[key].Data.ToArray());
 
         clone.Resources.ReleaseFiles();
         Assert.False(BlockOf(memory).IsMapped);
@@ -73,8 +66,8 @@ public sealed class BlobMemoryTests
         // the table can still make blobs, in another block than the released one
         var later = module.Resources.Allocate(1000);
         Assert.NotSame(BlockOf(memory), BlockOf(later));
-        Pattern(1000, 8).CopyTo(later);
-        Assert.Equal(Pattern(1000, 8), later.ToArray());
+        RandomBytes.Of(1000, 8).CopyTo(later);
+        Assert.Equal(RandomBytes.Of(1000, 8), later.ToArray());
         Assert.Throws<ObjectDisposedException>(() => memory.Span.Length); // never the new bytes
     }
 
@@ -85,16 +78,16 @@ public sealed class BlobMemoryTests
         var first = new ResourceTable();
         var arena = new BlobArena(pool);
         var old = arena.Allocate(50_000, first);
-        Pattern(50_000, 1).CopyTo(old);
+        RandomBytes.Of(50_000, 1).CopyTo(old);
         var block = BlockOf(old).Block;
         first.ReleaseFiles(); // the block goes back to the pool
 
         var second = new ResourceTable();
         var fresh = new BlobArena(pool).Allocate(50_000, second);
         Assert.Same(block, BlockOf(fresh).Block);
-        Pattern(50_000, 2).CopyTo(fresh);
+        RandomBytes.Of(50_000, 2).CopyTo(fresh);
         Assert.Throws<ObjectDisposedException>(() => old.Span.Length);
-        Assert.Equal(Pattern(50_000, 2), fresh.ToArray());
+        Assert.Equal(RandomBytes.Of(50_000, 2), fresh.ToArray());
     }
 
     [Fact]

@@ -112,9 +112,7 @@ public sealed class BlockPoolTests
 
     private static string WriteFile(TempDir dir, string name, int length, int seed)
     {
-        var bytes = new byte[length];
-        new Random(seed).NextBytes(bytes);
-        File.WriteAllBytes(dir.File(name), bytes);
+        File.WriteAllBytes(dir.File(name), RandomBytes.Of(length, seed));
         return dir.File(name);
     }
 

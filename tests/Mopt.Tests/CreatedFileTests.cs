@@ -8,20 +8,13 @@ namespace Mopt.Tests;
 /// </summary>
 public sealed class CreatedFileTests
 {
-    private static byte[] Pattern(int length, int seed)
-    {
-        var bytes = new byte[length];
-        new Random(seed).NextBytes(bytes);
-        return bytes;
-    }
-
     [Fact]
     public void Writes_and_gathered_writes_land_at_their_offsets_in_an_emptied_file()
     {
         using var dir = new TempDir();
         var path = dir.File("t.bin");
-        File.WriteAllBytes(path, Pattern(1_000_000, 9)); // longer than what is written: emptied first
-        byte[] a = Pattern(10, 1), b = Pattern(70_000, 2), c = Pattern(0, 3), d = Pattern(300_000, 4);
+        File.WriteAllBytes(path, RandomBytes.Of(1_000_000, 9)); // longer than what is written: emptied first
+        byte[] a = RandomBytes.Of(10, 1), b = RandomBytes.Of(70_000, 2), c = RandomBytes.Of(0, 3), d = RandomBytes.Of(300_000, 4);
         using (var file = CreatedFile.Create(path))
         {
             file.Write(a, 0);

@@ -81,8 +81,7 @@ public sealed class WholeFileTests
         using var dir = new TempDir();
         foreach (var length in new[] { 0, 1, 4095, 4096, 300_000 })
         {
-            var bytes = new byte[length];
-            new Random(length).NextBytes(bytes);
+            var bytes = RandomBytes.Of(length, length);
             var path = dir.File($"f{length}.bin");
             File.WriteAllBytes(path, bytes);
             Assert.Equal(bytes, WholeFile.Read(path));
