@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace Mopt.Ir;
 
 /// <summary>Writes a file so that it is either complete or not there: a temporary file, then a rename.</summary>
-public static partial class AtomicFile
+public static class AtomicFile
 {
     /// <summary>
     /// Writes to the stream <see cref="Write"/> hands out of at least this many bytes go to the file as they are, after
@@ -86,11 +86,8 @@ public static partial class AtomicFile
             File.Move(temp, full, overwrite: true);
             return;
         }
-        if (Rename(temp, full) != 0) throw new IOException($"{Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())} : '{full}'");
+        if (Libc.Rename(temp, full) != 0) throw new IOException($"{Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())} : '{full}'");
     }
-
-    [LibraryImport("libc", EntryPoint = "rename", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Rename(string from, string to);
 
     private static string TempPath(string full) =>
         Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");

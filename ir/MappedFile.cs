@@ -16,7 +16,7 @@ namespace Mopt.Ir;
 /// cache keeps them) and are read back from the file if touched again, so releasing is never wrong, only slower.
 /// </para>
 /// </summary>
-public sealed unsafe partial class MappedFile
+public sealed unsafe class MappedFile
 {
     /// <summary>A view of .NET's (<see cref="Open"/>); null for a mapping of mopt's own of the whole file (<see cref="MapWhole"/>).</summary>
     private readonly MemoryMappedViewAccessor? _view;
@@ -80,7 +80,7 @@ public sealed unsafe partial class MappedFile
     /// </summary>
     internal static MappedFile MapWhole(ReadOnlyFile file)
     {
-        nint start = mmap(0, (nuint)file.Length, ProtRead, MapPrivate | MapPopulate, file.Descriptor, 0);
+        nint start = Libc.Map(0, (nuint)file.Length, Libc.ProtRead, Libc.MapPrivate | Libc.MapPopulate, file.Descriptor, 0);
         if (start == -1) throw new IOException($"cannot map '{file.Path}': {Marshal.GetLastPInvokeErrorMessage()}");
         return new MappedFile(file.Path, (byte*)start, file.Length);
     }
@@ -126,14 +126,6 @@ public sealed unsafe partial class MappedFile
     /// <summary>The least offset from <paramref name="offset"/> on whose byte's address is a multiple of <paramref name="alignment"/> (a power of two).</summary>
     internal long AlignUp(long offset, int alignment) => offset + (-((long)_start + offset) & (alignment - 1));
 
-    private const int ProtRead = 1, MapPrivate = 2, MapPopulate = 0x8000;
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial nint mmap(nint address, nuint length, int protection, int flags, int fd, nint offset);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int munmap(nint address, nuint length);
-
     ~MappedFile() => Unmap();
 
     /// <summary>One more resource table holds blobs of this file (<see cref="ResourceTable.ReleaseFiles"/>).</summary>
@@ -152,7 +144,7 @@ public sealed unsafe partial class MappedFile
     {
         if (Interlocked.Exchange(ref _unmapped, 1) != 0) return;
         if (_block is not null) _pool!.Return(_block);
-        else if (_view is null) _ = munmap((nint)_start, (nuint)Length);
+        else if (_view is null) _ = Libc.Unmap((nint)_start, (nuint)Length);
         else
         {
             _view.SafeMemoryMappedViewHandle.ReleasePointer();

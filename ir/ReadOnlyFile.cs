@@ -9,7 +9,8 @@ namespace Mopt.Ir;
 /// File.OpenHandle and RandomAccess.GetLength stat it twice instead (once to refuse a folder, once for the length), and
 /// under this machine's hypervisor each call costs a microsecond or two (the two fstats were 2% of deploying MTCNN det1,
 /// which reads two files). What that way does not read, .NET's opens: a missing or unreadable file (to throw its usual
-/// exception), a folder, a pipe, an empty file (and /proc's, which say they are).
+/// exception), a folder, a pipe, an empty file (and /proc's, which say they are). A file larger than one array can hold
+/// is refused (it is read whole).
 /// </summary>
 internal sealed class ReadOnlyFile : OpenFile
 {
@@ -17,7 +18,11 @@ internal sealed class ReadOnlyFile : OpenFile
 
     private ReadOnlyFile(string path, int descriptor, long length) : base(path, descriptor) => Length = length;
 
-    private ReadOnlyFile(string path, SafeFileHandle handle) : base(path, handle) => Length = RandomAccess.GetLength(handle);
+    private ReadOnlyFile(string path, SafeFileHandle handle) : base(path, handle)
+    {
+        Length = RandomAccess.GetLength(handle);
+        if (Length > Array.MaxLength) throw new IOException($"'{path}' is larger than one array can hold ({Length} bytes)");
+    }
 
     public static ReadOnlyFile Open(string path)
     {

@@ -14,7 +14,7 @@ public static class WholeFile
     public static byte[] Read(string path)
     {
         using var file = ReadOnlyFile.Open(path);
-        return ReadAll(file, Length(file));
+        return ReadAll(file, file.Length);
     }
 
     /// <summary>
@@ -34,7 +34,7 @@ public static class WholeFile
     internal static ReadOnlyMemory<byte> ReadOrMap(string path, BlockPool pool)
     {
         using var file = ReadOnlyFile.Open(path);
-        long length = Length(file);
+        long length = file.Length;
         if (length > 0 && length <= PooledLimit && pool.TryRent(length) is { } block)
             return MappedFile.ReadWhole(file, pool, block).Slice(0, (int)length);
         if (length >= MapFrom && OperatingSystem.IsLinux())
@@ -95,7 +95,7 @@ public static class WholeFile
     public static T Parse<T>(string path, SpanParser<T> parse)
     {
         using var file = ReadOnlyFile.Open(path);
-        long length = Length(file);
+        long length = file.Length;
         if (length > PooledLimit)
         {
             var bytes = new byte[length];
@@ -116,10 +116,4 @@ public static class WholeFile
 
     /// <summary>The largest file <see cref="Parse{T}"/> reads into a pooled buffer and <see cref="ReadOrMap(string)"/> into a pooled block (larger ones it maps).</summary>
     internal const long PooledLimit = 64L << 20;
-
-    private static long Length(ReadOnlyFile file)
-    {
-        if (file.Length > Array.MaxLength) throw new IOException($"'{file.Path}' is larger than one array can hold ({file.Length} bytes)");
-        return file.Length;
-    }
 }
