@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Mopt.Ir;
 
 /// <summary>
@@ -27,17 +29,17 @@ public sealed class Operation
     {
         Name = name;
         // Lists (what callers pass almost always) sized once and read by index: no LINQ count, no enumerator per op.
-        _operands = MakeOperands(operands is IReadOnlyList<Value> operandList ? operandList : [.. operands]);
-        var typeList = resultTypes as IReadOnlyList<MirType> ?? [.. resultTypes];
-        _results = typeList.Count == 0 ? [] : new OpResult[typeList.Count];
-        for (int i = 0; i < _results.Length; i++) _results[i] = new OpResult(this, i, typeList[i]);
-        if (attributes is IReadOnlyList<NamedAttr> attributeList)
+        // Arrays and lists (what callers pass) read as spans: no interface call per element.
+        _operands = MakeOperands(SpanOf(operands));
+        var types = SpanOf(resultTypes);
+        _results = types.Length == 0 ? [] : new OpResult[types.Length];
+        for (int i = 0; i < _results.Length; i++) _results[i] = new OpResult(this, i, types[i]);
+        if (attributes is not null)
         {
-            if (attributeList.Count > 0) _attributes.Capacity = attributeList.Count;
-            for (int i = 0; i < attributeList.Count; i++) SetAttr(attributeList[i]);
+            var given = SpanOf(attributes);
+            if (given.Length > 0) _attributes.Capacity = given.Length;
+            foreach (var a in given) SetAttr(a);
         }
-        else if (attributes is not null)
-            foreach (var a in attributes) SetAttr(a);
         Location = location ?? Location.Unknown;
     }
 
@@ -88,7 +90,7 @@ public sealed class Operation
     public void SetOperands(IEnumerable<Value> values)
     {
         // The values first: they may be read from this op's own operands.
-        IReadOnlyList<Value> list = [.. values];
+        Value[] list = [.. values];
         foreach (var o in _operands) o.Drop();
         _operands = MakeOperands(list);
     }
@@ -103,13 +105,22 @@ public sealed class Operation
         _operands = kept;
     }
 
-    private OpOperand[] MakeOperands(IReadOnlyList<Value> values)
+    private OpOperand[] MakeOperands(ReadOnlySpan<Value> values)
     {
-        if (values.Count == 0) return [];
-        var slots = new OpOperand[values.Count];
+        if (values.Length == 0) return [];
+        var slots = new OpOperand[values.Length];
         for (int i = 0; i < slots.Length; i++) slots[i] = new OpOperand(this, i, values[i]);
         return slots;
     }
+
+    /// <summary>The items of an array or a list in place, of anything else copied (a read-only span of an array of a subtype is safe).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static ReadOnlySpan<T> SpanOf<T>(IEnumerable<T> items) where T : class => items switch
+    {
+        T[] array => array,
+        List<T> list => CollectionsMarshal.AsSpan(list),
+        _ => items.ToArray(),
+    };
 
     public OpResult AddResult(MirType type)
     {
@@ -138,8 +149,12 @@ public sealed class Operation
         // search, whose every step compares the strings' characters (asked for every attribute a pass or rule reads).
         var attributes = _attributes;
         if (attributes.Count > LinearAttributeLookup) return IndexOfAttr(name) is var i and >= 0 ? attributes[i].Value : null;
-        for (int i = 0; i < attributes.Count; i++)
-            if (attributes[i].Name == name) return attributes[i].Value;
+        // Over the list's array, lengths compared before characters (most names differ in length): no call per attribute.
+        foreach (var attribute in CollectionsMarshal.AsSpan(attributes))
+        {
+            var known = attribute.Name;
+            if (known.Length == name.Length && (ReferenceEquals(known, name) || known.AsSpan().SequenceEqual(name))) return attribute.Value;
+        }
         return null;
     }
 

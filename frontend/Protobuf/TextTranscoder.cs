@@ -627,20 +627,29 @@ internal sealed class TextTranscoder(TextSource source)
     }
 
     /// <summary>At least <paramref name="count"/> free bytes at the end of the output.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Span<byte> Room(int count)
     {
-        if (_out.Length - _length < count)
-        {
-            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_out.Length * 2, _length + count));
-            _out.AsSpan(0, _length).CopyTo(bigger);
-            ArrayPool<byte>.Shared.Return(_out);
-            _out = bigger;
-        }
+        if (_out.Length - _length < count) Grow(count);
         return _out.AsSpan(_length, count);
+    }
+
+    private void Grow(int count)
+    {
+        var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_out.Length * 2, _length + count));
+        _out.AsSpan(0, _length).CopyTo(bigger);
+        ArrayPool<byte>.Shared.Return(_out);
+        _out = bigger;
     }
 
     private void Varint(ulong value)
     {
+        // One byte (most tags, lengths and values of a prototxt) written in place.
+        if (value < 0x80 && _length < _out.Length)
+        {
+            _out[_length++] = (byte)value;
+            return;
+        }
         var room = Room(10);
         int n = 0;
         while (value >= 0x80)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Google.Protobuf;
 
 namespace Mopt.Protobuf;
@@ -29,14 +30,40 @@ public ref struct WireReader
     public readonly bool AtEnd => Position >= _bytes.Length;
 
     /// <summary>A tag: a varint of 32 bits with a field number (protobuf refuses 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public uint Tag()
+    {
+        // Most tags are one byte (fields 1-15): read in place, the rest by the loop.
+        int at = Position;
+        if ((uint)at < (uint)_bytes.Length && _bytes[at] is var b and < 0x80 and >= 8)
+        {
+            Position = at + 1;
+            return b;
+        }
+        return LongTag();
+    }
+
+    private uint LongTag()
     {
         ulong tag = Varint();
         if (tag > uint.MaxValue || tag >> 3 == 0) throw Malformed("a tag of field number 0 or of more than 32 bits");
         return (uint)tag;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong Varint()
+    {
+        // A one-byte varint (lengths and values under 128, most of a net's) read in place; longer ones by the loop.
+        int at = Position;
+        if ((uint)at < (uint)_bytes.Length && _bytes[at] is var b and < 0x80)
+        {
+            Position = at + 1;
+            return b;
+        }
+        return LongVarint();
+    }
+
+    private ulong LongVarint()
     {
         ulong value = 0;
         for (int shift = 0; shift < 64; shift += 7)

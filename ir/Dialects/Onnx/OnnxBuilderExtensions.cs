@@ -7,7 +7,7 @@ public static class OnnxBuilderExtensions
 {
     /// <summary>An <c>onnx.Constant</c> holding <paramref name="value"/> (a dense or dense_resource attribute).</summary>
     public static Value Constant(this OpBuilder builder, Attr value, TensorType type, Location? location = null) =>
-        builder.Create(OnnxDialect.ConstantOp, [], [type], [new NamedAttr("value", value)], location).Result;
+        builder.Create(OnnxDialect.ConstantOp, Array.Empty<Value>(), new MirType[] { type }, new[] { new NamedAttr("value", value) }, location).Result;
 
     /// <summary>An <c>onnx.Constant</c> whose bytes go to a new resource blob of <paramref name="module"/>.</summary>
     public static Value ResourceConstant(this OpBuilder builder, MirModule module, string keyHint, TensorType type, ReadOnlyMemory<byte> bytes,
