@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Mopt.Ir;
@@ -28,8 +29,8 @@ public sealed class Operation
         IEnumerable<NamedAttr>? attributes = null, Location? location = null)
     {
         Name = name;
-        // Lists (what callers pass almost always) sized once and read by index: no LINQ count, no enumerator per op.
-        // Arrays and lists (what callers pass) read as spans: no interface call per element.
+        // Arrays and lists (what callers pass almost always) read as spans: sized once, no enumerator per op and no
+        // interface call per element.
         _operands = MakeOperands(SpanOf(operands));
         var types = SpanOf(resultTypes);
         _results = types.Length == 0 ? [] : new OpResult[types.Length];
@@ -114,7 +115,7 @@ public sealed class Operation
     }
 
     /// <summary>The items of an array or a list in place, of anything else copied (a read-only span of an array of a subtype is safe).</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ReadOnlySpan<T> SpanOf<T>(IEnumerable<T> items) where T : class => items switch
     {
         T[] array => array,
