@@ -38,9 +38,15 @@ public sealed class MirTextReader : IModelReader
 /// <summary>Picks the reader for an input path by its extension (or folder layout).</summary>
 public static class ModelReaders
 {
-    public static IReadOnlyList<IModelReader> All { get; } = [new MirTextReader(), new OnnxModelReader(), new TfMetaGraphReader(), new TfModelReader(), new CaffeModelReader(), new CaffePrototxtReader(), new PaddleModelReader(), new PirModelReader(), new PaddleLiteModelReader()];
+    private static readonly IModelReader[] Readers = [new MirTextReader(), new OnnxModelReader(), new TfMetaGraphReader(), new TfModelReader(), new CaffeModelReader(), new CaffePrototxtReader(), new PaddleModelReader(), new PirModelReader(), new PaddleLiteModelReader()];
 
-    public static IModelReader For(string path) =>
-        All.FirstOrDefault(r => r.CanRead(path))
-        ?? throw new MirException($"'{path}': unknown input format (mopt reads {string.Join(", ", All.Select(r => r.Format))})");
+    public static IReadOnlyList<IModelReader> All => Readers;
+
+    public static IModelReader For(string path)
+    {
+        // A loop over the array: asked once per run, where a LINQ search made an enumerator and a closure.
+        foreach (var reader in Readers)
+            if (reader.CanRead(path)) return reader;
+        throw new MirException($"'{path}': unknown input format (mopt reads {string.Join(", ", Readers.Select(r => r.Format))})");
+    }
 }

@@ -186,7 +186,10 @@ public sealed class Operation
                 if (keep(_attributes[i].Name)) _attributes[kept++] = _attributes[i];
             _attributes.RemoveRange(kept, _attributes.Count - kept);
         }
-        for (int i = 0; i < attributes.Count; i++) SetAttr(attributes[i]);
+        if (attributes is List<NamedAttr> or NamedAttr[])
+            foreach (var attribute in SpanOf(attributes)) SetAttr(attribute);
+        else
+            for (int i = 0; i < attributes.Count; i++) SetAttr(attributes[i]);
     }
 
     private void SetAttr(NamedAttr attr)
@@ -256,12 +259,13 @@ public sealed class Operation
     public void AddNested(List<Operation> into, Func<Operation, bool> include, Func<Operation, bool>? enter)
     {
         if (_regions is null) return;
+        // The IR's own lists: no interface call per block and per operation (passes collect their ops through here).
         for (int r = 0; r < _regions.Count; r++)
         {
-            var blocks = _regions[r].Blocks;
+            var blocks = _regions[r].BlockList;
             for (int b = 0; b < blocks.Count; b++)
             {
-                var ops = blocks[b].Operations;
+                var ops = blocks[b].OperationList;
                 for (int i = 0; i < ops.Count; i++)
                 {
                     var op = ops[i];
@@ -278,10 +282,10 @@ public sealed class Operation
         if (_regions is null) return false;
         for (int r = 0; r < _regions.Count; r++)
         {
-            var blocks = _regions[r].Blocks;
+            var blocks = _regions[r].BlockList;
             for (int b = 0; b < blocks.Count; b++)
             {
-                var ops = blocks[b].Operations;
+                var ops = blocks[b].OperationList;
                 for (int i = 0; i < ops.Count; i++)
                     if (test(ops[i]) || ops[i].AnyNested(test)) return true;
             }

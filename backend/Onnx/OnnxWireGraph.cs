@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using Google.Protobuf;
 using Mopt.Ir;
@@ -21,14 +22,14 @@ internal sealed class OnnxWireGraph
 {
     /// <summary>An initializer: raw data inline, or at <see cref="ExternalOffset"/> of <see cref="ExternalLocation"/>; or <see cref="Proto"/>.</summary>
     private record struct Initializer(
-        string Name, int DataType, IReadOnlyList<long> Dims, ReadOnlyMemory<byte> Data,
+        string Name, int DataType, long[] Dims, ReadOnlyMemory<byte> Data,
         string? ExternalLocation, long ExternalOffset, TensorProto? Proto);
 
     /// <summary>
     /// A value_info of a tensor type (<see cref="Shape"/> null: unranked), or <see cref="Proto"/>. What only a graph's
     /// inputs and outputs have is in <see cref="More"/>: a value_info entry (one per result) stays 32 bytes.
     /// </summary>
-    private readonly record struct ValueInfo(string Name, int DataType, IReadOnlyList<long>? Shape, Extras? More)
+    private readonly record struct ValueInfo(string Name, int DataType, long[]? Shape, Extras? More)
     {
         public IReadOnlyList<string>? DimParams => More?.DimParams;
         public string? DocString => More?.DocString;
@@ -67,7 +68,7 @@ internal sealed class OnnxWireGraph
 
     public void AddInitializer(string name, int dataType, IReadOnlyList<long> dims, ReadOnlyMemory<byte> data)
     {
-        _initializers.Add(new Initializer(name, dataType, dims, data, null, 0, null));
+        _initializers.Add(new Initializer(name, dataType, ArrayOf(dims), data, null, 0, null));
         InitializerBytes += data.Length;
     }
 
@@ -75,18 +76,25 @@ internal sealed class OnnxWireGraph
     public void AddInitializer(TensorProto tensor) => _initializers.Add(new Initializer(tensor.Name, 0, [], default, null, 0, tensor));
 
     public void AddInput(string name, int dataType, IReadOnlyList<long>? shape, IReadOnlyList<string>? dimParams, string? docString) =>
-        _inputs.Add(new ValueInfo(name, dataType, shape, ExtrasOf(dimParams, docString)));
+        _inputs.Add(new ValueInfo(name, dataType, ArrayOf(shape), ExtrasOf(dimParams, docString)));
 
     public void AddInput(ValueInfoProto input) => _inputs.Add(new ValueInfo(input.Name, 0, null, new Extras(null, null, input)));
 
     public void AddOutput(string name, int dataType, IReadOnlyList<long>? shape, IReadOnlyList<string>? dimParams, string? docString) =>
-        _outputs.Add(new ValueInfo(name, dataType, shape, ExtrasOf(dimParams, docString)));
+        _outputs.Add(new ValueInfo(name, dataType, ArrayOf(shape), ExtrasOf(dimParams, docString)));
 
     public void AddOutput(ValueInfoProto output) => _outputs.Add(new ValueInfo(output.Name, 0, null, new Extras(null, null, output)));
 
     /// <summary>A value_info of a ranked tensor.</summary>
     public void AddValueInfo(string name, int dataType, IReadOnlyList<long> shape) =>
-        _valueInfos.Add(new ValueInfo(name, dataType, shape, null));
+        _valueInfos.Add(new ValueInfo(name, dataType, ArrayOf(shape), null));
+
+    /// <summary>
+    /// Dims as an array (a tensor type's shape is one already): sizing and writing read them by index with no call
+    /// through an interface per dim.
+    /// </summary>
+    [return: NotNullIfNotNull(nameof(dims))]
+    private static long[]? ArrayOf(IReadOnlyList<long>? dims) => dims as long[] ?? dims?.ToArray();
 
     public bool IsOutput(string name)
     {
@@ -158,7 +166,7 @@ internal sealed class OnnxWireGraph
     {
         if (t.Proto is { } proto) return proto.CalculateSize();
         int size = 0;
-        for (int i = 0; i < t.Dims.Count; i++) size += 1 + CodedOutputStream.ComputeInt64Size(t.Dims[i]);
+        foreach (long dim in t.Dims) size += 1 + CodedOutputStream.ComputeInt64Size(dim);
         size += 1 + CodedOutputStream.ComputeInt32Size(t.DataType);
         size += 1 + CodedOutputStream.ComputeStringSize(t.Name);
         if (t.ExternalLocation is not { } location) return size + 1 + CodedOutputStream.ComputeLengthSize(t.Data.Length) + t.Data.Length;
@@ -196,7 +204,7 @@ internal sealed class OnnxWireGraph
         int tensor = 1 + CodedOutputStream.ComputeInt32Size(v.DataType);
         shapeSize = 0;
         if (v.Shape is not { } shape) return tensor;
-        for (int i = 0; i < shape.Count; i++)
+        for (int i = 0; i < shape.Length; i++)
         {
             int d = DimSize(shape[i], DimParam(v.DimParams, i));
             shapeSize += 1 + CodedOutputStream.ComputeLengthSize(d) + d;
@@ -232,7 +240,7 @@ internal sealed class OnnxWireGraph
                 ((IBufferMessage)proto).InternalWriteTo(ref ctx);
                 continue;
             }
-            for (int i = 0; i < t.Dims.Count; i++)
+            for (int i = 0; i < t.Dims.Length; i++)
             {
                 ctx.WriteTag(TensorProto.DimsFieldNumber, WireFormat.WireType.Varint);
                 ctx.WriteInt64(t.Dims[i]);
@@ -316,7 +324,7 @@ internal sealed class OnnxWireGraph
         if (v.Shape is not { } shape) return;
         ctx.WriteTag(TypeProto.Types.Tensor.ShapeFieldNumber, WireFormat.WireType.LengthDelimited);
         ctx.WriteLength(shapeSize);
-        for (int i = 0; i < shape.Count; i++)
+        for (int i = 0; i < shape.Length; i++)
         {
             var param = DimParam(v.DimParams, i);
             ctx.WriteTag(TensorShapeProto.DimFieldNumber, WireFormat.WireType.LengthDelimited);
