@@ -50,23 +50,29 @@ internal static class CaffeBlobs
         {
             case "Convolution" or "Deconvolution":
             {
-                var p = layer.Param(LayerParameter.ConvolutionParamFieldNumber, ConvolutionParameter.Parser);
-                int spatial = p.KernelSize.Count > 1 ? p.KernelSize.Count : 2;
+                // The few numbers the checks need, read from the layer's bytes in one walk (defaults: caffe.proto's).
+                var p = layer.Scalars(LayerParameter.ConvolutionParamFieldNumber, ConvolutionParameter.KernelSizeFieldNumber);
+                var kernelSize = p.Repeated ?? [];
+                uint? numOutput = (uint?)p[ConvolutionParameter.NumOutputFieldNumber];
+                bool biasTerm = p.Bool(ConvolutionParameter.BiasTermFieldNumber, true);
+                long group = p[ConvolutionParameter.GroupFieldNumber] is { } g ? (uint)g : 1;
+                ulong? kernelH = p[ConvolutionParameter.KernelHFieldNumber], kernelW = p[ConvolutionParameter.KernelWFieldNumber];
+                int spatial = kernelSize.Count > 1 ? kernelSize.Count : 2;
                 long[]? kernel = null;
-                if (p.HasKernelH || p.HasKernelW) kernel = [p.KernelH, p.KernelW];
-                else if (p.KernelSize.Count > 0)
+                if (kernelH is not null || kernelW is not null) kernel = [(uint)(kernelH ?? 0), (uint)(kernelW ?? 0)];
+                else if (kernelSize.Count > 0)
                 {
                     // kernel_size: one value for every spatial axis, or one value per axis
                     kernel = new long[spatial];
-                    for (int i = 0; i < spatial; i++) kernel[i] = p.KernelSize[p.KernelSize.Count == 1 ? 0 : i];
+                    for (int i = 0; i < spatial; i++) kernel[i] = kernelSize[kernelSize.Count == 1 ? 0 : i];
                 }
                 bool deconv = layer.Type == "Deconvolution";
-                return new BlobRule(p.BiasTerm ? [spatial + 2, 1] : [spatial + 2], (shapes, what) =>
+                return new BlobRule(biasTerm ? [spatial + 2, 1] : [spatial + 2], (shapes, what) =>
                 {
                     var w = shapes[0];
-                    long outputs = deconv ? w[1] * p.Group : w[0];
-                    if (p.HasNumOutput && outputs != p.NumOutput)
-                        throw new MirException($"{what}: the weight blob {Text(w)} has {outputs} outputs, num_output is {p.NumOutput}");
+                    long outputs = deconv ? w[1] * group : w[0];
+                    if (numOutput is { } n && outputs != n)
+                        throw new MirException($"{what}: the weight blob {Text(w)} has {outputs} outputs, num_output is {n}");
                     if (kernel is not null && !w.AsSpan(2).SequenceEqual(kernel))
                         throw new MirException($"{what}: the weight blob {Text(w)} does not have the kernel {string.Join("x", kernel)}");
                     if (shapes.Count > 1 && shapes[1][0] != outputs)
@@ -75,20 +81,23 @@ internal static class CaffeBlobs
             }
             case "InnerProduct":
             {
-                var p = layer.Param(LayerParameter.InnerProductParamFieldNumber, InnerProductParameter.Parser);
-                return new BlobRule(p.BiasTerm ? [2, 1] : [2], (shapes, what) =>
+                var p = layer.Scalars(LayerParameter.InnerProductParamFieldNumber);
+                uint? numOutput = (uint?)p[InnerProductParameter.NumOutputFieldNumber];
+                bool biasTerm = p.Bool(InnerProductParameter.BiasTermFieldNumber, true);
+                bool transpose = p.Bool(InnerProductParameter.TransposeFieldNumber, false);
+                return new BlobRule(biasTerm ? [2, 1] : [2], (shapes, what) =>
                 {
-                    long outputs = p.Transpose ? shapes[0][1] : shapes[0][0];
-                    if (p.HasNumOutput && outputs != p.NumOutput)
-                        throw new MirException($"{what}: the weight blob {Text(shapes[0])} has {outputs} outputs, num_output is {p.NumOutput}");
+                    long outputs = transpose ? shapes[0][1] : shapes[0][0];
+                    if (numOutput is { } n && outputs != n)
+                        throw new MirException($"{what}: the weight blob {Text(shapes[0])} has {outputs} outputs, num_output is {n}");
                     if (shapes.Count > 1 && shapes[1][0] != outputs)
                         throw new MirException($"{what}: the bias blob {Text(shapes[1])} does not have the {outputs} outputs of the weight");
                 });
             }
             case "Embed":
             {
-                var p = layer.Param(LayerParameter.EmbedParamFieldNumber, EmbedParameter.Parser);
-                return new BlobRule(p.BiasTerm ? [2, 1] : [2], None);
+                bool biasTerm = layer.Scalars(LayerParameter.EmbedParamFieldNumber).Bool(EmbedParameter.BiasTermFieldNumber, true);
+                return new BlobRule(biasTerm ? [2, 1] : [2], None);
             }
             case "BatchNorm":
                 return new BlobRule([1, 1, 1], (shapes, what) =>
@@ -100,9 +109,11 @@ internal static class CaffeBlobs
                 });
             case "Scale":
             {
-                var p = layer.Param(LayerParameter.ScaleParamFieldNumber, ScaleParameter.Parser);
-                int rank = p.NumAxes < 0 ? -1 : p.NumAxes;
-                int[] ranks = layer.Bottom.Count > 1 ? (p.BiasTerm ? [-1] : []) : (p.BiasTerm ? [rank, rank] : [rank]);
+                var p = layer.Scalars(LayerParameter.ScaleParamFieldNumber);
+                int numAxes = p[ScaleParameter.NumAxesFieldNumber] is { } axes ? (int)axes : 1;
+                bool biasTerm = p.Bool(ScaleParameter.BiasTermFieldNumber, false);
+                int rank = numAxes < 0 ? -1 : numAxes;
+                int[] ranks = layer.Bottom.Count > 1 ? (biasTerm ? [-1] : []) : (biasTerm ? [rank, rank] : [rank]);
                 return new BlobRule(ranks, (shapes, what) =>
                 {
                     if (shapes.Count == 2 && !shapes[0].SequenceEqual(shapes[1]))
@@ -111,17 +122,17 @@ internal static class CaffeBlobs
             }
             case "Bias":
             {
-                var p = layer.Param(LayerParameter.BiasParamFieldNumber, BiasParameter.Parser);
-                return new BlobRule(layer.Bottom.Count > 1 ? [] : [p.NumAxes < 0 ? -1 : p.NumAxes], None);
+                int numAxes = layer.Scalars(LayerParameter.BiasParamFieldNumber)[BiasParameter.NumAxesFieldNumber] is { } axes ? (int)axes : 1;
+                return new BlobRule(layer.Bottom.Count > 1 ? [] : [numAxes < 0 ? -1 : numAxes], None);
             }
             case "PReLU":
             {
-                bool shared = layer.Param(LayerParameter.PreluParamFieldNumber, PReLUParameter.Parser).ChannelShared;
+                bool shared = layer.Scalars(LayerParameter.PreluParamFieldNumber).Bool(PReLUParameter.ChannelSharedFieldNumber, false);
                 return new BlobRule([shared ? 0 : 1], None);
             }
             case "Normalize":
             {
-                bool shared = layer.Param(LayerParameter.NormParamFieldNumber, NormalizeParameter.Parser).ChannelShared;
+                bool shared = layer.Scalars(LayerParameter.NormParamFieldNumber).Bool(NormalizeParameter.ChannelSharedFieldNumber, true);
                 return new BlobRule([shared ? 0 : 1], None);
             }
             case "ReLU" or "ELU" or "Sigmoid" or "TanH" or "AbsVal" or "BNLL" or "Exp" or "Log" or "Power" or "Threshold" or "Clip"

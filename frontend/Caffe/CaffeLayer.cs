@@ -94,6 +94,46 @@ internal sealed class CaffeLayer
         return param ?? parser.ParseFrom(ReadOnlySpan<byte>.Empty);
     }
 
+    /// <summary>
+    /// The varint fields numbered below 16 (bools, enums, integers) of parameter message <paramref name="number"/>, and
+    /// the values of its repeated uint32 field <paramref name="repeated"/> (packed or not), read from the layer's bytes in
+    /// one walk: a field or message given again is merged as protobuf merges it (the last value of a field; a repeated
+    /// field's values in order). The blob checks read a few numbers so, without making the message and its fillers as
+    /// <see cref="Param"/> does (which cost more than the rest of the layer's import).
+    /// </summary>
+    public ParamScalars Scalars(int number, int repeated = 0)
+    {
+        var scalars = new ParamScalars();
+        var input = new WireReader(_bytes.Span);
+        while (!input.AtEnd)
+        {
+            uint tag = input.Tag();
+            var wire = WireFormat.GetTagWireType(tag);
+            if (WireFormat.GetTagFieldNumber(tag) != number || wire != WireFormat.WireType.LengthDelimited)
+            {
+                input.Skip(wire);
+                continue;
+            }
+            var param = new WireReader(input.LengthDelimited());
+            while (!param.AtEnd)
+            {
+                uint inner = param.Tag();
+                int field = WireFormat.GetTagFieldNumber(inner);
+                var innerWire = WireFormat.GetTagWireType(inner);
+                if (field == repeated && innerWire == WireFormat.WireType.Varint) (scalars.Repeated ??= []).Add((uint)param.Varint());
+                else if (field == repeated && innerWire == WireFormat.WireType.LengthDelimited)
+                {
+                    var packed = new WireReader(param.LengthDelimited());
+                    scalars.Repeated ??= [];
+                    while (!packed.AtEnd) scalars.Repeated.Add((uint)packed.Varint());
+                }
+                else if (field < ParamScalars.Count && innerWire == WireFormat.WireType.Varint) scalars.Set(field, param.Varint());
+                else param.Skip(innerWire);
+            }
+        }
+        return scalars;
+    }
+
     private static List<NetStateRule> Rules(List<ReadOnlyMemory<byte>>? slices)
     {
         var rules = new List<NetStateRule>(slices?.Count ?? 0);
