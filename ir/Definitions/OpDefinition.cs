@@ -42,16 +42,24 @@ public sealed record AttrDefinition(string Name, AttrKind Kind, bool Required = 
 public sealed record OpDefinition(string Name)
 {
     public string Summary { get; init; } = "";
-    public ImmutableArray<SlotDefinition> Operands { get; init; } = [];
+    public ImmutableArray<SlotDefinition> Operands
+    {
+        get => _operands;
+        // The counts the slots allow, worked out once (the verifier asks them of every op a tool loads).
+        init => (_operands, _slotCounts) = (value, CountRange.Of(value));
+    }
     public ImmutableArray<SlotDefinition> Results { get; init; } = [];
 
+    private readonly ImmutableArray<SlotDefinition> _operands = [];
+    private readonly CountRange _slotCounts = NoOperands;
     private readonly CountRange? _operandCounts;
+    private static readonly CountRange NoOperands = new(0, 0);
 
     /// <summary>
     /// How many operands some version of this op takes (ONNX: the union over its versions, so Slice-1's one operand
     /// and Slice-10's three both fit); derived from <see cref="Operands"/> unless given.
     /// </summary>
-    public CountRange OperandCounts { get => _operandCounts ?? CountRange.Of(Operands); init => _operandCounts = value; }
+    public CountRange OperandCounts { get => _operandCounts ?? _slotCounts; init => _operandCounts = value; }
     public ImmutableArray<AttrDefinition> Attributes { get; init; } = [];
     /// <summary>The operator-set versions that (re)defined this operation, ascending; empty for an unversioned op.</summary>
     public ImmutableArray<int> Versions { get; init; } = [];
