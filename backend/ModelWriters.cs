@@ -23,7 +23,7 @@ public interface IModelWriter
 public sealed class MirTextWriter(PrintOptions options) : IModelWriter
 {
     public string Format => "MLIR text";
-    public bool CanWrite(string path) => Path.GetExtension(path) is ".mir" or ".mlir";
+    public bool CanWrite(string path) => Path.GetExtension(path.AsSpan()) is ".mir" or ".mlir";
     public void Write(MirModule module, Stream output, string finalPath) => MirPrinter.Print(module, output, options);
 }
 
@@ -34,7 +34,12 @@ public static class ModelWriters
         ?? throw new MirException($"'{path}': unknown output format (mopt writes {string.Join(", ", All(printOptions).Select(w => w.Format))}; chosen by extension)");
 
     /// <summary>The writer of <paramref name="path"/>'s format, or null: each is asked in turn, by extension before any look at the file system (a Paddle folder).</summary>
-    public static IModelWriter? Find(string path, PrintOptions printOptions) => All(printOptions).FirstOrDefault(w => w.CanWrite(path));
+    public static IModelWriter? Find(string path, PrintOptions printOptions)
+    {
+        foreach (var writer in All(printOptions))
+            if (writer.CanWrite(path)) return writer;
+        return null;
+    }
 
     private static IModelWriter[] All(PrintOptions printOptions) =>
         [new MirTextWriter(printOptions), new OnnxModelWriter(), new TfModelWriter(), new CaffeModelWriter(), new PaddleModelWriter(), new LiteModelWriter()];

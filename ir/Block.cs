@@ -105,8 +105,9 @@ public sealed class Block
     /// <summary>Replaces the operation order (the same operations, e.g. sorted).</summary>
     public void Reorder(IReadOnlyList<Operation> order)
     {
-        if (order.Count != _operations.Count || order.Any(o => o.Parent != this))
-            throw new InvalidOperationException("a reorder must keep exactly the block's operations");
+        bool kept = order.Count == _operations.Count;
+        for (int i = 0; kept && i < order.Count; i++) kept = order[i].Parent == this;
+        if (!kept) throw new InvalidOperationException("a reorder must keep exactly the block's operations");
         _operations.Clear();
         _operations.AddRange(order);
     }

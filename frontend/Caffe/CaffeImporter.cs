@@ -193,7 +193,8 @@ public sealed class CaffeImporter
                 inputs.Add((layer.Top[i], shapes.Count == 0 ? Unknown : new TensorType(ElementType.F32, shapes[shapes.Count == 1 ? 0 : i].Dim.ToArray()), layer.Name));
         }
         var func = _module.AddFunction("main", inputs.Select(i => (MirType)i.Type).ToList(), []);
-        var current = new Dictionary<string, Value>(StringComparer.Ordinal);
+        // Sized once for the net's values (no rehash as they grow): an input or a top each.
+        var current = new Dictionary<string, Value>(inputs.Count + layers.Count, StringComparer.Ordinal);
         for (int i = 0; i < inputs.Count; i++)
         {
             var attrs = new List<NamedAttr> { new(MoDialect.NameAttr, new StringAttr(inputs[i].Name)) };
@@ -207,10 +208,10 @@ public sealed class CaffeImporter
         // Every blob's constant goes before the first layer, in layer order, as in the ONNX the net becomes (weights
         // first): the data flow's order, which sort-by-execution-order then keeps instead of moving every layer. Made
         // with their layers, put in that order once at the end (inserting each before the layers is quadratic).
-        var blobOps = new List<Operation>();
+        var blobOps = new List<Operation>(2 * layers.Count);
         var layerOps = new List<Operation>(layers.Count);
-        var consumed = new HashSet<Value>();
-        var produced = new List<(Value Value, string Top)>();
+        var consumed = new HashSet<Value>(layers.Count);
+        var produced = new List<(Value Value, string Top)>(layers.Count);
         foreach (var layer in layers)
         {
             if (layer.Type == "Input") continue;

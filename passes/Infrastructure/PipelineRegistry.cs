@@ -82,7 +82,7 @@ public static class PipelineRegistry
         }
         var pipeline = Find(name) ?? throw new PipelineException($"unknown pipeline '{name}' (see --list-pipelines)");
 
-        var passes = new List<Pass>();
+        var passes = new List<Pass>(pipeline.Steps.Count);
         foreach (var step in pipeline.Steps)
         {
             if (step.Text == "strip-unused?")
