@@ -117,14 +117,16 @@ public static class CaffeExporter
     }
 
     private static int? BlobCount(Operation op) =>
-        op.Name.StartsWith(CaffeDialect.Name + ".", StringComparison.Ordinal) ? (int)(op.GetInt(CaffeDialect.BlobsAttr) ?? 0) : null;
+        op.Name.StartsWith(CaffePrefix, StringComparison.Ordinal) ? (int)(op.GetInt(CaffeDialect.BlobsAttr) ?? 0) : null;
+
+    private const string CaffePrefix = CaffeDialect.Name + ".";
 
     /// <summary>Appends the layer's fields to <paramref name="output"/> as protobuf writes a LayerParameter; returns its blobs.</summary>
     /// <param name="layer">The writer of the layer's fields, and <paramref name="paramFields"/> of its parameter message's (both emptied here).</param>
     private static List<WeightsBlob> Layer(Operation op, string type, string layerName, Dictionary<Value, string> tops, MirModule module, string name,
         CaffeMessageBytes.Builder layer, CaffeMessageBytes.Builder paramFields, CanonicalWire canonical, ArrayBufferWriter<byte> output)
     {
-        var what = $"'{name}': cannot write layer '{layerName}' ({type})";
+        var what = new LayerWhat(name, layerName, type);
         int blobs = (int)(op.GetInt(CaffeDialect.BlobsAttr) ?? 0);
         if (blobs < 0 || blobs > op.OperandCount) throw new MirException($"{what}: caffe.blobs = {blobs}, but it has {op.OperandCount} operands");
 
@@ -147,7 +149,7 @@ public static class CaffeExporter
             ?? throw new MirException($"{what}: caffe.param_field '{own}' is no field of LayerParameter");
         if (ownField is { FieldType: not Google.Protobuf.Reflection.FieldType.Message })
             throw new MirException($"{what}: caffe.param_field '{own}' is not a message field");
-        var param = ownField is null ? null : paramFields.Start(ownField.MessageType, $"{what}: {own}");
+        var param = ownField is null ? null : paramFields.Start(ownField.MessageType, new ParamWhat(what, own!));
 
         var attributes = op.Attributes;
         for (int a = 0; a < attributes.Count; a++)
@@ -197,7 +199,7 @@ public static class CaffeExporter
     }
 
     /// <summary>A blob from the constant's bytes: f32 as <c>data</c>, f64 as <c>double_data</c>, with its shape.</summary>
-    private static WeightsBlob Blob(Value value, MirModule module, string layerWhat, int index)
+    private static WeightsBlob Blob(Value value, MirModule module, LayerWhat layerWhat, int index)
     {
         // The message is built only for an error; the constant's attribute is looked up once (each look-up asks the
         // dialect registry for the op's definition).
@@ -287,4 +289,16 @@ public static class CaffeExporter
         BlockArgument a => $"argument #{a.Index}",
         _ => "?",
     };
+
+    /// <summary>"'net': cannot write layer 'name' (Type)", the start of a layer's errors: its text made only for an error.</summary>
+    private sealed record LayerWhat(string Net, string Layer, string Type)
+    {
+        public override string ToString() => $"'{Net}': cannot write layer '{Layer}' ({Type})";
+    }
+
+    /// <summary>A layer's own parameter message, as its errors name it.</summary>
+    private sealed record ParamWhat(LayerWhat Layer, string Field)
+    {
+        public override string ToString() => $"{Layer}: {Field}";
+    }
 }

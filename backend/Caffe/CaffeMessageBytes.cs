@@ -25,9 +25,9 @@ internal static class CaffeMessageBytes
         // made per field allocated its default 4 KB buffer each time (6 MB per run on landmark106's 149 layers).
         private CodedOutputStream? _output;
         private MessageDescriptor _descriptor;
-        // What the errors name: this message's own text, or (a nested message) its parent's and the field's name, put
-        // together only for an error.
-        private string _what;
+        // What the errors name: this message's own text (an object whose text is made only for an error), or (a nested
+        // message) its parent's and the field's name, put together only for an error.
+        private object _what;
         private readonly Builder? _parent;
         // The writer of this message's nested message fields, made at the first and reused.
         private Builder? _nested;
@@ -35,7 +35,7 @@ internal static class CaffeMessageBytes
         private CodedOutputStream Output => _output ??= new CodedOutputStream(_bytes, BufferSize, leaveOpen: true);
         private const int BufferSize = 256;
 
-        public Builder(MessageDescriptor descriptor, string what)
+        public Builder(MessageDescriptor descriptor, object what)
         {
             _descriptor = descriptor;
             _what = what;
@@ -50,10 +50,10 @@ internal static class CaffeMessageBytes
 
         public MessageDescriptor Descriptor => _descriptor;
 
-        private string What => _parent is null ? _what : $"{_parent.What}: '{_what}'";
+        private string What => _parent is null ? _what.ToString() ?? "" : $"{_parent.What}: '{_what}'";
 
         /// <summary>Empties the builder for a message of <paramref name="descriptor"/> (<paramref name="what"/> for its errors).</summary>
-        public Builder Start(MessageDescriptor descriptor, string what)
+        public Builder Start(MessageDescriptor descriptor, object what)
         {
             _output?.Flush();
             _bytes.SetLength(0);
