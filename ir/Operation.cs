@@ -186,10 +186,7 @@ public sealed class Operation
                 if (keep(_attributes[i].Name)) _attributes[kept++] = _attributes[i];
             _attributes.RemoveRange(kept, _attributes.Count - kept);
         }
-        if (attributes is List<NamedAttr> or NamedAttr[])
-            foreach (var attribute in SpanOf(attributes)) SetAttr(attribute);
-        else
-            for (int i = 0; i < attributes.Count; i++) SetAttr(attributes[i]);
+        foreach (var attribute in SpanOf(attributes)) SetAttr(attribute);
     }
 
     private void SetAttr(NamedAttr attr)

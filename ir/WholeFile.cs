@@ -14,7 +14,7 @@ public static class WholeFile
     public static byte[] Read(string path)
     {
         using var file = ReadOnlyFile.Open(path);
-        return ReadAll(file, file.Length);
+        return ReadAll(file);
     }
 
     /// <summary>
@@ -44,12 +44,12 @@ public static class WholeFile
             catch (IOException) { }
             catch (UnauthorizedAccessException) { }
         }
-        return ReadAll(file, length);
+        return ReadAll(file);
     }
 
-    private static byte[] ReadAll(ReadOnlyFile file, long length)
+    private static byte[] ReadAll(ReadOnlyFile file)
     {
-        var bytes = GC.AllocateUninitializedArray<byte>((int)length);
+        var bytes = GC.AllocateUninitializedArray<byte>((int)file.Length);
         file.Fill(bytes);
         return bytes;
     }

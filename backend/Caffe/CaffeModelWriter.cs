@@ -49,6 +49,6 @@ public sealed class CaffeModelWriter : IModelWriter
         output.Write(utf8.GetBytes(text));
     }
 
-    private static bool IsPrototxt(string path) => Path.GetExtension(path.AsSpan()).Equals(".prototxt", StringComparison.OrdinalIgnoreCase);
-    private static bool IsCaffeModel(string path) => Path.GetExtension(path.AsSpan()).Equals(".caffemodel", StringComparison.OrdinalIgnoreCase);
+    private static bool IsPrototxt(string path) => FileNames.HasExtension(path, ".prototxt");
+    private static bool IsCaffeModel(string path) => FileNames.HasExtension(path, ".caffemodel");
 }

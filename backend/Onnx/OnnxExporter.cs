@@ -37,7 +37,7 @@ public sealed record OnnxExportOptions
 public sealed class OnnxModelWriter(OnnxExportOptions? options = null) : IModelWriter
 {
     public string Format => "ONNX";
-    public bool CanWrite(string path) => Path.GetExtension(path.AsSpan()).Equals(".onnx", StringComparison.OrdinalIgnoreCase);
+    public bool CanWrite(string path) => FileNames.HasExtension(path, ".onnx");
     public void Write(MirModule module, Stream output, string finalPath) => OnnxExporter.Write(module, output, finalPath, options);
 }
 

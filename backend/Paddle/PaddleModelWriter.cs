@@ -48,6 +48,6 @@ public sealed class PaddleModelWriter : IModelWriter
         }
     }
 
-    private static bool IsPdModel(string path) => Path.GetExtension(path.AsSpan()).Equals(".pdmodel", StringComparison.OrdinalIgnoreCase);
+    private static bool IsPdModel(string path) => FileNames.HasExtension(path, ".pdmodel");
     private static bool IsFolder(string path) => path.EndsWith('/') || path.EndsWith(Path.DirectorySeparatorChar) || Directory.Exists(path);
 }

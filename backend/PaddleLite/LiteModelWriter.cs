@@ -23,7 +23,7 @@ public sealed class LiteModelWriter : IModelWriter
 
     public string Format => "Paddle-Lite model (.nb, meta_version 2)";
 
-    public bool CanWrite(string path) => Path.GetExtension(path.AsSpan()).Equals(".nb", StringComparison.OrdinalIgnoreCase);
+    public bool CanWrite(string path) => FileNames.HasExtension(path, ".nb");
 
     public void Write(MirModule module, Stream output, string finalPath) => Write(PaddleExporter.ToProgram(module, finalPath), output, finalPath);
 

@@ -6,6 +6,6 @@ namespace Mopt.Backend.Tf;
 public sealed class TfModelWriter : IModelWriter
 {
     public string Format => "TensorFlow GraphDef (.pb)";
-    public bool CanWrite(string path) => Path.GetExtension(path.AsSpan()).Equals(".pb", StringComparison.OrdinalIgnoreCase);
+    public bool CanWrite(string path) => FileNames.HasExtension(path, ".pb");
     public void Write(MirModule module, Stream output, string finalPath) => TfExporter.Write(module, output, finalPath);
 }

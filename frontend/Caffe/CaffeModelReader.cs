@@ -6,6 +6,6 @@ namespace Mopt.Frontend.Caffe;
 public sealed class CaffeModelReader : IModelReader
 {
     public string Format => "Caffe model (.caffemodel)";
-    public bool CanRead(string path) => Path.GetExtension(path.AsSpan()).Equals(".caffemodel", StringComparison.OrdinalIgnoreCase);
+    public bool CanRead(string path) => FileNames.HasExtension(path, ".caffemodel");
     public MirModule Read(string path) => CaffeImporter.ImportFile(path);
 }

@@ -11,7 +11,7 @@ namespace Mopt.Frontend.Caffe;
 public sealed class CaffePrototxtReader(string? weights = null) : IModelReader
 {
     public string Format => "Caffe net (.prototxt, with --caffe-weights or NAME.caffemodel)";
-    public bool CanRead(string path) => Path.GetExtension(path.AsSpan()).Equals(".prototxt", StringComparison.OrdinalIgnoreCase);
+    public bool CanRead(string path) => FileNames.HasExtension(path, ".prototxt");
 
     public MirModule Read(string path)
     {

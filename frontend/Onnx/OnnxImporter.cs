@@ -22,7 +22,7 @@ public sealed record OnnxImportOptions
 public sealed class OnnxModelReader(OnnxImportOptions? options = null) : IModelReader
 {
     public string Format => "ONNX";
-    public bool CanRead(string path) => Path.GetExtension(path.AsSpan()).Equals(".onnx", StringComparison.OrdinalIgnoreCase);
+    public bool CanRead(string path) => FileNames.HasExtension(path, ".onnx");
     public MirModule Read(string path) => OnnxImporter.ImportFile(path, options);
 }
 

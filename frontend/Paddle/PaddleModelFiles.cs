@@ -16,7 +16,7 @@ public sealed record PaddleModelFiles(string ProgramPath, ProgramDesc Program, I
 {
     /// <summary>Whether <paramref name="path"/> looks like a Paddle model: a <c>.pdmodel</c>, a <c>__model__</c>, or a folder with either.</summary>
     public static bool IsPaddleModel(string path) =>
-        Path.GetExtension(path.AsSpan()).Equals(".pdmodel", StringComparison.OrdinalIgnoreCase)
+        FileNames.HasExtension(path, ".pdmodel")
         || Path.GetFileName(path) == "__model__"
         || (Directory.Exists(path) && FindProgram(path) is not null);
 

@@ -23,7 +23,7 @@ public static class LiteModelFile
 {
     private const int HeaderSize = 2 + 16 + 8;
 
-    public static bool IsLiteModel(string path) => Path.GetExtension(path.AsSpan()).Equals(".nb", StringComparison.OrdinalIgnoreCase);
+    public static bool IsLiteModel(string path) => FileNames.HasExtension(path, ".nb");
 
     public static PaddleModelFiles Read(string path)
     {

@@ -18,7 +18,7 @@ public sealed class TfMetaGraphReader(TfImportOptions? options = null) : IModelR
     public string Format => "TensorFlow MetaGraphDef (.meta, saved_model.pb)";
 
     public bool CanRead(string path) =>
-        Path.GetExtension(path.AsSpan()).Equals(".meta", StringComparison.OrdinalIgnoreCase) || Path.GetFileName(path.AsSpan()) is "saved_model.pb";
+        FileNames.HasExtension(path, ".meta") || Path.GetFileName(path.AsSpan()) is "saved_model.pb";
 
     public MirModule Read(string path)
     {

@@ -6,6 +6,6 @@ namespace Mopt.Frontend.Tf;
 public sealed class TfModelReader(TfImportOptions? options = null) : IModelReader
 {
     public string Format => "TensorFlow GraphDef (.pb)";
-    public bool CanRead(string path) => Path.GetExtension(path.AsSpan()).Equals(".pb", StringComparison.OrdinalIgnoreCase);
+    public bool CanRead(string path) => FileNames.HasExtension(path, ".pb");
     public MirModule Read(string path) => TfImporter.ImportFile(path, options);
 }

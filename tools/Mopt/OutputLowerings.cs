@@ -7,7 +7,7 @@ namespace Mopt.Api;
 /// <summary>The conversions a model needs to be written in the format of an output path, as mopt-opt adds them for <c>-o</c>.</summary>
 internal static class OutputLowerings
 {
-    private static bool WritesOnnx(string output) => Path.GetExtension(output.AsSpan()).Equals(".onnx", StringComparison.OrdinalIgnoreCase);
+    private static bool WritesOnnx(string output) => FileNames.HasExtension(output, ".onnx");
 
     // The writer that will write it: a path another format claims by its extension (.prototxt, .mir) is not asked whether
     // it is a Paddle folder, a stat of the output on every write.

@@ -68,7 +68,7 @@ internal static class Verification
 
     private static OrtRunner OpenOriginal(string path, IModelReader? reader)
     {
-        if (Path.GetExtension(path.AsSpan()).Equals(".onnx", StringComparison.OrdinalIgnoreCase))
+        if (FileNames.HasExtension(path, ".onnx"))
         {
             if (!File.Exists(path)) throw new MirException($"--verify-against: '{path}' not found");
             return new OrtRunner(path);

@@ -12,7 +12,7 @@ public sealed class PirModelReader : IModelReader
     public string Format => "Paddle PIR program (.json whose base_code.magic is \"pir\", with .pdiparams)";
 
     public bool CanRead(string path) =>
-        Path.GetExtension(path.AsSpan()).Equals(".json", StringComparison.OrdinalIgnoreCase) && File.Exists(path) && PirJson.LooksLikePir(path);
+        FileNames.HasExtension(path, ".json") && File.Exists(path) && PirJson.LooksLikePir(path);
 
     public MirModule Read(string path) => PirImporter.ImportPath(path);
 }
