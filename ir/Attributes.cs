@@ -119,7 +119,7 @@ public sealed record DictionaryAttr(ValueList<NamedAttr> Entries) : Attr
     }
 }
 
-public sealed record NamedAttr(string Name, Attr Value);
+public readonly record struct NamedAttr(string Name, Attr Value);
 
 /// <summary><c>@sym</c> or <c>@root::@nested</c>.</summary>
 public sealed record SymbolRefAttr(string Root, ValueList<string> Nested) : Attr

@@ -116,7 +116,7 @@ public sealed class Operation
 
     /// <summary>The items of an array or a list in place, of anything else copied (a read-only span of an array of a subtype is safe).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ReadOnlySpan<T> SpanOf<T>(IEnumerable<T> items) where T : class => items switch
+    private static ReadOnlySpan<T> SpanOf<T>(IEnumerable<T> items) => items switch
     {
         T[] array => array,
         List<T> list => CollectionsMarshal.AsSpan(list),
