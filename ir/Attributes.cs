@@ -89,9 +89,13 @@ public sealed record DictionaryAttr(ValueList<NamedAttr> Entries) : Attr
 {
     public static readonly DictionaryAttr Empty = new(ValueList<NamedAttr>.Empty);
 
-    public static DictionaryAttr From(IEnumerable<NamedAttr> entries)
+    public static DictionaryAttr From(IEnumerable<NamedAttr> entries) => Sorted(entries.ToArray());
+
+    /// <summary>The entries copied once (a collection expression or a reader's scratch list binds here: no array of its own first).</summary>
+    public static DictionaryAttr From(ReadOnlySpan<NamedAttr> entries) => Sorted(entries.ToArray());
+
+    private static DictionaryAttr Sorted(NamedAttr[] sorted)
     {
-        var sorted = entries.ToArray();
         if (sorted.Length > 32) return new(sorted.OrderBy(e => e.Name, StringComparer.Ordinal).ToValueList());
         // An insertion sort, stable as OrderBy was (a name given twice keeps its order): a dictionary has a handful of
         // entries, and OrderBy's keys, maps and comparer were 1% of a small Caffe import's run.

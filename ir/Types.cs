@@ -143,16 +143,21 @@ public sealed class TensorType : MirType
 
     public bool IsRanked => Shape is not null;
     public int Rank => Shape?.Count ?? throw new InvalidOperationException($"{Text} has no rank");
-    public bool HasStaticShape => _dims is not null && Array.TrueForAll(_dims, d => d >= 0);
+    public bool HasStaticShape => _dims is not null && !_dims.AsSpan().ContainsAnyInRange(long.MinValue, -1);
 
     /// <summary>Number of elements, or null when a dimension is not known.</summary>
     public long? ElementCount
     {
         get
         {
-            if (!HasStaticShape) return null;
+            // one loop, no predicate (the verifier asks it of every constant)
+            if (_dims is not { } dims) return null;
             long n = 1;
-            foreach (var d in _dims!) n = checked(n * d);
+            foreach (var d in dims)
+            {
+                if (d < 0) return null;
+                n = checked(n * d);
+            }
             return n;
         }
     }

@@ -28,6 +28,8 @@ internal sealed class CaffeAttributes(CaffeFieldNumbers numbers)
     private readonly List<List<Attr>> _spareLists = [];
     /// <summary>The attributes of the layer's own parameter message, read before the layer's other fields are done.</summary>
     private readonly List<NamedAttr> _own = [];
+    /// <summary>The entries of the dictionary being made (<see cref="Message(ReadOnlySpan{byte}, CaffeMessageFields)"/>).</summary>
+    private readonly List<NamedAttr> _dictionary = [];
 
     private struct Entry(CaffeField field)
     {
@@ -43,11 +45,13 @@ internal sealed class CaffeAttributes(CaffeFieldNumbers numbers)
     {
         int start = Read(bytes, type, out var unknown);
         int count = _entries.Count - start;
-        var attrs = new NamedAttr[count + (unknown is null ? 0 : 1)];
-        for (int i = 0; i < count; i++) attrs[i] = new NamedAttr(_entries[start + i].Field.Name, Take(start + i));
-        if (unknown is not null) attrs[^1] = new NamedAttr(UnknownFieldsAttr, Bytes(unknown));
+        // Nested messages are whole by now: one scratch list serves every level.
+        var attrs = _dictionary;
+        attrs.Clear();
+        for (int i = 0; i < count; i++) attrs.Add(new NamedAttr(_entries[start + i].Field.Name, Take(start + i)));
+        if (unknown is not null) attrs.Add(new NamedAttr(UnknownFieldsAttr, Bytes(unknown)));
         _entries.RemoveRange(start, count);
-        return DictionaryAttr.From(attrs);
+        return DictionaryAttr.From(CollectionsMarshal.AsSpan(attrs));
     }
 
     /// <summary>
