@@ -61,37 +61,8 @@ public static class DefinitionVerifier
         if (!counts.Contains(op.OperandCount))
             errors.Add((op, $"{Describe(op)}: takes {counts} operand{(counts is { Min: 1, Max: 1 } ? "" : "s")}, but has {op.OperandCount}"));
         if (op.AttributeCount == 0) return;
-        var declared = def.Attributes;
-        for (int i = 0; i < declared.Length; i++)
-        {
-            var attr = declared[i];
-            // The reader's error (its message) only for a value not of the kind: a check reads no list into an array.
-            if (op.GetAttr(attr.Name) is { } value && !IsKind(value, attr.Kind) && !(attr.FormerKind is { } former && IsKind(value, former))
-                && KindError(op, attr) is { } problem)
-                errors.Add((op, problem));
-        }
-    }
-
-    /// <summary>Whether <paramref name="value"/> reads as <paramref name="kind"/> by <see cref="Read"/>'s rules (AttrReader's), without reading it.</summary>
-    internal static bool IsKind(Attr value, AttrKind kind) => kind switch
-    {
-        AttrKind.Int => value is IntegerAttr or BoolAttr,
-        AttrKind.Float => value is FloatAttr or IntegerAttr,
-        AttrKind.String => value is StringAttr,
-        AttrKind.Ints => value is DenseArrayAttr { Type.IsFloat: false } || value is ArrayAttr a && All(a, static e => e is IntegerAttr),
-        AttrKind.Floats => value is DenseArrayAttr { Type.IsFloat: true } || value is ArrayAttr a && All(a, static e => e is FloatAttr or IntegerAttr),
-        AttrKind.Strings => value is ArrayAttr a && All(a, static e => e is StringAttr),
-        AttrKind.Tensor => value is DenseElementsAttr or DenseResourceAttr,
-        AttrKind.Tensors => value is ArrayAttr a && All(a, static e => e is DenseElementsAttr or DenseResourceAttr),
-        _ => true,
-    };
-
-    private static bool All(ArrayAttr array, Func<Attr, bool> element)
-    {
-        var elements = array.Elements;
-        for (int i = 0; i < elements.Count; i++)
-            if (!element(elements[i])) return false;
-        return true;
+        foreach (var attr in def.Attributes)
+            if (op.GetAttr(attr.Name) is not null && KindError(op, attr) is { } problem) errors.Add((op, problem));
     }
 
     /// <summary>Null when the attribute reads as its declared kind (or its former one), else the reader's error.</summary>
