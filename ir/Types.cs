@@ -150,14 +150,11 @@ public sealed class TensorType : MirType
     {
         get
         {
-            // one loop, no predicate (the verifier asks it of every constant)
-            if (_dims is not { } dims) return null;
+            // no predicate delegate (the verifier asks it of every constant); dynamic dims are looked for first, as a
+            // product that overflows before a dynamic dim is unknown, not an error
+            if (!HasStaticShape) return null;
             long n = 1;
-            foreach (var d in dims)
-            {
-                if (d < 0) return null;
-                n = checked(n * d);
-            }
+            foreach (var d in _dims!) n = checked(n * d);
             return n;
         }
     }

@@ -111,6 +111,20 @@ public sealed class IrApiTests
         Assert.NotEmpty(ArrayAttr.Of([DenseArrayAttr.OfFloats(ElementType.F64, [1.0])]).ToString());
     }
 
+    /// <summary>A size is known only for a static shape; a dynamic dim makes it unknown even where the other dims' product would overflow.</summary>
+    [Fact]
+    public void ATensorsSizeIsKnownOnlyForAStaticShape()
+    {
+        Assert.Equal(24, new TensorType(ElementType.F32, [2, 3]).ByteSize);
+        Assert.Equal(1, new TensorType(ElementType.F32, []).ElementCount);
+        Assert.Null(new TensorType(ElementType.F32, [2, TensorType.Dynamic]).ElementCount);
+        Assert.Null(new TensorType(ElementType.F32, [long.MaxValue, long.MaxValue, TensorType.Dynamic]).ElementCount);
+        Assert.Null(TensorType.Unranked(ElementType.F32).ByteSize);
+        Assert.False(new TensorType(ElementType.F32, [TensorType.Dynamic, 2]).HasStaticShape);
+        Assert.True(new TensorType(ElementType.F32, [0, 2]).HasStaticShape);
+        Assert.Throws<OverflowException>(() => new TensorType(ElementType.F32, [long.MaxValue, 2]).ElementCount);
+    }
+
     [Fact]
     public void ResourceConstantKeysAreUniqueAndBare()
     {
