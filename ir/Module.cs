@@ -29,7 +29,7 @@ public sealed class MirModule
     {
         var operands = op.Operands.Select(v => map.TryGetValue(v, out var m) ? m
             : throw new InvalidOperationException($"{op.Name} at {op.Location} reads a value defined after it"));
-        var copy = new Operation(op.Name, operands.ToList(), op.Results.Select(r => r.Type), op.Attributes, op.Location);
+        var copy = new Operation(op.Name, operands.ToList(), op.Results.Select(r => r.Type), op.AttributeSpan.ToArray(), op.Location);
         for (int i = 0; i < op.Results.Count; i++) map[op.Results[i]] = copy.Results[i];
         foreach (var region in op.Regions)
         {
@@ -118,7 +118,7 @@ public sealed class MirModule
     // A recursive walk by index: this runs once per rewrite pass, and Walk's iterators cost one per operation.
     private static void AddResourceKeys(Operation op, HashSet<string> keys)
     {
-        for (int i = 0; i < op.AttributeCount; i++) op.Attributes[i].Value.AddResourceKeysTo(keys);
+        foreach (var attribute in op.AttributeSpan) attribute.Value.AddResourceKeysTo(keys);
         for (int r = 0; r < op.RegionCount; r++)
         {
             var blocks = op.Regions[r].Blocks;

@@ -16,9 +16,12 @@ public sealed class Operation
     private OpResult[] _results;
     // Most operations have no regions: the list is made by the first AddRegion (one list fewer per operation).
     private List<Region>? _regions;
-    // Sorted by name (ordinal), as MLIR prints them. An op has a few attributes: a sorted list found by binary search
-    // costs one array, where a tree costs a node per attribute and an allocating enumerator per walk.
-    private readonly List<NamedAttr> _attributes = new();
+    // Sorted by name (ordinal), as MLIR prints them: _attributes[.._attributeCount]. An op has a few attributes: a sorted
+    // array found by binary search costs one object, where a tree costs a node per attribute and an allocating enumerator
+    // per walk (and a list one more object, and one more load on every look-up).
+    private NamedAttr[] _attributes = [];
+    private int _attributeCount;
+    private AttributeView? _attributeView;
 
     /// <summary>Identity, as <see cref="object.Equals(object)"/>: a number given at creation (<see cref="IdentityHash"/>).</summary>
     public override int GetHashCode() => _hash;
@@ -38,7 +41,7 @@ public sealed class Operation
         if (attributes is not null)
         {
             var given = SpanOf(attributes);
-            if (given.Length > 0) _attributes.Capacity = given.Length;
+            if (given.Length > 0) _attributes = new NamedAttr[given.Length];
             foreach (var a in given) SetAttr(a);
         }
         Location = location ?? Location.Unknown;
@@ -69,7 +72,6 @@ public sealed class Operation
     internal OpOperand[] OperandList => _operands;
     internal OpResult[] ResultList => _results;
     internal List<Region>? RegionList => _regions;
-    internal List<NamedAttr> AttributeList => _attributes;
     public IReadOnlyList<OpResult> Results => _results;
     public IReadOnlyList<Region> Regions => (IReadOnlyList<Region>?)_regions ?? [];
     /// <summary>How many regions the operation has (no call through an interface: walks after every pass ask it of every op).</summary>
@@ -142,16 +144,18 @@ public sealed class Operation
     // ---- attributes (kept sorted by name, as MLIR prints them)
 
     /// <summary>The attributes, sorted by name.</summary>
-    public IReadOnlyList<NamedAttr> Attributes => _attributes;
-    public int AttributeCount => _attributes.Count;
+    public IReadOnlyList<NamedAttr> Attributes => _attributeView ??= new AttributeView(this);
+    public int AttributeCount => _attributeCount;
+    /// <summary>The attributes, sorted by name, as they are now (valid until the next change): no view object, no enumerator.</summary>
+    public ReadOnlySpan<NamedAttr> AttributeSpan => _attributes.AsSpan(0, _attributeCount);
     public Attr? GetAttr(string name)
     {
         // An op has a few attributes: a scan comparing lengths first finds one (or none) in fewer steps than the binary
         // search, whose every step compares the strings' characters (asked for every attribute a pass or rule reads).
-        var attributes = _attributes;
-        if (attributes.Count > LinearAttributeLookup) return IndexOfAttr(name) is var i and >= 0 ? attributes[i].Value : null;
-        // Over the list's array, lengths compared before characters (most names differ in length): no call per attribute.
-        foreach (var attribute in CollectionsMarshal.AsSpan(attributes))
+        var attributes = AttributeSpan;
+        if (attributes.Length > LinearAttributeLookup) return IndexOfAttr(name) is var i and >= 0 ? attributes[i].Value : null;
+        // Lengths compared before characters (most names differ in length): no call per attribute.
+        foreach (var attribute in attributes)
         {
             var known = attribute.Name;
             if (known.Length == name.Length && (ReferenceEquals(known, name) || known.AsSpan().SequenceEqual(name))) return attribute.Value;
@@ -167,7 +171,9 @@ public sealed class Operation
     {
         int i = IndexOfAttr(name);
         if (i < 0) return false;
-        _attributes.RemoveAt(i);
+        _attributeCount--;
+        Array.Copy(_attributes, i + 1, _attributes, i, _attributeCount - i);
+        _attributes[_attributeCount] = default;
         return true;
     }
 
@@ -177,29 +183,35 @@ public sealed class Operation
     /// </summary>
     public void ReplaceAttributes(IReadOnlyList<NamedAttr> attributes, Func<string, bool>? keep = null)
     {
-        if (keep is null) _attributes.Clear();
-        else
-        {
-            // in place, no predicate closure per call (every lowered op comes through here)
-            int kept = 0;
-            for (int i = 0; i < _attributes.Count; i++)
+        // in place, no predicate closure per call (every lowered op comes through here)
+        int kept = 0;
+        if (keep is not null)
+            for (int i = 0; i < _attributeCount; i++)
                 if (keep(_attributes[i].Name)) _attributes[kept++] = _attributes[i];
-            _attributes.RemoveRange(kept, _attributes.Count - kept);
-        }
+        Array.Clear(_attributes, kept, _attributeCount - kept);
+        _attributeCount = kept;
         foreach (var attribute in SpanOf(attributes)) SetAttr(attribute);
     }
 
     private void SetAttr(NamedAttr attr)
     {
         int i = IndexOfAttr(attr.Name);
-        if (i >= 0) _attributes[i] = attr;
-        else _attributes.Insert(~i, attr);
+        if (i >= 0)
+        {
+            _attributes[i] = attr;
+            return;
+        }
+        i = ~i;
+        if (_attributeCount == _attributes.Length) Array.Resize(ref _attributes, Math.Max(4, 2 * _attributeCount));
+        Array.Copy(_attributes, i, _attributes, i + 1, _attributeCount - i);
+        _attributes[i] = attr;
+        _attributeCount++;
     }
 
     /// <summary>The attribute's index in the sorted list, or the bitwise complement of where it would go.</summary>
     private int IndexOfAttr(string name)
     {
-        int lo = 0, hi = _attributes.Count - 1;
+        int lo = 0, hi = _attributeCount - 1;
         while (lo <= hi)
         {
             int mid = (lo + hi) >>> 1;

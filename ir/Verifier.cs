@@ -107,8 +107,7 @@ public static class Verifier
                     errors.Add((op, $"result #{r} has a use that its user no longer holds"));
             }
         }
-        var attributes = op.AttributeList;
-        for (int i = 0; i < attributes.Count; i++) CheckAttr(op, attributes[i].Name, attributes[i].Value, module, errors);
+        foreach (var attribute in op.AttributeSpan) CheckAttr(op, attribute.Name, attribute.Value, module, errors);
     }
 
     private static bool HasUse(Value value, OpOperand slot)

@@ -151,10 +151,8 @@ public static class CaffeExporter
             throw new MirException($"{what}: caffe.param_field '{own}' is not a message field");
         var param = ownField is null ? null : paramFields.Start(ownField.MessageType, new ParamWhat(what, own!));
 
-        var attributes = op.Attributes;
-        for (int a = 0; a < attributes.Count; a++)
+        foreach (var attr in op.AttributeSpan)
         {
-            var attr = attributes[a];
             switch (attr.Name)
             {
                 case MoDialect.OutputsAttr or CaffeDialect.BlobsAttr or CaffeDialect.ParamAttr:

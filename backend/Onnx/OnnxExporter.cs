@@ -122,9 +122,8 @@ public sealed class OnnxExporter
             if (op.Name == "onnx.Constant") initializers++;
             else nodes++;
             names += op.OperandCount + op.Results.Count;
-            var attrs = op.Attributes;
-            for (int k = 0; k < attrs.Count; k++)
-                if (!attrs[k].Name.StartsWith("mo.", StringComparison.Ordinal)) attributes++;
+            foreach (var attr in op.AttributeSpan)
+                if (!attr.Name.StartsWith("mo.", StringComparison.Ordinal)) attributes++;
         }
         return new MainSize(nodes, initializers, values, names, attributes);
     }
@@ -692,10 +691,8 @@ public sealed class OnnxExporter
         int firstAttribute = wire.AttributeCount;
         string? doc = null, overload = null;
         // The op's attributes are sorted by name (ordinal), as the node's must be: no sort here.
-        var attributes = op.Attributes;
-        for (int i = 0; i < attributes.Count; i++)
+        foreach (var a in op.AttributeSpan)
         {
-            var a = attributes[i];
             switch (a.Name)
             {
                 case "onnx.doc_string" when a.Value is StringAttr d: doc = d.Value; continue;

@@ -289,7 +289,7 @@ public sealed class PatternRewriter
 
     private void ReleaseBlobKeysOf(Operation op)
     {
-        for (int i = 0; i < op.AttributeCount; i++) op.Attributes[i].Value.AddResourceKeysTo(_releasedBlobKeys);
+        foreach (var attribute in op.AttributeSpan) attribute.Value.AddResourceKeysTo(_releasedBlobKeys);
     }
 
     private void EraseOne(Operation op)

@@ -66,7 +66,7 @@ public static class DeadWeights
             return;
         }
         if (referenced is not null)
-            for (int i = 0; i < parent.AttributeCount; i++) parent.Attributes[i].Value.AddResourceKeysTo(referenced);
+            foreach (var attribute in parent.AttributeSpan) attribute.Value.AddResourceKeysTo(referenced);
         var regions = parent.Regions;
         for (int r = 0; r < regions.Count; r++)
         {

@@ -103,14 +103,14 @@ public sealed class CommonSubexpressionElimination : Pass
         // The attributes in their (sorted) order, bookkeeping ones skipped on either side.
         private bool SameAttributes(Operation a, Operation b)
         {
-            var x = a.Attributes;
-            var y = b.Attributes;
+            var x = a.AttributeSpan;
+            var y = b.AttributeSpan;
             int i = 0, k = 0;
             while (true)
             {
-                while (i < x.Count && IsBookkeeping(x[i])) i++;
-                while (k < y.Count && IsBookkeeping(y[k])) k++;
-                if (i == x.Count || k == y.Count) return i == x.Count && k == y.Count;
+                while (i < x.Length && IsBookkeeping(x[i])) i++;
+                while (k < y.Length && IsBookkeeping(y[k])) k++;
+                if (i == x.Length || k == y.Length) return i == x.Length && k == y.Length;
                 if (!x[i].Equals(y[k])) return false;
                 i++;
                 k++;
