@@ -183,6 +183,8 @@ public sealed class Operation
     /// </summary>
     public void ReplaceAttributes(IReadOnlyList<NamedAttr> attributes, Func<string, bool>? keep = null)
     {
+        // Read first: the list may be this op's own (its Attributes view).
+        var given = SpanOf(attributes);
         // in place, no predicate closure per call (every lowered op comes through here)
         int kept = 0;
         if (keep is not null)
@@ -190,7 +192,7 @@ public sealed class Operation
                 if (keep(_attributes[i].Name)) _attributes[kept++] = _attributes[i];
         Array.Clear(_attributes, kept, _attributeCount - kept);
         _attributeCount = kept;
-        foreach (var attribute in SpanOf(attributes)) SetAttr(attribute);
+        foreach (var attribute in given) SetAttr(attribute);
     }
 
     private void SetAttr(NamedAttr attr)

@@ -38,6 +38,17 @@ public sealed class IrApiTests
         Assert.Equal(["axis"], op.Attributes.Select(a => a.Name));
     }
 
+    /// <summary>An op's own attributes given back to it (its live view) are read before any is dropped: all of them stay.</summary>
+    [Fact]
+    public void AttributesReplacedByTheirOwnViewStay()
+    {
+        var op = new Operation("test.Op", [], [T4], [new("b", IntegerAttr.I64(2)), new("a", IntegerAttr.I64(1))]);
+        op.ReplaceAttributes(op.Attributes);
+        Assert.Equal(["a", "b"], op.Attributes.Select(a => a.Name));
+        op.ReplaceAttributes(op.Attributes, keep: _ => false);
+        Assert.Equal([1L, 2L], op.AttributeSpan.ToArray().Select(a => ((IntegerAttr)a.Value).Value));
+    }
+
     /// <summary>GetAttr finds every attribute and no other, on a few (scanned) and on many (binary search).</summary>
     [Theory]
     [InlineData(3)]
