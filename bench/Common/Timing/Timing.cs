@@ -9,7 +9,10 @@ public sealed record Timing(double? Milliseconds, double? CpuMilliseconds, strin
 
     public static Timing Missing(string reason) => new(null, null, reason);
 
-    public string Cell => Milliseconds is { } ms ? ms.ToString("F1") : Reason;
+    public string Cell => Milliseconds is { } ms ? Format(ms) : Reason;
 
-    public string CpuCell => CpuMilliseconds is { } ms ? ms.ToString("F1") : Reason;
+    public string CpuCell => CpuMilliseconds is { } ms ? Format(ms) : Reason;
+
+    // Two decimals under 10 ms: a sub-millisecond step's 0.20 and 0.29 ms (the same net on a quiet and a busy host) both read 0.2 with one.
+    private static string Format(double ms) => ms.ToString(ms < 10 ? "F2" : "F1", System.Globalization.CultureInfo.InvariantCulture);
 }
