@@ -3,8 +3,8 @@ namespace Mopt.Bench.Caffe;
 /// <summary>bench/run.sh caffe's options.</summary>
 public sealed class CaffeBenchOptions : ModelBenchOptions
 {
-    // 51 rounds: the median of 21 per-round ratios of a sub-millisecond net strayed 0.15 above the median of 3,000 (a
-    // burst of slow rounds on a busy host); over 51 it stayed within 0.06 (bench/README.md, caffe, twenty-first round).
+    // 51 rounds: the median of 21 per-round ratios of a sub-millisecond net (det1) strayed up to 0.16 above the median
+    // of 2,500 rounds around it (a burst of slow rounds on a busy host), of 51 up to 0.09 (bench/README.md, caffe, twenty-first round).
     private CaffeBenchOptions() : base(runs: 51, warmup: 10, latencyRounds: 15) { }
 
     protected override string Usage => UsageText;
