@@ -23,7 +23,7 @@ public interface IModelWriter
 public sealed class MirTextWriter(PrintOptions options) : IModelWriter
 {
     public string Format => "MLIR text";
-    public bool CanWrite(string path) => FileNames.HasExtension(path, ".mir") || FileNames.HasExtension(path, ".mlir");
+    public bool CanWrite(string path) => FileNames.IsMirText(path);
     public void Write(MirModule module, Stream output, string finalPath) => MirPrinter.Print(module, output, options);
 }
 

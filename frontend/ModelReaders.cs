@@ -22,7 +22,7 @@ public interface IModelReader
 public sealed class MirTextReader : IModelReader
 {
     public string Format => "MLIR text";
-    public bool CanRead(string path) => path == "-" || FileNames.HasExtension(path, ".mir") || FileNames.HasExtension(path, ".mlir");
+    public bool CanRead(string path) => path == "-" || FileNames.IsMirText(path);
 
     public MirModule Read(string path)
     {

@@ -9,4 +9,7 @@ public static class FileNames
     /// </summary>
     public static bool HasExtension(string path, string extension) =>
         Path.GetExtension(path.AsSpan()).Equals(extension, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Whether <paramref name="path"/> names the IR's own text (<c>.mir</c>, or <c>.mlir</c> as mlir-opt's files are).</summary>
+    public static bool IsMirText(string path) => HasExtension(path, ".mir") || HasExtension(path, ".mlir");
 }

@@ -175,8 +175,8 @@ public sealed class TfImporter
             if (!n.ExperimentalDebugInfo.IsEmpty) attrs.Add(new NamedAttr("tf.experimental_debug_info", Bytes(n.ExperimentalDebugInfo.Memory)));
             if (!n.ExperimentalType.IsEmpty) attrs.Add(new NamedAttr("tf.experimental_type", Bytes(n.ExperimentalType.Memory)));
             var types = Enumerable.Repeat<MirType>(TfDialect.UnknownTensor, resultCount[n.Name]).ToArray();
-            if (n.Op == "Const" && types.Length == 1 && attrs.FirstOrDefault(a => a.Name == "value").Value is DenseElementsAttr or DenseResourceAttr)
-                types[0] = attrs.First(a => a.Name == "value").Value switch { DenseElementsAttr d => d.Type, DenseResourceAttr r => r.Type, _ => types[0] };
+            if (n.Op == "Const" && types.Length == 1)
+                types[0] = attrs.FirstOrDefault(a => a.Name == "value").Value switch { DenseElementsAttr d => d.Type, DenseResourceAttr r => r.Type, _ => types[0] };
             values[n.Name] = builder.Create("tf." + n.Op, operands, types, attrs, Location.Named(n.Name));
         }
 
